@@ -1,0 +1,122 @@
+"""Network: the VPC, one subnet per zone, and the security groups of the cluster.
+
+Creates a ``VpcNetwork``, a ``VpcSubnet`` per zone of the address plan, and
+two ``VpcSecurityGroup``s (the Kubernetes master's and the nodes') whose rules
+come from ``infra.security_rules``: only the ports each side needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_yandex as yandex
+
+from infra.addressing import zone_subnets
+from infra.config.model import ClusterProfile, NetworkProfile
+from infra.conventions import Naming
+from infra.security_rules import ClusterAddresses, Rule, master_rules, node_rules
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    naming: Naming
+    folder_id: str
+    network: NetworkProfile
+    # The cluster's address ranges and exposure shape the security groups.
+    cluster: ClusterProfile
+
+
+class Network(pulumi.ComponentResource):
+    network_id: pulumi.Output[str]
+    subnet_ids: dict[str, pulumi.Output[str]]
+    master_security_group_id: pulumi.Output[str]
+    node_security_group_id: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("samokoder:network:Network", name, None, opts)
+        self._args = args
+        self._child = pulumi.ResourceOptions(parent=self)
+        labels = args.naming.cloud_labels("network")
+
+        network = yandex.VpcNetwork(
+            name,
+            name=args.naming.cloud("network"),
+            folder_id=args.folder_id,
+            labels=labels,
+            opts=self._child,
+        )
+        self.network_id = network.id
+        plan = zone_subnets(args.network.cidr, args.network.zones, args.network.subnet_prefix)
+        self.subnet_ids = {
+            zone: yandex.VpcSubnet(
+                f"{name}-{zone}",
+                name=args.naming.cloud(f"subnet-{zone}"),
+                folder_id=args.folder_id,
+                network_id=network.id,
+                zone=zone,
+                v4_cidr_blocks=[str(cidr)],
+                labels=labels,
+                opts=self._child,
+            ).id
+            for zone, cidr in plan.items()
+        }
+        cluster = args.cluster
+        addresses = ClusterAddresses(
+            subnet_cidrs=[str(c) for c in plan.values()],
+            api_allowed_cidrs=[str(c) for c in cluster.api_allowed_cidrs] if cluster.public_api else [],
+            pod_cidr=str(cluster.pod_cidr),
+            service_cidr=str(cluster.service_cidr),
+            public_ingress=cluster.public_ingress,
+        )
+        self.master_security_group_id = self._security_group(
+            f"{name}-master", "k8s-master", master_rules(addresses), network.id
+        ).id
+        self.node_security_group_id = self._security_group(
+            f"{name}-nodes", "k8s-nodes", node_rules(addresses), network.id
+        ).id
+        self.register_outputs(
+            {
+                "network_id": self.network_id,
+                "subnet_ids": self.subnet_ids,
+                "master_security_group_id": self.master_security_group_id,
+                "node_security_group_id": self.node_security_group_id,
+            }
+        )
+
+    def _security_group(
+        self, resource_name: str, component: str, rules: list[Rule], network_id: pulumi.Input[str]
+    ) -> yandex.VpcSecurityGroup:
+        return yandex.VpcSecurityGroup(
+            resource_name,
+            name=self._args.naming.cloud(component),
+            folder_id=self._args.folder_id,
+            network_id=network_id,
+            labels=self._args.naming.cloud_labels(component),
+            ingresses=[_ingress(r) for r in rules if r.direction == "ingress"],
+            egresses=[_egress(r) for r in rules if r.direction == "egress"],
+            opts=self._child,
+        )
+
+
+def _rule_fields(rule: Rule) -> dict[str, object]:
+    fields: dict[str, object] = {"protocol": rule.protocol, "description": rule.description}
+    if rule.peer == "self":
+        fields["predefined_target"] = "self_security_group"
+    else:
+        fields["v4_cidr_blocks"] = list(rule.cidrs)
+    if rule.port is not None:
+        fields["port"] = rule.port
+    elif rule.port_range is not None:
+        fields["from_port"], fields["to_port"] = rule.port_range
+    return fields
+
+
+def _ingress(rule: Rule) -> yandex.VpcSecurityGroupIngressArgs:
+    return yandex.VpcSecurityGroupIngressArgs(**_rule_fields(rule))
+
+
+def _egress(rule: Rule) -> yandex.VpcSecurityGroupEgressArgs:
+    return yandex.VpcSecurityGroupEgressArgs(**_rule_fields(rule))

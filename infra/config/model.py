@@ -1,0 +1,412 @@
+"""The one typed model of a stack's settings.
+
+A stack's settings are the merge of two sources: its profile
+(``stacks/<stack>.yaml``: sizes, replicas, zones, retention, SLO targets,
+thresholds, alert routes) and its identity and release
+(``Pulumi.<stack>.yaml``, namespace ``samokoder:``). Every model forbids
+unknown keys so that a typo fails instead of silently taking a default.
+
+Rules that hold only for production stacks (three zones, a regional master,
+HA replicas) are checked here, next to the fields they constrain; the
+validation context says whether the stack is a production one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import zoneinfo
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from infra.conventions import SERVICES, Service
+
+
+class StrictModel(BaseModel):
+    """Base of every settings model: immutable, no unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _is_production(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get("production"))
+
+
+# --- value types -------------------------------------------------------------
+
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+_YC_ID = re.compile(r"[a-z][a-z0-9]{19}")
+_HOSTNAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+_CLOCK = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+
+
+def _digest(value: str) -> str:
+    if not _DIGEST.fullmatch(value):
+        raise ValueError(
+            "must be an image digest: 'sha256:' followed by 64 lowercase hex characters "
+            f"(got {value!r}); tags are never deployed"
+        )
+    return value
+
+
+def _yc_id(value: str) -> str:
+    if not _YC_ID.fullmatch(value):
+        raise ValueError(
+            f"must be a Yandex Cloud id: 20 lowercase letters and digits (got {value!r})"
+        )
+    return value
+
+
+def _hostname(value: str) -> str:
+    if not _HOSTNAME.fullmatch(value):
+        raise ValueError(f"must be a lowercase DNS name such as 'staging.example.ru' (got {value!r})")
+    return value
+
+
+def _clock(value: str) -> str:
+    if not _CLOCK.fullmatch(value):
+        raise ValueError(f"must be a 24-hour time HH:MM (got {value!r})")
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"must be an IANA time zone such as 'Europe/Moscow' (got {value!r})") from None
+    return value
+
+
+Digest = Annotated[str, AfterValidator(_digest)]
+YcId = Annotated[str, AfterValidator(_yc_id)]
+Hostname = Annotated[str, AfterValidator(_hostname)]
+Clock = Annotated[str, AfterValidator(_clock)]
+TimeZone = Annotated[str, AfterValidator(_timezone)]
+Percent = Annotated[float, Field(gt=0, lt=100)]
+Cidr = ipaddress.IPv4Network
+
+
+class Zone(StrEnum):
+    # ru-central1-c was closed by Yandex Cloud; d replaced it.
+    A = "ru-central1-a"
+    B = "ru-central1-b"
+    D = "ru-central1-d"
+
+
+# The bucket bounds of samokoder_http_request_duration_seconds (the app's
+# metric contract). A latency SLI counts requests in a bucket, so its
+# threshold has to be one of these bounds; there is no 2 s bucket.
+LATENCY_BUCKETS_SECONDS = (0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
+
+
+# --- identity and release (Pulumi.<stack>.yaml) -------------------------------
+
+
+class Identity(StrictModel):
+    """Where the stack lives; the only per-stack facts besides the release."""
+
+    cloud_id: YcId
+    folder_id: YcId
+    domain: Hostname
+
+
+class ReleaseImages(StrictModel):
+    """Image digests of one release, one per service; all are required."""
+
+    api: Digest
+    worker: Digest
+    frontend: Digest
+
+    def digest(self, service: Service) -> str:
+        return str(getattr(self, service))
+
+
+class ImageBuild(StrictModel):
+    """Build the images from the app's source checkout instead of using digests."""
+
+    context: str = Field(min_length=1, description="path of the app's source checkout")
+    # api and worker share one Dockerfile; the frontend has its own.
+    backend_dockerfile: str = "Dockerfile"
+    frontend_context: str = "frontend"
+    frontend_dockerfile: str = "Dockerfile"
+    platform: Literal["linux/amd64", "linux/arm64"] = "linux/amd64"
+
+
+class Release(StrictModel):
+    """What runs: a release id and either image digests or a build."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+    images: ReleaseImages | None = None
+    build: ImageBuild | None = None
+
+    @model_validator(mode="after")
+    def _one_image_source(self) -> Release:
+        if (self.images is None) == (self.build is None):
+            raise ValueError("set exactly one of 'images' (release digests) or 'build' (source checkout)")
+        return self
+
+
+# --- profile (stacks/<stack>.yaml) --------------------------------------------
+
+
+class NetworkProfile(StrictModel):
+    zones: list[Zone] = Field(min_length=1)
+    cidr: Cidr
+    # One subnet of this size per zone is carved from `cidr`, in zone order.
+    subnet_prefix: int = Field(default=24, ge=16, le=28)
+
+    @field_validator("zones")
+    @classmethod
+    def _zones(cls, zones: list[Zone], info: ValidationInfo) -> list[Zone]:
+        if len(set(zones)) != len(zones):
+            raise ValueError("zones must not repeat")
+        if _is_production(info) and len(zones) < 3:
+            raise ValueError(
+                f"a production stack needs all 3 zones so that it survives a zone outage (got {len(zones)})"
+            )
+        return zones
+
+    @model_validator(mode="after")
+    def _room_for_subnets(self) -> NetworkProfile:
+        if self.subnet_prefix < self.cidr.prefixlen:
+            raise ValueError(f"subnet_prefix /{self.subnet_prefix} is larger than cidr {self.cidr}")
+        room = 2 ** (self.subnet_prefix - self.cidr.prefixlen)
+        if room < len(self.zones):
+            raise ValueError(
+                f"cidr {self.cidr} holds {room} /{self.subnet_prefix} subnets, need {len(self.zones)}"
+            )
+        return self
+
+
+class MaintenanceWindow(StrictModel):
+    day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    start_time: Clock
+    duration_hours: int = Field(ge=1, le=24)
+
+
+class ClusterProfile(StrictModel):
+    version: str = Field(pattern=r"^1\.(2[89]|3[0-9])$", description="Kubernetes minor, e.g. '1.30'")
+    release_channel: Literal["RAPID", "REGULAR", "STABLE"]
+    regional_master: bool
+    public_api: bool
+    # Who may reach the Kubernetes API when it is public (operators, CI runners).
+    api_allowed_cidrs: list[Cidr] = Field(default_factory=list)
+    # Opens NodePorts to the internet and lets the cluster create a public
+    # load balancer: needed by the ingress controller.
+    public_ingress: bool = True
+    pod_cidr: Cidr
+    service_cidr: Cidr
+    node_cidr_mask_size: int = Field(default=24, ge=24, le=28)
+    maintenance: MaintenanceWindow
+
+    @field_validator("regional_master")
+    @classmethod
+    def _regional_in_production(cls, regional: bool, info: ValidationInfo) -> bool:
+        if _is_production(info) and not regional:
+            raise ValueError("a production stack needs a regional (three-zone) master")
+        return regional
+
+    @model_validator(mode="after")
+    def _api_reachable(self) -> ClusterProfile:
+        if self.public_api and not self.api_allowed_cidrs:
+            raise ValueError("public_api needs at least one entry in api_allowed_cidrs")
+        return self
+
+
+class NodeGroupProfile(StrictModel):
+    platform_id: Literal["standard-v2", "standard-v3"] = "standard-v3"
+    cores: int = Field(ge=2, le=96)
+    memory_gb: int = Field(ge=2, le=640)
+    core_fraction: Literal[20, 50, 100] = 100
+    disk_type: Literal["network-hdd", "network-ssd"] = "network-ssd"
+    disk_gb: int = Field(ge=64, le=2048)
+    preemptible: bool = False
+    # Nodes get public addresses for egress: pulumi-yandex 0.13 has no NAT gateway.
+    public_ip: bool = True
+    min_per_zone: int = Field(ge=0, le=100)
+    max_per_zone: int = Field(ge=1, le=100)
+
+    @field_validator("preemptible")
+    @classmethod
+    def _not_preemptible_in_production(cls, preemptible: bool, info: ValidationInfo) -> bool:
+        if _is_production(info) and preemptible:
+            raise ValueError("a production stack must not run on preemptible nodes")
+        return preemptible
+
+    @model_validator(mode="after")
+    def _bounds(self) -> NodeGroupProfile:
+        if self.min_per_zone > self.max_per_zone:
+            raise ValueError(f"min_per_zone {self.min_per_zone} exceeds max_per_zone {self.max_per_zone}")
+        return self
+
+
+class Replicas(StrictModel):
+    api: int = Field(ge=1, le=50)
+    worker: int = Field(ge=1, le=50)
+    frontend: int = Field(ge=1, le=50)
+
+    @model_validator(mode="after")
+    def _ha_in_production(self, info: ValidationInfo) -> Replicas:
+        if _is_production(info) and min(self.api, self.frontend) < 2:
+            raise ValueError("a production stack needs at least 2 replicas of api and frontend")
+        return self
+
+
+class DatabaseProfile(StrictModel):
+    instances: int = Field(ge=1, le=5)
+    storage_gb: int = Field(ge=10, le=4096)
+    # The audit's floor is 7 days of backups.
+    backup_retention_days: int = Field(ge=7, le=365)
+
+    @model_validator(mode="after")
+    def _ha_in_production(self, info: ValidationInfo) -> DatabaseProfile:
+        if _is_production(info):
+            if self.instances < 3:
+                raise ValueError("a production stack needs 3 database instances, one per zone")
+            if self.backup_retention_days < 30:
+                raise ValueError("a production stack keeps backups for at least 30 days")
+        return self
+
+
+class SloProfile(StrictModel):
+    window_days: int = Field(ge=7, le=90)
+    availability_percent: float = Field(ge=90, lt=100)
+    latency_threshold_seconds: float
+    latency_percent: float = Field(ge=50, lt=100)
+
+    @field_validator("latency_threshold_seconds")
+    @classmethod
+    def _on_a_bucket(cls, value: float) -> float:
+        if value not in LATENCY_BUCKETS_SECONDS:
+            bounds = ", ".join(f"{b:g}" for b in LATENCY_BUCKETS_SECONDS)
+            raise ValueError(
+                f"must be a bucket bound of samokoder_http_request_duration_seconds ({bounds}), "
+                f"otherwise the SLI cannot be counted (got {value:g})"
+            )
+        return value
+
+
+class Threshold(StrictModel):
+    """Saturation alert levels in percent; warning fires before critical."""
+
+    warning: Percent
+    critical: Percent
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Threshold:
+        if self.warning >= self.critical:
+            raise ValueError(f"warning ({self.warning:g}) must be below critical ({self.critical:g})")
+        return self
+
+
+class BudgetThreshold(StrictModel):
+    """Error budget remaining in percent; critical fires when less is left."""
+
+    warning: Percent
+    critical: Percent
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BudgetThreshold:
+        if self.critical >= self.warning:
+            raise ValueError(
+                f"critical ({self.critical:g}) must be below warning ({self.warning:g}): "
+                "it is the budget left"
+            )
+        return self
+
+
+class Thresholds(StrictModel):
+    cpu: Threshold
+    memory: Threshold
+    disk: Threshold
+    file_descriptors: Threshold
+    db_pool: Threshold
+    queue_depth: Threshold
+    error_budget: BudgetThreshold
+
+
+Receiver = Literal["telegram", "email", "pagerduty"]
+
+
+class QuietHours(StrictModel):
+    start: Clock
+    end: Clock
+
+
+class AlertRoutes(StrictModel):
+    critical: list[Receiver] = Field(min_length=1)
+    warning: list[Receiver] = Field(min_length=1)
+    info: list[Receiver] = Field(min_length=1)
+
+    @field_validator("critical")
+    @classmethod
+    def _page_in_production(cls, receivers: list[Receiver], info: ValidationInfo) -> list[Receiver]:
+        if _is_production(info) and not {"telegram", "email", "pagerduty"} <= set(receivers):
+            raise ValueError("a production stack routes critical alerts to telegram, email and pagerduty")
+        return receivers
+
+
+class AlertingProfile(StrictModel):
+    timezone: TimeZone
+    # Info alerts are muted in these hours (stack time zone).
+    quiet_hours: QuietHours
+    routes: AlertRoutes
+
+
+# --- the merged settings ------------------------------------------------------
+
+
+class StackSettings(StrictModel):
+    """Everything the program needs to know about one stack."""
+
+    stack: str = Field(pattern=r"^[a-z][a-z0-9-]{0,30}$")
+    identity: Identity
+    release: Release
+    network: NetworkProfile
+    cluster: ClusterProfile
+    node_group: NodeGroupProfile
+    replicas: Replicas
+    database: DatabaseProfile
+    slo: SloProfile
+    thresholds: Thresholds
+    alerting: AlertingProfile
+
+    @model_validator(mode="after")
+    def _address_plan(self) -> StackSettings:
+        ranges = {
+            "network.cidr": self.network.cidr,
+            "cluster.pod_cidr": self.cluster.pod_cidr,
+            "cluster.service_cidr": self.cluster.service_cidr,
+        }
+        names = list(ranges)
+        for i, first in enumerate(names):
+            for second in names[i + 1 :]:
+                if ranges[first].overlaps(ranges[second]):
+                    raise ValueError(
+                        f"{first} {ranges[first]} overlaps {second} {ranges[second]}"
+                    )
+        return self
+
+    @model_validator(mode="after")
+    def _regional_master_zones(self) -> StackSettings:
+        if self.cluster.regional_master and len(self.network.zones) != 3:
+            raise ValueError(
+                "cluster.regional_master needs exactly 3 zones in network.zones "
+                f"(got {len(self.network.zones)})"
+            )
+        return self
+
+    def image_digests(self) -> dict[Service, str] | None:
+        images = self.release.images
+        return None if images is None else {s: images.digest(s) for s in SERVICES}
+

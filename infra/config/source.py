@@ -1,0 +1,85 @@
+"""Where `samokoder:` config values come from: the Pulumi runtime or a stack file."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pulumi.runtime import config as runtime_config
+
+from infra.config.loader import NAMESPACE, ConfigError, Problem
+
+# What an encrypted (`secure:`) value reads as offline: synth has no key to
+# decrypt it, and a plain-text secret must never reach its output anyway.
+REDACTED = "[secret]"
+
+
+def namespace_config(namespace: str = NAMESPACE) -> dict[str, Any]:
+    """Every `<namespace>:` key the Pulumi runtime was given, decoded.
+
+    `pulumi.Config` reads one key at a time and cannot list them; listing
+    them is what lets an unknown key fail instead of being ignored.
+    """
+    raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    values: dict[str, Any] = {}
+    for key, value in sorted(raw.items()):
+        prefix, _, name = key.partition(":")
+        if prefix == namespace and name:
+            values[name] = _decode(value)
+    return values
+
+
+def _decode(value: Any) -> Any:
+    # Structured values arrive JSON-encoded, plain ones as bare strings.
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
+
+
+@dataclass(frozen=True)
+class StackFile:
+    """The config of a Pulumi.<stack>.yaml, as the CLI would hand it to the program."""
+
+    config: dict[str, str]
+    secret_keys: list[str] = field(default_factory=list)
+
+
+def read_stack_file(path: Path) -> StackFile:
+    """Read a stack file into the flat `namespace:key -> string` map the runtime uses."""
+    source = path.name
+    if not path.is_file():
+        raise ConfigError(path.stem.removeprefix("Pulumi."), [Problem(source, "(file)", "no such stack file")])
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        raise ConfigError(path.stem, [Problem(source, "(file)", f"not valid YAML: {error}")]) from None
+    entries = document.get("config") or {} if isinstance(document, dict) else None
+    if not isinstance(entries, dict):
+        raise ConfigError(path.stem, [Problem(source, "config", "must be a mapping of config keys")])
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in entries.items():
+        plain, secret = _redact(value)
+        config[str(key)] = plain if isinstance(plain, str) else json.dumps(plain, sort_keys=True)
+        if secret:
+            secret_keys.append(str(key))
+    return StackFile(config=config, secret_keys=sorted(secret_keys))
+
+
+def _redact(value: Any) -> tuple[Any, bool]:
+    """Replace `{secure: ...}` leaves by a placeholder; say whether any were found."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return REDACTED, True
+        pairs = {k: _redact(v) for k, v in value.items()}
+        return {k: v for k, (v, _) in pairs.items()}, any(s for _, s in pairs.values())
+    if isinstance(value, list):
+        items = [_redact(v) for v in value]
+        return [v for v, _ in items], any(s for _, s in items)
+    return value, False

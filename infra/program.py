@@ -1,0 +1,97 @@
+"""The Pulumi program: load the stack's settings, then compose the components.
+
+`pulumi up` runs `main()` through `__main__.py`; synth runs the same `main()`
+under Pulumi's mock runtime. Settings are validated before any resource is
+registered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_yandex as yandex
+
+from components.kubernetes_cluster import KubernetesCluster, KubernetesClusterArgs
+from components.network import Network, NetworkArgs
+from components.registry import Registry, RegistryArgs
+from infra.config import StackSettings, load_settings
+from infra.config.source import namespace_config
+from infra.conventions import Naming
+
+APP_NAMESPACE = "samokoder"
+
+
+@dataclass(frozen=True)
+class Platform:
+    network: Network
+    cluster: KubernetesCluster
+    registry: Registry
+    namespace: k8s.core.v1.Namespace
+
+
+def main() -> Platform:
+    settings = load_settings(pulumi.get_stack(), namespace_config())
+    return build(settings)
+
+
+def build(settings: StackSettings) -> Platform:
+    naming = Naming(settings.stack)
+    folder_id = settings.identity.folder_id
+    # An explicit provider pins every cloud resource to this stack's cloud and
+    # folder; credentials come from the environment (YC_TOKEN or
+    # YC_SERVICE_ACCOUNT_KEY_FILE), never from code or config.
+    cloud = yandex.Provider(
+        "yandex",
+        cloud_id=settings.identity.cloud_id,
+        folder_id=folder_id,
+        zone=settings.network.zones[0],
+    )
+    in_cloud = pulumi.ResourceOptions(providers={"yandex": cloud})
+
+    network = Network(
+        "network",
+        NetworkArgs(naming=naming, folder_id=folder_id, network=settings.network, cluster=settings.cluster),
+        opts=in_cloud,
+    )
+    cluster = KubernetesCluster(
+        "cluster",
+        KubernetesClusterArgs(
+            naming=naming,
+            folder_id=folder_id,
+            network=network,
+            cluster=settings.cluster,
+            nodes=settings.node_group,
+        ),
+        opts=in_cloud,
+    )
+    registry = Registry(
+        "registry",
+        RegistryArgs(
+            naming=naming,
+            folder_id=folder_id,
+            release=settings.release,
+            pullers=[cluster.node_service_account_id],
+        ),
+        opts=in_cloud,
+    )
+    namespace = k8s.core.v1.Namespace(
+        "app-namespace",
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=APP_NAMESPACE,
+            labels={
+                **naming.k8s_labels(APP_NAMESPACE, "namespace"),
+                # Pods here must meet the restricted Pod Security Standard.
+                "pod-security.kubernetes.io/enforce": "restricted",
+            },
+        ),
+        opts=pulumi.ResourceOptions(provider=cluster.provider),
+    )
+
+    pulumi.export("release", settings.release.id)
+    pulumi.export("images", registry.images)
+    pulumi.export("registry_id", registry.registry_id)
+    pulumi.export("cluster_id", cluster.cluster_id)
+    pulumi.export("kubeconfig", cluster.kubeconfig)
+    return Platform(network=network, cluster=cluster, registry=registry, namespace=namespace)
