@@ -49,10 +49,15 @@ def load_settings(stack: str, stack_config: Mapping[str, Any]) -> StackSettings:
     `stack_config` maps keys of the `samokoder:` namespace (without the
     prefix) to their decoded values, as Pulumi hands them to the program.
     """
+    return validate_settings(stack, read_profile(stack), stack_config)
+
+
+def validate_settings(
+    stack: str, profile: Mapping[str, Any], stack_config: Mapping[str, Any]
+) -> StackSettings:
+    """Merge and validate already-read settings; raise ConfigError listing every problem."""
     stack_file = f"Pulumi.{stack}.yaml"
     profile_file = f"stacks/{stack}.yaml"
-    profile = _read_profile(stack, profile_file)
-
     problems = [
         Problem(stack_file, f"{NAMESPACE}:{key}", _belongs_in_profile(key, profile_file))
         for key in stack_config
@@ -81,7 +86,9 @@ def _belongs_in_profile(key: str, profile_file: str) -> str:
     return f"unknown key (the stack file holds only {allowed}; sizes and policies go in {profile_file})"
 
 
-def _read_profile(stack: str, profile_file: str) -> dict[str, Any]:
+def read_profile(stack: str) -> dict[str, Any]:
+    """The profile of `stack` as written in stacks/<stack>.yaml."""
+    profile_file = f"stacks/{stack}.yaml"
     path = profile_path(stack)
     if not path.is_file():
         known = ", ".join(known_stacks()) or "none"

@@ -11,6 +11,7 @@ import yaml
 from pulumi.runtime import config as runtime_config
 
 from infra.config.loader import NAMESPACE, ConfigError, Problem
+from stacks import known_stacks
 
 # What an encrypted (`secure:`) value reads as offline: synth has no key to
 # decrypt it, and a plain-text secret must never reach its output anyway.
@@ -52,16 +53,18 @@ class StackFile:
 
 def read_stack_file(path: Path) -> StackFile:
     """Read a stack file into the flat `namespace:key -> string` map the runtime uses."""
-    source = path.name
+    source, stack = path.name, path.stem.removeprefix("Pulumi.")
     if not path.is_file():
-        raise ConfigError(path.stem.removeprefix("Pulumi."), [Problem(source, "(file)", "no such stack file")])
+        known = ", ".join(known_stacks())
+        problem = Problem(source, "(file)", f"no such stack file; known stacks: {known}")
+        raise ConfigError(stack, [problem])
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as error:
-        raise ConfigError(path.stem, [Problem(source, "(file)", f"not valid YAML: {error}")]) from None
-    entries = document.get("config") or {} if isinstance(document, dict) else None
+        raise ConfigError(stack, [Problem(source, "(file)", f"not valid YAML: {error}")]) from None
+    entries = (document.get("config") or {}) if isinstance(document, dict) else None
     if not isinstance(entries, dict):
-        raise ConfigError(path.stem, [Problem(source, "config", "must be a mapping of config keys")])
+        raise ConfigError(stack, [Problem(source, "config", "must be a mapping of config keys")])
     config: dict[str, str] = {}
     secret_keys: list[str] = []
     for key, value in entries.items():

@@ -22,7 +22,7 @@ from pulumi.runtime.sync_await import _sync_await
 from infra import program
 from infra.config.source import read_stack_file
 from infra.conventions import PROJECT
-from infra.synth.mocks import RecordedResource, RecordingMonitor, SynthMocks
+from infra.synth.mocks import RecordedResource, RecordingMonitor, SynthMocks, mock_id
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -37,6 +37,13 @@ class Synthesis:
     def deployed(self) -> list[RecordedResource]:
         """Every registered resource but the implicit root stack."""
         return [r for r in self.resources if r.type != STACK_TYPE]
+
+    def of_type(self, type_: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def id_of(self, resource: RecordedResource) -> str:
+        """The id the mock cloud gave `resource`, as other resources see it."""
+        return mock_id(resource.type, resource.name)
 
     def counts_by_type(self) -> dict[str, int]:
         return dict(sorted(Counter(r.type for r in self.deployed()).items()))
@@ -62,15 +69,18 @@ def _run_program() -> None:
         root._finish()  # type: ignore[attr-defined]
 
 
-def synthesize(stack: str, project_dir: Path) -> Synthesis:
+def synthesize(
+    stack: str, project_dir: Path, monitor: RecordingMonitor | None = None
+) -> Synthesis:
     """Run the program for `stack` under mocks and return what it registered.
 
     Raises `infra.config.ConfigError` for invalid settings; the program
-    validates them before it registers anything.
+    validates them before it registers anything. Pass `monitor` to see what
+    was registered even when the run fails.
     """
     stack_file = read_stack_file(project_dir / f"Pulumi.{stack}.yaml")
     mocks = SynthMocks()
-    monitor = RecordingMonitor(mocks)
+    monitor = monitor or RecordingMonitor(mocks)
     collector = _WarningCollector()
     logger = logging.getLogger(f"samokoder.synth.{stack}")
     logger.propagate = False

@@ -1,0 +1,67 @@
+"""Network under Pulumi mocks: subnets per zone and security groups with only needed ports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from infra.synth.runner import Synthesis
+from tests.conftest import STACKS
+
+Synth = Callable[[str], Synthesis]
+SUBNET = "yandex:index/vpcSubnet:VpcSubnet"
+SECURITY_GROUP = "yandex:index/vpcSecurityGroup:VpcSecurityGroup"
+
+
+def group(synthesis: Synthesis, suffix: str) -> dict[str, Any]:
+    (found,) = [g for g in synthesis.of_type(SECURITY_GROUP) if g.name.endswith(suffix)]
+    return found.inputs
+
+
+def test_prod_has_one_subnet_in_each_of_three_zones_without_overlap(synthesized: Synth) -> None:
+    subnets = synthesized("prod").of_type(SUBNET)
+    assert sorted(s.inputs["zone"] for s in subnets) == ["ru-central1-a", "ru-central1-b", "ru-central1-d"]
+    blocks = [s.inputs["v4CidrBlocks"][0] for s in subnets]
+    assert len(set(blocks)) == 3, blocks
+
+
+def test_staging_has_a_single_subnet(synthesized: Synth) -> None:
+    assert [s.inputs["zone"] for s in synthesized("staging").of_type(SUBNET)] == ["ru-central1-a"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_master_accepts_only_the_kubernetes_api_from_outside_the_cluster(
+    synthesized: Synth, stack: str
+) -> None:
+    master = group(synthesized(stack), "-master")
+    from_anywhere = [r for r in master["ingresses"] if "0.0.0.0/0" in r.get("v4CidrBlocks", [])]
+    assert from_anywhere, "the profiles open the API to operators; expected an allow rule"
+    assert {r["port"] for r in from_anywhere} == {443, 6443}, from_anywhere
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_nodes_open_to_the_internet_only_their_nodeport_range(synthesized: Synth, stack: str) -> None:
+    nodes = group(synthesized(stack), "-nodes")
+    public = [r for r in nodes["ingresses"] if "0.0.0.0/0" in r.get("v4CidrBlocks", [])]
+    assert [(r["protocol"], r["fromPort"], r["toPort"]) for r in public] == [("TCP", 30000, 32767)]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_rule_says_why_it_exists(synthesized: Synth, stack: str) -> None:
+    for suffix in ("-master", "-nodes"):
+        inputs = group(synthesized(stack), suffix)
+        for rule in inputs["ingresses"] + inputs["egresses"]:
+            assert rule.get("description"), (suffix, rule)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_nodes_use_the_node_security_group_and_the_master_its_own(synthesized: Synth, stack: str) -> None:
+    synthesis = synthesized(stack)
+    groups = {g.name: synthesis.id_of(g) for g in synthesis.of_type(SECURITY_GROUP)}
+    (cluster,) = synthesis.of_type("yandex:index/kubernetesCluster:KubernetesCluster")
+    assert cluster.inputs["master"]["securityGroupIds"] == [groups["network-master"]]
+    for node_group in synthesis.of_type("yandex:index/kubernetesNodeGroup:KubernetesNodeGroup"):
+        (interface,) = node_group.inputs["instanceTemplate"]["networkInterfaces"]
+        assert interface["securityGroupIds"] == [groups["network-nodes"]], node_group.urn

@@ -1,0 +1,70 @@
+"""Shared fixtures: the project's own stacks, synthesized once per session."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from infra.synth.runner import Synthesis, synthesize
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+STACKS = ("staging", "prod")
+
+
+def stack_file_values(stack: str) -> dict[str, Any]:
+    """The `samokoder:` values of the project's Pulumi.<stack>.yaml, decoded."""
+    document = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())
+    return {
+        key.split(":", 1)[1]: value
+        for key, value in document["config"].items()
+        if key.startswith("samokoder:")
+    }
+
+
+def with_changes(data: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of `data` with dotted paths set (or deleted when the value is DELETE)."""
+    result = copy.deepcopy(data)
+    for dotted, value in changes.items():
+        *parents, last = dotted.split(".")
+        node = result
+        for part in parents:
+            node = node.setdefault(part, {})
+        if value is DELETE:
+            node.pop(last, None)
+        else:
+            node[last] = value
+    return result
+
+
+DELETE = object()
+
+
+@pytest.fixture(scope="session")
+def synthesized() -> Iterator[Callable[[str], Synthesis]]:
+    cache: dict[str, Synthesis] = {}
+
+    def get(stack: str) -> Synthesis:
+        if stack not in cache:
+            cache[stack] = synthesize(stack, PROJECT_DIR)
+        return cache[stack]
+
+    yield get
+
+
+def write_project(root: Path, stack: str, config: dict[str, Any]) -> Path:
+    """A project directory whose Pulumi.<stack>.yaml holds `config` (samokoder: keys)."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "Pulumi.yaml").write_text((PROJECT_DIR / "Pulumi.yaml").read_text())
+    document = {"config": {f"samokoder:{k}": v for k, v in config.items()}}
+    (root / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(document))
+    return root
+
+
+def load_json(path: Path) -> Any:
+    return json.loads(path.read_text())

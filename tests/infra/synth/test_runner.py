@@ -1,0 +1,66 @@
+"""Synth under the mock runtime: what it records, and that bad config registers nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pulumi
+import pytest
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from infra.config import ConfigError
+from infra.synth.mocks import REDACTED, RecordingMonitor, SynthMocks
+from infra.synth.runner import STACK_TYPE, Synthesis, synthesize
+from tests.conftest import STACKS, stack_file_values, with_changes, write_project
+
+Synth = Callable[[str], Synthesis]
+
+
+def test_invalid_config_registers_nothing(tmp_path: Path) -> None:
+    config = with_changes(stack_file_values("prod"), {"release.images.api": "latest"})
+    monitor = RecordingMonitor(SynthMocks())
+    with pytest.raises(ConfigError, match=r"samokoder:release\.images\.api: must be an image digest"):
+        synthesize("prod", write_project(tmp_path, "prod", config), monitor=monitor)
+    assert [r.type for r in monitor.recorded] == [STACK_TYPE]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_resource_is_a_child_of_a_component_or_the_stack(synthesized: Synth, stack: str) -> None:
+    synthesis = synthesized(stack)
+    urns = {r.urn for r in synthesis.resources}
+    for resource in synthesis.deployed():
+        assert resource.parent in urns, resource.urn
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_cloud_resource_uses_the_stacks_yandex_provider(synthesized: Synth, stack: str) -> None:
+    synthesis = synthesized(stack)
+    (provider,) = synthesis.of_type("pulumi:providers:yandex")
+    assert provider.inputs["folderId"] == stack_file_values(stack)["identity"]["folder_id"]
+    for resource in synthesis.deployed():
+        if resource.type.startswith("yandex:"):
+            assert resource.provider == provider.urn, resource.urn
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_cloud_resources_are_named_after_project_stack_and_component(synthesized: Synth, stack: str) -> None:
+    for resource in synthesized(stack).deployed():
+        name = resource.inputs.get("name")
+        if resource.type.startswith("yandex:") and isinstance(name, str) and "/" not in name:
+            assert name.startswith(f"samokoder-{stack}-"), resource.urn
+
+
+def test_secret_inputs_are_recorded_redacted() -> None:
+    monitor = RecordingMonitor(SynthMocks())
+    pulumi.runtime.set_mocks(SynthMocks(), project="t", stack="t", preview=False, monitor=monitor)
+
+    def program() -> None:
+        pulumi.CustomResource(
+            "test:index:Thing", "thing", {"token": pulumi.Output.secret("hunter2"), "plain": "visible"}
+        )
+
+    _sync_await(run_pulumi_func(program))
+    (thing,) = [r for r in monitor.recorded if r.type == "test:index:Thing"]
+    assert thing.inputs == {"token": REDACTED, "plain": "visible"}

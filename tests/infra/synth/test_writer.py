@@ -1,0 +1,73 @@
+"""build/<stack>/ as written by `samokoder-infra synth`, checked by the real tools."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PROJECT_DIR, STACKS, load_json
+
+CLI = [sys.executable, "-m", "infra.cli"]
+# Installed with the dev extras next to this interpreter; missing it is a failure.
+KUBERNETES_VALIDATE = str(Path(sys.executable).parent / "kubernetes-validate")
+
+
+def synth(stack: str, out: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, "synth", stack, "--out", str(out)],
+                          cwd=PROJECT_DIR, capture_output=True, text=True, check=False)
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("build")
+    for stack in STACKS:
+        result = synth(stack, root / stack)
+        assert result.returncode == 0, result.stderr
+    return {stack: root / stack for stack in STACKS}
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_two_runs_are_byte_identical(builds: dict[str, Path], stack: str, tmp_path: Path) -> None:
+    assert synth(stack, tmp_path / "again").returncode == 0
+    assert tree(tmp_path / "again") == tree(builds[stack])
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_resources_json_lists_type_name_parent_and_inputs(builds: dict[str, Path], stack: str) -> None:
+    resources = load_json(builds[stack] / "resources.json")
+    assert len(resources) > 20
+    for resource in resources:
+        assert {"type", "name", "parent", "inputs", "urn", "provider", "protect"} <= set(resource)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_kubernetes_manifest_is_valid_for_kubernetes_1_30(builds: dict[str, Path], stack: str) -> None:
+    manifests = sorted((builds[stack] / "k8s").rglob("*.yaml"))
+    assert manifests, "synth wrote no Kubernetes manifest"
+    result = subprocess.run(
+        [KUBERNETES_VALIDATE, "--strict", "-k", "1.30.0", *map(str, manifests)],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count(" passed for resource ") == len(manifests), result.stdout
+
+
+def test_invalid_config_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    result = subprocess.run([*CLI, "synth", "nosuchstack", "--out", str(tmp_path / "out")],
+                            cwd=PROJECT_DIR, capture_output=True, text=True, check=False)
+    assert result.returncode == 2
+    assert "Pulumi.nosuchstack.yaml: (file): no such stack file; known stacks: prod, staging" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_synth_prints_resources_by_type_and_warnings(tmp_path: Path) -> None:
+    result = synth("prod", tmp_path / "prod")
+    assert "yandex:index/kubernetesNodeGroup:KubernetesNodeGroup" in result.stdout
+    assert "warnings: 0" in result.stdout

@@ -1,0 +1,32 @@
+"""The provider's kubeconfig: endpoint and CA from the cluster, token from `yc`."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+import yaml
+
+from infra.kubeconfig import render_kubeconfig
+
+CA = "-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----\n"
+
+
+def test_the_kubeconfig_points_at_the_cluster_and_trusts_its_ca() -> None:
+    config = yaml.safe_load(render_kubeconfig("c1", "https://198.51.100.7", CA))
+    (cluster,) = config["clusters"]
+    assert cluster["cluster"]["server"] == "https://198.51.100.7"
+    assert base64.b64decode(cluster["cluster"]["certificate-authority-data"]).decode() == CA
+    assert config["current-context"] == "c1"
+
+
+def test_credentials_come_from_yc_at_run_time() -> None:
+    config = yaml.safe_load(render_kubeconfig("c1", "https://198.51.100.7", CA))
+    (user,) = config["users"]
+    assert user["user"]["exec"]["command"] == "yc"
+    assert user["user"]["exec"]["args"] == ["k8s", "create-token"]
+
+
+def test_a_plain_http_endpoint_is_refused() -> None:
+    with pytest.raises(ValueError, match="https"):
+        render_kubeconfig("c1", "http://198.51.100.7", CA)
