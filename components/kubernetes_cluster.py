@@ -74,7 +74,7 @@ class KubernetesCluster(pulumi.ComponentResource):
         )
         cluster_sa = self._service_account("cluster", "Runs the Managed Kubernetes cluster")
         node_sa = self._service_account("nodes", "Identity of the cluster's nodes (image pulls)")
-        grants = [
+        grants: list[pulumi.Resource] = [
             yandex.ResourcemanagerFolderIamMember(
                 f"{name}-cluster-{role.replace('.', '-')}",
                 folder_id=folder_id,
@@ -132,18 +132,15 @@ class KubernetesCluster(pulumi.ComponentResource):
         cluster_sa: yandex.IamServiceAccount,
         node_sa: yandex.IamServiceAccount,
         key: yandex.KmsSymmetricKey,
-        grants: list[yandex.ResourcemanagerFolderIamMember | yandex.KmsSymmetricKeyIamBinding],
+        grants: list[pulumi.Resource],
     ) -> yandex.KubernetesCluster:
         args, profile = self._args, self._args.cluster
         locations = [
             yandex.KubernetesClusterMasterRegionalLocationArgs(zone=zone, subnet_id=subnet_id)
             for zone, subnet_id in args.network.subnet_ids.items()
         ]
-        placement: dict[str, object] = (
-            {"regional": yandex.KubernetesClusterMasterRegionalArgs(region="ru-central1", locations=locations)}
-            if profile.regional_master
-            else {"zonal": yandex.KubernetesClusterMasterZonalArgs(zone=locations[0].zone, subnet_id=locations[0].subnet_id)}
-        )
+        first_zone, first_subnet = next(iter(args.network.subnet_ids.items()))
+        regional = profile.regional_master
         window = profile.maintenance
         return yandex.KubernetesCluster(
             self._name,
@@ -173,7 +170,12 @@ class KubernetesCluster(pulumi.ComponentResource):
                         )
                     ],
                 ),
-                **placement,
+                regional=yandex.KubernetesClusterMasterRegionalArgs(region="ru-central1", locations=locations)
+                if regional
+                else None,
+                zonal=None
+                if regional
+                else yandex.KubernetesClusterMasterZonalArgs(zone=first_zone, subnet_id=first_subnet),
             ),
             # The cluster's service account must hold its roles before the
             # cluster is created, or creation fails on permissions.
@@ -229,4 +231,3 @@ class KubernetesCluster(pulumi.ComponentResource):
             ),
             opts=self._child,
         )
-

@@ -8,6 +8,7 @@ come from ``infra.security_rules``: only the ports each side needs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pulumi
 import pulumi_yandex as yandex
@@ -33,9 +34,7 @@ class Network(pulumi.ComponentResource):
     master_security_group_id: pulumi.Output[str]
     node_security_group_id: pulumi.Output[str]
 
-    def __init__(
-        self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("samokoder:network:Network", name, None, opts)
         self._args = args
         self._child = pulumi.ResourceOptions(parent=self)
@@ -95,28 +94,27 @@ class Network(pulumi.ComponentResource):
             folder_id=self._args.folder_id,
             network_id=network_id,
             labels=self._args.naming.cloud_labels(component),
-            ingresses=[_ingress(r) for r in rules if r.direction == "ingress"],
-            egresses=[_egress(r) for r in rules if r.direction == "egress"],
+            ingresses=[
+                _rule_args(r, yandex.VpcSecurityGroupIngressArgs) for r in rules if r.direction == "ingress"
+            ],
+            egresses=[
+                _rule_args(r, yandex.VpcSecurityGroupEgressArgs) for r in rules if r.direction == "egress"
+            ],
             opts=self._child,
         )
 
 
-def _rule_fields(rule: Rule) -> dict[str, object]:
-    fields: dict[str, object] = {"protocol": rule.protocol, "description": rule.description}
-    if rule.peer == "self":
-        fields["predefined_target"] = "self_security_group"
-    else:
-        fields["v4_cidr_blocks"] = list(rule.cidrs)
-    if rule.port is not None:
-        fields["port"] = rule.port
-    elif rule.port_range is not None:
-        fields["from_port"], fields["to_port"] = rule.port_range
-    return fields
+RuleArgs = TypeVar("RuleArgs", yandex.VpcSecurityGroupIngressArgs, yandex.VpcSecurityGroupEgressArgs)
 
 
-def _ingress(rule: Rule) -> yandex.VpcSecurityGroupIngressArgs:
-    return yandex.VpcSecurityGroupIngressArgs(**_rule_fields(rule))
-
-
-def _egress(rule: Rule) -> yandex.VpcSecurityGroupEgressArgs:
-    return yandex.VpcSecurityGroupEgressArgs(**_rule_fields(rule))
+def _rule_args(rule: Rule, kind: type[RuleArgs]) -> RuleArgs:
+    from_port, to_port = rule.port_range or (None, None)
+    return kind(
+        protocol=rule.protocol,
+        description=rule.description,
+        predefined_target="self_security_group" if rule.peer == "self" else None,
+        v4_cidr_blocks=list(rule.cidrs) or None,
+        port=rule.port,
+        from_port=from_port if rule.port is None else None,
+        to_port=to_port if rule.port is None else None,
+    )

@@ -37,9 +37,7 @@ class Registry(pulumi.ComponentResource):
     registry_id: pulumi.Output[str]
     images: dict[Service, pulumi.Output[str]]
 
-    def __init__(
-        self, name: str, args: RegistryArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: RegistryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("samokoder:registry:Registry", name, None, opts)
         self._name = name
         self._child = pulumi.ResourceOptions(parent=self)
@@ -70,11 +68,8 @@ class Registry(pulumi.ComponentResource):
 
         release = args.release
         if release.images is not None:
-            images = release.images
             self.images = {
-                service: registry.id.apply(
-                    lambda rid, s=service: image_reference(rid, s, images.digest(s))
-                )
+                service: _by_digest(registry.id, service, release.images.digest(service))
                 for service in SERVICES
             }
         else:
@@ -108,6 +103,10 @@ class Registry(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[repository]),
         )
         return image.repo_digest.apply(_require_digest)
+
+
+def _by_digest(registry_id: pulumi.Output[str], service: Service, digest: str) -> pulumi.Output[str]:
+    return registry_id.apply(lambda rid: image_reference(rid, service, digest))
 
 
 def _require_digest(reference: str) -> str:

@@ -44,11 +44,16 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     synth.add_argument(
-        "stack", nargs="?", default=DEFAULT_STACK,
+        "stack",
+        nargs="?",
+        default=DEFAULT_STACK,
         help=f"stack to synthesize: {', '.join(known_stacks())} (default: {DEFAULT_STACK})",
     )
     synth.add_argument(
-        "--out", type=Path, default=None, metavar="DIR",
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
         help="output directory (default: build/STACK in the project)",
     )
     synth.set_defaults(handler=_synth)
@@ -57,8 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _synth(args: argparse.Namespace) -> int:
     # Imported here so that --help does not pay for loading Pulumi and the providers.
-    from infra.synth.runner import synthesize
-    from infra.synth.writer import write_synthesis
+    from infra.synth.runner import synthesize  # noqa: PLC0415
+    from infra.synth.writer import write_synthesis  # noqa: PLC0415
 
     project = _project_dir()
     out_dir: Path = args.out or project / "build" / args.stack

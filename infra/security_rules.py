@@ -51,19 +51,24 @@ def master_rules(addresses: ClusterAddresses) -> list[Rule]:
         Rule("ingress", "Kubernetes API from nodes", "TCP", cidrs=nodes, port=443),
         Rule("ingress", "Kubernetes API (kubelet) from nodes", "TCP", cidrs=nodes, port=6443),
         Rule("ingress", "Kubernetes API from pods", "TCP", cidrs=(addresses.pod_cidr,), port=443),
-        Rule("ingress", "Load balancer health checks", "TCP", cidrs=LOAD_BALANCER_HEALTH_CHECKS,
-             port_range=(0, 65535)),
+        Rule(
+            "ingress",
+            "Load balancer health checks",
+            "TCP",
+            cidrs=LOAD_BALANCER_HEALTH_CHECKS,
+            port_range=(0, 65535),
+        ),
         # The master reaches kubelets, webhooks and metrics-server in pods.
         Rule("egress", "Master to nodes", "ANY", cidrs=nodes, port_range=(0, 65535)),
-        Rule("egress", "Master to pods and services", "ANY", cidrs=in_cluster,
-             port_range=(0, 65535)),
+        Rule("egress", "Master to pods and services", "ANY", cidrs=in_cluster, port_range=(0, 65535)),
     ]
     if addresses.api_allowed_cidrs:
         allowed = tuple(addresses.api_allowed_cidrs)
         rules += [
             Rule("ingress", "Kubernetes API from operators and CI", "TCP", cidrs=allowed, port=443),
-            Rule("ingress", "Kubernetes API (kubectl) from operators and CI", "TCP", cidrs=allowed,
-                 port=6443),
+            Rule(
+                "ingress", "Kubernetes API (kubectl) from operators and CI", "TCP", cidrs=allowed, port=6443
+            ),
         ]
     return rules
 
@@ -75,15 +80,25 @@ def node_rules(addresses: ClusterAddresses) -> list[Rule]:
         Rule("ingress", "Node to node", "ANY", peer="self", port_range=(0, 65535)),
         Rule("ingress", "Master to nodes", "ANY", cidrs=subnets, port_range=(0, 65535)),
         Rule("ingress", "Pod and service traffic", "ANY", cidrs=in_cluster, port_range=(0, 65535)),
-        Rule("ingress", "Load balancer health checks", "TCP", cidrs=LOAD_BALANCER_HEALTH_CHECKS,
-             port_range=(0, 65535)),
+        Rule(
+            "ingress",
+            "Load balancer health checks",
+            "TCP",
+            cidrs=LOAD_BALANCER_HEALTH_CHECKS,
+            port_range=(0, 65535),
+        ),
         Rule("ingress", "ICMP from private networks", "ICMP", cidrs=PRIVATE_RANGES),
         # Image pulls, Yandex Cloud APIs, LLM providers.
         Rule("egress", "Outbound", "ANY", cidrs=ANYWHERE, port_range=(0, 65535)),
     ]
     if addresses.public_ingress:
         rules.append(
-            Rule("ingress", "NodePorts of the public load balancer", "TCP", cidrs=ANYWHERE,
-                 port_range=NODE_PORTS)
+            Rule(
+                "ingress",
+                "NodePorts of the public load balancer",
+                "TCP",
+                cidrs=ANYWHERE,
+                port_range=NODE_PORTS,
+            )
         )
     return rules

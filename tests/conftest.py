@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ DELETE = object()
 
 
 @pytest.fixture(scope="session")
-def synthesized() -> Iterator[Callable[[str], Synthesis]]:
+def synthesized() -> Callable[[str], Synthesis]:
     cache: dict[str, Synthesis] = {}
 
     def get(stack: str) -> Synthesis:
@@ -54,7 +54,7 @@ def synthesized() -> Iterator[Callable[[str], Synthesis]]:
             cache[stack] = synthesize(stack, PROJECT_DIR)
         return cache[stack]
 
-    yield get
+    return get
 
 
 def write_project(root: Path, stack: str, config: dict[str, Any]) -> Path:

@@ -71,9 +71,7 @@ def validate_settings(
     merged = {**profile, **{k: stack_config[k] for k in STACK_FILE_KEYS if k in stack_config}}
     merged["stack"] = stack
     try:
-        settings = StackSettings.model_validate(
-            merged, context={"production": stack in PRODUCTION_STACKS}
-        )
+        settings = StackSettings.model_validate(merged, context={"production": stack in PRODUCTION_STACKS})
     except ValidationError as error:
         problems += _problems_from(error, stack_file, profile_file)
     if problems:

@@ -61,9 +61,7 @@ def _digest(value: str) -> str:
 
 def _yc_id(value: str) -> str:
     if not _YC_ID.fullmatch(value):
-        raise ValueError(
-            f"must be a Yandex Cloud id: 20 lowercase letters and digits (got {value!r})"
-        )
+        raise ValueError(f"must be a Yandex Cloud id: 20 lowercase letters and digits (got {value!r})")
     return value
 
 
@@ -392,9 +390,7 @@ class StackSettings(StrictModel):
         for i, first in enumerate(names):
             for second in names[i + 1 :]:
                 if ranges[first].overlaps(ranges[second]):
-                    raise ValueError(
-                        f"{first} {ranges[first]} overlaps {second} {ranges[second]}"
-                    )
+                    raise ValueError(f"{first} {ranges[first]} overlaps {second} {ranges[second]}")
         return self
 
     @model_validator(mode="after")
@@ -409,4 +405,3 @@ class StackSettings(StrictModel):
     def image_digests(self) -> dict[Service, str] | None:
         images = self.release.images
         return None if images is None else {s: images.digest(s) for s in SERVICES}
-

@@ -62,7 +62,7 @@ class SynthMocks(Mocks):
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         return mock_id(args.typ, args.name), {**args.inputs, **_computed_outputs(args)}
 
-    def call(self, args: MockCallArgs) -> dict[str, Any]:
+    def call(self, args: MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
         # No data-source lookups are made by the program; failing loudly
         # catches one that slips in and would need a cloud.
         raise NotImplementedError(f"synth has no answer for the function call {args.token}")
@@ -94,7 +94,7 @@ class RecordedResource:
         }
 
 
-class RecordingMonitor(MockMonitor):  # type: ignore[misc]
+class RecordingMonitor(MockMonitor):
     """A MockMonitor that remembers every registration and the stack's outputs."""
 
     def __init__(self, mocks: Mocks) -> None:
@@ -103,8 +103,8 @@ class RecordingMonitor(MockMonitor):  # type: ignore[misc]
         self.recorded: list[RecordedResource] = []
         self.stack_outputs: dict[str, Any] = {}
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        response = super().RegisterResource(request)
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         record = RecordedResource(
             urn=response.urn,
             type=request.type,
@@ -121,11 +121,11 @@ class RecordingMonitor(MockMonitor):  # type: ignore[misc]
             self.recorded.append(record)
         return response
 
-    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResourceOutputs(self, request: Any) -> Any:
         if request.urn.split("::")[2] == "pulumi:pulumi:Stack":
             with self._lock:
                 self.stack_outputs = redact(rpc.deserialize_properties(request.outputs))
-        return super().RegisterResourceOutputs(request)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
 
 def redact(value: Any) -> Any:

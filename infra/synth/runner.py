@@ -69,9 +69,7 @@ def _run_program() -> None:
         root._finish()  # type: ignore[attr-defined]
 
 
-def synthesize(
-    stack: str, project_dir: Path, monitor: RecordingMonitor | None = None
-) -> Synthesis:
+def synthesize(stack: str, project_dir: Path, monitor: RecordingMonitor | None = None) -> Synthesis:
     """Run the program for `stack` under mocks and return what it registered.
 
     Raises `infra.config.ConfigError` for invalid settings; the program

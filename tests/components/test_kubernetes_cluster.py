@@ -43,7 +43,7 @@ def test_prod_nodes_are_spread_over_three_zones_one_autoscaled_group_each(synthe
 
 def test_staging_is_smaller_than_prod(synthesized: Synth) -> None:
     def capacity(stack: str) -> float:
-        return sum(
+        return sum(  # type: ignore[no-any-return]
             g.inputs["scalePolicy"]["autoScale"]["max"] * g.inputs["instanceTemplate"]["resources"]["cores"]
             for g in synthesized(stack).of_type(NODE_GROUP)
         )
@@ -52,7 +52,9 @@ def test_staging_is_smaller_than_prod(synthesized: Synth) -> None:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_the_cluster_encrypts_secrets_with_its_kms_key_and_uses_calico(synthesized: Synth, stack: str) -> None:
+def test_the_cluster_encrypts_secrets_with_its_kms_key_and_uses_calico(
+    synthesized: Synth, stack: str
+) -> None:
     synthesis = synthesized(stack)
     (cluster,) = synthesis.of_type(CLUSTER)
     (key,) = synthesis.of_type("yandex:index/kmsSymmetricKey:KmsSymmetricKey")
@@ -68,9 +70,7 @@ def test_cluster_and_nodes_run_as_separate_service_accounts(synthesized: Synth, 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_no_service_account_holds_a_primitive_role(synthesized: Synth, stack: str) -> None:
-    grants = [
-        r for r in synthesized(stack).deployed() if "Iam" in r.type and "role" in r.inputs
-    ]
+    grants = [r for r in synthesized(stack).deployed() if "Iam" in r.type and "role" in r.inputs]
     assert grants, "no IAM grants were registered"
     for grant in grants:
         assert grant.inputs["role"] not in PRIMITIVE_ROLES, grant.urn
@@ -85,9 +85,14 @@ def test_the_cluster_role_is_granted_before_the_cluster_is_created(synthesized: 
 
 
 def test_a_private_cluster_without_public_ingress_needs_no_public_roles() -> None:
-    profile = with_changes(read_profile("staging"), {
-        "cluster.public_api": False, "cluster.public_ingress": False, "node_group.public_ip": False,
-    })
+    profile = with_changes(
+        read_profile("staging"),
+        {
+            "cluster.public_api": False,
+            "cluster.public_ingress": False,
+            "node_group.public_ip": False,
+        },
+    )
     settings = validate_settings("staging", profile, stack_file_values("staging"))
     assert cluster_service_account_roles(settings.cluster, settings.node_group) == ["k8s.clusters.agent"]
 
@@ -112,4 +117,5 @@ def test_the_provider_reaches_the_cluster_endpoint_with_its_ca_and_no_credential
     kubeconfig = provider.inputs["kubeconfig"]
     assert "server: https://203.0.113.10" in kubeconfig, provider.urn
     assert "certificate-authority-data:" in kubeconfig, provider.urn
-    assert "token:" not in kubeconfig and "client-key" not in kubeconfig, provider.urn
+    assert "token:" not in kubeconfig, provider.urn
+    assert "client-key" not in kubeconfig, provider.urn

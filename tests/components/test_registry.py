@@ -45,17 +45,23 @@ def test_there_is_one_repository_per_image(synthesized: Synth, stack: str) -> No
 def test_only_the_node_service_account_may_pull(synthesized: Synth, stack: str) -> None:
     synthesis = synthesized(stack)
     (binding,) = synthesis.of_type("yandex:index/containerRegistryIamBinding:ContainerRegistryIamBinding")
-    nodes = [a for a in synthesis.of_type("yandex:index/iamServiceAccount:IamServiceAccount")
-             if a.name.endswith("-nodes")]
+    nodes = [
+        a
+        for a in synthesis.of_type("yandex:index/iamServiceAccount:IamServiceAccount")
+        if a.name.endswith("-nodes")
+    ]
     assert binding.inputs["role"] == "container-registry.images.puller"
     assert binding.inputs["members"] == [f"serviceAccount:{synthesis.id_of(nodes[0])}"]
 
 
 def test_a_build_pushes_each_image_and_deploys_the_pushed_digest(tmp_path: Path) -> None:
-    config = with_changes(stack_file_values("staging"), {
-        "release.images": DELETE,
-        "release.build": {"context": "/src/samokoder"},
-    })
+    config = with_changes(
+        stack_file_values("staging"),
+        {
+            "release.images": DELETE,
+            "release.build": {"context": "/src/samokoder"},
+        },
+    )
     synthesis = synthesize("staging", write_project(tmp_path, "staging", config))
     builds = {b.name: b.inputs for b in synthesis.of_type("docker:index/image:Image")}
     assert sorted(builds) == ["registry-api", "registry-frontend", "registry-worker"]

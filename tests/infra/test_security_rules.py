@@ -7,15 +7,21 @@ from infra.security_rules import ClusterAddresses, master_rules, node_rules
 
 def addresses(*, public_ingress: bool, api: tuple[str, ...]) -> ClusterAddresses:
     return ClusterAddresses(
-        subnet_cidrs=["10.1.0.0/24"], api_allowed_cidrs=api,
-        pod_cidr="10.112.0.0/16", service_cidr="10.96.0.0/16", public_ingress=public_ingress,
+        subnet_cidrs=["10.1.0.0/24"],
+        api_allowed_cidrs=api,
+        pod_cidr="10.112.0.0/16",
+        service_cidr="10.96.0.0/16",
+        public_ingress=public_ingress,
     )
 
 
 def test_a_private_api_has_no_rule_from_outside_the_network() -> None:
     rules = master_rules(addresses(public_ingress=False, api=()))
-    outside = [r for r in rules if r.direction == "ingress" and not any(
-        c.startswith(("10.", "198.18.")) for c in r.cidrs)]
+    outside = [
+        r
+        for r in rules
+        if r.direction == "ingress" and not any(c.startswith(("10.", "198.18.")) for c in r.cidrs)
+    ]
     assert outside == []
 
 

@@ -12,8 +12,9 @@ from tests.conftest import DELETE, STACKS, stack_file_values, with_changes
 GOOD_DIGEST = "sha256:" + "ab" * 32
 
 
-def validate(stack: str, profile_changes: dict[str, Any] | None = None,
-             config_changes: dict[str, Any] | None = None) -> None:
+def validate(
+    stack: str, profile_changes: dict[str, Any] | None = None, config_changes: dict[str, Any] | None = None
+) -> None:
     validate_settings(
         stack,
         with_changes(read_profile(stack), profile_changes or {}),
@@ -21,8 +22,9 @@ def validate(stack: str, profile_changes: dict[str, Any] | None = None,
     )
 
 
-def problems_of(stack: str, profile_changes: dict[str, Any] | None = None,
-                config_changes: dict[str, Any] | None = None) -> list[str]:
+def problems_of(
+    stack: str, profile_changes: dict[str, Any] | None = None, config_changes: dict[str, Any] | None = None
+) -> list[str]:
     with pytest.raises(ConfigError) as caught:
         validate(stack, profile_changes, config_changes)
     return [str(p) for p in caught.value.problems]
@@ -36,64 +38,153 @@ def test_the_projects_own_stacks_are_valid(stack: str) -> None:
 
 # (stack, profile changes, stack-file changes, expected "file: path: reason" fragment)
 BAD_INPUTS = [
-    pytest.param("staging", {"cluster.versoin": "1.30"}, {},
-                 "stacks/staging.yaml: cluster.versoin: unknown key", id="unknown key in a profile"),
-    pytest.param("staging", {}, {"identity.region": "ru-central1"},
-                 "Pulumi.staging.yaml: samokoder:identity.region: unknown key",
-                 id="unknown key in the stack file"),
-    pytest.param("staging", {"node_group.cores": "four"}, {},
-                 "stacks/staging.yaml: node_group.cores: Input should be a valid integer",
-                 id="wrong type"),
-    pytest.param("staging", {"replicas.api": 0}, {},
-                 "stacks/staging.yaml: replicas.api: Input should be greater than or equal to 1",
-                 id="value out of range"),
-    pytest.param("prod", {"network.zones": ["ru-central1-a"]}, {},
-                 "stacks/prod.yaml: network.zones: a production stack needs all 3 zones",
-                 id="prod with a single zone"),
-    pytest.param("staging", {}, {"release.images.api": "latest"},
-                 "samokoder:release.images.api: must be an image digest",
-                 id="a tag instead of a digest"),
-    pytest.param("staging", {}, {"release.images.worker": "sha256:" + "a" * 63},
-                 "samokoder:release.images.worker: must be an image digest",
-                 id="a digest one character short"),
-    pytest.param("staging", {}, {"release.images.frontend": DELETE},
-                 "samokoder:release.images.frontend: required key is missing",
-                 id="a service without a digest"),
-    pytest.param("staging", {}, {"identity.folder_id": "my-folder"},
-                 "samokoder:identity.folder_id: must be a Yandex Cloud id",
-                 id="malformed folder id"),
-    pytest.param("staging", {"network.zones": ["ru-central1-c"]}, {},
-                 "stacks/staging.yaml: network.zones[0]: Input should be",
-                 id="a closed zone"),
-    pytest.param("prod", {"cluster.regional_master": False}, {},
-                 "cluster.regional_master: a production stack needs a regional",
-                 id="prod with a zonal master"),
-    pytest.param("staging", {"thresholds.cpu": {"warning": 90, "critical": 70}}, {},
-                 "thresholds.cpu: warning (90) must be below critical (70)",
-                 id="warning above critical"),
-    pytest.param("staging", {"slo.latency_threshold_seconds": 2.0}, {},
-                 "slo.latency_threshold_seconds: must be a bucket bound",
-                 id="latency threshold between histogram buckets"),
-    pytest.param("staging", {"alerting.timezone": "Moscow"}, {},
-                 "alerting.timezone: must be an IANA time zone", id="unknown time zone"),
-    pytest.param("staging", {"database.backup_retention_days": 3}, {},
-                 "database.backup_retention_days: Input should be greater than or equal to 7",
-                 id="backups kept under the audit's floor"),
-    pytest.param("prod", {"alerting.routes.critical": ["telegram"]}, {},
-                 "alerting.routes.critical: a production stack routes critical alerts",
-                 id="prod critical alerts that do not page"),
-    pytest.param("staging", {"cluster.pod_cidr": "10.10.128.0/17"}, {},
-                 "network.cidr 10.10.0.0/16 overlaps cluster.pod_cidr", id="overlapping ranges"),
-    pytest.param("staging", {"cluster.regional_master": True}, {},
-                 "cluster.regional_master needs exactly 3 zones", id="regional master in one zone"),
-    pytest.param("staging", {}, {"release.build": {"context": "../app"}},
-                 "samokoder:release: set exactly one of 'images'", id="both digests and a build"),
-    pytest.param("staging", {"identity": {"cloud_id": "x"}}, {},
-                 "stacks/staging.yaml: identity: belongs in Pulumi.staging.yaml",
-                 id="identity written in the profile"),
-    pytest.param("staging", {}, {"replicas": {"api": 5}},
-                 "Pulumi.staging.yaml: samokoder:replicas: unknown key",
-                 id="a profile setting written in the stack file"),
+    pytest.param(
+        "staging",
+        {"cluster.versoin": "1.30"},
+        {},
+        "stacks/staging.yaml: cluster.versoin: unknown key",
+        id="unknown key in a profile",
+    ),
+    pytest.param(
+        "staging",
+        {},
+        {"identity.region": "ru-central1"},
+        "Pulumi.staging.yaml: samokoder:identity.region: unknown key",
+        id="unknown key in the stack file",
+    ),
+    pytest.param(
+        "staging",
+        {"node_group.cores": "four"},
+        {},
+        "stacks/staging.yaml: node_group.cores: Input should be a valid integer",
+        id="wrong type",
+    ),
+    pytest.param(
+        "staging",
+        {"replicas.api": 0},
+        {},
+        "stacks/staging.yaml: replicas.api: Input should be greater than or equal to 1",
+        id="value out of range",
+    ),
+    pytest.param(
+        "prod",
+        {"network.zones": ["ru-central1-a"]},
+        {},
+        "stacks/prod.yaml: network.zones: a production stack needs all 3 zones",
+        id="prod with a single zone",
+    ),
+    pytest.param(
+        "staging",
+        {},
+        {"release.images.api": "latest"},
+        "samokoder:release.images.api: must be an image digest",
+        id="a tag instead of a digest",
+    ),
+    pytest.param(
+        "staging",
+        {},
+        {"release.images.worker": "sha256:" + "a" * 63},
+        "samokoder:release.images.worker: must be an image digest",
+        id="a digest one character short",
+    ),
+    pytest.param(
+        "staging",
+        {},
+        {"release.images.frontend": DELETE},
+        "samokoder:release.images.frontend: required key is missing",
+        id="a service without a digest",
+    ),
+    pytest.param(
+        "staging",
+        {},
+        {"identity.folder_id": "my-folder"},
+        "samokoder:identity.folder_id: must be a Yandex Cloud id",
+        id="malformed folder id",
+    ),
+    pytest.param(
+        "staging",
+        {"network.zones": ["ru-central1-c"]},
+        {},
+        "stacks/staging.yaml: network.zones[0]: Input should be",
+        id="a closed zone",
+    ),
+    pytest.param(
+        "prod",
+        {"cluster.regional_master": False},
+        {},
+        "cluster.regional_master: a production stack needs a regional",
+        id="prod with a zonal master",
+    ),
+    pytest.param(
+        "staging",
+        {"thresholds.cpu": {"warning": 90, "critical": 70}},
+        {},
+        "thresholds.cpu: warning (90) must be below critical (70)",
+        id="warning above critical",
+    ),
+    pytest.param(
+        "staging",
+        {"slo.latency_threshold_seconds": 2.0},
+        {},
+        "slo.latency_threshold_seconds: must be a bucket bound",
+        id="latency threshold between histogram buckets",
+    ),
+    pytest.param(
+        "staging",
+        {"alerting.timezone": "Moscow"},
+        {},
+        "alerting.timezone: must be an IANA time zone",
+        id="unknown time zone",
+    ),
+    pytest.param(
+        "staging",
+        {"database.backup_retention_days": 3},
+        {},
+        "database.backup_retention_days: Input should be greater than or equal to 7",
+        id="backups kept under the audit's floor",
+    ),
+    pytest.param(
+        "prod",
+        {"alerting.routes.critical": ["telegram"]},
+        {},
+        "alerting.routes.critical: a production stack routes critical alerts",
+        id="prod critical alerts that do not page",
+    ),
+    pytest.param(
+        "staging",
+        {"cluster.pod_cidr": "10.10.128.0/17"},
+        {},
+        "network.cidr 10.10.0.0/16 overlaps cluster.pod_cidr",
+        id="overlapping ranges",
+    ),
+    pytest.param(
+        "staging",
+        {"cluster.regional_master": True},
+        {},
+        "cluster.regional_master needs exactly 3 zones",
+        id="regional master in one zone",
+    ),
+    pytest.param(
+        "staging",
+        {},
+        {"release.build": {"context": "../app"}},
+        "samokoder:release: set exactly one of 'images'",
+        id="both digests and a build",
+    ),
+    pytest.param(
+        "staging",
+        {"identity": {"cloud_id": "x"}},
+        {},
+        "stacks/staging.yaml: identity: belongs in Pulumi.staging.yaml",
+        id="identity written in the profile",
+    ),
+    pytest.param(
+        "staging",
+        {},
+        {"replicas": {"api": 5}},
+        "Pulumi.staging.yaml: samokoder:replicas: unknown key",
+        id="a profile setting written in the stack file",
+    ),
 ]
 
 
@@ -132,8 +223,9 @@ def test_staging_may_do_what_prod_may_not() -> None:
 def test_explicit_false_and_zero_are_kept_not_defaulted() -> None:
     settings = validate_settings(
         "staging",
-        with_changes(read_profile("staging"), {"cluster.public_ingress": False,
-                                                "node_group.min_per_zone": 0}),
+        with_changes(
+            read_profile("staging"), {"cluster.public_ingress": False, "node_group.min_per_zone": 0}
+        ),
         stack_file_values("staging"),
     )
     assert settings.cluster.public_ingress is False
@@ -142,9 +234,11 @@ def test_explicit_false_and_zero_are_kept_not_defaulted() -> None:
 
 def test_a_build_may_replace_the_digests() -> None:
     settings = validate_settings(
-        "staging", read_profile("staging"),
-        with_changes(stack_file_values("staging"), {"release.images": DELETE,
-                                                     "release.build": {"context": "../app"}}),
+        "staging",
+        read_profile("staging"),
+        with_changes(
+            stack_file_values("staging"), {"release.images": DELETE, "release.build": {"context": "../app"}}
+        ),
     )
     assert settings.release.build is not None
     assert settings.image_digests() is None

@@ -16,8 +16,13 @@ KUBERNETES_VALIDATE = str(Path(sys.executable).parent / "kubernetes-validate")
 
 
 def synth(stack: str, out: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, "synth", stack, "--out", str(out)],
-                          cwd=PROJECT_DIR, capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [*CLI, "synth", stack, "--out", str(out)],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -53,15 +58,22 @@ def test_every_kubernetes_manifest_is_valid_for_kubernetes_1_30(builds: dict[str
     assert manifests, "synth wrote no Kubernetes manifest"
     result = subprocess.run(
         [KUBERNETES_VALIDATE, "--strict", "-k", "1.30.0", *map(str, manifests)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count(" passed for resource ") == len(manifests), result.stdout
 
 
 def test_invalid_config_exits_2_and_writes_nothing(tmp_path: Path) -> None:
-    result = subprocess.run([*CLI, "synth", "nosuchstack", "--out", str(tmp_path / "out")],
-                            cwd=PROJECT_DIR, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [*CLI, "synth", "nosuchstack", "--out", str(tmp_path / "out")],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 2
     assert "Pulumi.nosuchstack.yaml: (file): no such stack file; known stacks: prod, staging" in result.stderr
     assert not (tmp_path / "out").exists()
