@@ -1,0 +1,37 @@
+# Entry points. On a fresh machine `make synth` and `make test` create the
+# virtualenv (.venv, the one Pulumi.yaml names) and install what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The default stack first; prod too, so that both builds can be read side by side.
+STACKS ?= staging prod
+
+.PHONY: help synth test bench constraints clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	@echo "installing into $(VENV) (first run takes about a minute) ..."
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+synth: $(BIN)/.installed ## render build/STACK/ offline for each of STACKS (staging prod)
+	$(BIN)/samokoder-infra synth $(STACKS)
+
+test: $(BIN)/.installed ## lint, types and the test suite
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+bench: $(BIN)/.installed ## synth wall time per stack against a bare import of the SDKs
+	$(BIN)/python benchmarks/synth_benchmark.py
+
+constraints: $(BIN)/.installed ## re-pin constraints.txt from the virtualenv
+	{ echo "# Exact versions CI and operators install: regenerate with 'make constraints'."; \
+	  $(BIN)/pip freeze --exclude-editable | grep -v '^samokoder'; } > constraints.txt
+
+clean: ## remove build output and the virtualenv
+	rm -rf build $(VENV)

@@ -1,0 +1,51 @@
+"""Config sources: a stack file read as the CLI passes it, and the runtime's namespace."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pulumi.runtime import config as runtime_config
+
+from infra.config import ConfigError
+from infra.config.source import REDACTED, namespace_config, read_stack_file
+
+
+def test_encrypted_values_are_redacted_and_their_keys_marked_secret(tmp_path: Path) -> None:
+    path = tmp_path / "Pulumi.staging.yaml"
+    path.write_text(
+        "config:\n"
+        "  samokoder:identity: {cloud_id: b1gaaaaaaaaaaaaaaaaa}\n"
+        "  samokoder:tokens:\n"
+        "    bot: {secure: v1:abc}\n"
+        "  yandex:zone: ru-central1-a\n"
+    )
+    stack_file = read_stack_file(path)
+    assert json.loads(stack_file.config["samokoder:tokens"]) == {"bot": REDACTED}
+    assert stack_file.secret_keys == ["samokoder:tokens"]
+    assert stack_file.config["yandex:zone"] == "ru-central1-a"
+    assert "v1:abc" not in json.dumps(stack_file.config)
+
+
+def test_a_missing_stack_file_names_the_known_stacks(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such stack file; known stacks: prod, staging"):
+        read_stack_file(tmp_path / "Pulumi.dev.yaml")
+
+
+def test_a_stack_file_without_a_config_mapping_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "Pulumi.staging.yaml"
+    path.write_text("config: [1, 2]\n")
+    with pytest.raises(ConfigError, match="config: must be a mapping of config keys"):
+        read_stack_file(path)
+
+
+def test_the_runtime_namespace_lists_every_key_decoded() -> None:
+    runtime_config.set_all_config(
+        {
+            "samokoder:release": json.dumps({"id": "r1"}),
+            "samokoder:note": "plain text",
+            "yandex:zone": "ru-central1-a",
+        }
+    )
+    assert namespace_config() == {"release": {"id": "r1"}, "note": "plain text"}
