@@ -45,6 +45,8 @@ class KubernetesClusterArgs:
     network: Network
     cluster: ClusterProfile
     nodes: NodeGroupProfile
+    # Protect the cluster and its KMS key: losing either loses the data on it.
+    protect: bool = False
 
 
 class KubernetesCluster(pulumi.ComponentResource):
@@ -70,7 +72,7 @@ class KubernetesCluster(pulumi.ComponentResource):
             default_algorithm="AES_256",
             rotation_period="8760h",
             labels=naming.cloud_labels("cluster"),
-            opts=self._child,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         cluster_sa = self._service_account("cluster", "Runs the Managed Kubernetes cluster")
         node_sa = self._service_account("nodes", "Identity of the cluster's nodes (image pulls)")
@@ -179,7 +181,7 @@ class KubernetesCluster(pulumi.ComponentResource):
             ),
             # The cluster's service account must hold its roles before the
             # cluster is created, or creation fails on permissions.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(grants)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(grants), protect=args.protect),
         )
 
     def _node_group(

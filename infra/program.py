@@ -63,6 +63,7 @@ def build(settings: StackSettings) -> Platform:
             network=network,
             cluster=settings.cluster,
             nodes=settings.node_group,
+            protect=settings.protect_stateful,
         ),
         opts=in_cloud,
     )

@@ -29,7 +29,7 @@ from pydantic import (
     model_validator,
 )
 
-from infra.conventions import SERVICES, Service
+from infra.conventions import Service
 
 
 class StrictModel(BaseModel):
@@ -368,6 +368,10 @@ class StackSettings(StrictModel):
     """Everything the program needs to know about one stack."""
 
     stack: str = Field(pattern=r"^[a-z][a-z0-9-]{0,30}$")
+    # Stateful resources (the cluster that holds the database, the KMS key of
+    # its Secrets, later buckets) get `protect`: deleting them needs a
+    # deliberate unprotect first.
+    protect_stateful: bool = False
     identity: Identity
     release: Release
     network: NetworkProfile
@@ -378,6 +382,13 @@ class StackSettings(StrictModel):
     slo: SloProfile
     thresholds: Thresholds
     alerting: AlertingProfile
+
+    @field_validator("protect_stateful")
+    @classmethod
+    def _protected_in_production(cls, protect: bool, info: ValidationInfo) -> bool:
+        if _is_production(info) and not protect:
+            raise ValueError("a production stack protects its stateful resources")
+        return protect
 
     @model_validator(mode="after")
     def _address_plan(self) -> StackSettings:
@@ -401,7 +412,3 @@ class StackSettings(StrictModel):
                 f"(got {len(self.network.zones)})"
             )
         return self
-
-    def image_digests(self) -> dict[Service, str] | None:
-        images = self.release.images
-        return None if images is None else {s: images.digest(s) for s in SERVICES}

@@ -119,3 +119,13 @@ def test_the_provider_reaches_the_cluster_endpoint_with_its_ca_and_no_credential
     assert "certificate-authority-data:" in kubeconfig, provider.urn
     assert "token:" not in kubeconfig, provider.urn
     assert "client-key" not in kubeconfig, provider.urn
+
+
+@pytest.mark.parametrize(("stack", "protected"), [("prod", True), ("staging", False)])
+def test_prod_protects_the_cluster_and_its_secrets_key(
+    synthesized: Synth, stack: str, protected: bool
+) -> None:
+    synthesis = synthesized(stack)
+    for type_ in (CLUSTER, "yandex:index/kmsSymmetricKey:KmsSymmetricKey"):
+        (resource,) = synthesis.of_type(type_)
+        assert resource.protect is protected, resource.urn

@@ -65,3 +65,18 @@ def test_nodes_use_the_node_security_group_and_the_master_its_own(synthesized: S
     for node_group in synthesis.of_type("yandex:index/kubernetesNodeGroup:KubernetesNodeGroup"):
         (interface,) = node_group.inputs["instanceTemplate"]["networkInterfaces"]
         assert interface["securityGroupIds"] == [groups["network-nodes"]], node_group.urn
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_nodes_reach_each_other_through_their_own_group_and_all_else_by_address(
+    synthesized: Synth, stack: str
+) -> None:
+    nodes = group(synthesized(stack), "-nodes")
+    rules = nodes["ingresses"] + nodes["egresses"]
+    to_self = [r for r in rules if r.get("predefinedTarget") == "self_security_group"]
+    assert [r["description"] for r in to_self] == ["Node to node"]
+    assert "v4CidrBlocks" not in to_self[0]
+    for rule in rules:
+        if rule not in to_self:
+            assert rule.get("v4CidrBlocks"), rule
+            assert "predefinedTarget" not in rule, rule

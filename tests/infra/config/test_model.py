@@ -172,6 +172,13 @@ BAD_INPUTS = [
         id="both digests and a build",
     ),
     pytest.param(
+        "prod",
+        {"protect_stateful": False},
+        {},
+        "stacks/prod.yaml: protect_stateful: a production stack protects",
+        id="unprotected prod",
+    ),
+    pytest.param(
         "staging",
         {"identity": {"cloud_id": "x"}},
         {},
@@ -241,4 +248,4 @@ def test_a_build_may_replace_the_digests() -> None:
         ),
     )
     assert settings.release.build is not None
-    assert settings.image_digests() is None
+    assert settings.release.images is None
