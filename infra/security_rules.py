@@ -22,6 +22,7 @@ LOAD_BALANCER_HEALTH_CHECKS = ("198.18.235.0/24", "198.18.248.0/24")
 PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 ANYWHERE = ("0.0.0.0/0",)
 NODE_PORTS = (30000, 32767)
+ALL_PORTS = (0, 65535)
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,12 @@ class ClusterAddresses:
     public_ingress: bool
 
 
+# Both master and nodes answer the load balancer's health checks.
+HEALTH_CHECKS = Rule(
+    "ingress", "Load balancer health checks", "TCP", cidrs=LOAD_BALANCER_HEALTH_CHECKS, port_range=ALL_PORTS
+)
+
+
 def master_rules(addresses: ClusterAddresses) -> list[Rule]:
     in_cluster = (addresses.pod_cidr, addresses.service_cidr)
     nodes = tuple(addresses.subnet_cidrs)
@@ -51,16 +58,10 @@ def master_rules(addresses: ClusterAddresses) -> list[Rule]:
         Rule("ingress", "Kubernetes API from nodes", "TCP", cidrs=nodes, port=443),
         Rule("ingress", "Kubernetes API (kubelet) from nodes", "TCP", cidrs=nodes, port=6443),
         Rule("ingress", "Kubernetes API from pods", "TCP", cidrs=(addresses.pod_cidr,), port=443),
-        Rule(
-            "ingress",
-            "Load balancer health checks",
-            "TCP",
-            cidrs=LOAD_BALANCER_HEALTH_CHECKS,
-            port_range=(0, 65535),
-        ),
+        HEALTH_CHECKS,
         # The master reaches kubelets, webhooks and metrics-server in pods.
-        Rule("egress", "Master to nodes", "ANY", cidrs=nodes, port_range=(0, 65535)),
-        Rule("egress", "Master to pods and services", "ANY", cidrs=in_cluster, port_range=(0, 65535)),
+        Rule("egress", "Master to nodes", "ANY", cidrs=nodes, port_range=ALL_PORTS),
+        Rule("egress", "Master to pods and services", "ANY", cidrs=in_cluster, port_range=ALL_PORTS),
     ]
     if addresses.api_allowed_cidrs:
         allowed = tuple(addresses.api_allowed_cidrs)
@@ -77,19 +78,13 @@ def node_rules(addresses: ClusterAddresses) -> list[Rule]:
     in_cluster = (addresses.pod_cidr, addresses.service_cidr)
     subnets = tuple(addresses.subnet_cidrs)
     rules = [
-        Rule("ingress", "Node to node", "ANY", peer="self", port_range=(0, 65535)),
-        Rule("ingress", "Master to nodes", "ANY", cidrs=subnets, port_range=(0, 65535)),
-        Rule("ingress", "Pod and service traffic", "ANY", cidrs=in_cluster, port_range=(0, 65535)),
-        Rule(
-            "ingress",
-            "Load balancer health checks",
-            "TCP",
-            cidrs=LOAD_BALANCER_HEALTH_CHECKS,
-            port_range=(0, 65535),
-        ),
+        Rule("ingress", "Node to node", "ANY", peer="self", port_range=ALL_PORTS),
+        Rule("ingress", "Master to nodes", "ANY", cidrs=subnets, port_range=ALL_PORTS),
+        Rule("ingress", "Pod and service traffic", "ANY", cidrs=in_cluster, port_range=ALL_PORTS),
+        HEALTH_CHECKS,
         Rule("ingress", "ICMP from private networks", "ICMP", cidrs=PRIVATE_RANGES),
         # Image pulls, Yandex Cloud APIs, LLM providers.
-        Rule("egress", "Outbound", "ANY", cidrs=ANYWHERE, port_range=(0, 65535)),
+        Rule("egress", "Outbound", "ANY", cidrs=ANYWHERE, port_range=ALL_PORTS),
     ]
     if addresses.public_ingress:
         rules.append(
