@@ -10,10 +10,12 @@ import pytest
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from infra import program
 from infra.config import ConfigError
-from infra.synth.mocks import REDACTED, RecordingMonitor, SynthMocks
+from infra.config.source import REDACTED
+from infra.synth.mocks import RecordingMonitor, SynthMocks
 from infra.synth.runner import STACK_TYPE, Synthesis, synthesize
-from tests.conftest import STACKS, stack_file_values, with_changes, write_project
+from tests.conftest import PROJECT_DIR, STACKS, stack_file_values, with_changes, write_project
 
 Synth = Callable[[str], Synthesis]
 
@@ -64,3 +66,9 @@ def test_secret_inputs_are_recorded_redacted() -> None:
     _sync_await(run_pulumi_func(program))
     (thing,) = [r for r in monitor.recorded if r.type == "test:index:Thing"]
     assert thing.inputs == {"token": REDACTED, "plain": "visible"}
+
+
+def test_warnings_of_the_program_are_collected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(program, "main", lambda: pulumi.log.warn("node group has no autoscaling"))
+    synthesis = synthesize("staging", PROJECT_DIR)
+    assert synthesis.warnings == ["node group has no autoscaling"]
