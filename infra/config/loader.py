@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -84,17 +85,21 @@ def _belongs_in_profile(key: str, profile_file: str) -> str:
     return f"unknown key (the stack file holds only {allowed}; sizes and policies go in {profile_file})"
 
 
+def read_yaml_file(path: Path, source: str, stack: str, kind: str) -> Any:
+    """The parsed YAML of a settings file; a missing or unparsable one is a ConfigError."""
+    if not path.is_file():
+        known = ", ".join(known_stacks()) or "none"
+        raise ConfigError(stack, [Problem(source, "(file)", f"no such {kind}; known stacks: {known}")])
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise ConfigError(stack, [Problem(source, "(file)", f"not valid YAML: {error}")]) from None
+
+
 def read_profile(stack: str) -> dict[str, Any]:
     """The profile of `stack` as written in stacks/<stack>.yaml."""
     profile_file = f"stacks/{stack}.yaml"
-    path = profile_path(stack)
-    if not path.is_file():
-        known = ", ".join(known_stacks()) or "none"
-        raise ConfigError(stack, [Problem(profile_file, "(file)", f"no such profile; known stacks: {known}")])
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise ConfigError(stack, [Problem(profile_file, "(file)", f"not valid YAML: {error}")]) from None
+    data = read_yaml_file(profile_path(stack), profile_file, stack, "profile")
     if not isinstance(data, dict):
         raise ConfigError(stack, [Problem(profile_file, "(file)", "must be a mapping of settings")])
     return data

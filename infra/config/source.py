@@ -7,11 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pulumi.runtime import config as runtime_config
 
-from infra.config.loader import NAMESPACE, ConfigError, Problem
-from stacks import known_stacks
+from infra.config.loader import NAMESPACE, ConfigError, Problem, read_yaml_file
 
 # What an encrypted (`secure:`) value reads as offline: synth has no key to
 # decrypt it, and a plain-text secret must never reach its output anyway.
@@ -54,14 +52,7 @@ class StackFile:
 def read_stack_file(path: Path) -> StackFile:
     """Read a stack file into the flat `namespace:key -> string` map the runtime uses."""
     source, stack = path.name, path.stem.removeprefix("Pulumi.")
-    if not path.is_file():
-        known = ", ".join(known_stacks())
-        problem = Problem(source, "(file)", f"no such stack file; known stacks: {known}")
-        raise ConfigError(stack, [problem])
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        raise ConfigError(stack, [Problem(source, "(file)", f"not valid YAML: {error}")]) from None
+    document = read_yaml_file(path, source, stack, "stack file") or {}
     entries = (document.get("config") or {}) if isinstance(document, dict) else None
     if not isinstance(entries, dict):
         raise ConfigError(stack, [Problem(source, "config", "must be a mapping of config keys")])
