@@ -6,10 +6,12 @@ BIN := $(VENV)/bin
 # The default stack first; prod too, so that both builds can be read side by side.
 STACKS ?= staging prod
 
-.PHONY: help synth test bench constraints clean
+.PHONY: help tools synth test bench constraints clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+TOOLS := .tools/bin
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	@echo "installing into $(VENV) (first run takes about a minute) ..."
@@ -17,10 +19,17 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $@
 
+# promtool, amtool, prometheus and alertmanager: the tests run the real ones.
+$(TOOLS)/.installed: scripts/install-tools
+	scripts/install-tools
+	@touch $@
+
+tools: $(TOOLS)/.installed ## install the Prometheus/Alertmanager programs the tests run into .tools/bin
+
 synth: $(BIN)/.installed ## render build/STACK/ offline for each of STACKS (staging prod)
 	$(BIN)/samokoder-infra synth $(STACKS)
 
-test: $(BIN)/.installed ## lint, types and the test suite
+test: $(BIN)/.installed $(TOOLS)/.installed ## lint, types and the test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -33,5 +42,5 @@ constraints: $(BIN)/.installed ## re-pin constraints.txt from the virtualenv
 	{ echo "# Exact versions CI and operators install: regenerate with 'make constraints'."; \
 	  $(BIN)/pip freeze --exclude-editable | grep -v '^samokoder'; } > constraints.txt
 
-clean: ## remove build output and the virtualenv
-	rm -rf build $(VENV)
+clean: ## remove build output, the virtualenv and .tools
+	rm -rf build $(VENV) .tools

@@ -13,12 +13,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_yandex as yandex
 
+from components.monitoring import Monitoring, MonitoringArgs
 from components.kubernetes_cluster import KubernetesCluster, KubernetesClusterArgs
 from components.network import Network, NetworkArgs
 from components.registry import Registry, RegistryArgs
 from infra.config import StackSettings, load_settings
 from infra.config.source import namespace_config
 from infra.conventions import Naming
+from infra.monitoring.bundle import generate
 
 APP_NAMESPACE = "samokoder"
 
@@ -29,6 +31,7 @@ class Platform:
     cluster: KubernetesCluster
     registry: Registry
     namespace: k8s.core.v1.Namespace
+    monitoring: Monitoring
 
 
 def main() -> Platform:
@@ -90,9 +93,22 @@ def build(settings: StackSettings) -> Platform:
         opts=pulumi.ResourceOptions(provider=cluster.provider),
     )
 
+    monitoring = Monitoring(
+        "monitoring",
+        MonitoringArgs(
+            naming=naming,
+            profile=settings.monitoring,
+            artifacts=generate(settings),
+            app_namespace=APP_NAMESPACE,
+        ),
+        opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}, depends_on=[namespace]),
+    )
+
     pulumi.export("release", settings.release.id)
     pulumi.export("images", registry.images)
     pulumi.export("registry_id", registry.registry_id)
     pulumi.export("cluster_id", cluster.cluster_id)
     pulumi.export("kubeconfig", cluster.kubeconfig)
-    return Platform(network=network, cluster=cluster, registry=registry, namespace=namespace)
+    return Platform(
+        network=network, cluster=cluster, registry=registry, namespace=namespace, monitoring=monitoring
+    )

@@ -295,7 +295,7 @@ class SloProfile(StrictModel):
 
 
 class Threshold(StrictModel):
-    """Saturation alert levels in percent; warning fires before critical."""
+    """Alert levels in percent of a capacity or of requests; warning fires before critical."""
 
     warning: Percent
     critical: Percent
@@ -304,6 +304,25 @@ class Threshold(StrictModel):
     def _ordered(self) -> Threshold:
         if self.warning >= self.critical:
             raise ValueError(f"warning ({self.warning:g}) must be below critical ({self.critical:g})")
+        return self
+
+
+class QueueThreshold(Threshold):
+    """Worker queue depth in percent of ``capacity`` queued jobs (the app exports a depth, not a share)."""
+
+    capacity: int = Field(gt=0)
+
+
+class DurationThreshold(StrictModel):
+    """A quantile of a latency histogram, in seconds; warning fires before critical."""
+
+    warning: float = Field(gt=0)
+    critical: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DurationThreshold:
+        if self.warning >= self.critical:
+            raise ValueError(f"warning ({self.warning:g} s) must be below critical ({self.critical:g} s)")
         return self
 
 
@@ -324,12 +343,26 @@ class BudgetThreshold(StrictModel):
 
 
 class Thresholds(StrictModel):
+    # Golden signals of the API: P95 latency and the share of 5xx answers.
+    latency_p95_seconds: DurationThreshold
+    error_rate: Threshold
+    # Saturation, in percent of the container limit, the volume, the descriptor
+    # limit, the connection pool and the queue capacity.
     cpu: Threshold
     memory: Threshold
     disk: Threshold
     file_descriptors: Threshold
     db_pool: Threshold
-    queue_depth: Threshold
+    queue_depth: QueueThreshold
+    # Dependencies: the LLM providers and the database.
+    llm_error_rate: Threshold
+    llm_latency_p95_seconds: DurationThreshold
+    # Tokens per second over the last hour against the day before: a cost spike.
+    llm_token_spike_factor: float = Field(gt=1)
+    db_error_rate: Threshold
+    db_query_p95_seconds: DurationThreshold
+    # Share of failed logins (brute force or a broken auth path).
+    auth_failure_rate: Threshold
     error_budget: BudgetThreshold
 
 
@@ -339,6 +372,12 @@ Receiver = Literal["telegram", "email", "pagerduty"]
 class QuietHours(StrictModel):
     start: Clock
     end: Clock
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> QuietHours:
+        if self.start == self.end:
+            raise ValueError(f"start and end are both {self.start}: quiet hours would be empty")
+        return self
 
 
 class AlertRoutes(StrictModel):
@@ -354,11 +393,54 @@ class AlertRoutes(StrictModel):
         return receivers
 
 
+class TelegramReceiver(StrictModel):
+    # Not a credential; the bot token is read from a mounted Secret.
+    chat_id: int
+
+
+class EmailReceiver(StrictModel):
+    to: list[str] = Field(min_length=1)
+    sender: str
+    # host:port of the SMTP relay; its password is read from a mounted Secret.
+    smarthost: str = Field(pattern=r"^[A-Za-z0-9.-]+:[0-9]{1,5}$")
+    username: str
+
+
+class PagerDutyReceiver(StrictModel):
+    # The routing key is read from a mounted Secret; nothing to set here yet.
+    pass
+
+
+class Receivers(StrictModel):
+    telegram: TelegramReceiver | None = None
+    email: EmailReceiver | None = None
+    pagerduty: PagerDutyReceiver | None = None
+
+
 class AlertingProfile(StrictModel):
     timezone: TimeZone
     # Info alerts are muted in these hours (stack time zone).
     quiet_hours: QuietHours
     routes: AlertRoutes
+    receivers: Receivers
+
+    @model_validator(mode="after")
+    def _routes_have_receivers(self) -> AlertingProfile:
+        for severity in ("critical", "warning", "info"):
+            for receiver in getattr(self.routes, severity):
+                if getattr(self.receivers, receiver) is None:
+                    raise ValueError(
+                        f"routes.{severity} sends to {receiver!r}, but receivers.{receiver} is not configured"
+                    )
+        return self
+
+
+class MonitoringProfile(StrictModel):
+    retention_days: int = Field(ge=1, le=365)
+    # Yandex Managed Kubernetes storage classes.
+    storage_class: Literal["yc-network-hdd", "yc-network-ssd"]
+    storage_gb: int = Field(ge=10)
+    grafana_storage_gb: int = Field(ge=1)
 
 
 # --- the merged settings ------------------------------------------------------
@@ -382,6 +464,7 @@ class StackSettings(StrictModel):
     slo: SloProfile
     thresholds: Thresholds
     alerting: AlertingProfile
+    monitoring: MonitoringProfile
 
     @field_validator("protect_stateful")
     @classmethod
@@ -402,6 +485,15 @@ class StackSettings(StrictModel):
             for second in names[i + 1 :]:
                 if ranges[first].overlaps(ranges[second]):
                     raise ValueError(f"{first} {ranges[first]} overlaps {second} {ranges[second]}")
+        return self
+
+    @model_validator(mode="after")
+    def _slo_window_retained(self) -> StackSettings:
+        if self.monitoring.retention_days < self.slo.window_days:
+            raise ValueError(
+                f"monitoring.retention_days ({self.monitoring.retention_days}) is shorter than "
+                f"slo.window_days ({self.slo.window_days}): the SLO window could not be computed"
+            )
         return self
 
     @model_validator(mode="after")

@@ -22,6 +22,7 @@ from pulumi.runtime.sync_await import _sync_await
 from infra import program
 from infra.config.source import read_stack_file
 from infra.conventions import PROJECT
+from infra.monitoring.bundle import MonitoringArtifacts
 from infra.synth.mocks import RecordedResource, RecordingMonitor, SynthMocks, mock_id
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -30,6 +31,7 @@ STACK_TYPE = "pulumi:pulumi:Stack"
 @dataclass(frozen=True)
 class Synthesis:
     stack: str
+    monitoring: MonitoringArtifacts
     resources: list[RecordedResource]
     outputs: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
@@ -58,8 +60,8 @@ class _WarningCollector(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def _run_program() -> None:
-    program.main()
+def _run_program(platforms: list[program.Platform]) -> None:
+    platforms.append(program.main())
     # set_mocks registers the root stack's (empty) outputs before the program
     # runs; register them again now that the program has exported its own, as
     # the CLI does at the end of a run.
@@ -91,9 +93,11 @@ def synthesize(stack: str, project_dir: Path, monitor: RecordingMonitor | None =
         mocks, project=PROJECT, stack=stack, preview=False, logger=logger, monitor=monitor
     )
     runtime_config.set_all_config(stack_file.config, stack_file.secret_keys)
-    _sync_await(run_pulumi_func(_run_program))
+    platforms: list[program.Platform] = []
+    _sync_await(run_pulumi_func(lambda: _run_program(platforms)))
     return Synthesis(
         stack=stack,
+        monitoring=platforms[0].monitoring.artifacts,
         resources=sorted(monitor.recorded, key=lambda r: r.urn),
         outputs=monitor.stack_outputs,
         warnings=collector.messages,

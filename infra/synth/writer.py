@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from infra.monitoring.render import write_artifacts
 from infra.synth.mocks import RecordedResource
 from infra.synth.runner import Synthesis
 
@@ -29,6 +30,7 @@ def write_synthesis(synthesis: Synthesis, out_dir: Path) -> list[Path]:
 
     _write_json(staging / "resources.json", [r.as_json() for r in synthesis.resources])
     _write_json(staging / "outputs.json", synthesis.outputs)
+    write_artifacts(synthesis.monitoring, staging / "monitoring")
     for resource in synthesis.resources:
         if is_kubernetes_object(resource):
             path = staging / "k8s" / manifest_name(resource)

@@ -69,6 +69,12 @@ def test_secret_inputs_are_recorded_redacted() -> None:
 
 
 def test_warnings_of_the_program_are_collected(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(program, "main", lambda: pulumi.log.warn("node group has no autoscaling"))
+    real_main = program.main
+
+    def warn_then_run() -> program.Platform:
+        pulumi.log.warn("node group has no autoscaling")
+        return real_main()
+
+    monkeypatch.setattr(program, "main", warn_then_run)
     synthesis = synthesize("staging", PROJECT_DIR)
     assert synthesis.warnings == ["node group has no autoscaling"]

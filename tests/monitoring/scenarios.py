@@ -1,0 +1,317 @@
+"""What the rules must do, scenario by scenario, for one stack's settings.
+
+Each scenario holds the platform in a sequence of states and says which
+alerts (name, severity) are firing and which are quiet at given times. The
+load levels are derived from the stack's own thresholds (half-way between
+warning and critical, or past critical), so the same scenarios test both
+stacks; the expected outcome is what the thresholds and the SRE workbook's
+burn rates say, never what the generator happens to produce.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from infra.config.model import StackSettings, Threshold
+from tests.monitoring.workload import Load, Phase
+
+AlertKey = tuple[str, str]  # (alertname, severity)
+HEALTHY = Load()
+# Healthy minutes before a change: more than the 5m windows the alerts read.
+LEAD = 10
+
+
+@dataclass(frozen=True)
+class Check:
+    at_minutes: int
+    firing: frozenset[AlertKey] = frozenset()
+    quiet: frozenset[AlertKey] = frozenset()
+    # Nothing but these fires (the single-5xx test: "fires nothing").
+    only: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    phases: tuple[Phase, ...]
+    checks: tuple[Check, ...]
+    step_minutes: int = 1
+    evaluation_minutes: int = 1
+    tags: frozenset[str] = field(default_factory=frozenset)
+
+
+def _both(name: str) -> frozenset[AlertKey]:
+    return frozenset({(name, "warning"), (name, "critical")})
+
+
+def _between(level: Threshold) -> float:
+    return (level.warning + level.critical) / 200
+
+
+def _past(level: Threshold) -> float:
+    return (level.critical + 100) / 200
+
+
+def _pair(name: str, settle: int, field_name: str, level: Threshold, **fixed: object) -> list[Scenario]:
+    """A warning-only scenario and a critical scenario for one threshold pair."""
+    between = HEALTHY.but(**{field_name: _between(level)}, **fixed)
+    past = HEALTHY.but(**{field_name: _past(level)}, **fixed)
+    return [
+        Scenario(
+            f"{name} between warning and critical",
+            (Phase(LEAD, HEALTHY), Phase(settle, between)),
+            (
+                Check(
+                    LEAD + settle - 1,
+                    firing=frozenset({(name, "warning")}),
+                    quiet=frozenset({(name, "critical")}),
+                ),
+            ),
+        ),
+        Scenario(
+            f"{name} past critical",
+            (Phase(LEAD, HEALTHY), Phase(settle, past)),
+            (Check(LEAD + settle - 1, firing=_both(name)),),
+        ),
+    ]
+
+
+def threshold_scenarios(settings: StackSettings) -> list[Scenario]:
+    t = settings.thresholds
+    queue = {"queue_capacity": t.queue_depth.capacity}
+    scenarios = [
+        *_pair("ApiErrorRateHigh", 15, "error_share", t.error_rate),
+        *_pair("LlmErrorRateHigh", 20, "llm_error_share", t.llm_error_rate),
+        *_pair("DatabaseErrorRateHigh", 15, "db_error_share", t.db_error_rate),
+        *_pair("AuthFailureSpike", 20, "auth_failure_share", t.auth_failure_rate),
+        *_pair("ContainerCpuHigh", 25, "cpu", t.cpu),
+        *_pair("ContainerMemoryHigh", 25, "memory", t.memory),
+        *_pair("VolumeFillingUp", 25, "volume", t.disk),
+        *_pair("FileDescriptorsExhausting", 25, "file_descriptors", t.file_descriptors),
+        *_pair("DatabasePoolSaturated", 25, "db_pool", t.db_pool),
+        *_pair("WorkerQueueSaturated", 25, "queue", t.queue_depth, **queue),
+    ]
+    # Latency: the slow requests all land in one bucket, so P95 interpolates
+    # to 95 % of the way through it; what fires follows from the thresholds.
+    for name, field_name, share, buckets, limits in (
+        ("ApiLatencyHigh", "slow_bound", "slow_share", ((1.0, 2.5), (5.0, 7.5)), t.latency_p95_seconds),
+        ("LlmLatencyHigh", "llm_bound", None, ((30.0, 60.0), (60.0, 120.0)), t.llm_latency_p95_seconds),
+        ("DatabaseQueriesSlow", "db_bound", None, ((1.0, 5.0), (5.0, 10.0)), t.db_query_p95_seconds),
+    ):
+        extra = {share: 1.0} if share else {}
+        for lower, upper in buckets:
+            p95 = lower + (upper - lower) * 0.95
+            levels = {"warning": p95 > limits.warning, "critical": p95 > limits.critical}
+            scenarios.append(
+                Scenario(
+                    f"{name} with P95 at {p95:g} s",
+                    (Phase(LEAD, HEALTHY), Phase(25, HEALTHY.but(**{field_name: upper}, **extra))),
+                    (
+                        Check(
+                            LEAD + 24,
+                            firing=frozenset((name, level) for level, fires in levels.items() if fires),
+                            quiet=frozenset((name, level) for level, fires in levels.items() if not fires),
+                        ),
+                    ),
+                )
+            )
+    return scenarios
+
+
+def availability_scenarios() -> list[Scenario]:
+    return [
+        Scenario(
+            "API down",
+            (Phase(30, HEALTHY), Phase(10, HEALTHY.but(api_up=False))),
+            (
+                Check(31, quiet=frozenset({("ApiDown", "critical")})),
+                Check(
+                    39,
+                    firing=frozenset({("ApiDown", "critical")}),
+                    quiet=frozenset({("ApiNoTraffic", "warning")}),
+                ),
+            ),
+        ),
+        Scenario(
+            "API up without traffic",
+            (Phase(30, HEALTHY), Phase(30, HEALTHY.but(rps=0.0))),
+            (
+                Check(
+                    59,
+                    firing=frozenset({("ApiNoTraffic", "warning")}),
+                    quiet=frozenset({("ApiDown", "critical")}),
+                ),
+            ),
+        ),
+        Scenario(
+            "an exporter's target down",
+            (Phase(30, HEALTHY), Phase(10, HEALTHY.but(exporter_up=False))),
+            (
+                Check(
+                    39,
+                    firing=frozenset({("TargetDown", "warning")}),
+                    quiet=frozenset({("ApiDown", "critical")}),
+                ),
+            ),
+        ),
+        Scenario(
+            "API metrics absent",
+            (Phase(30, HEALTHY.but(exports_http=False)),),
+            (
+                Check(
+                    29,
+                    firing=frozenset(
+                        {("ApiAvailabilitySliAbsent", "warning"), ("ApiLatencySliAbsent", "warning")}
+                    ),
+                ),
+            ),
+        ),
+    ]
+
+
+def product_scenarios() -> list[Scenario]:
+    nothing_created = HEALTHY.but(projects_per_hour=0.0)
+    info = ("NoProjectsCreated", "info")
+    inhibitor = ("InfoInhibitor", "none")
+    return [
+        Scenario(
+            "no project created for 7 hours",
+            (Phase(60, HEALTHY), Phase(420, nothing_created)),
+            (
+                Check(60 + 300, quiet=frozenset({info, inhibitor})),
+                # Alone, the info alert is held back for the cluster's info alerts only.
+                Check(60 + 415, firing=frozenset({info, inhibitor})),
+            ),
+            evaluation_minutes=5,
+        ),
+        Scenario(
+            "no project created while a warning fires",
+            (
+                Phase(60, HEALTHY),
+                Phase(420, nothing_created.but(cpu=_between(Threshold(warning=70, critical=90)))),
+            ),
+            (
+                Check(
+                    60 + 415,
+                    firing=frozenset({info, ("ContainerCpuHigh", "warning")}),
+                    quiet=frozenset({inhibitor}),
+                ),
+            ),
+            evaluation_minutes=5,
+        ),
+        Scenario(
+            "a steady day then tokens at 5x",
+            (Phase(25 * 60, HEALTHY), Phase(90, HEALTHY.but(tokens_per_second=500.0))),
+            (
+                Check(25 * 60 - 5, quiet=frozenset({("LlmTokenSpike", "warning"), info})),
+                Check(25 * 60 + 89, firing=frozenset({("LlmTokenSpike", "warning")})),
+            ),
+            step_minutes=5,
+            evaluation_minutes=5,
+        ),
+    ]
+
+
+def slo_scenarios(settings: StackSettings) -> list[Scenario]:
+    availability_budget = 1 - settings.slo.availability_percent / 100
+    latency_budget = 1 - settings.slo.latency_percent / 100
+    page = ("ApiAvailabilityBudgetBurn", "critical")
+    ticket = ("ApiAvailabilityBudgetBurn", "warning")
+    # The page's 1h window crosses 14.4x the budget after 14.4 * budget * 60
+    # minutes of total outage, then waits 2m: under 5 minutes at 99.9 %.
+    outage_pages_within = (
+        5 if availability_budget <= 0.001 else math.ceil(14.4 * availability_budget * 60) + 3
+    )
+    steady = HEALTHY.but(error_share=availability_budget)
+    busy = HEALTHY.but(rps=1000.0)
+    one_error = busy.but(error_share=1 / (1000 * 60))
+    day = 24 * 60
+    scenarios = [
+        Scenario(
+            "total outage",
+            (Phase(60, HEALTHY), Phase(20, HEALTHY.but(error_share=1.0))),
+            (Check(60 + outage_pages_within, firing=frozenset({page})),),
+        ),
+        Scenario(
+            "sustained 20x burn",
+            (Phase(60, HEALTHY), Phase(60, HEALTHY.but(error_share=20 * availability_budget))),
+            (Check(60 + 59, firing=frozenset({page})),),
+        ),
+        Scenario(
+            # A day holds the page's longest window (6h) four times over.
+            "steady 1x burn for a day",
+            (Phase(day, steady),),
+            tuple(Check(at, quiet=frozenset({page})) for at in (30, 60, 6 * 60, 12 * 60, day - 5)),
+            evaluation_minutes=5,
+        ),
+        Scenario(
+            "2x burn for half a day",
+            (Phase(12 * 60, HEALTHY.but(error_share=2 * availability_budget)),),
+            (Check(12 * 60 - 5, firing=frozenset({ticket}), quiet=frozenset({page})),),
+            evaluation_minutes=5,
+        ),
+        Scenario(
+            "latency: slow 2x the budget for half a day",
+            (Phase(12 * 60, HEALTHY.but(slow_share=2 * latency_budget)),),
+            (
+                Check(
+                    12 * 60 - 5,
+                    firing=frozenset({("ApiLatencyBudgetBurn", "warning")}),
+                    quiet=frozenset({("ApiLatencyBudgetBurn", "critical")}),
+                ),
+            ),
+            evaluation_minutes=5,
+        ),
+        Scenario(
+            "one 5xx among 1000 requests per second",
+            (Phase(60, busy), Phase(1, one_error), Phase(40, busy)),
+            tuple(Check(at, only=frozenset({"Watchdog"})) for at in (61, 65, 75, 100)),
+        ),
+    ]
+    # The budget's period: a month of samples every 4 hours, evaluated as often.
+    remaining = settings.thresholds.error_budget
+    for slo, field_name, budget in (
+        ("Availability", "error_share", availability_budget),
+        ("Latency", "slow_share", latency_budget),
+    ):
+        name = f"Api{slo}BudgetLow"
+        for left, expected in (
+            ((remaining.warning + remaining.critical) / 2, {"warning"}),
+            (remaining.critical / 2, {"warning", "critical"}),
+        ):
+            load = HEALTHY.but(**{field_name: (1 - left / 100) * budget})
+            scenarios.append(
+                Scenario(
+                    f"{slo.lower()} budget {left:g} % left",
+                    (Phase(31 * day, load),),
+                    (
+                        Check(
+                            31 * day - 240,
+                            firing=frozenset((name, s) for s in expected),
+                            quiet=frozenset((name, s) for s in {"warning", "critical"} - expected),
+                        ),
+                    ),
+                    step_minutes=240,
+                    evaluation_minutes=240,
+                )
+            )
+    return scenarios
+
+
+def healthy_scenario(all_alerts: frozenset[AlertKey]) -> Scenario:
+    return Scenario(
+        "healthy platform",
+        (Phase(120, HEALTHY),),
+        (Check(119, firing=frozenset({("Watchdog", "none")}), quiet=all_alerts - {("Watchdog", "none")}),),
+    )
+
+
+def all_scenarios(settings: StackSettings, all_alerts: frozenset[AlertKey]) -> list[Scenario]:
+    return [
+        healthy_scenario(all_alerts),
+        *availability_scenarios(),
+        *threshold_scenarios(settings),
+        *product_scenarios(),
+        *slo_scenarios(settings),
+    ]

@@ -1,0 +1,221 @@
+"""Synthetic series for promtool unit tests: the platform's state, phase by phase.
+
+A scenario is a list of phases; each phase holds the platform in one state
+(``Load``) for some minutes. From that, every series the rules read is
+written in promtool's expanding notation: counters integrate their rates
+across phases, gauges hold their value, and a series the state says is not
+exported is missing (``_``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+
+API_TARGET = 'job="samokoder-api", namespace="samokoder", instance="10.1.0.10:8000"'
+POD = 'namespace="samokoder", pod="api-6d9f-x2k4q", container="api"'
+HTTP_BOUNDS = (0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
+LLM_BOUNDS = (1.0, 5.0, 10.0, 30.0, 60.0, 120.0)
+DB_BOUNDS = (0.01, 0.1, 1.0, 5.0, 10.0)
+
+
+@dataclass(frozen=True)
+class Load:
+    """What the platform does during a phase. Shares are of requests, ratios of capacity."""
+
+    api_up: bool = True
+    exports_http: bool = True
+    rps: float = 100.0
+    error_share: float = 0.0
+    # Where slow requests land (the bucket's upper bound); the rest take 0.05 s.
+    slow_share: float = 0.0
+    slow_bound: float = 2.5
+    llm_rps: float = 1.0
+    llm_error_share: float = 0.0
+    llm_bound: float = 5.0
+    tokens_per_second: float = 100.0
+    db_qps: float = 50.0
+    db_error_share: float = 0.0
+    db_bound: float = 0.01
+    cpu: float = 0.2
+    memory: float = 0.3
+    volume: float = 0.1
+    file_descriptors: float = 0.1
+    db_pool: float = 0.25
+    queue: float = 0.01
+    queue_capacity: int = 1000
+    auth_rps: float = 2.0
+    auth_failure_share: float = 0.05
+    projects_per_hour: float = 6.0
+    exporter_up: bool = True
+
+    def but(self, **changes: object) -> Load:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Phase:
+    minutes: int
+    load: Load
+
+
+@dataclass
+class _Series:
+    """One series: its value per step."""
+
+    counter: bool
+    values: list[float | None] = field(default_factory=list)
+
+
+def _g(bound: float) -> str:
+    return repr(float(bound))  # the Python client's spelling: 1.0, 0.25
+
+
+def _series_of(load: Load) -> Iterator[tuple[str, bool, float | None]]:
+    """(series, is_counter, per-second rate for counters or value for gauges; None = not exported)."""
+    http = load.exports_http
+    yield f"up{{{API_TARGET}}}", False, 1.0 if load.api_up else 0.0
+    yield (
+        'up{job="samokoder-redis-exporter", namespace="samokoder", instance="10.1.0.20:9121"}',
+        False,
+        1.0 if load.exporter_up else 0.0,
+    )
+    ok = load.rps * (1 - load.error_share)
+    yield (
+        f'samokoder_http_requests_total{{{API_TARGET}, method="GET", endpoint="/api/v1/projects", status="200"}}',
+        True,
+        ok if http else None,
+    )
+    yield (
+        f'samokoder_http_requests_total{{{API_TARGET}, method="GET", endpoint="/api/v1/projects", status="500"}}',
+        True,
+        load.rps * load.error_share if http else None,
+    )
+    for bound in HTTP_BOUNDS:
+        fast = load.rps * (1 - load.slow_share) if bound >= 0.05 else 0.0
+        slow = load.rps * load.slow_share if bound >= load.slow_bound else 0.0
+        yield (
+            f'samokoder_http_request_duration_seconds_bucket{{{API_TARGET}, method="GET", endpoint="/api/v1/projects", le="{_g(bound)}"}}',
+            True,
+            fast + slow if http else None,
+        )
+    for suffix in (
+        '_bucket{%s, method="GET", endpoint="/api/v1/projects", le="+Inf"}',
+        '_count{%s, method="GET", endpoint="/api/v1/projects"}',
+    ):
+        yield (
+            "samokoder_http_request_duration_seconds" + suffix % API_TARGET,
+            True,
+            load.rps if http else None,
+        )
+    llm = f'{API_TARGET}, provider="openrouter"'
+    yield f'samokoder_llm_requests_total{{{llm}, model="m", agent="coder"}}', True, load.llm_rps
+    yield (
+        f'samokoder_llm_request_errors_total{{{llm}, error_type="timeout"}}',
+        True,
+        load.llm_rps * load.llm_error_share,
+    )
+    for bound in (*LLM_BOUNDS, float("inf")):
+        le = "+Inf" if bound == float("inf") else _g(bound)
+        yield (
+            f'samokoder_llm_request_duration_seconds_bucket{{{llm}, model="m", le="{le}"}}',
+            True,
+            load.llm_rps if bound >= load.llm_bound else 0.0,
+        )
+    yield (
+        f'samokoder_llm_tokens_consumed_total{{{llm}, model="m", token_type="completion"}}',
+        True,
+        load.tokens_per_second,
+    )
+    db = f'{API_TARGET}, operation="select"'
+    for bound in (*DB_BOUNDS, float("inf")):
+        le = "+Inf" if bound == float("inf") else _g(bound)
+        yield (
+            f'samokoder_db_query_duration_seconds_bucket{{{db}, le="{le}"}}',
+            True,
+            load.db_qps if bound >= load.db_bound else 0.0,
+        )
+    yield f"samokoder_db_query_duration_seconds_count{{{db}}}", True, load.db_qps
+    yield (
+        f'samokoder_db_errors_total{{{API_TARGET}, error_type="deadlock"}}',
+        True,
+        load.db_qps * load.db_error_share,
+    )
+    yield f'samokoder_db_connection_pool_size{{{API_TARGET}, state="in_use"}}', False, 20 * load.db_pool
+    yield f'samokoder_db_connection_pool_size{{{API_TARGET}, state="max"}}', False, 20.0
+    yield (
+        f'samokoder_worker_queue_depth{{job="samokoder-worker", queue_name="arq:queue"}}',
+        False,
+        load.queue * load.queue_capacity,
+    )
+    yield f"samokoder_file_descriptors_open{{{API_TARGET}}}", False, 1024 * load.file_descriptors
+    yield f"samokoder_file_descriptors_max{{{API_TARGET}}}", False, 1024.0
+    yield (
+        f'samokoder_auth_attempts_total{{{API_TARGET}, result="success"}}',
+        True,
+        load.auth_rps * (1 - load.auth_failure_share),
+    )
+    yield (
+        f'samokoder_auth_attempts_total{{{API_TARGET}, result="failure"}}',
+        True,
+        load.auth_rps * load.auth_failure_share,
+    )
+    yield (
+        f'samokoder_projects_created_total{{{API_TARGET}, user_tier="free"}}',
+        True,
+        load.projects_per_hour / 3600,
+    )
+    yield f"container_cpu_usage_seconds_total{{{POD}}}", True, 2.0 * load.cpu
+    yield f'kube_pod_container_resource_limits{{{POD}, resource="cpu", unit="core"}}', False, 2.0
+    gib = 2.0**30
+    yield f"container_memory_working_set_bytes{{{POD}}}", False, 2 * gib * load.memory
+    yield f'kube_pod_container_resource_limits{{{POD}, resource="memory", unit="byte"}}', False, 2 * gib
+    pvc = 'namespace="samokoder", persistentvolumeclaim="data-postgres-1"'
+    yield f"kubelet_volume_stats_used_bytes{{{pvc}}}", False, 100 * gib * load.volume
+    yield f"kubelet_volume_stats_capacity_bytes{{{pvc}}}", False, 100 * gib
+
+
+def _notation(values: Sequence[float | None]) -> str:
+    """promtool's expanding notation, one run per stretch of constant step."""
+    parts: list[str] = []
+    i = 0
+    while i < len(values):
+        value = values[i]
+        j = i + 1
+        if value is None:
+            while j < len(values) and values[j] is None:
+                j += 1
+            parts.append(f"_x{j - i}")
+        else:
+            step = values[j] - value if j < len(values) and values[j] is not None else 0.0  # type: ignore[operator]
+            while (
+                j < len(values)
+                and values[j] is not None
+                and abs(values[j] - values[j - 1] - step) < 1e-6 * max(1.0, abs(step))
+            ):  # type: ignore[operator]
+                j += 1
+            parts.append(f"{value:.12g}+{step:.12g}x{j - i - 1}")
+        i = j
+    return " ".join(parts)
+
+
+def input_series(phases: Sequence[Phase], step_minutes: int = 1) -> list[dict[str, str]]:
+    """promtool ``input_series`` for the phases, sampled every ``step_minutes``."""
+    series: dict[str, _Series] = {}
+    totals: dict[str, float] = {}
+    steps = 0
+    for phase in phases:
+        for _ in range(phase.minutes // step_minutes):
+            for name, counter, value in _series_of(phase.load):
+                s = series.setdefault(name, _Series(counter, [None] * steps))
+                if value is None:
+                    s.values.append(None)
+                elif counter:
+                    # The first sample of a counter is 0; each step adds its rate.
+                    total = totals.get(name)
+                    totals[name] = 0.0 if total is None else total + value * 60 * step_minutes
+                    s.values.append(totals[name])
+                else:
+                    s.values.append(value)
+            steps += 1
+    return [{"series": name, "values": _notation(s.values)} for name, s in series.items()]
