@@ -278,9 +278,19 @@ class DatabaseProfile(StrictModel):
 
 class SloProfile(StrictModel):
     window_days: int = Field(ge=7, le=90)
-    availability_percent: float = Field(ge=90, lt=100)
+    availability_percent: float = Field(ge=90)
     latency_threshold_seconds: float
-    latency_percent: float = Field(ge=50, lt=100)
+    latency_percent: float = Field(ge=50)
+
+    @field_validator("availability_percent", "latency_percent")
+    @classmethod
+    def _leaves_a_budget(cls, value: float) -> float:
+        if value >= 100:
+            raise ValueError(
+                f"must be below 100 (got {value:g}): a {value:g} % objective leaves no error budget, "
+                "so every error would page"
+            )
+        return value
 
     @field_validator("latency_threshold_seconds")
     @classmethod

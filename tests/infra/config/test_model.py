@@ -192,6 +192,62 @@ BAD_INPUTS = [
         "Pulumi.staging.yaml: samokoder:replicas: unknown key",
         id="a profile setting written in the stack file",
     ),
+    pytest.param(
+        "staging",
+        {"thresholds.cpu.critical": 120},
+        {},
+        "thresholds.cpu.critical: Input should be less than 100 (got 120)",
+        id="a threshold above 100 %",
+    ),
+    pytest.param(
+        "staging",
+        {"thresholds.disk.warning": 0},
+        {},
+        "thresholds.disk.warning: Input should be greater than 0 (got 0)",
+        id="a threshold of 0 %",
+    ),
+    pytest.param(
+        "prod",
+        {"slo.availability_percent": 100},
+        {},
+        "slo.availability_percent: must be below 100 (got 100): a 100 % objective leaves no error budget",
+        id="an SLO of 100 %",
+    ),
+    pytest.param(
+        "staging",
+        {"alerting.routes.warning": ["slack"]},
+        {},
+        "alerting.routes.warning[0]: Input should be 'telegram', 'email' or 'pagerduty' (got 'slack')",
+        id="an unknown receiver",
+    ),
+    pytest.param(
+        "staging",
+        {"alerting.routes.info": ["email"]},
+        {},
+        "alerting: routes.info sends to 'email', but receivers.email is not configured",
+        id="a route to a receiver that is not configured",
+    ),
+    pytest.param(
+        "staging",
+        {"monitoring.retention_days": 14},
+        {},
+        "monitoring.retention_days (14) is shorter than slo.window_days (30)",
+        id="metrics kept shorter than the SLO window",
+    ),
+    pytest.param(
+        "staging",
+        {"alerting.quiet_hours.end": "22:00"},
+        {},
+        "alerting.quiet_hours: start and end are both 22:00",
+        id="empty quiet hours",
+    ),
+    pytest.param(
+        "staging",
+        {"thresholds.latency_p95_seconds.warning": 6},
+        {},
+        "thresholds.latency_p95_seconds: warning (6 s) must be below critical (5 s)",
+        id="latency warning above critical",
+    ),
 ]
 
 

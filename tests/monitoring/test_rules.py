@@ -1,0 +1,91 @@
+"""Alert and recording rules, checked and unit-tested by the real promtool."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from infra.monitoring.contract import RUNBOOK_BASE_URL
+from infra.monitoring.rules import all_alerts
+from tests.conftest import PROJECT_DIR, STACKS
+from tests.monitoring.conftest import Written
+from tests.monitoring.promtool_suite import write_test_files
+from tests.monitoring.scenarios import AlertKey, all_scenarios
+from tests.tools import tool
+
+RUNBOOK = PROJECT_DIR / "docs" / "runbooks" / "alerts.md"
+
+
+def alert_keys(w: Written) -> frozenset[AlertKey]:
+    return frozenset((a.name, a.severity) for a in all_alerts(w.artifacts.rule_files))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_promtool_accepts_every_rule_file(written: Callable[[str], Written], stack: str) -> None:
+    paths = written(stack).rule_paths
+    assert len(paths) == len(written(stack).artifacts.rule_files)
+    result = subprocess.run(
+        [str(tool("promtool")), "check", "rules", *map(str, paths)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_alert_has_a_scenario_where_it_fires_and_one_where_it_is_quiet(
+    written: Callable[[str], Written], stack: str
+) -> None:
+    w = written(stack)
+    keys = alert_keys(w)
+    scenarios = all_scenarios(w.settings, keys)
+    fired = {key for s in scenarios for c in s.checks for key in c.firing}
+    quiet = {key for s in scenarios for c in s.checks for key in c.quiet}
+    assert keys - fired == set(), "alerts no scenario makes fire"
+    # Watchdog always fires: that is its job.
+    assert keys - quiet == {("Watchdog", "none")}, "alerts no scenario keeps quiet"
+    assert (fired | quiet) - keys == set(), "scenarios name alerts the rules do not have"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_promtool_unit_tests_pass(written: Callable[[str], Written], stack: str, tmp_path: Path) -> None:
+    w = written(stack)
+    test_files = write_test_files(all_scenarios(w.settings, alert_keys(w)), w.rule_paths, tmp_path)
+    # One promtool per file, side by side: the month-long budget scenarios dominate.
+    runs = [
+        subprocess.Popen(
+            [str(tool("promtool")), "test", "rules", str(path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for path in test_files
+    ]
+    outputs = [run.communicate()[0] for run in runs]
+    failed = [out for run, out in zip(runs, outputs, strict=True) if run.returncode != 0]
+    assert not failed, "\n".join(failed)
+    assert all("SUCCESS" in out for out in outputs)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_alert_is_labelled_annotated_and_has_a_runbook_section(
+    written: Callable[[str], Written], stack: str
+) -> None:
+    anchors = {
+        re.sub(r"[^a-z0-9 -]", "", line[3:].strip().lower()).replace(" ", "-")
+        for line in RUNBOOK.read_text().splitlines()
+        if line.startswith("## ")
+    }
+    for rule_file in written(stack).artifacts.rule_files:
+        for group in rule_file.render()["groups"]:
+            for rule in group["rules"]:
+                if "alert" not in rule:
+                    continue
+                assert rule["labels"]["severity"] in {"critical", "warning", "info", "none"}
+                annotations = rule["annotations"]
+                assert annotations["summary"] and annotations["description"], rule["alert"]
+                url = annotations["runbook_url"]
+                assert url.startswith(RUNBOOK_BASE_URL + "#")
+                assert url.partition("#")[2] in anchors, f"{rule['alert']}: no section in {RUNBOOK.name}"
