@@ -53,7 +53,8 @@ def chart_values(profile: MonitoringProfile, alertmanager_config: dict[str, Any]
     # Pick up every PrometheusRule, ServiceMonitor, PodMonitor and Probe in the
     # cluster, not only those labelled with this release's name.
     select_all = {
-        f"{kind}SelectorNilUsesHelmValues": False for kind in ("rule", "serviceMonitor", "podMonitor", "probe")
+        f"{kind}SelectorNilUsesHelmValues": False
+        for kind in ("rule", "serviceMonitor", "podMonitor", "probe")
     }
     return {
         "defaultRules": {"disabled": {rule: True for rule in REPLACED_DEFAULT_RULES}},
@@ -169,7 +170,10 @@ class Monitoring(pulumi.ComponentResource):
             ),
             spec={
                 "selector": {
-                    "matchLabels": {"app.kubernetes.io/part-of": "samokoder", "app.kubernetes.io/component": "api"}
+                    "matchLabels": {
+                        "app.kubernetes.io/part-of": "samokoder",
+                        "app.kubernetes.io/component": "api",
+                    }
                 },
                 "namespaceSelector": {"matchNames": [args.app_namespace]},
                 "endpoints": [

@@ -13,8 +13,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_yandex as yandex
 
-from components.monitoring import Monitoring, MonitoringArgs
 from components.kubernetes_cluster import KubernetesCluster, KubernetesClusterArgs
+from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
 from components.registry import Registry, RegistryArgs
 from infra.config import StackSettings, load_settings

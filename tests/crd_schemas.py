@@ -12,7 +12,7 @@ import functools
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import yaml
 
 from tests.conftest import PROJECT_DIR
@@ -24,7 +24,12 @@ class _CrdLoader(yaml.CSafeLoader):
     """The prometheus-operator CRDs hold a bare ``=``, which YAML 1.1 reads as the obsolete ``!!value``."""
 
 
-_CrdLoader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+def _plain_string(loader: yaml.CSafeLoader, node: yaml.Node) -> Any:
+    assert isinstance(node, yaml.ScalarNode)
+    return loader.construct_scalar(node)
+
+
+_CrdLoader.add_constructor("tag:yaml.org,2002:value", _plain_string)
 
 
 def _strict(schema: Any) -> Any:
@@ -45,7 +50,7 @@ def _schemas() -> dict[tuple[str, str], dict[str, Any]]:
         raise AssertionError(f"CRD schemas not found at {CRD_DIR}")
     schemas = {}
     for path in sorted(CRD_DIR.glob("*.yaml")):
-        for crd in yaml.load_all(path.read_text(), Loader=_CrdLoader):  # noqa: S506 - a safe loader
+        for crd in yaml.load_all(path.read_text(), Loader=_CrdLoader):
             if not crd:
                 continue
             spec = crd["spec"]
@@ -68,4 +73,6 @@ def crd_problems(document: dict[str, Any]) -> list[str]:
     if schema is None:
         return [f"no CRD schema for {key[0]} {key[1]} in {CRD_DIR}"]
     validator = jsonschema.Draft7Validator(schema)
-    return [f"{'/'.join(map(str, e.absolute_path)) or '.'}: {e.message}" for e in validator.iter_errors(document)]
+    return [
+        f"{'/'.join(map(str, e.absolute_path)) or '.'}: {e.message}" for e in validator.iter_errors(document)
+    ]

@@ -22,7 +22,8 @@ def test_a_valid_rule_passes() -> None:
 
 def test_a_misspelt_field_is_rejected() -> None:
     problems = crd_problems(rule(anotations={"summary": "typo"}))
-    assert problems and "anotations" in problems[0]
+    assert problems
+    assert "anotations" in problems[0]
 
 
 def test_a_wrong_type_is_rejected() -> None:

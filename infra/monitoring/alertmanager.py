@@ -98,7 +98,7 @@ def _receiver(severity: str, alerting: AlertingProfile) -> dict[str, Any]:
 
 
 def quiet_hours_ranges(quiet: QuietHours) -> list[dict[str, str]]:
-    """Alertmanager time ranges cannot wrap midnight: 22:00–08:00 is two ranges."""
+    """Alertmanager time ranges cannot wrap midnight: 22:00-08:00 is two ranges."""
     if quiet.start < quiet.end:
         return [{"start_time": quiet.start, "end_time": quiet.end}]
     ranges = [{"start_time": quiet.start, "end_time": "24:00"}]

@@ -15,6 +15,8 @@ from infra.monitoring.rules import Alert, Recording, RuleFile, RuleGroup
 from infra.monitoring.thresholds import threshold_alerts
 
 API_LABELS = {"service": "api"}
+CPU = 'resource="cpu"'
+MEMORY = 'resource="memory"'
 
 # Recorded series the alerts and dashboards read.
 HTTP_RATE = "samokoder:http_requests:rate5m"
@@ -69,8 +71,9 @@ def api_golden_signals(t: Thresholds) -> RuleFile:
             "ApiLatencyHigh",
             HTTP_LATENCY[95],
             t.latency_p95_seconds,
-            "API P95 latency is high",
-            "P95 latency of the API is {{ $value | humanizeDuration }} (threshold {level}) over 5 minutes.",
+            summary="API P95 latency is high",
+            description="P95 latency of the API is {{ $value | humanizeDuration }} "
+            "(threshold {level}) over 5 minutes.",
             for_="10m",
             labels={**API_LABELS, "signal": "latency"},
         ),
@@ -78,8 +81,8 @@ def api_golden_signals(t: Thresholds) -> RuleFile:
             "ApiErrorRateHigh",
             HTTP_ERROR_RATIO,
             t.error_rate,
-            "API answers too many 5xx",
-            "{{ $value | humanizePercentage }} of API requests failed with 5xx over 5 minutes "
+            summary="API answers too many 5xx",
+            description="{{ $value | humanizePercentage }} of API requests failed with 5xx over 5 minutes "
             "(threshold {level}).",
             for_="5m",
             labels={**API_LABELS, "signal": "errors"},
@@ -103,8 +106,8 @@ def dependencies(t: Thresholds) -> RuleFile:
                 "LlmErrorRateHigh",
                 LLM_ERROR_RATIO,
                 t.llm_error_rate,
-                "LLM provider {{ $labels.provider }} fails requests",
-                "{{ $value | humanizePercentage }} of requests to {{ $labels.provider }} failed "
+                summary="LLM provider {{ $labels.provider }} fails requests",
+                description="{{ $value | humanizePercentage }} of requests to {{ $labels.provider }} failed "
                 "over 5 minutes (threshold {level}).",
                 for_="10m",
                 labels={"service": "llm"},
@@ -113,8 +116,9 @@ def dependencies(t: Thresholds) -> RuleFile:
                 "LlmLatencyHigh",
                 LLM_LATENCY_P95,
                 t.llm_latency_p95_seconds,
-                "LLM provider {{ $labels.provider }} is slow",
-                "P95 latency of {{ $labels.provider }} is {{ $value | humanizeDuration }} (threshold {level}).",
+                summary="LLM provider {{ $labels.provider }} is slow",
+                description="P95 latency of {{ $labels.provider }} is {{ $value | humanizeDuration }} "
+                "(threshold {level}).",
                 for_="15m",
                 labels={"service": "llm"},
             ),
@@ -126,7 +130,7 @@ def dependencies(t: Thresholds) -> RuleFile:
                 f"and on() count({m.LLM_TOKENS} offset 25h) > 0",
                 "warning",
                 "LLM token consumption spiked",
-                f"Tokens per second over the last hour are more than {t.llm_token_spike_factor:g}× "
+                f"Tokens per second over the last hour are more than {t.llm_token_spike_factor:g}x "
                 "the average of the day before: LLM cost is rising fast.",
                 for_="15m",
                 labels={"service": "llm"},
@@ -143,9 +147,9 @@ def dependencies(t: Thresholds) -> RuleFile:
                 "DatabaseErrorRateHigh",
                 DB_ERROR_RATIO,
                 t.db_error_rate,
-                "Database queries fail",
-                "{{ $value | humanizePercentage }} of the app's database queries failed over 5 minutes "
-                "(threshold {level}).",
+                summary="Database queries fail",
+                description="{{ $value | humanizePercentage }} of the app's database queries failed "
+                "over 5 minutes (threshold {level}).",
                 for_="5m",
                 labels={"service": "database"},
             ),
@@ -153,8 +157,9 @@ def dependencies(t: Thresholds) -> RuleFile:
                 "DatabaseQueriesSlow",
                 DB_QUERY_P95,
                 t.db_query_p95_seconds,
-                "Slow {{ $labels.operation }} queries",
-                "P95 of {{ $labels.operation }} queries is {{ $value | humanizeDuration }} (threshold {level}).",
+                summary="Slow {{ $labels.operation }} queries",
+                description="P95 of {{ $labels.operation }} queries is {{ $value | humanizeDuration }} "
+                "(threshold {level}).",
                 for_="10m",
                 labels={"service": "database"},
             ),
@@ -166,13 +171,15 @@ def dependencies(t: Thresholds) -> RuleFile:
 def saturation(t: Thresholds) -> RuleFile:
     containers = m.APP_CONTAINERS
     per_container = ["namespace", "pod", "container"]
+    per_pod = "sum by (namespace, pod, container)"
+    limits = "kube_pod_container_resource_limits"
     cpu = ratio(
         sum_rate(selector("container_cpu_usage_seconds_total", containers), "5m", per_container),
-        f'sum by (namespace, pod, container) (kube_pod_container_resource_limits{{{containers}, resource="cpu"}})',
+        f"{per_pod} ({selector(limits, containers, CPU)})",
     )
     memory = ratio(
-        f"sum by (namespace, pod, container) (container_memory_working_set_bytes{{{containers}}})",
-        f'sum by (namespace, pod, container) (kube_pod_container_resource_limits{{{containers}, resource="memory"}})',
+        f"{per_pod} ({selector('container_memory_working_set_bytes', containers)})",
+        f"{per_pod} ({selector(limits, containers, MEMORY)})",
     )
     volumes = f'namespace="{m.NAMESPACE}"'
     volume = ratio(
@@ -192,8 +199,8 @@ def saturation(t: Thresholds) -> RuleFile:
             name,
             value,
             getattr(t, level),
-            f"{subject} is saturated",
-            what + " is at {{ $value | humanizePercentage }} (threshold {level}).",
+            summary=f"{subject} is saturated",
+            description=what + " is at {{ $value | humanizePercentage }} (threshold {level}).",
             for_="15m",
             labels={"signal": "saturation"},
         )
@@ -250,7 +257,8 @@ def saturation(t: Thresholds) -> RuleFile:
                         QUEUE_RATIO,
                         "queue_depth",
                         "Worker queue {{ $labels.queue_name }}",
-                        f"Queue {{{{ $labels.queue_name }}}} against its capacity of {t.queue_depth.capacity} jobs",
+                        "Queue {{ $labels.queue_name }} against its capacity of "
+                        f"{t.queue_depth.capacity} jobs",
                     ),
                 ),
             ),
@@ -269,15 +277,16 @@ def product_and_meta(t: Thresholds) -> RuleFile:
                 "AuthFailureSpike",
                 AUTH_FAILURE_RATIO,
                 t.auth_failure_rate,
-                "Many logins fail",
-                "{{ $value | humanizePercentage }} of login attempts failed over 5 minutes (threshold {level}): "
-                "a brute-force attempt or a broken auth path.",
+                summary="Many logins fail",
+                description="{{ $value | humanizePercentage }} of login attempts failed over 5 minutes "
+                "(threshold {level}): a brute-force attempt or a broken auth path.",
                 for_="10m",
                 labels={"service": "api", "signal": "security"},
             ),
             Alert(
                 "NoProjectsCreated",
-                f"(sum(increase({m.PROJECTS_CREATED}[6h])) or vector(0)) == 0\nand on() sum(up{{{m.API}}}) > 0",
+                f"(sum(increase({m.PROJECTS_CREATED}[6h])) or vector(0)) == 0\n"
+                f"and on() sum(up{{{m.API}}}) > 0",
                 "info",
                 "No project was created for 6 hours",
                 "The API is up but nobody created a project in 6 hours: check the create-project flow.",

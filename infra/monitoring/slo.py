@@ -109,7 +109,7 @@ def _burn_alert(slo: Slo, page: bool, period: str) -> Alert:
         f"and\n  {slo.series(w.short)} > {w.factor * slo.budget:g}\n)"
         for w in windows
     ]
-    spend = ", ".join(f"{w.factor:g}× over {w.long} and {w.short}" for w in windows)
+    spend = ", ".join(f"{w.factor:g}x over {w.long} and {w.short}" for w in windows)
     return Alert(
         f"Api{slo.title}BudgetBurn",
         "\nor\n".join(clauses),

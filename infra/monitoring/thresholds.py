@@ -21,12 +21,13 @@ def threshold_alerts(
     name: str,
     value: str,
     threshold: Threshold | DurationThreshold,
+    *,
     summary: str,
     description: str,
     for_: str,
     labels: Mapping[str, str] | None = None,
 ) -> tuple[Alert, Alert]:
-    """``value > level`` at warning and critical. Percent thresholds compare against ratios (0–1).
+    """``value > level`` at warning and critical. Percent thresholds compare against ratios (0 to 1).
 
     ``{level}`` in ``description`` becomes the threshold as people read it (a plain
     replace, not ``str.format``: the text also holds Go template braces).

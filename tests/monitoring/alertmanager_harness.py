@@ -34,10 +34,13 @@ class TelegramRecorder:
         recorder = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the http.server API
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
                 recorder.messages.append(body)
-                reply = {"ok": True, "result": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "group"}}}
+                reply = {
+                    "ok": True,
+                    "result": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "group"}},
+                }
                 data = json.dumps(reply).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -45,7 +48,7 @@ class TelegramRecorder:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -88,9 +91,14 @@ class Alertmanager:
 
     def post(self, *alerts: dict[str, str]) -> None:
         now = datetime.now(UTC).isoformat()
-        body = json.dumps([{"labels": labels, "annotations": {}, "startsAt": now} for labels in alerts]).encode()
+        body = json.dumps(
+            [{"labels": labels, "annotations": {}, "startsAt": now} for labels in alerts]
+        ).encode()
         request = urllib.request.Request(
-            f"{self.url}/api/v2/alerts", data=body, headers={"Content-Type": "application/json"}, method="POST"
+            f"{self.url}/api/v2/alerts",
+            data=body,
+            headers={"Content-Type": "application/json"},
+            method="POST",
         )
         with urllib.request.urlopen(request, timeout=5) as response:
             assert response.status == 200

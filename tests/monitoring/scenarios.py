@@ -255,7 +255,12 @@ def slo_scenarios(settings: StackSettings) -> list[Scenario]:
             # With 5 % of requests allowed to be slow, 14.4x is 72 % of the last hour.
             "latency: every request slow",
             (Phase(60, HEALTHY), Phase(60, HEALTHY.but(slow_share=1.0))),
-            (Check(60 + math.ceil(14.4 * latency_budget * 60) + 3, firing=frozenset({("ApiLatencyBudgetBurn", "critical")})),),
+            (
+                Check(
+                    60 + math.ceil(14.4 * latency_budget * 60) + 3,
+                    firing=frozenset({("ApiLatencyBudgetBurn", "critical")}),
+                ),
+            ),
         ),
         Scenario(
             "latency: slow 2x the budget for half a day",

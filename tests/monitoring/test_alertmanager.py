@@ -127,9 +127,19 @@ def test_info_alerts_are_muted_in_quiet_hours_only(
     try:
         with running_alertmanager(for_loopback(config, recorder.url, token), tmp_path) as am:
             am.post(
-                {"alertname": "NoProjectsCreated", "severity": "info", "service": "api", "namespace": "samokoder"},
+                {
+                    "alertname": "NoProjectsCreated",
+                    "severity": "info",
+                    "service": "api",
+                    "namespace": "samokoder",
+                },
                 # Warnings are never muted: once one arrives, the info alert had its chance.
-                {"alertname": "ApiLatencyHigh", "severity": "warning", "service": "api", "namespace": "samokoder"},
+                {
+                    "alertname": "ApiLatencyHigh",
+                    "severity": "warning",
+                    "service": "api",
+                    "namespace": "samokoder",
+                },
             )
             assert wait_until(lambda: recorder.received("ApiLatencyHigh"), 20), "the warning never arrived"
             wait_until(lambda: recorder.received("NoProjectsCreated"), 3)
@@ -151,17 +161,37 @@ def test_inhibition_in_a_real_alertmanager(written: Callable[[str], Written], tm
                 {"alertname": "ContainerCpuHigh", "severity": "warning", "pod": "api-1", **app},
                 {"alertname": "ContainerCpuHigh", "severity": "warning", "pod": "worker-1", **app},
                 {"alertname": "ApiDown", "severity": "critical", "service": "api", **app},
-                {"alertname": "ApiLatencyHigh", "severity": "warning", "service": "api", "signal": "latency", **app},
-                {"alertname": "ApiAvailabilityBudgetBurn", "severity": "critical", "service": "api",
-                 "slo": "availability", "signal": "slo", **app},
-                {"alertname": "AuthFailureSpike", "severity": "warning", "service": "api", "signal": "security", **app},
+                {
+                    "alertname": "ApiLatencyHigh",
+                    "severity": "warning",
+                    "service": "api",
+                    "signal": "latency",
+                    **app,
+                },
+                {
+                    "alertname": "ApiAvailabilityBudgetBurn",
+                    "severity": "critical",
+                    "service": "api",
+                    "slo": "availability",
+                    "signal": "slo",
+                    **app,
+                },
+                {
+                    "alertname": "AuthFailureSpike",
+                    "severity": "warning",
+                    "service": "api",
+                    "signal": "security",
+                    **app,
+                },
                 {"alertname": "InfoInhibitor", "severity": "none", "namespace": "kube-system"},
                 {"alertname": "CPUThrottlingHigh", "severity": "info", "namespace": "kube-system"},
                 {"alertname": "InfoInhibitor", "severity": "none", **app},
                 {"alertname": "NoProjectsCreated", "severity": "info", "service": "api", **app},
             )
             states = {
-                "critical mutes the same alert's warning": am.state("ContainerCpuHigh", severity="warning", pod="api-1"),
+                "critical mutes the same alert's warning": am.state(
+                    "ContainerCpuHigh", severity="warning", pod="api-1"
+                ),
                 "but not another pod's": am.state("ContainerCpuHigh", severity="warning", pod="worker-1"),
                 "ApiDown mutes API latency": am.state("ApiLatencyHigh"),
                 "ApiDown mutes the API's SLO alerts": am.state("ApiAvailabilityBudgetBurn"),

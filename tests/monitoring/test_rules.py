@@ -29,7 +29,10 @@ def test_promtool_accepts_every_rule_file(written: Callable[[str], Written], sta
     paths = written(stack).rule_paths
     assert len(paths) == len(written(stack).artifacts.rule_files)
     result = subprocess.run(
-        [str(tool("promtool")), "check", "rules", *map(str, paths)], capture_output=True, text=True, check=False
+        [str(tool("promtool")), "check", "rules", *map(str, paths)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -85,7 +88,8 @@ def test_every_alert_is_labelled_annotated_and_has_a_runbook_section(
                     continue
                 assert rule["labels"]["severity"] in {"critical", "warning", "info", "none"}
                 annotations = rule["annotations"]
-                assert annotations["summary"] and annotations["description"], rule["alert"]
+                assert annotations["summary"], rule["alert"]
+                assert annotations["description"], rule["alert"]
                 url = annotations["runbook_url"]
                 assert url.startswith(RUNBOOK_BASE_URL + "#")
                 assert url.partition("#")[2] in anchors, f"{rule['alert']}: no section in {RUNBOOK.name}"

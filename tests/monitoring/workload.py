@@ -81,13 +81,14 @@ def _series_of(load: Load) -> Iterator[tuple[str, bool, float | None]]:
         1.0 if load.exporter_up else 0.0,
     )
     ok = load.rps * (1 - load.error_share)
+    endpoint = f'{API_TARGET}, method="GET", endpoint="/api/v1/projects"'
     yield (
-        f'samokoder_http_requests_total{{{API_TARGET}, method="GET", endpoint="/api/v1/projects", status="200"}}',
+        f'samokoder_http_requests_total{{{endpoint}, status="200"}}',
         True,
         ok if http else None,
     )
     yield (
-        f'samokoder_http_requests_total{{{API_TARGET}, method="GET", endpoint="/api/v1/projects", status="500"}}',
+        f'samokoder_http_requests_total{{{endpoint}, status="500"}}',
         True,
         load.rps * load.error_share if http else None,
     )
@@ -95,19 +96,12 @@ def _series_of(load: Load) -> Iterator[tuple[str, bool, float | None]]:
         fast = load.rps * (1 - load.slow_share) if bound >= 0.05 else 0.0
         slow = load.rps * load.slow_share if bound >= load.slow_bound else 0.0
         yield (
-            f'samokoder_http_request_duration_seconds_bucket{{{API_TARGET}, method="GET", endpoint="/api/v1/projects", le="{_g(bound)}"}}',
+            f'samokoder_http_request_duration_seconds_bucket{{{endpoint}, le="{_g(bound)}"}}',
             True,
             fast + slow if http else None,
         )
-    for suffix in (
-        '_bucket{%s, method="GET", endpoint="/api/v1/projects", le="+Inf"}',
-        '_count{%s, method="GET", endpoint="/api/v1/projects"}',
-    ):
-        yield (
-            "samokoder_http_request_duration_seconds" + suffix % API_TARGET,
-            True,
-            load.rps if http else None,
-        )
+    for suffix in (f'_bucket{{{endpoint}, le="+Inf"}}', f"_count{{{endpoint}}}"):
+        yield "samokoder_http_request_duration_seconds" + suffix, True, load.rps if http else None
     llm = f'{API_TARGET}, provider="openrouter"'
     yield f'samokoder_llm_requests_total{{{llm}, model="m", agent="coder"}}', True, load.llm_rps
     yield (
@@ -144,12 +138,13 @@ def _series_of(load: Load) -> Iterator[tuple[str, bool, float | None]]:
     yield f'samokoder_db_connection_pool_size{{{API_TARGET}, state="in_use"}}', False, 20 * load.db_pool
     yield f'samokoder_db_connection_pool_size{{{API_TARGET}, state="max"}}', False, 20.0
     yield (
-        f'samokoder_worker_queue_depth{{job="samokoder-worker", queue_name="arq:queue"}}',
+        'samokoder_worker_queue_depth{job="samokoder-worker", queue_name="arq:queue"}',
         False,
         load.queue * load.queue_capacity,
     )
     yield f"samokoder_file_descriptors_open{{{API_TARGET}}}", False, 1024 * load.file_descriptors
     yield f"samokoder_file_descriptors_max{{{API_TARGET}}}", False, 1024.0
+    yield f'samokoder_network_connections_active{{{API_TARGET}, state="established"}}', False, 42.0
     yield (
         f'samokoder_auth_attempts_total{{{API_TARGET}, result="success"}}',
         True,
@@ -175,32 +170,35 @@ def _series_of(load: Load) -> Iterator[tuple[str, bool, float | None]]:
     yield f"kubelet_volume_stats_capacity_bytes{{{pvc}}}", False, 100 * gib
 
 
-def _notation(values: Sequence[float | None]) -> str:
-    """promtool's expanding notation, one run per stretch of constant step."""
-    parts: list[str] = []
+def _continues(first: float | None, previous: float | None, current: float | None, step: float) -> bool:
+    if first is None or previous is None or current is None:
+        return first is None and current is None
+    return abs(current - previous - step) < 1e-6 * max(1.0, abs(step))
+
+
+def _runs(values: Sequence[float | None]) -> Iterator[tuple[float | None, float, int]]:
+    """(first value, step, length) of each stretch that is missing or changes by a constant step."""
     i = 0
     while i < len(values):
-        value = values[i]
-        j = i + 1
-        if value is None:
-            while j < len(values) and values[j] is None:
-                j += 1
-            parts.append(f"_x{j - i}")
-        else:
-            step = values[j] - value if j < len(values) and values[j] is not None else 0.0  # type: ignore[operator]
-            while (
-                j < len(values)
-                and values[j] is not None
-                and abs(values[j] - values[j - 1] - step) < 1e-6 * max(1.0, abs(step))
-            ):  # type: ignore[operator]
-                j += 1
-            parts.append(f"{value:.12g}+{step:.12g}x{j - i - 1}")
+        first, j = values[i], i + 1
+        following = values[j] if j < len(values) else None
+        step = following - first if first is not None and following is not None else 0.0
+        while j < len(values) and _continues(first, values[j - 1], values[j], step):
+            j += 1
+        yield first, step, j - i
         i = j
-    return " ".join(parts)
 
 
-def input_series(phases: Sequence[Phase], step_minutes: int = 1) -> list[dict[str, str]]:
-    """promtool ``input_series`` for the phases, sampled every ``step_minutes``."""
+def _notation(values: Sequence[float | None]) -> str:
+    """promtool's expanding notation: ``a+bxn`` is n + 1 values, ``_xn`` is n missing ones."""
+    return " ".join(
+        f"_x{length}" if first is None else f"{first:.12g}+{step:.12g}x{length - 1}"
+        for first, step, length in _runs(values)
+    )
+
+
+def sample(phases: Sequence[Phase], step_minutes: int = 1) -> dict[str, list[float | None]]:
+    """Every series' value at each step (None where it is not exported)."""
     series: dict[str, _Series] = {}
     totals: dict[str, float] = {}
     steps = 0
@@ -218,4 +216,26 @@ def input_series(phases: Sequence[Phase], step_minutes: int = 1) -> list[dict[st
                 else:
                     s.values.append(value)
             steps += 1
-    return [{"series": name, "values": _notation(s.values)} for name, s in series.items()]
+    return {name: s.values for name, s in series.items()}
+
+
+def input_series(phases: Sequence[Phase], step_minutes: int = 1) -> list[dict[str, str]]:
+    """promtool ``input_series`` for the phases, sampled every ``step_minutes``."""
+    return [
+        {"series": name, "values": _notation(values)} for name, values in sample(phases, step_minutes).items()
+    ]
+
+
+def openmetrics(phases: Sequence[Phase], end: float, step_minutes: int = 1) -> str:
+    """The same series as OpenMetrics text with timestamps, the last sample at ``end`` (Unix seconds)."""
+    lines: list[str] = []
+    for name, values in sorted(sample(phases, step_minutes).items()):
+        # OpenMetrics allows no space between labels.
+        series = name.replace('", ', '",')
+        start = end - (len(values) - 1) * step_minutes * 60
+        lines += [
+            f"{series} {value:.12g} {start + i * step_minutes * 60:.3f}"
+            for i, value in enumerate(values)
+            if value is not None
+        ]
+    return "\n".join([*lines, "# EOF", ""])

@@ -44,7 +44,9 @@ def tree(root: Path) -> dict[str, bytes]:
 def test_every_custom_resource_validates_against_its_crd(builds: dict[str, Path], stack: str) -> None:
     custom = [p for p in sorted((builds[stack] / "k8s").rglob("*.yaml")) if is_custom_resource(p)]
     assert custom, "synth wrote no custom resource"
-    problems = {str(p.relative_to(builds[stack])): crd_problems(yaml.safe_load(p.read_text())) for p in custom}
+    problems = {
+        str(p.relative_to(builds[stack])): crd_problems(yaml.safe_load(p.read_text())) for p in custom
+    }
     assert not {name: errors for name, errors in problems.items() if errors}
 
 
