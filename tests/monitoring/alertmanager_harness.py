@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
 import threading
 import time
 import urllib.request
@@ -17,13 +15,8 @@ from typing import Any
 
 import yaml
 
+from tests.monitoring.processes import free_port, serving
 from tests.tools import tool
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class TelegramRecorder:
@@ -116,42 +109,30 @@ class Alertmanager:
         raise AssertionError(f"alert {alertname} {labels} not in Alertmanager")
 
 
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 @contextmanager
 def running_alertmanager(config: dict[str, Any], workdir: Path) -> Iterator[Alertmanager]:
     config_path = workdir / "alertmanager.yml"
     config_path.write_text(yaml.safe_dump(config))
     port = free_port()
-    log = (workdir / "alertmanager.log").open("w")
-    process = subprocess.Popen(
-        [
-            str(tool("alertmanager")),
-            f"--config.file={config_path}",
-            f"--storage.path={workdir / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            # A single instance: no gossip port.
-            "--cluster.listen-address=",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/-/ready", timeout=1):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(
-                        "alertmanager did not start:\n" + (workdir / "alertmanager.log").read_text()
-                    ) from None
-                time.sleep(0.1)
+    command = [
+        str(tool("alertmanager")),
+        f"--config.file={config_path}",
+        f"--storage.path={workdir / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        # A single instance: no gossip port.
+        "--cluster.listen-address=",
+    ]
+    with serving(command, workdir / "alertmanager.log", lambda: _answers(f"{url}/-/ready"), timeout=15):
         yield Alertmanager(url)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 def wait_until(condition: Any, seconds: float) -> bool:

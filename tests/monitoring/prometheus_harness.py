@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from tests.monitoring.alertmanager_harness import free_port
+from tests.monitoring.processes import free_port, serving
 from tests.monitoring.workload import Phase, openmetrics
 from tests.tools import tool
 
@@ -75,30 +75,14 @@ def running_prometheus(
         yaml.safe_dump({"global": {"evaluation_interval": "1s"}, "rule_files": [str(rules_dir / "*.yaml")]})
     )
     port = free_port()
-    log = (workdir / "prometheus.log").open("w")
-    process = subprocess.Popen(
-        [
-            str(tool("prometheus")),
-            f"--config.file={config}",
-            f"--storage.tsdb.path={data}",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     prometheus = Prometheus(f"http://127.0.0.1:{port}")
-    try:
-        deadline = time.monotonic() + 30
-        while not _every_group_evaluated(prometheus, groups):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(
-                    "prometheus did not evaluate the rules:\n" + (workdir / "prometheus.log").read_text()
-                )
-            time.sleep(0.2)
+    command = [
+        str(tool("prometheus")),
+        f"--config.file={config}",
+        f"--storage.tsdb.path={data}",
+        f"--web.listen-address=127.0.0.1:{port}",
+    ]
+    with serving(command, workdir / "prometheus.log", lambda: _every_group_evaluated(prometheus, groups)):
         # One more round, so that rules reading other groups' records see them.
         time.sleep(1.5)
         yield prometheus
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-        log.close()

@@ -71,6 +71,15 @@ def _g(bound: float) -> str:
     return repr(float(bound))  # the Python client's spelling: 1.0, 0.25
 
 
+def _buckets(
+    histogram: str, labels: str, bounds: Sequence[float], rate: float, bound: float
+) -> Iterator[tuple[str, bool, float]]:
+    """Cumulative buckets of a histogram whose observations all fall at or under ``bound``."""
+    for le in (*bounds, float("inf")):
+        spelt = "+Inf" if le == float("inf") else _g(le)
+        yield f'{histogram}_bucket{{{labels}, le="{spelt}"}}', True, rate if le >= bound else 0.0
+
+
 def _series_of(load: Load) -> Iterator[tuple[str, bool, float | None]]:
     """(series, is_counter, per-second rate for counters or value for gauges; None = not exported)."""
     http = load.exports_http
@@ -109,26 +118,20 @@ def _series_of(load: Load) -> Iterator[tuple[str, bool, float | None]]:
         True,
         load.llm_rps * load.llm_error_share,
     )
-    for bound in (*LLM_BOUNDS, float("inf")):
-        le = "+Inf" if bound == float("inf") else _g(bound)
-        yield (
-            f'samokoder_llm_request_duration_seconds_bucket{{{llm}, model="m", le="{le}"}}',
-            True,
-            load.llm_rps if bound >= load.llm_bound else 0.0,
-        )
+    yield from _buckets(
+        "samokoder_llm_request_duration_seconds",
+        f'{llm}, model="m"',
+        LLM_BOUNDS,
+        load.llm_rps,
+        load.llm_bound,
+    )
     yield (
         f'samokoder_llm_tokens_consumed_total{{{llm}, model="m", token_type="completion"}}',
         True,
         load.tokens_per_second,
     )
     db = f'{API_TARGET}, operation="select"'
-    for bound in (*DB_BOUNDS, float("inf")):
-        le = "+Inf" if bound == float("inf") else _g(bound)
-        yield (
-            f'samokoder_db_query_duration_seconds_bucket{{{db}, le="{le}"}}',
-            True,
-            load.db_qps if bound >= load.db_bound else 0.0,
-        )
+    yield from _buckets("samokoder_db_query_duration_seconds", db, DB_BOUNDS, load.db_qps, load.db_bound)
     yield f"samokoder_db_query_duration_seconds_count{{{db}}}", True, load.db_qps
     yield (
         f'samokoder_db_errors_total{{{API_TARGET}, error_type="deadlock"}}',
