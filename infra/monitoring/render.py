@@ -16,11 +16,11 @@ import yaml
 from infra.monitoring.bundle import MonitoringArtifacts
 
 
-class _BlockDumper(yaml.SafeDumper):
+class _BlockDumper(yaml.CSafeDumper):
     """Multi-line strings (PromQL) as ``|`` blocks, so a rule file reads like PromQL."""
 
 
-def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+def _str(dumper: yaml.CSafeDumper, value: str) -> yaml.ScalarNode:
     style = "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 

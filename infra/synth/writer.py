@@ -35,7 +35,9 @@ def write_synthesis(synthesis: Synthesis, out_dir: Path) -> list[Path]:
         if is_kubernetes_object(resource):
             path = staging / "k8s" / manifest_name(resource)
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(GENERATED_HEADER + yaml.safe_dump(resource.inputs, sort_keys=True))
+            path.write_text(
+                GENERATED_HEADER + yaml.dump(resource.inputs, Dumper=yaml.CSafeDumper, sort_keys=True)
+            )
 
     shutil.rmtree(out_dir, ignore_errors=True)
     staging.rename(out_dir)
