@@ -12,7 +12,7 @@ import functools
 from pathlib import Path
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped]
+import jsonschema
 import yaml
 
 from tests.conftest import PROJECT_DIR
