@@ -1,4 +1,4 @@
-"""Custom resources checked against the CRDs the operators install (../shared/schemas/crds/).
+"""Custom resources checked against the CRDs the operators install (tests/crds/, see its README).
 
 The API server prunes or, with strict field validation, rejects fields a CRD
 does not list; a plain JSON-schema check would let a typo through. So every
@@ -17,7 +17,7 @@ import yaml
 
 from tests.conftest import PROJECT_DIR
 
-CRD_DIR = PROJECT_DIR.parent / "shared" / "schemas" / "crds"
+CRD_DIR = PROJECT_DIR / "tests" / "crds"
 
 
 class _CrdLoader(yaml.CSafeLoader):
