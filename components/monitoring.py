@@ -44,8 +44,9 @@ class MonitoringArgs:
     naming: Naming
     profile: MonitoringProfile
     artifacts: MonitoringArtifacts
-    # The namespace of the app's Services, which the ServiceMonitor watches.
-    app_namespace: str
+    # The namespace of the app's Services, which the ServiceMonitor watches; an
+    # output of the Namespace, so the ServiceMonitor waits for it.
+    app_namespace: pulumi.Input[str]
 
 
 def chart_values(profile: MonitoringProfile, alertmanager_config: dict[str, Any]) -> dict[str, Any]:

@@ -99,9 +99,9 @@ def build(settings: StackSettings) -> Platform:
             naming=naming,
             profile=settings.monitoring,
             artifacts=generate(settings),
-            app_namespace=APP_NAMESPACE,
+            app_namespace=namespace.metadata.apply(lambda metadata: metadata.name or APP_NAMESPACE),
         ),
-        opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}, depends_on=[namespace]),
+        opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
     )
 
     pulumi.export("release", settings.release.id)
