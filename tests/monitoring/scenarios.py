@@ -170,7 +170,7 @@ def availability_scenarios() -> list[Scenario]:
     ]
 
 
-def product_scenarios() -> list[Scenario]:
+def product_scenarios(settings: StackSettings) -> list[Scenario]:
     nothing_created = HEALTHY.but(projects_per_hour=0.0)
     info = ("NoProjectsCreated", "info")
     inhibitor = ("InfoInhibitor", "none")
@@ -189,7 +189,7 @@ def product_scenarios() -> list[Scenario]:
             "no project created while a warning fires",
             (
                 Phase(60, HEALTHY),
-                Phase(420, nothing_created.but(cpu=_between(Threshold(warning=70, critical=90)))),
+                Phase(420, nothing_created.but(cpu=_between(settings.thresholds.cpu))),
             ),
             (
                 Check(
@@ -323,6 +323,6 @@ def all_scenarios(settings: StackSettings, all_alerts: frozenset[AlertKey]) -> l
         healthy_scenario(all_alerts),
         *availability_scenarios(),
         *threshold_scenarios(settings),
-        *product_scenarios(),
+        *product_scenarios(settings),
         *slo_scenarios(settings),
     ]
