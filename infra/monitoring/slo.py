@@ -129,7 +129,7 @@ def _budget_alert(slo: Slo, severity: Severity, level: float, period: str) -> Al
         f'{BUDGET_REMAINING}{{slo="{slo.name}"}} < {level / 100:g}',
         severity,
         f"{slo.title} SLO error budget is running out",
-        f"{{{{ $value | humanizePercentage }}}} of the {period} error budget of {slo.what.lower()} "
+        f"{{{{ $value | humanizePercentage }}}} of the {period} error budget of {slo.what} "
         f"is left (threshold {level:g} %).",
         for_="15m",
         labels={**slo.labels, "signal": "slo"},
