@@ -28,7 +28,6 @@ AUTH_FAILURE: Final = 'result="failure"'
 # The app's metric names.
 HTTP_REQUESTS: Final = "samokoder_http_requests_total"
 HTTP_DURATION: Final = "samokoder_http_request_duration_seconds"
-HTTP_IN_PROGRESS: Final = "samokoder_http_requests_in_progress"
 LLM_REQUESTS: Final = "samokoder_llm_requests_total"
 LLM_ERRORS: Final = "samokoder_llm_request_errors_total"
 LLM_DURATION: Final = "samokoder_llm_request_duration_seconds"

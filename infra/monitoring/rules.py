@@ -15,7 +15,6 @@ from typing import Any, Literal
 from infra.monitoring.contract import NAMESPACE, RUNBOOK_BASE_URL
 
 Severity = Literal["critical", "warning", "info", "none"]
-SEVERITIES: tuple[Severity, ...] = ("critical", "warning", "info", "none")
 
 
 def runbook_url(alert: str) -> str:

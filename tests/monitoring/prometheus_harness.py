@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -39,7 +40,8 @@ class Prometheus:
 def _every_group_evaluated(prometheus: Prometheus, groups: int) -> bool:
     try:
         found = prometheus.get("/api/v1/rules")["data"]["groups"]
-    except OSError:
+    # Until its storage is open, Prometheus answers 503 in plain text, not JSON.
+    except (OSError, ValueError):
         return False
     evaluated = [g for g in found if not g["lastEvaluation"].startswith("0001")]
     return len(found) == groups and len(evaluated) == groups

@@ -1,8 +1,7 @@
-"""Turns scenarios into promtool unit-test files and runs them."""
+"""Turns scenarios into promtool unit-test files."""
 
 from __future__ import annotations
 
-import subprocess
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,7 +11,6 @@ import yaml
 
 from tests.monitoring.scenarios import AlertKey, Check, Scenario
 from tests.monitoring.workload import input_series
-from tests.tools import tool
 
 
 def _firing(key: AlertKey) -> str:
@@ -65,12 +63,3 @@ def write_test_files(scenarios: Sequence[Scenario], rule_files: Sequence[Path], 
         path.write_text(yaml.safe_dump(document, sort_keys=False, width=200))
         paths.append(path)
     return paths
-
-
-def run_promtool_tests(paths: Sequence[Path]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(tool("promtool")), "test", "rules", *map(str, paths)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )

@@ -11,7 +11,7 @@ burn rates say, never what the generator happens to produce.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from infra.config.model import StackSettings, Threshold
 from tests.monitoring.workload import Load, Phase
@@ -38,7 +38,6 @@ class Scenario:
     checks: tuple[Check, ...]
     step_minutes: int = 1
     evaluation_minutes: int = 1
-    tags: frozenset[str] = field(default_factory=frozenset)
 
 
 def _both(name: str) -> frozenset[AlertKey]:
