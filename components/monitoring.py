@@ -22,16 +22,17 @@ from typing import Any, Final
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.kube import Chart, helm_release
 from infra.config.model import MonitoringProfile
 from infra.conventions import Naming
 from infra.monitoring import contract
 from infra.monitoring.alertmanager import RECEIVERS_SECRET
 from infra.monitoring.bundle import MonitoringArtifacts
 
-CHART: Final = "kube-prometheus-stack"
 # Ships prometheus-operator 0.93, the version of the CRD schemas we validate against.
-CHART_VERSION: Final = "88.0.0"
-CHART_REPOSITORY: Final = "https://prometheus-community.github.io/helm-charts"
+CHART: Final = Chart(
+    "kube-prometheus-stack", "88.0.0", "https://prometheus-community.github.io/helm-charts"
+)
 NAMESPACE: Final = "monitoring"
 GRAFANA_ADMIN_SECRET: Final = "samokoder-grafana-admin"
 DASHBOARD_LABEL: Final = "grafana_dashboard"
@@ -99,6 +100,8 @@ def chart_values(profile: MonitoringProfile, alertmanager_config: dict[str, Any]
 
 class Monitoring(pulumi.ComponentResource):
     release_status: pulumi.Output[Any]
+    # The release that installs the monitoring CRDs (ServiceMonitor, PodMonitor, ...).
+    release: k8s.helm.v3.Release
     artifacts: MonitoringArtifacts
 
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -120,19 +123,12 @@ class Monitoring(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        release = k8s.helm.v3.Release(
+        release = helm_release(
             f"{name}-stack",
-            name=CHART,
-            chart=CHART,
-            version=CHART_VERSION,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CHART_REPOSITORY),
-            namespace=namespace.metadata.name,
-            values=chart_values(args.profile, artifacts.alertmanager),
-            # The release owns CRDs and many objects: wait for them before our
-            # custom resources use the CRDs.
-            atomic=True,
-            timeout=900,
-            opts=child,
+            CHART,
+            namespace.metadata.name,
+            chart_values(args.profile, artifacts.alertmanager),
+            child,
         )
         after_release = pulumi.ResourceOptions(parent=self, depends_on=[release])
 
@@ -189,5 +185,6 @@ class Monitoring(pulumi.ComponentResource):
             },
             opts=after_release,
         )
+        self.release = release
         self.release_status = release.status
         self.register_outputs({"release_status": release.status})

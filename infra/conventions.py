@@ -15,6 +15,9 @@ Service = Literal["api", "worker", "frontend"]
 SERVICES: tuple[Service, ...] = get_args(Service)
 
 REGISTRY_HOST = "cr.yandex"
+# The app's namespace and its CloudNativePG cluster: one of each per stack's Kubernetes cluster.
+APP_NAMESPACE = "samokoder"
+DATABASE_CLUSTER = "samokoder-db"
 
 
 @dataclass(frozen=True)

@@ -13,16 +13,16 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_yandex as yandex
 
+from components.cert_manager import CertManager, CertManagerArgs
+from components.database import Database, DatabaseArgs
 from components.kubernetes_cluster import KubernetesCluster, KubernetesClusterArgs
 from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
 from components.registry import Registry, RegistryArgs
 from infra.config import StackSettings, load_settings
 from infra.config.source import namespace_config
-from infra.conventions import Naming
+from infra.conventions import APP_NAMESPACE, Naming
 from infra.monitoring.bundle import generate
-
-APP_NAMESPACE = "samokoder"
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class Platform:
     registry: Registry
     namespace: k8s.core.v1.Namespace
     monitoring: Monitoring
+    database: Database
 
 
 def main() -> Platform:
@@ -103,12 +104,45 @@ def build(settings: StackSettings) -> Platform:
         ),
         opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
     )
+    cert_manager = CertManager(
+        "cert-manager",
+        CertManagerArgs(naming=naming),
+        opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
+    )
+    database = Database(
+        "database",
+        DatabaseArgs(
+            naming=naming,
+            folder_id=folder_id,
+            profile=settings.database,
+            zones=len(settings.network.zones),
+            namespace=APP_NAMESPACE,
+            protect=settings.protect_stateful,
+            depends_on=[namespace, cert_manager.release, monitoring.release],
+            restore=settings.restore,
+        ),
+        opts=pulumi.ResourceOptions(providers={"yandex": cloud, "kubernetes": cluster.provider}),
+    )
 
     pulumi.export("release", settings.release.id)
     pulumi.export("images", registry.images)
     pulumi.export("registry_id", registry.registry_id)
     pulumi.export("cluster_id", cluster.cluster_id)
     pulumi.export("kubeconfig", cluster.kubeconfig)
+    pulumi.export(
+        "database",
+        {
+            "pooler_host": database.pooler_host,
+            "pooler_port": database.pooler_port,
+            "app_credentials_secret": database.app_credentials_secret,
+            "backup_bucket": database.bucket,
+        },
+    )
     return Platform(
-        network=network, cluster=cluster, registry=registry, namespace=namespace, monitoring=monitoring
+        network=network,
+        cluster=cluster,
+        registry=registry,
+        namespace=namespace,
+        monitoring=monitoring,
+        database=database,
     )

@@ -20,7 +20,7 @@ from stacks import PRODUCTION_STACKS, known_stacks, profile_path
 NAMESPACE = "samokoder"
 # Keys of the `samokoder:` namespace that Pulumi.<stack>.yaml may hold;
 # everything else about a stack belongs in its profile.
-STACK_FILE_KEYS = ("identity", "release")
+STACK_FILE_KEYS = ("identity", "release", "restore")
 
 
 @dataclass(frozen=True)

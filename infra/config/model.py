@@ -16,6 +16,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import zoneinfo
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -29,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from infra.conventions import Service
+from infra.conventions import DATABASE_CLUSTER, Service
 
 
 class StrictModel(BaseModel):
@@ -260,19 +261,62 @@ class Replicas(StrictModel):
         return self
 
 
+# Yandex Managed Kubernetes storage classes.
+StorageClass = Literal["yc-network-hdd", "yc-network-ssd"]
+
+# The audit's DR target is an RPO under 6 h; continuous WAL archiving does far
+# better, bounded by how long a partly filled WAL segment may wait.
+MAX_ARCHIVE_TIMEOUT_SECONDS = 300
+BACKUP_RETENTION_FLOOR_DAYS = 7
+PRODUCTION_BACKUP_RETENTION_FLOOR_DAYS = 30
+
+
 class DatabaseProfile(StrictModel):
-    instances: int = Field(ge=1, le=5)
+    """The CloudNativePG cluster: size, placement and backups."""
+
+    instances: int = Field(le=5)
     storage_gb: int = Field(ge=10, le=4096)
-    # The audit's floor is 7 days of backups.
-    backup_retention_days: int = Field(ge=7, le=365)
+    storage_class: StorageClass
+    # Requests equal limits: Guaranteed QoS, so the kernel never picks
+    # Postgres first under memory pressure.
+    cpu_cores: float = Field(gt=0, le=32)
+    memory_gb: float = Field(gt=0, le=256)
+    backup_retention_days: int = Field(le=365)
+    # A daily base backup starts at this time (UTC, the operator's clock).
+    backup_time_utc: Clock
+    archive_timeout_seconds: int = Field(gt=0)
+    pooler_instances: int = Field(ge=1, le=10)
+
+    @field_validator("instances")
+    @classmethod
+    def _at_least_one(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError(f"must be at least 1 (got {value}): a cluster with no instance serves nothing")
+        return value
+
+    @field_validator("backup_retention_days")
+    @classmethod
+    def _retention_floor(cls, value: int, info: ValidationInfo) -> int:
+        floor = PRODUCTION_BACKUP_RETENTION_FLOOR_DAYS if _is_production(info) else BACKUP_RETENTION_FLOOR_DAYS
+        if value < floor:
+            stack = "a production stack" if _is_production(info) else "every stack"
+            raise ValueError(f"must be at least {floor} days for {stack} (got {value})")
+        return value
+
+    @field_validator("archive_timeout_seconds")
+    @classmethod
+    def _rpo_bound(cls, value: int) -> int:
+        if value > MAX_ARCHIVE_TIMEOUT_SECONDS:
+            raise ValueError(
+                f"must be at most {MAX_ARCHIVE_TIMEOUT_SECONDS} s (got {value}): a longer wait for a WAL "
+                "switch lets the recovery point fall more than 5 minutes behind"
+            )
+        return value
 
     @model_validator(mode="after")
     def _ha_in_production(self, info: ValidationInfo) -> DatabaseProfile:
-        if _is_production(info):
-            if self.instances < 3:
-                raise ValueError("a production stack needs 3 database instances, one per zone")
-            if self.backup_retention_days < 30:
-                raise ValueError("a production stack keeps backups for at least 30 days")
+        if _is_production(info) and self.instances < 3:
+            raise ValueError("a production stack needs 3 database instances, one per zone")
         return self
 
 
@@ -371,6 +415,8 @@ class Thresholds(StrictModel):
     llm_token_spike_factor: float = Field(gt=1)
     db_error_rate: Threshold
     db_query_p95_seconds: DurationThreshold
+    # How far a database replica's replay is behind the primary.
+    db_replication_lag_seconds: DurationThreshold
     # Share of failed logins (brute force or a broken auth path).
     auth_failure_rate: Threshold
     error_budget: BudgetThreshold
@@ -447,10 +493,34 @@ class AlertingProfile(StrictModel):
 
 class MonitoringProfile(StrictModel):
     retention_days: int = Field(ge=1, le=365)
-    # Yandex Managed Kubernetes storage classes.
-    storage_class: Literal["yc-network-hdd", "yc-network-ssd"]
+    storage_class: StorageClass
     storage_gb: int = Field(ge=10)
     grafana_storage_gb: int = Field(ge=1)
+
+
+class RestoreRequest(StrictModel):
+    """A recovery cluster to create beside the running one (``samokoder-infra restore --apply``)."""
+
+    # A Kubernetes object name; the restored cluster's Services take it as prefix.
+    into: str = Field(pattern=r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
+    # Point-in-time recovery target; absent means the latest archived point.
+    target_time: datetime | None = None
+
+    @field_validator("into")
+    @classmethod
+    def _not_the_running_cluster(cls, value: str) -> str:
+        if value == DATABASE_CLUSTER:
+            raise ValueError(f"must not be {DATABASE_CLUSTER!r}: a restore never replaces the running cluster")
+        return value
+
+    @field_validator("target_time")
+    @classmethod
+    def _with_offset(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.utcoffset() is None:
+            raise ValueError(
+                f"must carry a UTC offset, e.g. 2026-11-26T10:00:00+03:00 (got {value.isoformat()})"
+            )
+        return value
 
 
 # --- the merged settings ------------------------------------------------------
@@ -475,6 +545,8 @@ class StackSettings(StrictModel):
     thresholds: Thresholds
     alerting: AlertingProfile
     monitoring: MonitoringProfile
+    # Set by `samokoder-infra restore --apply` in the stack file, cleared after.
+    restore: RestoreRequest | None = None
 
     @field_validator("protect_stateful")
     @classmethod

@@ -133,6 +133,11 @@ def redact(value: Any) -> Any:
     """A JSON-ready copy of `value` with every secret replaced by a marker."""
     if isinstance(value, dict):
         if value.get(_SECRET_SIG_KEY) == _SECRET_SIG:
+            inner = value.get("value")
+            # A secret map (a Secret's data) keeps its keys: they name what is
+            # held, and the manifest stays a valid object.
+            if isinstance(inner, dict):
+                return {str(k): REDACTED for k in inner}
             return REDACTED
         return {str(k): redact(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -43,6 +43,11 @@ class Synthesis:
     def of_type(self, type_: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == type_]
 
+    def one(self, type_: str, name: str) -> RecordedResource:
+        """The resource of type `type_` registered as `name`; exactly one must exist."""
+        (found,) = (r for r in self.resources if r.type == type_ and r.name == name)
+        return found
+
     def id_of(self, resource: RecordedResource) -> str:
         """The id the mock cloud gave `resource`, as other resources see it."""
         return mock_id(resource.type, resource.name)

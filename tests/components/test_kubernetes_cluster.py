@@ -57,7 +57,7 @@ def test_the_cluster_encrypts_secrets_with_its_kms_key_and_uses_calico(
 ) -> None:
     synthesis = synthesized(stack)
     (cluster,) = synthesis.of_type(CLUSTER)
-    (key,) = synthesis.of_type("yandex:index/kmsSymmetricKey:KmsSymmetricKey")
+    key = synthesis.one("yandex:index/kmsSymmetricKey:KmsSymmetricKey", "cluster-secrets")
     assert cluster.inputs["kmsProvider"]["keyId"] == synthesis.id_of(key), cluster.urn
     assert cluster.inputs["networkPolicyProvider"] == "CALICO", cluster.urn
 
@@ -126,6 +126,6 @@ def test_prod_protects_the_cluster_and_its_secrets_key(
     synthesized: Synth, stack: str, protected: bool
 ) -> None:
     synthesis = synthesized(stack)
-    for type_ in (CLUSTER, "yandex:index/kmsSymmetricKey:KmsSymmetricKey"):
-        (resource,) = synthesis.of_type(type_)
+    (cluster,) = synthesis.of_type(CLUSTER)
+    for resource in (cluster, synthesis.one("yandex:index/kmsSymmetricKey:KmsSymmetricKey", "cluster-secrets")):
         assert resource.protect is protected, resource.urn

@@ -1,0 +1,234 @@
+"""Database: PostgreSQL 15 on CloudNativePG, WAL archived and backed up daily to Object Storage.
+
+Cloud side: a KMS key, a private versioned bucket encrypted with it and
+lifecycle rules, and a service account that may write to this bucket and use
+this key, and nothing else; its static access key reaches the cluster only as
+a Kubernetes Secret. Cluster side: the CloudNativePG operator and the Barman
+Cloud plugin by Helm (pinned), the plugin's ``ObjectStore``, the ``Cluster``
+archiving WAL through the plugin, a daily ``ScheduledBackup``, a PgBouncer
+``Pooler`` for the app and a ``PodMonitor``. With a restore request it also
+creates a recovery cluster beside the running one.
+
+Bucket management itself uses the provider's storage key
+(``YC_STORAGE_ACCESS_KEY``/``YC_STORAGE_SECRET_KEY``, see README).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_yandex as yandex
+
+from components.kube import Chart, custom_resource, helm_release, namespace
+from infra.config.model import DatabaseProfile, RestoreRequest
+from infra.conventions import Naming
+from infra.database import manifests
+from infra.database import plan as p
+
+CHARTS_REPOSITORY: Final = "https://cloudnative-pg.github.io/charts"
+# CloudNativePG 1.30.0: the version of the Cluster/Pooler/ScheduledBackup CRD schemas.
+OPERATOR_CHART: Final = Chart("cloudnative-pg", "0.29.0", CHARTS_REPOSITORY)
+# Barman Cloud plugin v0.13.0; its ObjectStore CRD is unchanged in the v0.14 line we validate against.
+PLUGIN_CHART: Final = Chart("plugin-barman-cloud", "0.7.0", CHARTS_REPOSITORY)
+# The plugin must run in the operator's namespace.
+OPERATOR_NAMESPACE: Final = "cnpg-system"
+KMS_ROLE: Final = "kms.keys.encrypterDecrypter"
+# Deleted or overwritten backup objects stay recoverable this long (versioning).
+NONCURRENT_VERSION_DAYS: Final = 14
+ABORT_UPLOADS_AFTER_DAYS: Final = 2
+
+
+@dataclass(frozen=True)
+class DatabaseArgs:
+    naming: Naming
+    folder_id: str
+    profile: DatabaseProfile
+    # Zones the node groups span: instances are spread one per zone.
+    zones: int
+    namespace: str
+    protect: bool
+    # Resources whose CRDs or webhooks this needs: the app namespace,
+    # cert-manager (for the plugin) and the monitoring release (PodMonitor).
+    depends_on: Sequence[pulumi.Resource]
+    restore: RestoreRequest | None = None
+
+
+class Database(pulumi.ComponentResource):
+    pooler_host: pulumi.Output[str]
+    pooler_port: pulumi.Output[int]
+    app_credentials_secret: pulumi.Output[str]
+    bucket: pulumi.Output[str]
+
+    def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("samokoder:database:Database", name, None, opts)
+        self._name = name
+        naming, profile = args.naming, args.profile
+        backups = p.backup_plan(naming, profile)
+        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
+
+        bucket, access_key = self._backup_storage(args, backups, stateful)
+        credentials = k8s.core.v1.Secret(
+            f"{name}-backup-credentials",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=p.BACKUP_CREDENTIALS_SECRET,
+                namespace=args.namespace,
+                labels=naming.k8s_labels(p.BACKUP_CREDENTIALS_SECRET, "backup"),
+            ),
+            string_data={
+                p.ACCESS_KEY_ID_KEY: access_key.access_key,
+                p.SECRET_ACCESS_KEY_KEY: pulumi.Output.secret(access_key.secret_key),
+                p.REGION_KEY: p.S3_REGION,
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
+        )
+        plugin = self._operators(naming, args.depends_on)
+
+        in_cluster = pulumi.ResourceOptions(parent=self, depends_on=[plugin, credentials, *args.depends_on])
+        store = custom_resource(
+            f"{name}-object-store", manifests.object_store(naming, args.namespace, backups), in_cluster
+        )
+        after_store = pulumi.ResourceOptions(parent=self, depends_on=[store, plugin, *args.depends_on])
+        cluster = custom_resource(
+            f"{name}-cluster",
+            manifests.cluster(naming, args.namespace, profile, backups, args.zones),
+            after_store.merge(pulumi.ResourceOptions(protect=args.protect)),
+        )
+        after_cluster = pulumi.ResourceOptions(parent=self, depends_on=[cluster])
+        custom_resource(
+            f"{name}-scheduled-backup", manifests.scheduled_backup(naming, args.namespace, backups), after_cluster
+        )
+        pooler = custom_resource(f"{name}-pooler", manifests.pooler(naming, args.namespace, profile), after_cluster)
+        custom_resource(f"{name}-pod-monitor", manifests.pod_monitor(naming, args.namespace), after_cluster)
+        if args.restore is not None:
+            custom_resource(
+                f"{name}-restore-{args.restore.into}",
+                manifests.recovery_cluster(
+                    naming,
+                    args.namespace,
+                    profile,
+                    backups,
+                    args.zones,
+                    args.restore.into,
+                    args.restore.target_time,
+                ),
+                after_store,
+            )
+
+        self.pooler_host = pooler.metadata.apply(lambda _: f"{p.POOLER}.{args.namespace}.svc")
+        self.pooler_port = pulumi.Output.from_input(p.POOLER_PORT)
+        self.app_credentials_secret = cluster.metadata.apply(lambda _: p.APP_CREDENTIALS_SECRET)
+        self.bucket = bucket.bucket
+        self.register_outputs(
+            {
+                "pooler_host": self.pooler_host,
+                "pooler_port": self.pooler_port,
+                "app_credentials_secret": self.app_credentials_secret,
+                "bucket": self.bucket,
+            }
+        )
+
+    def _backup_storage(
+        self, args: DatabaseArgs, backups: p.BackupPlan, stateful: pulumi.ResourceOptions
+    ) -> tuple[yandex.StorageBucket, yandex.IamServiceAccountStaticAccessKey]:
+        name, naming = self._name, args.naming
+        child = pulumi.ResourceOptions(parent=self)
+        key = yandex.KmsSymmetricKey(
+            f"{name}-backup-key",
+            name=naming.cloud("db-backups"),
+            folder_id=args.folder_id,
+            description="Encrypts the database backups in Object Storage",
+            default_algorithm="AES_256",
+            rotation_period="8760h",
+            labels=naming.cloud_labels("database"),
+            opts=stateful,
+        )
+        writer = yandex.IamServiceAccount(
+            f"{name}-backup-writer",
+            name=naming.cloud("db-backup-writer"),
+            folder_id=args.folder_id,
+            description="Writes the database's WAL and base backups to its bucket; no folder role",
+            opts=child,
+        )
+        member = pulumi.Output.concat("serviceAccount:", writer.id)
+        # Objects in the bucket are encrypted with this key: the writer must
+        # use it, and only it.
+        key_use = yandex.KmsSymmetricKeyIamBinding(
+            f"{name}-backup-key-use",
+            symmetric_key_id=key.id,
+            role=KMS_ROLE,
+            members=[member],
+            opts=child,
+        )
+        access_key = yandex.IamServiceAccountStaticAccessKey(
+            f"{name}-backup-access-key",
+            service_account_id=writer.id,
+            description="barman-cloud in the database pods",
+            opts=child,
+        )
+        bucket = yandex.StorageBucket(
+            f"{name}-backups",
+            bucket=backups.bucket,
+            # The writer's only grant is on this bucket: an ACL grant, not a
+            # folder role, so no other bucket is reachable with its key.
+            grants=[
+                yandex.StorageBucketGrantArgs(type="CanonicalUser", id=writer.id, permissions=["READ", "WRITE"])
+            ],
+            versioning=yandex.StorageBucketVersioningArgs(enabled=True),
+            server_side_encryption_configuration=yandex.StorageBucketServerSideEncryptionConfigurationArgs(
+                rule=yandex.StorageBucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=yandex.StorageBucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        kms_master_key_id=key.id, sse_algorithm="aws:kms"
+                    )
+                )
+            ),
+            lifecycle_rules=[
+                # barman-cloud deletes what the retention policy drops; with
+                # versioning those objects linger as noncurrent versions.
+                yandex.StorageBucketLifecycleRuleArgs(
+                    id="expire-noncurrent-versions",
+                    enabled=True,
+                    noncurrent_version_expiration=yandex.StorageBucketLifecycleRuleNoncurrentVersionExpirationArgs(
+                        days=NONCURRENT_VERSION_DAYS
+                    ),
+                ),
+                yandex.StorageBucketLifecycleRuleArgs(
+                    id="abort-incomplete-uploads",
+                    enabled=True,
+                    abort_incomplete_multipart_upload_days=ABORT_UPLOADS_AFTER_DAYS,
+                ),
+            ],
+            opts=stateful.merge(pulumi.ResourceOptions(depends_on=[key_use])),
+        )
+        return bucket, access_key
+
+    def _operators(self, naming: Naming, depends_on: Sequence[pulumi.Resource]) -> k8s.helm.v3.Release:
+        """CloudNativePG and its Barman Cloud plugin; returns the plugin's release, which needs the operator."""
+        name = self._name
+        child = pulumi.ResourceOptions(parent=self)
+        home = namespace(
+            f"{name}-operator-namespace",
+            OPERATOR_NAMESPACE,
+            {
+                **naming.k8s_labels("cloudnative-pg", "database-operator"),
+                "pod-security.kubernetes.io/enforce": "restricted",
+            },
+            child,
+        )
+        operator = helm_release(
+            f"{name}-operator",
+            OPERATOR_CHART,
+            home.metadata.name,
+            {"crds": {"create": True}, "config": {"clusterWide": True}},
+            child,
+        )
+        return helm_release(
+            f"{name}-backup-plugin",
+            PLUGIN_CHART,
+            home.metadata.name,
+            {"crds": {"create": True}},
+            pulumi.ResourceOptions(parent=self, depends_on=[operator, *depends_on]),
+        )

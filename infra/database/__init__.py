@@ -1,0 +1,1 @@
+"""Postgres on CloudNativePG: the objects it is made of and its backups, as pure data."""
