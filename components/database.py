@@ -99,9 +99,13 @@ class Database(pulumi.ComponentResource):
         )
         after_cluster = pulumi.ResourceOptions(parent=self, depends_on=[cluster])
         custom_resource(
-            f"{name}-scheduled-backup", manifests.scheduled_backup(naming, args.namespace, backups), after_cluster
+            f"{name}-scheduled-backup",
+            manifests.scheduled_backup(naming, args.namespace, backups),
+            after_cluster,
         )
-        pooler = custom_resource(f"{name}-pooler", manifests.pooler(naming, args.namespace, profile), after_cluster)
+        pooler = custom_resource(
+            f"{name}-pooler", manifests.pooler(naming, args.namespace, profile), after_cluster
+        )
         custom_resource(f"{name}-pod-monitor", manifests.pod_monitor(naming, args.namespace), after_cluster)
         if args.restore is not None:
             custom_resource(
@@ -175,7 +179,9 @@ class Database(pulumi.ComponentResource):
             # The writer's only grant is on this bucket: an ACL grant, not a
             # folder role, so no other bucket is reachable with its key.
             grants=[
-                yandex.StorageBucketGrantArgs(type="CanonicalUser", id=writer.id, permissions=["READ", "WRITE"])
+                yandex.StorageBucketGrantArgs(
+                    type="CanonicalUser", id=writer.id, permissions=["READ", "WRITE"]
+                )
             ],
             versioning=yandex.StorageBucketVersioningArgs(enabled=True),
             server_side_encryption_configuration=yandex.StorageBucketServerSideEncryptionConfigurationArgs(

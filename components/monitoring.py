@@ -30,9 +30,7 @@ from infra.monitoring.alertmanager import RECEIVERS_SECRET
 from infra.monitoring.bundle import MonitoringArtifacts
 
 # Ships prometheus-operator 0.93, the version of the CRD schemas we validate against.
-CHART: Final = Chart(
-    "kube-prometheus-stack", "88.0.0", "https://prometheus-community.github.io/helm-charts"
-)
+CHART: Final = Chart("kube-prometheus-stack", "88.0.0", "https://prometheus-community.github.io/helm-charts")
 NAMESPACE: Final = "monitoring"
 GRAFANA_ADMIN_SECRET: Final = "samokoder-grafana-admin"
 DASHBOARD_LABEL: Final = "grafana_dashboard"

@@ -297,7 +297,9 @@ class DatabaseProfile(StrictModel):
     @field_validator("backup_retention_days")
     @classmethod
     def _retention_floor(cls, value: int, info: ValidationInfo) -> int:
-        floor = PRODUCTION_BACKUP_RETENTION_FLOOR_DAYS if _is_production(info) else BACKUP_RETENTION_FLOOR_DAYS
+        floor = (
+            PRODUCTION_BACKUP_RETENTION_FLOOR_DAYS if _is_production(info) else BACKUP_RETENTION_FLOOR_DAYS
+        )
         if value < floor:
             stack = "a production stack" if _is_production(info) else "every stack"
             raise ValueError(f"must be at least {floor} days for {stack} (got {value})")
@@ -510,7 +512,9 @@ class RestoreRequest(StrictModel):
     @classmethod
     def _not_the_running_cluster(cls, value: str) -> str:
         if value == DATABASE_CLUSTER:
-            raise ValueError(f"must not be {DATABASE_CLUSTER!r}: a restore never replaces the running cluster")
+            raise ValueError(
+                f"must not be {DATABASE_CLUSTER!r}: a restore never replaces the running cluster"
+            )
         return value
 
     @field_validator("target_time")

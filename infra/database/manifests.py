@@ -92,7 +92,9 @@ def _cluster_spec(profile: DatabaseProfile, zones: int, archive_timeout_seconds:
     }
 
 
-def cluster(naming: Naming, namespace: str, profile: DatabaseProfile, backups: BackupPlan, zones: int) -> dict[str, Any]:
+def cluster(
+    naming: Naming, namespace: str, profile: DatabaseProfile, backups: BackupPlan, zones: int
+) -> dict[str, Any]:
     """The running cluster: the app's database and owner, WAL archived through the plugin."""
     spec = _cluster_spec(profile, zones, backups.archive_timeout_seconds)
     spec["bootstrap"] = {"initdb": {"database": p.DATABASE, "owner": p.OWNER}}

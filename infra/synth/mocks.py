@@ -53,6 +53,12 @@ def _computed_outputs(args: MockResourceArgs) -> dict[str, Any]:
                 "clusterCaCertificate": _MOCK_CA,
             }
         }
+    if args.typ == "yandex:index/iamServiceAccountStaticAccessKey:IamServiceAccountStaticAccessKey":
+        # Shaped like real keys; the program marks the secret half secret.
+        return {
+            "accessKey": f"YCAJE{_digest(args.typ, args.name)[:20]}",
+            "secretKey": f"YCM{_digest(args.name, args.typ)[:37]}",
+        }
     if args.typ == "docker:index/image:Image":
         repository = str(inputs.get("imageName", args.name)).rsplit(":", 1)[0]
         return {"repoDigest": f"{repository}@sha256:{_digest(args.typ, args.name)}"}

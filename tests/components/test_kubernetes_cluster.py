@@ -127,5 +127,8 @@ def test_prod_protects_the_cluster_and_its_secrets_key(
 ) -> None:
     synthesis = synthesized(stack)
     (cluster,) = synthesis.of_type(CLUSTER)
-    for resource in (cluster, synthesis.one("yandex:index/kmsSymmetricKey:KmsSymmetricKey", "cluster-secrets")):
+    for resource in (
+        cluster,
+        synthesis.one("yandex:index/kmsSymmetricKey:KmsSymmetricKey", "cluster-secrets"),
+    ):
         assert resource.protect is protected, resource.urn

@@ -22,7 +22,9 @@ RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
 
 
 def release(synthesis: Synthesis) -> RecordedResource:
-    (found,) = (r for r in synthesis.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == CHART.name)
+    (found,) = (
+        r for r in synthesis.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == CHART.name
+    )
     return found
 
 

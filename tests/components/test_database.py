@@ -1,0 +1,233 @@
+"""Database under Pulumi mocks: the backup bucket, its writer's reach, the cluster's shape per stack."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from infra.database import plan
+from infra.synth.mocks import RecordedResource
+from infra.synth.runner import Synthesis, synthesize
+from tests.conftest import STACKS, stack_file_values, write_project
+from tests.crd_schemas import crd_problems
+
+Synth = Callable[[str], Synthesis]
+BUCKET = "yandex:index/storageBucket:StorageBucket"
+KEY = "yandex:index/kmsSymmetricKey:KmsSymmetricKey"
+CLUSTER = "kubernetes:postgresql.cnpg.io/v1:Cluster"
+OBJECT_STORE = "kubernetes:barmancloud.cnpg.io/v1:ObjectStore"
+CNPG_KINDS = (
+    CLUSTER,
+    OBJECT_STORE,
+    "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup",
+    "kubernetes:postgresql.cnpg.io/v1:Pooler",
+    "kubernetes:monitoring.coreos.com/v1:PodMonitor",
+)
+
+
+def bucket(synthesis: Synthesis) -> RecordedResource:
+    (found,) = synthesis.of_type(BUCKET)
+    return found
+
+
+def backup_key(synthesis: Synthesis) -> RecordedResource:
+    return synthesis.one(KEY, "database-backup-key")
+
+
+def writer(synthesis: Synthesis) -> RecordedResource:
+    return synthesis.one("yandex:index/iamServiceAccount:IamServiceAccount", "database-backup-writer")
+
+
+def manifest(resource: RecordedResource) -> dict[str, Any]:
+    inputs = dict(resource.inputs)
+    inputs.pop("metadata")
+    return {**inputs, "metadata": resource.inputs["metadata"]}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_backup_bucket_is_private_versioned_and_encrypted_with_its_own_key(
+    synthesized: Synth, stack: str
+) -> None:
+    synthesis = synthesized(stack)
+    inputs = bucket(synthesis).inputs
+    assert inputs["bucket"] == f"samokoder-{stack}-db-backups"
+    # No predefined ACL opens it and no grant names a group (AllUsers, AuthenticatedUsers).
+    assert inputs.get("acl") in (None, "private"), inputs
+    assert all(grant["type"] == "CanonicalUser" for grant in inputs["grants"]), inputs["grants"]
+    assert inputs["versioning"] == {"enabled": True}
+    default = inputs["serverSideEncryptionConfiguration"]["rule"]["applyServerSideEncryptionByDefault"]
+    assert default == {"kmsMasterKeyId": synthesis.id_of(backup_key(synthesis)), "sseAlgorithm": "aws:kms"}
+    # The backups have their own key, not the cluster's secrets key.
+    assert backup_key(synthesis).name != "cluster-secrets"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_lifecycle_rules_expire_noncurrent_versions_and_abort_stale_uploads(
+    synthesized: Synth, stack: str
+) -> None:
+    rules = bucket(synthesized(stack)).inputs["lifecycleRules"]
+    assert all(rule["enabled"] for rule in rules), rules
+    assert any(rule.get("noncurrentVersionExpiration", {}).get("days", 0) > 0 for rule in rules), rules
+    assert any(rule.get("abortIncompleteMultipartUploadDays", 0) > 0 for rule in rules), rules
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_backup_writer_reaches_only_its_bucket_and_key(synthesized: Synth, stack: str) -> None:
+    synthesis = synthesized(stack)
+    writer_id = synthesis.id_of(writer(synthesis))
+    member = f"serviceAccount:{writer_id}"
+
+    def mentions_writer(resource: RecordedResource) -> bool:
+        return writer_id in repr(resource.inputs) and resource is not writer(synthesis)
+
+    reach = {(r.type, r.name) for r in synthesis.deployed() if mentions_writer(r)}
+    assert reach == {
+        (BUCKET, "database-backups"),
+        ("yandex:index/kmsSymmetricKeyIamBinding:KmsSymmetricKeyIamBinding", "database-backup-key-use"),
+        (
+            "yandex:index/iamServiceAccountStaticAccessKey:IamServiceAccountStaticAccessKey",
+            "database-backup-access-key",
+        ),
+    }
+    grants = bucket(synthesis).inputs["grants"]
+    assert grants == [{"type": "CanonicalUser", "id": writer_id, "permissions": ["READ", "WRITE"]}]
+    binding = synthesis.one(
+        "yandex:index/kmsSymmetricKeyIamBinding:KmsSymmetricKeyIamBinding", "database-backup-key-use"
+    )
+    assert binding.inputs["symmetricKeyId"] == synthesis.id_of(backup_key(synthesis))
+    assert binding.inputs["members"] == [member]
+    # No folder-wide role: that would reach every bucket in the folder.
+    folder_members = [
+        r.inputs["member"]
+        for r in synthesis.of_type(
+            "yandex:index/resourcemanagerFolderIamMember:ResourcemanagerFolderIamMember"
+        )
+    ]
+    assert member not in folder_members
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_static_key_reaches_the_cluster_only_as_a_secret(synthesized: Synth, stack: str) -> None:
+    synthesis = synthesized(stack)
+    (secret,) = (
+        r
+        for r in synthesis.of_type("kubernetes:core/v1:Secret")
+        if r.inputs["metadata"]["name"] == plan.BACKUP_CREDENTIALS_SECRET
+    )
+    assert secret.inputs["stringData"] == {
+        plan.ACCESS_KEY_ID_KEY: "[secret]",
+        plan.SECRET_ACCESS_KEY_KEY: "[secret]",
+        plan.REGION_KEY: "[secret]",
+    }
+    store = manifest(synthesis.of_type(OBJECT_STORE)[0])
+    refs = store["spec"]["configuration"]["s3Credentials"]
+    assert {ref["name"] for ref in refs.values()} == {plan.BACKUP_CREDENTIALS_SECRET}
+    assert {ref["key"] for ref in refs.values()} == set(secret.inputs["stringData"])
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_database_custom_resource_validates_against_its_crd(synthesized: Synth, stack: str) -> None:
+    synthesis = synthesized(stack)
+    for kind in CNPG_KINDS:
+        (resource,) = synthesis.of_type(kind)
+        assert crd_problems(manifest(resource)) == [], resource.urn
+
+
+@pytest.mark.parametrize(
+    ("stack", "instances", "retention", "required_spread"), [("staging", 1, 7, True), ("prod", 3, 30, True)]
+)
+def test_instances_retention_and_zone_spread_follow_the_profile(
+    synthesized: Synth, stack: str, instances: int, retention: int, required_spread: bool
+) -> None:
+    synthesis = synthesized(stack)
+    spec = manifest(synthesis.of_type(CLUSTER)[0])["spec"]
+    assert spec["instances"] == instances
+    assert spec["affinity"]["topologyKey"] == "topology.kubernetes.io/zone"
+    assert (spec["affinity"]["podAntiAffinityType"] == "required") is required_spread
+    store = manifest(synthesis.of_type(OBJECT_STORE)[0])["spec"]
+    assert store["retentionPolicy"] == f"{retention}d"
+    assert store["configuration"]["destinationPath"] == f"s3://samokoder-{stack}-db-backups/postgres"
+    assert store["configuration"]["endpointURL"] == "https://storage.yandexcloud.net"
+    assert store["configuration"]["wal"]["compression"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_wal_goes_through_the_plugin_within_five_minutes(synthesized: Synth, stack: str) -> None:
+    spec = manifest(synthesized(stack).of_type(CLUSTER)[0])["spec"]
+    assert spec["plugins"] == [
+        {
+            "name": plan.BARMAN_PLUGIN,
+            "isWALArchiver": True,
+            "parameters": {"barmanObjectName": plan.OBJECT_STORE},
+        }
+    ]
+    timeout = spec["postgresql"]["parameters"]["archive_timeout"]
+    assert timeout.endswith("s") and 0 < int(timeout[:-1]) <= 300
+    # The deprecated in-operator object store is not used.
+    assert "backup" not in spec
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_base_backups_are_daily_and_go_through_the_plugin(synthesized: Synth, stack: str) -> None:
+    (scheduled,) = synthesized(stack).of_type("kubernetes:postgresql.cnpg.io/v1:ScheduledBackup")
+    spec = scheduled.inputs["spec"]
+    seconds, minutes, hours, *days = spec["schedule"].split()
+    assert days == ["*", "*", "*"] and seconds == "0" and hours.isdigit() and minutes.isdigit(), spec
+    assert spec["method"] == "plugin" and spec["pluginConfiguration"] == {"name": plan.BARMAN_PLUGIN}
+
+
+@pytest.mark.parametrize(("stack", "protected"), [("prod", True), ("staging", False)])
+def test_prod_protects_the_bucket_its_key_and_the_database_cluster(
+    synthesized: Synth, stack: str, protected: bool
+) -> None:
+    synthesis = synthesized(stack)
+    for resource in (bucket(synthesis), backup_key(synthesis), synthesis.of_type(CLUSTER)[0]):
+        assert resource.protect is protected, resource.urn
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_app_gets_the_pooler_address_and_its_credentials_secret(synthesized: Synth, stack: str) -> None:
+    outputs = synthesized(stack).outputs["database"]
+    assert outputs["pooler_host"] == f"{plan.POOLER}.samokoder.svc"
+    assert outputs["pooler_port"] == 5432
+    assert outputs["app_credentials_secret"] == "samokoder-db-app"
+    (pooler,) = synthesized(stack).of_type("kubernetes:postgresql.cnpg.io/v1:Pooler")
+    assert pooler.inputs["metadata"]["name"] == plan.POOLER
+    assert pooler.inputs["spec"]["cluster"] == {"name": plan.CLUSTER}
+
+
+def test_operators_and_plugin_charts_are_pinned_and_the_plugin_waits_for_them(synthesized: Synth) -> None:
+    synthesis = synthesized("prod")
+    releases = {r.inputs["chart"]: r for r in synthesis.of_type("kubernetes:helm.sh/v3:Release")}
+    assert {"cloudnative-pg", "plugin-barman-cloud", "cert-manager"} <= set(releases)
+    plugin = releases["plugin-barman-cloud"]
+    assert plugin.inputs["namespace"] == releases["cloudnative-pg"].inputs["namespace"]
+    assert {releases["cloudnative-pg"].urn, releases["cert-manager"].urn} <= set(plugin.dependencies)
+
+
+def test_a_restore_request_adds_a_recovery_cluster_beside_the_running_one(tmp_path: Any) -> None:
+    config = stack_file_values("staging")
+    config["restore"] = {"into": "samokoder-db-drill", "target_time": "2026-11-26T10:00:00+03:00"}
+    synthesis = synthesize("staging", write_project(tmp_path, "staging", config))
+    clusters = {r.inputs["metadata"]["name"]: manifest(r) for r in synthesis.of_type(CLUSTER)}
+    assert set(clusters) == {plan.CLUSTER, "samokoder-db-drill"}
+    restored = clusters["samokoder-db-drill"]
+    assert crd_problems(restored) == []
+    recovery = restored["spec"]["bootstrap"]["recovery"]
+    assert recovery["recoveryTarget"] == {"targetTime": "2026-11-26T10:00:00+03:00"}
+    (origin,) = restored["spec"]["externalClusters"]
+    assert origin["name"] == recovery["source"]
+    assert origin["plugin"]["parameters"]["serverName"] == plan.CLUSTER
+    # It archives under its own name: the source's backups are never written to.
+    assert restored["spec"]["plugins"][0]["parameters"]["serverName"] == "samokoder-db-drill"
+    # The running cluster is unchanged by the request.
+    assert clusters[plan.CLUSTER] == manifest(
+        next(
+            r
+            for r in synthesize(
+                "staging", write_project(tmp_path / "plain", "staging", stack_file_values("staging"))
+            ).of_type(CLUSTER)
+        )
+    )
