@@ -37,6 +37,9 @@ PLUGIN_CHART: Final = Chart("plugin-barman-cloud", "0.7.0", CHARTS_REPOSITORY)
 # The plugin must run in the operator's namespace.
 OPERATOR_NAMESPACE: Final = "cnpg-system"
 KMS_ROLE: Final = "kms.keys.encrypterDecrypter"
+_EncryptByDefault = (
+    yandex.StorageBucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs
+)
 # Deleted or overwritten backup objects stay recoverable this long (versioning).
 NONCURRENT_VERSION_DAYS: Final = 14
 ABORT_UPLOADS_AFTER_DAYS: Final = 2
@@ -80,7 +83,7 @@ class Database(pulumi.ComponentResource):
             ),
             string_data={
                 p.ACCESS_KEY_ID_KEY: access_key.access_key,
-                p.SECRET_ACCESS_KEY_KEY: pulumi.Output.secret(access_key.secret_key),
+                p.SECRET_ACCESS_KEY_KEY: access_key.secret_key.apply(pulumi.Output.secret),
                 p.REGION_KEY: p.S3_REGION,
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
@@ -116,15 +119,15 @@ class Database(pulumi.ComponentResource):
                     profile,
                     backups,
                     args.zones,
-                    args.restore.into,
-                    args.restore.target_time,
+                    name=args.restore.into,
+                    target_time=args.restore.target_time,
                 ),
                 after_store,
             )
 
-        self.pooler_host = pooler.metadata.apply(lambda _: f"{p.POOLER}.{args.namespace}.svc")
+        self.pooler_host = pooler.id.apply(lambda _: f"{p.POOLER}.{args.namespace}.svc")
         self.pooler_port = pulumi.Output.from_input(p.POOLER_PORT)
-        self.app_credentials_secret = cluster.metadata.apply(lambda _: p.APP_CREDENTIALS_SECRET)
+        self.app_credentials_secret = cluster.id.apply(lambda _: p.APP_CREDENTIALS_SECRET)
         self.bucket = bucket.bucket
         self.register_outputs(
             {
@@ -186,7 +189,7 @@ class Database(pulumi.ComponentResource):
             versioning=yandex.StorageBucketVersioningArgs(enabled=True),
             server_side_encryption_configuration=yandex.StorageBucketServerSideEncryptionConfigurationArgs(
                 rule=yandex.StorageBucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=yandex.StorageBucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    apply_server_side_encryption_by_default=_EncryptByDefault(
                         kms_master_key_id=key.id, sse_algorithm="aws:kms"
                     )
                 )
@@ -212,7 +215,7 @@ class Database(pulumi.ComponentResource):
         return bucket, access_key
 
     def _operators(self, naming: Naming, depends_on: Sequence[pulumi.Resource]) -> k8s.helm.v3.Release:
-        """CloudNativePG and its Barman Cloud plugin; returns the plugin's release, which needs the operator."""
+        """CloudNativePG and its Barman Cloud plugin; returns the plugin, installed after the operator."""
         name = self._name
         child = pulumi.ResourceOptions(parent=self)
         home = namespace(

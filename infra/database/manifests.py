@@ -181,6 +181,7 @@ def recovery_cluster(
     profile: DatabaseProfile,
     backups: BackupPlan,
     zones: int,
+    *,
     name: str,
     target_time: datetime | None,
 ) -> dict[str, Any]:

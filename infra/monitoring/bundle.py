@@ -8,6 +8,7 @@ from typing import Any
 from infra.config.model import StackSettings
 from infra.monitoring.alertmanager import alertmanager_config
 from infra.monitoring.alerts import platform_rules
+from infra.monitoring.backups import backup_rules
 from infra.monitoring.dashboards import dashboards
 from infra.monitoring.rules import RuleFile
 from infra.monitoring.slo import slo_rules
@@ -21,7 +22,7 @@ class MonitoringArtifacts:
 
 
 def rule_files(settings: StackSettings) -> tuple[RuleFile, ...]:
-    return (*platform_rules(settings), *slo_rules(settings))
+    return (*platform_rules(settings), backup_rules(settings), *slo_rules(settings))
 
 
 def generate(settings: StackSettings) -> MonitoringArtifacts:

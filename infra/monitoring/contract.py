@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from infra.conventions import DATABASE_CLUSTER
+
 NAMESPACE: Final = "samokoder"
 API_JOB: Final = "samokoder-api"
 API: Final = f'job="{API_JOB}"'
@@ -41,6 +43,19 @@ FDS_MAX: Final = "samokoder_file_descriptors_max"
 CONNECTIONS: Final = "samokoder_network_connections_active"
 AUTH_ATTEMPTS: Final = "samokoder_auth_attempts_total"
 PROJECTS_CREATED: Final = "samokoder_projects_created_total"
+
+# The database: CloudNativePG's collector and the Barman Cloud plugin, scraped
+# from every instance by the database's PodMonitor, which adds ``cluster``.
+DATABASE: Final = f'namespace="{NAMESPACE}", cluster="{DATABASE_CLUSTER}"'
+CNPG_UP: Final = "cnpg_collector_up"
+WAL_ARCHIVE_STATUS: Final = "cnpg_collector_pg_wal_archive_status"
+WAL_ARCHIVED: Final = "cnpg_pg_stat_archiver_archived_count"
+WAL_ARCHIVE_FAILED: Final = "cnpg_pg_stat_archiver_failed_count"
+REPLICATION_LAG: Final = "cnpg_pg_replication_lag"
+# The plugin's own series: the in-core cnpg_collector_last_*_backup_timestamp
+# do not see backups taken through the plugin.
+LAST_BACKUP: Final = "barman_cloud_cloudnative_pg_io_last_available_backup_timestamp"
+LAST_FAILED_BACKUP: Final = "barman_cloud_cloudnative_pg_io_last_failed_backup_timestamp"
 
 # Where every alert's runbook lives: docs/runbooks/alerts.md, one section per alert.
 RUNBOOK_BASE_URL: Final = "https://github.com/samokoder/samokoder-infra/blob/main/docs/runbooks/alerts.md"

@@ -309,6 +309,107 @@ def slo_scenarios(settings: StackSettings) -> list[Scenario]:
     return scenarios
 
 
+def database_scenarios(settings: StackSettings) -> list[Scenario]:
+    """Backups and WAL archiving, replicas and instances; ages follow the daily schedule."""
+    instances = settings.database.instances
+    lag = settings.thresholds.db_replication_lag_seconds
+    too_old = _both("DatabaseBackupTooOld")
+    warning_only = frozenset({("DatabaseBackupTooOld", "warning")})
+
+    def held(name: str, load: Load, minutes: int, firing: set[AlertKey], quiet: set[AlertKey]) -> Scenario:
+        return Scenario(
+            name,
+            (Phase(LEAD, HEALTHY), Phase(minutes, load)),
+            (Check(LEAD + minutes - 1, firing=frozenset(firing), quiet=frozenset(quiet)),),
+        )
+
+    return [
+        # A daily backup 20 h old is on time; one run missed (32 h) warns; two (56 h) page.
+        held("backup 20 h old", HEALTHY.but(backup_age_hours=20), 30, set(), set(too_old)),
+        held(
+            "one backup run missed",
+            HEALTHY.but(backup_age_hours=32),
+            30,
+            set(warning_only),
+            set(too_old - warning_only),
+        ),
+        held("two backup runs missed", HEALTHY.but(backup_age_hours=56), 30, set(too_old), set()),
+        held(
+            "the last backup attempt failed",
+            HEALTHY.but(backup_failed_last=True),
+            15,
+            {("DatabaseBackupFailed", "warning")},
+            set(),
+        ),
+        held(
+            "the plugin exports no backup status",
+            HEALTHY.but(backup_metrics=False),
+            70,
+            {("DatabaseBackupMetricsAbsent", "warning")},
+            set(too_old),
+        ),
+        held(
+            "WAL archiving fails, nothing archived",
+            HEALTHY.but(wal_failures_per_second=0.1, wal_archived_per_second=0.0, wal_ready=1),
+            20,
+            {("DatabaseWalArchivingFailing", "critical")},
+            set(),
+        ),
+        held(
+            "an archive attempt fails now and then, the next succeeds",
+            HEALTHY.but(wal_failures_per_second=1 / 600),
+            30,
+            set(),
+            {("DatabaseWalArchivingFailing", "critical"), ("DatabaseWalArchivingStalled", "critical")},
+        ),
+        Scenario(
+            "WAL segments wait to be archived",
+            (Phase(LEAD, HEALTHY), Phase(20, HEALTHY.but(wal_ready=3, wal_archived_per_second=0.0))),
+            (
+                Check(LEAD + 5, quiet=frozenset({("DatabaseWalArchivingStalled", "critical")})),
+                Check(LEAD + 19, firing=frozenset({("DatabaseWalArchivingStalled", "critical")})),
+            ),
+        ),
+        held(
+            "a replica lags between warning and critical",
+            HEALTHY.but(replication_lag_seconds=(lag.warning + lag.critical) / 2),
+            15,
+            {("DatabaseReplicationLag", "warning")},
+            {("DatabaseReplicationLag", "critical")},
+        ),
+        held(
+            "a replica lags past critical",
+            HEALTHY.but(replication_lag_seconds=lag.critical * 2),
+            15,
+            set(_both("DatabaseReplicationLag")),
+            set(),
+        ),
+        held(
+            "one instance of the stack's cluster is not ready",
+            HEALTHY.but(db_instances=instances, db_instances_up=instances - 1),
+            20,
+            {("DatabaseInstancesNotReady", "warning")},
+            # With a single instance that one is the whole database.
+            set() if instances == 1 else {("DatabaseDown", "critical")},
+        ),
+        held(
+            "every instance of the stack's cluster runs",
+            HEALTHY.but(db_instances=instances, db_instances_up=instances),
+            20,
+            set(),
+            {("DatabaseInstancesNotReady", "warning"), ("DatabaseDown", "critical")},
+        ),
+        Scenario(
+            "no database instance",
+            (Phase(LEAD, HEALTHY), Phase(10, HEALTHY.but(db_instances=0, db_instances_up=0))),
+            (
+                Check(LEAD + 1, quiet=frozenset({("DatabaseDown", "critical")})),
+                Check(LEAD + 9, firing=frozenset({("DatabaseDown", "critical")})),
+            ),
+        ),
+    ]
+
+
 def healthy_scenario(all_alerts: frozenset[AlertKey]) -> Scenario:
     return Scenario(
         "healthy platform",
@@ -323,5 +424,6 @@ def all_scenarios(settings: StackSettings, all_alerts: frozenset[AlertKey]) -> l
         *availability_scenarios(),
         *threshold_scenarios(settings),
         *product_scenarios(settings),
+        *database_scenarios(settings),
         *slo_scenarios(settings),
     ]
