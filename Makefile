@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # The default stack first; prod too, so that both builds can be read side by side.
 STACKS ?= staging prod
 
-.PHONY: help tools synth test bench constraints clean
+.PHONY: help tools synth test bench bench-backup constraints clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -19,12 +19,13 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $@
 
-# promtool, amtool, prometheus and alertmanager: the tests run the real ones.
+# promtool, amtool, prometheus, alertmanager, PostgreSQL 15, barman-cloud, faketime:
+# the tests run the real ones.
 $(TOOLS)/.installed: scripts/install-tools
 	scripts/install-tools
 	@touch $@
 
-tools: $(TOOLS)/.installed ## install the Prometheus/Alertmanager programs the tests run into .tools/bin
+tools: $(TOOLS)/.installed ## install the programs the tests run (Prometheus, Alertmanager, PostgreSQL, barman-cloud) into .tools
 
 synth: $(BIN)/.installed ## render build/STACK/ offline for each of STACKS (staging prod)
 	$(BIN)/samokoder-infra synth $(STACKS)
@@ -37,6 +38,9 @@ test: $(BIN)/.installed $(TOOLS)/.installed ## lint, types and the test suite
 
 bench: $(BIN)/.installed ## synth wall time per stack against a bare import of the SDKs
 	$(BIN)/python benchmarks/synth_benchmark.py
+
+bench-backup: $(BIN)/.installed $(TOOLS)/.installed ## backup and restore times of the drill (ROWS=50000 per batch)
+	$(BIN)/python benchmarks/backup_drill.py --rows $(or $(ROWS),50000)
 
 constraints: $(BIN)/.installed ## re-pin constraints.txt from the virtualenv
 	{ echo "# Exact versions CI and operators install: regenerate with 'make constraints'."; \

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from tests.monitoring.processes import free_port, serving
+from tests.processes import free_port, serving
 from tests.tools import tool
 
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from tests.monitoring.processes import free_port, serving
 from tests.monitoring.workload import Phase, openmetrics
+from tests.processes import free_port, serving
 from tests.tools import tool
 
 
