@@ -11,6 +11,7 @@ import gc
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from infra.config import ConfigError
@@ -59,7 +60,94 @@ def build_parser() -> argparse.ArgumentParser:
         help="output directory, with a single STACK (default: build/STACK in the project)",
     )
     synth.set_defaults(handler=_synth)
+
+    restore = commands.add_parser(
+        "restore",
+        help="render (or with --apply create) a new database cluster restored from the backups",
+        description=(
+            "Render a new CloudNativePG cluster for STACK bootstrapped from the object store's base "
+            "backups and WAL: to --target-time (point in time) or to the latest archived point. The "
+            "running cluster is never touched. Writes build/STACK/restore/NAME.yaml; with --apply it "
+            "records the request in the stack's config (samokoder:restore) and runs a Pulumi update "
+            "targeted at the new cluster alone. See docs/runbooks/database-restore.md."
+        ),
+    )
+    restore.add_argument("stack", metavar="STACK", help=f"the stack: {', '.join(known_stacks())}")
+    restore.add_argument(
+        "--target-time",
+        type=_timestamp,
+        default=None,
+        metavar="ISO8601",
+        help="recover up to this moment, with its UTC offset, e.g. 2026-11-26T09:30:00+03:00 "
+        "(default: the latest archived point)",
+    )
+    restore.add_argument(
+        "--into",
+        default=None,
+        metavar="NAME",
+        help="name of the new cluster (default: samokoder-db-restore-<YYYYMMDD-HHMM>)",
+    )
+    restore.add_argument(
+        "--apply",
+        action="store_true",
+        help="create it through Pulumi (needs the CLI, the state backend and cloud credentials)",
+    )
+    restore.set_defaults(handler=_restore)
     return parser
+
+
+def _timestamp(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not an ISO 8601 time: {text!r} (e.g. 2026-11-26T09:30:00+03:00)"
+        ) from None
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from infra.config import load_settings  # noqa: PLC0415
+    from infra.config.source import stack_file_values  # noqa: PLC0415
+    from infra.database.restore import RestoreError, plan_restore  # noqa: PLC0415
+    from infra.monitoring.render import dump_yaml  # noqa: PLC0415
+
+    project = _project_dir()
+    try:
+        values = stack_file_values(project / f"Pulumi.{args.stack}.yaml")
+        # A restore already recorded in the stack file is what --apply replaces.
+        values.pop("restore", None)
+        settings = load_settings(args.stack, values)
+        plan = plan_restore(settings, into=args.into, target_time=args.target_time, now=datetime.now(UTC))
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return EXIT_INVALID
+    except RestoreError as error:
+        print(f"restore: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    out = project / "build" / args.stack / "restore" / f"{plan.request.into}.yaml"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(dump_yaml(plan.manifest))
+    point = plan.request.target_time.isoformat() if plan.request.target_time else "the latest archived point"
+    print(
+        f"restore {args.stack}: cluster {plan.request.into} from the backups of samokoder-db, up to {point}"
+    )
+    print(f"wrote {out}")
+    if not args.apply:
+        print("nothing applied: run again with --apply to create it (see docs/runbooks/database-restore.md)")
+        return EXIT_OK
+    from infra.automation.restore import apply_restore  # noqa: PLC0415
+    from infra.automation.stack import OperationError  # noqa: PLC0415
+
+    try:
+        apply_restore(plan, project, on_output=lambda line: print(line, end="", flush=True))
+    except OperationError as error:
+        print(f"restore: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(
+        f"restore {args.stack}: {plan.request.into} created; watch it with "
+        f"'kubectl cnpg status {plan.request.into} -n samokoder'"
+    )
+    return EXIT_OK
 
 
 def _synth(args: argparse.Namespace) -> int:

@@ -77,3 +77,12 @@ def _redact(value: Any) -> tuple[Any, bool]:
         items = [_redact(v) for v in value]
         return [v for v, _ in items], any(s for _, s in items)
     return value, False
+
+
+def stack_file_values(path: Path, namespace: str = NAMESPACE) -> dict[str, Any]:
+    """The decoded `<namespace>:` values of a stack file, as the program would see them."""
+    config = read_stack_file(path).config
+    prefix = f"{namespace}:"
+    return {
+        key.removeprefix(prefix): _decode(value) for key, value in config.items() if key.startswith(prefix)
+    }

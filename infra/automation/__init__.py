@@ -1,0 +1,1 @@
+"""Operations that drive `pulumi` through its Automation API (they need the CLI and credentials)."""
