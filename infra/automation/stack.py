@@ -16,6 +16,6 @@ def select(stack: str, project_dir: Path) -> auto.Stack:
     if shutil.which("pulumi") is None:
         raise OperationError(
             "the pulumi CLI is not on PATH: install it (https://www.pulumi.com/docs/install/) and log in "
-            "to the state backend (README, 'State and credentials') before applying"
+            "to the state backend (README, 'Running it for real') before applying"
         )
     return auto.select_stack(stack_name=stack, work_dir=str(project_dir))
