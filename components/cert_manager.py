@@ -35,10 +35,8 @@ class CertManager(pulumi.ComponentResource):
         home = namespace(
             f"{name}-namespace",
             NAMESPACE,
-            {
-                **args.naming.k8s_labels("cert-manager", "certificates"),
-                "pod-security.kubernetes.io/enforce": "restricted",
-            },
+            args.naming.k8s_labels("cert-manager", "certificates"),
+            "restricted",
             child,
         )
         self.release = helm_release(

@@ -221,10 +221,8 @@ class Database(pulumi.ComponentResource):
         home = namespace(
             f"{name}-operator-namespace",
             OPERATOR_NAMESPACE,
-            {
-                **naming.k8s_labels("cloudnative-pg", "database-operator"),
-                "pod-security.kubernetes.io/enforce": "restricted",
-            },
+            naming.k8s_labels("cloudnative-pg", "database-operator"),
+            "restricted",
             child,
         )
         operator = helm_release(

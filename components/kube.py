@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -58,9 +58,21 @@ def custom_resource(
     )
 
 
+PodSecurity = Literal["restricted", "baseline", "privileged"]
+
+
 def namespace(
-    resource_name: str, name: str, labels: dict[str, str], opts: pulumi.ResourceOptions
+    resource_name: str,
+    name: str,
+    labels: dict[str, str],
+    pod_security: PodSecurity,
+    opts: pulumi.ResourceOptions,
 ) -> k8s.core.v1.Namespace:
+    """A namespace whose pods must meet the given Pod Security Standard."""
     return k8s.core.v1.Namespace(
-        resource_name, metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=labels), opts=opts
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=name, labels={**labels, "pod-security.kubernetes.io/enforce": pod_security}
+        ),
+        opts=opts,
     )

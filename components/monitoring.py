@@ -23,6 +23,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.kube import Chart, helm_release
+from components.kube import namespace as kube_namespace
 from infra.config.model import MonitoringProfile
 from infra.conventions import Naming
 from infra.monitoring import contract
@@ -109,17 +110,13 @@ class Monitoring(pulumi.ComponentResource):
         self.artifacts = artifacts
         child = pulumi.ResourceOptions(parent=self)
 
-        namespace = k8s.core.v1.Namespace(
+        namespace = kube_namespace(
             f"{name}-namespace",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=NAMESPACE,
-                labels={
-                    **naming.k8s_labels("monitoring", "monitoring"),
-                    # node-exporter reads the host: it cannot run restricted.
-                    "pod-security.kubernetes.io/enforce": "privileged",
-                },
-            ),
-            opts=child,
+            NAMESPACE,
+            naming.k8s_labels("monitoring", "monitoring"),
+            # node-exporter reads the host: it cannot run restricted.
+            "privileged",
+            child,
         )
         release = helm_release(
             f"{name}-stack",

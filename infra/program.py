@@ -15,6 +15,7 @@ import pulumi_yandex as yandex
 
 from components.cert_manager import CertManager, CertManagerArgs
 from components.database import Database, DatabaseArgs
+from components.kube import namespace as kube_namespace
 from components.kubernetes_cluster import KubernetesCluster, KubernetesClusterArgs
 from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
@@ -81,17 +82,12 @@ def build(settings: StackSettings) -> Platform:
         ),
         opts=in_cloud,
     )
-    namespace = k8s.core.v1.Namespace(
+    namespace = kube_namespace(
         "app-namespace",
-        metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=APP_NAMESPACE,
-            labels={
-                **naming.k8s_labels(APP_NAMESPACE, "namespace"),
-                # Pods here must meet the restricted Pod Security Standard.
-                "pod-security.kubernetes.io/enforce": "restricted",
-            },
-        ),
-        opts=pulumi.ResourceOptions(provider=cluster.provider),
+        APP_NAMESPACE,
+        naming.k8s_labels(APP_NAMESPACE, "namespace"),
+        "restricted",
+        pulumi.ResourceOptions(provider=cluster.provider),
     )
 
     monitoring = Monitoring(
