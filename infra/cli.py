@@ -116,7 +116,8 @@ def _restore(args: argparse.Namespace) -> int:
         values = stack_file_values(project / f"Pulumi.{args.stack}.yaml")
         # A restore already recorded in the stack file is what --apply replaces.
         values.pop("restore", None)
-        settings = load_settings(args.stack, values)
+        # Rendering needs no secret; `--apply` runs the program, which checks them.
+        settings = load_settings(args.stack, values, offline=True)
         plan = plan_restore(settings, into=args.into, target_time=args.target_time, now=datetime.now(UTC))
     except ConfigError as error:
         print(error, file=sys.stderr)

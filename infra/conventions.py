@@ -15,6 +15,10 @@ Service = Literal["api", "worker", "frontend"]
 SERVICES: tuple[Service, ...] = get_args(Service)
 
 REGISTRY_HOST = "cr.yandex"
+# What an encrypted (`secure:`) value reads as offline: synth has no key to
+# decrypt it, and a plain-text secret must never reach its output anyway.
+REDACTED = "[secret]"
+
 # The app's namespace and its CloudNativePG cluster: one of each per stack's Kubernetes cluster.
 APP_NAMESPACE = "samokoder"
 DATABASE_CLUSTER = "samokoder-db"

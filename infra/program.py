@@ -36,12 +36,13 @@ class Platform:
     database: Database
 
 
-def main() -> Platform:
-    settings = load_settings(pulumi.get_stack(), namespace_config())
-    return build(settings)
+def main(offline: bool = False) -> Platform:
+    """The program. ``offline`` is synth: provided secrets may be absent or unreadable there."""
+    settings = load_settings(pulumi.get_stack(), namespace_config(), offline=offline)
+    return build(settings, offline=offline)
 
 
-def build(settings: StackSettings) -> Platform:
+def build(settings: StackSettings, offline: bool = False) -> Platform:
     naming = Naming(settings.stack)
     folder_id = settings.identity.folder_id
     # An explicit provider pins every cloud resource to this stack's cloud and

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import secrets
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,17 @@ def stack_file_values(stack: str) -> dict[str, Any]:
         key.split(":", 1)[1]: value
         for key, value in document["config"].items()
         if key.startswith("samokoder:")
+    }
+
+
+def provided_secrets() -> dict[str, str]:
+    """Strong values for every secret an operator provides, made up on each call (tests only)."""
+    return {
+        "openrouter_api_key": f"sk-or-v1-{secrets.token_hex(32)}",
+        "telegram_bot_token": f"{secrets.randbelow(9 * 10**9) + 10**9}:{secrets.token_urlsafe(27)[:35]}",
+        "smtp_password": secrets.token_urlsafe(18),
+        "pagerduty_routing_key": secrets.token_hex(16),
+        "watchdog_url": f"https://hc-ping.com/{uuid.uuid4()}",
     }
 
 

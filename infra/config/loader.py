@@ -20,7 +20,7 @@ from stacks import PRODUCTION_STACKS, known_stacks, profile_path
 NAMESPACE = "samokoder"
 # Keys of the `samokoder:` namespace that Pulumi.<stack>.yaml may hold;
 # everything else about a stack belongs in its profile.
-STACK_FILE_KEYS = ("identity", "release", "restore")
+STACK_FILE_KEYS = ("identity", "release", "restore", "secrets", "lockbox", "rotation")
 
 
 @dataclass(frozen=True)
@@ -44,17 +44,17 @@ class ConfigError(Exception):
         super().__init__("\n".join(lines))
 
 
-def load_settings(stack: str, stack_config: Mapping[str, Any]) -> StackSettings:
+def load_settings(stack: str, stack_config: Mapping[str, Any], *, offline: bool = False) -> StackSettings:
     """Validate stack `stack` from its profile and its `samokoder:` config values.
 
     `stack_config` maps keys of the `samokoder:` namespace (without the
     prefix) to their decoded values, as Pulumi hands them to the program.
     """
-    return validate_settings(stack, read_profile(stack), stack_config)
+    return validate_settings(stack, read_profile(stack), stack_config, offline=offline)
 
 
 def validate_settings(
-    stack: str, profile: Mapping[str, Any], stack_config: Mapping[str, Any]
+    stack: str, profile: Mapping[str, Any], stack_config: Mapping[str, Any], *, offline: bool = False
 ) -> StackSettings:
     """Merge and validate already-read settings; raise ConfigError listing every problem."""
     stack_file = f"Pulumi.{stack}.yaml"
@@ -72,7 +72,9 @@ def validate_settings(
     merged = {**profile, **{k: stack_config[k] for k in STACK_FILE_KEYS if k in stack_config}}
     merged["stack"] = stack
     try:
-        settings = StackSettings.model_validate(merged, context={"production": stack in PRODUCTION_STACKS})
+        settings = StackSettings.model_validate(
+            merged, context={"production": stack in PRODUCTION_STACKS, "offline": offline}
+        )
     except ValidationError as error:
         problems += _problems_from(error, stack_file, profile_file)
     if problems:
@@ -114,7 +116,8 @@ def _problems_from(error: ValidationError, stack_file: str, profile_file: str) -
             source, path = stack_file, f"{NAMESPACE}:{_dotted(loc)}"
         else:
             source, path = profile_file, _dotted(loc) or "(settings)"
-        problems.append(Problem(source, path, _reason(item)))
+        # A secret's value is never repeated, whatever went wrong with it.
+        problems.append(Problem(source, path, _reason(item, quote_input=top != "secrets")))
     return problems
 
 
@@ -125,13 +128,13 @@ def _dotted(loc: tuple[int | str, ...]) -> str:
     return text
 
 
-def _reason(item: Any) -> str:
+def _reason(item: Any, quote_input: bool = True) -> str:
     kind = item["type"]
     if kind == "extra_forbidden":
         return "unknown key"
     if kind == "missing":
         return "required key is missing"
     message = str(item["msg"]).removeprefix("Value error, ")
-    if kind == "value_error":
+    if kind == "value_error" or not quote_input:
         return message
     return f"{message} (got {item['input']!r})"

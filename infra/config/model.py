@@ -25,12 +25,14 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SecretStr,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from infra.conventions import DATABASE_CLUSTER, Service
+from infra.conventions import DATABASE_CLUSTER, REDACTED, Service
+from infra.secrets.strength import RULES
 
 
 class StrictModel(BaseModel):
@@ -41,6 +43,11 @@ class StrictModel(BaseModel):
 
 def _is_production(info: ValidationInfo) -> bool:
     return bool(info.context and info.context.get("production"))
+
+
+def _is_offline(info: ValidationInfo) -> bool:
+    """Synth: no decryption, no cloud; provided secrets may be absent."""
+    return bool(info.context and info.context.get("offline"))
 
 
 # --- value types -------------------------------------------------------------
@@ -500,6 +507,71 @@ class MonitoringProfile(StrictModel):
     grafana_storage_gb: int = Field(ge=1)
 
 
+SecretGroup = Literal["app", "monitoring"]
+SECRET_GROUPS: tuple[SecretGroup, ...] = ("app", "monitoring")
+# The audit: rotate every 90 days at the latest.
+MAX_ROTATION_DAYS = 90
+
+
+class SecretsProfile(StrictModel):
+    rotation_days: int = Field(ge=1)
+
+    @field_validator("rotation_days")
+    @classmethod
+    def _audit_period(cls, value: int) -> int:
+        if value > MAX_ROTATION_DAYS:
+            raise ValueError(f"must be at most {MAX_ROTATION_DAYS} days, the audit's rotation period (got {value})")
+        return value
+
+
+class ProvidedSecrets(StrictModel):
+    """Secrets only operators have (``pulumi config set --secret``); checked, never printed."""
+
+    openrouter_api_key: SecretStr | None = None
+    telegram_bot_token: SecretStr | None = None
+    smtp_password: SecretStr | None = None
+    pagerduty_routing_key: SecretStr | None = None
+    watchdog_url: SecretStr | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strong(cls, value: object, info: ValidationInfo) -> object:
+        if value is None:
+            return None
+        name = info.field_name
+        if not isinstance(value, str):
+            raise ValueError(f"must be a string: pulumi config set --secret --path samokoder:secrets.{name} VALUE")
+        if value == REDACTED:
+            # Encrypted in the stack file: synth cannot read it; `pulumi up` checks it decrypted.
+            return value
+        assert name is not None
+        problem = RULES[name].problem(value)
+        if problem:
+            raise ValueError(
+                f"the value {problem}; set a real one with "
+                f"`pulumi config set --secret --path samokoder:secrets.{name}`"
+            )
+        return value
+
+    def value(self, name: str) -> str | None:
+        secret = getattr(self, name)
+        return None if secret is None else str(secret.get_secret_value())
+
+
+class LockboxSettings(StrictModel):
+    """How the Lockbox provider authenticates (per stack: an operator, CI or a VM)."""
+
+    auth: Literal["service_account_key_file", "iam_token", "metadata"] = "iam_token"
+    key_file: str | None = None
+    endpoint: str = "api.cloud.yandex.net:443"
+
+    @model_validator(mode="after")
+    def _key_file_with_its_method(self) -> LockboxSettings:
+        if (self.auth == "service_account_key_file") != (self.key_file is not None):
+            raise ValueError("key_file is required with auth 'service_account_key_file' and only with it")
+        return self
+
+
 class RestoreRequest(StrictModel):
     """A recovery cluster to create beside the running one (``samokoder-infra restore --apply``)."""
 
@@ -549,8 +621,13 @@ class StackSettings(StrictModel):
     thresholds: Thresholds
     alerting: AlertingProfile
     monitoring: MonitoringProfile
+    secrets_policy: SecretsProfile
     # Set by `samokoder-infra restore --apply` in the stack file, cleared after.
     restore: RestoreRequest | None = None
+    # From the stack file: provided secrets, Lockbox access, rotation requests.
+    secrets: ProvidedSecrets = ProvidedSecrets()
+    lockbox: LockboxSettings = LockboxSettings()
+    rotation: dict[SecretGroup, datetime] = Field(default_factory=dict)
 
     @field_validator("protect_stateful")
     @classmethod
@@ -580,6 +657,25 @@ class StackSettings(StrictModel):
                 f"monitoring.retention_days ({self.monitoring.retention_days}) is shorter than "
                 f"slo.window_days ({self.slo.window_days}): the SLO window could not be computed"
             )
+        return self
+
+    def required_secrets(self) -> tuple[str, ...]:
+        """The provided secrets this stack needs: the LLM key, the watchdog, each configured receiver's."""
+        receivers = self.alerting.receivers
+        needed = ["openrouter_api_key", "watchdog_url"]
+        needed += ["telegram_bot_token"] if receivers.telegram else []
+        needed += ["smtp_password"] if receivers.email else []
+        needed += ["pagerduty_routing_key"] if receivers.pagerduty else []
+        return tuple(needed)
+
+    @model_validator(mode="after")
+    def _provided_secrets_set(self, info: ValidationInfo) -> StackSettings:
+        if _is_offline(info):
+            return self
+        missing = [name for name in self.required_secrets() if getattr(self.secrets, name) is None]
+        if missing:
+            commands = "; ".join(f"pulumi config set --secret --path samokoder:secrets.{name}" for name in missing)
+            raise ValueError(f"secrets not set: {', '.join(missing)} ({commands})")
         return self
 
     @model_validator(mode="after")

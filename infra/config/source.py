@@ -10,10 +10,9 @@ from typing import Any
 from pulumi.runtime import config as runtime_config
 
 from infra.config.loader import NAMESPACE, ConfigError, Problem, read_yaml_file
+from infra.conventions import REDACTED
 
-# What an encrypted (`secure:`) value reads as offline: synth has no key to
-# decrypt it, and a plain-text secret must never reach its output anyway.
-REDACTED = "[secret]"
+__all__ = ["REDACTED", "namespace_config", "read_stack_file", "stack_file_values"]
 
 
 def namespace_config(namespace: str = NAMESPACE) -> dict[str, Any]:

@@ -66,7 +66,7 @@ class _WarningCollector(logging.Handler):
 
 
 def _run_program(platforms: list[program.Platform]) -> None:
-    platforms.append(program.main())
+    platforms.append(program.main(offline=True))
     # set_mocks registers the root stack's (empty) outputs before the program
     # runs; register them again now that the program has exported its own, as
     # the CLI does at the end of a run.

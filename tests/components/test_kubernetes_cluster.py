@@ -93,7 +93,7 @@ def test_a_private_cluster_without_public_ingress_needs_no_public_roles() -> Non
             "node_group.public_ip": False,
         },
     )
-    settings = validate_settings("staging", profile, stack_file_values("staging"))
+    settings = validate_settings("staging", profile, stack_file_values("staging"), offline=True)
     assert cluster_service_account_roles(settings.cluster, settings.node_group) == ["k8s.clusters.agent"]
 
 

@@ -22,7 +22,7 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
 def settings(stack: str) -> StackSettings:
-    return load_settings(stack, stack_file_values(stack))
+    return load_settings(stack, stack_file_values(stack), offline=True)
 
 
 def test_a_point_in_time_plan_renders_a_valid_recovery_cluster_named_after_the_target() -> None:

@@ -36,7 +36,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Written
 
     def get(stack: str) -> Written:
         if stack not in cache:
-            settings = load_settings(stack, stack_file_values(stack))
+            settings = load_settings(stack, stack_file_values(stack), offline=True)
             artifacts = generate(settings)
             root = tmp_path_factory.mktemp(f"monitoring-{stack}")
             write_artifacts(artifacts, root)

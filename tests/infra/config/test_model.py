@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from infra.config.loader import ConfigError, read_profile, validate_settings
-from tests.conftest import DELETE, STACKS, stack_file_values, with_changes
+from tests.conftest import DELETE, STACKS, provided_secrets, stack_file_values, with_changes
 
 GOOD_DIGEST = "sha256:" + "ab" * 32
 
@@ -15,10 +15,11 @@ GOOD_DIGEST = "sha256:" + "ab" * 32
 def validate(
     stack: str, profile_changes: dict[str, Any] | None = None, config_changes: dict[str, Any] | None = None
 ) -> None:
+    config = {**stack_file_values(stack), "secrets": provided_secrets()}
     validate_settings(
         stack,
         with_changes(read_profile(stack), profile_changes or {}),
-        with_changes(stack_file_values(stack), config_changes or {}),
+        with_changes(config, config_changes or {}),
     )
 
 
@@ -31,9 +32,21 @@ def problems_of(
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_the_projects_own_stacks_are_valid(stack: str) -> None:
-    settings = validate_settings(stack, read_profile(stack), stack_file_values(stack))
-    assert settings.stack == stack
+def test_the_projects_own_stacks_are_valid_offline_and_with_their_secrets(stack: str) -> None:
+    # Synth reads the committed stack file, which holds no secret.
+    offline = validate_settings(stack, read_profile(stack), stack_file_values(stack), offline=True)
+    assert offline.stack == stack
+    config = {**stack_file_values(stack), "secrets": provided_secrets()}
+    assert validate_settings(stack, read_profile(stack), config).stack == stack
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_pulumi_up_refuses_a_stack_whose_secrets_are_not_set(stack: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        validate_settings(stack, read_profile(stack), stack_file_values(stack))
+    (problem,) = caught.value.problems
+    assert "secrets not set: openrouter_api_key, watchdog_url, telegram_bot_token" in str(problem)
+    assert "pulumi config set --secret --path samokoder:secrets.openrouter_api_key" in str(problem)
 
 
 # (stack, profile changes, stack-file changes, expected "file: path: reason" fragment)
@@ -339,6 +352,7 @@ def test_explicit_false_and_zero_are_kept_not_defaulted() -> None:
             read_profile("staging"), {"cluster.public_ingress": False, "node_group.min_per_zone": 0}
         ),
         stack_file_values("staging"),
+        offline=True,
     )
     assert settings.cluster.public_ingress is False
     assert settings.node_group.min_per_zone == 0
@@ -351,6 +365,7 @@ def test_a_build_may_replace_the_digests() -> None:
         with_changes(
             stack_file_values("staging"), {"release.images": DELETE, "release.build": {"context": "../app"}}
         ),
+        offline=True,
     )
     assert settings.release.build is not None
     assert settings.release.images is None

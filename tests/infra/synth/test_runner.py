@@ -71,9 +71,9 @@ def test_secret_inputs_are_recorded_redacted() -> None:
 def test_warnings_of_the_program_are_collected(monkeypatch: pytest.MonkeyPatch) -> None:
     real_main = program.main
 
-    def warn_then_run() -> program.Platform:
+    def warn_then_run(offline: bool = False) -> program.Platform:
         pulumi.log.warn("node group has no autoscaling")
-        return real_main()
+        return real_main(offline)
 
     monkeypatch.setattr(program, "main", warn_then_run)
     synthesis = synthesize("staging", PROJECT_DIR)

@@ -1,0 +1,1 @@
+"""The platform's secrets: which exist, how strong they must be, when they rotate."""

@@ -1,0 +1,65 @@
+"""Strength rules for the secrets operators provide; a weak one fails before anything is created.
+
+Messages say what is wrong with a value and never repeat it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Values seen as placeholders in examples, defaults and the audited CI
+# (its hard-coded test keys), compared case-insensitively.
+KNOWN_WEAK = frozenset(
+    {
+        "admin",
+        "password",
+        "passw0rd",
+        "secret",
+        "changeme",
+        "change_me",
+        "test",
+        "example",
+        "default",
+        "123456",
+        "qwerty",
+        "test-secret-key-minimum-32-characters-long-for-testing-purposes",  # pragma: allowlist secret
+        "test-app-secret-key-minimum-32-characters-long-for-testing",  # pragma: allowlist secret
+    }
+)
+PLACEHOLDER = re.compile(r"^(change[-_]?me|todo|fixme|your[-_]|replace[-_]?me|xxx|<.*>$|\$\{)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a provided secret must look like."""
+
+    min_length: int
+    what: str
+    pattern: str | None = None
+
+    def problem(self, value: str) -> str | None:
+        """Why ``value`` is not acceptable, or None; never quotes the value."""
+        stripped = value.strip()
+        if stripped != value:
+            return "has leading or trailing whitespace (a copy-paste slip?)"
+        if value.lower() in KNOWN_WEAK:
+            return "is a well-known placeholder or test value, not a real secret"
+        if PLACEHOLDER.search(value):
+            return "looks like a placeholder (CHANGE_ME, your-..., <...>), not a real secret"
+        if len(value) < self.min_length:
+            return f"is {len(value)} characters long; {self.what} needs at least {self.min_length}"
+        if len(set(value)) < 5:
+            return "repeats too few distinct characters to be a real secret"
+        if self.pattern and not re.fullmatch(self.pattern, value):
+            return f"does not look like {self.what}"
+        return None
+
+
+RULES: dict[str, Rule] = {
+    "openrouter_api_key": Rule(32, "an OpenRouter API key (sk-or-...)", r"sk-or-[A-Za-z0-9_-]+"),
+    "telegram_bot_token": Rule(40, "a Telegram bot token (<bot id>:<35 characters>)", r"[0-9]{6,}:[A-Za-z0-9_-]{35}"),
+    "smtp_password": Rule(12, "an SMTP password"),
+    "pagerduty_routing_key": Rule(32, "a PagerDuty Events v2 routing key (32 characters)", r"[A-Za-z0-9]{32}"),
+    "watchdog_url": Rule(24, "a dead man's switch URL (https://...)", r"https://[^\s]+"),
+}
