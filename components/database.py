@@ -58,6 +58,9 @@ class DatabaseArgs:
     # cert-manager (for the plugin) and the monitoring release (PodMonitor).
     depends_on: Sequence[pulumi.Resource]
     restore: RestoreRequest | None = None
+    # A basic-auth Secret with the owner's login (delivered from Lockbox);
+    # without one CloudNativePG generates the password into "<cluster>-app".
+    owner_secret: str | None = None
 
 
 class Database(pulumi.ComponentResource):
@@ -97,7 +100,9 @@ class Database(pulumi.ComponentResource):
         after_store = pulumi.ResourceOptions(parent=self, depends_on=[store, plugin, *args.depends_on])
         cluster = custom_resource(
             f"{name}-cluster",
-            manifests.cluster(naming, args.namespace, profile, backups, args.zones),
+            manifests.cluster(
+                naming, args.namespace, profile, backups, args.zones, owner_secret=args.owner_secret
+            ),
             after_store.merge(pulumi.ResourceOptions(protect=args.protect)),
         )
         after_cluster = pulumi.ResourceOptions(parent=self, depends_on=[cluster])
@@ -127,7 +132,8 @@ class Database(pulumi.ComponentResource):
 
         self.pooler_host = pooler.id.apply(lambda _: f"{p.POOLER}.{args.namespace}.svc")
         self.pooler_port = pulumi.Output.from_input(p.POOLER_PORT)
-        self.app_credentials_secret = cluster.id.apply(lambda _: p.APP_CREDENTIALS_SECRET)
+        credentials_name = args.owner_secret or p.APP_CREDENTIALS_SECRET
+        self.app_credentials_secret = cluster.id.apply(lambda _: credentials_name)
         self.bucket = bucket.bucket
         self.register_outputs(
             {

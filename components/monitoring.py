@@ -101,6 +101,7 @@ class Monitoring(pulumi.ComponentResource):
     release_status: pulumi.Output[Any]
     # The release that installs the monitoring CRDs (ServiceMonitor, PodMonitor, ...).
     release: k8s.helm.v3.Release
+    namespace: k8s.core.v1.Namespace
     artifacts: MonitoringArtifacts
 
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -181,5 +182,6 @@ class Monitoring(pulumi.ComponentResource):
             opts=after_release,
         )
         self.release = release
+        self.namespace = namespace
         self.release_status = release.status
         self.register_outputs({"release_status": release.status})

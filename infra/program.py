@@ -20,10 +20,12 @@ from components.kubernetes_cluster import KubernetesCluster, KubernetesClusterAr
 from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
 from components.registry import Registry, RegistryArgs
+from components.secrets import Secrets, SecretsArgs
 from infra.config import StackSettings, load_settings
 from infra.config.source import namespace_config
 from infra.conventions import APP_NAMESPACE, Naming
 from infra.monitoring.bundle import generate
+from infra.secrets.catalog import DB_OWNER_SECRET, catalog
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class Platform:
     registry: Registry
     namespace: k8s.core.v1.Namespace
     monitoring: Monitoring
+    secrets: Secrets
     database: Database
 
 
@@ -106,6 +109,22 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
         CertManagerArgs(naming=naming),
         opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
     )
+    secrets = Secrets(
+        "secrets",
+        SecretsArgs(
+            naming=naming,
+            folder_id=folder_id,
+            groups=catalog(settings),
+            provided=settings.secrets,
+            lockbox=settings.lockbox,
+            rotation=settings.rotation,
+            rotation_days=settings.secrets_policy.rotation_days,
+            protect=settings.protect_stateful,
+            offline=offline,
+            namespaces=[namespace, monitoring.namespace],
+        ),
+        opts=pulumi.ResourceOptions(providers={"yandex": cloud, "kubernetes": cluster.provider}),
+    )
     database = Database(
         "database",
         DatabaseArgs(
@@ -115,8 +134,9 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
             zones=len(settings.network.zones),
             namespace=APP_NAMESPACE,
             protect=settings.protect_stateful,
-            depends_on=[namespace, cert_manager.release, monitoring.release],
+            depends_on=[namespace, cert_manager.release, monitoring.release, *secrets.external_secrets],
             restore=settings.restore,
+            owner_secret=DB_OWNER_SECRET,
         ),
         opts=pulumi.ResourceOptions(providers={"yandex": cloud, "kubernetes": cluster.provider}),
     )
@@ -135,11 +155,13 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
             "backup_bucket": database.bucket,
         },
     )
+    pulumi.export("secret_ages", secrets.ages)
     return Platform(
         network=network,
         cluster=cluster,
         registry=registry,
         namespace=namespace,
         monitoring=monitoring,
+        secrets=secrets,
         database=database,
     )

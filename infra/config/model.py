@@ -520,7 +520,9 @@ class SecretsProfile(StrictModel):
     @classmethod
     def _audit_period(cls, value: int) -> int:
         if value > MAX_ROTATION_DAYS:
-            raise ValueError(f"must be at most {MAX_ROTATION_DAYS} days, the audit's rotation period (got {value})")
+            raise ValueError(
+                f"must be at most {MAX_ROTATION_DAYS} days, the audit's rotation period (got {value})"
+            )
         return value
 
 
@@ -540,7 +542,9 @@ class ProvidedSecrets(StrictModel):
             return None
         name = info.field_name
         if not isinstance(value, str):
-            raise ValueError(f"must be a string: pulumi config set --secret --path samokoder:secrets.{name} VALUE")
+            raise ValueError(
+                f"must be a string: pulumi config set --secret --path samokoder:secrets.{name} VALUE"
+            )
         if value == REDACTED:
             # Encrypted in the stack file: synth cannot read it; `pulumi up` checks it decrypted.
             return value
@@ -674,7 +678,9 @@ class StackSettings(StrictModel):
             return self
         missing = [name for name in self.required_secrets() if getattr(self.secrets, name) is None]
         if missing:
-            commands = "; ".join(f"pulumi config set --secret --path samokoder:secrets.{name}" for name in missing)
+            commands = "; ".join(
+                f"pulumi config set --secret --path samokoder:secrets.{name}" for name in missing
+            )
             raise ValueError(f"secrets not set: {', '.join(missing)} ({commands})")
         return self
 

@@ -93,11 +93,35 @@ def _cluster_spec(profile: DatabaseProfile, zones: int, archive_timeout_seconds:
 
 
 def cluster(
-    naming: Naming, namespace: str, profile: DatabaseProfile, backups: BackupPlan, zones: int
+    naming: Naming,
+    namespace: str,
+    profile: DatabaseProfile,
+    backups: BackupPlan,
+    zones: int,
+    *,
+    owner_secret: str | None = None,
 ) -> dict[str, Any]:
-    """The running cluster: the app's database and owner, WAL archived through the plugin."""
+    """The running cluster: the app's database and owner, WAL archived through the plugin.
+
+    With ``owner_secret`` (a basic-auth Secret) the owner's password is ours,
+    and a declared role keeps it in step when the Secret changes (rotation);
+    without it CloudNativePG generates one into ``<cluster>-app``.
+    """
     spec = _cluster_spec(profile, zones, backups.archive_timeout_seconds)
-    spec["bootstrap"] = {"initdb": {"database": p.DATABASE, "owner": p.OWNER}}
+    initdb: dict[str, Any] = {"database": p.DATABASE, "owner": p.OWNER}
+    if owner_secret:
+        initdb["secret"] = {"name": owner_secret}
+        spec["managed"] = {
+            "roles": [
+                {
+                    "name": p.OWNER,
+                    "ensure": "present",
+                    "login": True,
+                    "passwordSecret": {"name": owner_secret},
+                }
+            ]
+        }
+    spec["bootstrap"] = {"initdb": initdb}
     spec["plugins"] = [_barman_plugin()]
     return {
         "apiVersion": CNPG_API,

@@ -40,26 +40,31 @@ class Rule:
 
     def problem(self, value: str) -> str | None:
         """Why ``value`` is not acceptable, or None; never quotes the value."""
-        stripped = value.strip()
-        if stripped != value:
-            return "has leading or trailing whitespace (a copy-paste slip?)"
-        if value.lower() in KNOWN_WEAK:
-            return "is a well-known placeholder or test value, not a real secret"
-        if PLACEHOLDER.search(value):
-            return "looks like a placeholder (CHANGE_ME, your-..., <...>), not a real secret"
-        if len(value) < self.min_length:
-            return f"is {len(value)} characters long; {self.what} needs at least {self.min_length}"
-        if len(set(value)) < 5:
-            return "repeats too few distinct characters to be a real secret"
-        if self.pattern and not re.fullmatch(self.pattern, value):
-            return f"does not look like {self.what}"
-        return None
+        checks = (
+            (value.strip() != value, "has leading or trailing whitespace (a copy-paste slip?)"),
+            (value.lower() in KNOWN_WEAK, "is a well-known placeholder or test value, not a real secret"),
+            (
+                bool(PLACEHOLDER.search(value)),
+                "looks like a placeholder (CHANGE_ME, your-..., <...>), not a real secret",
+            ),
+            (
+                len(value) < self.min_length,
+                f"is {len(value)} characters long; {self.what} needs at least {self.min_length}",
+            ),
+            (len(set(value)) < 5, "repeats too few distinct characters to be a real secret"),
+            (bool(self.pattern and not re.fullmatch(self.pattern, value)), f"does not look like {self.what}"),
+        )
+        return next((reason for failed, reason in checks if failed), None)
 
 
 RULES: dict[str, Rule] = {
     "openrouter_api_key": Rule(32, "an OpenRouter API key (sk-or-...)", r"sk-or-[A-Za-z0-9_-]+"),
-    "telegram_bot_token": Rule(40, "a Telegram bot token (<bot id>:<35 characters>)", r"[0-9]{6,}:[A-Za-z0-9_-]{35}"),
+    "telegram_bot_token": Rule(
+        40, "a Telegram bot token (<bot id>:<35 characters>)", r"[0-9]{6,}:[A-Za-z0-9_-]{35}"
+    ),
     "smtp_password": Rule(12, "an SMTP password"),
-    "pagerduty_routing_key": Rule(32, "a PagerDuty Events v2 routing key (32 characters)", r"[A-Za-z0-9]{32}"),
+    "pagerduty_routing_key": Rule(
+        32, "a PagerDuty Events v2 routing key (32 characters)", r"[A-Za-z0-9]{32}"
+    ),
     "watchdog_url": Rule(24, "a dead man's switch URL (https://...)", r"https://[^\s]+"),
 }

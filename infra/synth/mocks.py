@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,8 @@ _ID_PREFIX = {
     "yandex:index/iamServiceAccount:IamServiceAccount": "aje",
     "yandex:index/kmsSymmetricKey:KmsSymmetricKey": "abj",
 }
+# When every mock resource was "created": fixed, so synth output does not drift.
+MOCK_TIME = "2026-11-01T00:00:00Z"
 _MOCK_CA = "-----BEGIN CERTIFICATE-----\nMOCK-CLUSTER-CA\n-----END CERTIFICATE-----\n"
 
 
@@ -40,29 +43,64 @@ def mock_id(type_: str, name: str) -> str:
     return _ID_PREFIX.get(type_, "mck") + _digest(type_, name)[:17]
 
 
+def _cluster(args: MockResourceArgs) -> dict[str, Any]:
+    return {
+        "master": {
+            **args.inputs.get("master", {}),
+            # Documentation addresses (RFC 5737): never routable.
+            "externalV4Endpoint": "https://203.0.113.10",
+            "internalV4Endpoint": "https://10.255.0.10",
+            "clusterCaCertificate": _MOCK_CA,
+        }
+    }
+
+
+def _static_key(args: MockResourceArgs) -> dict[str, Any]:
+    # Shaped like real keys; the program marks the secret half secret.
+    return {
+        "accessKey": f"YCAJE{_digest(args.typ, args.name)[:20]}",
+        "secretKey": f"YCM{_digest(args.name, args.typ)[:37]}",
+    }
+
+
+def _authorized_key(args: MockResourceArgs) -> dict[str, Any]:
+    return {
+        "createdAt": MOCK_TIME,
+        "publicKey": "-----BEGIN PUBLIC KEY-----\nMOCK\n-----END PUBLIC KEY-----\n",
+        "privateKey": f"MOCK PRIVATE KEY OF {args.name}",
+    }
+
+
+def _random_password(args: MockResourceArgs) -> dict[str, Any]:
+    return {"result": _digest(args.typ, args.name)[: int(args.inputs.get("length", 16))]}
+
+
+def _dynamic(args: MockResourceArgs) -> dict[str, Any]:
+    if "payload" not in args.inputs:
+        return {}
+    # A Lockbox secret as the provider reports it after create.
+    return {"created_at": MOCK_TIME, "version_id": f"mck{_digest(args.name)[:17]}"}
+
+
+def _image(args: MockResourceArgs) -> dict[str, Any]:
+    repository = str(args.inputs.get("imageName", args.name)).rsplit(":", 1)[0]
+    return {"repoDigest": f"{repository}@sha256:{_digest(args.typ, args.name)}"}
+
+
+# Outputs a real provider computes and the program reads, by resource type.
+_COMPUTED: dict[str, Callable[[MockResourceArgs], dict[str, Any]]] = {
+    "yandex:index/kubernetesCluster:KubernetesCluster": _cluster,
+    "yandex:index/iamServiceAccountStaticAccessKey:IamServiceAccountStaticAccessKey": _static_key,
+    "yandex:index/iamServiceAccountKey:IamServiceAccountKey": _authorized_key,
+    "random:index/randomPassword:RandomPassword": _random_password,
+    "pulumi-python:dynamic:Resource": _dynamic,
+    "docker:index/image:Image": _image,
+}
+
+
 def _computed_outputs(args: MockResourceArgs) -> dict[str, Any]:
-    """Outputs a real provider computes and the program reads."""
-    inputs = args.inputs
-    if args.typ == "yandex:index/kubernetesCluster:KubernetesCluster":
-        return {
-            "master": {
-                **inputs.get("master", {}),
-                # Documentation addresses (RFC 5737): never routable.
-                "externalV4Endpoint": "https://203.0.113.10",
-                "internalV4Endpoint": "https://10.255.0.10",
-                "clusterCaCertificate": _MOCK_CA,
-            }
-        }
-    if args.typ == "yandex:index/iamServiceAccountStaticAccessKey:IamServiceAccountStaticAccessKey":
-        # Shaped like real keys; the program marks the secret half secret.
-        return {
-            "accessKey": f"YCAJE{_digest(args.typ, args.name)[:20]}",
-            "secretKey": f"YCM{_digest(args.name, args.typ)[:37]}",
-        }
-    if args.typ == "docker:index/image:Image":
-        repository = str(inputs.get("imageName", args.name)).rsplit(":", 1)[0]
-        return {"repoDigest": f"{repository}@sha256:{_digest(args.typ, args.name)}"}
-    return {}
+    computed = _COMPUTED.get(args.typ)
+    return computed(args) if computed else {}
 
 
 class SynthMocks(Mocks):

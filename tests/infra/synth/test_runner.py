@@ -10,12 +10,18 @@ import pytest
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from infra import program
 from infra.config import ConfigError
 from infra.config.source import REDACTED
 from infra.synth.mocks import RecordingMonitor, SynthMocks
 from infra.synth.runner import STACK_TYPE, Synthesis, synthesize
-from tests.conftest import PROJECT_DIR, STACKS, stack_file_values, with_changes, write_project
+from tests.conftest import (
+    PROJECT_DIR,
+    STACKS,
+    provided_secrets,
+    stack_file_values,
+    with_changes,
+    write_project,
+)
 
 Synth = Callable[[str], Synthesis]
 
@@ -68,13 +74,14 @@ def test_secret_inputs_are_recorded_redacted() -> None:
     assert thing.inputs == {"token": REDACTED, "plain": "visible"}
 
 
-def test_warnings_of_the_program_are_collected(monkeypatch: pytest.MonkeyPatch) -> None:
-    real_main = program.main
-
-    def warn_then_run(offline: bool = False) -> program.Platform:
-        pulumi.log.warn("node group has no autoscaling")
-        return real_main(offline)
-
-    monkeypatch.setattr(program, "main", warn_then_run)
+def test_warnings_of_the_program_are_collected(tmp_path: Path) -> None:
+    # The committed stack file holds no provided secret: the program warns, once each.
     synthesis = synthesize("staging", PROJECT_DIR)
-    assert synthesis.warnings == ["node group has no autoscaling"]
+    assert [w.split(" is not set")[0] for w in synthesis.warnings] == [
+        "samokoder:secrets.openrouter_api_key",
+        "samokoder:secrets.watchdog_url",
+        "samokoder:secrets.telegram_bot_token",
+    ]
+    # With them set, there is nothing to warn about.
+    config = {**stack_file_values("staging"), "secrets": provided_secrets()}
+    assert synthesize("staging", write_project(tmp_path, "staging", config)).warnings == []

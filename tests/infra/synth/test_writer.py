@@ -98,4 +98,6 @@ def test_invalid_config_exits_2_and_writes_nothing(tmp_path: Path) -> None:
 def test_synth_prints_resources_by_type_and_warnings(tmp_path: Path) -> None:
     result = synth("prod", tmp_path / "prod")
     assert "yandex:index/kubernetesNodeGroup:KubernetesNodeGroup" in result.stdout
-    assert "warnings: 0" in result.stdout
+    # The committed stack file has no provided secret: synth says what `up` would need.
+    assert "warnings: 5" in result.stdout
+    assert "samokoder:secrets.pagerduty_routing_key is not set" in result.stdout
