@@ -369,3 +369,68 @@ def test_a_build_may_replace_the_digests() -> None:
     )
     assert settings.release.build is not None
     assert settings.release.images is None
+
+
+# Weak or placeholder provided secrets: (field, value, expected reason fragment).
+WEAK_SECRETS = [
+    pytest.param(
+        "openrouter_api_key",
+        "CHANGE_ME_PLEASE_openrouter_key_0000",
+        "looks like a placeholder",
+        id="CHANGE_ME",
+    ),
+    pytest.param("smtp_password", "admin", "well-known placeholder or test value", id="admin"),
+    pytest.param("smtp_password", "Password", "well-known placeholder or test value", id="password"),
+    pytest.param(
+        "openrouter_api_key",
+        "test-secret-key-minimum-32-characters-long-for-testing-purposes",  # pragma: allowlist secret
+        "well-known placeholder or test value",
+        id="the audit's CI test key",
+    ),
+    pytest.param(
+        "smtp_password", "s3cr3t-pw", "is 9 characters long; an SMTP password needs at least 12", id="short"
+    ),
+    pytest.param(
+        "pagerduty_routing_key", "a" * 32, "repeats too few distinct characters", id="one repeated character"
+    ),
+    pytest.param(
+        "telegram_bot_token",
+        "1234567890-" + "AbCdEfGhIj" * 4,
+        "does not look like a Telegram bot token",
+        id="malformed",
+    ),
+    pytest.param(
+        "watchdog_url",
+        "http://hc-ping.com/2f9a4f1e-8c1d-4b1a",
+        "does not look like a dead man's",
+        id="plain http",
+    ),
+    pytest.param(
+        "openrouter_api_key",
+        " sk-or-v1-" + "9f" * 20,
+        "leading or trailing whitespace",
+        id="pasted with a space",
+    ),
+    pytest.param(
+        "smtp_password", "<your smtp password here>", "looks like a placeholder", id="angle brackets"
+    ),
+    pytest.param("smtp_password", 12345678901234, "must be a string", id="a number"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "expected"), WEAK_SECRETS)
+def test_weak_or_placeholder_secrets_are_refused_without_repeating_them(
+    field: str, value: object, expected: str
+) -> None:
+    problems = problems_of("prod", config_changes={f"secrets.{field}": value})
+    mine = [p for p in problems if f"samokoder:secrets.{field}:" in p]
+    assert len(mine) == 1, problems
+    assert expected in mine[0]
+    assert f"pulumi config set --secret --path samokoder:secrets.{field}" in mine[0]
+    assert str(value).strip() not in "\n".join(problems)
+
+
+def test_an_encrypted_secret_is_taken_on_trust_offline_and_checked_when_decrypted() -> None:
+    config = {**stack_file_values("staging"), "secrets": {**provided_secrets(), "smtp_password": "[secret]"}}
+    # Synth reads `secure:` values as the redaction marker: it cannot check them, `up` will.
+    assert validate_settings("staging", read_profile("staging"), config, offline=True).secrets.smtp_password

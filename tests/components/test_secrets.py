@@ -1,0 +1,224 @@
+"""Secrets under Pulumi mocks: Lockbox secrets, the reader's reach, delivery objects, rotation, no leaks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.secrets import CHART
+from infra.database import plan as db
+from infra.monitoring import alertmanager as am
+from infra.secrets.catalog import APP_SECRET, DB_OWNER_SECRET, GRAFANA_ADMIN_SECRET
+from infra.synth.mocks import RecordedResource
+from infra.synth.runner import Synthesis, synthesize
+from tests.conftest import PROJECT_DIR, STACKS, provided_secrets, stack_file_values, write_project
+from tests.crd_schemas import crd_problems
+
+Synth = Callable[[str], Synthesis]
+DYNAMIC = "pulumi-python:dynamic:Resource"
+EXTERNAL_SECRET = "kubernetes:external-secrets.io/v1:ExternalSecret"
+STORE = "kubernetes:external-secrets.io/v1:ClusterSecretStore"
+PASSWORD = "random:index/randomPassword:RandomPassword"
+
+
+def lockbox_secrets(synthesis: Synthesis) -> dict[str, RecordedResource]:
+    return {r.inputs["name"]: r for r in synthesis.of_type(DYNAMIC) if "payload" in r.inputs}
+
+
+def manifest(resource: RecordedResource) -> dict[str, Any]:
+    return {**resource.inputs}
+
+
+def external_secrets(synthesis: Synthesis) -> dict[str, dict[str, Any]]:
+    return {r.inputs["metadata"]["name"]: manifest(r) for r in synthesis.of_type(EXTERNAL_SECRET)}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_one_kms_encrypted_lockbox_secret_per_consumer_group(synthesized: Synth, stack: str) -> None:
+    synthesis = synthesized(stack)
+    secrets = lockbox_secrets(synthesis)
+    assert set(secrets) == {f"samokoder-{stack}-app-secrets", f"samokoder-{stack}-monitoring-secrets"}
+    key = synthesis.one("yandex:index/kmsSymmetricKey:KmsSymmetricKey", "secrets-key")
+    for secret in secrets.values():
+        assert secret.inputs["kms_key_id"] == synthesis.id_of(key)
+        # Every value is secret: the record shows the keys, never a value.
+        assert set(secret.inputs["payload"].values()) == {"[secret]"}
+    app = secrets[f"samokoder-{stack}-app-secrets"].inputs["payload"]
+    assert {"SECRET_KEY", "APP_SECRET_KEY", "DATABASE_PASSWORD", "OPENROUTER_API_KEY"} <= set(app)
+    monitoring = secrets[f"samokoder-{stack}-monitoring-secrets"].inputs["payload"]
+    assert {"GRAFANA_ADMIN_PASSWORD", "TELEGRAM_BOT_TOKEN", "TELEGRAM_CHAT_ID", "WATCHDOG_URL"} <= set(
+        monitoring
+    )
+
+
+@pytest.mark.parametrize(("stack", "protected"), [("prod", True), ("staging", False)])
+def test_prod_protects_its_lockbox_secrets_and_their_key(
+    synthesized: Synth, stack: str, protected: bool
+) -> None:
+    synthesis = synthesized(stack)
+    for secret in lockbox_secrets(synthesis).values():
+        assert secret.inputs["deletion_protection"] is protected
+        assert secret.protect is protected
+    assert synthesis.one("yandex:index/kmsSymmetricKey:KmsSymmetricKey", "secrets-key").protect is protected
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_generated_values_are_64_characters_and_regenerate_only_on_rotation(
+    synthesized: Synth, stack: str
+) -> None:
+    passwords = synthesized(stack).of_type(PASSWORD)
+    assert len(passwords) == 4  # SECRET_KEY, APP_SECRET_KEY, DATABASE_PASSWORD, GRAFANA_ADMIN_PASSWORD
+    for password in passwords:
+        assert password.inputs["length"] >= 64
+        assert password.inputs["keepers"] == {"rotation": "initial"}
+
+
+def test_a_rotation_request_regenerates_that_groups_values_only(tmp_path: Path) -> None:
+    config = {**stack_file_values("staging"), "rotation": {"app": "2026-11-26T10:00:00+00:00"}}
+    synthesis = synthesize("staging", write_project(tmp_path, "staging", config))
+    keepers = {p.name: p.inputs["keepers"]["rotation"] for p in synthesis.of_type(PASSWORD)}
+    assert keepers == {
+        "secrets-app-secret-key": "2026-11-26T10:00:00+00:00",
+        "secrets-app-app-secret-key": "2026-11-26T10:00:00+00:00",
+        "secrets-app-database-password": "2026-11-26T10:00:00+00:00",
+        "secrets-monitoring-grafana-admin-password": "initial",
+    }
+    ages = synthesis.outputs["secret_ages"]
+    assert ages["app"]["rotated_at"] == "2026-11-26T10:00:00+00:00"
+    assert ages["app"]["rotate_by"] == "2027-02-24"  # 90 days on
+    # Never rotated: its age counts from when Lockbox created it.
+    assert ages["monitoring"]["rotated_at"] == "2026-11-01T00:00:00+00:00"
+    assert ages["monitoring"]["age_days"] == (datetime.now(UTC) - datetime(2026, 11, 1, tzinfo=UTC)).days
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_reader_may_read_these_secrets_and_nothing_else(synthesized: Synth, stack: str) -> None:
+    synthesis = synthesized(stack)
+    reader = synthesis.one("yandex:index/iamServiceAccount:IamServiceAccount", "secrets-reader")
+    reader_id = synthesis.id_of(reader)
+    for secret in lockbox_secrets(synthesis).values():
+        assert secret.inputs["payload_viewers"] == [reader_id]
+    reach = {
+        (r.type, r.name) for r in synthesis.deployed() if reader_id in repr(r.inputs) and r is not reader
+    }
+    assert reach == {
+        (DYNAMIC, "secrets-app"),
+        (DYNAMIC, "secrets-monitoring"),
+        # Without decrypting with the secrets' key the payload cannot be read.
+        ("yandex:index/kmsSymmetricKeyIamBinding:KmsSymmetricKeyIamBinding", "secrets-reader-decrypts"),
+        ("yandex:index/iamServiceAccountKey:IamServiceAccountKey", "secrets-reader-key"),
+    }
+    binding = synthesis.one(
+        "yandex:index/kmsSymmetricKeyIamBinding:KmsSymmetricKeyIamBinding", "secrets-reader-decrypts"
+    )
+    assert binding.inputs["role"] == "kms.keys.decrypter"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_store_and_external_secrets_validate_against_their_crds(synthesized: Synth, stack: str) -> None:
+    synthesis = synthesized(stack)
+    (store,) = synthesis.of_type(STORE)
+    assert crd_problems(manifest(store)) == []
+    assert store.inputs["spec"]["conditions"] == [{"namespaces": ["monitoring", "samokoder"]}]
+    for name, external in external_secrets(synthesis).items():
+        assert crd_problems(external) == [], name
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_consumer_gets_the_secret_it_reads(synthesized: Synth, stack: str) -> None:
+    synthesis = synthesized(stack)
+    externals = external_secrets(synthesis)
+    ids = {name.split("-")[-2]: synthesis.id_of(r) for name, r in lockbox_secrets(synthesis).items()}
+
+    def keys(name: str) -> dict[str, tuple[str, str]]:
+        spec = externals[name]["spec"]
+        return {d["secretKey"]: (d["remoteRef"]["key"], d["remoteRef"]["property"]) for d in spec["data"]}
+
+    # Alertmanager: one file per configured receiver, named as its *_file fields expect.
+    (alertmanager,) = (
+        r
+        for r in synthesis.of_type("kubernetes:helm.sh/v3:Release")
+        if r.inputs["chart"] == "kube-prometheus-stack"
+    )
+    config = alertmanager.inputs["values"]["alertmanager"]["config"]
+    files = {
+        path.rsplit("/", 1)[1] for path in _values_ending_in_file(config) if path.startswith(am.SECRETS_DIR)
+    }
+    assert set(keys(am.RECEIVERS_SECRET)) == files
+    assert {ref for ref, _ in keys(am.RECEIVERS_SECRET).values()} == {ids["monitoring"]}
+    # Grafana's admin login.
+    grafana = externals[GRAFANA_ADMIN_SECRET]["spec"]
+    assert keys(GRAFANA_ADMIN_SECRET) == {"admin-password": (ids["monitoring"], "GRAFANA_ADMIN_PASSWORD")}
+    assert grafana["target"]["template"]["data"] == {"admin-user": "admin"}
+    # The database owner's login is what the CloudNativePG cluster is bootstrapped with.
+    (cluster,) = (
+        r
+        for r in synthesis.of_type("kubernetes:postgresql.cnpg.io/v1:Cluster")
+        if r.inputs["metadata"]["name"] == db.CLUSTER
+    )
+    assert cluster.inputs["spec"]["bootstrap"]["initdb"]["secret"] == {"name": DB_OWNER_SECRET}
+    assert externals[DB_OWNER_SECRET]["spec"]["target"]["template"]["type"] == "kubernetes.io/basic-auth"
+    assert keys(DB_OWNER_SECRET)["password"] == (ids["app"], "DATABASE_PASSWORD")
+    # The app's URL is assembled from the parts, the password among them.
+    app = externals[APP_SECRET]["spec"]
+    url = app["target"]["template"]["data"]["SAMOKODER_DATABASE_URL"]
+    assert url.startswith("postgresql+asyncpg://{{ .DATABASE_USER }}:{{ .DATABASE_PASSWORD }}@")
+    assert {"DATABASE_USER", "DATABASE_PASSWORD", "DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME"} <= set(
+        keys(APP_SECRET)
+    )
+
+
+def _values_ending_in_file(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [v for k, v in node.items() if k.endswith("_file") and isinstance(v, str)]
+        return found + [x for v in node.values() for x in _values_ending_in_file(v)]
+    if isinstance(node, list):
+        return [x for v in node for x in _values_ending_in_file(v)]
+    return []
+
+
+def test_external_secrets_operator_is_pinned(synthesized: Synth) -> None:
+    (release,) = (
+        r
+        for r in synthesized("prod").of_type("kubernetes:helm.sh/v3:Release")
+        if r.inputs["chart"] == CHART.name
+    )
+    assert (release.inputs["version"], release.inputs["repositoryOpts"]["repo"]) == (
+        "2.9.0",
+        "https://charts.external-secrets.io",
+    )
+
+
+def test_no_secret_value_reaches_synth_output_or_its_logs(tmp_path: Path) -> None:
+    planted = provided_secrets()
+    project = write_project(tmp_path / "project", "prod", {**stack_file_values("prod"), "secrets": planted})
+    out = tmp_path / "build"
+    result = subprocess.run(
+        [sys.executable, "-m", "infra.cli", "synth", "prod", "--out", str(out)],
+        cwd=project,
+        env={"PYTHONPATH": str(PROJECT_DIR), "PATH": str(Path(sys.executable).parent)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    # The run used them: no warning about a missing secret.
+    assert "warnings: 0" in result.stdout
+    written = [path.read_text() for path in out.rglob("*") if path.is_file()]
+    assert len(written) > 40
+    for name, value in planted.items():
+        assert value not in result.stdout + result.stderr, name
+        assert not any(value in text for text in written), name
+    # The generated values (the mocks' stand-ins) stay out as well.
+    synthesis = synthesize("prod", project)
+    resources = json.loads((out / "resources.json").read_text())
+    assert "[secret]" in json.dumps(resources)
+    lockbox = lockbox_secrets(synthesis)
+    assert all(set(r.inputs["payload"].values()) == {"[secret]"} for r in lockbox.values())
