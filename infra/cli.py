@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from infra.config import ConfigError
+from infra.config.model import SECRET_GROUPS
 from stacks import known_stacks
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
@@ -93,7 +94,55 @@ def build_parser() -> argparse.ArgumentParser:
         help="create it through Pulumi (needs the CLI, the state backend and cloud credentials)",
     )
     restore.set_defaults(handler=_restore)
+
+    rotate = commands.add_parser(
+        "rotate-secrets",
+        help="mark a stack's generated secrets for rotation at its next `pulumi up`",
+        description=(
+            "Record the current time as the rotation stamp of each secret group of STACK "
+            f"(samokoder:rotation.<group>; groups: {', '.join(SECRET_GROUPS)}). The next `pulumi up` "
+            "generates new values for that group, adds a Lockbox version, and External Secrets "
+            "refreshes the Kubernetes Secrets within an hour. Operator-provided values (API keys, "
+            "tokens) are rotated by setting them anew with `pulumi config set --secret`. Needs the "
+            "Pulumi CLI and the state backend."
+        ),
+    )
+    rotate.add_argument("stack", metavar="STACK", help=f"the stack: {', '.join(known_stacks())}")
+    rotate.add_argument(
+        "--only",
+        action="append",
+        choices=SECRET_GROUPS,
+        metavar="NAME",
+        help=f"rotate only this group ({', '.join(SECRET_GROUPS)}); repeatable (default: all)",
+    )
+    rotate.set_defaults(handler=_rotate_secrets)
     return parser
+
+
+def _rotate_secrets(args: argparse.Namespace) -> int:
+    if args.stack not in known_stacks():
+        print(
+            f"rotate-secrets: unknown stack {args.stack!r}; known: {', '.join(known_stacks())}",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    from infra.automation.rotation import mark_for_rotation  # noqa: PLC0415
+    from infra.automation.stack import OperationError  # noqa: PLC0415
+
+    groups = sorted(set(args.only or SECRET_GROUPS))
+    now = datetime.now(UTC).replace(microsecond=0)
+    print(f"rotate-secrets {args.stack}: marking {', '.join(groups)} at {now.isoformat()} ...", flush=True)
+    try:
+        ages = mark_for_rotation(args.stack, _project_dir(), groups, now)
+    except OperationError as error:
+        print(f"rotate-secrets: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    for group in groups:
+        age = ages.get(group, {})
+        rotated, days = age.get("rotated_at", "unknown"), age.get("age_days", "?")
+        print(f"  {group}: last rotated {rotated} ({days} days ago)")
+    print(f"next: pulumi up -s {args.stack} (new values and Lockbox versions); then restart the workloads")
+    return EXIT_OK
 
 
 def _timestamp(text: str) -> datetime:
