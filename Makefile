@@ -30,7 +30,8 @@ tools: $(TOOLS)/.installed ## install the programs the tests run (Prometheus, Al
 synth: $(BIN)/.installed ## render build/STACK/ offline for each of STACKS (staging prod)
 	$(BIN)/samokoder-infra synth $(STACKS)
 
-test: $(BIN)/.installed $(TOOLS)/.installed ## lint, types and the test suite
+test: $(BIN)/.installed $(TOOLS)/.installed ## secret scan, lint, types and the test suite
+	$(BIN)/pre-commit run detect-secrets --all-files
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
