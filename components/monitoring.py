@@ -9,8 +9,8 @@ a Secret and the dashboard sidecar. The generated rules become
 
 Two Secrets are inputs, not made here: ``samokoder-alertmanager-receivers``
 (files the receivers read: bot token, SMTP password, PagerDuty key, watchdog
-URL) and ``samokoder-grafana-admin``. The secrets component delivers them from
-Lockbox; until then an operator creates them (README).
+URL) and ``samokoder-grafana-admin``. The secrets component delivers both from
+Lockbox through External Secrets.
 """
 
 from __future__ import annotations

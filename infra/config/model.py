@@ -633,6 +633,16 @@ class StackSettings(StrictModel):
     lockbox: LockboxSettings = LockboxSettings()
     rotation: dict[SecretGroup, datetime] = Field(default_factory=dict)
 
+    @field_validator("rotation")
+    @classmethod
+    def _rotation_stamps_with_offset(cls, stamps: dict[SecretGroup, datetime]) -> dict[SecretGroup, datetime]:
+        naive = sorted(group for group, stamp in stamps.items() if stamp.utcoffset() is None)
+        if naive:
+            raise ValueError(
+                f"{', '.join(naive)}: a rotation stamp needs its UTC offset (rotate-secrets writes one)"
+            )
+        return stamps
+
     @field_validator("protect_stateful")
     @classmethod
     def _protected_in_production(cls, protect: bool, info: ValidationInfo) -> bool:
