@@ -23,6 +23,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_yandex as yandex
 
+from components.kms import kms_key
 from components.kube import Chart, custom_resource, helm_release, namespace
 from infra.config.model import DatabaseProfile, RestoreRequest
 from infra.conventions import Naming
@@ -149,14 +150,13 @@ class Database(pulumi.ComponentResource):
     ) -> tuple[yandex.StorageBucket, yandex.IamServiceAccountStaticAccessKey]:
         name, naming = self._name, args.naming
         child = pulumi.ResourceOptions(parent=self)
-        key = yandex.KmsSymmetricKey(
+        key = kms_key(
             f"{name}-backup-key",
-            name=naming.cloud("db-backups"),
+            naming,
             folder_id=args.folder_id,
+            key_name="db-backups",
+            component="database",
             description="Encrypts the database backups in Object Storage",
-            default_algorithm="AES_256",
-            rotation_period="8760h",
-            labels=naming.cloud_labels("database"),
             opts=stateful,
         )
         writer = yandex.IamServiceAccount(

@@ -15,6 +15,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_yandex as yandex
 
+from components.kms import kms_key
 from components.network import Network
 from infra.config.model import ClusterProfile, NodeGroupProfile
 from infra.conventions import Naming
@@ -64,14 +65,13 @@ class KubernetesCluster(pulumi.ComponentResource):
         self._child = pulumi.ResourceOptions(parent=self)
         naming, folder_id = args.naming, args.folder_id
 
-        key = yandex.KmsSymmetricKey(
+        key = kms_key(
             f"{name}-secrets",
-            name=naming.cloud("k8s-secrets"),
+            naming,
             folder_id=folder_id,
+            key_name="k8s-secrets",
+            component="cluster",
             description="Encrypts Kubernetes Secrets at rest",
-            default_algorithm="AES_256",
-            rotation_period="8760h",
-            labels=naming.cloud_labels("cluster"),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         cluster_sa = self._service_account("cluster", "Runs the Managed Kubernetes cluster")

@@ -27,6 +27,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 import pulumi_yandex as yandex
 
+from components.kms import kms_key
 from components.kube import Chart, custom_resource, helm_release, namespace
 from infra.config.model import LockboxSettings, ProvidedSecrets, SecretGroup
 from infra.conventions import Naming
@@ -72,14 +73,13 @@ class Secrets(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
 
-        key = yandex.KmsSymmetricKey(
+        key = kms_key(
             f"{name}-key",
-            name=naming.cloud("lockbox"),
+            naming,
             folder_id=args.folder_id,
+            key_name="lockbox",
+            component="secrets",
             description="Encrypts the platform's Lockbox secrets",
-            default_algorithm="AES_256",
-            rotation_period="8760h",
-            labels=naming.cloud_labels("secrets"),
             opts=stateful,
         )
         reader = yandex.IamServiceAccount(

@@ -50,6 +50,7 @@ def _api(props: Mapping[str, Any]) -> LockboxApi:
 def _outputs(props: Mapping[str, Any], state: SecretState, viewers: Sequence[str]) -> dict[str, Any]:
     return {
         **props,
+        "secret_id": state.id,
         "name": state.name,
         "description": state.description,
         "labels": state.labels,

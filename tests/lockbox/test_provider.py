@@ -90,6 +90,7 @@ def test_create_waits_for_the_operation_and_stores_everything(lockbox: FakeLockb
         ("lockbox.payloadViewer", READER, "serviceAccount")
     ]
     # The outputs come from the finished operation, not from the request.
+    assert outs["secret_id"] == secret_id
     assert outs["version_id"] == stored.secret.current_version.id
     assert outs["entry_keys"] == sorted(VALUES)
     assert outs["created_at"].endswith("Z")
