@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-BARE_IMPORT = "import pulumi, pulumi_yandex, pulumi_kubernetes, pulumi_docker"
+BARE_IMPORT = "import pulumi, pulumi_yandex, pulumi_kubernetes, pulumi_docker, pulumi_random"
 TARGET_RATIO = 2.0
 
 

@@ -158,8 +158,15 @@ class LockboxApi:
         return _state(self._wait("update", operation, Secret, UpdateSecretMetadata).response)
 
     def add_version(
-        self, secret_id: str, base_version_id: str, description: str, changes: list[PayloadEntryChange]
+        self,
+        secret_id: str,
+        base_version_id: str,
+        description: str,
+        changed: Mapping[str, str],
+        removed: Sequence[str] = (),
     ) -> str:
+        """A version from the base with ``changed`` set and ``removed`` dropped; it becomes current."""
+        changes = entry_changes(changed, removed)
         request = AddVersionRequest(
             secret_id=secret_id,
             description=description,

@@ -12,9 +12,10 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import yandexcloud
+if TYPE_CHECKING:
+    import yandexcloud
 
 Auth = Literal["service_account_key_file", "iam_token", "metadata"]
 AUTH_METHODS: tuple[Auth, ...] = ("service_account_key_file", "iam_token", "metadata")
@@ -52,6 +53,8 @@ class Connection:
         return cls(**inputs)
 
     def sdk(self) -> yandexcloud.SDK:
+        import yandexcloud  # noqa: PLC0415  (loaded where the provider runs, not in every program)
+
         options: dict[str, Any] = {"endpoint": self.endpoint}
         if self.root_certificates_file:
             options["root_certificates"] = Path(self.root_certificates_file).read_bytes()

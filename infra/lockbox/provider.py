@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi.dynamic import (
@@ -28,8 +28,10 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from infra.lockbox.client import LockboxApi, SecretState, entry_changes
 from infra.lockbox.connection import Connection
+
+if TYPE_CHECKING:
+    from infra.lockbox.client import LockboxApi, SecretState
 from infra.lockbox.errors import LockboxError
 from infra.lockbox.payload import fingerprints, new_salt, payload_changes
 
@@ -44,6 +46,10 @@ def _connection(props: Mapping[str, Any]) -> Connection:
 
 
 def _api(props: Mapping[str, Any]) -> LockboxApi:
+    # The SDK and its stubs load only where the provider runs, not in every
+    # program (or synth) that merely declares a secret.
+    from infra.lockbox.client import LockboxApi  # noqa: PLC0415
+
     return LockboxApi(_connection(props), str(props["name"]))
 
 
@@ -139,7 +145,8 @@ class LockboxSecretProvider(ResourceProvider):
                 id_,
                 state.version_id,
                 f"Pulumi: {changes.describe()}",
-                entry_changes(changed, changes.removed),
+                changed,
+                changes.removed,
             )
             state = api.get(id_)
         viewers = sorted(news.get("payload_viewers") or [])
