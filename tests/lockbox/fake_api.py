@@ -22,7 +22,9 @@ and behaves as the API reference documents:
 from __future__ import annotations
 
 import datetime as dt
+import http.server
 import itertools
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -466,3 +468,31 @@ def serving_lockbox(directory: Path, kms_keys: set[str]) -> Iterator[FakeLockbox
         yield FakeLockbox(address, roots, state)
     finally:
         server.stop(grace=None)
+
+
+@contextmanager
+def serving_metadata(token: str) -> Iterator[str]:
+    """The VM metadata service's token endpoint, as a VM's service account sees it; yields host:port."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            wanted = "/computeMetadata/v1/instance/service-accounts/default/token"
+            if self.path != wanted or self.headers.get("Metadata-Flavor") != "Google":
+                self.send_error(404)
+                return
+            body = json.dumps({"access_token": token, "expires_in": 3600, "token_type": "Bearer"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()

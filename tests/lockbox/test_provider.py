@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from infra.lockbox.connection import IAM_TOKEN_ENV, Connection, ConnectionError_
 from infra.lockbox.errors import LockboxError
 from infra.lockbox.provider import LockboxSecretProvider
-from tests.lockbox.fake_api import FakeLockbox, serving_lockbox
+from tests.lockbox.fake_api import FakeLockbox, serving_lockbox, serving_metadata
 
 KMS_KEY = "abjkmskey000000000001"
 OTHER_KMS_KEY = "abjkmskey000000000002"
@@ -279,3 +279,12 @@ def test_bad_connection_settings_fail_the_check_with_the_setting_named(lockbox: 
     reasons = {failure.property: failure.reason for failure in checked.failures}
     assert "key_file is required" in reasons["connection"]
     assert "at least one entry" in reasons["payload"]
+
+
+def test_a_vms_metadata_service_authenticates(lockbox: FakeLockbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    lockbox.state.tokens.add("t1.vm-account")
+    monkeypatch.delenv(IAM_TOKEN_ENV)
+    with serving_metadata("t1.vm-account") as address:
+        monkeypatch.setenv("YC_METADATA_ADDR", address)
+        secret_id, _ = create(lockbox, connection=connection(lockbox, auth="metadata").as_inputs())
+    assert secret_id in lockbox.state.secrets
