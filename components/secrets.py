@@ -35,6 +35,7 @@ from infra.lockbox.connection import Connection
 from infra.lockbox.provider import LockboxSecret
 from infra.secrets import delivery
 from infra.secrets.catalog import GENERATED_LENGTH, Group, Target
+from infra.secrets.rotation import rotation_stamp
 
 CHART: Final = Chart("external-secrets", "2.9.0", "https://charts.external-secrets.io")
 KMS_DECRYPTER: Final = "kms.keys.decrypter"
@@ -57,6 +58,8 @@ class SecretsArgs:
     offline: bool
     # Namespaces the ExternalSecrets are created in.
     namespaces: Sequence[k8s.core.v1.Namespace]
+    # Values other components make (entry key -> value), e.g. managed Redis's password.
+    external: Mapping[str, pulumi.Input[str]]
 
 
 class Secrets(pulumi.ComponentResource):
@@ -125,18 +128,20 @@ class Secrets(pulumi.ComponentResource):
 
     def _payload(self, group: Group) -> dict[str, pulumi.Input[str]]:
         args = self._args
-        stamp = args.rotation.get(group.group)
+        stamp = rotation_stamp(args.rotation, group.group)
         payload: dict[str, pulumi.Input[str]] = {}
         for entry in group.entries:
             if entry.source == "plain":
                 payload[entry.key] = entry.origin
+            elif entry.source == "external":
+                payload[entry.key] = pulumi.Output.secret(args.external[entry.key])
             elif entry.source == "generated":
                 value = random.RandomPassword(
                     f"{self._name}-{group.group}-{entry.key.lower().replace('_', '-')}",
                     length=GENERATED_LENGTH,
                     special=False,
                     # A new rotation stamp regenerates the value, and so a new Lockbox version.
-                    keepers={"rotation": stamp.isoformat() if stamp else "initial"},
+                    keepers={"rotation": stamp},
                     opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["result"]),
                 )
                 payload[entry.key] = pulumi.Output.secret(value.result)

@@ -15,17 +15,23 @@ import pulumi_yandex as yandex
 
 from components.cert_manager import CertManager, CertManagerArgs
 from components.database import Database, DatabaseArgs
+from components.exporters import Exporters, ExportersArgs
+from components.ingress import Ingress, IngressArgs
 from components.kube import namespace as kube_namespace
 from components.kubernetes_cluster import KubernetesCluster, KubernetesClusterArgs
 from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
+from components.redis import Redis, RedisArgs
 from components.registry import Registry, RegistryArgs
 from components.secrets import Secrets, SecretsArgs
+from components.workloads import Workloads, WorkloadsArgs
 from infra.config import StackSettings, load_settings
 from infra.config.source import namespace_config
 from infra.conventions import APP_NAMESPACE, Naming
 from infra.monitoring.bundle import generate
 from infra.secrets.catalog import DB_OWNER_SECRET, catalog
+from infra.secrets.rotation import rotation_stamp
+from stacks import PRODUCTION_STACKS
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,7 @@ class Platform:
     monitoring: Monitoring
     secrets: Secrets
     database: Database
+    workloads: Workloads
 
 
 def main(offline: bool = False) -> Platform:
@@ -109,6 +116,20 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
         CertManagerArgs(naming=naming),
         opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
     )
+    redis = Redis(
+        "redis",
+        RedisArgs(
+            naming=naming,
+            folder_id=folder_id,
+            network_id=network.network_id,
+            subnets=network.subnet_ids,
+            profile=settings.workloads.redis,
+            production=settings.stack in PRODUCTION_STACKS,
+            protect=settings.protect_stateful,
+            rotation=rotation_stamp(settings.rotation, "app"),
+        ),
+        opts=in_cloud,
+    )
     secrets = Secrets(
         "secrets",
         SecretsArgs(
@@ -122,6 +143,7 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
             protect=settings.protect_stateful,
             offline=offline,
             namespaces=[namespace, monitoring.namespace],
+            external={"REDIS_PASSWORD": redis.password, "REDIS_HOST": redis.host},
         ),
         opts=pulumi.ResourceOptions(providers={"yandex": cloud, "kubernetes": cluster.provider}),
     )
@@ -141,7 +163,37 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
         opts=pulumi.ResourceOptions(providers={"yandex": cloud, "kubernetes": cluster.provider}),
     )
 
+    in_cluster = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
+    ingress = Ingress(
+        "ingress",
+        IngressArgs(
+            naming=naming,
+            acme_email=settings.workloads.acme_email,
+            replicas=min(2, settings.replicas.frontend),
+            cert_manager=cert_manager.release,
+        ),
+        opts=in_cluster,
+    )
+    workloads = Workloads(
+        "workloads",
+        WorkloadsArgs(
+            naming=naming,
+            settings=settings,
+            images=registry.images,
+            depends_on=[namespace, database, ingress.release, *secrets.external_secrets],
+        ),
+        opts=in_cluster,
+    )
+    Exporters(
+        "exporters",
+        ExportersArgs(
+            naming=naming, redis_host=redis.host, depends_on=[monitoring.release, *secrets.external_secrets]
+        ),
+        opts=in_cluster,
+    )
+
     pulumi.export("release", settings.release.id)
+    pulumi.export("migration_revision", settings.release.migration_revision)
     pulumi.export("images", registry.images)
     pulumi.export("registry_id", registry.registry_id)
     pulumi.export("cluster_id", cluster.cluster_id)
@@ -164,4 +216,5 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
         monitoring=monitoring,
         secrets=secrets,
         database=database,
+        workloads=workloads,
     )

@@ -154,6 +154,9 @@ class Release(StrictModel):
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
     images: ReleaseImages | None = None
     build: ImageBuild | None = None
+    # The Alembic head revision the release's images carry. When it changes,
+    # the database is backed up and migrated before the new version rolls.
+    migration_revision: str = Field(pattern=r"^[0-9a-f]{6,40}$")
 
     @model_validator(mode="after")
     def _one_image_source(self) -> Release:
@@ -266,6 +269,49 @@ class Replicas(StrictModel):
         if _is_production(info) and min(self.api, self.frontend) < 2:
             raise ValueError("a production stack needs at least 2 replicas of api and frontend")
         return self
+
+
+class ContainerResources(StrictModel):
+    """Requests and limits of one container; requests never above limits."""
+
+    cpu_request_m: int = Field(ge=10)
+    cpu_limit_m: int = Field(ge=10)
+    memory_request_mib: int = Field(ge=16)
+    memory_limit_mib: int = Field(ge=16)
+
+    @model_validator(mode="after")
+    def _requests_within_limits(self) -> ContainerResources:
+        if self.cpu_request_m > self.cpu_limit_m:
+            raise ValueError(
+                f"cpu_request_m ({self.cpu_request_m}) is above cpu_limit_m ({self.cpu_limit_m})"
+            )
+        if self.memory_request_mib > self.memory_limit_mib:
+            raise ValueError(
+                f"memory_request_mib ({self.memory_request_mib}) is above "
+                f"memory_limit_mib ({self.memory_limit_mib})"
+            )
+        return self
+
+
+class RedisProfile(StrictModel):
+    """Managed Redis 7 (the worker's queue)."""
+
+    resource_preset_id: str = Field(pattern=r"^[a-z0-9]+-[a-z0-9]+-[a-z0-9]+$")
+    disk_size_gb: int = Field(ge=4, le=512)
+    disk_type_id: Literal["network-ssd", "local-ssd"] = "network-ssd"
+
+
+class WorkloadsProfile(StrictModel):
+    api: ContainerResources
+    worker: ContainerResources
+    frontend: ContainerResources
+    # The API scales out from replicas.api up to this.
+    api_max_replicas: int = Field(ge=1, le=100)
+    # The worker's arq settings class, which `arq --check` probes.
+    worker_settings: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")
+    redis: RedisProfile
+    # Let's Encrypt writes here about expiring certificates.
+    acme_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
 
 
 # Yandex Managed Kubernetes storage classes.
@@ -620,6 +666,7 @@ class StackSettings(StrictModel):
     cluster: ClusterProfile
     node_group: NodeGroupProfile
     replicas: Replicas
+    workloads: WorkloadsProfile
     database: DatabaseProfile
     slo: SloProfile
     thresholds: Thresholds
@@ -692,6 +739,15 @@ class StackSettings(StrictModel):
                 f"pulumi config set --secret --path samokoder:secrets.{name}" for name in missing
             )
             raise ValueError(f"secrets not set: {', '.join(missing)} ({commands})")
+        return self
+
+    @model_validator(mode="after")
+    def _api_can_scale(self) -> StackSettings:
+        if self.workloads.api_max_replicas < self.replicas.api:
+            raise ValueError(
+                f"workloads.api_max_replicas ({self.workloads.api_max_replicas}) is below "
+                f"replicas.api ({self.replicas.api})"
+            )
         return self
 
     @model_validator(mode="after")

@@ -2,8 +2,9 @@
 
 One Lockbox secret per consumer group (``app``, ``monitoring``). An entry is
 generated (random, rotated on request), provided (an operator's secret
-config, strength-checked) or plain (a non-secret part such as a host name,
-kept beside the password it goes with).
+config, strength-checked), plain (a non-secret part such as a host name,
+kept beside the password it goes with) or external (made by another
+component, such as managed Redis's password).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from infra.monitoring import alertmanager as am
 
 # At least 64 characters, letters and digits only: strong, and safe inside a URL.
 GENERATED_LENGTH = 64
+REDIS_TLS_PORT = 6380
 MONITORING_NAMESPACE = "monitoring"
 GRAFANA_ADMIN_SECRET = "samokoder-grafana-admin"
 APP_SECRET = "samokoder-app-secrets"
@@ -27,8 +29,9 @@ DB_OWNER_SECRET = "samokoder-db-owner"
 @dataclass(frozen=True)
 class Entry:
     key: str
-    source: Literal["generated", "provided", "plain"]
-    # provided: the field of settings.secrets; plain: the value
+    source: Literal["generated", "provided", "plain", "external"]
+    # provided: the field of settings.secrets; plain: the value; external: made
+    # by another component (the Redis password and host)
     origin: str = ""
 
 
@@ -61,6 +64,8 @@ def _app() -> Group:
         "postgresql+asyncpg://{{ .DATABASE_USER }}:{{ .DATABASE_PASSWORD }}"
         "@{{ .DATABASE_HOST }}:{{ .DATABASE_PORT }}/{{ .DATABASE_NAME }}"
     )
+    # Managed Redis speaks TLS only (rediss://) on its TLS port.
+    redis_url = f"rediss://:{{{{ .REDIS_PASSWORD }}}}@{{{{ .REDIS_HOST }}}}:{REDIS_TLS_PORT}/0"
     return Group(
         "app",
         "Keys, database credentials and LLM provider keys the Samokoder app reads",
@@ -73,6 +78,8 @@ def _app() -> Group:
             Entry("DATABASE_PORT", "plain", str(db.POOLER_PORT)),
             Entry("DATABASE_NAME", "plain", db.DATABASE),
             Entry("OPENROUTER_API_KEY", "provided", "openrouter_api_key"),
+            Entry("REDIS_PASSWORD", "external"),
+            Entry("REDIS_HOST", "external"),
         ),
         (
             Target(
@@ -90,9 +97,11 @@ def _app() -> Group:
                         "DATABASE_HOST",
                         "DATABASE_PORT",
                         "DATABASE_NAME",
+                        "REDIS_PASSWORD",
+                        "REDIS_HOST",
                     )
                 },
-                templates={"SAMOKODER_DATABASE_URL": url},
+                templates={"SAMOKODER_DATABASE_URL": url, "SAMOKODER_REDIS_URL": redis_url},
             ),
             # The database owner's login, which CloudNativePG keeps the role's password in step with.
             Target(

@@ -74,7 +74,8 @@ def test_generated_values_are_64_characters_and_regenerate_only_on_rotation(
     synthesized: Synth, stack: str
 ) -> None:
     passwords = synthesized(stack).of_type(PASSWORD)
-    assert len(passwords) == 4  # SECRET_KEY, APP_SECRET_KEY, DATABASE_PASSWORD, GRAFANA_ADMIN_PASSWORD
+    # SECRET_KEY, APP_SECRET_KEY, DATABASE_PASSWORD, GRAFANA_ADMIN_PASSWORD, and Redis's password
+    assert len(passwords) == 5
     for password in passwords:
         assert password.inputs["length"] >= 64
         assert password.inputs["keepers"] == {"rotation": "initial"}
@@ -89,6 +90,8 @@ def test_a_rotation_request_regenerates_that_groups_values_only(tmp_path: Path) 
         "secrets-app-app-secret-key": "2026-11-26T10:00:00+00:00",
         "secrets-app-database-password": "2026-11-26T10:00:00+00:00",
         "secrets-monitoring-grafana-admin-password": "initial",
+        # Managed Redis's password is one of the app's secrets and rotates with them.
+        "redis-password": "2026-11-26T10:00:00+00:00",
     }
     ages = synthesis.outputs["secret_ages"]
     assert ages["app"]["rotated_at"] == "2026-11-26T10:00:00+00:00"

@@ -1,0 +1,77 @@
+"""Redis: managed Redis 7 (the worker's arq queue), TLS only, one host per zone, a generated password."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+import pulumi
+import pulumi_random as random
+import pulumi_yandex as yandex
+
+from infra.config.model import RedisProfile
+from infra.conventions import Naming
+
+VERSION: Final = "7.2"
+TLS_PORT: Final = 6380
+PASSWORD_LENGTH: Final = 64
+
+
+@dataclass(frozen=True)
+class RedisArgs:
+    naming: Naming
+    folder_id: str
+    network_id: pulumi.Input[str]
+    # zone -> subnet id; one host in each
+    subnets: Mapping[str, pulumi.Input[str]]
+    profile: RedisProfile
+    production: bool
+    protect: bool
+    # The app group's rotation stamp: the password rotates with the app's keys.
+    rotation: str
+
+
+class Redis(pulumi.ComponentResource):
+    host: pulumi.Output[str]
+    password: pulumi.Output[str]
+
+    def __init__(self, name: str, args: RedisArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("samokoder:redis:Redis", name, None, opts)
+        password = random.RandomPassword(
+            f"{name}-password",
+            length=PASSWORD_LENGTH,
+            special=False,
+            keepers={"rotation": args.rotation},
+            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["result"]),
+        )
+        cluster = yandex.MdbRedisCluster(
+            name,
+            name=args.naming.cloud("redis"),
+            folder_id=args.folder_id,
+            environment="PRODUCTION" if args.production else "PRESTABLE",
+            network_id=args.network_id,
+            config=yandex.MdbRedisClusterConfigArgs(
+                version=VERSION,
+                password=password.result.apply(pulumi.Output.secret),
+                # A queue must not lose jobs to eviction.
+                maxmemory_policy="NOEVICTION",
+            ),
+            resources=yandex.MdbRedisClusterResourcesArgs(
+                resource_preset_id=args.profile.resource_preset_id,
+                disk_size=args.profile.disk_size_gb,
+                disk_type_id=args.profile.disk_type_id,
+            ),
+            hosts=[
+                yandex.MdbRedisClusterHostArgs(zone=zone, subnet_id=subnet)
+                for zone, subnet in args.subnets.items()
+            ],
+            tls_enabled=True,
+            deletion_protection=args.protect,
+            labels=args.naming.cloud_labels("redis"),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        # The master's stable name, which follows a failover.
+        self.host = cluster.id.apply(lambda cluster_id: f"c-{cluster_id}.rw.mdb.yandexcloud.net")
+        self.password = pulumi.Output.secret(password.result)
+        self.register_outputs({"host": self.host})

@@ -1,0 +1,95 @@
+"""Workloads: the app's api, worker and frontend, their Services, scaling, budgets, network policies
+and Ingress, and the migration that runs behind a backup before a new schema rolls out.
+
+Images come by digest from the registry component; configuration from a
+ConfigMap; secrets only from the Secret External Secrets keeps. The objects
+themselves are rendered by ``infra/workloads/``; this component applies them
+and orders them: the Deployments wait for the migration Job of the release's
+revision, which waits for its backup.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from components.kube import kubernetes_object
+from infra.config.model import StackSettings
+from infra.conventions import Naming, Service
+from infra.workloads import manifests as m
+from infra.workloads.migrations import migration_access, migration_job, pre_migration_backup
+from infra.workloads.network_policies import network_policies
+
+Renderer = Callable[[Naming, StackSettings, str], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class WorkloadsArgs:
+    naming: Naming
+    settings: StackSettings
+    # service -> "cr.yandex/<registry>/<service>@sha256:..."
+    images: Mapping[Service, pulumi.Input[str]]
+    # What must exist first: the namespace, the Secrets the pods read, the
+    # database (for the migration), the ingress controller.
+    depends_on: Sequence[pulumi.Resource]
+
+
+def _spec(render: Renderer, naming: Naming, settings: StackSettings, image: str) -> dict[str, Any]:
+    spec: dict[str, Any] = render(naming, settings, image)["spec"]
+    return spec
+
+
+class Workloads(pulumi.ComponentResource):
+    def __init__(self, name: str, args: WorkloadsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("samokoder:workloads:Workloads", name, None, opts)
+        naming, settings = args.naming, args.settings
+        first = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
+
+        def apply(
+            resource_name: str, manifest: dict[str, object], options: pulumi.ResourceOptions
+        ) -> pulumi.Resource:
+            return kubernetes_object(f"{name}-{resource_name}", dict(manifest), options)
+
+        config = apply("config", m.config_map(naming, settings), first)
+        for policy in network_policies(naming, str(settings.network.cidr)):
+            apply(f"policy-{policy['metadata']['name']}", policy, first)
+
+        revision = settings.release.migration_revision
+        for access in migration_access(naming):
+            apply(f"migrate-{access['kind'].lower()}", access, first)
+        # One Backup and one Job per revision; once done they are history, so
+        # a later release with the same revision leaves them as they are.
+        frozen = pulumi.ResourceOptions(ignore_changes=["spec"])
+        backup = apply(f"backup-{revision}", pre_migration_backup(naming, revision), first.merge(frozen))
+        job = kubernetes_object(
+            f"{name}-migrate-{revision}",
+            {
+                **migration_job(naming, revision, "{api image}"),
+                "spec": pulumi.Output.from_input(args.images["api"]).apply(
+                    lambda image: migration_job(naming, revision, image)["spec"]
+                ),
+            },
+            pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, backup, config]).merge(frozen),
+        )
+
+        after_migration = pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, job, config])
+        renderers: dict[Service, Renderer] = {
+            "api": m.api_deployment,
+            "worker": m.worker_deployment,
+            "frontend": m.frontend_deployment,
+        }
+        for service, render in renderers.items():
+            image = pulumi.Output.from_input(args.images[service])
+            manifest = render(naming, settings, "{image}")
+            manifest["spec"] = image.apply(functools.partial(_spec, render, naming, settings))
+            apply(f"{service}-deployment", manifest, after_migration)
+            apply(f"{service}-budget", m.pod_disruption_budget(naming, service), first)
+        apply("api-service", m.service(naming, "api", m.API_PORT), first)
+        apply("frontend-service", m.service(naming, "frontend", m.FRONTEND_PORT), first)
+        apply("api-autoscaler", m.api_autoscaler(naming, settings), first)
+        apply("ingress", m.ingress(naming, settings), first)
+        self.register_outputs({})

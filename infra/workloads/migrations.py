@@ -1,0 +1,135 @@
+"""Migrations behind a backup: an on-demand base backup, then `alembic upgrade head`, then the rollout.
+
+Both objects are named after the release's migration revision, so they exist
+once per revision: a release that keeps the revision changes neither (and
+re-runs nothing); one that moves it creates a new Backup and a new Job. The
+Job waits for the Backup to complete before it migrates, and the Deployments
+wait for the Job: a failed migration leaves the running version serving.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infra.conventions import APP_NAMESPACE, DATABASE_CLUSTER, Naming
+from infra.database.plan import BARMAN_PLUGIN
+from infra.workloads.manifests import app_environment
+from infra.workloads.network_policies import MIGRATE
+from infra.workloads.security import container_security, pod_security
+
+ACCOUNT = "samokoder-migrate"
+# kubectl, to wait for the Backup; the image of the cluster's minor version.
+KUBECTL_IMAGE = "registry.k8s.io/kubectl:v1.30.14"
+BACKUP_TIMEOUT = "55m"
+JOB_DEADLINE_SECONDS = 3600
+
+
+def backup_name(revision: str) -> str:
+    return f"{DATABASE_CLUSTER}-pre-migration-{revision}"
+
+
+def job_name(revision: str) -> str:
+    return f"samokoder-migrate-{revision}"
+
+
+def pre_migration_backup(naming: Naming, revision: str) -> dict[str, Any]:
+    name = backup_name(revision)
+    return {
+        "apiVersion": "postgresql.cnpg.io/v1",
+        "kind": "Backup",
+        "metadata": {"name": name, "namespace": APP_NAMESPACE, "labels": naming.k8s_labels(name, "backup")},
+        "spec": {
+            "cluster": {"name": DATABASE_CLUSTER},
+            "method": "plugin",
+            "pluginConfiguration": {"name": BARMAN_PLUGIN},
+        },
+    }
+
+
+def migration_job(naming: Naming, revision: str, api_image: str) -> dict[str, Any]:
+    name = job_name(revision)
+    labels = {**naming.k8s_labels(ACCOUNT, "migration"), **MIGRATE}
+    wait = [
+        "kubectl",
+        "wait",
+        f"backup.postgresql.cnpg.io/{backup_name(revision)}",
+        "--for=jsonpath={.status.phase}=completed",
+        f"--timeout={BACKUP_TIMEOUT}",
+    ]
+    tmp = {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name, "namespace": APP_NAMESPACE, "labels": labels},
+        "spec": {
+            # A failed migration is looked at, not retried blindly.
+            "backoffLimit": 0,
+            "activeDeadlineSeconds": JOB_DEADLINE_SECONDS,
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "restartPolicy": "Never",
+                    "serviceAccountName": ACCOUNT,
+                    "securityContext": pod_security(),
+                    "initContainers": [
+                        {
+                            "name": "wait-for-backup",
+                            "image": KUBECTL_IMAGE,
+                            "command": wait,
+                            "resources": _small(),
+                            "securityContext": container_security(),
+                        }
+                    ],
+                    "containers": [
+                        {
+                            "name": "migrate",
+                            "image": api_image,
+                            "command": ["alembic", "upgrade", "head"],
+                            "envFrom": app_environment(),
+                            "resources": _small(),
+                            "securityContext": container_security(),
+                            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+                        }
+                    ],
+                    "volumes": [tmp],
+                },
+            },
+        },
+    }
+
+
+def _small() -> dict[str, Any]:
+    return {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}
+
+
+def migration_access(naming: Naming) -> list[dict[str, Any]]:
+    """The Job's account may read Backups in this namespace, nothing else."""
+    labels = naming.k8s_labels(ACCOUNT, "migration")
+    metadata = {"name": ACCOUNT, "namespace": APP_NAMESPACE, "labels": labels}
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": metadata,
+            "automountServiceAccountToken": True,
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": metadata,
+            "rules": [
+                {
+                    "apiGroups": ["postgresql.cnpg.io"],
+                    "resources": ["backups"],
+                    "verbs": ["get", "list", "watch"],
+                }
+            ],
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": metadata,
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": ACCOUNT},
+            "subjects": [{"kind": "ServiceAccount", "name": ACCOUNT, "namespace": APP_NAMESPACE}],
+        },
+    ]
