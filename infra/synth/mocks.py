@@ -124,6 +124,8 @@ class RecordedResource:
     protect: bool
     dependencies: tuple[str, ...]
     inputs: dict[str, Any]
+    # Input properties an update leaves alone (the resource's ignore_changes).
+    ignore_changes: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -135,6 +137,7 @@ class RecordedResource:
             "custom": self.custom,
             "protect": self.protect,
             "dependencies": list(self.dependencies),
+            "ignore_changes": list(self.ignore_changes),
             "inputs": self.inputs,
         }
 
@@ -161,6 +164,7 @@ class RecordingMonitor(MockMonitor):
             protect=bool(request.protect),
             dependencies=tuple(sorted(set(request.dependencies))),
             inputs=redact(rpc.deserialize_properties(request.object)),
+            ignore_changes=tuple(request.ignoreChanges),
         )
         with self._lock:
             self.recorded.append(record)

@@ -27,6 +27,8 @@ MIGRATE = {"app.kubernetes.io/name": "samokoder-migrate"}
 INSTANCES = {"cnpg.io/cluster": DATABASE_CLUSTER, "cnpg.io/podRole": "instance"}
 POOLER = {"cnpg.io/poolerName": db.POOLER}
 ANYWHERE = {"ipBlock": {"cidr": "0.0.0.0/0"}}
+REDIS_EXPORTER = {"app.kubernetes.io/name": "prometheus-redis-exporter"}
+REDIS_EXPORTER_PORT = 9121
 
 Rule = dict[str, Any]
 
@@ -112,9 +114,14 @@ def network_policies(naming: Naming, vpc_cidr: str) -> list[Rule]:
             naming,
             "frontend",
             frontend,
-            [rule([namespace(INGRESS_NAMESPACE)], ports(FRONTEND_PORT), "ingress")],
+            # The blackbox exporter probes the site from the monitoring namespace.
+            [
+                rule([namespace(INGRESS_NAMESPACE)], ports(FRONTEND_PORT), "ingress"),
+                scraped_on(FRONTEND_PORT),
+            ],
             [],
         ),
+        _policy(naming, "redis-exporter", REDIS_EXPORTER, [scraped_on(REDIS_EXPORTER_PORT)], [redis]),
         _policy(
             naming,
             "database-pooler",
