@@ -1,8 +1,9 @@
-"""Workloads under Pulumi mocks: every container locked down, images by digest, a release changes images only."""
+"""Workloads under mocks: every container locked down, images by digest, a release changes images only."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -69,8 +70,6 @@ def test_every_container_runs_locked_down(synthesized: Synth, stack: str) -> Non
 def test_app_containers_have_digests_probes_limits_and_only_explicit_writable_paths(
     synthesized: Synth, stack: str
 ) -> None:
-    import re
-
     for name, pod in pod_specs(synthesized(stack)):
         volumes = {v["name"] for v in pod.get("volumes", []) if "emptyDir" in v}
         for container in pod["containers"]:
@@ -80,7 +79,7 @@ def test_app_containers_have_digests_probes_limits_and_only_explicit_writable_pa
             assert set(limits) == {"cpu", "memory"}, where
             assert {m["name"] for m in container.get("volumeMounts", [])} <= volumes, where
             if name.endswith("-deployment"):
-                assert "readinessProbe" in container and "livenessProbe" in container, where
+                assert {"readinessProbe", "livenessProbe"} <= set(container), where
     api = next(pod for name, pod in pod_specs(synthesized(stack)) if name == "workloads-api-deployment")
     assert api["containers"][0]["readinessProbe"]["httpGet"]["path"] == "/health"
 
@@ -171,8 +170,6 @@ def test_charts_of_the_cluster_are_pinned_to_exact_versions(synthesized: Synth) 
         "prometheus-redis-exporter",
         "prometheus-blackbox-exporter",
     }
-    import re
-
     assert all(re.fullmatch(r"v?[0-9]+\.[0-9]+\.[0-9]+", v) for v in charts.values()), charts
 
 
