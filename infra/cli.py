@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from infra.config import ConfigError
 from infra.config.model import SECRET_GROUPS
@@ -116,7 +118,177 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"rotate only this group ({', '.join(SECRET_GROUPS)}); repeatable (default: all)",
     )
     rotate.set_defaults(handler=_rotate_secrets)
+
+    listing = commands.add_parser(
+        "releases",
+        help="list a stack's releases from its update history",
+        description=(
+            "Read STACK's update history (Pulumi Automation API; needs the CLI and the state backend) "
+            "and print each update that deployed a release: version, time, result, release id, "
+            "migration revision and image digests. --history FILE reads a saved "
+            "`pulumi stack history --json` instead."
+        ),
+    )
+    listing.add_argument("stack", metavar="STACK", help=f"the stack: {', '.join(known_stacks())}")
+    listing.add_argument(
+        "--history", type=Path, metavar="FILE", help="read this history JSON instead of the stack's"
+    )
+    listing.set_defaults(handler=_releases)
+
+    rollback = commands.add_parser(
+        "rollback",
+        help="redeploy an earlier release's image digests, and nothing else",
+        description=(
+            "Pick the last successful release before the current one (or --to RELEASE, or --steps N "
+            "back), check that its digests are still in the registry and that it expects the "
+            "database's migration revision, then set the stack's release to it, preview (refusing if "
+            "anything but Deployments would change) and update. A smoke check of /health through the "
+            "ingress follows. Failure exits non-zero with the stack's release config as before."
+        ),
+    )
+    rollback.add_argument("stack", metavar="STACK", help=f"the stack: {', '.join(known_stacks())}")
+    target = rollback.add_mutually_exclusive_group()
+    target.add_argument("--to", metavar="RELEASE", help="the release id to go back to")
+    target.add_argument("--steps", type=int, default=1, metavar="N", help="go back N releases (default 1)")
+    rollback.add_argument(
+        "--history", type=Path, metavar="FILE", help="choose from this history JSON (with --dry-run)"
+    )
+    rollback.add_argument(
+        "--dry-run", action="store_true", help="say what would be rolled back, change nothing"
+    )
+    rollback.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    rollback.set_defaults(handler=_rollback)
+
+    smoke = commands.add_parser(
+        "smoke",
+        help="check the API's /health through the stack's public ingress",
+        description=(
+            "GET https://<domain>/health of STACK (the domain from Pulumi.STACK.yaml) until it answers "
+            "200, up to --attempts times; exit 0 when healthy, 1 when not. Run after every update."
+        ),
+    )
+    smoke.add_argument("stack", metavar="STACK", help=f"the stack: {', '.join(known_stacks())}")
+    smoke.add_argument("--attempts", type=int, default=10, help="tries, 6 s apart (default 10)")
+    smoke.set_defaults(handler=_smoke)
     return parser
+
+
+def _smoke(args: argparse.Namespace) -> int:
+    from infra.releases.smoke import check_health  # noqa: PLC0415
+
+    result = check_health(f"https://{_domain(args.stack)}/health", attempts=args.attempts)
+    print(f"smoke check {result.url}: {'healthy' if result.healthy else 'UNHEALTHY'} ({result.detail})")
+    return EXIT_OK if result.healthy else EXIT_FAILED
+
+
+def _history(args: argparse.Namespace) -> list[dict[str, Any]]:
+    if args.history is not None:
+        loaded: list[dict[str, Any]] = json.loads(args.history.read_text())
+        return loaded
+    from infra.automation.rollback import load_history  # noqa: PLC0415
+
+    return load_history(args.stack, _project_dir())
+
+
+def _releases(args: argparse.Namespace) -> int:
+    from infra.automation.stack import OperationError  # noqa: PLC0415
+    from infra.releases.history import releases  # noqa: PLC0415
+
+    try:
+        found = releases(_history(args))
+    except OperationError as error:
+        print(f"releases: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    if not found:
+        print(f"{args.stack}: no update has deployed a release by digest yet")
+        return EXIT_OK
+    print(f"{'update':>6}  {'time':<25} {'result':<10} {'release':<16} {'migration':<12} digests")
+    for r in found:
+        digests = " ".join(f"{s}={d.removeprefix('sha256:')[:12]}" for s, d in sorted(r.images.items()))
+        print(f"{r.version:>6}  {r.time:<25} {r.result:<10} {r.id:<16} {r.migration_revision:<12} {digests}")
+    return EXIT_OK
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    from infra.automation.stack import OperationError  # noqa: PLC0415
+    from infra.releases.history import RollbackRefused, choose_target  # noqa: PLC0415
+
+    if args.history is not None and not args.dry_run:
+        print(
+            "rollback: --history is for --dry-run; a real rollback reads the stack's own history",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    try:
+        print(f"rollback {args.stack}: reading the update history ...", flush=True)
+        plan = choose_target(_history(args), to=args.to, steps=args.steps)
+    except RollbackRefused as error:
+        print(f"rollback: refused: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    except OperationError as error:
+        print(f"rollback: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    services = ", ".join(plan.changed_services()) or "none"
+    print(
+        f"rollback {args.stack}: {plan.current.id} (update {plan.current.version}) -> {plan.target.id} "
+        f"(update {plan.target.version}); images of: {services}"
+    )
+    if args.dry_run:
+        print("dry run: nothing changed")
+        return EXIT_OK
+    return _apply_rollback(args, plan)
+
+
+def _apply_rollback(args: argparse.Namespace, plan: Any) -> int:
+    import os  # noqa: PLC0415
+
+    from infra.automation.rollback import roll_back  # noqa: PLC0415
+    from infra.automation.stack import OperationError  # noqa: PLC0415
+    from infra.releases.registry import RegistryError, missing_images  # noqa: PLC0415
+    from infra.releases.smoke import check_health  # noqa: PLC0415
+
+    token = os.environ.get("YC_IAM_TOKEN")
+    if not token:
+        print("rollback: YC_IAM_TOKEN is not set: it is needed to check the registry", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        registry_id = _registry_id(args.stack)
+        refs = {s: f"cr.yandex/{registry_id}/{s}@{d}" for s, d in plan.target.images.items()}
+        missing = missing_images(refs, token)
+    except (OperationError, RegistryError) as error:
+        print(f"rollback: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    if missing:
+        print(
+            f"rollback: refused: the images of {', '.join(missing)} are no longer in the registry",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    if not args.yes and input(f"roll {args.stack} back to {plan.target.id}? [y/N] ").strip().lower() != "y":
+        print("rollback: not confirmed; nothing changed")
+        return EXIT_FAILED
+    try:
+        roll_back(args.stack, _project_dir(), plan, on_output=lambda line: print(line, end="", flush=True))
+    except OperationError as error:
+        print(f"rollback: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    result = check_health(f"https://{_domain(args.stack)}/health")
+    print(f"smoke check {result.url}: {'healthy' if result.healthy else 'UNHEALTHY'} ({result.detail})")
+    return EXIT_OK if result.healthy else EXIT_FAILED
+
+
+def _registry_id(stack: str) -> str:
+    from infra.automation.stack import select  # noqa: PLC0415
+
+    outputs = select(stack, _project_dir()).outputs()
+    return str(outputs["registry_id"].value)
+
+
+def _domain(stack: str) -> str:
+    from infra.config.source import stack_file_values  # noqa: PLC0415
+
+    identity: dict[str, str] = stack_file_values(_project_dir() / f"Pulumi.{stack}.yaml")["identity"]
+    return identity["domain"]
 
 
 def _rotate_secrets(args: argparse.Namespace) -> int:

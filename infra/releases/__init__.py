@@ -1,0 +1,1 @@
+"""Releases of a stack: its update history, rollback targets, digest checks and smoke checks."""

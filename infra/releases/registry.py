@@ -1,0 +1,52 @@
+"""Does an image digest still exist in the registry? Asked the way `docker pull` would.
+
+Yandex Container Registry speaks the Docker Registry HTTP API v2; an IAM
+token authenticates as the password of the user ``iam``.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+
+REFERENCE = re.compile(r"(?P<host>[^/]+)/(?P<repository>.+)@(?P<digest>sha256:[0-9a-f]{64})")
+MANIFEST_TYPES = ", ".join(
+    (
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+    )
+)
+
+
+class RegistryError(RuntimeError):
+    """The registry could not answer (not the same as "not found")."""
+
+
+def manifest_exists(reference: str, iam_token: str, scheme: str = "https", timeout: float = 10) -> bool:
+    match = REFERENCE.fullmatch(reference)
+    if not match:
+        raise ValueError(f"not an image reference by digest: {reference!r}")
+    url = f"{scheme}://{match['host']}/v2/{match['repository']}/manifests/{match['digest']}"
+    credentials = base64.b64encode(f"iam:{iam_token}".encode()).decode()
+    request = urllib.request.Request(
+        url, method="HEAD", headers={"Authorization": f"Basic {credentials}", "Accept": MANIFEST_TYPES}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return bool(response.status == 200)
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            return False
+        raise RegistryError(f"{url}: HTTP {error.code} {error.reason}") from None
+    except urllib.error.URLError as error:
+        raise RegistryError(f"{url}: {error.reason}") from None
+
+
+def missing_images(images: Mapping[str, str], iam_token: str, scheme: str = "https") -> list[str]:
+    """The services whose image is no longer in the registry."""
+    return sorted(service for service, ref in images.items() if not manifest_exists(ref, iam_token, scheme))

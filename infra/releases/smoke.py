@@ -1,0 +1,34 @@
+"""The smoke check after an update or a rollback: the API's /health through the public ingress."""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SmokeResult:
+    url: str
+    healthy: bool
+    attempts: int
+    detail: str
+
+
+def check_health(url: str, *, attempts: int = 10, interval: float = 6.0, timeout: float = 5.0) -> SmokeResult:
+    """GET ``url`` until it answers 200, at most ``attempts`` times; pods may still be rolling."""
+    detail = ""
+    for attempt in range(1, attempts + 1):
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                if response.status == 200:
+                    return SmokeResult(url, True, attempt, "HTTP 200")
+                detail = f"HTTP {response.status}"
+        except urllib.error.HTTPError as error:
+            detail = f"HTTP {error.code}"
+        except (urllib.error.URLError, TimeoutError) as error:
+            detail = str(getattr(error, "reason", error))
+        if attempt < attempts:
+            time.sleep(interval)
+    return SmokeResult(url, False, attempts, detail)

@@ -1,0 +1,145 @@
+"""The registry digest check and the smoke check, against HTTP servers on loopback; the commands' refusals."""
+
+from __future__ import annotations
+
+import base64
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from infra.releases.registry import RegistryError, missing_images
+from infra.releases.smoke import check_health
+from tests.conftest import PROJECT_DIR, stack_file_values, write_project
+from tests.releases.histories import DIGESTS, update
+
+Handler = Callable[[http.server.BaseHTTPRequestHandler], None]
+
+
+@contextmanager
+def serving(handle: Handler) -> Iterator[str]:
+    class Requests(http.server.BaseHTTPRequestHandler):
+        def do_HEAD(self) -> None:
+            handle(self)
+
+        def do_GET(self) -> None:
+            handle(self)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Requests)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+def test_the_registry_check_finds_kept_and_deleted_digests() -> None:
+    kept = DIGESTS["r1"]["api"]
+    seen_auth = []
+
+    def registry(request: http.server.BaseHTTPRequestHandler) -> None:
+        seen_auth.append(request.headers["Authorization"])
+        request.send_response(200 if request.path == f"/v2/crpregistry/api/manifests/{kept}" else 404)
+        request.end_headers()
+
+    with serving(registry) as host:
+        refs = {
+            "api": f"{host}/crpregistry/api@{kept}",
+            "worker": f"{host}/crpregistry/worker@{DIGESTS['r1']['worker']}",
+        }
+        assert missing_images(refs, "t1.token", scheme="http") == ["worker"]
+    assert set(seen_auth) == {"Basic " + base64.b64encode(b"iam:t1.token").decode()}
+
+
+def test_a_registry_that_refuses_is_an_error_not_a_missing_image() -> None:
+    def refuse(request: http.server.BaseHTTPRequestHandler) -> None:
+        request.send_response(401)
+        request.end_headers()
+
+    with serving(refuse) as host, pytest.raises(RegistryError, match="HTTP 401"):
+        missing_images({"api": f"{host}/crp/api@{DIGESTS['r1']['api']}"}, "t1.bad", scheme="http")
+
+
+def test_the_smoke_check_waits_for_health_and_reports_failure() -> None:
+    answers = iter([503, 200])
+
+    def flaky(request: http.server.BaseHTTPRequestHandler) -> None:
+        request.send_response(next(answers) if request.path == "/health" else 404)
+        request.end_headers()
+
+    with serving(flaky) as host:
+        result = check_health(f"http://{host}/health", attempts=3, interval=0.05)
+    assert (result.healthy, result.attempts) == (True, 2)
+
+    def down(request: http.server.BaseHTTPRequestHandler) -> None:
+        request.send_response(502)
+        request.end_headers()
+
+    with serving(down) as host:
+        result = check_health(f"http://{host}/health", attempts=2, interval=0.05)
+    assert (result.healthy, result.attempts, result.detail) == (False, 2, "HTTP 502")
+
+
+def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent), "PYTHONPATH": str(PROJECT_DIR)}
+    return subprocess.run(
+        [sys.executable, "-m", "infra.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = write_project(tmp_path / "project", "staging", stack_file_values("staging"))
+    history = [update(3, "r3"), update(2, "r2", result="failed"), update(1, "r1")]
+    (root / "history.json").write_text(json.dumps(history))
+    return root
+
+
+def test_releases_lists_the_recorded_history(project: Path) -> None:
+    result = cli(project, "releases", "staging", "--history", "history.json")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:4] == ["update", "time", "result", "release"]
+    assert [line.split()[3] for line in lines[1:]] == ["r3", "r2", "r1"]
+    assert "failed" in lines[2]
+
+
+def test_a_dry_run_says_what_would_roll_back_and_changes_nothing(project: Path) -> None:
+    before = (project / "Pulumi.staging.yaml").read_text()
+    result = cli(project, "rollback", "staging", "--history", "history.json", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "r3 (update 3) -> r1 (update 1); images of: api, frontend, worker" in result.stdout
+    assert "dry run: nothing changed" in result.stdout
+    assert (project / "Pulumi.staging.yaml").read_text() == before
+
+
+def test_a_rollback_to_a_release_that_does_not_exist_is_refused(project: Path) -> None:
+    result = cli(project, "rollback", "staging", "--history", "history.json", "--dry-run", "--to", "r7")
+    assert result.returncode == 2
+    assert (
+        "refused: no earlier successful update deployed release 'r7'; earlier releases: r1" in result.stderr
+    )
+
+
+def test_a_real_rollback_needs_the_stacks_own_history_and_the_cli(project: Path) -> None:
+    with_file = cli(project, "rollback", "staging", "--history", "history.json", "--yes")
+    assert with_file.returncode == 2
+    assert "--history is for --dry-run" in with_file.stderr
+    without_cli = cli(project, "rollback", "staging", "--yes")
+    assert without_cli.returncode == 1
+    assert "the pulumi CLI is not on PATH" in without_cli.stderr
