@@ -299,6 +299,16 @@ def product_and_meta(t: Thresholds) -> RuleFile:
         "samokoder-meta",
         (
             Alert(
+                "EndpointProbeFailing",
+                f"min by (instance) (probe_success{{{m.PROBE}}}) == 0",
+                "critical",
+                "{{ $labels.instance }} fails from inside the cluster",
+                "The blackbox exporter has not had a good answer from {{ $labels.instance }} for 3 minutes: "
+                "users reaching it through its Service get errors or nothing.",
+                for_="3m",
+                labels={"signal": "availability"},
+            ),
+            Alert(
                 "TargetDown",
                 f'up{{namespace="{m.NAMESPACE}"}} == 0',
                 "warning",

@@ -57,6 +57,9 @@ REPLICATION_LAG: Final = "cnpg_pg_replication_lag"
 LAST_BACKUP: Final = "barman_cloud_cloudnative_pg_io_last_available_backup_timestamp"
 LAST_FAILED_BACKUP: Final = "barman_cloud_cloudnative_pg_io_last_failed_backup_timestamp"
 
+# The blackbox exporter's probes of the API's health and the site (the Probe object).
+PROBE: Final = 'job="samokoder-blackbox"'
+
 # Where every alert's runbook lives: docs/runbooks/alerts.md, one section per alert.
 RUNBOOK_BASE_URL: Final = "https://github.com/samokoder/samokoder-infra/blob/main/docs/runbooks/alerts.md"
 

@@ -144,6 +144,14 @@ def availability_scenarios() -> list[Scenario]:
             ),
         ),
         Scenario(
+            "the API's health probe fails while its metrics still flow",
+            (Phase(30, HEALTHY), Phase(5, HEALTHY.but(api_probe_ok=False))),
+            (
+                Check(31, quiet=frozenset({("EndpointProbeFailing", "critical")})),
+                Check(34, firing=frozenset({("EndpointProbeFailing", "critical")})),
+            ),
+        ),
+        Scenario(
             "an exporter's target down",
             (Phase(30, HEALTHY), Phase(10, HEALTHY.but(exporter_up=False))),
             (

@@ -49,6 +49,8 @@ class Load:
     auth_failure_share: float = 0.05
     projects_per_hour: float = 6.0
     exporter_up: bool = True
+    # The blackbox exporter's probes succeed.
+    api_probe_ok: bool = True
     # The database: instance pods (the first is the primary) and how many run PostgreSQL.
     db_instances: int = 3
     db_instances_up: int = 3
@@ -222,6 +224,13 @@ def _series_of(load: Load) -> Iterator[tuple[str, Kind, float | None]]:
     pvc = 'namespace="samokoder", persistentvolumeclaim="data-postgres-1"'
     yield f"kubelet_volume_stats_used_bytes{{{pvc}}}", "gauge", 100 * gib * load.volume
     yield f"kubelet_volume_stats_capacity_bytes{{{pvc}}}", "gauge", 100 * gib
+    probe = 'job="samokoder-blackbox", namespace="monitoring"'
+    yield (
+        f'probe_success{{{probe}, instance="http://samokoder-api.samokoder.svc:8000/health"}}',
+        "gauge",
+        1.0 if load.api_probe_ok else 0.0,
+    )
+    yield f'probe_success{{{probe}, instance="http://samokoder-frontend.samokoder.svc/"}}', "gauge", 1.0
     yield from _database_series(load)
 
 
