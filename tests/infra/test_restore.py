@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +12,8 @@ from infra.config import load_settings
 from infra.config.model import StackSettings
 from infra.database.restore import RestoreError, plan_restore
 from infra.synth.runner import synthesize
-from tests.conftest import PROJECT_DIR, stack_file_values, write_project
+from tests.cli_runner import samokoder_infra
+from tests.conftest import stack_file_values, write_project
 from tests.crd_schemas import crd_problems
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -85,22 +83,9 @@ def test_bad_restore_requests_are_refused_with_the_argument_named(
     assert expected in str(caught.value)
 
 
-def run_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    # PATH without the pulumi CLI, as on this machine and in CI's test job.
-    env = {**os.environ, "PATH": str(Path(sys.executable).parent)}
-    return subprocess.run(
-        [sys.executable, "-m", "infra.cli", "restore", *args],
-        cwd=cwd,
-        env={**env, "PYTHONPATH": str(PROJECT_DIR)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 def test_the_command_writes_the_manifest_and_applies_nothing_without_apply(tmp_path: Path) -> None:
     project = write_project(tmp_path, "staging", stack_file_values("staging"))
-    result = run_cli(project, "staging", "--into", "drill")
+    result = samokoder_infra(project, "restore", "staging", "--into", "drill")
     assert result.returncode == 0, result.stderr
     manifest = yaml.safe_load((project / "build" / "staging" / "restore" / "drill.yaml").read_text())
     assert crd_problems(manifest) == []
@@ -110,7 +95,7 @@ def test_the_command_writes_the_manifest_and_applies_nothing_without_apply(tmp_p
 def test_apply_without_the_pulumi_cli_fails_clearly_and_leaves_the_stack_file_alone(tmp_path: Path) -> None:
     project = write_project(tmp_path, "staging", stack_file_values("staging"))
     before = (project / "Pulumi.staging.yaml").read_text()
-    result = run_cli(project, "staging", "--into", "drill", "--apply")
+    result = samokoder_infra(project, "restore", "staging", "--into", "drill", "--apply")
     assert result.returncode == 1
     assert "the pulumi CLI is not on PATH" in result.stderr
     assert (project / "Pulumi.staging.yaml").read_text() == before
@@ -118,6 +103,6 @@ def test_apply_without_the_pulumi_cli_fails_clearly_and_leaves_the_stack_file_al
 
 def test_a_malformed_time_is_an_argument_error(tmp_path: Path) -> None:
     project = write_project(tmp_path, "staging", stack_file_values("staging"))
-    result = run_cli(project, "staging", "--target-time", "yesterday")
+    result = samokoder_infra(project, "restore", "staging", "--target-time", "yesterday")
     assert result.returncode == 2
     assert "--target-time: not an ISO 8601 time: 'yesterday'" in result.stderr

@@ -5,9 +5,6 @@ from __future__ import annotations
 import base64
 import http.server
 import json
-import os
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,7 +14,8 @@ import pytest
 
 from infra.releases.registry import RegistryError, missing_images
 from infra.releases.smoke import check_health
-from tests.conftest import PROJECT_DIR, stack_file_values, write_project
+from tests.cli_runner import samokoder_infra
+from tests.conftest import stack_file_values, write_project
 from tests.releases.histories import DIGESTS, update
 
 Handler = Callable[[http.server.BaseHTTPRequestHandler], None]
@@ -90,18 +88,6 @@ def test_the_smoke_check_waits_for_health_and_reports_failure() -> None:
     assert (result.healthy, result.attempts, result.detail) == (False, 2, "HTTP 502")
 
 
-def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PATH": str(Path(sys.executable).parent), "PYTHONPATH": str(PROJECT_DIR)}
-    return subprocess.run(
-        [sys.executable, "-m", "infra.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     root = write_project(tmp_path / "project", "staging", stack_file_values("staging"))
@@ -111,7 +97,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def test_releases_lists_the_recorded_history(project: Path) -> None:
-    result = cli(project, "releases", "staging", "--history", "history.json")
+    result = samokoder_infra(project, "releases", "staging", "--history", "history.json")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split()[:4] == ["update", "time", "result", "release"]
@@ -121,7 +107,7 @@ def test_releases_lists_the_recorded_history(project: Path) -> None:
 
 def test_a_dry_run_says_what_would_roll_back_and_changes_nothing(project: Path) -> None:
     before = (project / "Pulumi.staging.yaml").read_text()
-    result = cli(project, "rollback", "staging", "--history", "history.json", "--dry-run")
+    result = samokoder_infra(project, "rollback", "staging", "--history", "history.json", "--dry-run")
     assert result.returncode == 0, result.stderr
     assert "r3 (update 3) -> r1 (update 1); images of: api, frontend, worker" in result.stdout
     assert "dry run: nothing changed" in result.stdout
@@ -129,7 +115,9 @@ def test_a_dry_run_says_what_would_roll_back_and_changes_nothing(project: Path) 
 
 
 def test_a_rollback_to_a_release_that_does_not_exist_is_refused(project: Path) -> None:
-    result = cli(project, "rollback", "staging", "--history", "history.json", "--dry-run", "--to", "r7")
+    result = samokoder_infra(
+        project, "rollback", "staging", "--history", "history.json", "--dry-run", "--to", "r7"
+    )
     assert result.returncode == 2
     assert (
         "refused: no earlier successful update deployed release 'r7'; earlier releases: r1" in result.stderr
@@ -137,9 +125,9 @@ def test_a_rollback_to_a_release_that_does_not_exist_is_refused(project: Path) -
 
 
 def test_a_real_rollback_needs_the_stacks_own_history_and_the_cli(project: Path) -> None:
-    with_file = cli(project, "rollback", "staging", "--history", "history.json", "--yes")
+    with_file = samokoder_infra(project, "rollback", "staging", "--history", "history.json", "--yes")
     assert with_file.returncode == 2
     assert "--history is for --dry-run" in with_file.stderr
-    without_cli = cli(project, "rollback", "staging", "--yes")
+    without_cli = samokoder_infra(project, "rollback", "staging", "--yes")
     assert without_cli.returncode == 1
     assert "the pulumi CLI is not on PATH" in without_cli.stderr
