@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +16,8 @@ from infra.monitoring import alertmanager as am
 from infra.secrets.catalog import APP_SECRET, DB_OWNER_SECRET, GRAFANA_ADMIN_SECRET
 from infra.synth.mocks import RecordedResource
 from infra.synth.runner import Synthesis, synthesize
-from tests.conftest import PROJECT_DIR, STACKS, provided_secrets, stack_file_values, write_project
+from tests.cli_runner import samokoder_infra
+from tests.conftest import STACKS, provided_secrets, stack_file_values, write_project
 from tests.crd_schemas import crd_problems
 
 Synth = Callable[[str], Synthesis]
@@ -203,14 +202,7 @@ def test_no_secret_value_reaches_synth_output_or_its_logs(tmp_path: Path) -> Non
     planted = provided_secrets()
     project = write_project(tmp_path / "project", "prod", {**stack_file_values("prod"), "secrets": planted})
     out = tmp_path / "build"
-    result = subprocess.run(
-        [sys.executable, "-m", "infra.cli", "synth", "prod", "--out", str(out)],
-        cwd=project,
-        env={"PYTHONPATH": str(PROJECT_DIR), "PATH": str(Path(sys.executable).parent)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = samokoder_infra(project, "synth", "prod", "--out", str(out))
     assert result.returncode == 0, result.stderr
     # The run used them: no warning about a missing secret.
     assert "warnings: 0" in result.stdout
