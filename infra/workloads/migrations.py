@@ -9,6 +9,7 @@ wait for the Job: a failed migration leaves the running version serving.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from infra.conventions import APP_NAMESPACE, DATABASE_CLUSTER, Naming
@@ -18,10 +19,10 @@ from infra.workloads.network_policies import MIGRATE
 from infra.workloads.security import container_security, pod_security
 
 ACCOUNT = "samokoder-migrate"
-# kubectl, to wait for the Backup; the image of the cluster's minor version.
-KUBECTL_IMAGE = "registry.k8s.io/kubectl:v1.30.14"
-BACKUP_TIMEOUT = "55m"
 JOB_DEADLINE_SECONDS = 3600
+# Waiting for the backup, in the api image's own Python (no third-party image).
+WAIT_SCRIPT = (Path(__file__).parent / "wait_for_backup.py").read_text()
+BACKUP_TIMEOUT_SECONDS = 3300
 
 
 def backup_name(revision: str) -> str:
@@ -49,13 +50,6 @@ def pre_migration_backup(naming: Naming, revision: str) -> dict[str, Any]:
 def migration_job(naming: Naming, revision: str, api_image: str) -> dict[str, Any]:
     name = job_name(revision)
     labels = {**naming.k8s_labels(ACCOUNT, "migration"), **MIGRATE}
-    wait = [
-        "kubectl",
-        "wait",
-        f"backup.postgresql.cnpg.io/{backup_name(revision)}",
-        "--for=jsonpath={.status.phase}=completed",
-        f"--timeout={BACKUP_TIMEOUT}",
-    ]
     tmp = {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}
     return {
         "apiVersion": "batch/v1",
@@ -74,8 +68,13 @@ def migration_job(naming: Naming, revision: str, api_image: str) -> dict[str, An
                     "initContainers": [
                         {
                             "name": "wait-for-backup",
-                            "image": KUBECTL_IMAGE,
-                            "command": wait,
+                            "image": api_image,
+                            "command": ["python", "-c", WAIT_SCRIPT],
+                            "env": [
+                                {"name": "BACKUP_NAME", "value": backup_name(revision)},
+                                {"name": "BACKUP_NAMESPACE", "value": APP_NAMESPACE},
+                                {"name": "TIMEOUT_SECONDS", "value": str(BACKUP_TIMEOUT_SECONDS)},
+                            ],
                             "resources": _small(),
                             "securityContext": container_security(),
                         }

@@ -106,8 +106,9 @@ def test_deployments_roll_only_after_the_migration_which_waits_for_its_backup(
     (backup,) = synthesis.of_type("kubernetes:postgresql.cnpg.io/v1:Backup")
     assert backup.urn in job.dependencies
     assert backup.inputs["spec"]["method"] == "plugin"
-    wait = job.inputs["spec"]["template"]["spec"]["initContainers"][0]["command"]
-    assert f"backup.postgresql.cnpg.io/{backup.inputs['metadata']['name']}" in wait
+    (wait,) = job.inputs["spec"]["template"]["spec"]["initContainers"]
+    assert wait["command"][:2] == ["python", "-c"]
+    assert {"name": "BACKUP_NAME", "value": backup.inputs["metadata"]["name"]} in wait["env"]
     assert job.inputs["spec"]["template"]["spec"]["containers"][0]["command"] == [
         "alembic",
         "upgrade",

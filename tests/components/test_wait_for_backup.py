@@ -1,0 +1,94 @@
+"""The migration Job's wait for its backup, run for real against a Kubernetes API stand-in on loopback."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from infra.workloads.migrations import WAIT_SCRIPT
+
+BACKUP = "samokoder-db-pre-migration-4f2a9c1d7e3b"
+PATH = f"/apis/postgresql.cnpg.io/v1/namespaces/samokoder/backups/{BACKUP}"
+
+
+@contextmanager
+def kubernetes_api(phases: list[str], seen: list[str]) -> Iterator[str]:
+    remaining = iter(phases)
+
+    class Api(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.headers.get("Authorization", ""))
+            if self.path != PATH:
+                self.send_error(404)
+                return
+            phase = next(remaining, phases[-1])
+            body = json.dumps({"kind": "Backup", "status": {"phase": phase} if phase else {}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Api)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+def wait(api: str, token_file: Path, timeout: str = "10") -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "BACKUP_NAME": BACKUP,
+        "BACKUP_NAMESPACE": "samokoder",
+        "KUBERNETES_API": api,
+        "TOKEN_FILE": str(token_file),
+        "POLL_SECONDS": "0.05",
+        "TIMEOUT_SECONDS": timeout,
+    }
+    return subprocess.run(
+        [sys.executable, "-c", WAIT_SCRIPT], env=env, capture_output=True, text=True, check=False, timeout=60
+    )
+
+
+@pytest.fixture
+def token(tmp_path: Path) -> Path:
+    path = tmp_path / "token"
+    path.write_text("service-account-token\n")
+    return path
+
+
+def test_the_migration_starts_once_the_backup_has_completed(token: Path) -> None:
+    seen: list[str] = []
+    with kubernetes_api(["", "started", "running", "completed"], seen) as api:
+        result = wait(api, token)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[-1] == f"backup {BACKUP}: completed"
+    assert len(seen) == 4
+    assert set(seen) == {"Bearer service-account-token"}
+
+
+def test_a_failed_backup_stops_the_migration(token: Path) -> None:
+    with kubernetes_api(["running", "failed"], []) as api:
+        result = wait(api, token)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[-1] == f"backup {BACKUP}: failed"
+
+
+def test_a_backup_that_never_completes_stops_the_migration_at_the_deadline(token: Path) -> None:
+    with kubernetes_api(["running"], []) as api:
+        result = wait(api, token, timeout="0.5")
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[-1] == f"backup {BACKUP}: not completed in time"
