@@ -85,7 +85,7 @@ def chart_values(profile: MonitoringProfile, alertmanager_config: dict[str, Any]
             "admin": {
                 "existingSecret": GRAFANA_ADMIN_SECRET,
                 "userKey": "admin-user",
-                "passwordKey": "admin-password",
+                "passwordKey": "admin-password",  # pragma: allowlist secret
             },
             "persistence": {
                 "enabled": True,

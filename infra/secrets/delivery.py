@@ -10,7 +10,7 @@ from infra.secrets.catalog import Target
 ESO_API = "external-secrets.io/v1"
 STORE = "samokoder-lockbox"
 STORE_NAMESPACE = "external-secrets"
-READER_KEY_SECRET = "lockbox-reader-key"
+READER_KEY_SECRET = "lockbox-reader-key"  # pragma: allowlist secret
 READER_KEY_FIELD = "authorized-key.json"
 # How soon a rotated value reaches the pods' Secrets.
 REFRESH_INTERVAL = "1h"

@@ -197,7 +197,7 @@ def test_the_app_gets_the_pooler_address_and_its_credentials_secret(synthesized:
     assert outputs["pooler_host"] == f"{plan.POOLER}.samokoder.svc"
     assert outputs["pooler_port"] == 5432
     # The owner's login comes from Lockbox through External Secrets.
-    assert outputs["app_credentials_secret"] == "samokoder-db-owner"
+    assert outputs["app_credentials_secret"] == "samokoder-db-owner"  # pragma: allowlist secret
     (pooler,) = synthesized(stack).of_type("kubernetes:postgresql.cnpg.io/v1:Pooler")
     assert pooler.inputs["metadata"]["name"] == plan.POOLER
     assert pooler.inputs["spec"]["cluster"] == {"name": plan.CLUSTER}

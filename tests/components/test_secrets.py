@@ -22,9 +22,9 @@ from tests.crd_schemas import crd_problems
 
 Synth = Callable[[str], Synthesis]
 DYNAMIC = "pulumi-python:dynamic:Resource"
-EXTERNAL_SECRET = "kubernetes:external-secrets.io/v1:ExternalSecret"
+EXTERNAL_SECRET = "kubernetes:external-secrets.io/v1:ExternalSecret"  # pragma: allowlist secret
 STORE = "kubernetes:external-secrets.io/v1:ClusterSecretStore"
-PASSWORD = "random:index/randomPassword:RandomPassword"
+PASSWORD = "random:index/randomPassword:RandomPassword"  # pragma: allowlist secret
 
 
 def lockbox_secrets(synthesis: Synthesis) -> dict[str, RecordedResource]:
@@ -87,10 +87,10 @@ def test_a_rotation_request_regenerates_that_groups_values_only(tmp_path: Path) 
     assert keepers == {
         "secrets-app-secret-key": "2026-11-26T10:00:00+00:00",
         "secrets-app-app-secret-key": "2026-11-26T10:00:00+00:00",
-        "secrets-app-database-password": "2026-11-26T10:00:00+00:00",
-        "secrets-monitoring-grafana-admin-password": "initial",
+        "secrets-app-database-password": "2026-11-26T10:00:00+00:00",  # pragma: allowlist secret
+        "secrets-monitoring-grafana-admin-password": "initial",  # pragma: allowlist secret
         # Managed Redis's password is one of the app's secrets and rotates with them.
-        "redis-password": "2026-11-26T10:00:00+00:00",
+        "redis-password": "2026-11-26T10:00:00+00:00",  # pragma: allowlist secret
     }
     ages = synthesis.outputs["secret_ages"]
     assert ages["app"]["rotated_at"] == "2026-11-26T10:00:00+00:00"
