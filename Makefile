@@ -21,7 +21,7 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 
 # promtool, amtool, prometheus, alertmanager, PostgreSQL 15, barman-cloud, faketime:
 # the tests run the real ones.
-$(TOOLS)/.installed: scripts/install-tools
+$(TOOLS)/.installed: scripts/install-tools policy/requirements.txt
 	scripts/install-tools
 	@touch $@
 

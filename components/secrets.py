@@ -114,6 +114,7 @@ class Secrets(pulumi.ComponentResource):
                 payload=self._payload(group),
                 payload_viewers=[reader.id],
                 deletion_protection=args.protect,
+                rotated_at=stamp.isoformat() if (stamp := args.rotation.get(group.group)) else None,
                 opts=stateful,
             )
             for group in args.groups

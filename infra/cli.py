@@ -64,6 +64,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     synth.set_defaults(handler=_synth)
 
+    check = commands.add_parser(
+        "check",
+        help="run the policy pack's policies on a stack, offline",
+        description=(
+            "Synthesize STACK under the mock runtime and run every policy of the CrossGuard pack "
+            "(policy/, the same validator functions) on it; print a table, write "
+            "build/STACK/policy-report.json, and exit 1 on a mandatory violation. Synth runs it too."
+        ),
+    )
+    check.add_argument("stack", metavar="STACK", help=f"the stack: {', '.join(known_stacks())}")
+    check.set_defaults(handler=_check)
+
     restore = commands.add_parser(
         "restore",
         help="render (or with --apply create) a new database cluster restored from the backups",
@@ -381,6 +393,7 @@ def _synth(args: argparse.Namespace) -> int:
     from infra.synth.writer import write_synthesis  # noqa: PLC0415
 
     project = _project_dir()
+    failed = False
     for stack in args.stacks:
         out_dir: Path = args.out or project / "build" / stack
         print(f"synth {stack}: running the program under Pulumi's mock runtime ...", flush=True)
@@ -393,7 +406,34 @@ def _synth(args: argparse.Namespace) -> int:
         files = write_synthesis(synthesis, out_dir)
         _print_summary(synthesis.counts_by_type(), synthesis.warnings)
         print(f"wrote {len(files)} files to {out_dir} in {time.perf_counter() - started:.1f}s\n")
-    return EXIT_OK
+        if not _policy_check(synthesis, out_dir):
+            failed = True
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _policy_check(synthesis: Any, out_dir: Path) -> bool:
+    """Run the policies on a synthesized stack, print the table, write the report; True when none fails."""
+    from infra.policy.config import policy_config  # noqa: PLC0415
+    from infra.policy.offline import check, mandatory, table, write_report  # noqa: PLC0415
+
+    violations = check(synthesis.resources, policy_config(synthesis.settings))
+    report = write_report(violations, synthesis.stack, out_dir)
+    print(f"policies for {synthesis.stack}:\n{table(violations)}\nwrote {report}\n")
+    return not mandatory(violations)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from infra.synth.runner import synthesize  # noqa: PLC0415
+
+    project = _project_dir()
+    out_dir = project / "build" / args.stack
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        synthesis = synthesize(args.stack, project)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return EXIT_INVALID
+    return EXIT_OK if _policy_check(synthesis, out_dir) else EXIT_FAILED
 
 
 def _print_summary(counts: dict[str, int], warnings: list[str]) -> None:

@@ -36,6 +36,7 @@ from stacks import PRODUCTION_STACKS
 
 @dataclass(frozen=True)
 class Platform:
+    settings: StackSettings
     network: Network
     cluster: KubernetesCluster
     registry: Registry
@@ -209,6 +210,7 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
     )
     pulumi.export("secret_ages", secrets.ages)
     return Platform(
+        settings=settings,
         network=network,
         cluster=cluster,
         registry=registry,

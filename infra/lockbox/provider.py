@@ -181,6 +181,7 @@ class LockboxSecret(Resource):
         labels: Mapping[str, str] | None = None,
         payload_viewers: Sequence[pulumi.Input[str]] = (),
         deletion_protection: bool = False,
+        rotated_at: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["payload"])
@@ -197,6 +198,9 @@ class LockboxSecret(Resource):
                 "payload": pulumi.Output.secret(dict(payload)),
                 "payload_viewers": list(payload_viewers),
                 "deletion_protection": deletion_protection,
+                # When the values were last rotated on request (None: since creation);
+                # kept in state for the rotation policy, never sent to Lockbox.
+                "rotated_at": rotated_at,
                 "secret_id": None,
                 "version_id": None,
                 "created_at": None,

@@ -20,6 +20,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from infra import program
+from infra.config.model import StackSettings
 from infra.config.source import read_stack_file
 from infra.conventions import PROJECT
 from infra.monitoring.bundle import MonitoringArtifacts
@@ -31,6 +32,7 @@ STACK_TYPE = "pulumi:pulumi:Stack"
 @dataclass(frozen=True)
 class Synthesis:
     stack: str
+    settings: StackSettings
     monitoring: MonitoringArtifacts
     resources: list[RecordedResource]
     outputs: dict[str, Any]
@@ -102,6 +104,7 @@ def synthesize(stack: str, project_dir: Path, monitor: RecordingMonitor | None =
     _sync_await(run_pulumi_func(lambda: _run_program(platforms)))
     return Synthesis(
         stack=stack,
+        settings=platforms[0].settings,
         monitoring=platforms[0].monitoring.artifacts,
         resources=sorted(monitor.recorded, key=lambda r: r.urn),
         outputs=monitor.stack_outputs,

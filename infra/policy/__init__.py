@@ -1,0 +1,1 @@
+"""Policy as code: validators, their catalog, the offline check."""

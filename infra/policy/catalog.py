@@ -1,0 +1,111 @@
+"""Which validators are policies, how strictly, and what they may be configured with.
+
+Standard library only, like the validators: the CrossGuard pack (``policy/``)
+imports this to build its ``PolicyPack``; ``samokoder-infra check`` runs the
+same list offline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from infra.policy import validators as v
+
+Enforcement = Literal["mandatory", "advisory"]
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    enforcement: Enforcement
+    kind: Literal["resource", "stack"]
+    validate: Callable[..., None]
+    # JSON-schema properties of the policy's config (CrossGuard's PolicyConfigSchema).
+    config: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def description(self) -> str:
+        return (self.validate.__doc__ or self.name).strip().splitlines()[0]
+
+
+PRODUCTION = {
+    "production": {"type": "boolean", "default": False, "description": "the stack is a production one"}
+}
+
+POLICIES: tuple[Policy, ...] = (
+    Policy(
+        "images-by-digest",
+        "mandatory",
+        "resource",
+        v.images_by_digest,
+        {
+            "allowedRegistries": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": ["cr.yandex/"],
+                "description": "image name prefixes workloads may pull from",
+            }
+        },
+    ),
+    Policy("containers-locked-down", "mandatory", "resource", v.containers_locked_down),
+    Policy("buckets-locked-down", "mandatory", "resource", v.buckets_locked_down),
+    Policy(
+        "postgres-backed-up",
+        "mandatory",
+        "stack",
+        v.postgres_backed_up,
+        {
+            "minimumRetentionDays": {
+                "type": "integer",
+                "minimum": 1,
+                "default": 7,
+                "description": "backup floor",
+            }
+        },
+    ),
+    Policy("lockbox-encrypted", "mandatory", "resource", v.lockbox_encrypted),
+    Policy("no-secret-literals", "mandatory", "resource", v.no_secret_literals),
+    Policy("no-primitive-roles", "mandatory", "resource", v.no_primitive_roles),
+    Policy("prod-stateful-protected", "mandatory", "stack", v.prod_stateful_protected, PRODUCTION),
+    Policy(
+        "secrets-rotated",
+        "advisory",
+        "resource",
+        v.secrets_rotated,
+        {
+            "rotationDays": {
+                "type": "integer",
+                "minimum": 1,
+                "default": 90,
+                "description": "rotation period",
+            },
+            "now": {
+                "type": "string",
+                "description": "the time to measure ages against (ISO 8601); default now",
+            },
+        },
+    ),
+    Policy(
+        "user-facing-replicas",
+        "advisory",
+        "resource",
+        v.user_facing_replicas,
+        {
+            **PRODUCTION,
+            "userFacing": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": ["api", "frontend"],
+                "description": "app.kubernetes.io/component values users reach",
+            },
+        },
+    ),
+    Policy("workloads-have-budgets", "advisory", "stack", v.workloads_have_budgets),
+    Policy("recommended-labels", "advisory", "resource", v.recommended_labels),
+)
+
+
+def defaults(policy: Policy) -> dict[str, Any]:
+    return {key: spec["default"] for key, spec in policy.config.items() if "default" in spec}
