@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -16,7 +18,8 @@ from infra.policy.config import policy_config
 from infra.policy.offline import check, mandatory
 from infra.synth.mocks import RecordedResource
 from infra.synth.runner import Synthesis
-from tests.conftest import STACKS, stack_file_values
+from tests.cli_runner import samokoder_infra
+from tests.conftest import STACKS, stack_file_values, write_project
 from tests.policy.pack import Pack, running_pack
 
 Synth = Callable[[str], Synthesis]
@@ -309,12 +312,7 @@ def test_both_stacks_pass_every_mandatory_policy(synthesized: Synth, stack: str)
     assert violations == [], "advisory findings in the project's own stacks"
 
 
-def test_the_check_command_prints_the_table_and_writes_the_report(tmp_path: Any) -> None:
-    import json
-
-    from tests.cli_runner import samokoder_infra
-    from tests.conftest import write_project
-
+def test_the_check_command_prints_the_table_and_writes_the_report(tmp_path: Path) -> None:
     project = write_project(tmp_path / "project", "staging", stack_file_values("staging"))
     result = samokoder_infra(project, "check", "staging")
     assert result.returncode == 0, result.stdout + result.stderr
