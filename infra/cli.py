@@ -76,6 +76,19 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("stack", metavar="STACK", help=f"the stack: {', '.join(known_stacks())}")
     check.set_defaults(handler=_check)
 
+    diff = commands.add_parser(
+        "monitoring-diff",
+        help="summarise how alerts, rules and dashboards differ between two synth builds (Markdown)",
+        description=(
+            "Compare BASE and HEAD, each a build/ directory of synth output with one folder per stack, "
+            "and print a Markdown summary of added, removed and changed alerts, recording rules and "
+            "dashboards per stack. The pull-request workflow posts it."
+        ),
+    )
+    diff.add_argument("base", type=Path, metavar="BASE", help="build/ of the base branch")
+    diff.add_argument("head", type=Path, metavar="HEAD", help="build/ of the change")
+    diff.set_defaults(handler=_monitoring_diff)
+
     restore = commands.add_parser(
         "restore",
         help="render (or with --apply create) a new database cluster restored from the backups",
@@ -416,10 +429,24 @@ def _policy_check(synthesis: Any, out_dir: Path) -> bool:
     from infra.policy.config import policy_config  # noqa: PLC0415
     from infra.policy.offline import check, mandatory, table, write_report  # noqa: PLC0415
 
-    violations = check(synthesis.resources, policy_config(synthesis.settings))
+    config = policy_config(synthesis.settings)
+    # The same configuration for `pulumi preview --policy-pack policy/ --policy-pack-config <file>`.
+    (out_dir / "policy-config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    violations = check(synthesis.resources, config)
     report = write_report(violations, synthesis.stack, out_dir)
     print(f"policies for {synthesis.stack}:\n{table(violations)}\nwrote {report}\n")
     return not mandatory(violations)
+
+
+def _monitoring_diff(args: argparse.Namespace) -> int:
+    from infra.synth.monitoring_diff import report  # noqa: PLC0415
+
+    for root in (args.base, args.head):
+        if not root.is_dir():
+            print(f"monitoring-diff: {root} is not a directory of synth output", file=sys.stderr)
+            return EXIT_INVALID
+    print(report(args.base, args.head), end="")
+    return EXIT_OK
 
 
 def _check(args: argparse.Namespace) -> int:
