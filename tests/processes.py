@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import http.server
+import json
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -33,3 +36,37 @@ def serving(
         finally:
             process.terminate()
             process.wait(timeout=15)
+
+
+Handle = Callable[[http.server.BaseHTTPRequestHandler], None]
+
+
+@contextmanager
+def serving_http(handle: Handle) -> Iterator[str]:
+    """A loopback HTTP server answering GET and HEAD with ``handle``; yields host:port."""
+
+    class Requests(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            handle(self)
+
+        def do_HEAD(self) -> None:
+            handle(self)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Requests)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+def send_json(request: http.server.BaseHTTPRequestHandler, body: object, status: int = 200) -> None:
+    data = json.dumps(body).encode()
+    request.send_response(status)
+    request.send_header("Content-Type", "application/json")
+    request.send_header("Content-Length", str(len(data)))
+    request.end_headers()
+    request.wfile.write(data)

@@ -45,7 +45,7 @@ class Rule:
             (value.lower() in KNOWN_WEAK, "is a well-known placeholder or test value, not a real secret"),
             (
                 bool(PLACEHOLDER.search(value)),
-                "looks like a placeholder (CHANGE_ME, your-..., <...>), not a real secret",
+                "looks like a placeholder (change-me, your-..., <...>), not a real secret",
             ),
             (
                 len(value) < self.min_length,

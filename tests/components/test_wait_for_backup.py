@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import http.server
-import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from infra.workloads.migrations import WAIT_SCRIPT
+from tests.processes import send_json, serving_http
 
 BACKUP = "samokoder-db-pre-migration-4f2a9c1d7e3b"
 PATH = f"/apis/postgresql.cnpg.io/v1/namespaces/samokoder/backups/{BACKUP}"
@@ -22,30 +21,19 @@ PATH = f"/apis/postgresql.cnpg.io/v1/namespaces/samokoder/backups/{BACKUP}"
 
 @contextmanager
 def kubernetes_api(phases: list[str], seen: list[str]) -> Iterator[str]:
+    """Answers the Backup's phases in turn, then the last one for ever; records the credentials sent."""
     remaining = iter(phases)
 
-    class Api(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            seen.append(self.headers.get("Authorization", ""))
-            if self.path != PATH:
-                self.send_error(404)
-                return
-            phase = next(remaining, phases[-1])
-            body = json.dumps({"kind": "Backup", "status": {"phase": phase} if phase else {}}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(body)
+    def backup(request: http.server.BaseHTTPRequestHandler) -> None:
+        seen.append(request.headers.get("Authorization", ""))
+        if request.path != PATH:
+            request.send_error(404)
+            return
+        phase = next(remaining, phases[-1])
+        send_json(request, {"kind": "Backup", "status": {"phase": phase} if phase else {}})
 
-        def log_message(self, *_: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Api)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
+    with serving_http(backup) as address:
+        yield f"http://{address}"
 
 
 def wait(api: str, token_file: Path, timeout: str = "10") -> subprocess.CompletedProcess[str]:

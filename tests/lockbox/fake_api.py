@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import http.server
 import itertools
-import json
 import threading
 import time
 from collections.abc import Iterator
@@ -48,7 +47,7 @@ from yandex.cloud.iam.v1 import iam_token_service_pb2, iam_token_service_pb2_grp
 from yandex.cloud.lockbox.v1 import secret_pb2, secret_service_pb2, secret_service_pb2_grpc
 from yandex.cloud.operation import operation_pb2, operation_service_pb2_grpc
 
-from tests.processes import free_port
+from tests.processes import free_port, send_json, serving_http
 
 OPERATION_SECONDS = 0.3
 
@@ -474,25 +473,12 @@ def serving_lockbox(directory: Path, kms_keys: set[str]) -> Iterator[FakeLockbox
 def serving_metadata(token: str) -> Iterator[str]:
     """The VM metadata service's token endpoint, as a VM's service account sees it; yields host:port."""
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            wanted = "/computeMetadata/v1/instance/service-accounts/default/token"
-            if self.path != wanted or self.headers.get("Metadata-Flavor") != "Google":
-                self.send_error(404)
-                return
-            body = json.dumps({"access_token": token, "expires_in": 3600, "token_type": "Bearer"}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(body)
+    def token_endpoint(request: http.server.BaseHTTPRequestHandler) -> None:
+        wanted = "/computeMetadata/v1/instance/service-accounts/default/token"
+        if request.path != wanted or request.headers.get("Metadata-Flavor") != "Google":
+            request.send_error(404)
+            return
+        send_json(request, {"access_token": token, "expires_in": 3600, "token_type": "Bearer"})
 
-        def log_message(self, *_: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
+    with serving_http(token_endpoint) as address:
+        yield address

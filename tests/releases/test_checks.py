@@ -5,9 +5,6 @@ from __future__ import annotations
 import base64
 import http.server
 import json
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,29 +13,8 @@ from infra.releases.registry import RegistryError, missing_images
 from infra.releases.smoke import check_health
 from tests.cli_runner import samokoder_infra
 from tests.conftest import stack_file_values, write_project
+from tests.processes import serving_http
 from tests.releases.histories import DIGESTS, update
-
-Handler = Callable[[http.server.BaseHTTPRequestHandler], None]
-
-
-@contextmanager
-def serving(handle: Handler) -> Iterator[str]:
-    class Requests(http.server.BaseHTTPRequestHandler):
-        def do_HEAD(self) -> None:
-            handle(self)
-
-        def do_GET(self) -> None:
-            handle(self)
-
-        def log_message(self, *_: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Requests)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
 
 
 def test_the_registry_check_finds_kept_and_deleted_digests() -> None:
@@ -50,7 +26,7 @@ def test_the_registry_check_finds_kept_and_deleted_digests() -> None:
         request.send_response(200 if request.path == f"/v2/crpregistry/api/manifests/{kept}" else 404)
         request.end_headers()
 
-    with serving(registry) as host:
+    with serving_http(registry) as host:
         refs = {
             "api": f"{host}/crpregistry/api@{kept}",
             "worker": f"{host}/crpregistry/worker@{DIGESTS['r1']['worker']}",
@@ -64,7 +40,7 @@ def test_a_registry_that_refuses_is_an_error_not_a_missing_image() -> None:
         request.send_response(401)
         request.end_headers()
 
-    with serving(refuse) as host, pytest.raises(RegistryError, match="HTTP 401"):
+    with serving_http(refuse) as host, pytest.raises(RegistryError, match="HTTP 401"):
         missing_images({"api": f"{host}/crp/api@{DIGESTS['r1']['api']}"}, "t1.bad", scheme="http")
 
 
@@ -75,7 +51,7 @@ def test_the_smoke_check_waits_for_health_and_reports_failure() -> None:
         request.send_response(next(answers) if request.path == "/health" else 404)
         request.end_headers()
 
-    with serving(flaky) as host:
+    with serving_http(flaky) as host:
         result = check_health(f"http://{host}/health", attempts=3, interval=0.05)
     assert (result.healthy, result.attempts) == (True, 2)
 
@@ -83,7 +59,7 @@ def test_the_smoke_check_waits_for_health_and_reports_failure() -> None:
         request.send_response(502)
         request.end_headers()
 
-    with serving(down) as host:
+    with serving_http(down) as host:
         result = check_health(f"http://{host}/health", attempts=2, interval=0.05)
     assert (result.healthy, result.attempts, result.detail) == (False, 2, "HTTP 502")
 
