@@ -1,5 +1,5 @@
-"""Entry point of `pulumi up` / `pulumi preview`: see infra/program.py."""
+"""Entry point of `pulumi up` / `pulumi preview`: see infra/ops/program.py."""
 
-from infra.program import main
+from infra.ops.program import main
 
 main()

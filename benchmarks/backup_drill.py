@@ -19,7 +19,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
-from infra.synth.runner import synthesize  # noqa: E402
+from infra.ops.synth.runner import synthesize  # noqa: E402
 from tests.database.drill import ROW_BYTES, rehearse  # noqa: E402
 from tests.database.test_backup_drill import rendered_settings  # noqa: E402
 

@@ -49,7 +49,7 @@ def main() -> int:
     worst = 0.0
     with tempfile.TemporaryDirectory() as out:
         for stack in ("staging", "prod"):
-            command = [sys.executable, "-m", "infra.cli", "synth", stack, "--out", f"{out}/{stack}"]
+            command = [sys.executable, "-m", "infra.ops.cli", "synth", stack, "--out", f"{out}/{stack}"]
             seconds, mib = measure(command, args.runs)
             worst = max(worst, seconds / bare)
             print(f"{'synth ' + stack:<28}{seconds:>10.2f}{seconds / bare:>8.2f}{mib:>10.0f}")

@@ -25,10 +25,10 @@ import pulumi_yandex as yandex
 
 from components.kms import kms_key
 from components.kube import Chart, custom_resource, helm_release, namespace
-from infra.config.model import DatabaseProfile, RestoreRequest
 from infra.conventions import Naming
-from infra.database import manifests
-from infra.database import plan as p
+from infra.render.database import manifests
+from infra.render.database import plan as p
+from infra.settings.model import DatabaseProfile, RestoreRequest
 
 CHARTS_REPOSITORY: Final = "https://cloudnative-pg.github.io/charts"
 # CloudNativePG 1.30.0: the version of the Cluster/Pooler/ScheduledBackup CRD schemas.

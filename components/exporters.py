@@ -15,9 +15,9 @@ import pulumi
 
 from components.kube import Chart, custom_resource, helm_release
 from infra.conventions import APP_NAMESPACE, Naming
-from infra.secrets.catalog import APP_SECRET, REDIS_TLS_PORT
-from infra.workloads.manifests import API_PORT, meta
-from infra.workloads.security import container_security, pod_security
+from infra.render.secrets.catalog import APP_SECRET, REDIS_TLS_PORT
+from infra.render.workloads.manifests import API_PORT, meta
+from infra.render.workloads.security import container_security, pod_security
 
 REPOSITORY: Final = "https://prometheus-community.github.io/helm-charts"
 REDIS_EXPORTER: Final = Chart("prometheus-redis-exporter", "6.29.0", REPOSITORY)

@@ -13,8 +13,8 @@ import pulumi_kubernetes as k8s
 
 from components.kube import Chart, custom_resource, helm_release, namespace
 from infra.conventions import Naming
-from infra.workloads.manifests import CLUSTER_ISSUER, INGRESS_CLASS
-from infra.workloads.network_policies import INGRESS_NAMESPACE
+from infra.render.workloads.manifests import CLUSTER_ISSUER, INGRESS_CLASS
+from infra.render.workloads.network_policies import INGRESS_NAMESPACE
 
 CHART: Final = Chart("ingress-nginx", "4.15.1", "https://kubernetes.github.io/ingress-nginx")
 ACME_SERVER: Final = "https://acme-v02.api.letsencrypt.org/directory"

@@ -17,9 +17,9 @@ import pulumi_yandex as yandex
 
 from components.kms import kms_key
 from components.network import Network
-from infra.config.model import ClusterProfile, NodeGroupProfile
 from infra.conventions import Naming
-from infra.kubeconfig import render_kubeconfig
+from infra.render.kubeconfig import render_kubeconfig
+from infra.settings.model import ClusterProfile, NodeGroupProfile
 
 KMS_ENCRYPTER_DECRYPTER = "kms.keys.encrypterDecrypter"
 

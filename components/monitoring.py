@@ -24,11 +24,11 @@ import pulumi_kubernetes as k8s
 
 from components.kube import Chart, helm_release
 from components.kube import namespace as kube_namespace
-from infra.config.model import MonitoringProfile
 from infra.conventions import Naming
-from infra.monitoring import contract
-from infra.monitoring.alertmanager import RECEIVERS_SECRET
-from infra.monitoring.bundle import MonitoringArtifacts
+from infra.render.monitoring import contract
+from infra.render.monitoring.alertmanager import RECEIVERS_SECRET
+from infra.render.monitoring.bundle import MonitoringArtifacts
+from infra.settings.model import MonitoringProfile
 
 # Ships prometheus-operator 0.93, the version of the CRD schemas we validate against.
 CHART: Final = Chart("kube-prometheus-stack", "88.0.0", "https://prometheus-community.github.io/helm-charts")

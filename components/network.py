@@ -2,7 +2,7 @@
 
 Creates a ``VpcNetwork``, a ``VpcSubnet`` per zone of the address plan, and
 two ``VpcSecurityGroup``s (the Kubernetes master's and the nodes') whose rules
-come from ``infra.security_rules``: only the ports each side needs.
+come from ``infra.render.security_rules``: only the ports each side needs.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from typing import TypeVar
 import pulumi
 import pulumi_yandex as yandex
 
-from infra.addressing import zone_subnets
-from infra.config.model import ClusterProfile, NetworkProfile
 from infra.conventions import Naming
-from infra.security_rules import ClusterAddresses, Rule, master_rules, node_rules
+from infra.render.addressing import zone_subnets
+from infra.render.security_rules import ClusterAddresses, Rule, master_rules, node_rules
+from infra.settings.model import ClusterProfile, NetworkProfile
 
 
 @dataclass(frozen=True)

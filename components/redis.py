@@ -10,8 +10,8 @@ import pulumi
 import pulumi_random as random
 import pulumi_yandex as yandex
 
-from infra.config.model import RedisProfile
 from infra.conventions import Naming
+from infra.settings.model import RedisProfile
 
 VERSION: Final = "7.2"
 TLS_PORT: Final = 6380

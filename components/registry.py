@@ -18,8 +18,8 @@ import pulumi
 import pulumi_docker as docker
 import pulumi_yandex as yandex
 
-from infra.config.model import ImageBuild, Release
 from infra.conventions import REGISTRY_HOST, SERVICES, Naming, Service, image_reference
+from infra.settings.model import ImageBuild, Release
 
 PULLER_ROLE = "container-registry.images.puller"
 

@@ -1,7 +1,7 @@
 """Secrets: the platform's Lockbox secrets and their delivery into Kubernetes by External Secrets.
 
 Cloud side: a KMS key for Lockbox, one ``LockboxSecret`` per consumer group
-(``infra/secrets/catalog.py``) with generated values (pulumi-random, 64
+(``infra/render/secrets/catalog.py``) with generated values (pulumi-random, 64
 characters, regenerated when a rotation is requested) and operator-provided
 ones (strength-checked in the settings), and a reader service account whose
 only Lockbox grant is ``lockbox.payloadViewer`` on these secrets (plus
@@ -29,13 +29,13 @@ import pulumi_yandex as yandex
 
 from components.kms import kms_key
 from components.kube import Chart, custom_resource, helm_release, namespace
-from infra.config.model import LockboxSettings, ProvidedSecrets, SecretGroup
 from infra.conventions import Naming
-from infra.lockbox.connection import Connection
-from infra.lockbox.provider import LockboxSecret
-from infra.secrets import delivery
-from infra.secrets.catalog import GENERATED_LENGTH, Group, Target
-from infra.secrets.rotation import rotation_stamp
+from infra.providers.lockbox.connection import Connection
+from infra.providers.lockbox.provider import LockboxSecret
+from infra.render.secrets import delivery
+from infra.render.secrets.catalog import GENERATED_LENGTH, Group, Target
+from infra.render.secrets.rotation import rotation_stamp
+from infra.settings.model import LockboxSettings, ProvidedSecrets, SecretGroup
 
 CHART: Final = Chart("external-secrets", "2.9.0", "https://charts.external-secrets.io")
 KMS_DECRYPTER: Final = "kms.keys.decrypter"

@@ -3,7 +3,7 @@ and Ingress, and the migration that runs behind a backup before a new schema rol
 
 Images come by digest from the registry component; configuration from a
 ConfigMap; secrets only from the Secret External Secrets keeps. The objects
-themselves are rendered by ``infra/workloads/``; this component applies them
+themselves are rendered by ``infra/render/workloads/``; this component applies them
 and orders them: the Deployments wait for the migration Job of the release's
 revision, which waits for its backup.
 """
@@ -18,11 +18,11 @@ from typing import Any
 import pulumi
 
 from components.kube import kubernetes_object
-from infra.config.model import StackSettings
 from infra.conventions import Naming, Service
-from infra.workloads import manifests as m
-from infra.workloads.migrations import migration_access, migration_job, pre_migration_backup
-from infra.workloads.network_policies import network_policies
+from infra.render.workloads import manifests as m
+from infra.render.workloads.migrations import migration_access, migration_job, pre_migration_backup
+from infra.render.workloads.network_policies import network_policies
+from infra.settings.model import StackSettings
 
 Renderer = Callable[[Naming, StackSettings, str], dict[str, Any]]
 

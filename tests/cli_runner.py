@@ -14,7 +14,7 @@ def samokoder_infra(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     # PATH holds only the virtualenv: no pulumi CLI, as on this machine and in CI's test job.
     env = {**os.environ, "PATH": str(Path(sys.executable).parent), "PYTHONPATH": str(PROJECT_DIR)}
     return subprocess.run(
-        [sys.executable, "-m", "infra.cli", *args],
+        [sys.executable, "-m", "infra.ops.cli", *args],
         cwd=cwd,
         env=env,
         capture_output=True,

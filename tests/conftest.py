@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.synth.runner import Synthesis, synthesize
+from infra.ops.synth.runner import Synthesis, synthesize
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STACKS = ("staging", "prod")

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from infra.database import plan
-from infra.synth.mocks import RecordedResource
-from infra.synth.runner import Synthesis, synthesize
+from infra.ops.synth.mocks import RecordedResource
+from infra.ops.synth.runner import Synthesis, synthesize
+from infra.render.database import plan
 from tests.conftest import STACKS, stack_file_values, write_project
 from tests.crd_schemas import crd_problems
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 
 from components.kubernetes_cluster import cluster_service_account_roles
-from infra.config.loader import read_profile, validate_settings
-from infra.synth.runner import Synthesis
+from infra.ops.synth.runner import Synthesis
+from infra.settings.loader import read_profile, validate_settings
 from tests.conftest import STACKS, stack_file_values, with_changes
 
 Synth = Callable[[str], Synthesis]

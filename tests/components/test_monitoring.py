@@ -10,11 +10,11 @@ import pytest
 import yaml
 
 from components.monitoring import CHART, GRAFANA_ADMIN_SECRET
-from infra.monitoring.alertmanager import RECEIVERS_SECRET
-from infra.monitoring.contract import API_JOB
-from infra.synth.mocks import RecordedResource
-from infra.synth.runner import Synthesis
-from infra.synth.writer import write_synthesis
+from infra.ops.synth.mocks import RecordedResource
+from infra.ops.synth.runner import Synthesis
+from infra.ops.synth.writer import write_synthesis
+from infra.render.monitoring.alertmanager import RECEIVERS_SECRET
+from infra.render.monitoring.contract import API_JOB
 from tests.conftest import PROJECT_DIR, STACKS
 
 Synth = Callable[[str], Synthesis]

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from infra.synth.runner import Synthesis
+from infra.ops.synth.runner import Synthesis
 from tests.conftest import STACKS
 
 Synth = Callable[[str], Synthesis]

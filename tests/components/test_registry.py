@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.synth.runner import Synthesis, synthesize
+from infra.ops.synth.runner import Synthesis, synthesize
 from tests.conftest import DELETE, STACKS, stack_file_values, with_changes, write_project
 
 Synth = Callable[[str], Synthesis]

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from components.secrets import CHART
-from infra.database import plan as db
-from infra.monitoring import alertmanager as am
-from infra.secrets.catalog import APP_SECRET, DB_OWNER_SECRET, GRAFANA_ADMIN_SECRET
-from infra.synth.mocks import RecordedResource
-from infra.synth.runner import Synthesis, synthesize
+from infra.ops.synth.mocks import RecordedResource
+from infra.ops.synth.runner import Synthesis, synthesize
+from infra.render.database import plan as db
+from infra.render.monitoring import alertmanager as am
+from infra.render.secrets.catalog import APP_SECRET, DB_OWNER_SECRET, GRAFANA_ADMIN_SECRET
 from tests.cli_runner import samokoder_infra
 from tests.conftest import STACKS, provided_secrets, stack_file_values, write_project
 from tests.crd_schemas import crd_problems

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.workloads.migrations import WAIT_SCRIPT
+from infra.render.workloads.migrations import WAIT_SCRIPT
 from tests.processes import send_json, serving_http
 
 BACKUP = "samokoder-db-pre-migration-4f2a9c1d7e3b"

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from infra.synth.mocks import RecordedResource
-from infra.synth.runner import Synthesis, synthesize
-from infra.synth.writer import write_synthesis
+from infra.ops.synth.mocks import RecordedResource
+from infra.ops.synth.runner import Synthesis, synthesize
+from infra.ops.synth.writer import write_synthesis
 from tests.conftest import STACKS, stack_file_values, with_changes, write_project
 
 Synth = Callable[[str], Synthesis]

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from infra.synth.runner import Synthesis
+from infra.ops.synth.runner import Synthesis
 from tests.conftest import STACKS
 from tests.database.drill import BarmanSettings, Rehearsal, rehearse
 

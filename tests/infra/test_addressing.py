@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from infra.addressing import zone_subnets
+from infra.render.addressing import zone_subnets
 
 
 def test_each_zone_gets_its_own_subnet_in_profile_order() -> None:

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from infra.cli import build_parser
+from infra.ops.cli import build_parser
 from tests.conftest import PROJECT_DIR
 
 
@@ -33,7 +33,7 @@ def test_there_is_at_least_the_synth_command() -> None:
 @pytest.mark.parametrize("path", command_paths(), ids=lambda p: " ".join(p) or "(top)")
 def test_every_command_has_help(path: list[str]) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "infra.cli", *path, "--help"],
+        [sys.executable, "-m", "infra.ops.cli", *path, "--help"],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,
@@ -66,7 +66,7 @@ def test_every_argument_and_command_says_what_it_is_for() -> None:
 
 def test_no_command_is_a_usage_error() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "infra.cli"], cwd=PROJECT_DIR, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "infra.ops.cli"], cwd=PROJECT_DIR, capture_output=True, text=True, check=False
     )
     assert result.returncode == 2
     assert "required: COMMAND" in result.stderr

@@ -7,7 +7,7 @@ import base64
 import pytest
 import yaml
 
-from infra.kubeconfig import render_kubeconfig
+from infra.render.kubeconfig import render_kubeconfig
 
 CA = "-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----\n"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.config import load_settings
-from infra.config.model import StackSettings
-from infra.database.restore import RestoreError, plan_restore
-from infra.synth.runner import synthesize
+from infra.ops.synth.runner import synthesize
+from infra.render.database.restore import RestoreError, plan_restore
+from infra.settings import load_settings
+from infra.settings.model import StackSettings
 from tests.cli_runner import samokoder_infra
 from tests.conftest import stack_file_values, write_project
 from tests.crd_schemas import crd_problems

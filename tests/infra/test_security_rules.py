@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.security_rules import ClusterAddresses, master_rules, node_rules
+from infra.render.security_rules import ClusterAddresses, master_rules, node_rules
 
 
 def addresses(*, public_ingress: bool, api: tuple[str, ...]) -> ClusterAddresses:

@@ -11,9 +11,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from infra.lockbox.connection import IAM_TOKEN_ENV, Connection, ConnectionError_
-from infra.lockbox.errors import LockboxError
-from infra.lockbox.provider import LockboxSecretProvider
+from infra.providers.lockbox.connection import IAM_TOKEN_ENV, Connection, ConnectionError_
+from infra.providers.lockbox.errors import LockboxError
+from infra.providers.lockbox.provider import LockboxSecretProvider
 from tests.lockbox.fake_api import FakeLockbox, serving_lockbox, serving_metadata
 
 KMS_KEY = "abjkmskey000000000001"

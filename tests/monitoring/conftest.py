@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from infra.config.loader import load_settings
-from infra.config.model import StackSettings
-from infra.monitoring.bundle import MonitoringArtifacts, generate
-from infra.monitoring.render import write_artifacts
+from infra.render.monitoring.bundle import MonitoringArtifacts, generate
+from infra.render.monitoring.render import write_artifacts
+from infra.settings.loader import load_settings
+from infra.settings.model import StackSettings
 from tests.conftest import stack_file_values
 
 

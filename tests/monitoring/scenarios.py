@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from infra.config.model import StackSettings, Threshold
+from infra.settings.model import StackSettings, Threshold
 from tests.monitoring.workload import Load, Phase
 
 AlertKey = tuple[str, str]  # (alertname, severity)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.monitoring.contract import RUNBOOK_BASE_URL
-from infra.monitoring.rules import all_alerts
+from infra.render.monitoring.contract import RUNBOOK_BASE_URL
+from infra.render.monitoring.rules import all_alerts
 from tests.conftest import PROJECT_DIR, STACKS
 from tests.monitoring.conftest import Written
 from tests.monitoring.promtool_suite import write_test_files

@@ -12,12 +12,12 @@ from typing import Any
 import jsonschema
 import pytest
 
-from infra.config.loader import load_settings
+from infra.ops.check.config import policy_config
+from infra.ops.check.offline import check, mandatory
+from infra.ops.synth.mocks import RecordedResource
+from infra.ops.synth.runner import Synthesis
 from infra.policy.catalog import POLICIES
-from infra.policy.config import policy_config
-from infra.policy.offline import check, mandatory
-from infra.synth.mocks import RecordedResource
-from infra.synth.runner import Synthesis
+from infra.settings.loader import load_settings
 from tests.cli_runner import samokoder_infra
 from tests.conftest import STACKS, stack_file_values, write_project
 from tests.policy.pack import Pack, running_pack

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.releases.registry import RegistryError, missing_images
-from infra.releases.smoke import check_health
+from infra.ops.releases.registry import RegistryError, missing_images
+from infra.ops.releases.smoke import check_health
 from tests.cli_runner import samokoder_infra
 from tests.conftest import stack_file_values, write_project
 from tests.processes import serving_http

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from infra.automation.rollback import Step, unexpected
-from infra.releases.history import RollbackRefused, choose_target, releases
+from infra.ops.automation.rollback import Step, unexpected
+from infra.ops.releases.history import RollbackRefused, choose_target, releases
 from tests.releases.histories import update
 
 # Newest first, as the history lists them.

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from infra.config.loader import ConfigError, read_profile, validate_settings
+from infra.settings.loader import ConfigError, read_profile, validate_settings
 from tests.conftest import DELETE, STACKS, provided_secrets, stack_file_values, with_changes
 
 GOOD_DIGEST = "sha256:" + "ab" * 32

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pulumi.runtime import config as runtime_config
 
-from infra.config import ConfigError
-from infra.config.source import REDACTED, namespace_config, read_stack_file
+from infra.settings import ConfigError
+from infra.settings.source import REDACTED, namespace_config, read_stack_file
 
 
 def test_encrypted_values_are_redacted_and_their_keys_marked_secret(tmp_path: Path) -> None:

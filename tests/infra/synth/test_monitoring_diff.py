@@ -9,9 +9,9 @@ from pathlib import Path
 
 import yaml
 
-from infra.synth.monitoring_diff import report, summarize
-from infra.synth.runner import Synthesis
-from infra.synth.writer import write_synthesis
+from infra.ops.synth.monitoring_diff import report, summarize
+from infra.ops.synth.runner import Synthesis
+from infra.ops.synth.writer import write_synthesis
 
 Synth = Callable[[str], Synthesis]
 

@@ -10,10 +10,10 @@ import pytest
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from infra.config import ConfigError
-from infra.config.source import REDACTED
-from infra.synth.mocks import RecordingMonitor, SynthMocks
-from infra.synth.runner import STACK_TYPE, Synthesis, synthesize
+from infra.ops.synth.mocks import RecordingMonitor, SynthMocks
+from infra.ops.synth.runner import STACK_TYPE, Synthesis, synthesize
+from infra.settings import ConfigError
+from infra.settings.source import REDACTED
 from tests.conftest import (
     PROJECT_DIR,
     STACKS,

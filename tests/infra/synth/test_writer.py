@@ -12,7 +12,7 @@ import yaml
 from tests.conftest import PROJECT_DIR, STACKS, load_json
 from tests.crd_schemas import WITHOUT_SCHEMA, crd_problems, is_custom_resource, kind_of
 
-CLI = [sys.executable, "-m", "infra.cli"]
+CLI = [sys.executable, "-m", "infra.ops.cli"]
 # Installed with the dev extras next to this interpreter; missing it is a failure.
 KUBERNETES_VALIDATE = str(Path(sys.executable).parent / "kubernetes-validate")
 

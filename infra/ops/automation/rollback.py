@@ -1,0 +1,98 @@
+"""Rollback through the Automation API: the previous release's digests, a checked preview, an update.
+
+The stack's `samokoder:release` config is set to the target release; a
+preview must show updates of Deployments and nothing else, or the config is
+put back and the rollback refused; then the update runs. A failed update
+also puts the config back, and the Deployments' rolling strategy
+(``maxUnavailable: 0``) keeps the old pods serving.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pulumi import automation as auto
+
+from infra.ops.automation.stack import OperationError, select
+from infra.ops.releases.history import Release, RollbackPlan
+
+KEY = "samokoder:release"
+# What a rollback may change: the image of a Deployment, in place.
+ALLOWED = {("update", "kubernetes:apps/v1:Deployment")}
+NEUTRAL_OPS = {"same", "read", "refresh"}
+
+
+@dataclass(frozen=True)
+class Step:
+    op: str
+    type: str
+    urn: str
+
+
+def unexpected(steps: Iterable[Step]) -> list[Step]:
+    """The steps of a preview a rollback must not make: anything but updating Deployments."""
+    return [s for s in steps if s.op not in NEUTRAL_OPS and (s.op, s.type) not in ALLOWED]
+
+
+def history_records(stack: auto.Stack) -> list[dict[str, Any]]:
+    """The stack's history in the JSON shape `pulumi stack history --json` prints."""
+    return [
+        {
+            "kind": update.kind,
+            "version": update.version,
+            "result": update.result,
+            "startTime": update.start_time.isoformat() if update.start_time else "",
+            "endTime": update.end_time.isoformat() if update.end_time else "",
+            "config": {
+                key: {"value": value.value, "secret": value.secret} for key, value in update.config.items()
+            },
+        }
+        for update in stack.history()
+    ]
+
+
+def load_history(stack_name: str, project_dir: Any) -> list[dict[str, Any]]:
+    return history_records(select(stack_name, project_dir))
+
+
+def _release_values(release: Release) -> Mapping[str, str]:
+    values = {f"{KEY}.id": release.id, f"{KEY}.migration_revision": release.migration_revision}
+    values.update({f"{KEY}.images.{service}": digest for service, digest in release.images.items()})
+    return values
+
+
+def roll_back(
+    stack_name: str, project_dir: Any, plan: RollbackPlan, on_output: Callable[[str], None]
+) -> None:
+    stack = select(stack_name, project_dir)
+    for key, value in _release_values(plan.target).items():
+        stack.set_config(key, auto.ConfigValue(value), path=True)
+    steps: list[Step] = []
+
+    def record(event: auto.EngineEvent) -> None:
+        pre = event.resource_pre_event
+        if pre is not None and pre.metadata is not None:
+            steps.append(Step(str(pre.metadata.op.value), pre.metadata.type, pre.metadata.urn))
+
+    def put_back() -> None:
+        for key, value in _release_values(plan.current).items():
+            stack.set_config(key, auto.ConfigValue(value), path=True)
+
+    try:
+        on_output(f"previewing the rollback to {plan.target.id} ...\n")
+        stack.preview(on_event=record)
+        wrong = unexpected(steps)
+        if wrong:
+            put_back()
+            listed = "\n".join(f"  {s.op} {s.type} {s.urn}" for s in wrong)
+            raise OperationError(
+                f"the preview changes more than the Deployments' images; nothing was applied:\n{listed}"
+            )
+        stack.up(on_output=on_output)
+    except auto.errors.CommandError as error:
+        put_back()
+        raise OperationError(
+            f"the rollback failed; the stack's release config is back to {plan.current.id}:\n{error}"
+        ) from None

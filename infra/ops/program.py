@@ -1,0 +1,222 @@
+"""The Pulumi program: load the stack's settings, then compose the components.
+
+`pulumi up` runs `main()` through `__main__.py`; synth runs the same `main()`
+under Pulumi's mock runtime. Settings are validated before any resource is
+registered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_yandex as yandex
+
+from components.cert_manager import CertManager, CertManagerArgs
+from components.database import Database, DatabaseArgs
+from components.exporters import Exporters, ExportersArgs
+from components.ingress import Ingress, IngressArgs
+from components.kube import namespace as kube_namespace
+from components.kubernetes_cluster import KubernetesCluster, KubernetesClusterArgs
+from components.monitoring import Monitoring, MonitoringArgs
+from components.network import Network, NetworkArgs
+from components.redis import Redis, RedisArgs
+from components.registry import Registry, RegistryArgs
+from components.secrets import Secrets, SecretsArgs
+from components.workloads import Workloads, WorkloadsArgs
+from infra.conventions import APP_NAMESPACE, Naming
+from infra.render.monitoring.bundle import generate
+from infra.render.secrets.catalog import DB_OWNER_SECRET, catalog
+from infra.render.secrets.rotation import rotation_stamp
+from infra.settings import StackSettings, load_settings
+from infra.settings.source import namespace_config
+from stacks import PRODUCTION_STACKS
+
+
+@dataclass(frozen=True)
+class Platform:
+    settings: StackSettings
+    network: Network
+    cluster: KubernetesCluster
+    registry: Registry
+    namespace: k8s.core.v1.Namespace
+    monitoring: Monitoring
+    secrets: Secrets
+    database: Database
+    workloads: Workloads
+
+
+def main(offline: bool = False) -> Platform:
+    """The program. ``offline`` is synth: provided secrets may be absent or unreadable there."""
+    settings = load_settings(pulumi.get_stack(), namespace_config(), offline=offline)
+    return build(settings, offline=offline)
+
+
+def build(settings: StackSettings, offline: bool = False) -> Platform:
+    naming = Naming(settings.stack)
+    folder_id = settings.identity.folder_id
+    # An explicit provider pins every cloud resource to this stack's cloud and
+    # folder; credentials come from the environment (YC_TOKEN or
+    # YC_SERVICE_ACCOUNT_KEY_FILE), never from code or config.
+    cloud = yandex.Provider(
+        "yandex",
+        cloud_id=settings.identity.cloud_id,
+        folder_id=folder_id,
+        zone=settings.network.zones[0],
+    )
+    in_cloud = pulumi.ResourceOptions(providers={"yandex": cloud})
+
+    network = Network(
+        "network",
+        NetworkArgs(naming=naming, folder_id=folder_id, network=settings.network, cluster=settings.cluster),
+        opts=in_cloud,
+    )
+    cluster = KubernetesCluster(
+        "cluster",
+        KubernetesClusterArgs(
+            naming=naming,
+            folder_id=folder_id,
+            network=network,
+            cluster=settings.cluster,
+            nodes=settings.node_group,
+            protect=settings.protect_stateful,
+        ),
+        opts=in_cloud,
+    )
+    registry = Registry(
+        "registry",
+        RegistryArgs(
+            naming=naming,
+            folder_id=folder_id,
+            release=settings.release,
+            pullers=[cluster.node_service_account_id],
+        ),
+        opts=in_cloud,
+    )
+    namespace = kube_namespace(
+        "app-namespace",
+        APP_NAMESPACE,
+        naming.k8s_labels(APP_NAMESPACE, "namespace"),
+        "restricted",
+        pulumi.ResourceOptions(provider=cluster.provider),
+    )
+
+    monitoring = Monitoring(
+        "monitoring",
+        MonitoringArgs(
+            naming=naming,
+            profile=settings.monitoring,
+            artifacts=generate(settings),
+            app_namespace=namespace.metadata.apply(lambda metadata: metadata.name or APP_NAMESPACE),
+        ),
+        opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
+    )
+    cert_manager = CertManager(
+        "cert-manager",
+        CertManagerArgs(naming=naming),
+        opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
+    )
+    redis = Redis(
+        "redis",
+        RedisArgs(
+            naming=naming,
+            folder_id=folder_id,
+            network_id=network.network_id,
+            subnets=network.subnet_ids,
+            profile=settings.workloads.redis,
+            production=settings.stack in PRODUCTION_STACKS,
+            protect=settings.protect_stateful,
+            rotation=rotation_stamp(settings.rotation, "app"),
+        ),
+        opts=in_cloud,
+    )
+    secrets = Secrets(
+        "secrets",
+        SecretsArgs(
+            naming=naming,
+            folder_id=folder_id,
+            groups=catalog(settings),
+            provided=settings.secrets,
+            lockbox=settings.lockbox,
+            rotation=settings.rotation,
+            rotation_days=settings.secrets_policy.rotation_days,
+            protect=settings.protect_stateful,
+            offline=offline,
+            namespaces=[namespace, monitoring.namespace],
+            external={"REDIS_PASSWORD": redis.password, "REDIS_HOST": redis.host},
+        ),
+        opts=pulumi.ResourceOptions(providers={"yandex": cloud, "kubernetes": cluster.provider}),
+    )
+    database = Database(
+        "database",
+        DatabaseArgs(
+            naming=naming,
+            folder_id=folder_id,
+            profile=settings.database,
+            zones=len(settings.network.zones),
+            namespace=APP_NAMESPACE,
+            protect=settings.protect_stateful,
+            depends_on=[namespace, cert_manager.release, monitoring.release, *secrets.external_secrets],
+            restore=settings.restore,
+            owner_secret=DB_OWNER_SECRET,
+        ),
+        opts=pulumi.ResourceOptions(providers={"yandex": cloud, "kubernetes": cluster.provider}),
+    )
+
+    in_cluster = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
+    ingress = Ingress(
+        "ingress",
+        IngressArgs(
+            naming=naming,
+            acme_email=settings.workloads.acme_email,
+            replicas=min(2, settings.replicas.frontend),
+            cert_manager=cert_manager.release,
+        ),
+        opts=in_cluster,
+    )
+    workloads = Workloads(
+        "workloads",
+        WorkloadsArgs(
+            naming=naming,
+            settings=settings,
+            images=registry.images,
+            depends_on=[namespace, database, ingress.release, *secrets.external_secrets],
+        ),
+        opts=in_cluster,
+    )
+    Exporters(
+        "exporters",
+        ExportersArgs(
+            naming=naming, redis_host=redis.host, depends_on=[monitoring.release, *secrets.external_secrets]
+        ),
+        opts=in_cluster,
+    )
+
+    pulumi.export("release", settings.release.id)
+    pulumi.export("migration_revision", settings.release.migration_revision)
+    pulumi.export("images", registry.images)
+    pulumi.export("registry_id", registry.registry_id)
+    pulumi.export("cluster_id", cluster.cluster_id)
+    pulumi.export("kubeconfig", cluster.kubeconfig)
+    pulumi.export(
+        "database",
+        {
+            "pooler_host": database.pooler_host,
+            "pooler_port": database.pooler_port,
+            "app_credentials_secret": database.app_credentials_secret,
+            "backup_bucket": database.bucket,
+        },
+    )
+    pulumi.export("secret_ages", secrets.ages)
+    return Platform(
+        settings=settings,
+        network=network,
+        cluster=cluster,
+        registry=registry,
+        namespace=namespace,
+        monitoring=monitoring,
+        secrets=secrets,
+        database=database,
+        workloads=workloads,
+    )

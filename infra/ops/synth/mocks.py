@@ -1,0 +1,195 @@
+"""Pulumi's mock runtime, set up to record what the program would deploy.
+
+`SynthMocks` answers resource registrations the way a cloud would (ids, and
+the computed outputs the program reads), deterministically: the same program
+gives the same ids and outputs on every run. `RecordingMonitor` keeps what
+each registration asked for: type, name, parent, provider, options, inputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pulumi.runtime import Mocks, rpc
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
+
+from infra.settings.source import REDACTED
+
+# How a secret value reaches the monitor: wrapped under Pulumi's secret signature.
+_SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"  # pragma: allowlist secret
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # pragma: allowlist secret
+
+# Yandex Cloud ids start with a service prefix; mock ids keep them readable.
+_ID_PREFIX = {
+    "yandex:index/containerRegistry:ContainerRegistry": "crp",
+    "yandex:index/kubernetesCluster:KubernetesCluster": "cat",
+    "yandex:index/iamServiceAccount:IamServiceAccount": "aje",
+    "yandex:index/kmsSymmetricKey:KmsSymmetricKey": "abj",
+}
+# When every mock resource was "created": fixed, so synth output does not drift.
+MOCK_TIME = "2026-11-01T00:00:00Z"
+_MOCK_CA = "-----BEGIN CERTIFICATE-----\nMOCK-CLUSTER-CA\n-----END CERTIFICATE-----\n"
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+
+def mock_id(type_: str, name: str) -> str:
+    return _ID_PREFIX.get(type_, "mck") + _digest(type_, name)[:17]
+
+
+def _cluster(args: MockResourceArgs) -> dict[str, Any]:
+    return {
+        "master": {
+            **args.inputs.get("master", {}),
+            # Documentation addresses (RFC 5737): never routable.
+            "externalV4Endpoint": "https://203.0.113.10",
+            "internalV4Endpoint": "https://10.255.0.10",
+            "clusterCaCertificate": _MOCK_CA,
+        }
+    }
+
+
+def _static_key(args: MockResourceArgs) -> dict[str, Any]:
+    # Shaped like real keys; the program marks the secret half secret.
+    return {
+        "accessKey": f"YCAJE{_digest(args.typ, args.name)[:20]}",
+        "secretKey": f"YCM{_digest(args.name, args.typ)[:37]}",
+    }
+
+
+def _authorized_key(args: MockResourceArgs) -> dict[str, Any]:
+    return {
+        "createdAt": MOCK_TIME,
+        "publicKey": "-----BEGIN PUBLIC KEY-----\nMOCK\n-----END PUBLIC KEY-----\n",
+        "privateKey": f"MOCK PRIVATE KEY OF {args.name}",
+    }
+
+
+def _random_password(args: MockResourceArgs) -> dict[str, Any]:
+    return {"result": _digest(args.typ, args.name)[: int(args.inputs.get("length", 16))]}
+
+
+def _dynamic(args: MockResourceArgs) -> dict[str, Any]:
+    if "payload" not in args.inputs:
+        return {}
+    # A Lockbox secret as the provider reports it after create.
+    return {"created_at": MOCK_TIME, "version_id": f"mck{_digest(args.name)[:17]}"}
+
+
+def _image(args: MockResourceArgs) -> dict[str, Any]:
+    repository = str(args.inputs.get("imageName", args.name)).rsplit(":", 1)[0]
+    return {"repoDigest": f"{repository}@sha256:{_digest(args.typ, args.name)}"}
+
+
+# Outputs a real provider computes and the program reads, by resource type.
+_COMPUTED: dict[str, Callable[[MockResourceArgs], dict[str, Any]]] = {
+    "yandex:index/kubernetesCluster:KubernetesCluster": _cluster,
+    "yandex:index/iamServiceAccountStaticAccessKey:IamServiceAccountStaticAccessKey": _static_key,
+    "yandex:index/iamServiceAccountKey:IamServiceAccountKey": _authorized_key,
+    "random:index/randomPassword:RandomPassword": _random_password,
+    "pulumi-python:dynamic:Resource": _dynamic,
+    "docker:index/image:Image": _image,
+}
+
+
+def _computed_outputs(args: MockResourceArgs) -> dict[str, Any]:
+    computed = _COMPUTED.get(args.typ)
+    return computed(args) if computed else {}
+
+
+class SynthMocks(Mocks):
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        return mock_id(args.typ, args.name), {**args.inputs, **_computed_outputs(args)}
+
+    def call(self, args: MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        # No data-source lookups are made by the program; failing loudly
+        # catches one that slips in and would need a cloud.
+        raise NotImplementedError(f"synth has no answer for the function call {args.token}")
+
+
+@dataclass(frozen=True)
+class RecordedResource:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    provider: str
+    custom: bool
+    protect: bool
+    dependencies: tuple[str, ...]
+    inputs: dict[str, Any]
+    # Input properties an update leaves alone (the resource's ignore_changes).
+    ignore_changes: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "provider": self.provider,
+            "custom": self.custom,
+            "protect": self.protect,
+            "dependencies": list(self.dependencies),
+            "ignore_changes": list(self.ignore_changes),
+            "inputs": self.inputs,
+        }
+
+
+class RecordingMonitor(MockMonitor):
+    """A MockMonitor that remembers every registration and the stack's outputs."""
+
+    def __init__(self, mocks: Mocks) -> None:
+        super().__init__(mocks)
+        self._lock = threading.Lock()
+        self.recorded: list[RecordedResource] = []
+        self.stack_outputs: dict[str, Any] = {}
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        record = RecordedResource(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent,
+            # A provider reference is "<urn>::<id>"; the urn is the stable part.
+            provider=request.provider.rsplit("::", 1)[0] if request.provider else "",
+            custom=bool(request.custom),
+            protect=bool(request.protect),
+            dependencies=tuple(sorted(set(request.dependencies))),
+            inputs=redact(rpc.deserialize_properties(request.object)),
+            ignore_changes=tuple(request.ignoreChanges),
+        )
+        with self._lock:
+            self.recorded.append(record)
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        if request.urn.split("::")[2] == "pulumi:pulumi:Stack":
+            with self._lock:
+                self.stack_outputs = redact(rpc.deserialize_properties(request.outputs))
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
+
+
+def redact(value: Any) -> Any:
+    """A JSON-ready copy of `value` with every secret replaced by a marker."""
+    if isinstance(value, dict):
+        if value.get(_SECRET_SIG_KEY) == _SECRET_SIG:
+            inner = value.get("value")
+            # A secret map (a Secret's data) keeps its keys: they name what is
+            # held, and the manifest stays a valid object.
+            if isinstance(inner, dict):
+                return {str(k): REDACTED for k in inner}
+            return REDACTED
+        return {str(k): redact(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)

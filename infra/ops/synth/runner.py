@@ -1,0 +1,112 @@
+"""Run the Pulumi program in-process under the mock runtime: the offline preview.
+
+No cloud, no CLI, no credentials: the stack's config is read from its
+Pulumi.<stack>.yaml the way the CLI would pass it, and every registration is
+recorded by the mock monitor.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from infra.conventions import PROJECT
+from infra.ops import program
+from infra.ops.synth.mocks import RecordedResource, RecordingMonitor, SynthMocks, mock_id
+from infra.render.monitoring.bundle import MonitoringArtifacts
+from infra.settings.model import StackSettings
+from infra.settings.source import read_stack_file
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+@dataclass(frozen=True)
+class Synthesis:
+    stack: str
+    settings: StackSettings
+    monitoring: MonitoringArtifacts
+    resources: list[RecordedResource]
+    outputs: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+    def deployed(self) -> list[RecordedResource]:
+        """Every registered resource but the implicit root stack."""
+        return [r for r in self.resources if r.type != STACK_TYPE]
+
+    def of_type(self, type_: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str, name: str) -> RecordedResource:
+        """The resource of type `type_` registered as `name`; exactly one must exist."""
+        (found,) = (r for r in self.resources if r.type == type_ and r.name == name)
+        return found
+
+    def id_of(self, resource: RecordedResource) -> str:
+        """The id the mock cloud gave `resource`, as other resources see it."""
+        return mock_id(resource.type, resource.name)
+
+    def counts_by_type(self) -> dict[str, int]:
+        return dict(sorted(Counter(r.type for r in self.deployed()).items()))
+
+
+class _WarningCollector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _run_program(platforms: list[program.Platform]) -> None:
+    platforms.append(program.main(offline=True))
+    # set_mocks registers the root stack's (empty) outputs before the program
+    # runs; register them again now that the program has exported its own, as
+    # the CLI does at the end of a run.
+    root = runtime_settings.get_root_resource()
+    if root is not None:
+        root._outputs_registered = False  # type: ignore[attr-defined]
+        root._finish()  # type: ignore[attr-defined]
+
+
+def synthesize(stack: str, project_dir: Path, monitor: RecordingMonitor | None = None) -> Synthesis:
+    """Run the program for `stack` under mocks and return what it registered.
+
+    Raises `infra.settings.ConfigError` for invalid settings; the program
+    validates them before it registers anything. Pass `monitor` to see what
+    was registered even when the run fails.
+    """
+    stack_file = read_stack_file(project_dir / f"Pulumi.{stack}.yaml")
+    mocks = SynthMocks()
+    monitor = monitor or RecordingMonitor(mocks)
+    collector = _WarningCollector()
+    logger = logging.getLogger(f"samokoder.synth.{stack}")
+    logger.propagate = False
+    logger.handlers = [collector]
+
+    # Each synthesis starts from a clean runtime, so two stacks can be
+    # synthesized in one process.
+    runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
+    pulumi.runtime.set_mocks(
+        mocks, project=PROJECT, stack=stack, preview=False, logger=logger, monitor=monitor
+    )
+    runtime_config.set_all_config(stack_file.config, stack_file.secret_keys)
+    platforms: list[program.Platform] = []
+    _sync_await(run_pulumi_func(lambda: _run_program(platforms)))
+    return Synthesis(
+        stack=stack,
+        settings=platforms[0].settings,
+        monitoring=platforms[0].monitoring.artifacts,
+        resources=sorted(monitor.recorded, key=lambda r: r.urn),
+        outputs=monitor.stack_outputs,
+        warnings=collector.messages,
+    )

@@ -1,0 +1,210 @@
+"""``LockboxSecret``: a Pulumi dynamic resource for one Lockbox secret and its payload.
+
+* create waits for the operation; access bindings and deletion protection
+  are applied after the payload, and a failure on the way deletes what was
+  created, so nothing is left half-made;
+* a payload change adds a new version, which becomes current; the secret
+  itself stays;
+* a change of folder or KMS key, which the API cannot update, replaces it;
+* delete respects deletion protection (the API refuses; the message says how
+  to lift it);
+* read refreshes the state from the API;
+* diff names the entries that change, by key, never by value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pulumi
+from pulumi.dynamic import (
+    CheckResult,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from infra.providers.lockbox.connection import Connection
+
+if TYPE_CHECKING:
+    from infra.providers.lockbox.client import LockboxApi, SecretState
+from infra.providers.lockbox.errors import LockboxError
+from infra.providers.lockbox.payload import fingerprints, new_salt, payload_changes
+
+# Inputs the API cannot change in place.
+REPLACED_BY = ("folder_id", "kms_key_id")
+# Inputs Update can change, and their API field names.
+UPDATABLE = ("name", "description", "labels")
+
+
+def _connection(props: Mapping[str, Any]) -> Connection:
+    return Connection.from_inputs(dict(props["connection"]))
+
+
+def _api(props: Mapping[str, Any]) -> LockboxApi:
+    # The SDK and its stubs load only where the provider runs, not in every
+    # program (or synth) that merely declares a secret.
+    from infra.providers.lockbox.client import LockboxApi  # noqa: PLC0415
+
+    return LockboxApi(_connection(props), str(props["name"]))
+
+
+def _outputs(props: Mapping[str, Any], state: SecretState, viewers: Sequence[str]) -> dict[str, Any]:
+    return {
+        **props,
+        "secret_id": state.id,
+        "name": state.name,
+        "description": state.description,
+        "labels": state.labels,
+        "kms_key_id": state.kms_key_id,
+        "deletion_protection": state.deletion_protection,
+        "payload_viewers": sorted(viewers),
+        "version_id": state.version_id,
+        "entry_keys": list(state.entry_keys),
+        "created_at": state.created_at,
+    }
+
+
+class LockboxSecretProvider(ResourceProvider):
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        failures = []
+        try:
+            _connection(news)
+        except (ValueError, TypeError) as error:
+            failures.append(pulumi.dynamic.CheckFailure("connection", str(error)))
+        payload = news.get("payload") or {}
+        if not payload:
+            failures.append(
+                pulumi.dynamic.CheckFailure("payload", "a Lockbox version needs at least one entry")
+            )
+        # The salt is kept for the life of the resource, so fingerprints compare.
+        salt = olds.get("salt") or new_salt()
+        return CheckResult({**news, "salt": salt, "fingerprints": fingerprints(salt, payload)}, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        replaces = [key for key in REPLACED_BY if olds.get(key) != news.get(key)]
+        compared = (*UPDATABLE, "deletion_protection", "payload_viewers", "connection", "fingerprints")
+        changed = [key for key in compared if olds.get(key) != news.get(key)]
+        payload = payload_changes(olds.get("payload") or {}, news.get("payload") or {})
+        return DiffResult(
+            changes=bool(replaces or changed or payload),
+            replaces=replaces,
+            stables=["folder_id"],
+            # Names are unique in a folder: the old one must go before its replacement.
+            delete_before_replace=olds.get("name") == news.get("name"),
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        api = _api(props)
+        state = api.create(
+            folder_id=props["folder_id"],
+            description=props.get("description", ""),
+            labels=props.get("labels") or {},
+            kms_key_id=props["kms_key_id"],
+            payload=props["payload"],
+        )
+        try:
+            viewers = list(props.get("payload_viewers") or [])
+            if viewers:
+                api.set_payload_viewers(state.id, viewers)
+            if props.get("deletion_protection"):
+                state = api.update(state.id, deletion_protection=True)
+        except LockboxError as error:
+            # Nothing half-made: the secret is not yet protected, so it can go.
+            api.delete(state.id)
+            raise LockboxError(f"{error} (the secret created a moment ago was deleted again)") from None
+        return CreateResult(state.id, _outputs(props, state, viewers))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        api = _api(props)
+        try:
+            state = api.get(id_)
+        except LockboxError as error:
+            if "NOT_FOUND" in str(error):
+                return ReadResult("", {})
+            raise
+        return ReadResult(id_, _outputs(props, state, api.payload_viewers(id_)))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        api = _api(news)
+        fields = {key: news.get(key) for key in UPDATABLE if olds.get(key) != news.get(key)}
+        protect = bool(news.get("deletion_protection"))
+        # Lift protection first when it goes, set it last when it comes.
+        if not protect and olds.get("deletion_protection"):
+            fields["deletion_protection"] = False
+        state = api.update(id_, **fields) if fields else api.get(id_)
+        changes = payload_changes(olds.get("payload") or {}, news.get("payload") or {})
+        if changes:
+            payload = news["payload"]
+            changed = {key: payload[key] for key in (*changes.added, *changes.changed)}
+            api.add_version(
+                id_,
+                state.version_id,
+                f"Pulumi: {changes.describe()}",
+                changed,
+                changes.removed,
+            )
+            state = api.get(id_)
+        viewers = sorted(news.get("payload_viewers") or [])
+        if viewers != sorted(olds.get("payload_viewers") or []):
+            api.set_payload_viewers(id_, viewers)
+        if protect and not state.deletion_protection:
+            state = api.update(id_, deletion_protection=True)
+        return UpdateResult(_outputs(news, state, viewers))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        _api(props).delete(id_)
+
+
+class LockboxSecret(Resource):
+    """One Lockbox secret; ``payload`` is secret end to end, ``fingerprints`` tell changes apart."""
+
+    secret_id: pulumi.Output[str]
+    version_id: pulumi.Output[str]
+    created_at: pulumi.Output[str]
+    entry_keys: pulumi.Output[list[str]]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        connection: Connection,
+        folder_id: pulumi.Input[str],
+        name: str,
+        kms_key_id: pulumi.Input[str],
+        payload: Mapping[str, pulumi.Input[str]],
+        description: str = "",
+        labels: Mapping[str, str] | None = None,
+        payload_viewers: Sequence[pulumi.Input[str]] = (),
+        deletion_protection: bool = False,
+        rotated_at: str | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["payload"])
+        super().__init__(
+            LockboxSecretProvider(),
+            resource_name,
+            {
+                "connection": connection.as_inputs(),
+                "folder_id": folder_id,
+                "name": name,
+                "description": description,
+                "labels": dict(labels or {}),
+                "kms_key_id": kms_key_id,
+                "payload": pulumi.Output.secret(dict(payload)),
+                "payload_viewers": list(payload_viewers),
+                "deletion_protection": deletion_protection,
+                # When the values were last rotated on request (None: since creation);
+                # kept in state for the rotation policy, never sent to Lockbox.
+                "rotated_at": rotated_at,
+                "secret_id": None,
+                "version_id": None,
+                "created_at": None,
+                "entry_keys": None,
+            },
+            pulumi.ResourceOptions.merge(secret_opts, opts),
+        )

@@ -1,0 +1,346 @@
+"""Alert and recording rules of the platform, built from a stack's settings.
+
+Four rule files: the API's golden signals, its dependencies (LLM providers,
+database), saturation, and the product and meta alerts (auth failures, no
+projects, targets down, Watchdog, InfoInhibitor). The SLO rules are in
+``slo.py``. Every ratio aggregates both sides before dividing.
+"""
+
+from __future__ import annotations
+
+from infra.render.monitoring import contract as m
+from infra.render.monitoring.promql import quantile, ratio, selector, sum_rate
+from infra.render.monitoring.rules import Alert, Recording, RuleFile, RuleGroup
+from infra.render.monitoring.thresholds import threshold_alerts
+from infra.settings.model import StackSettings, Thresholds
+
+API_LABELS = {"service": "api"}
+CPU = 'resource="cpu"'
+MEMORY = 'resource="memory"'
+
+# Recorded series the alerts and dashboards read.
+HTTP_RATE = "samokoder:http_requests:rate5m"
+HTTP_ERROR_RATIO = "samokoder:http_errors:ratio_rate5m"
+HTTP_LATENCY = {q: f"samokoder:http_request_duration_seconds:p{q}_5m" for q in (50, 95, 99)}
+LLM_ERROR_RATIO = "samokoder:llm_errors:ratio_rate5m"
+LLM_LATENCY_P95 = "samokoder:llm_request_duration_seconds:p95_5m"
+LLM_TOKENS_RATE = "samokoder:llm_tokens:rate1h"
+DB_ERROR_RATIO = "samokoder:db_errors:ratio_rate5m"
+DB_QUERY_P95 = "samokoder:db_query_duration_seconds:p95_5m"
+CPU_RATIO = "samokoder:container_cpu_usage:ratio_limit"
+MEMORY_RATIO = "samokoder:container_memory_working_set:ratio_limit"
+VOLUME_RATIO = "samokoder:volume_usage:ratio_capacity"
+FD_RATIO = "samokoder:file_descriptors:ratio_max"
+POOL_RATIO = "samokoder:db_pool:ratio_max"
+QUEUE_RATIO = "samokoder:worker_queue:ratio_capacity"
+AUTH_FAILURE_RATIO = "samokoder:auth_failures:ratio_rate5m"
+
+
+def api_golden_signals(t: Thresholds) -> RuleFile:
+    requests = selector(m.HTTP_REQUESTS, m.API)
+    errors = selector(m.HTTP_REQUESTS, m.API, 'status=~"5.."')
+    recordings: list[Recording] = [
+        Recording(HTTP_RATE, sum_rate(requests, "5m")),
+        Recording(HTTP_ERROR_RATIO, ratio(sum_rate(errors, "5m"), sum_rate(requests, "5m"))),
+    ]
+    recordings += [
+        Recording(record, quantile(q / 100, m.HTTP_DURATION, [m.API], "5m"))
+        for q, record in HTTP_LATENCY.items()
+    ]
+    alerts = [
+        Alert(
+            "ApiDown",
+            f"(sum(up{{{m.API}}}) or vector(0)) == 0",
+            "critical",
+            "The API has no healthy scrape target",
+            "No API instance has answered Prometheus for 2 minutes: users cannot reach Samokoder.",
+            for_="2m",
+            labels=API_LABELS,
+        ),
+        Alert(
+            "ApiNoTraffic",
+            f"{HTTP_RATE} == 0 and on() sum(up{{{m.API}}}) > 0",
+            "warning",
+            "The API serves no requests",
+            "The API is up but has counted no request for 10 minutes, not even health checks: "
+            "ingress or routing is probably broken.",
+            for_="10m",
+            labels={**API_LABELS, "signal": "traffic"},
+        ),
+        *threshold_alerts(
+            "ApiLatencyHigh",
+            HTTP_LATENCY[95],
+            t.latency_p95_seconds,
+            summary="API P95 latency is high",
+            description="P95 latency of the API is {{ $value | humanizeDuration }} "
+            "(threshold {level}) over 5 minutes.",
+            for_="10m",
+            labels={**API_LABELS, "signal": "latency"},
+        ),
+        *threshold_alerts(
+            "ApiErrorRateHigh",
+            HTTP_ERROR_RATIO,
+            t.error_rate,
+            summary="API answers too many 5xx",
+            description="{{ $value | humanizePercentage }} of API requests failed with 5xx over 5 minutes "
+            "(threshold {level}).",
+            for_="5m",
+            labels={**API_LABELS, "signal": "errors"},
+        ),
+    ]
+    return RuleFile("api", (RuleGroup("samokoder-api", (*recordings, *alerts)),))
+
+
+def dependencies(t: Thresholds) -> RuleFile:
+    llm_errors = sum_rate(m.LLM_ERRORS, "5m", ["provider"])
+    llm_requests = sum_rate(m.LLM_REQUESTS, "5m", ["provider"])
+    tokens_now = sum_rate(m.LLM_TOKENS, "1h")
+    tokens_day_before = f"sum(rate({m.LLM_TOKENS}[1d] offset 1h))"
+    llm = RuleGroup(
+        "samokoder-llm",
+        (
+            Recording(LLM_ERROR_RATIO, ratio(llm_errors, llm_requests)),
+            Recording(LLM_LATENCY_P95, quantile(0.95, m.LLM_DURATION, [], "5m", ["provider"])),
+            Recording(LLM_TOKENS_RATE, tokens_now),
+            *threshold_alerts(
+                "LlmErrorRateHigh",
+                LLM_ERROR_RATIO,
+                t.llm_error_rate,
+                summary="LLM provider {{ $labels.provider }} fails requests",
+                description="{{ $value | humanizePercentage }} of requests to {{ $labels.provider }} failed "
+                "over 5 minutes (threshold {level}).",
+                for_="10m",
+                labels={"service": "llm"},
+            ),
+            *threshold_alerts(
+                "LlmLatencyHigh",
+                LLM_LATENCY_P95,
+                t.llm_latency_p95_seconds,
+                summary="LLM provider {{ $labels.provider }} is slow",
+                description="P95 latency of {{ $labels.provider }} is {{ $value | humanizeDuration }} "
+                "(threshold {level}).",
+                for_="15m",
+                labels={"service": "llm"},
+            ),
+            # rate() over a day divides by the whole day: the comparison only
+            # holds once the counter existed at the start of that day.
+            Alert(
+                "LlmTokenSpike",
+                f"{LLM_TOKENS_RATE}\n> {t.llm_token_spike_factor:g} * {tokens_day_before}\n"
+                f"and on() count({m.LLM_TOKENS} offset 25h) > 0",
+                "warning",
+                "LLM token consumption spiked",
+                f"Tokens per second over the last hour are more than {t.llm_token_spike_factor:g}x "
+                "the average of the day before: LLM cost is rising fast.",
+                for_="15m",
+                labels={"service": "llm"},
+            ),
+        ),
+    )
+    queries = sum_rate(f"{m.DB_DURATION}_count", "5m")
+    database = RuleGroup(
+        "samokoder-database-client",
+        (
+            Recording(DB_ERROR_RATIO, ratio(sum_rate(m.DB_ERRORS, "5m"), queries)),
+            Recording(DB_QUERY_P95, quantile(0.95, m.DB_DURATION, [], "5m", ["operation"])),
+            *threshold_alerts(
+                "DatabaseErrorRateHigh",
+                DB_ERROR_RATIO,
+                t.db_error_rate,
+                summary="Database queries fail",
+                description="{{ $value | humanizePercentage }} of the app's database queries failed "
+                "over 5 minutes (threshold {level}).",
+                for_="5m",
+                labels={"service": "database"},
+            ),
+            *threshold_alerts(
+                "DatabaseQueriesSlow",
+                DB_QUERY_P95,
+                t.db_query_p95_seconds,
+                summary="Slow {{ $labels.operation }} queries",
+                description="P95 of {{ $labels.operation }} queries is {{ $value | humanizeDuration }} "
+                "(threshold {level}).",
+                for_="10m",
+                labels={"service": "database"},
+            ),
+        ),
+    )
+    return RuleFile("dependencies", (llm, database))
+
+
+def saturation(t: Thresholds) -> RuleFile:
+    containers = m.APP_CONTAINERS
+    per_container = ["namespace", "pod", "container"]
+    per_pod = "sum by (namespace, pod, container)"
+    limits = "kube_pod_container_resource_limits"
+    cpu = ratio(
+        sum_rate(selector("container_cpu_usage_seconds_total", containers), "5m", per_container),
+        f"{per_pod} ({selector(limits, containers, CPU)})",
+    )
+    memory = ratio(
+        f"{per_pod} ({selector('container_memory_working_set_bytes', containers)})",
+        f"{per_pod} ({selector(limits, containers, MEMORY)})",
+    )
+    volumes = f'namespace="{m.NAMESPACE}"'
+    volume = ratio(
+        f"sum by (namespace, persistentvolumeclaim) (kubelet_volume_stats_used_bytes{{{volumes}}})",
+        f"sum by (namespace, persistentvolumeclaim) (kubelet_volume_stats_capacity_bytes{{{volumes}}})",
+    )
+    per_instance = "sum by (job, instance)"
+    fds = ratio(f"{per_instance} ({m.FDS_OPEN})", f"{per_instance} ({m.FDS_MAX})")
+    pool = ratio(
+        f"{per_instance} ({selector(m.DB_POOL, m.POOL_IN_USE)})",
+        f"{per_instance} ({selector(m.DB_POOL, m.POOL_MAX)})",
+    )
+    queue = f"max by (queue_name) ({m.QUEUE_DEPTH}) / {t.queue_depth.capacity}"
+
+    def pair(name: str, value: str, level: str, subject: str, what: str) -> tuple[Alert, Alert]:
+        return threshold_alerts(
+            name,
+            value,
+            getattr(t, level),
+            summary=f"{subject} is saturated",
+            description=what + " is at {{ $value | humanizePercentage }} (threshold {level}).",
+            for_="15m",
+            labels={"signal": "saturation"},
+        )
+
+    return RuleFile(
+        "saturation",
+        (
+            RuleGroup(
+                "samokoder-saturation",
+                (
+                    Recording(CPU_RATIO, cpu),
+                    Recording(MEMORY_RATIO, memory),
+                    Recording(VOLUME_RATIO, volume),
+                    Recording(FD_RATIO, fds),
+                    Recording(POOL_RATIO, pool),
+                    Recording(QUEUE_RATIO, queue),
+                    *pair(
+                        "ContainerCpuHigh",
+                        CPU_RATIO,
+                        "cpu",
+                        "CPU of {{ $labels.pod }}/{{ $labels.container }}",
+                        "CPU use of {{ $labels.pod }}/{{ $labels.container }} against its limit",
+                    ),
+                    *pair(
+                        "ContainerMemoryHigh",
+                        MEMORY_RATIO,
+                        "memory",
+                        "Memory of {{ $labels.pod }}/{{ $labels.container }}",
+                        "Working set of {{ $labels.pod }}/{{ $labels.container }} against its limit",
+                    ),
+                    *pair(
+                        "VolumeFillingUp",
+                        VOLUME_RATIO,
+                        "disk",
+                        "Volume {{ $labels.persistentvolumeclaim }}",
+                        "Volume {{ $labels.persistentvolumeclaim }}",
+                    ),
+                    *pair(
+                        "FileDescriptorsExhausting",
+                        FD_RATIO,
+                        "file_descriptors",
+                        "File descriptors of {{ $labels.instance }}",
+                        "Open file descriptors of {{ $labels.instance }} against the process limit",
+                    ),
+                    *pair(
+                        "DatabasePoolSaturated",
+                        POOL_RATIO,
+                        "db_pool",
+                        "Database pool of {{ $labels.instance }}",
+                        "The database connection pool of {{ $labels.instance }}",
+                    ),
+                    *pair(
+                        "WorkerQueueSaturated",
+                        QUEUE_RATIO,
+                        "queue_depth",
+                        "Worker queue {{ $labels.queue_name }}",
+                        "Queue {{ $labels.queue_name }} against its capacity of "
+                        f"{t.queue_depth.capacity} jobs",
+                    ),
+                ),
+            ),
+        ),
+    )
+
+
+def product_and_meta(t: Thresholds) -> RuleFile:
+    failures = sum_rate(selector(m.AUTH_ATTEMPTS, m.AUTH_FAILURE), "5m")
+    attempts = sum_rate(m.AUTH_ATTEMPTS, "5m")
+    product = RuleGroup(
+        "samokoder-product",
+        (
+            Recording(AUTH_FAILURE_RATIO, ratio(failures, attempts)),
+            *threshold_alerts(
+                "AuthFailureSpike",
+                AUTH_FAILURE_RATIO,
+                t.auth_failure_rate,
+                summary="Many logins fail",
+                description="{{ $value | humanizePercentage }} of login attempts failed over 5 minutes "
+                "(threshold {level}): a brute-force attempt or a broken auth path.",
+                for_="10m",
+                labels={"service": "api", "signal": "security"},
+            ),
+            Alert(
+                "NoProjectsCreated",
+                f"(sum(increase({m.PROJECTS_CREATED}[6h])) or vector(0)) == 0\n"
+                f"and on() sum(up{{{m.API}}}) > 0",
+                "info",
+                "No project was created for 6 hours",
+                "The API is up but nobody created a project in 6 hours: check the create-project flow.",
+                for_="30m",
+                labels={"service": "api", "signal": "product"},
+            ),
+        ),
+    )
+    meta = RuleGroup(
+        "samokoder-meta",
+        (
+            Alert(
+                "EndpointProbeFailing",
+                f"min by (instance) (probe_success{{{m.PROBE}}}) == 0",
+                "critical",
+                "{{ $labels.instance }} fails from inside the cluster",
+                "The blackbox exporter has not had a good answer from {{ $labels.instance }} for 3 minutes: "
+                "users reaching it through its Service get errors or nothing.",
+                for_="3m",
+                labels={"signal": "availability"},
+            ),
+            Alert(
+                "TargetDown",
+                f'up{{namespace="{m.NAMESPACE}"}} == 0',
+                "warning",
+                "Scrape target {{ $labels.job }}/{{ $labels.instance }} is down",
+                "Prometheus cannot scrape {{ $labels.instance }} of {{ $labels.job }}: its metrics "
+                "and the alerts that read them are blind.",
+                for_="5m",
+            ),
+            Alert(
+                "Watchdog",
+                "vector(1)",
+                "none",
+                "Alerting pipeline heartbeat",
+                "Always firing. If the dead man's switch stops receiving it, Prometheus or "
+                "Alertmanager is broken.",
+            ),
+            # As kube-prometheus: fires where info alerts fire without any
+            # warning or critical beside them, so Alertmanager can hold back the
+            # cluster's context-only info alerts (see the inhibition rules).
+            Alert(
+                "InfoInhibitor",
+                'ALERTS{severity="info"} == 1\nunless on(namespace) '
+                'ALERTS{alertname!="InfoInhibitor", severity=~"warning|critical", alertstate="firing"} == 1',
+                "none",
+                "Info alerts without a warning or critical beside them",
+                "Used by Alertmanager to hold back context-only info alerts; never sent to people.",
+            ),
+        ),
+    )
+    return RuleFile("product", (product, meta))
+
+
+def platform_rules(settings: StackSettings) -> tuple[RuleFile, ...]:
+    t = settings.thresholds
+    return (api_golden_signals(t), dependencies(t), saturation(t), product_and_meta(t))

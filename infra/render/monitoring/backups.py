@@ -1,0 +1,124 @@
+"""Alerts on the database's backups and health: base backups, WAL archiving, replicas.
+
+The recovery point rests on two things: a recent base backup and an unbroken
+WAL archive after it. Each has an alert for "too old" and for "failing",
+read from the Barman Cloud plugin's and CloudNativePG's own metrics.
+"""
+
+from __future__ import annotations
+
+from infra.conventions import DATABASE_CLUSTER
+from infra.render.monitoring import contract as m
+from infra.render.monitoring.promql import selector
+from infra.render.monitoring.rules import Alert, Recording, RuleFile, RuleGroup
+from infra.render.monitoring.thresholds import threshold_alerts
+from infra.settings.model import StackSettings
+
+LABELS = {"service": "database"}
+PER_CLUSTER = "max by (namespace, cluster)"
+PER_POD = "by (namespace, cluster, pod)"
+BACKUP_AGE = "samokoder:database_backup:age_seconds"
+READY = 'value="ready"'
+# Base backups run daily; one missed run is a warning, two a page.
+SCHEDULE_HOURS = 24
+MARGIN_HOURS = 6
+
+
+def backup_rules(settings: StackSettings) -> RuleFile:
+    last_backup = selector(m.LAST_BACKUP, m.DATABASE)
+    up = selector(m.CNPG_UP, m.DATABASE)
+    instances = settings.database.instances
+    warning_age, critical_age = ((runs * SCHEDULE_HOURS + MARGIN_HOURS) * 3600 for runs in (1, 2))
+
+    def too_old(severity: str, seconds: int) -> Alert:
+        return Alert(
+            "DatabaseBackupTooOld",
+            f"{BACKUP_AGE} > {seconds}",
+            "critical" if severity == "critical" else "warning",
+            "No recent base backup of the database",
+            "The last successful base backup of {{ $labels.cluster }} finished "
+            "{{ $value | humanizeDuration }} ago; backups run daily "
+            f"(threshold {seconds // 3600} h). Restores replay more WAL the older it gets.",
+            for_="15m",
+            labels=LABELS,
+        )
+
+    rules = (
+        Recording(BACKUP_AGE, f"time() - {PER_CLUSTER} ({last_backup})"),
+        too_old("warning", warning_age),
+        too_old("critical", critical_age),
+        Alert(
+            "DatabaseBackupFailed",
+            f"{PER_CLUSTER} ({selector(m.LAST_FAILED_BACKUP, m.DATABASE)})\n> {PER_CLUSTER} ({last_backup})",
+            "warning",
+            "The last base backup of the database failed",
+            "The most recent base backup attempt of {{ $labels.cluster }} failed after the last "
+            "successful one.",
+            for_="5m",
+            labels=LABELS,
+        ),
+        Alert(
+            "DatabaseBackupMetricsAbsent",
+            f"absent({last_backup})\nand on() count({up} == 1) > 0",
+            "warning",
+            "The database reports no backup status",
+            "The database is up but the Barman Cloud plugin exports no backup timestamp: "
+            "backups are not monitored.",
+            for_="1h",
+            labels=LABELS,
+        ),
+        Alert(
+            "DatabaseWalArchivingFailing",
+            f"sum {PER_POD} (increase({selector(m.WAL_ARCHIVE_FAILED, m.DATABASE)}[10m])) > 0\n"
+            f"unless sum {PER_POD} (increase({selector(m.WAL_ARCHIVED, m.DATABASE)}[10m])) > 0",
+            "critical",
+            "WAL archiving of the database fails",
+            "{{ $labels.pod }} has failed to archive WAL for 10 minutes without a single success: "
+            "the recovery point is no longer advancing and pg_wal is filling.",
+            for_="5m",
+            labels=LABELS,
+        ),
+        Alert(
+            "DatabaseWalArchivingStalled",
+            f"max {PER_POD} ({selector(m.WAL_ARCHIVE_STATUS, m.DATABASE, READY)}) > 0",
+            "critical",
+            "WAL segments wait to be archived",
+            "{{ $value }} WAL segment(s) of {{ $labels.pod }} have waited 10 minutes to be archived: "
+            "the recovery point is falling behind.",
+            for_="10m",
+            labels=LABELS,
+        ),
+        *threshold_alerts(
+            "DatabaseReplicationLag",
+            f"max {PER_POD} ({selector(m.REPLICATION_LAG, m.DATABASE)})",
+            settings.thresholds.db_replication_lag_seconds,
+            summary="Database replica {{ $labels.pod }} lags",
+            description="Replica {{ $labels.pod }} replays {{ $value | humanizeDuration }} behind the "
+            "primary (threshold {level}); a failover to it would lose that much.",
+            for_="5m",
+            labels=LABELS,
+        ),
+        Alert(
+            "DatabaseInstancesNotReady",
+            f"count by (namespace, cluster) ({up} == 1) < {instances}\n"
+            f"or count by (namespace, cluster) ({up} == 0) > 0",
+            "warning",
+            "Database instances are not ready",
+            f"Fewer than {instances} instance(s) of {{{{ $labels.cluster }}}} run PostgreSQL for "
+            "10 minutes: the cluster has less redundancy than it should.",
+            for_="10m",
+            labels=LABELS,
+        ),
+        Alert(
+            "DatabaseDown",
+            f"absent({up} == 1)",
+            "critical",
+            "The database has no running instance",
+            "No instance of the database has reported PostgreSQL up for 2 minutes: the app cannot "
+            "read or write.",
+            for_="2m",
+            # absent() keeps no label of a comparison: name the cluster here.
+            labels={**LABELS, "cluster": DATABASE_CLUSTER},
+        ),
+    )
+    return RuleFile("database", (RuleGroup("samokoder-database", rules),))

@@ -1,0 +1,22 @@
+"""Grafana dashboards as code, keyed by uid."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infra.render.monitoring.dashboards.database import database_dashboard
+from infra.render.monitoring.dashboards.golden_signals import golden_signals
+from infra.render.monitoring.dashboards.llm import llm_dashboard
+from infra.render.monitoring.dashboards.panels import to_json
+from infra.render.monitoring.dashboards.slo import slo_dashboard
+from infra.settings.model import StackSettings
+
+
+def dashboards(settings: StackSettings) -> dict[str, dict[str, Any]]:
+    built = (
+        golden_signals(settings.thresholds),
+        slo_dashboard(settings),
+        database_dashboard(settings.thresholds),
+        llm_dashboard(),
+    )
+    return {dashboard["uid"]: dashboard for dashboard in map(to_json, built)}

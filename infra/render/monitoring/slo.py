@@ -1,0 +1,184 @@
+"""SLOs computed in Prometheus from the app's raw counters.
+
+Each SLO records its error ratio (bad events / all events) over the windows
+the multi-window, multi-burn-rate alerts of the Google SRE workbook need
+(as Sloth and Pyrra generate them), over the whole SLO period, and the error
+budget left. The app computes nothing itself.
+
+Burn rate 1 spends exactly the budget over the period. The alerts:
+
+=========  ===============  ==============  ===========================
+severity   long window      short window    burn rate (budget spent)
+=========  ===============  ==============  ===========================
+critical   1h               5m              14.4 (2 % in 1 h)
+critical   6h               30m             6 (5 % in 6 h)
+warning    1d               2h              3 (10 % in 1 d)
+warning    3d               6h              1 (10 % in 3 d)
+=========  ===============  ==============  ===========================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from infra.render.monitoring import contract as m
+from infra.render.monitoring.promql import ratio, selector, sum_rate
+from infra.render.monitoring.rules import Alert, Recording, RuleFile, RuleGroup, Severity
+from infra.settings.model import SloProfile, StackSettings
+
+WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
+ERROR_RATIO = "samokoder:slo_errors:ratio_rate{window}"
+OBJECTIVE = "samokoder:slo_objective:ratio"
+BUDGET_REMAINING = "samokoder:slo_error_budget:ratio_remaining"
+
+
+@dataclass(frozen=True)
+class BurnWindow:
+    long: str
+    short: str
+    factor: float
+    severity: Severity
+
+
+BURN_WINDOWS = (
+    BurnWindow("1h", "5m", 14.4, "critical"),
+    BurnWindow("6h", "30m", 6, "critical"),
+    BurnWindow("1d", "2h", 3, "warning"),
+    BurnWindow("3d", "6h", 1, "warning"),
+)
+
+
+@dataclass(frozen=True)
+class Slo:
+    name: str
+    title: str
+    # The share of good events the SLO promises, e.g. 0.999.
+    objective: float
+    what: str
+    bad: Callable[[str], str]
+    total: Callable[[str], str]
+    # The raw series whose absence blinds the SLO.
+    source: str
+
+    @property
+    def budget(self) -> float:
+        # Rounded so that 1 - 0.999 reads 0.001 in the rules, not 0.00099999.
+        return round(1 - self.objective, 12)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {"service": "api", "slo": self.name}
+
+    def series(self, window: str) -> str:
+        return f'{ERROR_RATIO.format(window=window)}{{slo="{self.name}"}}'
+
+
+def api_slos(profile: SloProfile) -> tuple[Slo, ...]:
+    requests = selector(m.HTTP_REQUESTS, m.API)
+    failed = selector(m.HTTP_REQUESTS, m.API, 'status=~"5.."')
+    count = selector(f"{m.HTTP_DURATION}_count", m.API)
+    fast = selector(f"{m.HTTP_DURATION}_bucket", m.API, m.le_matcher(profile.latency_threshold_seconds))
+    threshold = f"{profile.latency_threshold_seconds:g} s"
+    return (
+        Slo(
+            name="availability",
+            title="Availability",
+            objective=profile.availability_percent / 100,
+            what="API requests answered without a 5xx",
+            bad=lambda w: sum_rate(failed, w),
+            total=lambda w: sum_rate(requests, w),
+            source=requests,
+        ),
+        Slo(
+            name="latency",
+            title="Latency",
+            objective=profile.latency_percent / 100,
+            what=f"API requests answered within {threshold}",
+            bad=lambda w: f"({sum_rate(count, w)} - {sum_rate(fast, w)})",
+            total=lambda w: sum_rate(count, w),
+            source=count,
+        ),
+    )
+
+
+def _burn_alert(slo: Slo, page: bool, period: str) -> Alert:
+    windows = tuple(w for w in BURN_WINDOWS if (w.severity == "critical") == page)
+    clauses = [
+        f"(\n  {slo.series(w.long)} > {w.factor * slo.budget:g}\n"
+        f"and\n  {slo.series(w.short)} > {w.factor * slo.budget:g}\n)"
+        for w in windows
+    ]
+    spend = ", ".join(f"{w.factor:g}x over {w.long} and {w.short}" for w in windows)
+    return Alert(
+        f"Api{slo.title}BudgetBurn",
+        "\nor\n".join(clauses),
+        "critical" if page else "warning",
+        f"{slo.title} SLO error budget is burning {'fast' if page else 'steadily'}",
+        f"{slo.what}: the objective is {slo.objective:.2%} over {period}; "
+        f"errors spend the error budget at more than {spend}.",
+        # A page waits for two evaluations of the short window; a ticket is in no hurry.
+        for_="2m" if page else "15m",
+        labels={**slo.labels, "signal": "slo"},
+    )
+
+
+def _budget_alert(slo: Slo, severity: Severity, level: float, period: str) -> Alert:
+    return Alert(
+        f"Api{slo.title}BudgetLow",
+        f'{BUDGET_REMAINING}{{slo="{slo.name}"}} < {level / 100:g}',
+        severity,
+        f"{slo.title} SLO error budget is running out",
+        f"{{{{ $value | humanizePercentage }}}} of the {period} error budget of {slo.what} "
+        f"is left (threshold {level:g} %).",
+        for_="15m",
+        labels={**slo.labels, "signal": "slo"},
+    )
+
+
+def slo_rule_file(slo: Slo, settings: StackSettings) -> RuleFile:
+    period = f"{settings.slo.window_days}d"
+    budget = settings.thresholds.error_budget
+    fast = RuleGroup(
+        f"samokoder-slo-{slo.name}",
+        (
+            *(
+                Recording(ERROR_RATIO.format(window=w), ratio(slo.bad(w), slo.total(w)), slo.labels)
+                for w in WINDOWS
+            ),
+            _burn_alert(slo, page=True, period=period),
+            _burn_alert(slo, page=False, period=period),
+            Alert(
+                f"Api{slo.title}SliAbsent",
+                f"absent({slo.source})",
+                "warning",
+                f"{slo.title} SLI has no data",
+                f"Prometheus has no {slo.source} series: the {slo.name} SLO and its alerts are blind.",
+                for_="10m",
+                labels={**slo.labels, "signal": "slo"},
+            ),
+        ),
+    )
+    # The period's ratio reads 30 days of samples: evaluated less often.
+    whole_period = RuleGroup(
+        f"samokoder-slo-{slo.name}-period",
+        (
+            Recording(
+                ERROR_RATIO.format(window=period), ratio(slo.bad(period), slo.total(period)), slo.labels
+            ),
+            Recording(OBJECTIVE, f"vector({slo.objective:g})", slo.labels),
+            Recording(
+                BUDGET_REMAINING,
+                f"1 - {slo.series(period)} / {slo.budget:g}",
+                slo.labels,
+            ),
+            _budget_alert(slo, "warning", budget.warning, period),
+            _budget_alert(slo, "critical", budget.critical, period),
+        ),
+        interval="5m",
+    )
+    return RuleFile(f"slo-{slo.name}", (fast, whole_period))
+
+
+def slo_rules(settings: StackSettings) -> tuple[RuleFile, ...]:
+    return tuple(slo_rule_file(slo, settings) for slo in api_slos(settings.slo))

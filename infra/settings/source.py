@@ -1,0 +1,87 @@
+"""Where `samokoder:` config values come from: the Pulumi runtime or a stack file."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pulumi.runtime import config as runtime_config
+
+from infra.conventions import REDACTED
+from infra.settings.loader import NAMESPACE, ConfigError, Problem, read_yaml_file
+
+__all__ = ["REDACTED", "namespace_config", "read_stack_file", "stack_file_values"]
+
+
+def namespace_config(namespace: str = NAMESPACE) -> dict[str, Any]:
+    """Every `<namespace>:` key the Pulumi runtime was given, decoded.
+
+    `pulumi.Config` reads one key at a time and cannot list them; listing
+    them is what lets an unknown key fail instead of being ignored.
+    """
+    raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    values: dict[str, Any] = {}
+    for key, value in sorted(raw.items()):
+        prefix, _, name = key.partition(":")
+        if prefix == namespace and name:
+            values[name] = _decode(value)
+    return values
+
+
+def _decode(value: Any) -> Any:
+    # Structured values arrive JSON-encoded, plain ones as bare strings.
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
+
+
+@dataclass(frozen=True)
+class StackFile:
+    """The config of a Pulumi.<stack>.yaml, as the CLI would hand it to the program."""
+
+    config: dict[str, str]
+    secret_keys: list[str] = field(default_factory=list)
+
+
+def read_stack_file(path: Path) -> StackFile:
+    """Read a stack file into the flat `namespace:key -> string` map the runtime uses."""
+    source, stack = path.name, path.stem.removeprefix("Pulumi.")
+    document = read_yaml_file(path, source, stack, "stack file") or {}
+    entries = (document.get("config") or {}) if isinstance(document, dict) else None
+    if not isinstance(entries, dict):
+        raise ConfigError(stack, [Problem(source, "config", "must be a mapping of config keys")])
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in entries.items():
+        plain, secret = _redact(value)
+        config[str(key)] = plain if isinstance(plain, str) else json.dumps(plain, sort_keys=True)
+        if secret:
+            secret_keys.append(str(key))
+    return StackFile(config=config, secret_keys=sorted(secret_keys))
+
+
+def _redact(value: Any) -> tuple[Any, bool]:
+    """Replace `{secure: ...}` leaves by a placeholder; say whether any were found."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return REDACTED, True
+        pairs = {k: _redact(v) for k, v in value.items()}
+        return {k: v for k, (v, _) in pairs.items()}, any(s for _, s in pairs.values())
+    if isinstance(value, list):
+        items = [_redact(v) for v in value]
+        return [v for v, _ in items], any(s for _, s in items)
+    return value, False
+
+
+def stack_file_values(path: Path, namespace: str = NAMESPACE) -> dict[str, Any]:
+    """The decoded `<namespace>:` values of a stack file, as the program would see them."""
+    config = read_stack_file(path).config
+    prefix = f"{namespace}:"
+    return {
+        key.removeprefix(prefix): _decode(value) for key, value in config.items() if key.startswith(prefix)
+    }
