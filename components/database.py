@@ -28,7 +28,7 @@ from components.kube import Chart, custom_resource, helm_release, namespace
 from infra.conventions import Naming
 from infra.render.database import manifests
 from infra.render.database import plan as p
-from infra.settings.model import DatabaseProfile, RestoreRequest
+from infra.settings.database import DatabaseProfile, RestoreRequest
 
 CHARTS_REPOSITORY: Final = "https://cloudnative-pg.github.io/charts"
 # CloudNativePG 1.30.0: the version of the Cluster/Pooler/ScheduledBackup CRD schemas.

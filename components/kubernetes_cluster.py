@@ -19,7 +19,7 @@ from components.kms import kms_key
 from components.network import Network
 from infra.conventions import Naming
 from infra.render.kubeconfig import render_kubeconfig
-from infra.settings.model import ClusterProfile, NodeGroupProfile
+from infra.settings.cluster import ClusterProfile, NodeGroupProfile
 
 KMS_ENCRYPTER_DECRYPTER = "kms.keys.encrypterDecrypter"
 

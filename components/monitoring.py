@@ -28,7 +28,7 @@ from infra.conventions import Naming
 from infra.render.monitoring import contract
 from infra.render.monitoring.alertmanager import RECEIVERS_SECRET
 from infra.render.monitoring.bundle import MonitoringArtifacts
-from infra.settings.model import MonitoringProfile
+from infra.settings.monitoring import MonitoringProfile
 
 # Ships prometheus-operator 0.93, the version of the CRD schemas we validate against.
 CHART: Final = Chart("kube-prometheus-stack", "88.0.0", "https://prometheus-community.github.io/helm-charts")

@@ -16,7 +16,7 @@ import pulumi_yandex as yandex
 from infra.conventions import Naming
 from infra.render.addressing import zone_subnets
 from infra.render.security_rules import ClusterAddresses, Rule, master_rules, node_rules
-from infra.settings.model import ClusterProfile, NetworkProfile
+from infra.settings.cluster import ClusterProfile, NetworkProfile
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import pulumi_random as random
 import pulumi_yandex as yandex
 
 from infra.conventions import Naming
-from infra.settings.model import RedisProfile
+from infra.settings.workloads import RedisProfile
 
 VERSION: Final = "7.2"
 TLS_PORT: Final = 6380

@@ -19,7 +19,7 @@ import pulumi_docker as docker
 import pulumi_yandex as yandex
 
 from infra.conventions import REGISTRY_HOST, SERVICES, Naming, Service, image_reference
-from infra.settings.model import ImageBuild, Release
+from infra.settings.release import ImageBuild, Release
 
 PULLER_ROLE = "container-registry.images.puller"
 

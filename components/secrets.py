@@ -35,7 +35,7 @@ from infra.providers.lockbox.provider import LockboxSecret
 from infra.render.secrets import delivery
 from infra.render.secrets.catalog import GENERATED_LENGTH, Group, Target
 from infra.render.secrets.rotation import rotation_stamp
-from infra.settings.model import LockboxSettings, ProvidedSecrets, SecretGroup
+from infra.settings.secrets import LockboxSettings, ProvidedSecrets, SecretGroup
 
 CHART: Final = Chart("external-secrets", "2.9.0", "https://charts.external-secrets.io")
 KMS_DECRYPTER: Final = "kms.keys.decrypter"

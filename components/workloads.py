@@ -22,7 +22,7 @@ from infra.conventions import Naming, Service
 from infra.render.workloads import manifests as m
 from infra.render.workloads.migrations import migration_access, migration_job, pre_migration_backup
 from infra.render.workloads.network_policies import network_policies
-from infra.settings.model import StackSettings
+from infra.settings.stack import StackSettings
 
 Renderer = Callable[[Naming, StackSettings, str], dict[str, Any]]
 

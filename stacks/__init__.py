@@ -1,6 +1,6 @@
 """Per-stack profiles: what differs between staging and prod, as data.
 
-Each ``<stack>.yaml`` here is validated by ``infra.settings.model.StackSettings``
+Each ``<stack>.yaml`` here is validated by ``infra.settings.stack.StackSettings``
 together with that stack's ``Pulumi.<stack>.yaml``.
 """
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.settings import ConfigError
-from infra.settings.model import SECRET_GROUPS
+from infra.settings.secrets import SECRET_GROUPS
 from stacks import known_stacks
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2

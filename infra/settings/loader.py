@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from infra.settings.model import StackSettings
+from infra.settings.stack import StackSettings
 from stacks import PRODUCTION_STACKS, known_stacks, profile_path
 
 NAMESPACE = "samokoder"

@@ -11,7 +11,7 @@ import yaml
 from infra.ops.synth.runner import synthesize
 from infra.render.database.restore import RestoreError, plan_restore
 from infra.settings import load_settings
-from infra.settings.model import StackSettings
+from infra.settings.stack import StackSettings
 from tests.cli_runner import samokoder_infra
 from tests.conftest import stack_file_values, write_project
 from tests.crd_schemas import crd_problems

@@ -11,7 +11,7 @@ import pytest
 from infra.render.monitoring.bundle import MonitoringArtifacts, generate
 from infra.render.monitoring.render import write_artifacts
 from infra.settings.loader import load_settings
-from infra.settings.model import StackSettings
+from infra.settings.stack import StackSettings
 from tests.conftest import stack_file_values
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from infra.settings.model import StackSettings, Threshold
+from infra.settings.monitoring import Threshold
+from infra.settings.stack import StackSettings
 from tests.monitoring.workload import Load, Phase
 
 AlertKey = tuple[str, str]  # (alertname, severity)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from infra.render.monitoring.alertmanager import SECRET_KEYS, SECRETS_DIR, alertmanager_config
-from infra.settings.model import QuietHours
+from infra.settings.monitoring import QuietHours
 from tests.conftest import STACKS
 from tests.monitoring.alertmanager_harness import (
     TelegramRecorder,

@@ -5,11 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from infra.policy.catalog import POLICIES
-from infra.settings.model import (
-    BACKUP_RETENTION_FLOOR_DAYS,
-    PRODUCTION_BACKUP_RETENTION_FLOOR_DAYS,
-    StackSettings,
-)
+from infra.settings.database import BACKUP_RETENTION_FLOOR_DAYS, PRODUCTION_BACKUP_RETENTION_FLOOR_DAYS
+from infra.settings.stack import StackSettings
 from stacks import PRODUCTION_STACKS
 
 

@@ -23,8 +23,8 @@ from infra.conventions import PROJECT
 from infra.ops import program
 from infra.ops.synth.mocks import RecordedResource, RecordingMonitor, SynthMocks, mock_id
 from infra.render.monitoring.bundle import MonitoringArtifacts
-from infra.settings.model import StackSettings
 from infra.settings.source import read_stack_file
+from infra.settings.stack import StackSettings
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 

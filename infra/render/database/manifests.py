@@ -13,7 +13,7 @@ from typing import Any
 from infra.conventions import Naming
 from infra.render.database import plan as p
 from infra.render.database.plan import BackupPlan
-from infra.settings.model import DatabaseProfile
+from infra.settings.database import DatabaseProfile
 
 CNPG_API = "postgresql.cnpg.io/v1"
 BARMAN_API = "barmancloud.cnpg.io/v1"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infra.conventions import DATABASE_CLUSTER, Naming
-from infra.settings.model import DatabaseProfile
+from infra.settings.database import DatabaseProfile
 
 CLUSTER = DATABASE_CLUSTER
 DATABASE = "samokoder"

@@ -16,7 +16,8 @@ from pydantic import ValidationError
 from infra.conventions import APP_NAMESPACE, Naming
 from infra.render.database import manifests
 from infra.render.database.plan import backup_plan
-from infra.settings.model import RestoreRequest, StackSettings
+from infra.settings.database import RestoreRequest
+from infra.settings.stack import StackSettings
 
 COMPONENT_TYPE = "samokoder:database:Database"
 COMPONENT_NAME = "database"

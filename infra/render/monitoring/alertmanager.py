@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from infra.settings.model import AlertingProfile, QuietHours, Receiver
+from infra.settings.monitoring import AlertingProfile, QuietHours, Receiver
 
 RECEIVERS_SECRET: Final = "samokoder-alertmanager-receivers"
 SECRETS_DIR: Final = f"/etc/alertmanager/secrets/{RECEIVERS_SECRET}"

@@ -12,7 +12,8 @@ from infra.render.monitoring import contract as m
 from infra.render.monitoring.promql import quantile, ratio, selector, sum_rate
 from infra.render.monitoring.rules import Alert, Recording, RuleFile, RuleGroup
 from infra.render.monitoring.thresholds import threshold_alerts
-from infra.settings.model import StackSettings, Thresholds
+from infra.settings.monitoring import Thresholds
+from infra.settings.stack import StackSettings
 
 API_LABELS = {"service": "api"}
 CPU = 'resource="cpu"'

@@ -12,7 +12,7 @@ from infra.render.monitoring import contract as m
 from infra.render.monitoring.promql import selector
 from infra.render.monitoring.rules import Alert, Recording, RuleFile, RuleGroup
 from infra.render.monitoring.thresholds import threshold_alerts
-from infra.settings.model import StackSettings
+from infra.settings.stack import StackSettings
 
 LABELS = {"service": "database"}
 PER_CLUSTER = "max by (namespace, cluster)"

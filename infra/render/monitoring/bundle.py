@@ -11,7 +11,7 @@ from infra.render.monitoring.backups import backup_rules
 from infra.render.monitoring.dashboards import dashboards
 from infra.render.monitoring.rules import RuleFile
 from infra.render.monitoring.slo import slo_rules
-from infra.settings.model import StackSettings
+from infra.settings.stack import StackSettings
 
 
 @dataclass(frozen=True)

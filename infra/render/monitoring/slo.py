@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from infra.render.monitoring import contract as m
 from infra.render.monitoring.promql import ratio, selector, sum_rate
 from infra.render.monitoring.rules import Alert, Recording, RuleFile, RuleGroup, Severity
-from infra.settings.model import SloProfile, StackSettings
+from infra.settings.monitoring import SloProfile
+from infra.settings.stack import StackSettings
 
 WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
 ERROR_RATIO = "samokoder:slo_errors:ratio_rate{window}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from infra.render.monitoring.rules import Alert
-from infra.settings.model import DurationThreshold, Threshold
+from infra.settings.monitoring import DurationThreshold, Threshold
 
 
 def _levels(threshold: Threshold | DurationThreshold, percent: bool) -> tuple[tuple[str, float], ...]:

@@ -15,7 +15,8 @@ from typing import Literal
 from infra.conventions import APP_NAMESPACE, Naming
 from infra.render.database import plan as db
 from infra.render.monitoring import alertmanager as am
-from infra.settings.model import SecretGroup, StackSettings
+from infra.settings.secrets import SecretGroup
+from infra.settings.stack import StackSettings
 
 # At least 64 characters, letters and digits only: strong, and safe inside a URL.
 GENERATED_LENGTH = 64

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from infra.settings.model import SecretGroup
+from infra.settings.secrets import SecretGroup
 
 NEVER_ROTATED = "initial"
 

@@ -14,7 +14,8 @@ from typing import Any
 from infra.conventions import APP_NAMESPACE, Naming, Service
 from infra.render.secrets.catalog import APP_SECRET
 from infra.render.workloads.security import container_security, pod_security
-from infra.settings.model import ContainerResources, StackSettings
+from infra.settings.stack import StackSettings
+from infra.settings.workloads import ContainerResources
 
 CONFIG_MAP = "samokoder-config"
 API_PORT = 8000

@@ -9,7 +9,7 @@ from infra.render.monitoring.dashboards.golden_signals import golden_signals
 from infra.render.monitoring.dashboards.llm import llm_dashboard
 from infra.render.monitoring.dashboards.panels import to_json
 from infra.render.monitoring.dashboards.slo import slo_dashboard
-from infra.settings.model import StackSettings
+from infra.settings.stack import StackSettings
 
 
 def dashboards(settings: StackSettings) -> dict[str, dict[str, Any]]:

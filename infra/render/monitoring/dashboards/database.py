@@ -7,7 +7,7 @@ from grafana_foundation_sdk.builders import dashboard as db
 from infra.render.monitoring import alerts as rec
 from infra.render.monitoring import contract as m
 from infra.render.monitoring.dashboards.panels import gauge_panel, graph, new_dashboard, rising
-from infra.settings.model import Thresholds
+from infra.settings.monitoring import Thresholds
 
 UID = "samokoder-database"
 

@@ -6,7 +6,7 @@ from grafana_foundation_sdk.builders import dashboard as db
 
 from infra.render.monitoring.dashboards.panels import falling, gauge_panel, graph, new_dashboard
 from infra.render.monitoring.slo import BUDGET_REMAINING, ERROR_RATIO, OBJECTIVE, WINDOWS, api_slos
-from infra.settings.model import StackSettings
+from infra.settings.stack import StackSettings
 
 UID = "samokoder-slo"
 # The audit's colours for budget left: red under the warning level, yellow under half.

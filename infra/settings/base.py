@@ -1,0 +1,111 @@
+"""What every settings model shares: the strict base, the validation context, the value types."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import zoneinfo
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+)
+
+
+class StrictModel(BaseModel):
+    """Base of every settings model: immutable, no unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def is_production(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get("production"))
+
+
+def is_offline(info: ValidationInfo) -> bool:
+    """Synth: no decryption, no cloud; provided secrets may be absent."""
+    return bool(info.context and info.context.get("offline"))
+
+
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+_YC_ID = re.compile(r"[a-z][a-z0-9]{19}")
+
+
+_HOSTNAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+
+
+_CLOCK = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+
+
+def _digest(value: str) -> str:
+    if not _DIGEST.fullmatch(value):
+        raise ValueError(
+            "must be an image digest: 'sha256:' followed by 64 lowercase hex characters "
+            f"(got {value!r}); tags are never deployed"
+        )
+    return value
+
+
+def _yc_id(value: str) -> str:
+    if not _YC_ID.fullmatch(value):
+        raise ValueError(f"must be a Yandex Cloud id: 20 lowercase letters and digits (got {value!r})")
+    return value
+
+
+def _hostname(value: str) -> str:
+    if not _HOSTNAME.fullmatch(value):
+        raise ValueError(f"must be a lowercase DNS name such as 'staging.example.ru' (got {value!r})")
+    return value
+
+
+def _clock(value: str) -> str:
+    if not _CLOCK.fullmatch(value):
+        raise ValueError(f"must be a 24-hour time HH:MM (got {value!r})")
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"must be an IANA time zone such as 'Europe/Moscow' (got {value!r})") from None
+    return value
+
+
+Digest = Annotated[str, AfterValidator(_digest)]
+
+
+YcId = Annotated[str, AfterValidator(_yc_id)]
+
+
+Hostname = Annotated[str, AfterValidator(_hostname)]
+
+
+Clock = Annotated[str, AfterValidator(_clock)]
+
+
+TimeZone = Annotated[str, AfterValidator(_timezone)]
+
+
+Percent = Annotated[float, Field(gt=0, lt=100)]
+
+
+Cidr = ipaddress.IPv4Network
+
+
+class Zone(StrEnum):
+    # ru-central1-c was closed by Yandex Cloud; d replaced it.
+    A = "ru-central1-a"
+    B = "ru-central1-b"
+    D = "ru-central1-d"
+
+
+# Yandex Managed Kubernetes storage classes.
+StorageClass = Literal["yc-network-hdd", "yc-network-ssd"]

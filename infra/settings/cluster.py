@@ -1,0 +1,105 @@
+"""The network, the Kubernetes cluster and its node groups."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import (
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from infra.settings.base import Cidr, Clock, StrictModel, Zone, is_production
+
+
+class NetworkProfile(StrictModel):
+    zones: list[Zone] = Field(min_length=1)
+    cidr: Cidr
+    # One subnet of this size per zone is carved from `cidr`, in zone order.
+    subnet_prefix: int = Field(default=24, ge=16, le=28)
+
+    @field_validator("zones")
+    @classmethod
+    def _zones(cls, zones: list[Zone], info: ValidationInfo) -> list[Zone]:
+        if len(set(zones)) != len(zones):
+            raise ValueError("zones must not repeat")
+        if is_production(info) and len(zones) < 3:
+            raise ValueError(
+                f"a production stack needs all 3 zones so that it survives a zone outage (got {len(zones)})"
+            )
+        return zones
+
+    @model_validator(mode="after")
+    def _room_for_subnets(self) -> NetworkProfile:
+        if self.subnet_prefix < self.cidr.prefixlen:
+            raise ValueError(f"subnet_prefix /{self.subnet_prefix} is larger than cidr {self.cidr}")
+        room = 2 ** (self.subnet_prefix - self.cidr.prefixlen)
+        if room < len(self.zones):
+            raise ValueError(
+                f"cidr {self.cidr} holds {room} /{self.subnet_prefix} subnets, need {len(self.zones)}"
+            )
+        return self
+
+
+class MaintenanceWindow(StrictModel):
+    day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    start_time: Clock
+    duration_hours: int = Field(ge=1, le=24)
+
+
+class ClusterProfile(StrictModel):
+    version: str = Field(pattern=r"^1\.(2[89]|3[0-9])$", description="Kubernetes minor, e.g. '1.30'")
+    release_channel: Literal["RAPID", "REGULAR", "STABLE"]
+    regional_master: bool
+    public_api: bool
+    # Who may reach the Kubernetes API when it is public (operators, CI runners).
+    api_allowed_cidrs: list[Cidr] = Field(default_factory=list)
+    # Opens NodePorts to the internet and lets the cluster create a public
+    # load balancer: needed by the ingress controller.
+    public_ingress: bool = True
+    pod_cidr: Cidr
+    service_cidr: Cidr
+    node_cidr_mask_size: int = Field(default=24, ge=24, le=28)
+    maintenance: MaintenanceWindow
+
+    @field_validator("regional_master")
+    @classmethod
+    def _regional_in_production(cls, regional: bool, info: ValidationInfo) -> bool:
+        if is_production(info) and not regional:
+            raise ValueError("a production stack needs a regional (three-zone) master")
+        return regional
+
+    @model_validator(mode="after")
+    def _api_reachable(self) -> ClusterProfile:
+        if self.public_api and not self.api_allowed_cidrs:
+            raise ValueError("public_api needs at least one entry in api_allowed_cidrs")
+        return self
+
+
+class NodeGroupProfile(StrictModel):
+    platform_id: Literal["standard-v2", "standard-v3"] = "standard-v3"
+    cores: int = Field(ge=2, le=96)
+    memory_gb: int = Field(ge=2, le=640)
+    core_fraction: Literal[20, 50, 100] = 100
+    disk_type: Literal["network-hdd", "network-ssd"] = "network-ssd"
+    disk_gb: int = Field(ge=64, le=2048)
+    preemptible: bool = False
+    # Nodes get public addresses for egress: pulumi-yandex 0.13 has no NAT gateway.
+    public_ip: bool = True
+    min_per_zone: int = Field(ge=0, le=100)
+    max_per_zone: int = Field(ge=1, le=100)
+
+    @field_validator("preemptible")
+    @classmethod
+    def _not_preemptible_in_production(cls, preemptible: bool, info: ValidationInfo) -> bool:
+        if is_production(info) and preemptible:
+            raise ValueError("a production stack must not run on preemptible nodes")
+        return preemptible
+
+    @model_validator(mode="after")
+    def _bounds(self) -> NodeGroupProfile:
+        if self.min_per_zone > self.max_per_zone:
+            raise ValueError(f"min_per_zone {self.min_per_zone} exceeds max_per_zone {self.max_per_zone}")
+        return self

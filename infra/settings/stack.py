@@ -1,0 +1,140 @@
+"""The one model of a stack's settings: the merge of its profile and its stack file.
+
+A stack's settings are the merge of two sources: its profile
+(``stacks/<stack>.yaml``: sizes, replicas, zones, retention, SLO targets,
+thresholds, alert routes) and its identity and release
+(``Pulumi.<stack>.yaml``, namespace ``samokoder:``). Every model forbids
+unknown keys so that a typo fails instead of silently taking a default.
+
+Rules that hold only for production stacks (three zones, a regional master,
+HA replicas) are checked next to the fields they constrain, in the area
+modules; the validation context says whether the stack is a production one.
+Rules that span areas are checked here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import (
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from infra.settings.base import StrictModel, is_offline, is_production
+from infra.settings.cluster import ClusterProfile, NetworkProfile, NodeGroupProfile
+from infra.settings.database import DatabaseProfile, RestoreRequest
+from infra.settings.monitoring import AlertingProfile, MonitoringProfile, SloProfile, Thresholds
+from infra.settings.release import Identity, Release
+from infra.settings.secrets import LockboxSettings, ProvidedSecrets, SecretGroup, SecretsProfile
+from infra.settings.workloads import Replicas, WorkloadsProfile
+
+
+class StackSettings(StrictModel):
+    """Everything the program needs to know about one stack."""
+
+    stack: str = Field(pattern=r"^[a-z][a-z0-9-]{0,30}$")
+    # Stateful resources (the cluster that holds the database, the KMS key of
+    # its Secrets, later buckets) get `protect`: deleting them needs a
+    # deliberate unprotect first.
+    protect_stateful: bool = False
+    identity: Identity
+    release: Release
+    network: NetworkProfile
+    cluster: ClusterProfile
+    node_group: NodeGroupProfile
+    replicas: Replicas
+    workloads: WorkloadsProfile
+    database: DatabaseProfile
+    slo: SloProfile
+    thresholds: Thresholds
+    alerting: AlertingProfile
+    monitoring: MonitoringProfile
+    secrets_policy: SecretsProfile
+    # Set by `samokoder-infra restore --apply` in the stack file, cleared after.
+    restore: RestoreRequest | None = None
+    # From the stack file: provided secrets, Lockbox access, rotation requests.
+    secrets: ProvidedSecrets = ProvidedSecrets()
+    lockbox: LockboxSettings = LockboxSettings()
+    rotation: dict[SecretGroup, datetime] = Field(default_factory=dict)
+
+    @field_validator("rotation")
+    @classmethod
+    def _rotation_stamps_with_offset(cls, stamps: dict[SecretGroup, datetime]) -> dict[SecretGroup, datetime]:
+        naive = sorted(group for group, stamp in stamps.items() if stamp.utcoffset() is None)
+        if naive:
+            raise ValueError(
+                f"{', '.join(naive)}: a rotation stamp needs its UTC offset (rotate-secrets writes one)"
+            )
+        return stamps
+
+    @field_validator("protect_stateful")
+    @classmethod
+    def _protected_in_production(cls, protect: bool, info: ValidationInfo) -> bool:
+        if is_production(info) and not protect:
+            raise ValueError("a production stack protects its stateful resources")
+        return protect
+
+    @model_validator(mode="after")
+    def _address_plan(self) -> StackSettings:
+        ranges = {
+            "network.cidr": self.network.cidr,
+            "cluster.pod_cidr": self.cluster.pod_cidr,
+            "cluster.service_cidr": self.cluster.service_cidr,
+        }
+        names = list(ranges)
+        for i, first in enumerate(names):
+            for second in names[i + 1 :]:
+                if ranges[first].overlaps(ranges[second]):
+                    raise ValueError(f"{first} {ranges[first]} overlaps {second} {ranges[second]}")
+        return self
+
+    @model_validator(mode="after")
+    def _slo_window_retained(self) -> StackSettings:
+        if self.monitoring.retention_days < self.slo.window_days:
+            raise ValueError(
+                f"monitoring.retention_days ({self.monitoring.retention_days}) is shorter than "
+                f"slo.window_days ({self.slo.window_days}): the SLO window could not be computed"
+            )
+        return self
+
+    def required_secrets(self) -> tuple[str, ...]:
+        """The provided secrets this stack needs: the LLM key, the watchdog, each configured receiver's."""
+        receivers = self.alerting.receivers
+        needed = ["openrouter_api_key", "watchdog_url"]
+        needed += ["telegram_bot_token"] if receivers.telegram else []
+        needed += ["smtp_password"] if receivers.email else []
+        needed += ["pagerduty_routing_key"] if receivers.pagerduty else []
+        return tuple(needed)
+
+    @model_validator(mode="after")
+    def _provided_secrets_set(self, info: ValidationInfo) -> StackSettings:
+        if is_offline(info):
+            return self
+        missing = [name for name in self.required_secrets() if getattr(self.secrets, name) is None]
+        if missing:
+            commands = "; ".join(
+                f"pulumi config set --secret --path samokoder:secrets.{name}" for name in missing
+            )
+            raise ValueError(f"secrets not set: {', '.join(missing)} ({commands})")
+        return self
+
+    @model_validator(mode="after")
+    def _api_can_scale(self) -> StackSettings:
+        if self.workloads.api_max_replicas < self.replicas.api:
+            raise ValueError(
+                f"workloads.api_max_replicas ({self.workloads.api_max_replicas}) is below "
+                f"replicas.api ({self.replicas.api})"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _regional_master_zones(self) -> StackSettings:
+        if self.cluster.regional_master and len(self.network.zones) != 3:
+            raise ValueError(
+                "cluster.regional_master needs exactly 3 zones in network.zones "
+                f"(got {len(self.network.zones)})"
+            )
+        return self
