@@ -20,8 +20,8 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
 from infra.ops.synth.runner import synthesize  # noqa: E402
-from tests.database.drill import ROW_BYTES, rehearse  # noqa: E402
-from tests.database.test_backup_drill import rendered_settings  # noqa: E402
+from tests.infra.render.database.drill.drill import ROW_BYTES, rehearse  # noqa: E402
+from tests.infra.render.database.drill.test_backup_drill import rendered_settings  # noqa: E402
 
 
 def main() -> int:

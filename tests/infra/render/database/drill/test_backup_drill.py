@@ -8,7 +8,7 @@ import pytest
 
 from infra.ops.synth.runner import Synthesis
 from tests.conftest import STACKS
-from tests.database.drill import BarmanSettings, Rehearsal, rehearse
+from tests.infra.render.database.drill.drill import BarmanSettings, Rehearsal, rehearse
 
 Synth = Callable[[str], Synthesis]
 ROWS = 2000

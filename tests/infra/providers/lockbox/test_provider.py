@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from infra.providers.lockbox.connection import IAM_TOKEN_ENV, Connection, ConnectionError_
 from infra.providers.lockbox.errors import LockboxError
 from infra.providers.lockbox.provider import LockboxSecretProvider
-from tests.lockbox.fake_api import FakeLockbox, serving_lockbox, serving_metadata
+from tests.infra.providers.lockbox.fake_api import FakeLockbox, serving_lockbox, serving_metadata
 
 KMS_KEY = "abjkmskey000000000001"
 OTHER_KMS_KEY = "abjkmskey000000000002"

@@ -20,7 +20,7 @@ from infra.policy.catalog import POLICIES
 from infra.settings.loader import load_settings
 from tests.cli_runner import samokoder_infra
 from tests.conftest import STACKS, stack_file_values, write_project
-from tests.policy.pack import Pack, running_pack
+from tests.infra.policy.pack import Pack, running_pack
 
 Synth = Callable[[str], Synthesis]
 DIGEST = "cr.yandex/crp0000000000000000/api@sha256:" + "ab" * 32

@@ -12,9 +12,9 @@ import pytest
 from infra.render.monitoring.contract import RUNBOOK_BASE_URL
 from infra.render.monitoring.rules import all_alerts
 from tests.conftest import PROJECT_DIR, STACKS
-from tests.monitoring.conftest import Written
-from tests.monitoring.promtool_suite import write_test_files
-from tests.monitoring.scenarios import AlertKey, all_scenarios
+from tests.infra.render.monitoring.conftest import Written
+from tests.infra.render.monitoring.promtool_suite import write_test_files
+from tests.infra.render.monitoring.scenarios import AlertKey, all_scenarios
 from tests.tools import tool
 
 RUNBOOK = PROJECT_DIR / "docs" / "runbooks" / "alerts.md"

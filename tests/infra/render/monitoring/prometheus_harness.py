@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from tests.monitoring.workload import Phase, openmetrics
+from tests.infra.render.monitoring.workload import Phase, openmetrics
 from tests.processes import free_port, serving
 from tests.tools import tool
 

@@ -13,8 +13,8 @@ from infra.ops.releases.registry import RegistryError, missing_images
 from infra.ops.releases.smoke import check_health
 from tests.cli_runner import samokoder_infra
 from tests.conftest import stack_file_values, write_project
+from tests.infra.ops.releases.histories import DIGESTS, update
 from tests.processes import serving_http
-from tests.releases.histories import DIGESTS, update
 
 
 def test_the_registry_check_finds_kept_and_deleted_digests() -> None:

@@ -9,8 +9,8 @@ from typing import Any
 
 import yaml
 
-from tests.monitoring.scenarios import AlertKey, Check, Scenario
-from tests.monitoring.workload import input_series
+from tests.infra.render.monitoring.scenarios import AlertKey, Check, Scenario
+from tests.infra.render.monitoring.workload import input_series
 
 
 def _firing(key: AlertKey) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from infra.settings.monitoring import Threshold
 from infra.settings.stack import StackSettings
-from tests.monitoring.workload import Load, Phase
+from tests.infra.render.monitoring.workload import Load, Phase
 
 AlertKey = tuple[str, str]  # (alertname, severity)
 HEALTHY = Load()

@@ -14,13 +14,13 @@ import pytest
 from infra.render.monitoring.alertmanager import SECRET_KEYS, SECRETS_DIR, alertmanager_config
 from infra.settings.monitoring import QuietHours
 from tests.conftest import STACKS
-from tests.monitoring.alertmanager_harness import (
+from tests.infra.render.monitoring.alertmanager_harness import (
     TelegramRecorder,
     for_loopback,
     running_alertmanager,
     wait_until,
 )
-from tests.monitoring.conftest import Written
+from tests.infra.render.monitoring.conftest import Written
 from tests.tools import tool
 
 

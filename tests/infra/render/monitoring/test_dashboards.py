@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import STACKS
-from tests.monitoring.conftest import Written
-from tests.monitoring.prometheus_harness import running_prometheus
-from tests.monitoring.scenarios import HEALTHY
-from tests.monitoring.workload import Phase
+from tests.infra.render.monitoring.conftest import Written
+from tests.infra.render.monitoring.prometheus_harness import running_prometheus
+from tests.infra.render.monitoring.scenarios import HEALTHY
+from tests.infra.render.monitoring.workload import Phase
 
 # Some of everything, so that every panel has something to show.
 BUSY = HEALTHY.but(error_share=0.02, slow_share=0.1, llm_error_share=0.05)

@@ -6,7 +6,7 @@ import pytest
 
 from infra.ops.automation.rollback import Step, unexpected
 from infra.ops.releases.history import RollbackRefused, choose_target, releases
-from tests.releases.histories import update
+from tests.infra.ops.releases.histories import update
 
 # Newest first, as the history lists them.
 HISTORY = [
