@@ -1,23 +1,20 @@
 """cert-manager: issues the TLS certificates in-cluster services need, installed once per cluster.
 
 The Barman Cloud plugin talks to the CloudNativePG operator over mutual TLS
-with certificates cert-manager issues; the ingress (workloads) gets its own
-issuer on this same installation.
+with certificates cert-manager issues; the ingress gets its own issuer on
+this same installation.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.kube import Chart, helm_release, namespace
-from infra.conventions import Naming
-
-CHART: Final = Chart("cert-manager", "v1.19.1", "https://charts.jetstack.io")
-NAMESPACE: Final = "cert-manager"
+from components.kube import helm_release, namespace
+from infra.conventions import CERT_MANAGER_NAMESPACE, Naming
+from infra.render import cert_manager, charts
 
 
 @dataclass(frozen=True)
@@ -34,19 +31,12 @@ class CertManager(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         home = namespace(
             f"{name}-namespace",
-            NAMESPACE,
+            CERT_MANAGER_NAMESPACE,
             args.naming.k8s_labels("cert-manager", "certificates"),
             "restricted",
             child,
         )
         self.release = helm_release(
-            name,
-            CHART,
-            home.metadata.name,
-            {
-                "crds": {"enabled": True, "keep": True},
-                "prometheus": {"enabled": True, "servicemonitor": {"enabled": False}},
-            },
-            child,
+            name, charts.CERT_MANAGER, home.metadata.name, cert_manager.values(), child
         )
         self.register_outputs({"release_status": self.release.status})

@@ -23,20 +23,17 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_yandex as yandex
 
+from components.cert_manager import CertManager
 from components.kms import kms_key
-from components.kube import Chart, custom_resource, helm_release, namespace
-from infra.conventions import Naming
-from infra.render.database import manifests
+from components.kube import custom_resource, helm_release, namespace
+from components.monitoring import Monitoring
+from components.secrets import Secrets
+from infra.conventions import DATABASE_OPERATOR_NAMESPACE, Naming
+from infra.render import charts
+from infra.render.database import manifests, operators
 from infra.render.database import plan as p
 from infra.settings.database import DatabaseProfile, RestoreRequest
 
-CHARTS_REPOSITORY: Final = "https://cloudnative-pg.github.io/charts"
-# CloudNativePG 1.30.0: the version of the Cluster/Pooler/ScheduledBackup CRD schemas.
-OPERATOR_CHART: Final = Chart("cloudnative-pg", "0.29.0", CHARTS_REPOSITORY)
-# Barman Cloud plugin v0.13.0; its ObjectStore CRD is unchanged in the v0.14 line we validate against.
-PLUGIN_CHART: Final = Chart("plugin-barman-cloud", "0.7.0", CHARTS_REPOSITORY)
-# The plugin must run in the operator's namespace.
-OPERATOR_NAMESPACE: Final = "cnpg-system"
 KMS_ROLE: Final = "kms.keys.encrypterDecrypter"
 _EncryptByDefault = (
     yandex.StorageBucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs
@@ -53,11 +50,15 @@ class DatabaseArgs:
     profile: DatabaseProfile
     # Zones the node groups span: instances are spread one per zone.
     zones: int
+    # The app namespace's name, and the object: created first.
     namespace: str
+    app_namespace: k8s.core.v1.Namespace
     protect: bool
-    # Resources whose CRDs or webhooks this needs: the app namespace,
-    # cert-manager (for the plugin) and the monitoring release (PodMonitor).
-    depends_on: Sequence[pulumi.Resource]
+    # cert-manager issues the plugin's certificates; the monitoring release has
+    # the PodMonitor CRD; the secrets component delivers the owner's login.
+    cert_manager: CertManager
+    monitoring: Monitoring
+    secrets: Secrets
     restore: RestoreRequest | None = None
     # A basic-auth Secret with the owner's login (delivered from Lockbox);
     # without one CloudNativePG generates the password into "<cluster>-app".
@@ -74,6 +75,12 @@ class Database(pulumi.ComponentResource):
         super().__init__("samokoder:database:Database", name, None, opts)
         self._name = name
         naming, profile = args.naming, args.profile
+        before: list[pulumi.Resource] = [
+            args.app_namespace,
+            args.cert_manager.release,
+            args.monitoring.release,
+            *args.secrets.external_secrets,
+        ]
         backups = p.backup_plan(naming, profile)
         stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
 
@@ -90,15 +97,15 @@ class Database(pulumi.ComponentResource):
                 p.SECRET_ACCESS_KEY_KEY: access_key.secret_key.apply(pulumi.Output.secret),
                 p.REGION_KEY: p.S3_REGION,
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(before)),
         )
-        plugin = self._operators(naming, args.depends_on)
+        plugin = self._operators(naming, before)
 
-        in_cluster = pulumi.ResourceOptions(parent=self, depends_on=[plugin, credentials, *args.depends_on])
+        in_cluster = pulumi.ResourceOptions(parent=self, depends_on=[plugin, credentials, *before])
         store = custom_resource(
             f"{name}-object-store", manifests.object_store(naming, args.namespace, backups), in_cluster
         )
-        after_store = pulumi.ResourceOptions(parent=self, depends_on=[store, plugin, *args.depends_on])
+        after_store = pulumi.ResourceOptions(parent=self, depends_on=[store, plugin, *before])
         cluster = custom_resource(
             f"{name}-cluster",
             manifests.cluster(
@@ -226,22 +233,22 @@ class Database(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         home = namespace(
             f"{name}-operator-namespace",
-            OPERATOR_NAMESPACE,
+            DATABASE_OPERATOR_NAMESPACE,
             naming.k8s_labels("cloudnative-pg", "database-operator"),
             "restricted",
             child,
         )
         operator = helm_release(
             f"{name}-operator",
-            OPERATOR_CHART,
+            charts.CLOUDNATIVE_PG,
             home.metadata.name,
-            {"crds": {"create": True}, "config": {"clusterWide": True}},
+            operators.operator_values(),
             child,
         )
         return helm_release(
             f"{name}-backup-plugin",
-            PLUGIN_CHART,
+            charts.BARMAN_CLOUD_PLUGIN,
             home.metadata.name,
-            {"crds": {"create": True}},
+            operators.plugin_values(),
             pulumi.ResourceOptions(parent=self, depends_on=[operator, *depends_on]),
         )

@@ -6,18 +6,15 @@ Installed once per cluster, like cert-manager (which issues the certificates).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.kube import Chart, custom_resource, helm_release, namespace
-from infra.conventions import Naming
-from infra.render.workloads.manifests import CLUSTER_ISSUER, INGRESS_CLASS
-from infra.render.workloads.network_policies import INGRESS_NAMESPACE
-
-CHART: Final = Chart("ingress-nginx", "4.15.1", "https://kubernetes.github.io/ingress-nginx")
-ACME_SERVER: Final = "https://acme-v02.api.letsencrypt.org/directory"
+from components.cert_manager import CertManager
+from components.kube import custom_resource, helm_release, namespace
+from infra.conventions import INGRESS_NAMESPACE, Naming
+from infra.render import charts
+from infra.render.ingress import cluster_issuer, controller_values
 
 
 @dataclass(frozen=True)
@@ -25,37 +22,8 @@ class IngressArgs:
     naming: Naming
     acme_email: str
     replicas: int
-    # cert-manager's release: the issuer needs its CRDs and webhook.
-    cert_manager: pulumi.Resource
-
-
-def controller_values(replicas: int) -> dict[str, Any]:
-    return {
-        "controller": {
-            "replicaCount": replicas,
-            "ingressClassResource": {"name": INGRESS_CLASS, "default": True},
-            # Client addresses reach the pods (rate limits, logs).
-            "service": {"externalTrafficPolicy": "Local"},
-            "metrics": {"enabled": True, "serviceMonitor": {"enabled": True}},
-            "podDisruptionBudget": {"enabled": replicas > 1, "minAvailable": 1},
-        }
-    }
-
-
-def cluster_issuer(naming: Naming, email: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "cert-manager.io/v1",
-        "kind": "ClusterIssuer",
-        "metadata": {"name": CLUSTER_ISSUER, "labels": naming.k8s_labels(CLUSTER_ISSUER, "certificates")},
-        "spec": {
-            "acme": {
-                "server": ACME_SERVER,
-                "email": email,
-                "privateKeySecretRef": {"name": f"{CLUSTER_ISSUER}-account-key"},
-                "solvers": [{"http01": {"ingress": {"ingressClassName": INGRESS_CLASS}}}],
-            }
-        },
-    }
+    # The issuer needs cert-manager's CRDs and webhook.
+    cert_manager: CertManager
 
 
 class Ingress(pulumi.ComponentResource):
@@ -72,10 +40,12 @@ class Ingress(pulumi.ComponentResource):
             "baseline",
             child,
         )
-        self.release = helm_release(name, CHART, home.metadata.name, controller_values(args.replicas), child)
+        self.release = helm_release(
+            name, charts.INGRESS_NGINX, home.metadata.name, controller_values(args.replicas), child
+        )
         custom_resource(
             f"{name}-issuer",
             cluster_issuer(args.naming, args.acme_email),
-            pulumi.ResourceOptions(parent=self, depends_on=[args.cert_manager]),
+            pulumi.ResourceOptions(parent=self, depends_on=[args.cert_manager.release]),
         )
         self.register_outputs({"release_status": self.release.status})

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-
-@dataclass(frozen=True)
-class Chart:
-    """A Helm chart pinned to one version of one repository."""
-
-    name: str
-    version: str
-    repository: str
+from infra.render.charts import Chart
 
 
 def helm_release(

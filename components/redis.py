@@ -14,7 +14,6 @@ from infra.conventions import Naming
 from infra.settings.workloads import RedisProfile
 
 VERSION: Final = "7.2"
-TLS_PORT: Final = 6380
 PASSWORD_LENGTH: Final = 64
 
 

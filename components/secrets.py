@@ -28,16 +28,16 @@ import pulumi_random as random
 import pulumi_yandex as yandex
 
 from components.kms import kms_key
-from components.kube import Chart, custom_resource, helm_release, namespace
-from infra.conventions import Naming
+from components.kube import custom_resource, helm_release, namespace
+from infra.conventions import EXTERNAL_SECRETS_NAMESPACE, Naming
 from infra.providers.lockbox.connection import Connection
 from infra.providers.lockbox.provider import LockboxSecret
+from infra.render import charts
 from infra.render.secrets import delivery
 from infra.render.secrets.catalog import GENERATED_LENGTH, Group, Target
 from infra.render.secrets.rotation import rotation_stamp
 from infra.settings.secrets import LockboxSettings, ProvidedSecrets, SecretGroup
 
-CHART: Final = Chart("external-secrets", "2.9.0", "https://charts.external-secrets.io")
 KMS_DECRYPTER: Final = "kms.keys.decrypter"
 # What a provided secret holds in synth when the stack file does not have it.
 NOT_SET: Final = "[not set]"
@@ -165,14 +165,14 @@ class Secrets(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         home = namespace(
             f"{name}-operator-namespace",
-            delivery.STORE_NAMESPACE,
+            EXTERNAL_SECRETS_NAMESPACE,
             naming.k8s_labels("external-secrets", "secrets"),
             "restricted",
             child,
         )
         release = helm_release(
             f"{name}-operator",
-            CHART,
+            charts.EXTERNAL_SECRETS,
             home.metadata.name,
             {"installCRDs": True},
             child,

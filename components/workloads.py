@@ -11,54 +11,71 @@ revision, which waits for its backup.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 
+from components.database import Database
+from components.ingress import Ingress
 from components.kube import kubernetes_object
+from components.secrets import Secrets
+from infra.app_contract import API_PORT, FRONTEND_PORT
 from infra.conventions import Naming, Service
 from infra.render.workloads import manifests as m
 from infra.render.workloads.migrations import migration_access, migration_job, pre_migration_backup
 from infra.render.workloads.network_policies import network_policies
-from infra.settings.stack import StackSettings
 
-Renderer = Callable[[Naming, StackSettings, str], dict[str, Any]]
+Renderer = Callable[[Naming, m.AppSpec, str], dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class WorkloadsArgs:
     naming: Naming
-    settings: StackSettings
+    app: m.AppSpec
+    # The VPC range: the network policies let the pods reach managed services in it.
+    network_cidr: str
+    # The release's Alembic revision: a new one is migrated, behind a backup, before the pods roll.
+    migration_revision: str
     # service -> "cr.yandex/<registry>/<service>@sha256:..."
     images: Mapping[Service, pulumi.Input[str]]
-    # What must exist first: the namespace, the Secrets the pods read, the
-    # database (for the migration), the ingress controller.
-    depends_on: Sequence[pulumi.Resource]
+    # What must exist first: the namespace, the database (for the migration),
+    # the ingress controller, the Secrets the pods read.
+    namespace: k8s.core.v1.Namespace
+    database: Database
+    ingress: Ingress
+    secrets: Secrets
 
 
-def _spec(render: Renderer, naming: Naming, settings: StackSettings, image: str) -> dict[str, Any]:
-    spec: dict[str, Any] = render(naming, settings, image)["spec"]
+def _spec(render: Renderer, naming: Naming, app: m.AppSpec, image: str) -> dict[str, Any]:
+    spec: dict[str, Any] = render(naming, app, image)["spec"]
     return spec
 
 
 class Workloads(pulumi.ComponentResource):
     def __init__(self, name: str, args: WorkloadsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("samokoder:workloads:Workloads", name, None, opts)
-        naming, settings = args.naming, args.settings
-        first = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
+        naming, app = args.naming, args.app
+        before: list[pulumi.Resource] = [
+            args.namespace,
+            args.database,
+            args.ingress.release,
+            *args.secrets.external_secrets,
+        ]
+        first = pulumi.ResourceOptions(parent=self, depends_on=before)
 
         def apply(
             resource_name: str, manifest: dict[str, object], options: pulumi.ResourceOptions
         ) -> pulumi.Resource:
             return kubernetes_object(f"{name}-{resource_name}", dict(manifest), options)
 
-        config = apply("config", m.config_map(naming, settings), first)
-        for policy in network_policies(naming, str(settings.network.cidr)):
+        config = apply("config", m.config_map(naming, app), first)
+        for policy in network_policies(naming, args.network_cidr):
             apply(f"policy-{policy['metadata']['name']}", policy, first)
 
-        revision = settings.release.migration_revision
+        revision = args.migration_revision
         for access in migration_access(naming):
             apply(f"migrate-{access['kind'].lower()}", access, first)
         # One Backup and one Job per revision; once done they are history, so
@@ -73,10 +90,10 @@ class Workloads(pulumi.ComponentResource):
                     lambda image: migration_job(naming, revision, image)["spec"]
                 ),
             },
-            pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, backup, config]).merge(frozen),
+            pulumi.ResourceOptions(parent=self, depends_on=[*before, backup, config]).merge(frozen),
         )
 
-        after_migration = pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, job, config])
+        after_migration = pulumi.ResourceOptions(parent=self, depends_on=[*before, job, config])
         renderers: dict[Service, Renderer] = {
             "api": m.api_deployment,
             "worker": m.worker_deployment,
@@ -84,12 +101,12 @@ class Workloads(pulumi.ComponentResource):
         }
         for service, render in renderers.items():
             image = pulumi.Output.from_input(args.images[service])
-            manifest = render(naming, settings, "{image}")
-            manifest["spec"] = image.apply(functools.partial(_spec, render, naming, settings))
+            manifest = render(naming, app, "{image}")
+            manifest["spec"] = image.apply(functools.partial(_spec, render, naming, app))
             apply(f"{service}-deployment", manifest, after_migration)
             apply(f"{service}-budget", m.pod_disruption_budget(naming, service), first)
-        apply("api-service", m.service(naming, "api", m.API_PORT), first)
-        apply("frontend-service", m.service(naming, "frontend", m.FRONTEND_PORT), first)
-        apply("api-autoscaler", m.api_autoscaler(naming, settings), first)
-        apply("ingress", m.ingress(naming, settings), first)
+        apply("api-service", m.service(naming, "api", API_PORT), first)
+        apply("frontend-service", m.service(naming, "frontend", FRONTEND_PORT), first)
+        apply("api-autoscaler", m.api_autoscaler(naming, app), first)
+        apply("ingress", m.ingress(naming, app), first)
         self.register_outputs({})

@@ -1,27 +1,106 @@
-"""Names, labels and selectors: the one place that spells them.
+"""Names, labels, selectors and keys: the one place that spells a value two places share.
 
 Cloud resources are named ``samokoder-<stack>-<component>``; Kubernetes
-objects carry the ``app.kubernetes.io/*`` recommended labels.
+objects carry the ``app.kubernetes.io/*`` recommended labels. Everything two
+objects must agree on lives here: a namespace and whoever addresses it, a
+Secret and the pods that read it, a scrape job and the rules that select it,
+a Service's port name and the monitor that scrapes it, a pod's labels and the
+selectors of its Service, budget and network policies. Both sides import the
+name from here; ``tests/test_couplings.py`` resolves every selector against
+the synthesized objects, so a side that goes its own way fails a test.
+
+This module is the bottom floor: it imports nothing from the project.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Final, Literal, get_args
 
-PROJECT = "samokoder"
+PROJECT: Final = "samokoder"
 
 Service = Literal["api", "worker", "frontend"]
 SERVICES: tuple[Service, ...] = get_args(Service)
 
-REGISTRY_HOST = "cr.yandex"
+REGISTRY_HOST: Final = "cr.yandex"
 # What an encrypted (`secure:`) value reads as offline: synth has no key to
 # decrypt it, and a plain-text secret must never reach its output anyway.
-REDACTED = "[secret]"
+REDACTED: Final = "[secret]"
 
-# The app's namespace and its CloudNativePG cluster: one of each per stack's Kubernetes cluster.
-APP_NAMESPACE = "samokoder"
-DATABASE_CLUSTER = "samokoder-db"
+# --- the stack's Pulumi config (Pulumi.<stack>.yaml) ---------------------------
+
+CONFIG_NAMESPACE: Final = PROJECT
+
+
+def config_key(name: str) -> str:
+    """A key of the project's config namespace, e.g. ``samokoder:release``."""
+    return f"{CONFIG_NAMESPACE}:{name}"
+
+
+RELEASE_KEY: Final = config_key("release")
+RESTORE_KEY: Final = config_key("restore")
+ROTATION_KEY: Final = config_key("rotation")
+
+# --- namespaces (one installation of each per stack's Kubernetes cluster) ------
+
+APP_NAMESPACE: Final = "samokoder"
+MONITORING_NAMESPACE: Final = "monitoring"
+INGRESS_NAMESPACE: Final = "ingress-nginx"
+CERT_MANAGER_NAMESPACE: Final = "cert-manager"
+# The Barman Cloud plugin must run in the CloudNativePG operator's namespace.
+DATABASE_OPERATOR_NAMESPACE: Final = "cnpg-system"
+EXTERNAL_SECRETS_NAMESPACE: Final = "external-secrets"
+
+# --- the app's objects ---------------------------------------------------------
+
+DATABASE_CLUSTER: Final = "samokoder-db"
+CONFIG_MAP: Final = "samokoder-config"
+# The named port of every app Service and container: probes, the Ingress and
+# the ServiceMonitor address it by this name.
+HTTP_PORT_NAME: Final = "http"
+INGRESS_CLASS: Final = "nginx"
+CLUSTER_ISSUER: Final = "letsencrypt"
+# Yandex Managed Redis with TLS on answers on this port.
+REDIS_TLS_PORT: Final = 6380
+
+# Kubernetes Secrets: the External Secrets target and whoever reads it.
+APP_SECRET: Final = "samokoder-app-secrets"  # pragma: allowlist secret (a Secret's name)
+DB_OWNER_SECRET: Final = "samokoder-db-owner"  # pragma: allowlist secret (a Secret's name)
+GRAFANA_ADMIN_SECRET: Final = "samokoder-grafana-admin"  # pragma: allowlist secret (a Secret's name)
+ALERTMANAGER_RECEIVERS_SECRET: Final = "samokoder-alertmanager-receivers"  # pragma: allowlist secret
+TLS_SECRET: Final = "samokoder-tls"  # pragma: allowlist secret (a Secret's name)
+
+# --- monitoring: scrape jobs and the releases whose Services are addressed -----
+
+# The ServiceMonitor sets this job on the API's series; the rules select it.
+API_JOB: Final = "samokoder-api"
+# The blackbox Probe's jobName; EndpointProbeFailing and the panels select it.
+BLACKBOX_JOB: Final = "samokoder-blackbox"
+BLACKBOX_RELEASE: Final = "samokoder-blackbox"
+REDIS_EXPORTER_RELEASE: Final = "samokoder-redis-exporter"
+# Grafana's sidecar loads ConfigMaps carrying this label as dashboards.
+DASHBOARD_LABEL: Final = "grafana_dashboard"
+
+# --- labels and selectors -------------------------------------------------------
+
+NAME_LABEL: Final = "app.kubernetes.io/name"
+PART_OF_LABEL: Final = "app.kubernetes.io/part-of"
+COMPONENT_LABEL: Final = "app.kubernetes.io/component"
+
+
+def workload_name(service: str) -> str:
+    """The Deployment, Service and pod name of an app service, e.g. ``samokoder-api``."""
+    return f"{PROJECT}-{service}"
+
+
+def pod_selector(name: str) -> dict[str, str]:
+    """The labels that select the pods of one of the project's workloads by its name."""
+    return {NAME_LABEL: name, PART_OF_LABEL: PROJECT}
+
+
+def component_selector(component: str) -> dict[str, str]:
+    """The labels that select the project's objects of one component, e.g. the API's Service."""
+    return {PART_OF_LABEL: PROJECT, COMPONENT_LABEL: component}
 
 
 @dataclass(frozen=True)
@@ -49,10 +128,10 @@ class Naming:
 
     def k8s_labels(self, name: str, component: str) -> dict[str, str]:
         return {
-            "app.kubernetes.io/name": name,
+            NAME_LABEL: name,
             "app.kubernetes.io/instance": f"{name}-{self.stack}",
-            "app.kubernetes.io/component": component,
-            "app.kubernetes.io/part-of": PROJECT,
+            COMPONENT_LABEL: component,
+            PART_OF_LABEL: PROJECT,
             "app.kubernetes.io/managed-by": "pulumi",
         }
 

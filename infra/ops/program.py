@@ -25,10 +25,11 @@ from components.redis import Redis, RedisArgs
 from components.registry import Registry, RegistryArgs
 from components.secrets import Secrets, SecretsArgs
 from components.workloads import Workloads, WorkloadsArgs
-from infra.conventions import APP_NAMESPACE, Naming
-from infra.render.monitoring.bundle import generate
-from infra.render.secrets.catalog import DB_OWNER_SECRET, catalog
+from infra.conventions import APP_NAMESPACE, DB_OWNER_SECRET, Naming
+from infra.render.monitoring.bundle import MonitoringArtifacts, generate
+from infra.render.secrets.catalog import catalog
 from infra.render.secrets.rotation import rotation_stamp
+from infra.render.workloads.manifests import AppSpec
 from infra.settings import StackSettings, load_settings
 from infra.settings.source import namespace_config
 from stacks import PRODUCTION_STACKS
@@ -42,6 +43,8 @@ class Platform:
     registry: Registry
     namespace: k8s.core.v1.Namespace
     monitoring: Monitoring
+    # What the monitoring component deployed, for synth to write out as files.
+    monitoring_artifacts: MonitoringArtifacts
     secrets: Secrets
     database: Database
     workloads: Workloads
@@ -102,13 +105,11 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
         pulumi.ResourceOptions(provider=cluster.provider),
     )
 
+    artifacts = generate(settings)
     monitoring = Monitoring(
         "monitoring",
         MonitoringArgs(
-            naming=naming,
-            profile=settings.monitoring,
-            artifacts=generate(settings),
-            app_namespace=namespace.metadata.apply(lambda metadata: metadata.name or APP_NAMESPACE),
+            naming=naming, profile=settings.monitoring, artifacts=artifacts, app_namespace=namespace
         ),
         opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
     )
@@ -156,8 +157,11 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
             profile=settings.database,
             zones=len(settings.network.zones),
             namespace=APP_NAMESPACE,
+            app_namespace=namespace,
             protect=settings.protect_stateful,
-            depends_on=[namespace, cert_manager.release, monitoring.release, *secrets.external_secrets],
+            cert_manager=cert_manager,
+            monitoring=monitoring,
+            secrets=secrets,
             restore=settings.restore,
             owner_secret=DB_OWNER_SECRET,
         ),
@@ -171,7 +175,7 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
             naming=naming,
             acme_email=settings.workloads.acme_email,
             replicas=min(2, settings.replicas.frontend),
-            cert_manager=cert_manager.release,
+            cert_manager=cert_manager,
         ),
         opts=in_cluster,
     )
@@ -179,17 +183,20 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
         "workloads",
         WorkloadsArgs(
             naming=naming,
-            settings=settings,
+            app=AppSpec.of(settings),
+            network_cidr=str(settings.network.cidr),
+            migration_revision=settings.release.migration_revision,
             images=registry.images,
-            depends_on=[namespace, database, ingress.release, *secrets.external_secrets],
+            namespace=namespace,
+            database=database,
+            ingress=ingress,
+            secrets=secrets,
         ),
         opts=in_cluster,
     )
     Exporters(
         "exporters",
-        ExportersArgs(
-            naming=naming, redis_host=redis.host, depends_on=[monitoring.release, *secrets.external_secrets]
-        ),
+        ExportersArgs(naming=naming, redis=redis, monitoring=monitoring, secrets=secrets),
         opts=in_cluster,
     )
 
@@ -216,6 +223,7 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
         registry=registry,
         namespace=namespace,
         monitoring=monitoring,
+        monitoring_artifacts=artifacts,
         secrets=secrets,
         database=database,
         workloads=workloads,

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.monitoring import CHART, GRAFANA_ADMIN_SECRET
+from infra.render.charts import KUBE_PROMETHEUS_STACK as CHART
+from infra.conventions import ALERTMANAGER_RECEIVERS_SECRET, GRAFANA_ADMIN_SECRET
 from infra.ops.synth.mocks import RecordedResource
 from infra.ops.synth.runner import Synthesis
 from infra.ops.synth.writer import write_synthesis
-from infra.render.monitoring.alertmanager import RECEIVERS_SECRET
 from infra.render.monitoring.contract import API_JOB
 from tests.conftest import PROJECT_DIR, STACKS
 
@@ -60,7 +60,7 @@ def test_alertmanager_runs_the_generated_config_with_mounted_credentials(
     synthesis = synthesized(stack)
     alertmanager = release(synthesis).inputs["values"]["alertmanager"]
     assert alertmanager["config"] == synthesis.monitoring.alertmanager
-    assert alertmanager["alertmanagerSpec"]["secrets"] == [RECEIVERS_SECRET]
+    assert alertmanager["alertmanagerSpec"]["secrets"] == [ALERTMANAGER_RECEIVERS_SECRET]
     assert set(release(synthesis).inputs["values"]["defaultRules"]["disabled"]) == {
         "Watchdog",
         "InfoInhibitor",

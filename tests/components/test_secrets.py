@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from components.secrets import CHART
+from infra.render.charts import EXTERNAL_SECRETS as CHART
+from infra.conventions import ALERTMANAGER_RECEIVERS_SECRET, APP_SECRET, DB_OWNER_SECRET, GRAFANA_ADMIN_SECRET
 from infra.ops.synth.mocks import RecordedResource
 from infra.ops.synth.runner import Synthesis, synthesize
 from infra.render.database import plan as db
 from infra.render.monitoring import alertmanager as am
-from infra.render.secrets.catalog import APP_SECRET, DB_OWNER_SECRET, GRAFANA_ADMIN_SECRET
 from tests.cli_runner import samokoder_infra
 from tests.conftest import STACKS, provided_secrets, stack_file_values, write_project
 from tests.crd_schemas import crd_problems
@@ -153,8 +153,8 @@ def test_each_consumer_gets_the_secret_it_reads(synthesized: Synth, stack: str) 
     files = {
         path.rsplit("/", 1)[1] for path in _values_ending_in_file(config) if path.startswith(am.SECRETS_DIR)
     }
-    assert set(keys(am.RECEIVERS_SECRET)) == files
-    assert {ref for ref, _ in keys(am.RECEIVERS_SECRET).values()} == {ids["monitoring"]}
+    assert set(keys(ALERTMANAGER_RECEIVERS_SECRET)) == files
+    assert {ref for ref, _ in keys(ALERTMANAGER_RECEIVERS_SECRET).values()} == {ids["monitoring"]}
     # Grafana's admin login.
     grafana = externals[GRAFANA_ADMIN_SECRET]["spec"]
     assert keys(GRAFANA_ADMIN_SECRET) == {"admin-password": (ids["monitoring"], "GRAFANA_ADMIN_PASSWORD")}

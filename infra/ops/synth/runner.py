@@ -105,7 +105,7 @@ def synthesize(stack: str, project_dir: Path, monitor: RecordingMonitor | None =
     return Synthesis(
         stack=stack,
         settings=platforms[0].settings,
-        monitoring=platforms[0].monitoring.artifacts,
+        monitoring=platforms[0].monitoring_artifacts,
         resources=sorted(monitor.recorded, key=lambda r: r.urn),
         outputs=monitor.stack_outputs,
         warnings=collector.messages,

@@ -6,7 +6,7 @@ Telegram and is muted during the stack's quiet hours. Watchdog goes to its
 own receiver, a dead man's switch that expects it every minute.
 
 Credentials never appear here: every receiver reads them from files of the
-``RECEIVERS_SECRET`` Secret, which the Alertmanager pod mounts (kube-prometheus
+``ALERTMANAGER_RECEIVERS_SECRET`` Secret, which the Alertmanager pod mounts (kube-prometheus
 -stack's ``alertmanagerSpec.secrets``) under ``SECRETS_DIR``.
 """
 
@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from infra.conventions import ALERTMANAGER_RECEIVERS_SECRET
 from infra.settings.monitoring import AlertingProfile, QuietHours, Receiver
 
-RECEIVERS_SECRET: Final = "samokoder-alertmanager-receivers"
-SECRETS_DIR: Final = f"/etc/alertmanager/secrets/{RECEIVERS_SECRET}"
+SECRETS_DIR: Final = f"/etc/alertmanager/secrets/{ALERTMANAGER_RECEIVERS_SECRET}"
 # Keys of that Secret.
 TELEGRAM_TOKEN_KEY: Final = "telegram-bot-token"
 SMTP_PASSWORD_KEY: Final = "smtp-password"

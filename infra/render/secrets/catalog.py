@@ -12,7 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from infra.conventions import APP_NAMESPACE, Naming
+from infra.conventions import (
+    ALERTMANAGER_RECEIVERS_SECRET,
+    APP_NAMESPACE,
+    APP_SECRET,
+    DB_OWNER_SECRET,
+    GRAFANA_ADMIN_SECRET,
+    MONITORING_NAMESPACE,
+    REDIS_TLS_PORT,
+    Naming,
+)
 from infra.render.database import plan as db
 from infra.render.monitoring import alertmanager as am
 from infra.settings.secrets import SecretGroup
@@ -20,11 +29,6 @@ from infra.settings.stack import StackSettings
 
 # At least 64 characters, letters and digits only: strong, and safe inside a URL.
 GENERATED_LENGTH = 64
-REDIS_TLS_PORT = 6380
-MONITORING_NAMESPACE = "monitoring"
-GRAFANA_ADMIN_SECRET = "samokoder-grafana-admin"  # pragma: allowlist secret
-APP_SECRET = "samokoder-app-secrets"  # pragma: allowlist secret
-DB_OWNER_SECRET = "samokoder-db-owner"  # pragma: allowlist secret
 
 
 @dataclass(frozen=True)
@@ -140,7 +144,7 @@ def _monitoring(settings: StackSettings) -> Group:
         tuple(entries),
         (
             # Alertmanager reads each as a file (its *_file fields).
-            Target(am.RECEIVERS_SECRET, MONITORING_NAMESPACE, files),
+            Target(ALERTMANAGER_RECEIVERS_SECRET, MONITORING_NAMESPACE, files),
             Target(
                 GRAFANA_ADMIN_SECRET,
                 MONITORING_NAMESPACE,

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.conventions import Naming
+from infra.conventions import EXTERNAL_SECRETS_NAMESPACE, Naming
 from infra.render.secrets.catalog import Target
 
 ESO_API = "external-secrets.io/v1"
 STORE = "samokoder-lockbox"
-STORE_NAMESPACE = "external-secrets"
 READER_KEY_SECRET = "lockbox-reader-key"  # pragma: allowlist secret
 READER_KEY_FIELD = "authorized-key.json"
 # How soon a rotated value reaches the pods' Secrets.
@@ -29,7 +28,7 @@ def cluster_secret_store(naming: Naming, namespaces: list[str], api_endpoint: st
                     "auth": {
                         "authorizedKeySecretRef": {
                             "name": READER_KEY_SECRET,
-                            "namespace": STORE_NAMESPACE,
+                            "namespace": EXTERNAL_SECRETS_NAMESPACE,
                             "key": READER_KEY_FIELD,
                         }
                     },

@@ -11,21 +11,47 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from infra.conventions import APP_NAMESPACE, Naming, Service
-from infra.render.secrets.catalog import APP_SECRET
+from infra.app_contract import API_PORT, FRONTEND_PORT
+from infra.conventions import (
+    APP_NAMESPACE,
+    APP_SECRET,
+    CLUSTER_ISSUER,
+    CONFIG_MAP,
+    INGRESS_CLASS,
+    TLS_SECRET,
+    Naming,
+    Service,
+    pod_selector,
+    workload_name,
+)
 from infra.render.workloads.security import container_security, pod_security
 from infra.settings.stack import StackSettings
-from infra.settings.workloads import ContainerResources
+from infra.settings.workloads import ContainerResources, Replicas, WorkloadsProfile
 
-CONFIG_MAP = "samokoder-config"
-API_PORT = 8000
-FRONTEND_PORT = 80
 ZONE_KEY = "topology.kubernetes.io/zone"
-TLS_SECRET = "samokoder-tls"  # pragma: allowlist secret (a Secret's name)
-CLUSTER_ISSUER = "letsencrypt"
-INGRESS_CLASS = "nginx"
 # Scale out before the CPU warning fires (thresholds.cpu.warning is 70 %).
 HPA_CPU_PERCENT = 60
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    """What the app's objects are rendered from: the part of a stack's settings they read."""
+
+    stack: str
+    domain: str
+    zones: int
+    replicas: Replicas
+    workloads: WorkloadsProfile
+
+    @classmethod
+    def of(cls, settings: StackSettings) -> AppSpec:
+        return cls(
+            stack=settings.stack,
+            domain=settings.identity.domain,
+            zones=len(settings.network.zones),
+            replicas=settings.replicas,
+            workloads=settings.workloads,
+        )
 
 
 @dataclass(frozen=True)
@@ -36,10 +62,8 @@ class Meta:
 
 
 def meta(naming: Naming, service: Service) -> Meta:
-    name = f"samokoder-{service}"
-    labels = naming.k8s_labels(name, service)
-    selector = {key: labels[key] for key in ("app.kubernetes.io/name", "app.kubernetes.io/part-of")}
-    return Meta(name, labels, selector)
+    name = workload_name(service)
+    return Meta(name, naming.k8s_labels(name, service), pod_selector(name))
 
 
 def _metadata(name: str, labels: dict[str, str]) -> dict[str, Any]:
@@ -115,7 +139,7 @@ def _deployment(
     }
 
 
-def api_deployment(naming: Naming, settings: StackSettings, image: str) -> dict[str, Any]:
+def api_deployment(naming: Naming, spec: AppSpec, image: str) -> dict[str, Any]:
     m = meta(naming, "api")
     volume, mount = _tmp()
     container = {
@@ -123,33 +147,33 @@ def api_deployment(naming: Naming, settings: StackSettings, image: str) -> dict[
         "image": image,
         "ports": [{"name": "http", "containerPort": API_PORT}],
         "envFrom": app_environment(),
-        "resources": _resources(settings.workloads.api),
+        "resources": _resources(spec.workloads.api),
         "readinessProbe": _http_probe("/health", "http", 10),
         "livenessProbe": {**_http_probe("/health", "http", 20), "initialDelaySeconds": 15},
         "volumeMounts": [mount],
     }
-    return _deployment(m, settings.replicas.api, len(settings.network.zones), container, [volume])
+    return _deployment(m, spec.replicas.api, spec.zones, container, [volume])
 
 
-def worker_deployment(naming: Naming, settings: StackSettings, image: str) -> dict[str, Any]:
+def worker_deployment(naming: Naming, spec: AppSpec, image: str) -> dict[str, Any]:
     m = meta(naming, "worker")
     volume, mount = _tmp()
     # arq has no HTTP endpoint; `arq --check` reads the health key the worker writes to Redis.
-    check = {"exec": {"command": ["arq", "--check", settings.workloads.worker_settings]}}
+    check = {"exec": {"command": ["arq", "--check", spec.workloads.worker_settings]}}
     container = {
         "name": "worker",
         "image": image,
-        "command": ["arq", settings.workloads.worker_settings],
+        "command": ["arq", spec.workloads.worker_settings],
         "envFrom": app_environment(),
-        "resources": _resources(settings.workloads.worker),
+        "resources": _resources(spec.workloads.worker),
         "readinessProbe": {**check, "periodSeconds": 30, "timeoutSeconds": 10},
         "livenessProbe": {**check, "periodSeconds": 60, "timeoutSeconds": 10, "initialDelaySeconds": 60},
         "volumeMounts": [mount],
     }
-    return _deployment(m, settings.replicas.worker, len(settings.network.zones), container, [volume])
+    return _deployment(m, spec.replicas.worker, spec.zones, container, [volume])
 
 
-def frontend_deployment(naming: Naming, settings: StackSettings, image: str) -> dict[str, Any]:
+def frontend_deployment(naming: Naming, spec: AppSpec, image: str) -> dict[str, Any]:
     m = meta(naming, "frontend")
     # The static server writes its cache and pid file; everything else stays read-only.
     writable = [_tmp(), _tmp("cache", "/var/cache/nginx"), _tmp("run", "/var/run")]
@@ -157,15 +181,15 @@ def frontend_deployment(naming: Naming, settings: StackSettings, image: str) -> 
         "name": "frontend",
         "image": image,
         "ports": [{"name": "http", "containerPort": FRONTEND_PORT}],
-        "resources": _resources(settings.workloads.frontend),
+        "resources": _resources(spec.workloads.frontend),
         "readinessProbe": _http_probe("/", "http", 10),
         "livenessProbe": _http_probe("/", "http", 20),
         "volumeMounts": [mount for _, mount in writable],
     }
     return _deployment(
         m,
-        settings.replicas.frontend,
-        len(settings.network.zones),
+        spec.replicas.frontend,
+        spec.zones,
         container,
         [volume for volume, _ in writable],
         low_ports=True,
@@ -196,7 +220,7 @@ def pod_disruption_budget(naming: Naming, name: Service) -> dict[str, Any]:
     }
 
 
-def api_autoscaler(naming: Naming, settings: StackSettings) -> dict[str, Any]:
+def api_autoscaler(naming: Naming, spec: AppSpec) -> dict[str, Any]:
     m = meta(naming, "api")
     return {
         "apiVersion": "autoscaling/v2",
@@ -204,8 +228,8 @@ def api_autoscaler(naming: Naming, settings: StackSettings) -> dict[str, Any]:
         "metadata": _metadata(m.name, m.labels),
         "spec": {
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": m.name},
-            "minReplicas": settings.replicas.api,
-            "maxReplicas": settings.workloads.api_max_replicas,
+            "minReplicas": spec.replicas.api,
+            "maxReplicas": spec.workloads.api_max_replicas,
             "metrics": [
                 {
                     "type": "Resource",
@@ -219,20 +243,20 @@ def api_autoscaler(naming: Naming, settings: StackSettings) -> dict[str, Any]:
     }
 
 
-def config_map(naming: Naming, settings: StackSettings) -> dict[str, Any]:
+def config_map(naming: Naming, spec: AppSpec) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": _metadata(CONFIG_MAP, naming.k8s_labels(CONFIG_MAP, "config")),
         "data": {
-            "SAMOKODER_ENVIRONMENT": settings.stack,
-            "SAMOKODER_PUBLIC_URL": f"https://{settings.identity.domain}",
+            "SAMOKODER_ENVIRONMENT": spec.stack,
+            "SAMOKODER_PUBLIC_URL": f"https://{spec.domain}",
             "SAMOKODER_LOG_FORMAT": "json",
         },
     }
 
 
-def ingress(naming: Naming, settings: StackSettings) -> dict[str, Any]:
+def ingress(naming: Naming, spec: AppSpec) -> dict[str, Any]:
     api, frontend = meta(naming, "api"), meta(naming, "frontend")
 
     def path(value: str, kind: str, target: Meta, port: int) -> dict[str, Any]:
@@ -252,10 +276,10 @@ def ingress(naming: Naming, settings: StackSettings) -> dict[str, Any]:
         },
         "spec": {
             "ingressClassName": INGRESS_CLASS,
-            "tls": [{"hosts": [settings.identity.domain], "secretName": TLS_SECRET}],
+            "tls": [{"hosts": [spec.domain], "secretName": TLS_SECRET}],
             "rules": [
                 {
-                    "host": settings.identity.domain,
+                    "host": spec.domain,
                     "http": {
                         "paths": [
                             path("/api", "Prefix", api, API_PORT),

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.conventions import APP_NAMESPACE, DATABASE_CLUSTER, Naming
+from infra.app_contract import API_PORT, FRONTEND_PORT
+from infra.conventions import (
+    APP_NAMESPACE,
+    DATABASE_CLUSTER,
+    DATABASE_OPERATOR_NAMESPACE,
+    INGRESS_NAMESPACE,
+    MONITORING_NAMESPACE,
+    REDIS_TLS_PORT,
+    Naming,
+)
 from infra.render.database import plan as db
-from infra.render.workloads.manifests import API_PORT, FRONTEND_PORT, meta
+from infra.render.workloads.manifests import meta
 
-INGRESS_NAMESPACE = "ingress-nginx"
-MONITORING_NAMESPACE = "monitoring"
-OPERATOR_NAMESPACE = "cnpg-system"
-REDIS_TLS_PORT = 6380
 HTTPS = 443
 KUBE_API_PORTS = (443, 6443)
 POSTGRES = 5432
@@ -139,7 +144,7 @@ def network_policies(naming: Naming, vpc_cidr: str) -> list[Rule]:
             [
                 # The pooler, and the other instances (streaming replication, rejoin).
                 rule([pods(POOLER), pods(INSTANCES)], ports(POSTGRES), "ingress"),
-                rule([namespace(OPERATOR_NAMESPACE)], ports(INSTANCE_STATUS), "ingress"),
+                rule([namespace(DATABASE_OPERATOR_NAMESPACE)], ports(INSTANCE_STATUS), "ingress"),
                 scraped_on(POSTGRES_METRICS),
             ],
             # Replication, and HTTPS to Object Storage (backups) and the Kubernetes API.

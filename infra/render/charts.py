@@ -1,0 +1,35 @@
+"""Every Helm chart the program installs, pinned to one version of one repository.
+
+One list, so that an upgrade is reviewed in one place and the tests that
+check a chart's values name the version those values were read from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A Helm chart pinned to one version of one repository."""
+
+    name: str
+    version: str
+    repository: str
+
+
+PROMETHEUS_COMMUNITY: Final = "https://prometheus-community.github.io/helm-charts"
+CLOUDNATIVE_PG_CHARTS: Final = "https://cloudnative-pg.github.io/charts"
+
+# Ships prometheus-operator 0.93, the version of the CRD schemas we validate against.
+KUBE_PROMETHEUS_STACK: Final = Chart("kube-prometheus-stack", "88.0.0", PROMETHEUS_COMMUNITY)
+REDIS_EXPORTER: Final = Chart("prometheus-redis-exporter", "6.29.0", PROMETHEUS_COMMUNITY)
+BLACKBOX_EXPORTER: Final = Chart("prometheus-blackbox-exporter", "11.17.2", PROMETHEUS_COMMUNITY)
+INGRESS_NGINX: Final = Chart("ingress-nginx", "4.15.1", "https://kubernetes.github.io/ingress-nginx")
+CERT_MANAGER: Final = Chart("cert-manager", "v1.19.1", "https://charts.jetstack.io")
+# CloudNativePG 1.30.0: the version of the Cluster/Pooler/ScheduledBackup CRD schemas.
+CLOUDNATIVE_PG: Final = Chart("cloudnative-pg", "0.29.0", CLOUDNATIVE_PG_CHARTS)
+# Barman Cloud plugin v0.13.0; its ObjectStore CRD is unchanged in the v0.14 line we validate against.
+BARMAN_CLOUD_PLUGIN: Final = Chart("plugin-barman-cloud", "0.7.0", CLOUDNATIVE_PG_CHARTS)
+EXTERNAL_SECRETS: Final = Chart("external-secrets", "2.9.0", "https://charts.external-secrets.io")

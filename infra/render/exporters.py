@@ -1,0 +1,95 @@
+"""The exporters' Helm values and the blackbox Probe, as plain data.
+
+The blackbox exporter requests ``/health`` and the site through their
+Services, as users' requests arrive, so availability is measured the way it
+is experienced; a ``Probe`` tells Prometheus what to probe, under the job the
+alerts select (``BLACKBOX_JOB``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from infra.app_contract import API_PORT, FRONTEND_PORT
+from infra.conventions import (
+    APP_NAMESPACE,
+    APP_SECRET,
+    BLACKBOX_JOB,
+    BLACKBOX_RELEASE,
+    MONITORING_NAMESPACE,
+    REDIS_TLS_PORT,
+    Naming,
+    workload_name,
+)
+from infra.render.charts import BLACKBOX_EXPORTER
+from infra.render.workloads.security import container_security, pod_security
+
+BLACKBOX_PORT: Final = 9115
+# The chart names its Service "<release>-<chart>".
+BLACKBOX_ADDRESS: Final = (
+    f"{BLACKBOX_RELEASE}-{BLACKBOX_EXPORTER.name}.{MONITORING_NAMESPACE}.svc:{BLACKBOX_PORT}"
+)
+PROBE_NAME: Final = "samokoder-availability"
+
+
+def _restricted() -> dict[str, Any]:
+    return {"podSecurityContext": pod_security(), "securityContext": container_security()}
+
+
+def _small() -> dict[str, Any]:
+    return {
+        "requests": {"cpu": "20m", "memory": "32Mi"},
+        "limits": {"cpu": "200m", "memory": "64Mi"},
+    }
+
+
+def redis_exporter_values(redis_host: str) -> dict[str, Any]:
+    return {
+        **_restricted(),
+        "redisAddress": f"rediss://{redis_host}:{REDIS_TLS_PORT}",
+        "auth": {"enabled": True, "secret": {"name": APP_SECRET, "key": "REDIS_PASSWORD"}},
+        "serviceMonitor": {"enabled": True},
+        "resources": _small(),
+    }
+
+
+def blackbox_values() -> dict[str, Any]:
+    return {
+        **_restricted(),
+        "config": {
+            "modules": {
+                "http_2xx": {"prober": "http", "timeout": "5s", "http": {"preferred_ip_protocol": "ip4"}},
+            }
+        },
+        "resources": _small(),
+    }
+
+
+def probe_targets() -> list[str]:
+    """The API's health and the site, addressed through their Services."""
+    api, frontend = workload_name("api"), workload_name("frontend")
+    site = "" if FRONTEND_PORT == 80 else f":{FRONTEND_PORT}"
+    return [
+        f"http://{api}.{APP_NAMESPACE}.svc:{API_PORT}/health",
+        f"http://{frontend}.{APP_NAMESPACE}.svc{site}/",
+    ]
+
+
+def probe(naming: Naming) -> dict[str, Any]:
+    """Prometheus probes the API's health and the site through the blackbox exporter."""
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "Probe",
+        "metadata": {
+            "name": PROBE_NAME,
+            "namespace": MONITORING_NAMESPACE,
+            "labels": naming.k8s_labels(PROBE_NAME, "monitoring"),
+        },
+        "spec": {
+            "jobName": BLACKBOX_JOB,
+            "interval": "30s",
+            "module": "http_2xx",
+            "prober": {"url": BLACKBOX_ADDRESS},
+            "targets": {"staticConfig": {"static": probe_targets()}},
+        },
+    }

@@ -1,0 +1,38 @@
+"""The ingress-nginx controller's Helm values and the Let's Encrypt ClusterIssuer, as plain data."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from infra.conventions import CLUSTER_ISSUER, INGRESS_CLASS, Naming
+
+ACME_SERVER: Final = "https://acme-v02.api.letsencrypt.org/directory"
+
+
+def controller_values(replicas: int) -> dict[str, Any]:
+    return {
+        "controller": {
+            "replicaCount": replicas,
+            "ingressClassResource": {"name": INGRESS_CLASS, "default": True},
+            # Client addresses reach the pods (rate limits, logs).
+            "service": {"externalTrafficPolicy": "Local"},
+            "metrics": {"enabled": True, "serviceMonitor": {"enabled": True}},
+            "podDisruptionBudget": {"enabled": replicas > 1, "minAvailable": 1},
+        }
+    }
+
+
+def cluster_issuer(naming: Naming, email: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "cert-manager.io/v1",
+        "kind": "ClusterIssuer",
+        "metadata": {"name": CLUSTER_ISSUER, "labels": naming.k8s_labels(CLUSTER_ISSUER, "certificates")},
+        "spec": {
+            "acme": {
+                "server": ACME_SERVER,
+                "email": email,
+                "privateKeySecretRef": {"name": f"{CLUSTER_ISSUER}-account-key"},
+                "solvers": [{"http01": {"ingress": {"ingressClassName": INGRESS_CLASS}}}],
+            }
+        },
+    }
