@@ -55,6 +55,8 @@ EXTERNAL_SECRETS_NAMESPACE: Final = "external-secrets"
 
 DATABASE_CLUSTER: Final = "samokoder-db"
 CONFIG_MAP: Final = "samokoder-config"
+# The migration Job, its pods and their service account.
+MIGRATION: Final = "samokoder-migrate"
 # The named port of every app Service and container: probes, the Ingress and
 # the ServiceMonitor address it by this name.
 HTTP_PORT_NAME: Final = "http"

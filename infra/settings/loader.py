@@ -14,10 +14,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from infra.conventions import CONFIG_NAMESPACE
 from infra.settings.stack import StackSettings
 from stacks import PRODUCTION_STACKS, known_stacks, profile_path
 
-NAMESPACE = "samokoder"
+NAMESPACE = CONFIG_NAMESPACE
 # Keys of the `samokoder:` namespace that Pulumi.<stack>.yaml may hold;
 # everything else about a stack belongs in its profile.
 STACK_FILE_KEYS = ("identity", "release", "restore", "secrets", "lockbox", "rotation")

@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.render.charts import KUBE_PROMETHEUS_STACK as CHART
-from infra.conventions import ALERTMANAGER_RECEIVERS_SECRET, GRAFANA_ADMIN_SECRET
+from infra.conventions import ALERTMANAGER_RECEIVERS_SECRET, API_JOB, GRAFANA_ADMIN_SECRET
 from infra.ops.synth.mocks import RecordedResource
 from infra.ops.synth.runner import Synthesis
 from infra.ops.synth.writer import write_synthesis
-from infra.render.monitoring.contract import API_JOB
+from infra.render.charts import KUBE_PROMETHEUS_STACK as CHART
 from tests.conftest import PROJECT_DIR, STACKS
 
 Synth = Callable[[str], Synthesis]

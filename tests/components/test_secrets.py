@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from infra.render.charts import EXTERNAL_SECRETS as CHART
 from infra.conventions import ALERTMANAGER_RECEIVERS_SECRET, APP_SECRET, DB_OWNER_SECRET, GRAFANA_ADMIN_SECRET
 from infra.ops.synth.mocks import RecordedResource
 from infra.ops.synth.runner import Synthesis, synthesize
+from infra.render.charts import EXTERNAL_SECRETS as CHART
 from infra.render.database import plan as db
 from infra.render.monitoring import alertmanager as am
 from tests.cli_runner import samokoder_infra

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from pulumi import automation as auto
 
+from infra.conventions import RESTORE_KEY
 from infra.ops.automation.stack import OperationError, select
 from infra.render.database.restore import RestorePlan
 
-KEY = "samokoder:restore"
+KEY = RESTORE_KEY
 
 
 def apply_restore(plan: RestorePlan, project_dir: Path, on_output: Callable[[str], None]) -> None:

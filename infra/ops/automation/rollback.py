@@ -15,10 +15,11 @@ from typing import Any
 
 from pulumi import automation as auto
 
+from infra.conventions import RELEASE_KEY
 from infra.ops.automation.stack import OperationError, select
 from infra.ops.releases.history import Release, RollbackPlan
 
-KEY = "samokoder:release"
+KEY = RELEASE_KEY
 # What a rollback may change: the image of a Deployment, in place.
 ALLOWED = {("update", "kubernetes:apps/v1:Deployment")}
 NEUTRAL_OPS = {"same", "read", "refresh"}

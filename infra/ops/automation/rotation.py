@@ -14,9 +14,10 @@ from typing import Any
 
 from pulumi import automation as auto
 
+from infra.conventions import ROTATION_KEY
 from infra.ops.automation.stack import select
 
-KEY = "samokoder:rotation"
+KEY = ROTATION_KEY
 
 
 def mark_for_rotation(

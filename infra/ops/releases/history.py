@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-RELEASE_KEY = "samokoder:release"
+from infra.conventions import RELEASE_KEY
 
 
 class RollbackRefused(ValueError):

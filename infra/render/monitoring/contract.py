@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from infra.conventions import DATABASE_CLUSTER
+from infra.conventions import API_JOB, APP_NAMESPACE, BLACKBOX_JOB, DATABASE_CLUSTER
 
-NAMESPACE: Final = "samokoder"
-API_JOB: Final = "samokoder-api"
+NAMESPACE: Final = APP_NAMESPACE
 API: Final = f'job="{API_JOB}"'
 APP_CONTAINERS: Final = f'namespace="{NAMESPACE}", container!="", container!="POD"'
 POOL_IN_USE: Final = 'state="in_use"'
@@ -58,7 +57,7 @@ LAST_BACKUP: Final = "barman_cloud_cloudnative_pg_io_last_available_backup_times
 LAST_FAILED_BACKUP: Final = "barman_cloud_cloudnative_pg_io_last_failed_backup_timestamp"
 
 # The blackbox exporter's probes of the API's health and the site (the Probe object).
-PROBE: Final = 'job="samokoder-blackbox"'
+PROBE: Final = f'job="{BLACKBOX_JOB}"'
 
 # Where every alert's runbook lives: docs/runbooks/alerts.md, one section per alert.
 RUNBOOK_BASE_URL: Final = "https://github.com/samokoder/samokoder-infra/blob/main/docs/runbooks/alerts.md"

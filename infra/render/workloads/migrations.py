@@ -12,13 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from infra.conventions import APP_NAMESPACE, DATABASE_CLUSTER, Naming
+from infra.conventions import APP_NAMESPACE, DATABASE_CLUSTER, MIGRATION, Naming
 from infra.render.database.plan import BARMAN_PLUGIN
 from infra.render.workloads.manifests import app_environment
 from infra.render.workloads.network_policies import MIGRATE
 from infra.render.workloads.security import container_security, pod_security
 
-ACCOUNT = "samokoder-migrate"
+ACCOUNT = MIGRATION
 JOB_DEADLINE_SECONDS = 3600
 # Waiting for the backup, in the api image's own Python (no third-party image).
 WAIT_SCRIPT = (Path(__file__).parent / "wait_for_backup.py").read_text()
@@ -30,7 +30,7 @@ def backup_name(revision: str) -> str:
 
 
 def job_name(revision: str) -> str:
-    return f"samokoder-migrate-{revision}"
+    return f"{MIGRATION}-{revision}"
 
 
 def pre_migration_backup(naming: Naming, revision: str) -> dict[str, Any]:

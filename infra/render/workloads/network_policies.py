@@ -15,10 +15,13 @@ from infra.conventions import (
     DATABASE_CLUSTER,
     DATABASE_OPERATOR_NAMESPACE,
     INGRESS_NAMESPACE,
+    MIGRATION,
     MONITORING_NAMESPACE,
+    NAME_LABEL,
     REDIS_TLS_PORT,
     Naming,
 )
+from infra.render import charts
 from infra.render.database import plan as db
 from infra.render.workloads.manifests import meta
 
@@ -28,11 +31,12 @@ POSTGRES = 5432
 POSTGRES_METRICS = 9187
 POOLER_METRICS = 9127
 INSTANCE_STATUS = 8000
-MIGRATE = {"app.kubernetes.io/name": "samokoder-migrate"}
+MIGRATE = {NAME_LABEL: MIGRATION}
 INSTANCES = {"cnpg.io/cluster": DATABASE_CLUSTER, "cnpg.io/podRole": "instance"}
 POOLER = {"cnpg.io/poolerName": db.POOLER}
 ANYWHERE = {"ipBlock": {"cidr": "0.0.0.0/0"}}
-REDIS_EXPORTER = {"app.kubernetes.io/name": "prometheus-redis-exporter"}
+# The chart labels its pods with its own name.
+REDIS_EXPORTER = {NAME_LABEL: charts.REDIS_EXPORTER.name}
 REDIS_EXPORTER_PORT = 9121
 
 Rule = dict[str, Any]
