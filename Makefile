@@ -35,6 +35,7 @@ test: $(BIN)/.installed $(TOOLS)/.installed ## secret scan, lint, types and the 
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest
 
 bench: $(BIN)/.installed ## synth wall time per stack against a bare import of the SDKs
