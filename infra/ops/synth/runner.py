@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
 from pulumi.runtime import config as runtime_config
@@ -27,6 +28,7 @@ from infra.settings.source import read_stack_file
 from infra.settings.stack import StackSettings
 
 STACK_TYPE = "pulumi:pulumi:Stack"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,8 @@ class _WarningCollector(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def _run_program(platforms: list[program.Platform]) -> None:
-    platforms.append(program.main(offline=True))
+def _run_body(body: Callable[[], T], returned: list[T]) -> None:
+    returned.append(body())
     # set_mocks registers the root stack's (empty) outputs before the program
     # runs; register them again now that the program has exported its own, as
     # the CLI does at the end of a run.
@@ -76,6 +78,36 @@ def _run_program(platforms: list[program.Platform]) -> None:
     if root is not None:
         root._outputs_registered = False  # type: ignore[attr-defined]
         root._finish()  # type: ignore[attr-defined]
+
+
+def run_mocked(
+    body: Callable[[], T],
+    stack: str,
+    config: dict[str, Any] | None = None,
+    secret_keys: list[str] | None = None,
+    monitor: RecordingMonitor | None = None,
+) -> tuple[T, RecordingMonitor, list[str]]:
+    """Run `body` as a Pulumi program of `stack` under the mock runtime synth uses.
+
+    Returns what `body` returned, the monitor that recorded every
+    registration, and the warnings logged. Each run starts from a clean
+    runtime, so several can run in one process.
+    """
+    mocks = SynthMocks()
+    monitor = monitor or RecordingMonitor(mocks)
+    collector = _WarningCollector()
+    logger = logging.getLogger(f"samokoder.synth.{stack}")
+    logger.propagate = False
+    logger.handlers = [collector]
+
+    runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
+    pulumi.runtime.set_mocks(
+        mocks, project=PROJECT, stack=stack, preview=False, logger=logger, monitor=monitor
+    )
+    runtime_config.set_all_config(config or {}, secret_keys or [])
+    returned: list[T] = []
+    _sync_await(run_pulumi_func(lambda: _run_body(body, returned)))
+    return returned[0], monitor, collector.messages
 
 
 def synthesize(stack: str, project_dir: Path, monitor: RecordingMonitor | None = None) -> Synthesis:
@@ -86,27 +118,14 @@ def synthesize(stack: str, project_dir: Path, monitor: RecordingMonitor | None =
     was registered even when the run fails.
     """
     stack_file = read_stack_file(project_dir / f"Pulumi.{stack}.yaml")
-    mocks = SynthMocks()
-    monitor = monitor or RecordingMonitor(mocks)
-    collector = _WarningCollector()
-    logger = logging.getLogger(f"samokoder.synth.{stack}")
-    logger.propagate = False
-    logger.handlers = [collector]
-
-    # Each synthesis starts from a clean runtime, so two stacks can be
-    # synthesized in one process.
-    runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
-    pulumi.runtime.set_mocks(
-        mocks, project=PROJECT, stack=stack, preview=False, logger=logger, monitor=monitor
+    platform, monitor, warnings = run_mocked(
+        lambda: program.main(offline=True), stack, stack_file.config, stack_file.secret_keys, monitor
     )
-    runtime_config.set_all_config(stack_file.config, stack_file.secret_keys)
-    platforms: list[program.Platform] = []
-    _sync_await(run_pulumi_func(lambda: _run_program(platforms)))
     return Synthesis(
         stack=stack,
-        settings=platforms[0].settings,
-        monitoring=platforms[0].monitoring_artifacts,
+        settings=platform.settings,
+        monitoring=platform.monitoring_artifacts,
         resources=sorted(monitor.recorded, key=lambda r: r.urn),
         outputs=monitor.stack_outputs,
-        warnings=collector.messages,
+        warnings=warnings,
     )
