@@ -1,0 +1,42 @@
+"""`samokoder-infra`: the operators' command line, one module per command (exit codes in common.py)."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+from collections.abc import Sequence
+
+from infra.ops.cli import (
+    check,
+    monitoring_diff,
+    releases,
+    restore,
+    rollback,
+    rotate_secrets,
+    smoke,
+    synth,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="samokoder-infra",
+        description="Samokoder infrastructure on Yandex Cloud: offline synth and operations.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # In the order `--help` lists them.
+    for command in (synth, check, monitoring_diff, restore, rotate_secrets, releases, rollback, smoke):
+        command.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # A run is short, and what it allocates in bulk (the provider SDKs'
+    # modules) lives until exit: cyclic collection passes over it cost about
+    # a fifth of synth's wall time and free next to nothing (see
+    # benchmarks/synth_benchmark.py for time and peak memory).
+    gc.disable()
+    args = build_parser().parse_args(argv)
+    handler = args.handler
+    result: int = handler(args)
+    return result

@@ -1,0 +1,54 @@
+"""`check`: run the policy pack's policies on a stack, offline."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from infra.ops.cli.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, add_stack_argument, project_dir
+from infra.settings import ConfigError
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    check = commands.add_parser(
+        "check",
+        help="run the policy pack's policies on a stack, offline",
+        description=(
+            "Synthesize STACK under the mock runtime and run every policy of the CrossGuard pack "
+            "(policy/, the same validator functions) on it; print a table, write "
+            "build/STACK/policy-report.json, and exit 1 on a mandatory violation. Synth runs it too."
+        ),
+    )
+    add_stack_argument(check)
+    check.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from infra.ops.synth.runner import synthesize  # noqa: PLC0415
+
+    project = project_dir()
+    out_dir = project / "build" / args.stack
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        synthesis = synthesize(args.stack, project)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return EXIT_INVALID
+    return EXIT_OK if policy_check(synthesis, out_dir) else EXIT_FAILED
+
+
+def policy_check(synthesis: Any, out_dir: Path) -> bool:
+    """Run the policies on a synthesized stack, print the table, write the report; True when none fails."""
+    from infra.ops.check.config import policy_config  # noqa: PLC0415
+    from infra.ops.check.offline import check, mandatory, table, write_report  # noqa: PLC0415
+
+    config = policy_config(synthesis.settings)
+    # The same configuration for `pulumi preview --policy-pack policy/ --policy-pack-config <file>`.
+    (out_dir / "policy-config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    violations = check(synthesis.resources, config)
+    report = write_report(violations, synthesis.stack, out_dir)
+    print(f"policies for {synthesis.stack}:\n{table(violations)}\nwrote {report}\n")
+    return not mandatory(violations)

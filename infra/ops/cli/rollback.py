@@ -1,0 +1,119 @@
+"""`rollback`: redeploy an earlier release's image digests, and nothing else."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from infra.ops.cli.common import (
+    EXIT_FAILED,
+    EXIT_INVALID,
+    EXIT_OK,
+    add_stack_argument,
+    domain,
+    project_dir,
+    update_history,
+)
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    rollback = commands.add_parser(
+        "rollback",
+        help="redeploy an earlier release's image digests, and nothing else",
+        description=(
+            "Pick the last successful release before the current one (or --to RELEASE, or --steps N "
+            "back), check that its digests are still in the registry and that it expects the "
+            "database's migration revision, then set the stack's release to it, preview (refusing if "
+            "anything but Deployments would change) and update. A smoke check of /health through the "
+            "ingress follows. Failure exits non-zero with the stack's release config as before."
+        ),
+    )
+    add_stack_argument(rollback)
+    target = rollback.add_mutually_exclusive_group()
+    target.add_argument("--to", metavar="RELEASE", help="the release id to go back to")
+    target.add_argument("--steps", type=int, default=1, metavar="N", help="go back N releases (default 1)")
+    rollback.add_argument(
+        "--history", type=Path, metavar="FILE", help="choose from this history JSON (with --dry-run)"
+    )
+    rollback.add_argument(
+        "--dry-run", action="store_true", help="say what would be rolled back, change nothing"
+    )
+    rollback.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    rollback.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from infra.ops.automation.stack import OperationError  # noqa: PLC0415
+    from infra.ops.releases.history import RollbackRefused, choose_target  # noqa: PLC0415
+
+    if args.history is not None and not args.dry_run:
+        print(
+            "rollback: --history is for --dry-run; a real rollback reads the stack's own history",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    try:
+        print(f"rollback {args.stack}: reading the update history ...", flush=True)
+        plan = choose_target(update_history(args), to=args.to, steps=args.steps)
+    except RollbackRefused as error:
+        print(f"rollback: refused: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    except OperationError as error:
+        print(f"rollback: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    services = ", ".join(plan.changed_services()) or "none"
+    print(
+        f"rollback {args.stack}: {plan.current.id} (update {plan.current.version}) -> {plan.target.id} "
+        f"(update {plan.target.version}); images of: {services}"
+    )
+    if args.dry_run:
+        print("dry run: nothing changed")
+        return EXIT_OK
+    return _apply_rollback(args, plan)
+
+
+def _apply_rollback(args: argparse.Namespace, plan: Any) -> int:
+    import os  # noqa: PLC0415
+
+    from infra.ops.automation.rollback import roll_back  # noqa: PLC0415
+    from infra.ops.automation.stack import OperationError  # noqa: PLC0415
+    from infra.ops.releases.registry import RegistryError, missing_images  # noqa: PLC0415
+    from infra.ops.releases.smoke import check_health  # noqa: PLC0415
+
+    token = os.environ.get("YC_IAM_TOKEN")
+    if not token:
+        print("rollback: YC_IAM_TOKEN is not set: it is needed to check the registry", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        registry_id = _registry_id(args.stack)
+        refs = {s: f"cr.yandex/{registry_id}/{s}@{d}" for s, d in plan.target.images.items()}
+        missing = missing_images(refs, token)
+    except (OperationError, RegistryError) as error:
+        print(f"rollback: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    if missing:
+        print(
+            f"rollback: refused: the images of {', '.join(missing)} are no longer in the registry",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    if not args.yes and input(f"roll {args.stack} back to {plan.target.id}? [y/N] ").strip().lower() != "y":
+        print("rollback: not confirmed; nothing changed")
+        return EXIT_FAILED
+    try:
+        roll_back(args.stack, project_dir(), plan, on_output=lambda line: print(line, end="", flush=True))
+    except OperationError as error:
+        print(f"rollback: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    result = check_health(f"https://{domain(args.stack)}/health")
+    print(f"smoke check {result.url}: {'healthy' if result.healthy else 'UNHEALTHY'} ({result.detail})")
+    return EXIT_OK if result.healthy else EXIT_FAILED
+
+
+def _registry_id(stack: str) -> str:
+    from infra.ops.automation.stack import select  # noqa: PLC0415
+
+    outputs = select(stack, project_dir()).outputs()
+    return str(outputs["registry_id"].value)

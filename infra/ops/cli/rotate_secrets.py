@@ -1,0 +1,61 @@
+"""`rotate-secrets`: mark a stack's generated secrets for rotation at its next `pulumi up`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+
+from infra.ops.cli.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, add_stack_argument, project_dir
+from infra.settings.secrets import SECRET_GROUPS
+from stacks import known_stacks
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    rotate = commands.add_parser(
+        "rotate-secrets",
+        help="mark a stack's generated secrets for rotation at its next `pulumi up`",
+        description=(
+            "Record the current time as the rotation stamp of each secret group of STACK "
+            f"(samokoder:rotation.<group>; groups: {', '.join(SECRET_GROUPS)}). The next `pulumi up` "
+            "generates new values for that group, adds a Lockbox version, and External Secrets "
+            "refreshes the Kubernetes Secrets within an hour. Operator-provided values (API keys, "
+            "tokens) are rotated by setting them anew with `pulumi config set --secret`. Needs the "
+            "Pulumi CLI and the state backend."
+        ),
+    )
+    add_stack_argument(rotate)
+    rotate.add_argument(
+        "--only",
+        action="append",
+        choices=SECRET_GROUPS,
+        metavar="NAME",
+        help=f"rotate only this group ({', '.join(SECRET_GROUPS)}); repeatable (default: all)",
+    )
+    rotate.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.stack not in known_stacks():
+        print(
+            f"rotate-secrets: unknown stack {args.stack!r}; known: {', '.join(known_stacks())}",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    from infra.ops.automation.rotation import mark_for_rotation  # noqa: PLC0415
+    from infra.ops.automation.stack import OperationError  # noqa: PLC0415
+
+    groups = sorted(set(args.only or SECRET_GROUPS))
+    now = datetime.now(UTC).replace(microsecond=0)
+    print(f"rotate-secrets {args.stack}: marking {', '.join(groups)} at {now.isoformat()} ...", flush=True)
+    try:
+        ages = mark_for_rotation(args.stack, project_dir(), groups, now)
+    except OperationError as error:
+        print(f"rotate-secrets: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    for group in groups:
+        age = ages.get(group, {})
+        rotated, days = age.get("rotated_at", "unknown"), age.get("age_days", "?")
+        print(f"  {group}: last rotated {rotated} ({days} days ago)")
+    print(f"next: pulumi up -s {args.stack} (new values and Lockbox versions); then restart the workloads")
+    return EXIT_OK

@@ -1,0 +1,78 @@
+"""`synth`: render what a stack would deploy, offline, and run the policies on it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from infra.ops.cli.check import policy_check
+from infra.ops.cli.common import DEFAULT_STACK, EXIT_FAILED, EXIT_INVALID, EXIT_OK, project_dir
+from infra.settings import ConfigError
+from stacks import known_stacks
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    synth = commands.add_parser(
+        "synth",
+        help="render what a stack would deploy, offline (no cloud, no CLI, no credentials)",
+        description=(
+            "Run the Pulumi program for STACK under Pulumi's mock runtime and write "
+            "build/STACK/: resources.json (every resource, secrets redacted), outputs.json, "
+            "and one YAML file per Kubernetes object under k8s/."
+        ),
+    )
+    synth.add_argument(
+        "stacks",
+        nargs="*",
+        default=[DEFAULT_STACK],
+        metavar="STACK",
+        help=f"stacks to synthesize: {', '.join(known_stacks())} (default: {DEFAULT_STACK})",
+    )
+    synth.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="output directory, with a single STACK (default: build/STACK in the project)",
+    )
+    synth.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.out is not None and len(args.stacks) != 1:
+        print("synth: --out takes a single STACK", file=sys.stderr)
+        return EXIT_INVALID
+    # Imported here so that --help does not pay for loading Pulumi and the providers.
+    from infra.ops.synth.runner import synthesize  # noqa: PLC0415
+    from infra.ops.synth.writer import write_synthesis  # noqa: PLC0415
+
+    project = project_dir()
+    failed = False
+    for stack in args.stacks:
+        out_dir: Path = args.out or project / "build" / stack
+        print(f"synth {stack}: running the program under Pulumi's mock runtime ...", flush=True)
+        started = time.perf_counter()
+        try:
+            synthesis = synthesize(stack, project)
+        except ConfigError as error:
+            print(error, file=sys.stderr)
+            return EXIT_INVALID
+        files = write_synthesis(synthesis, out_dir)
+        _print_summary(synthesis.counts_by_type(), synthesis.warnings)
+        print(f"wrote {len(files)} files to {out_dir} in {time.perf_counter() - started:.1f}s\n")
+        if not policy_check(synthesis, out_dir):
+            failed = True
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _print_summary(counts: dict[str, int], warnings: list[str]) -> None:
+    width = max(len(t) for t in counts)
+    print(f"\n{'resource type':<{width}}  count")
+    for type_, count in counts.items():
+        print(f"{type_:<{width}}  {count:>5}")
+    print(f"{'total':<{width}}  {sum(counts.values()):>5}")
+    print(f"\nwarnings: {len(warnings)}")
+    for warning in warnings:
+        print(f"  - {warning}")
