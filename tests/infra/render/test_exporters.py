@@ -1,0 +1,125 @@
+"""The exporters' values and the Probe: Redis over TLS with the delivered password, probes users' paths."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from infra.conventions import (
+    APP_NAMESPACE,
+    APP_SECRET,
+    BLACKBOX_JOB,
+    BLACKBOX_RELEASE,
+    MONITORING_NAMESPACE,
+    REDIS_TLS_PORT,
+    Naming,
+    workload_name,
+)
+from infra.render.charts import BLACKBOX_EXPORTER
+from infra.render.exporters import (
+    BLACKBOX_ADDRESS,
+    BLACKBOX_PORT,
+    blackbox_values,
+    probe,
+    probe_targets,
+    redis_exporter_values,
+)
+from infra.render.secrets.catalog import catalog
+from infra.render.workloads import manifests
+from infra.settings import load_settings
+from tests.conftest import stack_file_values
+from tests.crd_schemas import crd_problems
+
+NAMING = Naming("unit")
+HOST = "c-c9q0000000000000000.rw.mdb.yandexcloud.net"
+UNITS = {"m": 1e-3, "": 1.0, "Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30}
+DNS_LABEL = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
+
+
+def quantity(text: str) -> float:
+    match = re.fullmatch(r"([0-9.]+)(m|Ki|Mi|Gi|)", text)
+    assert match, f"not a quantity this test reads: {text!r}"
+    return float(match[1]) * UNITS[match[2]]
+
+
+def seconds(text: str) -> int:
+    match = re.fullmatch(r"([0-9]+)s", text)
+    assert match, f"not a duration in seconds: {text!r}"
+    return int(match[1])
+
+
+def test_the_redis_exporter_connects_with_tls_to_the_host_it_is_given() -> None:
+    address = urlsplit(redis_exporter_values(HOST)["redisAddress"])
+    assert (address.scheme, address.hostname, address.port) == ("rediss", HOST, REDIS_TLS_PORT)
+
+
+def test_the_redis_exporters_password_is_a_key_the_app_secret_is_delivered_with() -> None:
+    auth = redis_exporter_values(HOST)["auth"]
+    assert auth["enabled"] is True
+    settings = load_settings("staging", stack_file_values("staging"), offline=True)
+    (target,) = (t for g in catalog(settings) for t in g.targets if t.name == auth["secret"]["name"])
+    assert target.name == APP_SECRET
+    # The exporter runs beside the app: the Secret is in the app's namespace.
+    assert target.namespace == APP_NAMESPACE
+    assert auth["secret"]["key"] in target.keys
+
+
+def test_the_redis_exporter_is_scraped_through_a_service_monitor() -> None:
+    assert redis_exporter_values(HOST)["serviceMonitor"] == {"enabled": True}
+
+
+@pytest.mark.parametrize(
+    "values", [redis_exporter_values(HOST), blackbox_values()], ids=["redis-exporter", "blackbox"]
+)
+def test_exporters_request_no_more_than_their_limits(values: dict[str, Any]) -> None:
+    resources = values["resources"]
+    for name in ("cpu", "memory"):
+        assert 0 < quantity(resources["requests"][name]) <= quantity(resources["limits"][name]), name
+
+
+def test_the_probe_uses_a_module_the_blackbox_exporter_has_and_gives_it_up_before_the_next_round() -> None:
+    spec = probe(NAMING)["spec"]
+    module = blackbox_values()["config"]["modules"][spec["module"]]
+    assert module["prober"] == "http"
+    assert seconds(module["timeout"]) < seconds(spec["interval"])
+
+
+def test_the_probe_is_valid_for_its_crd_and_carries_the_job_the_alerts_select() -> None:
+    document = probe(NAMING)
+    assert crd_problems(document) == []
+    assert document["metadata"]["namespace"] == MONITORING_NAMESPACE
+    assert document["spec"]["jobName"] == BLACKBOX_JOB
+
+
+def test_the_prober_is_the_service_the_blackbox_chart_creates_for_its_release() -> None:
+    url = urlsplit(f"//{BLACKBOX_ADDRESS}")
+    service, namespace, svc = (url.hostname or "").split(".")
+    assert (namespace, svc, url.port) == (MONITORING_NAMESPACE, "svc", BLACKBOX_PORT)
+    assert service == f"{BLACKBOX_RELEASE}-{BLACKBOX_EXPORTER.name}"
+    # Within a DNS label, so the chart does not truncate the name it gives the Service.
+    assert DNS_LABEL.fullmatch(service), service
+    assert probe(NAMING)["spec"]["prober"]["url"] == BLACKBOX_ADDRESS
+
+
+def test_the_probe_targets_are_what_users_reach_and_the_pods_call_healthy() -> None:
+    spec = manifests.AppSpec.of(load_settings("prod", stack_file_values("prod"), offline=True))
+    containers = {
+        service: render(NAMING, spec, "image")["spec"]["template"]["spec"]["containers"][0]
+        for service, render in (
+            ("api", manifests.api_deployment),
+            ("frontend", manifests.frontend_deployment),
+        )
+    }
+    targets = {urlsplit(t).hostname: urlsplit(t) for t in probe_targets()}
+    assert set(targets) == {f"{workload_name(s)}.{APP_NAMESPACE}.svc" for s in containers}
+    for service, container in containers.items():
+        target = targets[f"{workload_name(service)}.{APP_NAMESPACE}.svc"]
+        assert target.scheme == "http"
+        # The path the pods' readiness answers, on the port they listen on.
+        assert target.path == container["readinessProbe"]["httpGet"]["path"], service
+        (http,) = (p for p in container["ports"] if p["name"] == "http")
+        assert (target.port or 80) == http["containerPort"], service
+    assert probe(NAMING)["spec"]["targets"]["staticConfig"]["static"] == probe_targets()
