@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import warnings
 from collections.abc import Sequence
 
 from infra.ops.cli import (
@@ -36,6 +37,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # a fifth of synth's wall time and free next to nothing (see
     # benchmarks/synth_benchmark.py for time and peak memory).
     gc.disable()
+    # pulumi-yandex 0.13 imports pkg_resources (setuptools is pinned below 81
+    # for it): its deprecation notice is for that package's authors, not for
+    # an operator, and would open every synth and check. Filtered before any
+    # command imports the SDK.
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated as an API", category=UserWarning)
     args = build_parser().parse_args(argv)
     handler = args.handler
     result: int = handler(args)

@@ -59,11 +59,13 @@ def run(args: argparse.Namespace) -> int:
         except ConfigError as error:
             print(error, file=sys.stderr)
             return EXIT_INVALID
-        files = write_synthesis(synthesis, out_dir)
+        write_synthesis(synthesis, out_dir)
         _print_summary(synthesis.counts_by_type(), synthesis.warnings)
-        print(f"wrote {len(files)} files to {out_dir} in {time.perf_counter() - started:.1f}s\n")
         if not policy_check(synthesis, out_dir):
             failed = True
+        # Counted last: the policy check adds its config and report to the build.
+        files = sum(1 for p in out_dir.rglob("*") if p.is_file())
+        print(f"wrote {files} files to {out_dir} in {time.perf_counter() - started:.1f}s\n")
     return EXIT_FAILED if failed else EXIT_OK
 
 

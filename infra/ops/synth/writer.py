@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from infra.ops.synth.mocks import RecordedResource
+from infra.ops.synth.numbers import whole_numbers
 from infra.ops.synth.runner import Synthesis
 from infra.render.monitoring.render import write_artifacts
 
@@ -28,15 +29,16 @@ def write_synthesis(synthesis: Synthesis, out_dir: Path) -> list[Path]:
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
 
-    _write_json(staging / "resources.json", [r.as_json() for r in synthesis.resources])
-    _write_json(staging / "outputs.json", synthesis.outputs)
+    _write_json(staging / "resources.json", whole_numbers([r.as_json() for r in synthesis.resources]))
+    _write_json(staging / "outputs.json", whole_numbers(synthesis.outputs))
     write_artifacts(synthesis.monitoring, staging / "monitoring")
     for resource in synthesis.resources:
         if is_kubernetes_object(resource):
             path = staging / "k8s" / manifest_name(resource)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(
-                GENERATED_HEADER + yaml.dump(resource.inputs, Dumper=yaml.CSafeDumper, sort_keys=True)
+                GENERATED_HEADER
+                + yaml.dump(whole_numbers(resource.inputs), Dumper=yaml.CSafeDumper, sort_keys=True)
             )
 
     shutil.rmtree(out_dir, ignore_errors=True)
