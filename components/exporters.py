@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.cluster_redis import ClusterRedis
 from components.kube import custom_resource, helm_release
 from components.monitoring import Monitoring
-from components.redis import Redis
+from components.redis import ManagedRedis
 from components.secrets import Secrets
 from infra.conventions import (
     APP_NAMESPACE,
@@ -28,8 +29,8 @@ from infra.render.exporters import blackbox_values, probe, redis_exporter_values
 @dataclass(frozen=True)
 class ExportersArgs:
     naming: Naming
-    # The Redis the exporter reads, with the password in the app's Secret.
-    redis: Redis
+    # The Redis the exporter reads (a managed one's password is in the app's Secret).
+    redis: ClusterRedis | ManagedRedis
     # The monitoring release installs the ServiceMonitor and Probe CRDs.
     monitoring: Monitoring
     secrets: Secrets
@@ -38,13 +39,18 @@ class ExportersArgs:
 class Exporters(pulumi.ComponentResource):
     def __init__(self, name: str, args: ExportersArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("samokoder:monitoring:Exporters", name, None, opts)
+        redis = args.redis
         first: list[pulumi.Resource] = [args.monitoring.release, *args.secrets.external_secrets]
         after = pulumi.ResourceOptions(parent=self, depends_on=first)
         helm_release(
             f"{name}-redis",
             charts.REDIS_EXPORTER,
             APP_NAMESPACE,
-            args.redis.host.apply(redis_exporter_values),
+            args.redis.host.apply(
+                lambda host: redis_exporter_values(
+                    host, redis.port, tls=redis.tls, password=redis.password is not None
+                )
+            ),
             after,
             release_name=REDIS_EXPORTER_RELEASE,
         )

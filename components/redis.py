@@ -1,4 +1,9 @@
-"""Redis: managed Redis 7 (the worker's arq queue), TLS only, one host per zone, a generated password."""
+"""Managed Redis 7 (the worker's arq queue), TLS only, one host per zone, a generated password.
+
+Used once the app reads its Redis connection from a URL (settings:
+``redis.app_reads_redis_url``); until then ``components/cluster_redis.py``
+runs Redis in the cluster, which the app can use as it is.
+"""
 
 from __future__ import annotations
 
@@ -10,32 +15,34 @@ import pulumi
 import pulumi_random as random
 import pulumi_yandex as yandex
 
-from infra.conventions import Naming
-from infra.settings.workloads import RedisProfile
+from infra.conventions import REDIS_TLS_PORT, Naming
+from infra.settings.workloads import ManagedRedisProfile
 
 VERSION: Final = "7.2"
 PASSWORD_LENGTH: Final = 64
 
 
 @dataclass(frozen=True)
-class RedisArgs:
+class ManagedRedisArgs:
     naming: Naming
     folder_id: str
     network_id: pulumi.Input[str]
     # zone -> subnet id; one host in each
     subnets: Mapping[str, pulumi.Input[str]]
-    profile: RedisProfile
+    profile: ManagedRedisProfile
     production: bool
     protect: bool
     # The app group's rotation stamp: the password rotates with the app's keys.
     rotation: str
 
 
-class Redis(pulumi.ComponentResource):
+class ManagedRedis(pulumi.ComponentResource):
     host: pulumi.Output[str]
     password: pulumi.Output[str]
+    port = REDIS_TLS_PORT
+    tls = True
 
-    def __init__(self, name: str, args: RedisArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: ManagedRedisArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("samokoder:redis:Redis", name, None, opts)
         password = random.RandomPassword(
             f"{name}-password",

@@ -34,13 +34,14 @@ from infra.providers.lockbox.connection import Connection
 from infra.providers.lockbox.provider import LockboxSecret
 from infra.render import charts
 from infra.render.secrets import delivery
-from infra.render.secrets.catalog import GENERATED_LENGTH, Group, Target
+from infra.render.secrets.catalog import GENERATED_LENGTH, Entry, Group, Target
 from infra.render.secrets.rotation import rotation_stamp
 from infra.settings.secrets import LockboxSettings, ProvidedSecrets, SecretGroup
 
 KMS_DECRYPTER: Final = "kms.keys.decrypter"
 # What a provided secret holds in synth when the stack file does not have it.
 NOT_SET: Final = "[not set]"
+FERNET_KEY_BYTES: Final = 32
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,19 @@ class Secrets(pulumi.ComponentResource):
         ).apply(lambda created: self._ages(created, datetime.now(UTC)))
         self.register_outputs({"lockbox_ids": self.lockbox_ids, "ages": self.ages})
 
+    def _fernet_key(self, group: Group, entry: Entry, stamp: str) -> pulumi.Output[str]:
+        """32 random bytes as URL-safe base64 with its padding: what Fernet(key) accepts."""
+        key = random.RandomId(
+            f"{self._name}-{group.group}-{entry.key.lower().replace('_', '-')}",
+            byte_length=FERNET_KEY_BYTES,
+            keepers={"rotation": stamp},
+            opts=pulumi.ResourceOptions(
+                parent=self, additional_secret_outputs=["b64_url", "b64_std", "hex", "dec"]
+            ),
+        )
+        # The provider's b64_url drops the padding; 32 bytes need exactly one '='.
+        return pulumi.Output.secret(key.b64_url.apply(lambda text: f"{text}="))
+
     def _payload(self, group: Group) -> dict[str, pulumi.Input[str]]:
         args = self._args
         stamp = rotation_stamp(args.rotation, group.group)
@@ -136,6 +150,8 @@ class Secrets(pulumi.ComponentResource):
                 payload[entry.key] = entry.origin
             elif entry.source == "external":
                 payload[entry.key] = pulumi.Output.secret(args.external[entry.key])
+            elif entry.source == "fernet":
+                payload[entry.key] = self._fernet_key(group, entry, stamp)
             elif entry.source == "generated":
                 value = random.RandomPassword(
                     f"{self._name}-{group.group}-{entry.key.lower().replace('_', '-')}",

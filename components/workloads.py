@@ -18,15 +18,19 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.cluster_redis import ClusterRedis
 from components.database import Database
 from components.ingress import Ingress
 from components.kube import kubernetes_object
+from components.redis import ManagedRedis
 from components.secrets import Secrets
 from infra.app_contract import API_PORT, FRONTEND_PORT
 from infra.conventions import Naming, Service
 from infra.render.workloads import manifests as m
+from infra.render.workloads.config import config_map
 from infra.render.workloads.migrations import migration_access, migration_job, pre_migration_backup
 from infra.render.workloads.network_policies import network_policies
+from infra.render.workloads.routes import api_ingress, site_ingress
 
 Renderer = Callable[[Naming, m.AppSpec, str], dict[str, Any]]
 
@@ -47,6 +51,7 @@ class WorkloadsArgs:
     database: Database
     ingress: Ingress
     secrets: Secrets
+    redis: ClusterRedis | ManagedRedis
 
 
 def _spec(render: Renderer, naming: Naming, app: m.AppSpec, image: str) -> dict[str, Any]:
@@ -63,6 +68,7 @@ class Workloads(pulumi.ComponentResource):
             args.database,
             args.ingress.release,
             *args.secrets.external_secrets,
+            args.redis,
         ]
         first = pulumi.ResourceOptions(parent=self, depends_on=before)
 
@@ -71,8 +77,10 @@ class Workloads(pulumi.ComponentResource):
         ) -> pulumi.Resource:
             return kubernetes_object(f"{name}-{resource_name}", dict(manifest), options)
 
-        config = apply("config", m.config_map(naming, app), first)
-        for policy in network_policies(naming, args.network_cidr):
+        config = apply("config", config_map(naming, app), first)
+        for policy in network_policies(
+            naming, args.network_cidr, redis_in_cluster=isinstance(args.redis, ClusterRedis)
+        ):
             apply(f"policy-{policy['metadata']['name']}", policy, first)
 
         revision = args.migration_revision
@@ -108,5 +116,6 @@ class Workloads(pulumi.ComponentResource):
         apply("api-service", m.service(naming, "api", API_PORT), first)
         apply("frontend-service", m.service(naming, "frontend", FRONTEND_PORT), first)
         apply("api-autoscaler", m.api_autoscaler(naming, app), first)
-        apply("ingress", m.ingress(naming, app), first)
+        apply("ingress", site_ingress(naming, app), first)
+        apply("api-ingress", api_ingress(naming, app), first)
         self.register_outputs({})

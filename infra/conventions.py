@@ -64,6 +64,10 @@ INGRESS_CLASS: Final = "nginx"
 CLUSTER_ISSUER: Final = "letsencrypt"
 # Yandex Managed Redis with TLS on answers on this port.
 REDIS_TLS_PORT: Final = 6380
+# Redis in the app's namespace (while the app cannot use a password or TLS): its
+# StatefulSet, Service and pods are named this, and it answers on the plain port.
+REDIS: Final = "samokoder-redis"
+REDIS_PORT: Final = 6379
 
 # Kubernetes Secrets: the External Secrets target and whoever reads it.
 APP_SECRET: Final = "samokoder-app-secrets"  # pragma: allowlist secret (a Secret's name)

@@ -14,6 +14,7 @@ import pulumi_kubernetes as k8s
 import pulumi_yandex as yandex
 
 from components.cert_manager import CertManager, CertManagerArgs
+from components.cluster_redis import ClusterRedis, ClusterRedisArgs
 from components.database import Database, DatabaseArgs
 from components.exporters import Exporters, ExportersArgs
 from components.ingress import Ingress, IngressArgs
@@ -21,7 +22,7 @@ from components.kube import namespace as kube_namespace
 from components.kubernetes_cluster import KubernetesCluster, KubernetesClusterArgs
 from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
-from components.redis import Redis, RedisArgs
+from components.redis import ManagedRedis, ManagedRedisArgs
 from components.registry import Registry, RegistryArgs
 from components.secrets import Secrets, SecretsArgs
 from components.workloads import Workloads, WorkloadsArgs
@@ -118,20 +119,7 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
         CertManagerArgs(naming=naming),
         opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
     )
-    redis = Redis(
-        "redis",
-        RedisArgs(
-            naming=naming,
-            folder_id=folder_id,
-            network_id=network.network_id,
-            subnets=network.subnet_ids,
-            profile=settings.workloads.redis,
-            production=settings.stack in PRODUCTION_STACKS,
-            protect=settings.protect_stateful,
-            rotation=rotation_stamp(settings.rotation, "app"),
-        ),
-        opts=in_cloud,
-    )
+    redis = _redis(settings, naming, network, namespace, in_cloud=in_cloud, provider=cluster.provider)
     secrets = Secrets(
         "secrets",
         SecretsArgs(
@@ -145,7 +133,11 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
             protect=settings.protect_stateful,
             offline=offline,
             namespaces=[namespace, monitoring.namespace],
-            external={"REDIS_PASSWORD": redis.password, "REDIS_HOST": redis.host},
+            external=(
+                {"REDIS_PASSWORD": redis.password, "REDIS_HOST": redis.host}
+                if isinstance(redis, ManagedRedis)
+                else {}
+            ),
         ),
         opts=pulumi.ResourceOptions(providers={"yandex": cloud, "kubernetes": cluster.provider}),
     )
@@ -191,6 +183,7 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
             database=database,
             ingress=ingress,
             secrets=secrets,
+            redis=redis,
         ),
         opts=in_cluster,
     )
@@ -227,4 +220,40 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
         secrets=secrets,
         database=database,
         workloads=workloads,
+    )
+
+
+def _redis(
+    settings: StackSettings,
+    naming: Naming,
+    network: Network,
+    namespace: k8s.core.v1.Namespace,
+    *,
+    in_cloud: pulumi.ResourceOptions,
+    provider: k8s.Provider,
+) -> ClusterRedis | ManagedRedis:
+    """Redis the app can use: in the cluster until it reads a URL with a password and TLS."""
+    profile = settings.workloads.redis
+    if profile.managed is not None:
+        return ManagedRedis(
+            "redis",
+            ManagedRedisArgs(
+                naming=naming,
+                folder_id=settings.identity.folder_id,
+                network_id=network.network_id,
+                subnets=network.subnet_ids,
+                profile=profile.managed,
+                production=settings.stack in PRODUCTION_STACKS,
+                protect=settings.protect_stateful,
+                rotation=rotation_stamp(settings.rotation, "app"),
+            ),
+            opts=in_cloud,
+        )
+    assert profile.in_cluster is not None  # the settings require one of the two
+    return ClusterRedis(
+        "redis",
+        ClusterRedisArgs(
+            naming=naming, profile=profile.in_cluster, namespace=namespace, protect=settings.protect_stateful
+        ),
+        opts=pulumi.ResourceOptions(providers={"kubernetes": provider}),
     )

@@ -1,4 +1,4 @@
-"""The app's workloads: replicas, container resources, Redis, the ACME contact."""
+"""The app's workloads: replicas, container resources, its environment, Redis, the ACME contact."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from typing import Literal
 from pydantic import (
     Field,
     ValidationInfo,
+    field_validator,
     model_validator,
 )
 
-from infra.settings.base import StrictModel, is_production
+from infra.settings.base import StorageClass, StrictModel, is_production
 
 
 class Replicas(StrictModel):
@@ -47,12 +48,56 @@ class ContainerResources(StrictModel):
         return self
 
 
-class RedisProfile(StrictModel):
-    """Managed Redis 7 (the worker's queue)."""
+class ManagedRedisProfile(StrictModel):
+    """Yandex Managed Redis 7: TLS only, with a password."""
 
     resource_preset_id: str = Field(pattern=r"^[a-z0-9]+-[a-z0-9]+-[a-z0-9]+$")
     disk_size_gb: int = Field(ge=4, le=512)
     disk_type_id: Literal["network-ssd", "local-ssd"] = "network-ssd"
+
+
+class InClusterRedisProfile(StrictModel):
+    """Redis 7 in the app's namespace: one pod, its queue on a volume, reachable by the app's pods only."""
+
+    memory_mib: int = Field(ge=64, le=16384)
+    storage_gb: int = Field(ge=1, le=512)
+    storage_class: StorageClass
+
+
+class RedisProfile(StrictModel):
+    """The worker's arq queue and the API's rate-limit storage.
+
+    The app builds its Redis connections from REDIS_HOST and REDIS_PORT only
+    (worker/main.py:111-114, api/middleware/rate_limiter.py:35-40): no password
+    and no TLS, which Managed Redis requires. Until the app reads a URL
+    (`app_reads_redis_url`), Redis runs in the cluster, open to the app's pods
+    alone; see docs/app-contract.md.
+    """
+
+    # True once arq and the limiter are built from REDIS_URL (RedisSettings.from_dsn takes
+    # rediss:// and a password): the stack then uses Managed Redis.
+    app_reads_redis_url: bool = False
+    in_cluster: InClusterRedisProfile | None = None
+    managed: ManagedRedisProfile | None = None
+
+    @model_validator(mode="after")
+    def _the_kind_the_app_can_use(self) -> RedisProfile:
+        wanted, unused = ("managed", "in_cluster") if self.app_reads_redis_url else ("in_cluster", "managed")
+        if getattr(self, wanted) is None:
+            raise ValueError(
+                f"set redis.{wanted}: with app_reads_redis_url {str(self.app_reads_redis_url).lower()} "
+                f"the stack runs {'Managed Redis' if wanted == 'managed' else 'Redis in the cluster'}"
+            )
+        if getattr(self, unused) is not None:
+            raise ValueError(
+                f"redis.{unused} is not used with app_reads_redis_url {str(self.app_reads_redis_url).lower()}"
+            )
+        return self
+
+
+# What the app's ENVIRONMENT may say; only 'production' changes its behaviour
+# (infra/app_contract.py: ENVIRONMENT).
+AppEnvironment = Literal["production", "staging", "development"]
 
 
 class WorkloadsProfile(StrictModel):
@@ -61,8 +106,18 @@ class WorkloadsProfile(StrictModel):
     frontend: ContainerResources
     # The API scales out from replicas.api up to this.
     api_max_replicas: int = Field(ge=1, le=100)
-    # The worker's arq settings class, which `arq --check` probes.
-    worker_settings: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")
+    # The app's ENVIRONMENT.
+    environment: AppEnvironment
     redis: RedisProfile
     # Let's Encrypt writes here about expiring certificates.
     acme_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+
+    @field_validator("environment")
+    @classmethod
+    def _production_runs_as_production(cls, value: str, info: ValidationInfo) -> str:
+        if is_production(info) and value != "production":
+            raise ValueError(
+                f"a production stack runs the app with ENVIRONMENT 'production' (got {value!r}): "
+                "anything else skips its secret checks, secure cookies and HSTS"
+            )
+        return value

@@ -26,7 +26,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             "Pick the last successful release before the current one (or --to RELEASE, or --steps N "
             "back), check that its digests are still in the registry and that it expects the "
             "database's migration revision, then set the stack's release to it, preview (refusing if "
-            "anything but Deployments would change) and update. A smoke check of /health through the "
+            "anything but Deployments would change) and update. A smoke check of /api/health through the "
             "ingress follows. Failure exits non-zero with the stack's release config as before."
         ),
     )
@@ -80,7 +80,7 @@ def _apply_rollback(args: argparse.Namespace, plan: Any) -> int:
     from infra.ops.automation.rollback import roll_back  # noqa: PLC0415
     from infra.ops.automation.stack import OperationError  # noqa: PLC0415
     from infra.ops.releases.registry import RegistryError, missing_images  # noqa: PLC0415
-    from infra.ops.releases.smoke import check_health  # noqa: PLC0415
+    from infra.ops.releases.smoke import check_health, health_url  # noqa: PLC0415
 
     token = os.environ.get("YC_IAM_TOKEN")
     if not token:
@@ -107,7 +107,7 @@ def _apply_rollback(args: argparse.Namespace, plan: Any) -> int:
     except OperationError as error:
         print(f"rollback: {error}", file=sys.stderr)
         return EXIT_FAILED
-    result = check_health(f"https://{domain(args.stack)}/health")
+    result = check_health(health_url(domain(args.stack)))
     print(f"smoke check {result.url}: {'healthy' if result.healthy else 'UNHEALTHY'} ({result.detail})")
     return EXIT_OK if result.healthy else EXIT_FAILED
 

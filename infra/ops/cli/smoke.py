@@ -12,7 +12,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "smoke",
         help="check the API's /health through the stack's public ingress",
         description=(
-            "GET https://<domain>/health of STACK (the domain from Pulumi.STACK.yaml) until it answers "
+            "GET https://<domain>/api/health of STACK (the domain from Pulumi.STACK.yaml) until it answers "
             "200, up to --attempts times; exit 0 when healthy, 1 when not. Run after every update."
         ),
     )
@@ -22,8 +22,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def run(args: argparse.Namespace) -> int:
-    from infra.ops.releases.smoke import check_health  # noqa: PLC0415
+    from infra.ops.releases.smoke import check_health, health_url  # noqa: PLC0415
 
-    result = check_health(f"https://{domain(args.stack)}/health", attempts=args.attempts)
+    result = check_health(health_url(domain(args.stack)), attempts=args.attempts)
     print(f"smoke check {result.url}: {'healthy' if result.healthy else 'UNHEALTHY'} ({result.detail})")
     return EXIT_OK if result.healthy else EXIT_FAILED

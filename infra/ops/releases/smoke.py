@@ -1,4 +1,4 @@
-"""The smoke check after an update or a rollback: the API's /health through the public ingress."""
+"""The smoke check after an update or a rollback: the API's health through the public ingress."""
 
 from __future__ import annotations
 
@@ -6,6 +6,13 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+
+from infra.app_contract import API_HEALTH_PATH, BROWSER_API_PREFIX
+
+
+def health_url(domain: str) -> str:
+    """The API's health as a browser reaches it: the site's /api, which the Ingress strips."""
+    return f"https://{domain}{BROWSER_API_PREFIX}{API_HEALTH_PATH}"
 
 
 @dataclass(frozen=True)

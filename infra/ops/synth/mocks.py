@@ -8,6 +8,7 @@ each registration asked for: type, name, parent, provider, options, inputs.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import threading
 from collections.abc import Callable
@@ -75,6 +76,12 @@ def _random_password(args: MockResourceArgs) -> dict[str, Any]:
     return {"result": _digest(args.typ, args.name)[: int(args.inputs.get("length", 16))]}
 
 
+def _random_id(args: MockResourceArgs) -> dict[str, Any]:
+    raw = bytes.fromhex(_digest(args.typ, args.name))[: int(args.inputs.get("byteLength", 8))]
+    # As the provider computes it: URL-safe base64 without padding.
+    return {"b64Url": base64.urlsafe_b64encode(raw).decode().rstrip("="), "hex": raw.hex()}
+
+
 def _dynamic(args: MockResourceArgs) -> dict[str, Any]:
     if "payload" not in args.inputs:
         return {}
@@ -93,6 +100,7 @@ _COMPUTED: dict[str, Callable[[MockResourceArgs], dict[str, Any]]] = {
     "yandex:index/iamServiceAccountStaticAccessKey:IamServiceAccountStaticAccessKey": _static_key,
     "yandex:index/iamServiceAccountKey:IamServiceAccountKey": _authorized_key,
     "random:index/randomPassword:RandomPassword": _random_password,
+    "random:index/randomId:RandomId": _random_id,
     "pulumi-python:dynamic:Resource": _dynamic,
     "docker:index/image:Image": _image,
 }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
+from infra.app_contract import API_METRICS_PATH
 from infra.conventions import (
     ALERTMANAGER_RECEIVERS_SECRET,
     API_JOB,
@@ -121,7 +122,7 @@ def api_service_monitor(naming: Naming) -> dict[str, Any]:
             "endpoints": [
                 {
                     "port": HTTP_PORT_NAME,
-                    "path": "/metrics",
+                    "path": API_METRICS_PATH,
                     "interval": "30s",
                     # The rules select the API by this job, whatever its Service is called.
                     "relabelings": [{"targetLabel": "job", "replacement": API_JOB}],

@@ -1,7 +1,8 @@
 """Which Lockbox secrets a stack has, what each holds, and which Kubernetes Secrets they become.
 
 One Lockbox secret per consumer group (``app``, ``monitoring``). An entry is
-generated (random, rotated on request), provided (an operator's secret
+generated (random, rotated on request; a Fernet key where the app
+needs one), provided (an operator's secret
 config, strength-checked), plain (a non-secret part such as a host name,
 kept beside the password it goes with) or external (made by another
 component, such as managed Redis's password).
@@ -12,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from infra.app_contract import DATABASE_URL, REDIS_HOST, REDIS_PORT, REDIS_URL
 from infra.conventions import (
     ALERTMANAGER_RECEIVERS_SECRET,
     APP_NAMESPACE,
@@ -34,7 +36,7 @@ GENERATED_LENGTH = 64
 @dataclass(frozen=True)
 class Entry:
     key: str
-    source: Literal["generated", "provided", "plain", "external"]
+    source: Literal["generated", "fernet", "provided", "plain", "external"]
     # provided: the field of settings.secrets; plain: the value; external: made
     # by another component (the Redis password and host)
     origin: str = ""
@@ -64,50 +66,43 @@ class Group:
         return naming.cloud(f"{self.group}-secrets")
 
 
-def _app() -> Group:
+def _app(managed_redis: bool) -> Group:
     url = (
         "postgresql+asyncpg://{{ .DATABASE_USER }}:{{ .DATABASE_PASSWORD }}"
         "@{{ .DATABASE_HOST }}:{{ .DATABASE_PORT }}/{{ .DATABASE_NAME }}"
     )
-    # Managed Redis speaks TLS only (rediss://) on its TLS port.
-    redis_url = f"rediss://:{{{{ .REDIS_PASSWORD }}}}@{{{{ .REDIS_HOST }}}}:{REDIS_TLS_PORT}/0"
+    entries = [
+        # Both keys also serve as Fernet keys in the app (infra/app_contract.py).
+        Entry("SECRET_KEY", "fernet"),
+        Entry("APP_SECRET_KEY", "fernet"),
+        Entry("DATABASE_PASSWORD", "generated"),
+        Entry("DATABASE_USER", "plain", db.OWNER),
+        Entry("DATABASE_HOST", "plain", f"{db.POOLER}.{APP_NAMESPACE}.svc"),
+        Entry("DATABASE_PORT", "plain", str(db.POOLER_PORT)),
+        Entry("DATABASE_NAME", "plain", db.DATABASE),
+        Entry("OPENROUTER_API_KEY", "provided", "openrouter_api_key"),
+    ]
+    keys = ["SECRET_KEY", "APP_SECRET_KEY", "OPENROUTER_API_KEY"]
+    # the parts, which the URL template reads
+    keys += ["DATABASE_USER", "DATABASE_PASSWORD", "DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME"]
+    templates = {DATABASE_URL.name: url}
+    if managed_redis:
+        # Managed Redis speaks TLS only (rediss://) on its TLS port, with a password.
+        entries += [
+            Entry("REDIS_PASSWORD", "external"),
+            Entry(REDIS_HOST.name, "external"),
+            Entry(REDIS_PORT.name, "plain", str(REDIS_TLS_PORT)),
+        ]
+        keys += ["REDIS_PASSWORD", REDIS_HOST.name, REDIS_PORT.name]
+        templates[REDIS_URL.name] = (
+            f"rediss://:{{{{ .REDIS_PASSWORD }}}}@{{{{ .REDIS_HOST }}}}:{REDIS_TLS_PORT}/0"
+        )
     return Group(
         "app",
         "Keys, database credentials and LLM provider keys the Samokoder app reads",
+        tuple(entries),
         (
-            Entry("SECRET_KEY", "generated"),
-            Entry("APP_SECRET_KEY", "generated"),
-            Entry("DATABASE_PASSWORD", "generated"),
-            Entry("DATABASE_USER", "plain", db.OWNER),
-            Entry("DATABASE_HOST", "plain", f"{db.POOLER}.{APP_NAMESPACE}.svc"),
-            Entry("DATABASE_PORT", "plain", str(db.POOLER_PORT)),
-            Entry("DATABASE_NAME", "plain", db.DATABASE),
-            Entry("OPENROUTER_API_KEY", "provided", "openrouter_api_key"),
-            Entry("REDIS_PASSWORD", "external"),
-            Entry("REDIS_HOST", "external"),
-        ),
-        (
-            Target(
-                APP_SECRET,
-                APP_NAMESPACE,
-                {
-                    key: key
-                    for key in (
-                        "SECRET_KEY",
-                        "APP_SECRET_KEY",
-                        "OPENROUTER_API_KEY",
-                        # the parts, which the URL template reads
-                        "DATABASE_USER",
-                        "DATABASE_PASSWORD",
-                        "DATABASE_HOST",
-                        "DATABASE_PORT",
-                        "DATABASE_NAME",
-                        "REDIS_PASSWORD",
-                        "REDIS_HOST",
-                    )
-                },
-                templates={"SAMOKODER_DATABASE_URL": url, "SAMOKODER_REDIS_URL": redis_url},
-            ),
+            Target(APP_SECRET, APP_NAMESPACE, {key: key for key in keys}, templates=templates),
             # The database owner's login, which CloudNativePG keeps the role's password in step with.
             Target(
                 DB_OWNER_SECRET,
@@ -156,4 +151,4 @@ def _monitoring(settings: StackSettings) -> Group:
 
 
 def catalog(settings: StackSettings) -> tuple[Group, ...]:
-    return (_app(), _monitoring(settings))
+    return (_app(settings.workloads.redis.app_reads_redis_url), _monitoring(settings))

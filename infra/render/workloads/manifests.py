@@ -1,7 +1,8 @@
-"""Deployments, Services, autoscaling, disruption budgets and the Ingress of the app, as plain dicts.
+"""Deployments, Services, autoscaling and disruption budgets of the app, as plain dicts.
 
-Every container runs its image by digest with the restricted security
-context, explicit writable volumes, probes and resources from the profile.
+Every container runs its image by digest with the command, port, health path
+and writable paths of the app contract (infra/app_contract.py), the
+restricted security context, and resources from the profile.
 Nothing here depends on the release but the image fields: a release changes
 the Deployments' images and nothing else.
 """
@@ -11,14 +12,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from infra.app_contract import API_PORT, FRONTEND_PORT
+from infra.app_contract import (
+    API,
+    API_HEALTH_PATH,
+    API_PORT,
+    FRONTEND,
+    FRONTEND_HEALTH_PATH,
+    FRONTEND_PORT,
+    WORKER,
+    WORKER_CHECK,
+    Process,
+)
 from infra.conventions import (
     APP_NAMESPACE,
     APP_SECRET,
-    CLUSTER_ISSUER,
     CONFIG_MAP,
-    INGRESS_CLASS,
-    TLS_SECRET,
+    HTTP_PORT_NAME,
     Naming,
     Service,
     pod_selector,
@@ -103,8 +112,15 @@ def _spread(selector: dict[str, str], zones: int) -> list[dict[str, Any]]:
     ]
 
 
-def _tmp(name: str = "tmp", path: str = "/tmp") -> tuple[dict[str, Any], dict[str, Any]]:
-    return {"name": name, "emptyDir": {"sizeLimit": "256Mi"}}, {"name": name, "mountPath": path}
+# What a writable path may hold before the kubelet evicts the pod; generated projects are larger.
+_SIZE = {"/app/workspace": "2Gi"}
+
+
+def writable_volumes(process: Process) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """An emptyDir for each path the process writes: the root filesystem stays read-only."""
+    named = [(path.strip("/").replace("/", "-"), path) for path in process.writable_paths]
+    volumes = [{"name": name, "emptyDir": {"sizeLimit": _SIZE.get(path, "256Mi")}} for name, path in named]
+    return volumes, [{"name": name, "mountPath": path} for name, path in named]
 
 
 def _deployment(
@@ -129,6 +145,9 @@ def _deployment(
                 "metadata": {"labels": m.labels},
                 "spec": {
                     "automountServiceAccountToken": False,
+                    # Service links would put REDIS_PORT=tcp://... into the environment,
+                    # where the worker expects a number (infra/app_contract.py).
+                    "enableServiceLinks": False,
                     "securityContext": pod_security(low_ports=low_ports),
                     "topologySpreadConstraints": _spread(m.selector, zones),
                     "containers": [{**container, "securityContext": container_security()}],
@@ -141,57 +160,59 @@ def _deployment(
 
 def api_deployment(naming: Naming, spec: AppSpec, image: str) -> dict[str, Any]:
     m = meta(naming, "api")
-    volume, mount = _tmp()
+    volumes, mounts = writable_volumes(API)
     container = {
         "name": "api",
         "image": image,
-        "ports": [{"name": "http", "containerPort": API_PORT}],
+        # The image has no CMD: compose starts uvicorn, and so do we.
+        "command": list(API.command),
+        "ports": [{"name": HTTP_PORT_NAME, "containerPort": API_PORT}],
         "envFrom": app_environment(),
         "resources": _resources(spec.workloads.api),
-        "readinessProbe": _http_probe("/health", "http", 10),
-        "livenessProbe": {**_http_probe("/health", "http", 20), "initialDelaySeconds": 15},
-        "volumeMounts": [mount],
+        "readinessProbe": _http_probe(API_HEALTH_PATH, HTTP_PORT_NAME, 10),
+        "livenessProbe": {**_http_probe(API_HEALTH_PATH, HTTP_PORT_NAME, 20), "initialDelaySeconds": 15},
+        "volumeMounts": mounts,
     }
-    return _deployment(m, spec.replicas.api, spec.zones, container, [volume])
+    return _deployment(m, spec.replicas.api, spec.zones, container, volumes)
 
 
 def worker_deployment(naming: Naming, spec: AppSpec, image: str) -> dict[str, Any]:
     m = meta(naming, "worker")
-    volume, mount = _tmp()
+    volumes, mounts = writable_volumes(WORKER)
     # arq has no HTTP endpoint; `arq --check` reads the health key the worker writes to Redis.
-    check = {"exec": {"command": ["arq", "--check", spec.workloads.worker_settings]}}
+    check = {"exec": {"command": list(WORKER_CHECK)}}
     container = {
         "name": "worker",
         "image": image,
-        "command": ["arq", spec.workloads.worker_settings],
+        "command": list(WORKER.command),
         "envFrom": app_environment(),
         "resources": _resources(spec.workloads.worker),
         "readinessProbe": {**check, "periodSeconds": 30, "timeoutSeconds": 10},
         "livenessProbe": {**check, "periodSeconds": 60, "timeoutSeconds": 10, "initialDelaySeconds": 60},
-        "volumeMounts": [mount],
+        "volumeMounts": mounts,
     }
-    return _deployment(m, spec.replicas.worker, spec.zones, container, [volume])
+    return _deployment(m, spec.replicas.worker, spec.zones, container, volumes)
 
 
 def frontend_deployment(naming: Naming, spec: AppSpec, image: str) -> dict[str, Any]:
     m = meta(naming, "frontend")
-    # The static server writes its cache and pid file; everything else stays read-only.
-    writable = [_tmp(), _tmp("cache", "/var/cache/nginx"), _tmp("run", "/var/run")]
+    # nginx writes its cache and pid file; everything else stays read-only.
+    volumes, mounts = writable_volumes(FRONTEND)
     container = {
         "name": "frontend",
         "image": image,
-        "ports": [{"name": "http", "containerPort": FRONTEND_PORT}],
+        "ports": [{"name": HTTP_PORT_NAME, "containerPort": FRONTEND_PORT}],
         "resources": _resources(spec.workloads.frontend),
-        "readinessProbe": _http_probe("/", "http", 10),
-        "livenessProbe": _http_probe("/", "http", 20),
-        "volumeMounts": [mount for _, mount in writable],
+        "readinessProbe": _http_probe(FRONTEND_HEALTH_PATH, HTTP_PORT_NAME, 10),
+        "livenessProbe": _http_probe(FRONTEND_HEALTH_PATH, HTTP_PORT_NAME, 20),
+        "volumeMounts": mounts,
     }
     return _deployment(
         m,
         spec.replicas.frontend,
         spec.zones,
         container,
-        [volume for volume, _ in writable],
+        volumes,
         low_ports=True,
     )
 
@@ -204,7 +225,9 @@ def service(naming: Naming, name: Service, port: int) -> dict[str, Any]:
         "metadata": _metadata(m.name, m.labels),
         "spec": {
             "selector": m.selector,
-            "ports": [{"name": "http", "port": port, "targetPort": "http", "protocol": "TCP"}],
+            "ports": [
+                {"name": HTTP_PORT_NAME, "port": port, "targetPort": HTTP_PORT_NAME, "protocol": "TCP"}
+            ],
         },
     }
 
@@ -236,56 +259,6 @@ def api_autoscaler(naming: Naming, spec: AppSpec) -> dict[str, Any]:
                     "resource": {
                         "name": "cpu",
                         "target": {"type": "Utilization", "averageUtilization": HPA_CPU_PERCENT},
-                    },
-                }
-            ],
-        },
-    }
-
-
-def config_map(naming: Naming, spec: AppSpec) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": _metadata(CONFIG_MAP, naming.k8s_labels(CONFIG_MAP, "config")),
-        "data": {
-            "SAMOKODER_ENVIRONMENT": spec.stack,
-            "SAMOKODER_PUBLIC_URL": f"https://{spec.domain}",
-            "SAMOKODER_LOG_FORMAT": "json",
-        },
-    }
-
-
-def ingress(naming: Naming, spec: AppSpec) -> dict[str, Any]:
-    api, frontend = meta(naming, "api"), meta(naming, "frontend")
-
-    def path(value: str, kind: str, target: Meta, port: int) -> dict[str, Any]:
-        return {
-            "path": value,
-            "pathType": kind,
-            "backend": {"service": {"name": target.name, "port": {"number": port}}},
-        }
-
-    name = "samokoder"
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "Ingress",
-        "metadata": {
-            **_metadata(name, naming.k8s_labels(name, "ingress")),
-            "annotations": {"cert-manager.io/cluster-issuer": CLUSTER_ISSUER},
-        },
-        "spec": {
-            "ingressClassName": INGRESS_CLASS,
-            "tls": [{"hosts": [spec.domain], "secretName": TLS_SECRET}],
-            "rules": [
-                {
-                    "host": spec.domain,
-                    "http": {
-                        "paths": [
-                            path("/api", "Prefix", api, API_PORT),
-                            path("/health", "Exact", api, API_PORT),
-                            path("/", "Prefix", frontend, FRONTEND_PORT),
-                        ]
                     },
                 }
             ],

@@ -18,8 +18,11 @@ from infra.conventions import (
     MIGRATION,
     MONITORING_NAMESPACE,
     NAME_LABEL,
+    REDIS,
+    REDIS_PORT,
     REDIS_TLS_PORT,
     Naming,
+    pod_selector,
 )
 from infra.render import charts
 from infra.render.database import plan as db
@@ -38,6 +41,7 @@ ANYWHERE = {"ipBlock": {"cidr": "0.0.0.0/0"}}
 # The chart labels its pods with its own name.
 REDIS_EXPORTER = {NAME_LABEL: charts.REDIS_EXPORTER.name}
 REDIS_EXPORTER_PORT = 9121
+REDIS_PODS = pod_selector(REDIS)
 
 Rule = dict[str, Any]
 
@@ -84,9 +88,12 @@ def scraped_on(*port_numbers: int) -> Rule:
     return rule([namespace(MONITORING_NAMESPACE)], ports(*port_numbers), "ingress")
 
 
-def network_policies(naming: Naming, vpc_cidr: str) -> list[Rule]:
+def network_policies(naming: Naming, vpc_cidr: str, *, redis_in_cluster: bool) -> list[Rule]:
     api, worker, frontend = (meta(naming, s).selector for s in ("api", "worker", "frontend"))
-    redis = rule([{"ipBlock": {"cidr": vpc_cidr}}], ports(REDIS_TLS_PORT), "egress")
+    if redis_in_cluster:
+        redis = rule([pods(REDIS_PODS)], ports(REDIS_PORT), "egress")
+    else:
+        redis = rule([{"ipBlock": {"cidr": vpc_cidr}}], ports(REDIS_TLS_PORT), "egress")
     to_pooler = rule([pods(POOLER)], ports(POSTGRES), "egress")
     to_internet = rule([ANYWHERE], ports(HTTPS), "egress")
     to_kube_api = rule([ANYWHERE], ports(*KUBE_API_PORTS), "egress")
@@ -107,7 +114,7 @@ def network_policies(naming: Naming, vpc_cidr: str) -> list[Rule]:
         [],
         [rule([namespace("kube-system")], [*ports(53, protocol="UDP"), *ports(53)], "egress")],
     )
-    return [
+    policies = [
         deny_all,
         dns,
         _policy(
@@ -156,3 +163,10 @@ def network_policies(naming: Naming, vpc_cidr: str) -> list[Rule]:
         ),
         _policy(naming, "migrate", MIGRATE, [], [to_pooler, to_kube_api]),
     ]
+    if redis_in_cluster:
+        # Redis has no password (the app cannot send one): only these pods may connect.
+        clients = [pods(api), pods(worker), pods(REDIS_EXPORTER)]
+        policies.append(
+            _policy(naming, "redis", REDIS_PODS, [rule(clients, ports(REDIS_PORT), "ingress")], [])
+        )
+    return policies

@@ -1,0 +1,48 @@
+"""Redis in the app's namespace: the queue the app can use today (no password, no TLS).
+
+Applies the StatefulSet and Service ``infra/render/redis.py`` renders; the
+app namespace's NetworkPolicies let only the api, the worker and the exporter
+reach it. Its address goes to the app's ConfigMap and to the exporter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.kube import kubernetes_object
+from infra.conventions import Naming
+from infra.render import redis
+from infra.settings.workloads import InClusterRedisProfile
+
+
+@dataclass(frozen=True)
+class ClusterRedisArgs:
+    naming: Naming
+    profile: InClusterRedisProfile
+    # The app namespace it lives in: created first.
+    namespace: k8s.core.v1.Namespace
+    protect: bool
+
+
+class ClusterRedis(pulumi.ComponentResource):
+    host: pulumi.Output[str]
+    password = None
+    port = redis.address()[1]
+    tls = False
+
+    def __init__(self, name: str, args: ClusterRedisArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("samokoder:redis:ClusterRedis", name, None, opts)
+        after_namespace = pulumi.ResourceOptions(parent=self, depends_on=[args.namespace])
+        # The StatefulSet keeps the queue's volume: protected like the other stateful resources.
+        kubernetes_object(
+            f"{name}-statefulset",
+            redis.stateful_set(args.naming, args.profile),
+            after_namespace.merge(pulumi.ResourceOptions(protect=args.protect)),
+        )
+        service = kubernetes_object(f"{name}-service", redis.service(args.naming), after_namespace)
+        host = redis.address()[0]
+        self.host = pulumi.Output.from_input(service.urn).apply(lambda _: host)
+        self.register_outputs({"host": self.host})

@@ -1,0 +1,66 @@
+"""The site's Ingresses: /api/... to the API with /api removed (websockets included), the rest to the site.
+
+The browser calls its own origin under /api (/api/v1/..., /api/v1/ws/<project>)
+while the API serves /v1/...: the app's own compose strips /api in front of
+the API (infra/app_contract.py). Two Ingresses, because ingress-nginx applies
+a rewrite to every path of the Ingress that carries it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from infra import app_contract as app
+from infra.conventions import APP_NAMESPACE, CLUSTER_ISSUER, INGRESS_CLASS, TLS_SECRET, Naming, workload_name
+from infra.render.workloads.manifests import AppSpec
+
+_NGINX: Final = "nginx.ingress.kubernetes.io"
+# The second capture group is what follows /api; the rewrite sends only that.
+API_PATH: Final = f"{app.BROWSER_API_PREFIX}(/|$)(.*)"
+# A generation session holds its websocket open while the worker runs (arq's job
+# timeout is 300 s); nginx's default 60 s read timeout would cut it.
+SESSION_TIMEOUT_SECONDS: Final = 3600
+SITE: Final = "samokoder"
+API: Final = "samokoder-api"
+
+
+def _ingress(
+    naming: Naming, spec: AppSpec, name: str, annotations: dict[str, str], paths: list[Any]
+) -> dict[str, Any]:
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {
+            "name": name,
+            "namespace": APP_NAMESPACE,
+            "labels": naming.k8s_labels(name, "ingress"),
+            "annotations": {"cert-manager.io/cluster-issuer": CLUSTER_ISSUER, **annotations},
+        },
+        "spec": {
+            "ingressClassName": INGRESS_CLASS,
+            "tls": [{"hosts": [spec.domain], "secretName": TLS_SECRET}],
+            "rules": [{"host": spec.domain, "http": {"paths": paths}}],
+        },
+    }
+
+
+def _backend(service: str, port: int) -> dict[str, Any]:
+    return {"service": {"name": workload_name(service), "port": {"number": port}}}
+
+
+def api_ingress(naming: Naming, spec: AppSpec) -> dict[str, Any]:
+    """/api/v1/... reaches the API as /v1/...; websocket upgrades pass through ingress-nginx as they are."""
+    annotations = {
+        f"{_NGINX}/use-regex": "true",
+        f"{_NGINX}/rewrite-target": "/$2",
+        f"{_NGINX}/proxy-read-timeout": str(SESSION_TIMEOUT_SECONDS),
+        f"{_NGINX}/proxy-send-timeout": str(SESSION_TIMEOUT_SECONDS),
+    }
+    path = {"path": API_PATH, "pathType": "ImplementationSpecific", "backend": _backend("api", app.API_PORT)}
+    return _ingress(naming, spec, API, annotations, [path])
+
+
+def site_ingress(naming: Naming, spec: AppSpec) -> dict[str, Any]:
+    """Everything else, /health included, is the site."""
+    path = {"path": "/", "pathType": "Prefix", "backend": _backend("frontend", app.FRONTEND_PORT)}
+    return _ingress(naming, spec, SITE, {}, [path])
