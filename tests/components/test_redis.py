@@ -9,16 +9,17 @@ from typing import Any
 import pytest
 from pulumi.runtime import rpc
 
-from components.redis import PASSWORD_LENGTH, Redis, RedisArgs
+from components.redis import PASSWORD_LENGTH, ManagedRedis, ManagedRedisArgs
+from infra.conventions import REDIS_TLS_PORT
 from infra.ops.synth.mocks import RecordedResource, mock_id
 from infra.ops.synth.runner import run_mocked
-from infra.settings.workloads import RedisProfile
+from infra.settings.workloads import ManagedRedisProfile
 from tests.components.harness import NAMING, STACK
 
 CLUSTER = "yandex:index/mdbRedisCluster:MdbRedisCluster"
 PASSWORD = "random:index/randomPassword:RandomPassword"  # pragma: allowlist secret (a type token)
 THREE_ZONES = {"ru-central1-a": "subnet-a", "ru-central1-b": "subnet-b", "ru-central1-d": "subnet-d"}
-PROFILE = RedisProfile(resource_preset_id="hm3-c2-m8", disk_size_gb=16)
+PROFILE = ManagedRedisProfile(resource_preset_id="hm3-c2-m8", disk_size_gb=16)
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Secret:
 
 @dataclass(frozen=True)
 class Run:
+    component: ManagedRedis
     recorded: list[RecordedResource]
     # What the mock cloud received, by resource type, secrets marked as Secret.
     sent: dict[str, dict[str, Any]]
@@ -59,10 +61,10 @@ def redis(
 ) -> Run:
     hosts: list[str] = []
 
-    def program() -> Redis:
-        component = Redis(
+    def program() -> ManagedRedis:
+        component = ManagedRedis(
             "redis",
-            RedisArgs(
+            ManagedRedisArgs(
                 naming=NAMING,
                 folder_id="b1gfolder00000000001",
                 network_id="enp-network",
@@ -76,10 +78,10 @@ def redis(
         component.host.apply(hosts.append)
         return component
 
-    _, monitor, _ = run_mocked(program, STACK)
+    component, monitor, _ = run_mocked(program, STACK)
     sent = {urn.split("::")[2].rsplit("$", 1)[-1]: marked(r.state) for urn, r in monitor.resources.items()}
     (host,) = hosts
-    return Run(sorted(monitor.recorded, key=lambda r: r.urn), sent, host)
+    return Run(component, sorted(monitor.recorded, key=lambda r: r.urn), sent, host)
 
 
 def test_redis_speaks_tls_only_and_is_version_7() -> None:
@@ -158,3 +160,9 @@ def test_the_host_is_the_masters_stable_name_of_this_cluster() -> None:
     run = redis()
     # c-<cluster id>.rw.mdb.yandexcloud.net always resolves to the current master, through failovers.
     assert run.host == f"c-{mock_id(CLUSTER, 'redis')}.rw.mdb.yandexcloud.net"
+
+
+def test_consumers_are_told_to_connect_with_tls_and_a_password_on_the_tls_port() -> None:
+    component = redis().component
+    assert (component.port, component.tls) == (REDIS_TLS_PORT, True)
+    assert component.password is not None

@@ -8,7 +8,7 @@ import pytest
 
 from infra.conventions import INGRESS_CLASS, TLS_SECRET, Naming
 from infra.render.ingress import cluster_issuer, controller_values
-from infra.render.workloads import manifests
+from infra.render.workloads import manifests, routes
 from infra.settings import load_settings
 from tests.conftest import stack_file_values
 
@@ -36,20 +36,22 @@ def test_client_addresses_reach_the_controller_and_its_metrics_are_scraped() -> 
     assert controller["metrics"] == {"enabled": True, "serviceMonitor": {"enabled": True}}
 
 
-def test_the_controller_the_issuer_and_the_apps_ingress_share_one_ingress_class() -> None:
+def test_the_controller_the_issuer_and_the_apps_ingresses_share_one_ingress_class() -> None:
     klass = controller_values(2)["controller"]["ingressClassResource"]
     assert klass == {"name": INGRESS_CLASS, "default": True}
     (solver,) = cluster_issuer(NAMING, EMAIL)["spec"]["acme"]["solvers"]
     assert solver["http01"]["ingress"]["ingressClassName"] == klass["name"]
     app = manifests.AppSpec.of(load_settings("staging", stack_file_values("staging"), offline=True))
-    assert manifests.ingress(NAMING, app)["spec"]["ingressClassName"] == klass["name"]
+    for ingress in (routes.site_ingress(NAMING, app), routes.api_ingress(NAMING, app)):
+        assert ingress["spec"]["ingressClassName"] == klass["name"]
 
 
-def test_the_apps_ingress_asks_the_issuer_by_its_name_for_a_certificate() -> None:
+def test_the_apps_ingresses_ask_the_issuer_by_its_name_for_a_certificate() -> None:
     issuer = cluster_issuer(NAMING, EMAIL)
     app = manifests.AppSpec.of(load_settings("staging", stack_file_values("staging"), offline=True))
-    ingress = manifests.ingress(NAMING, app)
-    assert ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == issuer["metadata"]["name"]
+    for ingress in (routes.site_ingress(NAMING, app), routes.api_ingress(NAMING, app)):
+        annotations = ingress["metadata"]["annotations"]
+        assert annotations["cert-manager.io/cluster-issuer"] == issuer["metadata"]["name"]
     # The ACME account key and the site's certificate are different Secrets.
     assert issuer["spec"]["acme"]["privateKeySecretRef"]["name"] != TLS_SECRET
 

@@ -1,4 +1,4 @@
-"""The app's objects: selectors that find their pods, rollouts without downtime, scaling before the alert."""
+"""The app's workloads: selectors that find their pods, rollouts without downtime, scaling before alerts."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from infra.conventions import APP_NAMESPACE, APP_SECRET, CONFIG_MAP, Naming, Service, workload_name
+from infra import app_contract
+from infra.conventions import APP_NAMESPACE, APP_SECRET, CONFIG_MAP, Naming, Service
 from infra.render.workloads import manifests as m
+from infra.render.workloads.config import config_map
 from infra.settings import load_settings
 from infra.settings.stack import StackSettings
 from infra.settings.workloads import ContainerResources
@@ -62,8 +64,6 @@ def every_object(spec: m.AppSpec) -> list[dict[str, Any]]:
         m.service(NAMING, "frontend", 80),
         *(m.pod_disruption_budget(NAMING, s) for s in DEPLOYMENTS),
         m.api_autoscaler(NAMING, spec),
-        m.config_map(NAMING, spec),
-        m.ingress(NAMING, spec),
     ]
 
 
@@ -181,9 +181,17 @@ def test_writable_paths_are_bounded_scratch_volumes_and_no_api_token_is_mounted(
     assert spec["automountServiceAccountToken"] is False
 
 
-def test_the_frontends_web_server_can_write_where_nginx_must() -> None:
-    paths = {mount["mountPath"] for mount in container("frontend", app())["volumeMounts"]}
-    assert {"/tmp", "/var/cache/nginx", "/var/run"} <= paths
+@pytest.mark.parametrize("service", DEPLOYMENTS)
+def test_every_path_the_app_writes_is_a_mounted_volume(service: Service) -> None:
+    process = {"api": app_contract.API, "worker": app_contract.WORKER, "frontend": app_contract.FRONTEND}
+    mounted = {mount["mountPath"] for mount in container(service, app())["volumeMounts"]}
+    assert set(process[service].writable_paths) <= mounted
+
+
+@pytest.mark.parametrize("service", DEPLOYMENTS)
+def test_no_service_links_reach_the_environment(service: Service) -> None:
+    # A Service named samokoder-redis would put REDIS_PORT=tcp://... where the worker reads a number.
+    assert pod(service, app())["spec"]["enableServiceLinks"] is False
 
 
 @pytest.mark.parametrize("service", DEPLOYMENTS)
@@ -198,48 +206,18 @@ def test_liveness_is_checked_no_more_often_than_readiness(service: Service) -> N
 
 
 def test_the_worker_is_checked_against_the_settings_class_it_runs() -> None:
-    spec = app()
-    worker = container("worker", spec)
-    assert worker["command"] == ["arq", spec.workloads.worker_settings]
+    worker = container("worker", app())
+    program, settings_class = worker["command"][0], worker["command"][-1]
     for probe in (worker["readinessProbe"], worker["livenessProbe"]):
-        assert probe["exec"]["command"] == ["arq", "--check", spec.workloads.worker_settings]
+        assert probe["exec"]["command"] == [program, "--check", settings_class]
 
 
 @pytest.mark.parametrize("service", ["api", "worker"])
 def test_the_app_reads_the_config_map_and_the_delivered_secret_by_their_names(service: Service) -> None:
     spec = app()
-    config = m.config_map(NAMING, spec)
+    config = config_map(NAMING, spec)
     assert container(service, spec)["envFrom"] == [
         {"configMapRef": {"name": config["metadata"]["name"]}},
         {"secretRef": {"name": APP_SECRET}},
     ]
     assert config["metadata"]["name"] == CONFIG_MAP
-
-
-@pytest.mark.parametrize("stack", STACKS)
-def test_the_config_map_tells_the_app_its_stack_and_public_address(stack: str) -> None:
-    data = m.config_map(NAMING, app(stack))["data"]
-    assert data["SAMOKODER_ENVIRONMENT"] == stack
-    assert data["SAMOKODER_PUBLIC_URL"] == f"https://{settings(stack).identity.domain}"
-
-
-@pytest.mark.parametrize("stack", STACKS)
-def test_the_ingress_serves_the_domain_over_tls_and_routes_to_listening_ports(stack: str) -> None:
-    spec = app(stack)
-    ingress = m.ingress(NAMING, spec)["spec"]
-    ((tls,), (rule,)) = ingress["tls"], ingress["rules"]
-    assert tls["hosts"] == [rule["host"]] == [spec.domain]
-    ports = {
-        workload_name(s): {p["containerPort"] for p in container(s, spec)["ports"]}
-        for s in ("api", "frontend")
-    }
-    routes = {}
-    for path in rule["http"]["paths"]:
-        backend = path["backend"]["service"]
-        assert backend["port"]["number"] in ports[backend["name"]], path
-        routes[(path["path"], path["pathType"])] = backend["name"]
-    assert routes == {
-        ("/api", "Prefix"): "samokoder-api",
-        ("/health", "Exact"): "samokoder-api",
-        ("/", "Prefix"): "samokoder-frontend",
-    }

@@ -14,9 +14,12 @@ from infra.conventions import (
     DATABASE_OPERATOR_NAMESPACE,
     INGRESS_NAMESPACE,
     MONITORING_NAMESPACE,
+    NAME_LABEL,
+    REDIS_PORT,
     REDIS_TLS_PORT,
     Naming,
 )
+from infra.render import charts, redis
 from infra.render.database import manifests as db_manifests
 from infra.render.database import plan as db
 from infra.render.workloads import manifests as m
@@ -30,8 +33,13 @@ Policy = dict[str, Any]
 Labels = dict[str, str]
 
 
-def policies(cidr: str = VPC) -> dict[str, Policy]:
-    return {p["metadata"]["name"]: p["spec"] for p in network_policies(NAMING, cidr)}
+# Redis in the app's namespace (without a password: the policies are its fence), or Managed Redis in the VPC.
+PLACEMENTS = {"redis in cluster": True, "managed redis": False}
+
+
+def policies(cidr: str = VPC, *, in_cluster: bool = True) -> dict[str, Policy]:
+    documents = network_policies(NAMING, cidr, redis_in_cluster=in_cluster)
+    return {p["metadata"]["name"]: p["spec"] for p in documents}
 
 
 def selects(selector: Labels, labels: Labels) -> bool:
@@ -47,10 +55,10 @@ def ports_of(rule: Policy) -> set[tuple[int, str]]:
     return {(p["port"], p.get("protocol", "TCP")) for p in rule.get("ports", [])}
 
 
-def rules(direction: str, pods: Labels, cidr: str = VPC) -> Iterator[Policy]:
+def rules(direction: str, pods: Labels, *, in_cluster: bool = True) -> Iterator[Policy]:
     """Every rule of one direction that applies to pods carrying these labels."""
     kind = direction.capitalize()
-    for spec in policies(cidr).values():
+    for spec in policies(in_cluster=in_cluster).values():
         if kind in spec["policyTypes"] and selects(selector(spec), pods):
             yield from spec.get(direction, [])
 
@@ -62,9 +70,9 @@ def admits(rule: Policy, side: str, peer: Labels, port: tuple[int, str]) -> bool
     return any(selects(s, peer) for s in in_namespace) and (not open_ports or port in open_ports)
 
 
-def connections() -> Iterator[tuple[str, Labels, Labels, tuple[int, str]]]:
+def connections(in_cluster: bool) -> Iterator[tuple[str, Labels, Labels, tuple[int, str]]]:
     """(direction, pods the rule is about, the peer pods, port) for every in-namespace peer of every rule."""
-    for spec in policies().values():
+    for spec in policies(in_cluster=in_cluster).values():
         for direction, side in (("egress", "to"), ("ingress", "from")):
             for rule in spec.get(direction, []):
                 for peer in rule[side]:
@@ -94,11 +102,17 @@ def prod_pod_labels() -> dict[str, Labels]:
         "cnpg.io/podRole": "instance",
     }
     pods["database-pooler"] = {"cnpg.io/poolerName": pooler["metadata"]["name"]}
+    # The chart labels its pods with its own name.
+    pods["redis-exporter"] = {NAME_LABEL: charts.REDIS_EXPORTER.name, "app.kubernetes.io/instance": "x"}
+    assert settings.workloads.redis.in_cluster is not None
+    redis_pods = redis.stateful_set(NAMING, settings.workloads.redis.in_cluster)["spec"]["template"]
+    pods["redis"] = redis_pods["metadata"]["labels"]
     return pods
 
 
-def test_the_policies_are_valid_objects_of_the_app_namespace_with_unique_names() -> None:
-    documents = network_policies(NAMING, VPC)
+@pytest.mark.parametrize("in_cluster", PLACEMENTS.values(), ids=PLACEMENTS.keys())
+def test_the_policies_are_valid_objects_of_the_app_namespace_with_unique_names(in_cluster: bool) -> None:
+    documents = network_policies(NAMING, VPC, redis_in_cluster=in_cluster)
     for document in documents:
         kubernetes_validate.validate(document, "1.30.0", strict=True)
         assert document["metadata"]["namespace"] == APP_NAMESPACE
@@ -120,8 +134,9 @@ def test_every_pod_may_resolve_names_over_udp_and_tcp() -> None:
     assert ports_of(rule) == {(53, "UDP"), (53, "TCP")}
 
 
-def test_each_policy_declares_exactly_the_directions_it_has_rules_for() -> None:
-    for name, spec in policies().items():
+@pytest.mark.parametrize("in_cluster", PLACEMENTS.values(), ids=PLACEMENTS.keys())
+def test_each_policy_declares_exactly_the_directions_it_has_rules_for(in_cluster: bool) -> None:
+    for name, spec in policies(in_cluster=in_cluster).items():
         if name == "default-deny":
             continue
         declared = set(spec["policyTypes"])
@@ -139,23 +154,27 @@ def test_each_workloads_policy_selects_that_workloads_pods_and_no_other() -> Non
         assert others == [], name
 
 
-def test_every_connection_allowed_at_one_end_is_allowed_at_the_other() -> None:
+@pytest.mark.parametrize("in_cluster", PLACEMENTS.values(), ids=PLACEMENTS.keys())
+def test_every_connection_allowed_at_one_end_is_allowed_at_the_other(in_cluster: bool) -> None:
     seen = 0
-    for direction, pods, peer, port in connections():
+    for direction, pods, peer, port in connections(in_cluster):
         seen += 1
         if direction == "egress":
             # pods -> peer: the peer's policies must let pods in.
-            assert any(admits(r, "from", pods, port) for r in rules("ingress", peer)), (pods, peer, port)
+            allowed = any(
+                admits(r, "from", pods, port) for r in rules("ingress", peer, in_cluster=in_cluster)
+            )
         else:
             # peer -> pods: the peer's policies must let it out.
-            assert any(admits(r, "to", pods, port) for r in rules("egress", peer)), (peer, pods, port)
+            allowed = any(admits(r, "to", pods, port) for r in rules("egress", peer, in_cluster=in_cluster))
+        assert allowed, (direction, pods, peer, port)
     assert seen >= 10
 
 
 @pytest.mark.parametrize("cidr", ["10.10.0.0/16", "10.20.0.0/16", "172.16.0.0/12"])
-def test_redis_is_reached_only_inside_the_vpc_and_only_on_its_tls_port(cidr: str) -> None:
+def test_managed_redis_is_reached_only_inside_the_vpc_and_only_on_its_tls_port(cidr: str) -> None:
     found = 0
-    for spec in policies(cidr).values():
+    for spec in policies(cidr, in_cluster=False).values():
         for rule in spec.get("egress", []):
             if (REDIS_TLS_PORT, "TCP") in ports_of(rule):
                 found += 1
@@ -163,6 +182,22 @@ def test_redis_is_reached_only_inside_the_vpc_and_only_on_its_tls_port(cidr: str
                 assert ports_of(rule) == {(REDIS_TLS_PORT, "TCP")}
     # The api, the worker and the Redis exporter.
     assert found == 3
+    assert "redis" not in policies(cidr, in_cluster=False)
+
+
+def test_redis_in_the_cluster_lets_in_only_the_api_the_worker_and_the_exporter() -> None:
+    pods = prod_pod_labels()
+    allowed = list(rules("ingress", pods["redis"]))
+    assert [ports_of(r) for r in allowed] == [{(REDIS_PORT, "TCP")}]
+    admitted = sorted(
+        name for name, labels in pods.items() if admits(allowed[0], "from", labels, (REDIS_PORT, "TCP"))
+    )
+    assert admitted == ["api", "redis-exporter", "worker"]
+    # Nothing reaches a Redis outside the cluster, and Redis itself calls nothing but DNS.
+    for spec in policies().values():
+        for rule in spec.get("egress", []):
+            assert (REDIS_TLS_PORT, "TCP") not in ports_of(rule)
+    assert list(rules("egress", pods["redis"])) == policies()["allow-dns"]["egress"]
 
 
 def test_the_internet_is_reached_only_over_https_and_the_kubernetes_api_port() -> None:
