@@ -1,18 +1,19 @@
-"""Exporters built alone: pinned charts by convention, the Probe after its prober, Redis read over TLS."""
+"""Exporters alone: pinned charts, the Probe after its prober, Redis read as the app reads it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import cast
+from typing import Literal, cast
 from urllib.parse import urlsplit
 
 import pulumi_kubernetes as k8s
 import pytest
 
+from components.cluster_redis import ClusterRedis, ClusterRedisArgs
 from components.exporters import Exporters, ExportersArgs
 from components.monitoring import Monitoring
-from components.redis import Redis, RedisArgs
+from components.redis import ManagedRedis, ManagedRedisArgs
 from components.secrets import Secrets
 from infra.conventions import (
     APP_NAMESPACE,
@@ -21,17 +22,20 @@ from infra.conventions import (
     BLACKBOX_RELEASE,
     MONITORING_NAMESPACE,
     REDIS_EXPORTER_RELEASE,
+    REDIS_PORT,
     REDIS_TLS_PORT,
 )
 from infra.ops.synth.mocks import RecordedResource
 from infra.render import charts
 from infra.render.charts import Chart
-from infra.settings.workloads import RedisProfile
+from infra.settings.workloads import InClusterRedisProfile, ManagedRedisProfile
 from tests.components.harness import NAMING, Built, build
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 PROBE = "kubernetes:monitoring.coreos.com/v1:Probe"
-REDIS = "yandex:index/mdbRedisCluster:MdbRedisCluster"
+MANAGED_REDIS = "yandex:index/mdbRedisCluster:MdbRedisCluster"
+REDIS_SERVICE = "kubernetes:core/v1:Service"
+RedisKind = Literal["in-cluster", "managed"]
 # Stand-ins for the siblings whose one resource the exporters wait for.
 MONITORING_RELEASE = "monitoring"
 APP_EXTERNAL_SECRET = "secrets-app-external-secret"  # pragma: allowlist secret (a resource name)
@@ -50,23 +54,38 @@ class Exported:
         return self.built.named(name).urn
 
 
-def exporters() -> Exported:
-    hosts: list[str] = []
-
-    def program() -> Exporters:
-        redis = Redis(
+def redis_of(kind: RedisKind) -> ClusterRedis | ManagedRedis:
+    if kind == "managed":
+        return ManagedRedis(
             "redis",
-            RedisArgs(
+            ManagedRedisArgs(
                 naming=NAMING,
                 folder_id="b1gfolder00000000001",
                 network_id="enp-network",
                 subnets={"ru-central1-a": "subnet-a"},
-                profile=RedisProfile(resource_preset_id="hm3-c2-m8", disk_size_gb=16),
+                profile=ManagedRedisProfile(resource_preset_id="hm3-c2-m8", disk_size_gb=16),
                 production=False,
                 protect=False,
                 rotation="initial",
             ),
         )
+    namespace = k8s.core.v1.Namespace("app-namespace", metadata={"name": APP_NAMESPACE})
+    return ClusterRedis(
+        "redis",
+        ClusterRedisArgs(
+            naming=NAMING,
+            profile=InClusterRedisProfile(memory_mib=256, storage_gb=2, storage_class="yc-network-hdd"),
+            namespace=namespace,
+            protect=False,
+        ),
+    )
+
+
+def exporters(kind: RedisKind = "managed") -> Exported:
+    hosts: list[str] = []
+
+    def program() -> Exporters:
+        redis = redis_of(kind)
         redis.host.apply(hosts.append)
         release = k8s.helm.v3.Release(MONITORING_RELEASE, chart=charts.KUBE_PROMETHEUS_STACK.name)
         external_secret = k8s.apiextensions.CustomResource(
@@ -127,19 +146,36 @@ def test_the_probe_sends_prometheus_to_the_service_the_blackbox_release_creates(
 
 
 def test_the_redis_exporter_reads_the_siblings_master_over_tls_with_the_apps_password() -> None:
-    exported = exporters()
+    exported = exporters("managed")
     release = exported.release(charts.REDIS_EXPORTER)
     values = release.inputs["values"]
     address = urlsplit(values["redisAddress"])
     assert (address.scheme, address.hostname, address.port) == ("rediss", exported.redis_host, REDIS_TLS_PORT)
     assert values["auth"] == {"enabled": True, "secret": {"name": APP_SECRET, "key": "REDIS_PASSWORD"}}
     # The address is known only once the cluster exists.
-    assert exported.built.one(REDIS).urn in release.dependencies
+    assert exported.built.one(MANAGED_REDIS).urn in release.dependencies
 
 
+def test_the_redis_exporter_reads_the_redis_in_the_cluster_in_plain_text_without_a_password() -> None:
+    exported = exporters("in-cluster")
+    release = exported.release(charts.REDIS_EXPORTER)
+    values = release.inputs["values"]
+    address = urlsplit(values["redisAddress"])
+    assert (address.scheme, address.hostname, address.port) == ("redis", exported.redis_host, REDIS_PORT)
+    assert exported.redis_host == f"samokoder-redis.{APP_NAMESPACE}.svc"
+    # That Redis has no password: asking for one would fail every scrape.
+    assert "auth" not in values
+    # The address is known only once its Service exists.
+    (service,) = (r for r in exported.built.of_type(REDIS_SERVICE) if r.name == "redis-service")
+    assert service.urn in release.dependencies
+
+
+@pytest.mark.parametrize("kind", ["in-cluster", "managed"])
 @pytest.mark.parametrize("chart", [charts.REDIS_EXPORTER, charts.BLACKBOX_EXPORTER], ids=lambda c: c.name)
-def test_both_exporters_wait_for_the_monitoring_crds_and_the_delivered_secrets(chart: Chart) -> None:
-    exported = exporters()
+def test_both_exporters_wait_for_the_monitoring_crds_and_the_delivered_secrets(
+    chart: Chart, kind: RedisKind
+) -> None:
+    exported = exporters(kind)
     dependencies = set(exported.release(chart).dependencies)
     assert {exported.urn(MONITORING_RELEASE), exported.urn(APP_EXTERNAL_SECRET)} <= dependencies
 

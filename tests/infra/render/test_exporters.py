@@ -1,4 +1,4 @@
-"""The exporters' values and the Probe: Redis over TLS with the delivered password, probes users' paths."""
+"""The exporters' values and the Probe: Redis as the app reads it, the queue depth, users' paths probed."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from infra.app_contract import QUEUE_KEY
 from infra.conventions import (
     APP_NAMESPACE,
     APP_SECRET,
     BLACKBOX_JOB,
     BLACKBOX_RELEASE,
     MONITORING_NAMESPACE,
+    REDIS_PORT,
     REDIS_TLS_PORT,
     Naming,
     workload_name,
@@ -30,7 +32,8 @@ from infra.render.exporters import (
 from infra.render.secrets.catalog import catalog
 from infra.render.workloads import manifests
 from infra.settings import load_settings
-from tests.conftest import stack_file_values
+from infra.settings.loader import read_profile, validate_settings
+from tests.conftest import stack_file_values, with_changes
 from tests.crd_schemas import crd_problems
 
 NAMING = Naming("unit")
@@ -51,15 +54,44 @@ def seconds(text: str) -> int:
     return int(match[1])
 
 
-def test_the_redis_exporter_connects_with_tls_to_the_host_it_is_given() -> None:
-    address = urlsplit(redis_exporter_values(HOST)["redisAddress"])
-    assert (address.scheme, address.hostname, address.port) == ("rediss", HOST, REDIS_TLS_PORT)
+# The two kinds of Redis a stack runs: in the cluster (no TLS, no password) and managed.
+IN_CLUSTER = ("samokoder-redis.samokoder.svc", REDIS_PORT, False, False)
+MANAGED = (HOST, REDIS_TLS_PORT, True, True)
+MANAGED_PROFILE = {
+    "app_reads_redis_url": True,
+    "managed": {"resource_preset_id": "hm3-c2-m8", "disk_size_gb": 16},
+}
+
+
+def redis_values(host: str, port: int, tls: bool, password: bool) -> dict[str, Any]:
+    return redis_exporter_values(host, port, tls=tls, password=password)
+
+
+@pytest.mark.parametrize(
+    ("redis", "scheme"), [(IN_CLUSTER, "redis"), (MANAGED, "rediss")], ids=["in-cluster", "managed"]
+)
+def test_the_redis_exporter_connects_to_the_host_and_port_it_is_given_with_tls_when_told(
+    redis: tuple[str, int, bool, bool], scheme: str
+) -> None:
+    host, port, _, _ = redis
+    address = urlsplit(redis_values(*redis)["redisAddress"])
+    assert (address.scheme, address.hostname, address.port) == (scheme, host, port)
+
+
+def test_the_redis_exporter_sends_no_password_to_a_redis_without_one() -> None:
+    assert "auth" not in redis_values(*IN_CLUSTER)
 
 
 def test_the_redis_exporters_password_is_a_key_the_app_secret_is_delivered_with() -> None:
-    auth = redis_exporter_values(HOST)["auth"]
+    auth = redis_values(*MANAGED)["auth"]
     assert auth["enabled"] is True
-    settings = load_settings("staging", stack_file_values("staging"), offline=True)
+    # Only a stack on Managed Redis delivers its password.
+    settings = validate_settings(
+        "staging",
+        with_changes(read_profile("staging"), {"workloads.redis": MANAGED_PROFILE}),
+        stack_file_values("staging"),
+        offline=True,
+    )
     (target,) = (t for g in catalog(settings) for t in g.targets if t.name == auth["secret"]["name"])
     assert target.name == APP_SECRET
     # The exporter runs beside the app: the Secret is in the app's namespace.
@@ -67,12 +99,22 @@ def test_the_redis_exporters_password_is_a_key_the_app_secret_is_delivered_with(
     assert auth["secret"]["key"] in target.keys
 
 
+@pytest.mark.parametrize("redis", [IN_CLUSTER, MANAGED], ids=["in-cluster", "managed"])
+def test_the_redis_exporter_exports_the_depth_of_the_workers_queue(
+    redis: tuple[str, int, bool, bool],
+) -> None:
+    # redis_key_size{key="arq:queue"}: ZCARD of the sorted set arq queues jobs in.
+    assert redis_values(*redis)["extraArgs"] == {"check-single-keys": QUEUE_KEY}
+
+
 def test_the_redis_exporter_is_scraped_through_a_service_monitor() -> None:
-    assert redis_exporter_values(HOST)["serviceMonitor"] == {"enabled": True}
+    assert redis_values(*IN_CLUSTER)["serviceMonitor"] == {"enabled": True}
 
 
 @pytest.mark.parametrize(
-    "values", [redis_exporter_values(HOST), blackbox_values()], ids=["redis-exporter", "blackbox"]
+    "values",
+    [redis_values(*IN_CLUSTER), redis_values(*MANAGED), blackbox_values()],
+    ids=["redis-exporter-in-cluster", "redis-exporter-managed", "blackbox"],
 )
 def test_exporters_request_no_more_than_their_limits(values: dict[str, Any]) -> None:
     resources = values["resources"]
