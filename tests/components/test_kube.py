@@ -9,18 +9,27 @@ import pulumi_kubernetes as k8s
 import pytest
 
 from components.kube import PodSecurity, helm_release, kubernetes_object, namespace
-from infra.render import charts
+from infra.render import charts, redis
 from infra.render.charts import Chart
 from infra.render.workloads import manifests as m
+from infra.render.workloads.config import config_map
 from infra.render.workloads.migrations import migration_access, migration_job, pre_migration_backup
 from infra.render.workloads.network_policies import network_policies
-from infra.settings.workloads import ContainerResources, RedisProfile, Replicas, WorkloadsProfile
+from infra.render.workloads.routes import api_ingress, site_ingress
+from infra.settings.workloads import (
+    ContainerResources,
+    InClusterRedisProfile,
+    RedisProfile,
+    Replicas,
+    WorkloadsProfile,
+)
 from tests.components.harness import NAMING, build
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 ENFORCE = "pod-security.kubernetes.io/enforce"
 PINNED = [c for c in vars(charts).values() if isinstance(c, Chart)]
+REDIS = InClusterRedisProfile(memory_mib=256, storage_gb=2, storage_class="yc-network-hdd")
 APP = m.AppSpec(
     stack="unit",
     domain="unit.samokoder.example",
@@ -37,8 +46,8 @@ APP = m.AppSpec(
             cpu_request_m=10, cpu_limit_m=50, memory_request_mib=16, memory_limit_mib=32
         ),
         api_max_replicas=4,
-        worker_settings="samokoder.worker.WorkerSettings",
-        redis=RedisProfile(resource_preset_id="hm3-c2-m8", disk_size_gb=16),
+        environment="staging",
+        redis=RedisProfile(in_cluster=REDIS),
         acme_email="oncall@samokoder.example",
     ),
 )
@@ -49,18 +58,21 @@ def rendered_objects() -> list[dict[str, Any]]:
     """Every object the workloads' renderers produce, built-in kinds and custom resources alike."""
     revision = "4f2a9c1d7e3b"
     return [
-        m.config_map(NAMING, APP),
+        config_map(NAMING, APP),
         m.api_deployment(NAMING, APP, IMAGE),
         m.worker_deployment(NAMING, APP, IMAGE),
         m.frontend_deployment(NAMING, APP, IMAGE),
         m.service(NAMING, "api", 8000),
         m.pod_disruption_budget(NAMING, "api"),
         m.api_autoscaler(NAMING, APP),
-        m.ingress(NAMING, APP),
-        *network_policies(NAMING, "10.20.0.0/16"),
+        site_ingress(NAMING, APP),
+        api_ingress(NAMING, APP),
+        *network_policies(NAMING, "10.20.0.0/16", redis_in_cluster=True),
         *migration_access(NAMING),
         migration_job(NAMING, revision, IMAGE),
         pre_migration_backup(NAMING, revision),
+        redis.stateful_set(NAMING, REDIS),
+        redis.service(NAMING),
     ]
 
 
@@ -152,7 +164,12 @@ def test_built_in_kinds_become_typed_resources_and_others_custom_resources() -> 
     objects = rendered_objects()
     kinds = {(o["apiVersion"], o["kind"]) for o in objects}
     # The sample covers both sides and every built-in kind the app renders.
-    assert {("postgresql.cnpg.io/v1", "Backup"), ("apps/v1", "Deployment"), ("v1", "ServiceAccount")} <= kinds
+    assert {
+        ("postgresql.cnpg.io/v1", "Backup"),
+        ("apps/v1", "Deployment"),
+        ("apps/v1", "StatefulSet"),
+        ("v1", "ServiceAccount"),
+    } <= kinds
 
     def apply_all() -> list[tuple[dict[str, Any], pulumi.Resource]]:
         return [
@@ -181,7 +198,7 @@ def test_an_unknown_kind_becomes_a_custom_resource_with_its_spec_and_metadata() 
 
 def test_options_such_as_dependencies_reach_the_object() -> None:
     def two() -> None:
-        first = kubernetes_object("first", m.config_map(NAMING, APP), pulumi.ResourceOptions())
+        first = kubernetes_object("first", config_map(NAMING, APP), pulumi.ResourceOptions())
         kubernetes_object(
             "second", pre_migration_backup(NAMING, "abc"), pulumi.ResourceOptions(depends_on=[first])
         )

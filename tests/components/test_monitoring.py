@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from infra.app_contract import API_METRICS_PATH
 from infra.conventions import ALERTMANAGER_RECEIVERS_SECRET, API_JOB, GRAFANA_ADMIN_SECRET
 from infra.ops.synth.mocks import RecordedResource
 from infra.ops.synth.runner import Synthesis
@@ -111,7 +112,8 @@ def test_the_api_is_scraped_by_label_under_the_job_the_rules_read(synthesized: S
     spec = monitor.inputs["spec"]
     assert spec["selector"]["matchLabels"]["app.kubernetes.io/component"] == "api"
     (endpoint,) = spec["endpoints"]
-    assert endpoint["path"] == "/metrics"
+    # The app mounts its metrics app at /metrics, which answers only /metrics/ without a redirect.
+    assert endpoint["path"] == API_METRICS_PATH == "/metrics/"
     assert {"targetLabel": "job", "replacement": API_JOB} in endpoint["relabelings"]
 
 

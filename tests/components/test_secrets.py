@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from components.secrets import FERNET_KEY_BYTES
 from infra.conventions import ALERTMANAGER_RECEIVERS_SECRET, APP_SECRET, DB_OWNER_SECRET, GRAFANA_ADMIN_SECRET
 from infra.ops.synth.mocks import RecordedResource
 from infra.ops.synth.runner import Synthesis, synthesize
@@ -25,6 +26,7 @@ DYNAMIC = "pulumi-python:dynamic:Resource"
 EXTERNAL_SECRET = "kubernetes:external-secrets.io/v1:ExternalSecret"  # pragma: allowlist secret
 STORE = "kubernetes:external-secrets.io/v1:ClusterSecretStore"
 PASSWORD = "random:index/randomPassword:RandomPassword"  # pragma: allowlist secret
+RANDOM_ID = "random:index/randomId:RandomId"
 
 
 def lockbox_secrets(synthesis: Synthesis) -> dict[str, RecordedResource]:
@@ -73,24 +75,39 @@ def test_generated_values_are_64_characters_and_regenerate_only_on_rotation(
     synthesized: Synth, stack: str
 ) -> None:
     passwords = synthesized(stack).of_type(PASSWORD)
-    # SECRET_KEY, APP_SECRET_KEY, DATABASE_PASSWORD, GRAFANA_ADMIN_PASSWORD, and Redis's password
-    assert len(passwords) == 5
+    # DATABASE_PASSWORD and GRAFANA_ADMIN_PASSWORD; Redis in the cluster has no password.
+    assert sorted(p.name for p in passwords) == [
+        "secrets-app-database-password",  # pragma: allowlist secret
+        "secrets-monitoring-grafana-admin-password",  # pragma: allowlist secret
+    ]
     for password in passwords:
         assert password.inputs["length"] >= 64
         assert password.inputs["keepers"] == {"rotation": "initial"}
 
 
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_apps_two_keys_are_32_random_bytes_each_regenerated_only_on_rotation(
+    synthesized: Synth, stack: str
+) -> None:
+    # SECRET_KEY and APP_SECRET_KEY are also Fernet keys in the app: 32 bytes, not a 64-character password.
+    keys = {k.name: k.inputs for k in synthesized(stack).of_type(RANDOM_ID)}
+    assert keys == {
+        "secrets-app-secret-key": {"byteLength": FERNET_KEY_BYTES, "keepers": {"rotation": "initial"}},
+        "secrets-app-app-secret-key": {"byteLength": FERNET_KEY_BYTES, "keepers": {"rotation": "initial"}},
+    }
+    assert FERNET_KEY_BYTES == 32
+
+
 def test_a_rotation_request_regenerates_that_groups_values_only(tmp_path: Path) -> None:
     config = {**stack_file_values("staging"), "rotation": {"app": "2026-11-26T10:00:00+00:00"}}
     synthesis = synthesize("staging", write_project(tmp_path, "staging", config))
-    keepers = {p.name: p.inputs["keepers"]["rotation"] for p in synthesis.of_type(PASSWORD)}
+    generators = [*synthesis.of_type(PASSWORD), *synthesis.of_type(RANDOM_ID)]
+    keepers = {p.name: p.inputs["keepers"]["rotation"] for p in generators}
     assert keepers == {
         "secrets-app-secret-key": "2026-11-26T10:00:00+00:00",
         "secrets-app-app-secret-key": "2026-11-26T10:00:00+00:00",
         "secrets-app-database-password": "2026-11-26T10:00:00+00:00",  # pragma: allowlist secret
         "secrets-monitoring-grafana-admin-password": "initial",  # pragma: allowlist secret
-        # Managed Redis's password is one of the app's secrets and rotates with them.
-        "redis-password": "2026-11-26T10:00:00+00:00",  # pragma: allowlist secret
     }
     ages = synthesis.outputs["secret_ages"]
     assert ages["app"]["rotated_at"] == "2026-11-26T10:00:00+00:00"
