@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from infra.ops.cli import (
     check,
+    diff,
     monitoring_diff,
     releases,
     restore,
@@ -26,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # In the order `--help` lists them.
-    for command in (synth, check, monitoring_diff, restore, rotate_secrets, releases, rollback, smoke):
+    for command in (synth, check, diff, monitoring_diff, restore, rotate_secrets, releases, rollback, smoke):
         command.register(commands)
     return parser
 

@@ -1,12 +1,19 @@
-"""`monitoring-diff`: summarise in Markdown how alerts, rules and dashboards differ between two builds."""
+"""`monitoring-diff`: summarise in Markdown how alerts, rules and dashboards differ between two builds.
+
+A view of the same two builds `diff` makes: read from two build/ directories
+(`diff --builds DIR` keeps them in DIR/base and DIR/head), or made here by
+the same machinery with --base-ref.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
-from infra.ops.cli.common import EXIT_INVALID, EXIT_OK
+from infra.ops.cli.common import EXIT_INVALID, EXIT_OK, project_dir
+from stacks import known_stacks
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,20 +23,49 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description=(
             "Compare BASE and HEAD, each a build/ directory of synth output with one folder per stack, "
             "and print a Markdown summary of added, removed and changed alerts, recording rules and "
-            "dashboards per stack. The pull-request workflow posts it."
+            "dashboards per stack. The pull-request workflow posts it. With --base-ref, the two builds "
+            "are made as `diff` makes them: at that git ref and at the working tree."
         ),
     )
-    diff.add_argument("base", type=Path, metavar="BASE", help="build/ of the base branch")
-    diff.add_argument("head", type=Path, metavar="HEAD", help="build/ of the change")
+    diff.add_argument("base", type=Path, nargs="?", metavar="BASE", help="build/ of the base branch")
+    diff.add_argument("head", type=Path, nargs="?", metavar="HEAD", help="build/ of the change")
+    diff.add_argument(
+        "--base-ref",
+        metavar="GIT_REF",
+        help="instead of BASE and HEAD: synthesize every stack at GIT_REF and at the working tree",
+    )
     diff.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from infra.ops.synth.monitoring_diff import report  # noqa: PLC0415
 
+    if args.base_ref is not None:
+        if args.base is not None:
+            print("monitoring-diff: give BASE and HEAD or --base-ref, not both", file=sys.stderr)
+            return EXIT_INVALID
+        return _from_ref(args.base_ref)
+    if args.base is None or args.head is None:
+        print("monitoring-diff: give BASE and HEAD (build directories) or --base-ref", file=sys.stderr)
+        return EXIT_INVALID
     for root in (args.base, args.head):
         if not root.is_dir():
             print(f"monitoring-diff: {root} is not a directory of synth output", file=sys.stderr)
             return EXIT_INVALID
     print(report(args.base, args.head), end="")
+    return EXIT_OK
+
+
+def _from_ref(ref: str) -> int:
+    from infra.ops.synth.builds import BuildError, build, resolve_base  # noqa: PLC0415
+    from infra.ops.synth.monitoring_diff import report  # noqa: PLC0415
+
+    project = project_dir()
+    with tempfile.TemporaryDirectory(prefix="samokoder-monitoring-diff-") as scratch:
+        try:
+            builds = build(project, resolve_base(project, ref), known_stacks(), Path(scratch))
+        except BuildError as error:
+            print(f"monitoring-diff: {error}", file=sys.stderr)
+            return EXIT_INVALID
+        print(report(builds.base, builds.head), end="")
     return EXIT_OK

@@ -1,0 +1,96 @@
+"""`diff`: what a change would do to a stack, resource by resource, offline."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from infra.ops.cli.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, project_dir
+from stacks import known_stacks
+
+if TYPE_CHECKING:
+    from infra.ops.synth.diff import StackDiff
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    diff = commands.add_parser(
+        "diff",
+        help="what a change would do to a stack, resource by resource, offline",
+        description=(
+            "Synthesize STACK at a base commit (default: the merge base with main) and at the working "
+            "tree, and print the resources that would be added, removed, updated (with the changed "
+            "input paths) or replaced (when an input that forces replacement changed, by the program's "
+            "own table, not the provider's). Exit 0 with no change, 1 with changes, 2 for bad input."
+        ),
+    )
+    diff.add_argument(
+        "stacks", nargs="+", metavar="STACK", help=f"stacks to compare: {', '.join(known_stacks())}"
+    )
+    diff.add_argument(
+        "--base",
+        metavar="GIT_REF",
+        help="the commit, branch or tag to compare with (default: the merge base of HEAD with main)",
+    )
+    diff.add_argument(
+        "--format",
+        choices=("text", "markdown"),
+        default="text",
+        help="text for a terminal (default), markdown for a pull-request comment",
+    )
+    diff.add_argument(
+        "--builds",
+        type=Path,
+        metavar="DIR",
+        help=(
+            "keep both builds in DIR/base/STACK and DIR/head/STACK (for monitoring-diff) with "
+            "DIR/STACK-changes.svg, the stack's picture with the changes coloured"
+        ),
+    )
+    diff.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from infra.ops.synth.builds import BuildError, build, resolve_base  # noqa: PLC0415
+    from infra.ops.synth.diff import diff_builds  # noqa: PLC0415
+    from infra.ops.synth.diff_report import markdown, text  # noqa: PLC0415
+
+    unknown = [s for s in args.stacks if s not in known_stacks()]
+    if unknown:
+        print(
+            f"diff: unknown stack {', '.join(unknown)}; known stacks: {', '.join(known_stacks())}",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    project = project_dir()
+    with tempfile.TemporaryDirectory(prefix="samokoder-diff-") as scratch:
+        work = args.builds.resolve() if args.builds else Path(scratch)
+        try:
+            base = resolve_base(project, args.base)
+            print(
+                f"diff: synthesizing {', '.join(args.stacks)} at {base.label} and at the working tree ...",
+                file=sys.stderr,
+                flush=True,
+            )
+            builds = build(project, base, args.stacks, work)
+        except BuildError as error:
+            print(f"diff: {error}", file=sys.stderr)
+            return EXIT_INVALID
+        diffs = [diff_builds(s, builds.base / s, builds.head / s) for s in args.stacks]
+        if args.builds:
+            _pictures(diffs, builds.base, builds.head, work)
+    render = markdown if args.format == "markdown" else text
+    print(render(diffs, base.label), end="")
+    return EXIT_FAILED if any(not d.empty for d in diffs) else EXIT_OK
+
+
+def _pictures(diffs: Sequence[StackDiff], base: Path, head: Path, into: Path) -> None:
+    from infra.ops.synth.diff_graph import changes_svg  # noqa: PLC0415
+
+    for diff in diffs:
+        (into / f"{diff.stack}-changes.svg").write_bytes(
+            changes_svg(diff, base / diff.stack, head / diff.stack)
+        )

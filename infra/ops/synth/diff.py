@@ -1,0 +1,223 @@
+"""What a change does to a stack, resource by resource: two synth builds compared.
+
+Resources are keyed by URN (from `resources.json`). One present only in the
+change is added, only in the base removed; one in both whose inputs differ
+is updated, or replaced when a changed input is one that forces replacement
+(infra/ops/synth/replacement.py: the program's own knowledge, not the
+provider's). A removed and an added resource with the same parent and name
+but another type (a Kubernetes kind or apiVersion changed) are one
+replacement. Changes under a resource's `ignore_changes` are left out, as an
+update leaves them. Secrets are `[secret]` on both sides of a synth build, so
+a change of a secret's value alone does not show, and none is ever printed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from infra.ops.synth.replacement import replacing_changes
+
+Resource = Mapping[str, Any]
+Path_ = tuple[str | int, ...]
+_MISSING = object()
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_REDACTED = "[secret]"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One input that differs: where, and what it was and is (JSON values; _MISSING when absent)."""
+
+    path: Path_
+    old: Any
+    new: Any
+
+    @property
+    def where(self) -> str:
+        return format_path(self.path)
+
+    def values(self) -> str:
+        """`old -> new`: short values whole, long texts by the part that differs, secrets never."""
+        if isinstance(self.old, str) and isinstance(self.new, str) and _REDACTED not in (self.old, self.new):
+            return " -> ".join(excerpts(self.old, self.new))
+        return f"{show(self.old)} -> {show(self.new)}"
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    action: str  # added, removed, updated, replaced
+    urn: str
+    type: str
+    name: str
+    changes: tuple[Change, ...] = ()
+    # For a replacement: the inputs that force it (or the type that changed).
+    because: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StackDiff:
+    stack: str
+    resources: tuple[ResourceChange, ...]
+    outputs: tuple[Change, ...]
+    unchanged: int
+
+    @property
+    def empty(self) -> bool:
+        return not self.resources and not self.outputs
+
+    def count(self, action: str) -> int:
+        return sum(1 for r in self.resources if r.action == action)
+
+
+def format_path(path: Path_) -> str:
+    """`('spec', 'containers', 0, 'image')` -> `spec.containers[0].image`; odd keys in brackets."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        # A resource option rather than an input, e.g. `(protect)`.
+        elif _PLAIN_KEY.match(part) or (part.startswith("(") and part.endswith(")")):
+            text += f".{part}" if text else part
+        else:
+            text += f"[{json.dumps(part)}]"
+    return text or "(whole)"
+
+
+def show(value: Any) -> str:
+    """A value fit for a terminal or a PR comment: short scalars as JSON, anything else by size."""
+    if value is _MISSING:
+        return "(none)"
+    if value == _REDACTED:
+        return _REDACTED
+    if isinstance(value, dict):
+        return f"{{{len(value)} keys}}"
+    if isinstance(value, list):
+        return f"[{len(value)} items]"
+    text = json.dumps(value)
+    if isinstance(value, str) and (len(text) > 60 or "\n" in value):
+        return f"({len(value)} characters)"
+    return text
+
+
+def excerpts(old: str, new: str, context: int = 16, longest: int = 60) -> tuple[str, str]:
+    """Two texts as JSON strings; long ones cut to the part that differs, with `context` around it."""
+    if max(len(old), len(new)) <= longest:
+        return json.dumps(old), json.dumps(new)
+    start = 0
+    while start < min(len(old), len(new)) and old[start] == new[start]:
+        start += 1
+    end = 0
+    while end < min(len(old), len(new)) - start and old[-1 - end] == new[-1 - end]:
+        end += 1
+
+    def cut(text: str) -> str:
+        first, last = max(0, start - context), min(len(text), len(text) - end + context)
+        middle = json.dumps(text[first:last])[1:-1]
+        if len(middle) > longest + 2 * context:
+            middle = middle[: longest + 2 * context] + "…"
+        return '"' + ("…" if first else "") + middle + ("…" if last < len(text) else "") + '"'
+
+    return cut(old), cut(new)
+
+
+def changes(old: Any, new: Any, path: Path_ = ()) -> Iterator[Change]:
+    """Every leaf where `old` and `new` differ; lists compare item by item, as Pulumi's diff does."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(set(old) | set(new)):
+            yield from changes(old.get(key, _MISSING), new.get(key, _MISSING), (*path, key))
+    elif isinstance(old, list) and isinstance(new, list):
+        for index in range(max(len(old), len(new))):
+            yield from changes(
+                old[index] if index < len(old) else _MISSING,
+                new[index] if index < len(new) else _MISSING,
+                (*path, index),
+            )
+    # 5432 and 5432.0 are one value: builds from before whole numbers were ints compare equal.
+    elif old != new:
+        yield Change(path, old, new)
+
+
+def _ignored(path: Path_, ignore_changes: Sequence[str]) -> bool:
+    where = format_path(path)
+    return any(
+        where == ignored or where.startswith((f"{ignored}.", f"{ignored}[")) for ignored in ignore_changes
+    )
+
+
+def _compare(old: Resource, new: Resource) -> ResourceChange | None:
+    ignore = list(new.get("ignore_changes") or [])
+    found = [c for c in changes(old["inputs"], new["inputs"]) if not _ignored(c.path, ignore)]
+    if old.get("protect") != new.get("protect"):
+        found.append(Change(("(protect)",), old.get("protect"), new.get("protect")))
+    if not found:
+        return None
+    # Replacement is judged on the inputs an update would apply (ignored ones aside).
+    because = tuple(
+        path
+        for path in replacing_changes(new["type"], old["inputs"], new["inputs"])
+        if not _ignored(tuple(path.split(".")), ignore)
+    )
+    return ResourceChange(
+        action="replaced" if because else "updated",
+        urn=new["urn"],
+        type=new["type"],
+        name=new["name"],
+        changes=tuple(found),
+        because=because,
+    )
+
+
+def _retyped(removed: list[Resource], added: list[Resource]) -> list[tuple[Resource, Resource]]:
+    """Pairs (old, new) with the same parent and name and another type: one replacement each."""
+    by_place = {(r.get("parent"), r["name"]): r for r in removed}
+    return [
+        (by_place[(r.get("parent"), r["name"])], r) for r in added if (r.get("parent"), r["name"]) in by_place
+    ]
+
+
+def diff_resources(base: Sequence[Resource], head: Sequence[Resource]) -> list[ResourceChange]:
+    """The resource changes from `base` to `head` (resources.json lists), ordered by URN."""
+    old = {r["urn"]: r for r in base}
+    new = {r["urn"]: r for r in head}
+    removed = [old[u] for u in sorted(set(old) - set(new))]
+    added = [new[u] for u in sorted(set(new) - set(old))]
+    found: list[ResourceChange] = []
+    for before, after in _retyped(removed, added):
+        removed.remove(before)
+        added.remove(after)
+        found.append(
+            ResourceChange(
+                "replaced",
+                after["urn"],
+                after["type"],
+                after["name"],
+                because=(f"type {before['type']} -> {after['type']}",),
+            )
+        )
+    found += [ResourceChange("removed", r["urn"], r["type"], r["name"]) for r in removed]
+    found += [ResourceChange("added", r["urn"], r["type"], r["name"]) for r in added]
+    for urn in sorted(set(old) & set(new)):
+        change = _compare(old[urn], new[urn])
+        if change:
+            found.append(change)
+    return sorted(found, key=lambda c: c.urn)
+
+
+def diff_builds(stack: str, base: Path, head: Path) -> StackDiff:
+    """Compare build/<stack>/ of the base with that of the change."""
+    base_resources = json.loads((base / "resources.json").read_text())
+    head_resources = json.loads((head / "resources.json").read_text())
+    resources = diff_resources(base_resources, head_resources)
+    outputs = tuple(
+        changes(
+            json.loads((base / "outputs.json").read_text()), json.loads((head / "outputs.json").read_text())
+        )
+    )
+    touched = {r.urn for r in resources}
+    unchanged = sum(1 for r in head_resources if r["urn"] not in touched)
+    return StackDiff(stack=stack, resources=tuple(resources), outputs=outputs, unchanged=unchanged)

@@ -1,0 +1,96 @@
+"""The offline diff as a terminal reads it, and as a pull-request comment (Markdown)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from infra.ops.synth.diff import Change, ResourceChange, StackDiff
+
+# Pulumi's own symbols for the steps, so a reader of both sees one language.
+SYMBOLS = {"added": "+", "removed": "-", "updated": "~", "replaced": "+-"}
+VERBS = {"added": "add", "removed": "remove", "updated": "update", "replaced": "replace"}
+ORDER = ("replaced", "updated", "added", "removed")
+# Past this many changed inputs a resource's list is cut, with the count of the rest.
+MAX_CHANGES = 12
+CAVEAT = (
+    "Replacement is judged by this program's own table of inputs that force it "
+    "(infra/ops/synth/replacement.py), not by the providers: `pulumi preview` has the last word. "
+    "Secret values are redacted in synth, so a change of a secret's value alone does not show."
+)
+
+
+def summary(diff: StackDiff) -> str:
+    """`1 to replace, 2 to update, 0 to add, 0 to remove; 110 unchanged`."""
+    counts = ", ".join(f"{diff.count(action)} to {VERBS[action]}" for action in ORDER)
+    outputs = f"; {len(diff.outputs)} output(s) changed" if diff.outputs else ""
+    return f"{counts}; {diff.unchanged} unchanged{outputs}"
+
+
+def _ordered(diff: StackDiff) -> list[ResourceChange]:
+    return sorted(diff.resources, key=lambda r: (ORDER.index(r.action), r.type, r.name))
+
+
+def _cut(items: Sequence[Change]) -> tuple[Sequence[Change], int]:
+    return items[:MAX_CHANGES], max(0, len(items) - MAX_CHANGES)
+
+
+def text(diffs: Sequence[StackDiff], base: str) -> str:
+    """The report for a terminal: one block per stack."""
+    lines = []
+    for diff in diffs:
+        lines.append(f"{diff.stack}: {base} -> working tree")
+        if diff.empty:
+            lines.append(f"  no changes ({diff.unchanged} resources)")
+            continue
+        lines.append(f"  {summary(diff)}")
+        for change in _ordered(diff):
+            lines.append(
+                f"  {SYMBOLS[change.action]:<2} {VERBS[change.action]:<7} {change.type}  {change.name}"
+            )
+            if change.because:
+                lines.append(f"        forced by: {', '.join(change.because)}")
+            shown, more = _cut(change.changes)
+            lines += [f"        {c.where}: {c.values()}" for c in shown]
+            if more:
+                lines.append(f"        ... and {more} more")
+        if diff.outputs:
+            lines.append("  outputs:")
+            lines += [f"        {c.where}: {c.values()}" for c in diff.outputs]
+    return "\n".join([*lines, "", CAVEAT]) + "\n"
+
+
+def _code(value: str) -> str:
+    """Inline code in a table cell: pipes escaped, backticks kept out of the span."""
+    return "`" + value.replace("`", "'").replace("|", "\\|") + "`"
+
+
+def _cell(change: ResourceChange) -> str:
+    parts = [f"**forced by** {', '.join(_code(b) for b in change.because)}"] if change.because else []
+    shown, more = _cut(change.changes)
+    parts += [f"{_code(c.where)}: {_code(c.values())}" for c in shown]
+    if more:
+        parts.append(f"… and {more} more")
+    return "<br>".join(parts) or "—"
+
+
+def markdown(diffs: Sequence[StackDiff], base: str) -> str:
+    """The report for a pull-request comment: a section and a table per stack."""
+    sections = [f"### Offline diff against {base}"]
+    for diff in diffs:
+        sections.append(f"#### `{diff.stack}`")
+        if diff.empty:
+            sections.append(f"No changes ({diff.unchanged} resources).")
+            continue
+        rows = ["| | resource | type | what changes |", "|---|---|---|---|"]
+        for change in _ordered(diff):
+            verb = VERBS[change.action]
+            rows.append(
+                f"| {'**' + verb + '**' if change.action == 'replaced' else verb} "
+                f"| {_code(change.name)} | {_code(change.type)} | {_cell(change)} |"
+            )
+        if diff.outputs:
+            cells = "<br>".join(f"{_code(c.where)}: {_code(c.values())}" for c in diff.outputs)
+            rows.append(f"| output | | | {cells} |")
+        sections += [summary(diff) + ".", "\n".join(rows)]
+    sections.append(f"<sub>{CAVEAT}</sub>")
+    return "\n\n".join(sections) + "\n"

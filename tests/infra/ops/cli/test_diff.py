@@ -1,0 +1,131 @@
+"""`samokoder-infra diff` on a copy of this repository: a committed change, an unchanged tree, bad input.
+
+The copy is a clone of the repository this test file is in (CI's checkout or
+a developer's), so the program at its HEAD is what is synthesized; the diff
+command itself is this checkout's code (first on the path, as in
+tests/cli_runner.py). Each diff synthesizes twice: these tests are few on purpose.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from infra.ops.synth.diff import diff_builds
+from infra.ops.synth.diff_report import markdown
+from tests.conftest import PROJECT_DIR
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "diff test",
+    "GIT_AUTHOR_EMAIL": "diff-test@example.invalid",
+    "GIT_COMMITTER_NAME": "diff test",
+    "GIT_COMMITTER_EMAIL": "diff-test@example.invalid",
+}
+
+
+def samokoder_infra(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """As tests/cli_runner.py runs it (the virtualenv on PATH, no pulumi CLI), with git's directory too."""
+    path = os.pathsep.join([str(Path(sys.executable).parent), str(Path(shutil.which("git") or "git").parent)])
+    return subprocess.run(
+        [sys.executable, "-m", "infra.ops.cli", *args],
+        cwd=cwd,
+        env={**os.environ, "PATH": path, "PYTHONPATH": str(PROJECT_DIR)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def git(repo: Path, *args: str) -> str:
+    result = subprocess.run(
+        ["git", *args], cwd=repo, env={**os.environ, **GIT_ENV}, capture_output=True, text=True, check=True
+    )
+    return result.stdout.strip()
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{path.name} no longer holds {old!r}: pick another change for this test"
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A clone with one commit on a scratch branch: an alert threshold and the worker's replicas."""
+    clone = tmp_path_factory.mktemp("repo") / "samokoder-infra"
+    git(PROJECT_DIR, "clone", "--quiet", "--no-hardlinks", str(PROJECT_DIR), str(clone))
+    before = git(clone, "rev-parse", "HEAD")
+    git(clone, "switch", "--quiet", "-c", "scratch")
+    profile = clone / "stacks" / "staging.yaml"
+    _edit(profile, "auth_failure_rate: {warning: 30,", "auth_failure_rate: {warning: 35,")
+    _edit(profile, "worker: 1,", "worker: 2,")
+    git(clone, "commit", "--quiet", "-am", "staging: auth failure warning at 35 %, two workers")
+    return clone, before
+
+
+def test_a_threshold_and_a_replica_change_update_the_rule_and_the_deployment_only(
+    repo: tuple[Path, str], tmp_path: Path
+) -> None:
+    clone, before = repo
+    builds = tmp_path / "builds"
+    result = samokoder_infra(clone, "diff", "staging", "--base", before, "--builds", str(builds))
+    assert result.returncode == 1, result.stderr
+    changed = re.findall(r"^  (\S+) +(\w+) +(\S+)  (\S+)$", result.stdout, re.MULTILINE)
+    assert sorted(changed) == [
+        ("~", "update", "kubernetes:apps/v1:Deployment", "workloads-worker-deployment"),
+        ("~", "update", "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "monitoring-rules-product"),
+    ], result.stdout
+    assert "        spec.replicas: 1 -> 2\n" in result.stdout
+    assert re.search(r"^        spec\.groups\[\d+\]\.rules\[\d+\]\.expr: .*3.* -> .*35", result.stdout, re.M)
+    assert "0 to replace, 2 to update, 0 to add, 0 to remove" in result.stdout
+    # The same two builds, seen as a PR comment, as a monitoring summary and as a picture.
+    diff = diff_builds("staging", builds / "base" / "staging", builds / "head" / "staging")
+    comment = markdown([diff], f"`{before[:12]}`")
+    assert (
+        "| update | `workloads-worker-deployment` | `kubernetes:apps/v1:Deployment` | `spec.replicas`"
+        in comment
+    )
+    summary = samokoder_infra(clone, "monitoring-diff", str(builds / "base"), str(builds / "head"))
+    assert summary.returncode == 0, summary.stderr
+    assert "- changed alert `AuthFailureSpike` (warning): expr" in summary.stdout, summary.stdout
+    picture = (builds / "staging-changes.svg").read_text()
+    assert "updated: Deployment" in picture
+    assert "updated: PrometheusRule" in picture
+
+
+def test_an_unchanged_tree_exits_0(repo: tuple[Path, str]) -> None:
+    clone, _ = repo
+    result = samokoder_infra(clone, "diff", "staging", "--base", "HEAD", "--format", "markdown")
+    assert result.returncode == 0, result.stderr
+    assert "No changes (" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["diff", "nosuchstack"], "diff: unknown stack nosuchstack; known stacks: prod, staging"),
+        (
+            ["diff", "staging", "--base", "no-such-ref-anywhere"],
+            "diff: unknown git ref 'no-such-ref-anywhere'",
+        ),
+        (["monitoring-diff", "--base-ref", "no-such-ref-anywhere"], "unknown git ref 'no-such-ref-anywhere'"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(args: list[str], message: str) -> None:
+    result = samokoder_infra(PROJECT_DIR, *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_outside_a_git_checkout_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text((PROJECT_DIR / "Pulumi.yaml").read_text())
+    result = samokoder_infra(tmp_path, "diff", "staging")
+    assert result.returncode == 2
+    assert "is not a git checkout" in result.stderr
