@@ -152,3 +152,16 @@ def test_workflows_read_no_secret_into_a_command_line(path: Path) -> None:
             assert "secrets." not in step.get("run", ""), (
                 f"{path.name}: {step.get('name') or step.get('run')}"
             )
+
+
+def test_pull_requests_get_an_offline_diff_of_both_stacks_beside_the_preview() -> None:
+    job = workflow("pr.yml")["jobs"]["monitoring"]
+    (checkout,) = _steps_using(job, "actions/checkout@")
+    assert checkout["with"]["fetch-depth"] == 0, "diff reads the base commit from the clone"
+    runs = "\n".join(s.get("run", "") for s in job["steps"])
+    assert "samokoder-infra diff staging prod --base" in runs
+    assert "--format markdown" in runs
+    # The monitoring summary is a view of the diff's own two builds.
+    assert "monitoring-diff diff-builds/base diff-builds/head" in runs
+    (script,) = _steps_using(job, "actions/github-script@")
+    assert '["diff.md", "monitoring.md"]' in script["with"]["script"]
