@@ -1,0 +1,243 @@
+"""The site's Ingresses as ingress-nginx serves them: which backend a browser path reaches, and as what path.
+
+ingress-nginx merges every Ingress of a host into one server. When any of
+them asks for ``use-regex`` (or a ``rewrite-target``, which implies it), every
+path of that host becomes a case-insensitive regex location ``~* "^<path>"``,
+and the locations are tried longest path first; an ``Exact`` path stays an
+exact location, which wins over any regex. The matched Ingress's
+``rewrite-target`` then rewrites the URI with the location's regex. Without
+regexes, the longest ``Prefix`` (by whole segments) wins. ``resolve`` does
+that over the rendered Ingresses.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import kubernetes_validate
+import pytest
+
+from infra import app_contract as app
+from infra.conventions import TLS_SECRET, Naming, workload_name
+from infra.ops.releases.smoke import health_url
+from infra.render.workloads import manifests as m
+from infra.render.workloads import routes
+from infra.settings import load_settings
+from infra.settings.stack import StackSettings
+from tests.conftest import STACKS, stack_file_values
+
+NAMING = Naming("unit")
+NGINX = "nginx.ingress.kubernetes.io"
+Ingress = dict[str, Any]
+PROJECT = str(uuid.UUID(int=0x5A30_0C0D_E000_4000_8000_0000_0000_0001))
+
+
+@dataclass(frozen=True)
+class Location:
+    path: str
+    path_type: str
+    regex: bool
+    service: str
+    port: int
+    rewrite: str | None
+
+
+@dataclass(frozen=True)
+class Upstream:
+    service: str
+    port: int
+    path: str
+
+
+def settings(stack: str) -> StackSettings:
+    return load_settings(stack, stack_file_values(stack), offline=True)
+
+
+def rendered(stack: str) -> list[Ingress]:
+    spec = m.AppSpec.of(settings(stack))
+    return [routes.site_ingress(NAMING, spec), routes.api_ingress(NAMING, spec)]
+
+
+def _uses_regex(ingress: Ingress) -> bool:
+    annotations = ingress["metadata"].get("annotations", {})
+    return annotations.get(f"{NGINX}/use-regex") == "true" or f"{NGINX}/rewrite-target" in annotations
+
+
+def locations(ingresses: list[Ingress], host: str) -> list[Location]:
+    """The host's locations in the order nginx tries its regexes: longest path first."""
+    on_host = [i for i in ingresses for rule in i["spec"]["rules"] if rule["host"] == host]
+    regex = any(_uses_regex(i) for i in on_host)
+    found = [
+        Location(
+            path=path["path"],
+            path_type=path["pathType"],
+            regex=regex and path["pathType"] != "Exact",
+            service=path["backend"]["service"]["name"],
+            port=path["backend"]["service"]["port"]["number"],
+            rewrite=ingress["metadata"].get("annotations", {}).get(f"{NGINX}/rewrite-target"),
+        )
+        for ingress in on_host
+        for rule in ingress["spec"]["rules"]
+        if rule["host"] == host
+        for path in rule["http"]["paths"]
+    ]
+    return sorted(found, key=lambda location: len(location.path), reverse=True)
+
+
+def _prefix_match(prefix: str, path: str) -> bool:
+    """A Prefix path matches by whole segments: /api matches /api and /api/x, not /apiary."""
+    if prefix == "/":
+        return True
+    prefix = prefix.rstrip("/")
+    return path == prefix or path.startswith(f"{prefix}/")
+
+
+def resolve(ingresses: list[Ingress], host: str, url: str) -> Upstream:
+    """The backend a request for `url` reaches, and the path it is sent there with."""
+    path = urlsplit(url).path
+    found = locations(ingresses, host)
+    exact = [loc for loc in found if loc.path_type == "Exact" and loc.path == path]
+    regexes = [loc for loc in found if loc.regex and re.match(f"^{loc.path}", path, re.IGNORECASE)]
+    prefixes = [loc for loc in found if not loc.regex and loc.path_type != "Exact"]
+    prefixes = [loc for loc in prefixes if _prefix_match(loc.path, path)]
+    candidates = exact or regexes or prefixes
+    assert candidates, f"no location of {host} serves {path}"
+    chosen = candidates[0]
+    if chosen.rewrite is None:
+        return Upstream(chosen.service, chosen.port, path)
+    # nginx: rewrite "(?i)<location path>" <target> break; $n are the regex's groups.
+    match = re.search(chosen.path, path, re.IGNORECASE)
+    assert match, (chosen.path, path)
+    rewritten = re.sub(r"\$(\d)", lambda ref: match.group(int(ref[1])) or "", chosen.rewrite)
+    return Upstream(chosen.service, chosen.port, rewritten)
+
+
+API = (workload_name("api"), app.API_PORT)
+SITE = (workload_name("frontend"), app.FRONTEND_PORT)
+# (what the browser asks for, who answers, the path it answers)
+BROWSER_PATHS = [
+    pytest.param("/api/v1/projects/", API, "/v1/projects/", id="an API call"),
+    pytest.param(f"/api/v1/ws/{PROJECT}?token=t", API, f"/v1/ws/{PROJECT}", id="a session's websocket"),
+    pytest.param("/api/health", API, app.API_HEALTH_PATH, id="the API's health"),
+    pytest.param("/api", API, "/", id="/api alone"),
+    pytest.param("/API/v1/projects/", API, "/v1/projects/", id="case-insensitive"),
+    pytest.param("/health", SITE, "/health", id="/health is the site's"),
+    pytest.param("/", SITE, "/", id="the site"),
+    pytest.param("/assets/x.js", SITE, "/assets/x.js", id="an asset"),
+    pytest.param("/apiary", SITE, "/apiary", id="a page that starts with api"),
+    pytest.param("/projects/api", SITE, "/projects/api", id="api later in the path"),
+]
+
+
+@pytest.mark.parametrize(("url", "backend", "upstream"), BROWSER_PATHS)
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_browser_path_reaches_its_backend_as_the_path_it_serves(
+    stack: str, url: str, backend: tuple[str, int], upstream: str
+) -> None:
+    domain = settings(stack).identity.domain
+    assert resolve(rendered(stack), domain, url) == Upstream(*backend, upstream)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_apps_calls_arrive_under_the_prefix_its_routers_serve(stack: str) -> None:
+    domain = settings(stack).identity.domain
+    # What the frontend calls (api.ts: /api/v1/..., workspace.ts: /api/v1/ws/<project>).
+    call = resolve(rendered(stack), domain, f"{app.BROWSER_API_PREFIX}{app.API_ROUTE_PREFIX}/projects/")
+    assert call.path.startswith(f"{app.API_ROUTE_PREFIX}/")
+    session = resolve(rendered(stack), domain, f"{app.BROWSER_API_PREFIX}{app.API_WEBSOCKET_PATH}{PROJECT}")
+    assert session.path == f"{app.API_WEBSOCKET_PATH}{PROJECT}"
+    assert (call.service, session.service) == (workload_name("api"), workload_name("api"))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_smoke_check_reaches_the_apis_health(stack: str) -> None:
+    domain = settings(stack).identity.domain
+    url = urlsplit(health_url(domain))
+    assert (url.scheme, url.hostname) == ("https", domain)
+    assert resolve(rendered(stack), domain, url.path) == Upstream(*API, app.API_HEALTH_PATH)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_session_outlives_the_longest_job_it_waits_for(stack: str) -> None:
+    (api,) = (i for i in rendered(stack) if i["metadata"]["name"] == routes.API)
+    annotations = api["metadata"]["annotations"]
+    for timeout in ("proxy-read-timeout", "proxy-send-timeout"):
+        # nginx's 60 s default would cut a websocket while the worker runs a job.
+        assert int(annotations[f"{NGINX}/{timeout}"]) >= app.WORKER_JOB_TIMEOUT_SECONDS, timeout
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_both_ingresses_serve_the_domain_over_tls_to_ports_the_pods_listen_on(stack: str) -> None:
+    spec = m.AppSpec.of(settings(stack))
+    listening = {
+        workload_name("api"): m.api_deployment(NAMING, spec, "image"),
+        workload_name("frontend"): m.frontend_deployment(NAMING, spec, "image"),
+    }
+    ingresses = rendered(stack)
+    assert len({i["metadata"]["name"] for i in ingresses}) == len(ingresses)
+    for ingress in ingresses:
+        kubernetes_validate.validate(ingress, f"{settings(stack).cluster.version}.0", strict=True)
+        ((tls,), (rule,)) = ingress["spec"]["tls"], ingress["spec"]["rules"]
+        assert tls == {"hosts": [spec.domain], "secretName": TLS_SECRET}
+        assert rule["host"] == spec.domain
+        for path in rule["http"]["paths"]:
+            backend = path["backend"]["service"]
+            (container,) = listening[backend["name"]]["spec"]["template"]["spec"]["containers"]
+            assert backend["port"]["number"] in {p["containerPort"] for p in container["ports"]}
+
+
+def test_the_rewrite_stays_on_the_api_ingress_and_off_the_site() -> None:
+    site, api = rendered("staging")
+    # A rewrite applies to every path of its Ingress: on the site's it would rewrite every page.
+    assert not any(key.startswith(NGINX) for key in site["metadata"]["annotations"])
+    assert api["metadata"]["annotations"][f"{NGINX}/rewrite-target"] == "/$2"
+
+
+# --- the resolver itself -------------------------------------------------------------------
+
+
+def _ingress(paths: list[tuple[str, str, str]], annotations: dict[str, str] | None = None) -> Ingress:
+    def backend(service: str) -> dict[str, Any]:
+        return {"service": {"name": service, "port": {"number": 1}}}
+
+    return {
+        "metadata": {"annotations": annotations or {}},
+        "spec": {
+            "rules": [
+                {
+                    "host": "h",
+                    "http": {
+                        "paths": [{"path": p, "pathType": t, "backend": backend(s)} for p, t, s in paths]
+                    },
+                }
+            ]
+        },
+    }
+
+
+def test_the_resolver_matches_plain_prefixes_by_segment_and_exact_paths_first() -> None:
+    ingresses = [_ingress([("/api", "Prefix", "a"), ("/", "Prefix", "s"), ("/api/x", "Exact", "e")])]
+    assert resolve(ingresses, "h", "/apiary").service == "s"
+    assert resolve(ingresses, "h", "/api/v1").service == "a"
+    assert resolve(ingresses, "h", "/api/x").service == "e"
+
+
+def test_the_resolver_turns_every_prefix_of_the_host_into_a_regex_once_one_ingress_asks() -> None:
+    plain = _ingress([("/api", "Prefix", "a"), ("/", "Prefix", "s")])
+    regex = _ingress([("/other", "ImplementationSpecific", "o")], {f"{NGINX}/use-regex": "true"})
+    # As regexes, ^/api also matches /apiary: the longest path that matches wins.
+    assert resolve([plain, regex], "h", "/apiary").service == "a"
+    assert resolve([plain], "h", "/apiary").service == "s"
+
+
+def test_the_resolver_rewrites_with_the_locations_groups() -> None:
+    rewriting = _ingress(
+        [("/x(/|$)(.*)", "ImplementationSpecific", "x")],
+        {f"{NGINX}/use-regex": "true", f"{NGINX}/rewrite-target": "/$2"},
+    )
+    assert resolve([rewriting], "h", "/x/a/b") == Upstream("x", 1, "/a/b")
+    assert resolve([rewriting], "h", "/X") == Upstream("x", 1, "/")
