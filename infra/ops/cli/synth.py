@@ -20,7 +20,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description=(
             "Run the Pulumi program for STACK under Pulumi's mock runtime and write "
             "build/STACK/: resources.json (every resource, secrets redacted), outputs.json, "
-            "and one YAML file per Kubernetes object under k8s/."
+            "one YAML file per Kubernetes object under k8s/, and graph.svg, a picture of the stack."
         ),
     )
     synth.add_argument(
