@@ -10,6 +10,8 @@ from infra.settings.loader import ConfigError, read_profile, validate_settings
 from tests.conftest import DELETE, STACKS, provided_secrets, stack_file_values, with_changes
 
 GOOD_DIGEST = "sha256:" + "ab" * 32
+MANAGED = {"resource_preset_id": "hm3-c2-m8", "disk_size_gb": 16}
+IN_CLUSTER = {"memory_mib": 256, "storage_gb": 2, "storage_class": "yc-network-hdd"}
 
 
 def validate(
@@ -366,6 +368,63 @@ BAD_INPUTS = [
         "thresholds.latency_p95_seconds: warning (6 s) must be below critical (5 s)",
         id="latency warning above critical",
     ),
+    pytest.param(
+        "prod",
+        {"workloads.environment": "staging"},
+        {},
+        "stacks/prod.yaml: workloads.environment: a production stack runs the app with ENVIRONMENT "
+        "'production' (got 'staging')",
+        id="prod running the app outside production",
+    ),
+    pytest.param(
+        "staging",
+        {"workloads.environment": "qa"},
+        {},
+        "workloads.environment: Input should be 'production', 'staging' or 'development' (got 'qa')",
+        id="an environment the app does not know",
+    ),
+    pytest.param(
+        "staging",
+        {"workloads.worker_settings": "samokoder.worker.WorkerSettings"},
+        {},
+        "stacks/staging.yaml: workloads.worker_settings: unknown key",
+        id="the worker's settings class in the profile (the contract's now)",
+    ),
+    pytest.param(
+        "staging",
+        {"workloads.redis": {"managed": MANAGED}},
+        {},
+        "workloads.redis: set redis.in_cluster: with app_reads_redis_url false",
+        id="managed redis for an app that cannot read its url",
+    ),
+    pytest.param(
+        "staging",
+        {"workloads.redis.managed": MANAGED},
+        {},
+        "workloads.redis: redis.managed is not used with app_reads_redis_url false",
+        id="managed redis beside redis in the cluster",
+    ),
+    pytest.param(
+        "staging",
+        {"workloads.redis.app_reads_redis_url": True},
+        {},
+        "workloads.redis: set redis.managed: with app_reads_redis_url true",
+        id="an app that reads a redis url without managed redis",
+    ),
+    pytest.param(
+        "staging",
+        {"workloads.redis": {"app_reads_redis_url": True, "managed": MANAGED, "in_cluster": IN_CLUSTER}},
+        {},
+        "workloads.redis: redis.in_cluster is not used with app_reads_redis_url true",
+        id="redis in the cluster beside managed redis",
+    ),
+    pytest.param(
+        "staging",
+        {"workloads.redis.in_cluster.memory_mib": 32},
+        {},
+        "workloads.redis.in_cluster.memory_mib: Input should be greater than or equal to 64 (got 32)",
+        id="redis in the cluster with too little memory",
+    ),
 ]
 
 
@@ -490,3 +549,20 @@ def test_an_encrypted_secret_is_taken_on_trust_offline_and_checked_when_decrypte
     config = {**stack_file_values("staging"), "secrets": {**provided_secrets(), "smtp_password": "[secret]"}}
     # Synth reads `secure:` values as the redaction marker: it cannot check them, `up` will.
     assert validate_settings("staging", read_profile("staging"), config, offline=True).secrets.smtp_password
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_stack_whose_app_reads_a_redis_url_may_move_to_managed_redis(stack: str) -> None:
+    validate(stack, {"workloads.redis": {"app_reads_redis_url": True, "managed": MANAGED}})
+
+
+@pytest.mark.parametrize(("stack", "environment"), [("prod", "production"), ("staging", "staging")])
+def test_the_projects_stacks_run_the_app_in_their_environment_on_redis_in_the_cluster(
+    stack: str, environment: str
+) -> None:
+    settings = validate_settings(stack, read_profile(stack), stack_file_values(stack), offline=True)
+    assert settings.workloads.environment == environment
+    # The app reads REDIS_HOST and REDIS_PORT only: no password, no TLS, so not Managed Redis yet.
+    redis = settings.workloads.redis
+    assert (redis.app_reads_redis_url, redis.managed) == (False, None)
+    assert redis.in_cluster is not None
