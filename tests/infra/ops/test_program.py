@@ -1,0 +1,229 @@
+"""The composition: which Redis a stack gets, and that everything the app reads of it reaches the app.
+
+Until the app reads a Redis URL, Redis runs in the app's namespace with no
+password, and its NetworkPolicy is the only fence; once it does
+(``redis.app_reads_redis_url``), the stack runs Managed Redis and the app
+gets its address and password from the delivered Secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from infra import app_contract as app
+from infra.conventions import APP_SECRET, CONFIG_MAP, NAME_LABEL, REDIS, REDIS_PORT, REDIS_TLS_PORT
+from infra.ops.synth.runner import Synthesis
+from infra.ops.synth.writer import is_kubernetes_object
+from infra.render import charts
+from infra.render.secrets.rotation import rotation_stamp
+from tests.conftest import STACKS
+from tests.variants import with_managed_redis
+
+Synth = Callable[[str], Synthesis]
+Manifest = dict[str, Any]
+Labels = dict[str, str]
+MANAGED_CLUSTER = "yandex:index/mdbRedisCluster:MdbRedisCluster"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+DYNAMIC = "pulumi-python:dynamic:Resource"
+PASSWORD = "random:index/randomPassword:RandomPassword"  # pragma: allowlist secret (a type token)
+APP_PODS = {"samokoder-api", "samokoder-worker", "samokoder-redis-exporter"}
+# Every variant: the project's two stacks (Redis in the cluster) and staging on Managed Redis.
+VARIANTS = [*STACKS, "staging-managed"]
+
+
+def synthesis_of(synthesized: Synth, variant: str) -> Synthesis:
+    return with_managed_redis("staging") if variant == "staging-managed" else synthesized(variant)
+
+
+def manifests(synthesis: Synthesis, kind: str) -> list[Manifest]:
+    return [r.inputs for r in synthesis.deployed() if is_kubernetes_object(r) and r.inputs["kind"] == kind]
+
+
+def named(synthesis: Synthesis, kind: str, name: str) -> Manifest:
+    (found,) = (m for m in manifests(synthesis, kind) if m["metadata"]["name"] == name)
+    return found
+
+
+def exporter_values(synthesis: Synthesis) -> dict[str, Any]:
+    (release,) = (r for r in synthesis.of_type(RELEASE) if r.inputs["chart"] == charts.REDIS_EXPORTER.name)
+    values: dict[str, Any] = release.inputs["values"]
+    return values
+
+
+def app_secret(synthesis: Synthesis) -> dict[str, Any]:
+    (external,) = (
+        m for m in manifests(synthesis, "ExternalSecret") if m["spec"]["target"]["name"] == APP_SECRET
+    )
+    spec: dict[str, Any] = external["spec"]
+    return spec
+
+
+def selects(selector: Labels, labels: Labels) -> bool:
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+def pods_of_the_namespace(synthesis: Synthesis, namespace: str) -> dict[str, Labels]:
+    """Every pod template of the namespace by owner, and the charts' pods by their documented labels."""
+    pods = {
+        f"{m['kind']}/{m['metadata']['name']}": m["spec"]["template"]["metadata"]["labels"]
+        for kind in ("Deployment", "StatefulSet", "Job")
+        for m in manifests(synthesis, kind)
+        if m["metadata"]["namespace"] == namespace
+    }
+    for release in synthesis.of_type(RELEASE):
+        if release.inputs["namespace"] == namespace:
+            labels = {
+                NAME_LABEL: release.inputs["chart"],
+                "app.kubernetes.io/instance": release.inputs["name"],
+            }
+            pods[f"release/{release.inputs['name']}"] = labels
+    return pods
+
+
+def let_in(synthesis: Synthesis, pods: Labels, namespace: str, port: int) -> set[str]:
+    """The pods (by owner) whose connections to `pods` on `port` the namespace's policies allow."""
+    policies = [
+        m["spec"]
+        for m in manifests(synthesis, "NetworkPolicy")
+        if m["metadata"]["namespace"] == namespace
+        and "Ingress" in m["spec"]["policyTypes"]
+        and selects(m["spec"]["podSelector"].get("matchLabels", {}), pods)
+    ]
+    assert policies, "no policy applies: every pod and address may connect"
+    found = set()
+    for rule in (r for p in policies for r in p.get("ingress", [])):
+        # Only pods of this namespace: no address block, no other namespace.
+        assert all(set(peer) == {"podSelector"} for peer in rule["from"]), rule
+        ports = {(p["port"], p.get("protocol", "TCP")) for p in rule.get("ports", [])}
+        if ports and (port, "TCP") not in ports:
+            continue
+        for owner, labels in pods_of_the_namespace(synthesis, namespace).items():
+            if any(selects(peer["podSelector"].get("matchLabels", {}), labels) for peer in rule["from"]):
+                found.add(owner)
+    return found
+
+
+# --- Redis in the cluster -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_projects_stacks_run_redis_in_the_cluster_and_no_managed_redis(
+    synthesized: Synth, stack: str
+) -> None:
+    synthesis = synthesized(stack)
+    assert synthesis.settings.workloads.redis.app_reads_redis_url is False
+    assert [r.name for r in synthesis.of_type("samokoder:redis:ClusterRedis")] == ["redis"]
+    assert synthesis.of_type(MANAGED_CLUSTER) == []
+    assert synthesis.of_type("samokoder:redis:Redis") == []
+    assert named(synthesis, "StatefulSet", REDIS)
+    assert named(synthesis, "Service", REDIS)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_redis_in_the_cluster_is_reached_only_by_the_api_the_worker_and_the_exporter(
+    synthesized: Synth, stack: str
+) -> None:
+    synthesis = synthesized(stack)
+    redis = named(synthesis, "StatefulSet", REDIS)
+    labels = redis["spec"]["template"]["metadata"]["labels"]
+    admitted = let_in(synthesis, labels, redis["metadata"]["namespace"], REDIS_PORT)
+    assert admitted == {
+        "Deployment/samokoder-api",
+        "Deployment/samokoder-worker",
+        "release/samokoder-redis-exporter",
+    }
+    assert {owner.split("/")[1] for owner in admitted} == APP_PODS
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_protected_mode_is_off_only_where_a_policy_fences_redis(synthesized: Synth, variant: str) -> None:
+    synthesis = synthesis_of(synthesized, variant)
+    unprotected = [
+        s
+        for s in manifests(synthesis, "StatefulSet")
+        for c in s["spec"]["template"]["spec"]["containers"]
+        if "--protected-mode" in c.get("command", [])
+        and c["command"][c["command"].index("--protected-mode") + 1] == "no"
+    ]
+    assert len(unprotected) == (0 if variant == "staging-managed" else 1)
+    for redis in unprotected:
+        labels = redis["spec"]["template"]["metadata"]["labels"]
+        admitted = let_in(synthesis, labels, redis["metadata"]["namespace"], REDIS_PORT)
+        assert admitted, "protected mode off with nothing let in"
+        assert {owner.split("/")[1] for owner in admitted} <= APP_PODS
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_app_and_the_exporter_find_redis_in_the_cluster_without_tls_or_a_password(
+    synthesized: Synth, stack: str
+) -> None:
+    synthesis = synthesized(stack)
+    service = named(synthesis, "Service", REDIS)
+    host = f"{service['metadata']['name']}.{service['metadata']['namespace']}.svc"
+    data = named(synthesis, "ConfigMap", CONFIG_MAP)["data"]
+    assert (data[app.REDIS_HOST.name], data[app.REDIS_PORT.name]) == (host, str(REDIS_PORT))
+    values = exporter_values(synthesis)
+    address = urlsplit(values["redisAddress"])
+    assert (address.scheme, address.hostname, address.port) == ("redis", host, REDIS_PORT)
+    assert "auth" not in values
+    # Nothing of Redis is delivered as a secret.
+    secret = app_secret(synthesis)
+    assert not [d for d in secret["data"] if "REDIS" in d["secretKey"]]
+    assert app.REDIS_URL.name not in secret["target"]["template"]["data"]
+
+
+# --- Managed Redis once the app reads a URL ---------------------------------------------------
+
+
+def test_a_stack_whose_app_reads_a_redis_url_gets_managed_redis_and_no_redis_in_the_cluster() -> None:
+    synthesis = with_managed_redis("staging")
+    assert [r.name for r in synthesis.of_type("samokoder:redis:Redis")] == ["redis"]
+    (cluster,) = synthesis.of_type(MANAGED_CLUSTER)
+    assert cluster.inputs["tlsEnabled"] is True
+    assert synthesis.of_type("samokoder:redis:ClusterRedis") == []
+    assert manifests(synthesis, "StatefulSet") == []
+    names = {m["metadata"]["name"] for m in manifests(synthesis, "NetworkPolicy")}
+    assert "redis" not in names
+    assert REDIS not in {m["metadata"]["name"] for m in manifests(synthesis, "Service")}
+
+
+def test_with_managed_redis_the_app_reads_a_rediss_url_with_the_password_from_the_secret() -> None:
+    synthesis = with_managed_redis("staging")
+    secret = app_secret(synthesis)
+    template = secret["target"]["template"]
+    url = template["data"][app.REDIS_URL.name]
+    assert url.startswith("rediss://:{{ .REDIS_PASSWORD }}@{{ .REDIS_HOST }}:")
+    assert url.endswith(f":{REDIS_TLS_PORT}/0")
+    delivered = {d["secretKey"] for d in secret["data"]}
+    assert {"REDIS_PASSWORD", app.REDIS_HOST.name, app.REDIS_PORT.name} <= delivered
+    # The ConfigMap does not say otherwise.
+    assert not {app.REDIS_HOST.name, app.REDIS_PORT.name, app.REDIS_URL.name} & set(
+        named(synthesis, "ConfigMap", CONFIG_MAP)["data"]
+    )
+    (lockbox,) = (
+        r for r in synthesis.of_type(DYNAMIC) if r.inputs.get("name") == "samokoder-staging-app-secrets"
+    )
+    assert {"REDIS_PASSWORD", app.REDIS_HOST.name, app.REDIS_PORT.name} <= set(lockbox.inputs["payload"])
+
+
+def test_with_managed_redis_the_exporter_uses_tls_and_the_password_and_the_api_leaves_by_the_tls_port() -> (
+    None
+):
+    synthesis = with_managed_redis("staging")
+    values = exporter_values(synthesis)
+    assert urlsplit(values["redisAddress"]).scheme == "rediss"
+    assert urlsplit(values["redisAddress"]).port == REDIS_TLS_PORT
+    assert values["auth"]["secret"] == {"name": APP_SECRET, "key": "REDIS_PASSWORD"}
+    api = named(synthesis, "NetworkPolicy", "api")["spec"]
+    assert REDIS_TLS_PORT in {p["port"] for r in api["egress"] for p in r["ports"]}
+    assert REDIS_PORT not in {p["port"] for r in api["egress"] for p in r["ports"]}
+
+
+def test_managed_redis_password_rotates_with_the_apps_keys() -> None:
+    synthesis = with_managed_redis("staging")
+    (password,) = (r for r in synthesis.of_type(PASSWORD) if r.name == "redis-password")
+    assert password.inputs["keepers"] == {"rotation": rotation_stamp(synthesis.settings.rotation, "app")}

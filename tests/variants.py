@@ -1,0 +1,43 @@
+"""A project stack with its profile changed, synthesized the way synth runs the program.
+
+``synthesize`` reads the profile from ``stacks/``; a variant validates the
+changed profile with the stack's own Pulumi.<stack>.yaml and runs
+``infra.ops.program.build`` under the same mock runtime.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Final
+
+from infra.ops import program
+from infra.ops.synth.runner import Synthesis, run_mocked
+from infra.settings.loader import read_profile, validate_settings
+from tests.conftest import stack_file_values, with_changes
+
+# Once the app builds its Redis connections from REDIS_URL: Managed Redis, with TLS and a password.
+MANAGED_REDIS: Final[dict[str, Any]] = {
+    "app_reads_redis_url": True,
+    "managed": {"resource_preset_id": "hm3-c2-m8", "disk_size_gb": 16},
+}
+
+
+def synthesize_variant(stack: str, profile_changes: dict[str, Any]) -> Synthesis:
+    settings = validate_settings(
+        stack, with_changes(read_profile(stack), profile_changes), stack_file_values(stack), offline=True
+    )
+    platform, monitor, warnings = run_mocked(lambda: program.build(settings, offline=True), stack)
+    return Synthesis(
+        stack=stack,
+        settings=platform.settings,
+        monitoring=platform.monitoring_artifacts,
+        resources=sorted(monitor.recorded, key=lambda r: r.urn),
+        outputs=monitor.stack_outputs,
+        warnings=warnings,
+    )
+
+
+@functools.cache
+def with_managed_redis(stack: str = "staging") -> Synthesis:
+    """`stack` once its app reads a Redis URL (synthesized once per session)."""
+    return synthesize_variant(stack, {"workloads.redis": MANAGED_REDIS})
