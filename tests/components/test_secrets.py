@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pulumi.runtime import rpc
 
 from components.secrets import FERNET_KEY_BYTES
 from infra.conventions import ALERTMANAGER_RECEIVERS_SECRET, APP_SECRET, DB_OWNER_SECRET, GRAFANA_ADMIN_SECRET
-from infra.ops.synth.mocks import RecordedResource
+from infra.ops.synth.mocks import RecordedResource, RecordingMonitor, SynthMocks
 from infra.ops.synth.runner import Synthesis, synthesize
 from infra.render.charts import EXTERNAL_SECRETS as CHART
 from infra.render.database import plan as db
 from infra.render.monitoring import alertmanager as am
 from tests.cli_runner import samokoder_infra
-from tests.conftest import STACKS, provided_secrets, stack_file_values, write_project
+from tests.conftest import PROJECT_DIR, STACKS, provided_secrets, stack_file_values, write_project
 from tests.crd_schemas import crd_problems
 
 Synth = Callable[[str], Synthesis]
@@ -234,3 +237,50 @@ def test_no_secret_value_reaches_synth_output_or_its_logs(tmp_path: Path) -> Non
     assert "[secret]" in json.dumps(resources)
     lockbox = lockbox_secrets(synthesis)
     assert all(set(r.inputs["payload"].values()) == {"[secret]"} for r in lockbox.values())
+
+
+# --- Fernet keys: SECRET_KEY and APP_SECRET_KEY ---------------------------------------------
+
+FERNET_KEYS = ("SECRET_KEY", "APP_SECRET_KEY")
+
+
+def fernet() -> Any:
+    return pytest.importorskip("cryptography.fernet").Fernet
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [bytes(32), b"\xff" * 32, bytes(range(32)), b"\xfb\xef\xbe" * 10 + b"\xfb\xef", secrets.token_bytes(32)],
+    ids=["zeros", "ones", "counting", "dashes and underscores", "random"],
+)
+def test_32_bytes_as_url_safe_base64_with_its_one_pad_are_a_fernet_key(raw: bytes) -> None:
+    # The random provider's b64_url has no padding; the component adds the one '=' 32 bytes need.
+    b64_url = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    key = f"{b64_url}="
+    assert len(raw) == FERNET_KEY_BYTES
+    assert base64.urlsafe_b64decode(key) == raw
+    token = fernet()(key).encrypt(b"an LLM key")
+    assert fernet()(key).decrypt(token) == b"an LLM key"
+    # Without it, Fernet refuses the key: the app would not start.
+    with pytest.raises(ValueError, match="32 url-safe base64-encoded bytes"):
+        fernet()(b64_url)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_lockbox_payload_holds_two_distinct_fernet_keys(stack: str) -> None:
+    # The recorded payload shows "[secret]"; what the mock cloud received holds the values.
+    monitor = RecordingMonitor(SynthMocks())
+    synthesize(stack, PROJECT_DIR, monitor=monitor)
+    (payload,) = (
+        r.state["payload"]
+        for urn, r in monitor.resources.items()
+        if urn.endswith("::secrets-app") and "payload" in r.state
+    )
+    # Sent to the cloud as a secret.
+    assert payload[rpc._special_sig_key] == rpc._special_secret_sig
+    values = payload["value"]
+    keys = [values[name] for name in FERNET_KEYS]
+    for name, key in zip(FERNET_KEYS, keys, strict=True):
+        assert len(base64.urlsafe_b64decode(key)) == FERNET_KEY_BYTES, name
+        fernet()(key)
+    assert len(set(keys)) == 2
