@@ -9,7 +9,11 @@
 * delete respects deletion protection (the API refuses; the message says how
   to lift it);
 * read refreshes the state from the API;
-* diff names the entries that change, by key, never by value.
+* diff names the entries that change, by key, never by value;
+* check and diff take inputs not known yet (a preview, a new random value, a
+  KMS key being replaced): an unknown entry or payload has no fingerprint and
+  counts as a change, an unknown KMS key or folder as a replacement
+  (``infra/providers/yandex/unknowns.py``).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ if TYPE_CHECKING:
     from infra.providers.lockbox.client import LockboxApi, SecretState
 from infra.providers.lockbox.errors import LockboxError
 from infra.providers.lockbox.payload import fingerprints, new_salt, payload_changes
+from infra.providers.yandex.unknowns import contains_unknowns, differs, is_unknown, same_or_unknown
 
 # Inputs the API cannot change in place.
 REPLACED_BY = ("folder_id", "kms_key_id")
@@ -70,32 +75,39 @@ def _outputs(props: Mapping[str, Any], state: SecretState, viewers: Sequence[str
 
 
 class LockboxSecretProvider(ResourceProvider):
+    """Check and diff take inputs not known yet (preview); the rest only ever known ones."""
+
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         failures = []
-        try:
-            _connection(news)
-        except (ValueError, TypeError) as error:
-            failures.append(pulumi.dynamic.CheckFailure("connection", str(error)))
-        payload = news.get("payload") or {}
-        if not payload:
+        if not contains_unknowns(news.get("connection")):
+            try:
+                _connection(news)
+            except (ValueError, TypeError) as error:
+                failures.append(pulumi.dynamic.CheckFailure("connection", str(error)))
+        payload = news.get("payload")
+        if not is_unknown(payload) and not payload:
             failures.append(
                 pulumi.dynamic.CheckFailure("payload", "a Lockbox version needs at least one entry")
             )
         # The salt is kept for the life of the resource, so fingerprints compare.
         salt = olds.get("salt") or new_salt()
-        return CheckResult({**news, "salt": salt, "fingerprints": fingerprints(salt, payload)}, failures)
+        return CheckResult(
+            {**news, "salt": salt, "fingerprints": fingerprints(salt, payload or {})}, failures
+        )
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = [key for key in REPLACED_BY if olds.get(key) != news.get(key)]
+        # An input not known yet may change: a replacement where it replaces, else an update.
+        replaces = [key for key in REPLACED_BY if differs(olds.get(key), news.get(key))]
         compared = (*UPDATABLE, "deletion_protection", "payload_viewers", "connection", "fingerprints")
-        changed = [key for key in compared if olds.get(key) != news.get(key)]
+        changed = [key for key in compared if differs(olds.get(key), news.get(key))]
         payload = payload_changes(olds.get("payload") or {}, news.get("payload") or {})
         return DiffResult(
             changes=bool(replaces or changed or payload),
             replaces=replaces,
             stables=["folder_id"],
-            # Names are unique in a folder: the old one must go before its replacement.
-            delete_before_replace=olds.get("name") == news.get("name"),
+            # Names are unique in a folder: the old one must go before its replacement
+            # (and may have to, while the new name is not known).
+            delete_before_replace=same_or_unknown(olds.get("name"), news.get("name")),
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
