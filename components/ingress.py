@@ -12,6 +12,7 @@ import pulumi_kubernetes as k8s
 
 from components.cert_manager import CertManager
 from components.kube import custom_resource, helm_release, namespace
+from components.monitoring import Monitoring
 from infra.conventions import INGRESS_NAMESPACE, Naming
 from infra.render import charts
 from infra.render.ingress import cluster_issuer, controller_values
@@ -24,6 +25,8 @@ class IngressArgs:
     replicas: int
     # The issuer needs cert-manager's CRDs and webhook.
     cert_manager: CertManager
+    # The chart's ServiceMonitor needs the monitoring CRDs, which that release installs.
+    monitoring: Monitoring
 
 
 class Ingress(pulumi.ComponentResource):
@@ -41,7 +44,11 @@ class Ingress(pulumi.ComponentResource):
             child,
         )
         self.release = helm_release(
-            name, charts.INGRESS_NGINX, home.metadata.name, controller_values(args.replicas), child
+            name,
+            charts.INGRESS_NGINX,
+            home.metadata.name,
+            controller_values(args.replicas),
+            pulumi.ResourceOptions(parent=self, depends_on=[args.monitoring.release]),
         )
         custom_resource(
             f"{name}-issuer",

@@ -41,15 +41,20 @@ def custom_resource(
 ) -> k8s.apiextensions.CustomResource:
     """A custom resource exactly as a generator rendered it."""
     metadata = manifest["metadata"]
+    # Everything besides the type and the metadata (spec, or data and the like) as rendered.
+    fields = {k: v for k, v in manifest.items() if k not in ("apiVersion", "kind", "metadata")}
     return k8s.apiextensions.CustomResource(
         resource_name,
         api_version=manifest["apiVersion"],
         kind=manifest["kind"],
         metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=metadata["name"], namespace=metadata.get("namespace"), labels=metadata.get("labels")
+            name=metadata["name"],
+            namespace=metadata.get("namespace"),
+            labels=metadata.get("labels"),
+            annotations=metadata.get("annotations"),
         ),
-        spec=manifest["spec"],
         opts=opts,
+        **fields,
     )
 
 

@@ -96,8 +96,9 @@ class KubernetesCluster(pulumi.ComponentResource):
             )
         )
         cluster = self._cluster(cluster_sa, node_sa, key, grants)
-        for zone, subnet_id in args.network.subnet_ids.items():
-            self._node_group(cluster, zone, subnet_id)
+        node_groups = [
+            self._node_group(cluster, zone, subnet_id) for zone, subnet_id in args.network.subnet_ids.items()
+        ]
 
         self.cluster_id = cluster.id
         self.node_service_account_id = node_sa.id
@@ -110,7 +111,10 @@ class KubernetesCluster(pulumi.ComponentResource):
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
             enable_server_side_apply=True,
-            opts=self._child,
+            # Every Kubernetes object and Helm release goes through this provider: none
+            # may start before there are nodes to run its pods (an atomic release would
+            # time out waiting and roll back).
+            opts=self._child.merge(pulumi.ResourceOptions(depends_on=node_groups)),
         )
         self.register_outputs(
             {

@@ -11,7 +11,9 @@ Pods that operators and charts create are not in the synthesized objects;
 CloudNativePG labels instance pods ``cnpg.io/cluster`` and ``cnpg.io/podRole:
 instance`` and pooler pods ``cnpg.io/poolerName``; the prometheus-community,
 ingress-nginx, cert-manager and external-secrets charts label their pods
-``app.kubernetes.io/name: <chart>`` and ``app.kubernetes.io/instance: <release>``.
+``app.kubernetes.io/name: <chart>`` and ``app.kubernetes.io/instance: <release>``;
+cert-manager starts HTTP-01 solver pods (``acme.cert-manager.io/http01-solver``,
+port 8089) beside an Ingress it issues a certificate for.
 """
 
 from __future__ import annotations
@@ -88,6 +90,10 @@ def pods(objects: Objects) -> list[Pod]:
     for pooler in objects.of_kind("Pooler"):
         name = pooler["metadata"]["name"]
         found.append(Pod(namespace_of(pooler), f"Pooler/{name}", {"cnpg.io/poolerName": name}))
+    for ingress in objects.of_kind("Ingress"):
+        if "cert-manager.io/cluster-issuer" in ingress["metadata"].get("annotations", {}):
+            solver = {"acme.cert-manager.io/http01-solver": "true"}
+            found.append(Pod(namespace_of(ingress), "cert-manager/http01-solver", solver, {"http": 8089}))
     for release in objects.releases:
         labels = {"app.kubernetes.io/name": release["chart"], "app.kubernetes.io/instance": release["name"]}
         found.append(Pod(release["namespace"], f"release/{release['name']}", labels))
@@ -152,10 +158,14 @@ def test_every_network_policy_selects_pods_and_every_peer_exists(objects: Object
             if "namespaceSelector" in peer:
                 labels = peer["namespaceSelector"]["matchLabels"]
                 where = labels["kubernetes.io/metadata.name"]
-                assert where in namespaces | {SYSTEM_NAMESPACE}, f"NetworkPolicy {name}: no namespace {where!r}"
+                assert where in namespaces | {SYSTEM_NAMESPACE}, (
+                    f"NetworkPolicy {name}: no namespace {where!r}"
+                )
             if "podSelector" in peer and where != SYSTEM_NAMESPACE:
                 wanted = peer["podSelector"]["matchLabels"]
-                assert selected(objects, where, wanted), f"NetworkPolicy {name}: no pod in {where} is {wanted}"
+                assert selected(objects, where, wanted), (
+                    f"NetworkPolicy {name}: no pod in {where} is {wanted}"
+                )
 
 
 def test_every_service_monitor_finds_a_service_with_its_port(objects: Objects) -> None:
@@ -284,12 +294,14 @@ def test_every_secret_a_pod_reads_is_delivered_and_every_delivered_secret_is_rea
     assert read <= delivered, f"pods read Secrets nobody delivers: {sorted(read - delivered)}"
     # A delivered Secret is read by a pod, a chart's values, a CloudNativePG object or a store.
     elsewhere = json.dumps([r["values"] for r in objects.releases]) + json.dumps(
-        [m["spec"] for m in objects.manifests if m["kind"] in ("Cluster", "ObjectStore", "ClusterSecretStore")]
+        [
+            m["spec"]
+            for m in objects.manifests
+            if m["kind"] in ("Cluster", "ObjectStore", "ClusterSecretStore")
+        ]
     )
     unread = [
-        (namespace, name)
-        for namespace, name in sorted(delivered - read)
-        if f'"{name}"' not in elsewhere
+        (namespace, name) for namespace, name in sorted(delivered - read) if f'"{name}"' not in elsewhere
     ]
     assert not unread, f"Secrets delivered that nothing reads: {unread}"
 

@@ -168,6 +168,7 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
             acme_email=settings.workloads.acme_email,
             replicas=min(2, settings.replicas.frontend),
             cert_manager=cert_manager,
+            monitoring=monitoring,
         ),
         opts=in_cluster,
     )

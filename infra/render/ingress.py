@@ -17,7 +17,8 @@ def controller_values(replicas: int) -> dict[str, Any]:
             # Client addresses reach the pods (rate limits, logs).
             "service": {"externalTrafficPolicy": "Local"},
             "metrics": {"enabled": True, "serviceMonitor": {"enabled": True}},
-            "podDisruptionBudget": {"enabled": replicas > 1, "minAvailable": 1},
+            # The chart keeps one pod through drains by itself whenever replicas > 1
+            # (controller.minAvailable: 1, templates/controller-poddisruptionbudget.yaml).
         }
     }
 

@@ -49,8 +49,13 @@ class MaintenanceWindow(StrictModel):
     duration_hours: int = Field(ge=1, le=24)
 
 
+# CloudNativePG 1.30 (infra/render/charts.py) supports these Kubernetes minors
+# (docs/src/supported_releases.md at v1.30.0); 1.30-1.33 are "tested, not supported".
+DATABASE_OPERATOR_KUBERNETES = ("1.34", "1.35", "1.36")
+
+
 class ClusterProfile(StrictModel):
-    version: str = Field(pattern=r"^1\.(2[89]|3[0-9])$", description="Kubernetes minor, e.g. '1.30'")
+    version: str = Field(pattern=r"^1\.(2[89]|3[0-9])$", description="Kubernetes minor, e.g. '1.34'")
     release_channel: Literal["RAPID", "REGULAR", "STABLE"]
     regional_master: bool
     public_api: bool
@@ -63,6 +68,16 @@ class ClusterProfile(StrictModel):
     service_cidr: Cidr
     node_cidr_mask_size: int = Field(default=24, ge=24, le=28)
     maintenance: MaintenanceWindow
+
+    @field_validator("version")
+    @classmethod
+    def _operator_supports_it(cls, value: str) -> str:
+        if value not in DATABASE_OPERATOR_KUBERNETES:
+            raise ValueError(
+                f"Kubernetes {value} is outside what CloudNativePG 1.30 supports "
+                f"({', '.join(DATABASE_OPERATOR_KUBERNETES)}): the database's operator would run unsupported"
+            )
+        return value
 
     @field_validator("regional_master")
     @classmethod

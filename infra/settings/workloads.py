@@ -95,6 +95,11 @@ class RedisProfile(StrictModel):
         return self
 
 
+# Names RFC 2606 and RFC 6761 reserve: mail to them is never delivered, and ACME
+# servers refuse them as account contacts.
+RESERVED_TLDS = frozenset({"example", "test", "invalid", "localhost", "local"})
+RESERVED_DOMAINS = frozenset({"example.com", "example.net", "example.org"})
+
 # What the app's ENVIRONMENT may say; only 'production' changes its behaviour
 # (infra/app_contract.py: ENVIRONMENT).
 AppEnvironment = Literal["production", "staging", "development"]
@@ -111,6 +116,17 @@ class WorkloadsProfile(StrictModel):
     redis: RedisProfile
     # Let's Encrypt writes here about expiring certificates.
     acme_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+
+    @field_validator("acme_email")
+    @classmethod
+    def _deliverable(cls, value: str) -> str:
+        domain = value.rsplit("@", 1)[1].lower()
+        if domain.rsplit(".", 1)[1] in RESERVED_TLDS or domain in RESERVED_DOMAINS:
+            raise ValueError(
+                f"{value!r} is at a reserved domain (RFC 2606/6761), which Let's Encrypt refuses as a "
+                "contact: no certificate would be issued"
+            )
+        return value
 
     @field_validator("environment")
     @classmethod

@@ -48,7 +48,7 @@ APP = m.AppSpec(
         api_max_replicas=4,
         environment="staging",
         redis=RedisProfile(in_cluster=REDIS),
-        acme_email="oncall@samokoder.example",
+        acme_email="oncall@samokoder.ru",
     ),
 )
 IMAGE = "cr.yandex/crp0000000000000000/api@sha256:" + "ab" * 32

@@ -89,8 +89,11 @@ def test_replicas_follow_the_profile_and_spread_over_zones(
     synthesized: Synth, stack: str, minimum: int
 ) -> None:
     deployments = {d.name: d.inputs["spec"] for d in synthesized(stack).of_type(DEPLOYMENT)}
-    for service in ("api", "frontend"):
-        assert deployments[f"workloads-{service}-deployment"]["replicas"] >= minimum
+    assert deployments["workloads-frontend-deployment"]["replicas"] >= minimum
+    # The API's count is its autoscaler's: the Deployment leaves it alone.
+    assert "replicas" not in deployments["workloads-api-deployment"]
+    (scaler,) = synthesized(stack).of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+    assert scaler.inputs["spec"]["minReplicas"] >= minimum
     for spec in deployments.values():
         (spread,) = spec["template"]["spec"]["topologySpreadConstraints"]
         assert spread["topologyKey"] == "topology.kubernetes.io/zone"

@@ -42,6 +42,11 @@ def object_store(naming: Naming, namespace: str, backups: BackupPlan) -> dict[st
         "metadata": _metadata(naming, p.OBJECT_STORE, namespace, "backup"),
         "spec": {
             "retentionPolicy": backups.retention_policy,
+            # boto3 1.36+ sends CRC checksums S3-compatible stores reject (Yandex
+            # Object Storage since 2025); the plugin's docs ask for these there.
+            "instanceSidecarConfiguration": {
+                "env": [{"name": name, "value": "when_required"} for name in p.S3_CHECKSUM_SETTINGS]
+            },
             "configuration": {
                 "destinationPath": backups.destination_path,
                 "endpointURL": p.S3_ENDPOINT,

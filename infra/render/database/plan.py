@@ -29,6 +29,7 @@ REGION_KEY = "REGION"
 BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io"
 S3_ENDPOINT = "https://storage.yandexcloud.net"
 S3_REGION = "ru-central1"
+S3_CHECKSUM_SETTINGS = ("AWS_REQUEST_CHECKSUM_CALCULATION", "AWS_RESPONSE_CHECKSUM_VALIDATION")
 # gzip: every barman-cloud build has it (snappy and lz4 need optional
 # modules); WAL segments of text-heavy rows shrink several-fold.
 WAL_COMPRESSION = "gzip"

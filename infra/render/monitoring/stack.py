@@ -29,6 +29,7 @@ from infra.settings.monitoring import MonitoringProfile
 MONITORING_API: Final = "monitoring.coreos.com/v1"
 # kube-prometheus-stack's own copies of the rules we generate with our routing in mind.
 REPLACED_DEFAULT_RULES: Final = ("Watchdog", "InfoInhibitor")
+UNREACHABLE_CONTROL_PLANE: Final = ("kubeScheduler", "kubeControllerManager", "kubeEtcd", "kubeProxy")
 
 
 def chart_values(profile: MonitoringProfile, alertmanager_config: dict[str, Any]) -> dict[str, Any]:
@@ -41,6 +42,11 @@ def chart_values(profile: MonitoringProfile, alertmanager_config: dict[str, Any]
     }
     return {
         "defaultRules": {"disabled": {rule: True for rule in REPLACED_DEFAULT_RULES}},
+        # The managed control plane exposes no scheduler, controller manager or etcd
+        # to scrape, and node kube-proxies bind their metrics to localhost: their
+        # monitors would only feed KubeSchedulerDown & co, firing forever. Turning a
+        # component off also drops its default rules (kube-prometheus-stack 88.0.0).
+        **{component: {"enabled": False} for component in UNREACHABLE_CONTROL_PLANE},
         "prometheus": {
             "prometheusSpec": {
                 **select_all,

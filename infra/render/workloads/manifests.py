@@ -125,19 +125,20 @@ def writable_volumes(process: Process) -> tuple[list[dict[str, Any]], list[dict[
 
 def _deployment(
     m: Meta,
-    replicas: int,
+    replicas: int | None,
     zones: int,
     container: dict[str, Any],
     volumes: list[dict[str, Any]],
     *,
     low_ports: bool = False,
 ) -> dict[str, Any]:
+    scale = {} if replicas is None else {"replicas": replicas}
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": _metadata(m.name, m.labels),
         "spec": {
-            "replicas": replicas,
+            **scale,
             "revisionHistoryLimit": 5,
             "selector": {"matchLabels": m.selector},
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
@@ -173,7 +174,9 @@ def api_deployment(naming: Naming, spec: AppSpec, image: str) -> dict[str, Any]:
         "livenessProbe": {**_http_probe(API_HEALTH_PATH, HTTP_PORT_NAME, 20), "initialDelaySeconds": 15},
         "volumeMounts": mounts,
     }
-    return _deployment(m, spec.replicas.api, spec.zones, container, volumes)
+    # No replicas: the autoscaler owns them (api_autoscaler starts it at replicas.api);
+    # a count here would reset the API to it on every release, mid-rollout.
+    return _deployment(m, None, spec.zones, container, volumes)
 
 
 def worker_deployment(naming: Naming, spec: AppSpec, image: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from infra.app_contract import MIGRATIONS
 from infra.conventions import APP_NAMESPACE, DATABASE_CLUSTER, MIGRATION, Naming
 from infra.render.database.plan import BARMAN_PLUGIN
 from infra.render.workloads.manifests import app_environment
@@ -20,6 +21,7 @@ from infra.render.workloads.security import container_security, pod_security
 
 ACCOUNT = MIGRATION
 JOB_DEADLINE_SECONDS = 3600
+PULUMI_WAIT_MARGIN_SECONDS = 300
 # Waiting for the backup, in the api image's own Python (no third-party image).
 WAIT_SCRIPT = (Path(__file__).parent / "wait_for_backup.py").read_text()
 BACKUP_TIMEOUT_SECONDS = 3300
@@ -54,7 +56,16 @@ def migration_job(naming: Naming, revision: str, api_image: str) -> dict[str, An
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": {"name": name, "namespace": APP_NAMESPACE, "labels": labels},
+        "metadata": {
+            "name": name,
+            "namespace": APP_NAMESPACE,
+            "labels": labels,
+            # Pulumi waits for a Job to complete, 10 minutes by default: as long as the
+            # Job may run (the backup wait included), or a first deploy fails `up`.
+            "annotations": {
+                "pulumi.com/timeoutSeconds": str(JOB_DEADLINE_SECONDS + PULUMI_WAIT_MARGIN_SECONDS)
+            },
+        },
         "spec": {
             # A failed migration is looked at, not retried blindly.
             "backoffLimit": 0,
@@ -64,6 +75,7 @@ def migration_job(naming: Naming, revision: str, api_image: str) -> dict[str, An
                 "spec": {
                     "restartPolicy": "Never",
                     "serviceAccountName": ACCOUNT,
+                    "enableServiceLinks": False,
                     "securityContext": pod_security(),
                     "initContainers": [
                         {
@@ -83,7 +95,8 @@ def migration_job(naming: Naming, revision: str, api_image: str) -> dict[str, An
                         {
                             "name": "migrate",
                             "image": api_image,
-                            "command": ["alembic", "upgrade", "head"],
+                            # alembic/versions has three heads: `upgrade heads` (infra/app_contract.py).
+                            "command": list(MIGRATIONS.command),
                             "envFrom": app_environment(),
                             "resources": _small(),
                             "securityContext": container_security(),

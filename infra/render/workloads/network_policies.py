@@ -42,6 +42,10 @@ ANYWHERE = {"ipBlock": {"cidr": "0.0.0.0/0"}}
 REDIS_EXPORTER = {NAME_LABEL: charts.REDIS_EXPORTER.name}
 REDIS_EXPORTER_PORT = 9121
 REDIS_PODS = pod_selector(REDIS)
+# cert-manager's HTTP-01 solver: the pods it starts beside an Ingress for a challenge
+# (cert-manager pkg/issuer/acme/http/pod.go: this label, port 8089).
+ACME_SOLVER = {"acme.cert-manager.io/http01-solver": "true"}
+ACME_SOLVER_PORT = 8089
 
 Rule = dict[str, Any]
 
@@ -162,6 +166,14 @@ def network_policies(naming: Naming, vpc_cidr: str, *, redis_in_cluster: bool) -
             [rule([pods(INSTANCES)], ports(POSTGRES), "egress"), to_kube_api],
         ),
         _policy(naming, "migrate", MIGRATE, [], [to_pooler, to_kube_api]),
+        # Let's Encrypt reaches the solver through the controller; without this, no certificate.
+        _policy(
+            naming,
+            "acme-http01-solver",
+            ACME_SOLVER,
+            [rule([namespace(INGRESS_NAMESPACE)], ports(ACME_SOLVER_PORT), "ingress")],
+            [],
+        ),
     ]
     if redis_in_cluster:
         # Redis has no password (the app cannot send one): only these pods may connect.

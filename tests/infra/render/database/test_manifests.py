@@ -226,3 +226,14 @@ def test_a_recovery_cluster_has_the_running_clusters_shape(prof: DatabaseProfile
     running, restored = cluster(prof)["spec"], recovery(prof)["spec"]
     for field in ("instances", "imageName", "storage", "resources", "affinity", "postgresql"):
         assert restored[field] == running[field], field
+
+
+def test_the_backup_sidecar_sends_only_the_checksums_object_storage_accepts() -> None:
+    store = manifests.object_store(NAMING, NAMESPACE, p.backup_plan(NAMING, next(iter(PROFILES.values()))))
+    env = {e["name"]: e["value"] for e in store["spec"]["instanceSidecarConfiguration"]["env"]}
+    # boto3 1.36+ defaults to CRC checksums that S3-compatible stores such as Yandex's reject.
+    assert env == {
+        "AWS_REQUEST_CHECKSUM_CALCULATION": "when_required",
+        "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required",
+    }
+    assert not crd_problems(store)

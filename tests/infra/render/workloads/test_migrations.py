@@ -79,7 +79,8 @@ def test_the_job_waits_for_its_own_backup_before_it_migrates() -> None:
     assert waited["BACKUP_NAMESPACE"] == backup()["metadata"]["namespace"]
     assert wait["command"] == ["python", "-c", migrations.WAIT_SCRIPT]
     (migrate,) = pod_spec()["containers"]
-    assert migrate["command"] == ["alembic", "upgrade", "head"]
+    # Three heads in the app's alembic/versions: only `upgrade heads` applies them.
+    assert migrate["command"][-2:] == ["upgrade", "heads"]
     assert wait["image"] == migrate["image"] == IMAGE
 
 
@@ -144,3 +145,10 @@ def test_the_migration_reads_the_same_configuration_as_the_app() -> None:
     volumes = {v["name"]: v for v in pod_spec()["volumes"]}
     for mount in migrate["volumeMounts"]:
         assert "sizeLimit" in volumes[mount["name"]]["emptyDir"]
+
+
+def test_pulumi_waits_for_the_job_as_long_as_the_job_may_run() -> None:
+    job = migrations.migration_job(NAMING, REVISION, IMAGE)
+    # Pulumi's default wait for a Job is 10 minutes; the backup wait alone may take 55.
+    waits = int(job["metadata"]["annotations"]["pulumi.com/timeoutSeconds"])
+    assert waits > job["spec"]["activeDeadlineSeconds"] > migrations.BACKUP_TIMEOUT_SECONDS
