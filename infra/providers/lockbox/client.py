@@ -1,13 +1,12 @@
-"""The Lockbox calls the provider makes, each waiting for its operation, each failure a LockboxError."""
+"""The Lockbox calls the provider makes, on the shared base: retried, each waiting for its
+operation, each failure a LockboxError."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
-import grpc
 from google.protobuf.field_mask_pb2 import FieldMask
 from yandex.cloud.access.access_pb2 import (
     AccessBinding,
@@ -30,23 +29,14 @@ from yandex.cloud.lockbox.v1.secret_service_pb2 import (
     UpdateSecretRequest,
 )
 from yandex.cloud.lockbox.v1.secret_service_pb2_grpc import SecretServiceStub
-from yandex.cloud.operation.operation_pb2 import Operation
-from yandexcloud import SDK
 
 from infra.providers.lockbox.connection import Connection
-from infra.providers.lockbox.errors import LockboxError, code_of, describe
+from infra.providers.lockbox.errors import SECRET
+from infra.providers.yandex.api import YandexApi
 
 PAYLOAD_VIEWER = "lockbox.payloadViewer"
-OPERATION_TIMEOUT_SECONDS = 300
+# Read at each poll: tests poll more often.
 POLL_SECONDS = 0.25
-T = TypeVar("T")
-
-
-class Finished:
-    """A finished operation's unpacked response and metadata."""
-
-    response: Any = None
-    meta: Any = None
 
 
 @dataclass(frozen=True)
@@ -85,42 +75,15 @@ def entry_changes(payload: Mapping[str, str], removed: Sequence[str] = ()) -> li
     ]
 
 
-class LockboxApi:
+class LockboxApi(YandexApi):
+    subject = SECRET
+
     def __init__(self, connection: Connection, secret_name: str) -> None:
-        self._sdk: SDK = connection.sdk()
-        self._secrets = self._sdk.client(SecretServiceStub)
-        self._name = secret_name
+        super().__init__(connection, secret_name)
+        self._secrets = self.client(SecretServiceStub)
 
-    def _call(self, action: str, call: Callable[[], T]) -> T:
-        try:
-            return call()
-        except grpc.RpcError as error:
-            raise describe(action, self._name, error.code(), error.details() or "") from None
-
-    def _wait(self, action: str, operation: Operation, response: Any = None, meta: Any = None) -> Finished:
-        """Poll the operation until it is done; its error, if any, becomes a LockboxError."""
-        waiter = self._sdk.waiter(operation.id)
-        deadline = time.monotonic() + OPERATION_TIMEOUT_SECONDS
-        while not self._call(action, lambda: waiter.done):
-            if time.monotonic() > deadline:
-                raise LockboxError(
-                    f"Lockbox secret '{self._name}': {action} did not finish in "
-                    f"{OPERATION_TIMEOUT_SECONDS} s (operation {operation.id}); "
-                    f"check it with `yc operation get {operation.id}`"
-                )
-            time.sleep(POLL_SECONDS)
-        done = waiter.operation
-        assert done is not None
-        if done.error.code:
-            raise describe(action, self._name, code_of(done.error.code), done.error.message)
-        result = Finished()
-        if meta is not None:
-            result.meta = meta()
-            done.metadata.Unpack(result.meta)
-        if response is not None:
-            result.response = response()
-            done.response.Unpack(result.response)
-        return result
+    def poll_seconds(self) -> float:
+        return POLL_SECONDS
 
     def create(
         self,
@@ -141,21 +104,21 @@ class LockboxApi:
             version_payload_entries=entry_changes(payload),
             deletion_protection=False,
         )
-        operation = self._call("create", lambda: self._secrets.Create(request))
-        result = self._wait("create", operation, Secret, CreateSecretMetadata)
-        return _state(result.response)
+        return _state(
+            self.run("create", self._secrets.Create, request, Secret, CreateSecretMetadata).response
+        )
 
     def get(self, secret_id: str) -> SecretState:
-        secret = self._call("read", lambda: self._secrets.Get(GetSecretRequest(secret_id=secret_id)))
-        return _state(secret)
+        return _state(self.call("read", self._secrets.Get, GetSecretRequest(secret_id=secret_id)))
 
     def update(self, secret_id: str, **fields: Any) -> SecretState:
         """Update name, description, labels or deletion_protection (the fields given)."""
         request = UpdateSecretRequest(
             secret_id=secret_id, update_mask=FieldMask(paths=sorted(fields)), **fields
         )
-        operation = self._call("update", lambda: self._secrets.Update(request))
-        return _state(self._wait("update", operation, Secret, UpdateSecretMetadata).response)
+        return _state(
+            self.run("update", self._secrets.Update, request, Secret, UpdateSecretMetadata).response
+        )
 
     def add_version(
         self,
@@ -173,14 +136,14 @@ class LockboxApi:
             payload_entries=changes,
             base_version_id=base_version_id,
         )
-        operation = self._call("add a version", lambda: self._secrets.AddVersion(request))
-        result = self._wait("add a version", operation, meta=AddVersionMetadata)
+        result = self.run("add a version", self._secrets.AddVersion, request, meta=AddVersionMetadata)
         return str(result.meta.version_id)
 
     def payload_viewers(self, secret_id: str) -> list[str]:
-        response = self._call(
+        response = self.call(
             "read access bindings",
-            lambda: self._secrets.ListAccessBindings(ListAccessBindingsRequest(resource_id=secret_id)),
+            self._secrets.ListAccessBindings,
+            ListAccessBindingsRequest(resource_id=secret_id),
         )
         return sorted(b.subject.id for b in response.access_bindings if b.role_id == PAYLOAD_VIEWER)
 
@@ -193,11 +156,15 @@ class LockboxApi:
                 for account in sorted(service_accounts)
             ],
         )
-        operation = self._call("set access bindings", lambda: self._secrets.SetAccessBindings(request))
-        self._wait("set access bindings", operation, meta=SetAccessBindingsMetadata)
+        self.run(
+            "set access bindings", self._secrets.SetAccessBindings, request, meta=SetAccessBindingsMetadata
+        )
 
     def delete(self, secret_id: str) -> None:
-        operation = self._call(
-            "delete", lambda: self._secrets.Delete(DeleteSecretRequest(secret_id=secret_id))
+        self.run(
+            "delete",
+            self._secrets.Delete,
+            DeleteSecretRequest(secret_id=secret_id),
+            Secret,
+            DeleteSecretMetadata,
         )
-        self._wait("delete", operation, Secret, DeleteSecretMetadata)

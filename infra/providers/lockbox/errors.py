@@ -4,36 +4,36 @@ from __future__ import annotations
 
 import grpc
 
-# google.rpc.Code numbers, as long-running operations report them.
-_CODES = {code.value[0]: code for code in grpc.StatusCode}
+from infra.providers.yandex.errors import Subject, YandexApiError, code_of
+
+__all__ = ["SECRET", "LockboxError", "code_of", "describe"]
 
 
-class LockboxError(RuntimeError):
+class LockboxError(YandexApiError):
     """A Lockbox call failed; the message says which secret and what to do."""
 
 
-_FIXES = {
-    grpc.StatusCode.NOT_FOUND: "it no longer exists (deleted outside Pulumi?): run `pulumi refresh`",
-    grpc.StatusCode.ALREADY_EXISTS: "a secret with this name already exists in the folder: import it "
-    "(`pulumi import`) or choose another name",
-    grpc.StatusCode.PERMISSION_DENIED: "the account lacks a Lockbox role on the folder or secret "
-    "(lockbox.editor to manage secrets, kms.keys.encrypterDecrypter on the KMS key)",
-    grpc.StatusCode.UNAUTHENTICATED: "the credentials were refused: check the lockbox auth settings "
-    "(service account key file, YC_IAM_TOKEN, or instance metadata)",
-    grpc.StatusCode.RESOURCE_EXHAUSTED: "a Lockbox quota is used up (secrets or versions per folder): "
-    "delete unused secrets or ask for a higher quota",
-    grpc.StatusCode.FAILED_PRECONDITION: "the secret's state does not allow this "
-    "(deletion protection on? set deletion_protection to false and update first)",
-    grpc.StatusCode.INVALID_ARGUMENT: "the request was rejected as invalid",
-    grpc.StatusCode.UNAVAILABLE: "the Lockbox API could not be reached: check the endpoint and network",
-    grpc.StatusCode.DEADLINE_EXCEEDED: "the Lockbox API did not answer in time: retry",
-}
+SECRET = Subject(
+    "Lockbox secret",
+    LockboxError,
+    {
+        grpc.StatusCode.ALREADY_EXISTS: "a secret with this name already exists in the folder: import it "
+        "(`pulumi import`) or choose another name",
+        grpc.StatusCode.PERMISSION_DENIED: "the account lacks a Lockbox role on the folder or secret "
+        "(lockbox.editor to manage secrets, kms.keys.encrypterDecrypter on the KMS key)",
+        grpc.StatusCode.UNAUTHENTICATED: "the credentials were refused: check the lockbox auth settings "
+        "(service account key file, YC_IAM_TOKEN, or instance metadata)",
+        grpc.StatusCode.RESOURCE_EXHAUSTED: "a Lockbox quota is used up (secrets or versions per folder): "
+        "delete unused secrets or ask for a higher quota",
+        grpc.StatusCode.FAILED_PRECONDITION: "the secret's state does not allow this "
+        "(deletion protection on? set deletion_protection to false and update first)",
+        grpc.StatusCode.UNAVAILABLE: "the Lockbox API could not be reached: check the endpoint and network",
+        grpc.StatusCode.DEADLINE_EXCEEDED: "the Lockbox API did not answer in time: retry",
+    },
+)
 
 
 def describe(action: str, secret: str, code: grpc.StatusCode, detail: str) -> LockboxError:
-    fix = _FIXES.get(code, "see the API's message")
-    return LockboxError(f"Lockbox secret '{secret}': {action} failed ({code.name}: {detail}); {fix}")
-
-
-def code_of(number: int) -> grpc.StatusCode:
-    return _CODES.get(number, grpc.StatusCode.UNKNOWN)
+    error = SECRET.describe(secret, action, code, detail)
+    assert isinstance(error, LockboxError)
+    return error
