@@ -27,9 +27,11 @@ from typing import Any
 
 KUBERNETES_PREFIX = "kubernetes:"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
-# The only dynamic resources of this program are Lockbox secrets; kept in step
-# with REPLACED_BY there (a test compares them), not imported: that module
-# loads the Lockbox SDK, and the diff reads JSON only.
+# Every dynamic resource has this one type token; a Lockbox secret is told by
+# its inputs. Kept in step with REPLACED_BY in the provider (a test compares
+# them), not imported: that module loads the Lockbox SDK, the diff reads JSON.
+DYNAMIC = "pulumi-python:dynamic:Resource"
+LOCKBOX_INPUTS = frozenset({"payload", "kms_key_id"})
 LOCKBOX_REPLACED_BY = ("folder_id", "kms_key_id")
 
 _SELECTOR = ("spec.selector",)
@@ -93,12 +95,13 @@ BY_TYPE: Mapping[str, tuple[str, ...]] = {
     "yandex:index/containerRegistryIamBinding:ContainerRegistryIamBinding": ("registryId", "role"),
     "yandex:index/kmsSymmetricKeyIamBinding:KmsSymmetricKeyIamBinding": ("symmetricKeyId", "role"),
     "random:index/randomPassword:RandomPassword": ("**",),
-    "pulumi-python:dynamic:Resource": LOCKBOX_REPLACED_BY,
 }
 
 
-def replacing_paths(type_: str) -> tuple[str, ...]:
+def replacing_paths(type_: str, inputs: Mapping[str, Any]) -> tuple[str, ...]:
     """The input paths whose change replaces a resource of type `type_` (empty: none known)."""
+    if type_ == DYNAMIC:
+        return LOCKBOX_REPLACED_BY if set(inputs) >= LOCKBOX_INPUTS else ()
     if type_ in BY_TYPE:
         return BY_TYPE[type_]
     if type_.startswith(KUBERNETES_PREFIX) and not type_.startswith("kubernetes:helm.sh/"):
@@ -120,7 +123,7 @@ def _values_at(value: Any, parts: list[str]) -> list[Any]:
 def replacing_changes(type_: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     """The known replacing paths of `type_` whose value differs between the inputs `old` and `new`."""
     found = []
-    for path in replacing_paths(type_):
+    for path in replacing_paths(type_, new):
         if path == "**":
             if old != new:
                 found.append("(any input)")

@@ -128,9 +128,11 @@ def test_random_passwords_and_lockbox_secrets_are_replaced_by_any_or_their_own_i
     ) == ["(any input)"]
     # The table's copy of the Lockbox provider's own list is the provider's list.
     assert set(LOCKBOX_REPLACED_BY) == set(REPLACED_BY)
-    assert replacing_changes("pulumi-python:dynamic:Resource", {"kms_key_id": "a"}, {"kms_key_id": "b"}) == [
-        "kms_key_id"
-    ]
+    lockbox = {"payload": {"KEY": "[secret]"}, "kms_key_id": "a"}
+    rekeyed = {**lockbox, "kms_key_id": "b"}
+    assert replacing_changes("pulumi-python:dynamic:Resource", lockbox, rekeyed) == ["kms_key_id"]
+    # Another dynamic resource is not judged by Lockbox's rules: nothing is known of it.
+    assert replacing_changes("pulumi-python:dynamic:Resource", {"kms_key_id": "a"}, {"kms_key_id": "b"}) == []
 
 
 def test_a_real_build_with_a_changed_image_and_zone(synthesized: Synth, tmp_path: Path) -> None:
