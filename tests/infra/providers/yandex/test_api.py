@@ -1,0 +1,217 @@
+"""The shared base against a fake API on loopback: retries, idempotency, operations, auth, messages.
+
+The Managed Redis client (infra/providers/redis/client.py) stands for every
+resource on the base; the Lockbox provider's own tests run the same base.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from infra.providers.redis import client
+from infra.providers.redis.client import ClusterSpec, Host, RedisApi
+from infra.providers.redis.errors import RedisError
+from infra.providers.yandex import api
+from infra.providers.yandex.api import RetryPolicy
+from infra.providers.yandex.connection import IAM_TOKEN_ENV, Connection, ConnectionError_
+from tests.infra.providers.redis.fake_api import FakeRedis, serving_redis
+from tests.infra.providers.yandex import fake_cloud
+from tests.infra.providers.yandex.fake_cloud import serving_metadata
+
+TOKEN = "t1.operator-token"
+NETWORK = "enpnetwork0000000001"
+SPEC = ClusterSpec(
+    folder_id="b1gfolder00000000001",
+    name="samokoder-unit-redis",
+    environment="PRESTABLE",
+    network_id=NETWORK,
+    version="7.2",
+    password="p" * 40,  # pragma: allowlist secret
+    maxmemory_policy="NOEVICTION",
+    resource_preset_id="hm3-c2-m8",
+    disk_size_gb=16,
+    disk_type_id="network-ssd",
+    hosts=(Host("ru-central1-a", "e9bsubnet00000000001"),),
+)
+CREATE, GET_OPERATION = "ClusterService.Create", "OperationService.Get"
+UNAVAILABLE, EXHAUSTED, DEADLINE = (
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.RESOURCE_EXHAUSTED,
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+)
+
+
+@pytest.fixture
+def cloud(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeRedis]:
+    monkeypatch.setattr(client, "POLL_SECONDS", 0.01)
+    with serving_redis(tmp_path, {NETWORK: {"ru-central1-a": "e9bsubnet00000000001"}}) as served:
+        served.state.tokens.add(TOKEN)
+        monkeypatch.setenv(IAM_TOKEN_ENV, TOKEN)
+        yield served
+
+
+def redis_api(cloud: FakeRedis, **connection: Any) -> RedisApi:
+    options = {"auth": "iam_token", "endpoint": cloud.endpoint, "root_certificates_file": str(cloud.roots)}
+    return RedisApi(Connection(**{**options, **connection}), SPEC.name)
+
+
+def test_the_default_policy_backs_off_exponentially_and_gives_up_within_seconds() -> None:
+    policy = api.DEFAULT_RETRY
+    assert policy.attempts == 5
+    assert [policy.ceiling(retry) for retry in range(1, policy.attempts)] == [0.5, 1.0, 2.0, 4.0]
+    assert policy.longest_wait() == 7.5
+    capped = RetryPolicy(attempts=8, first_delay=1, max_delay=8)
+    assert [capped.ceiling(retry) for retry in range(1, 8)] == [1, 2, 4, 8, 8, 8, 8]
+    for retry in range(1, 8):
+        assert capped.ceiling(retry) / 2 <= capped.delay(retry) <= capped.ceiling(retry)
+    with pytest.raises(ValueError, match="unusable"):
+        RetryPolicy(attempts=0)
+
+
+@pytest.mark.parametrize("code", [UNAVAILABLE, EXHAUSTED, DEADLINE], ids=lambda c: c.name)
+def test_a_transient_failure_is_retried_and_the_work_done_once(
+    cloud: FakeRedis, code: grpc.StatusCode
+) -> None:
+    cloud.state.faults[CREATE] = [code, code]
+    cloud.state.faults[GET_OPERATION] = [code]
+    state = redis_api(cloud).create(SPEC)
+    assert cloud.state.count(CREATE) == 3
+    assert list(cloud.state.clusters) == [state.id]
+
+
+def test_a_retry_after_a_lost_answer_reuses_the_idempotency_key_and_makes_one_cluster(
+    cloud: FakeRedis,
+) -> None:
+    cloud.state.lost_answers[CREATE] = 1
+    redis_api(cloud).create(SPEC)
+    assert cloud.state.count(CREATE) == 2
+    assert len(cloud.state.clusters) == 1
+    ((_, first), (_, second)) = [k for k in cloud.state.keys if k[0] == CREATE]
+    assert first is not None
+    assert first == second
+    # Another create is another key.
+    with pytest.raises(RedisError, match="ALREADY_EXISTS"):
+        redis_api(cloud).create(SPEC)
+    assert len({key for method, key in cloud.state.keys if method == CREATE}) == 2
+
+
+def test_retries_are_bounded_and_the_message_says_so(cloud: FakeRedis) -> None:
+    cloud.state.faults[CREATE] = [UNAVAILABLE] * 10
+    with pytest.raises(RedisError) as failed:
+        redis_api(cloud).create(SPEC)
+    assert cloud.state.count(CREATE) == api.RETRY.attempts
+    message = str(failed.value)
+    assert message.startswith("Managed Redis cluster 'samokoder-unit-redis': create failed (UNAVAILABLE")
+    assert "check the endpoint and network" in message
+    assert message.endswith(f"(gave up after {api.RETRY.attempts} attempts)")
+    assert failed.value.code == UNAVAILABLE
+    assert cloud.state.clusters == {}
+
+
+@pytest.mark.parametrize(
+    "code", [grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.INTERNAL]
+)
+def test_other_failures_are_not_retried(cloud: FakeRedis, code: grpc.StatusCode) -> None:
+    cloud.state.faults[CREATE] = [code]
+    with pytest.raises(RedisError, match=rf"create failed \({code.name}") as failed:
+        redis_api(cloud).create(SPEC)
+    assert cloud.state.count(CREATE) == 1
+    assert "gave up" not in str(failed.value)
+
+
+def test_reads_are_retried_and_carry_no_idempotency_key(cloud: FakeRedis) -> None:
+    created = redis_api(cloud).create(SPEC)
+    cloud.state.faults["ClusterService.Get"] = [EXHAUSTED]
+    assert redis_api(cloud).get(created.id).id == created.id
+    assert cloud.state.count("ClusterService.Get") >= 2
+    assert {method for method, _ in cloud.state.keys} == {CREATE}
+
+
+def test_an_operation_that_does_not_finish_in_time_names_it(
+    cloud: FakeRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fake_cloud, "OPERATION_SECONDS", 2.0)
+    monkeypatch.setattr(RedisApi, "operation_timeout_seconds", 0.1)
+    with pytest.raises(
+        RedisError, match=r"create did not finish in 0.1 s \(operation op\d+\); check it with `yc"
+    ):
+        redis_api(cloud).create(SPEC)
+
+
+def test_an_operations_error_is_the_resources_error(cloud: FakeRedis) -> None:
+    spec = ClusterSpec(**{**SPEC.__dict__, "network_id": "enpmissing0000000001", "hosts": ()})
+    with pytest.raises(RedisError, match=r"create failed \(INVALID_ARGUMENT: host_specs"):
+        redis_api(cloud).create(spec)
+    spec = ClusterSpec(**{**SPEC.__dict__, "network_id": "enpmissing0000000001"})
+    with pytest.raises(
+        RedisError, match=r"create failed \(NOT_FOUND: Network enpmissing0000000001 not found\)"
+    ):
+        redis_api(cloud).create(spec)
+
+
+def test_an_iam_token_from_the_environment_authenticates(
+    cloud: FakeRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert redis_api(cloud).create(SPEC).status == "RUNNING"
+    monkeypatch.setenv(IAM_TOKEN_ENV, "t1.expired")
+    with pytest.raises(RedisError, match=r"UNAUTHENTICATED.*YC_IAM_TOKEN"):
+        redis_api(cloud).get("c9q")
+    monkeypatch.delenv(IAM_TOKEN_ENV)
+    with pytest.raises(ConnectionError_, match="reads YC_IAM_TOKEN, which is not set"):
+        redis_api(cloud)
+
+
+def test_a_service_account_key_file_authenticates(cloud: FakeRedis, tmp_path: Path) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    cloud.state.account_keys["ajeci0000000000000001"] = ("ajekey00000000000001", public)
+    key_file = tmp_path / "key.json"
+    key_file.write_text(
+        json.dumps(
+            {
+                "id": "ajekey00000000000001",
+                "service_account_id": "ajeci0000000000000001",
+                "created_at": "2026-11-26T00:00:00Z",
+                "key_algorithm": "RSA_2048",
+                "public_key": public.decode(),
+                "private_key": key.private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                ).decode(),
+            }
+        )
+    )
+    by_key = redis_api(cloud, auth="service_account_key_file", key_file=str(key_file))
+    assert by_key.create(SPEC).status == "RUNNING"
+    (tmp_path / "broken.json").write_text("{")
+    with pytest.raises(ConnectionError_, match=r"broken.json: cannot read an authorized key"):
+        redis_api(cloud, auth="service_account_key_file", key_file=str(tmp_path / "broken.json"))
+
+
+def test_a_vms_metadata_service_authenticates(cloud: FakeRedis, monkeypatch: pytest.MonkeyPatch) -> None:
+    cloud.state.tokens.add("t1.vm-account")
+    monkeypatch.delenv(IAM_TOKEN_ENV)
+    with serving_metadata("t1.vm-account") as address:
+        monkeypatch.setenv("YC_METADATA_ADDR", address)
+        assert redis_api(cloud, auth="metadata").create(SPEC).status == "RUNNING"
+
+
+def test_connection_settings_that_cannot_work_name_the_setting() -> None:
+    with pytest.raises(ConnectionError_, match="auth must be one of"):
+        Connection(auth="password")  # type: ignore[arg-type]
+    with pytest.raises(ConnectionError_, match="key_file is required with auth 'service_account_key_file'"):
+        Connection(auth="service_account_key_file")
+    with pytest.raises(ConnectionError_, match="and only with it"):
+        Connection(auth="metadata", key_file="key.json")
+    assert Connection.from_inputs(Connection(auth="metadata").as_inputs()) == Connection(auth="metadata")
