@@ -49,7 +49,8 @@ from yandex.cloud.operation import operation_pb2, operation_service_pb2_grpc
 
 from tests.processes import free_port, send_json, serving_http
 
-OPERATION_SECONDS = 0.3
+# Long enough that every operation is unfinished when its call returns.
+OPERATION_SECONDS = 0.05
 
 
 def _now() -> timestamp_pb2.Timestamp:

@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from infra.providers.lockbox import client
 from infra.providers.lockbox.connection import IAM_TOKEN_ENV, Connection, ConnectionError_
 from infra.providers.lockbox.errors import LockboxError
 from infra.providers.lockbox.provider import LockboxSecretProvider
@@ -25,6 +26,8 @@ VALUES = {"SECRET_KEY": "k" * 64 + "-first", "APP_SECRET_KEY": "a" * 64 + "-firs
 
 @pytest.fixture
 def lockbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLockbox]:
+    # The provider polls operations as it does against the real API, only more often.
+    monkeypatch.setattr(client, "POLL_SECONDS", 0.01)
     with serving_lockbox(tmp_path, {KMS_KEY, OTHER_KMS_KEY}) as api:
         api.state.tokens.add(TOKEN)
         api.state.service_accounts.add(READER)
