@@ -18,6 +18,7 @@ from components.cluster_redis import ClusterRedis, ClusterRedisArgs
 from components.database import Database, DatabaseArgs
 from components.exporters import Exporters, ExportersArgs
 from components.ingress import Ingress, IngressArgs
+from components.kube import KubernetesObject
 from components.kube import namespace as kube_namespace
 from components.kubernetes_cluster import KubernetesCluster, KubernetesClusterArgs
 from components.monitoring import Monitoring, MonitoringArgs
@@ -27,6 +28,7 @@ from components.registry import Registry, RegistryArgs
 from components.secrets import Secrets, SecretsArgs
 from components.workloads import Workloads, WorkloadsArgs
 from infra.conventions import APP_NAMESPACE, DB_OWNER_SECRET, Naming
+from infra.providers.yandex.connection import Connection
 from infra.render.monitoring.bundle import MonitoringArtifacts, generate
 from infra.render.secrets.catalog import catalog
 from infra.render.secrets.rotation import rotation_stamp
@@ -42,7 +44,7 @@ class Platform:
     network: Network
     cluster: KubernetesCluster
     registry: Registry
-    namespace: k8s.core.v1.Namespace
+    namespace: KubernetesObject
     monitoring: Monitoring
     # What the monitoring component deployed, for synth to write out as files.
     monitoring_artifacts: MonitoringArtifacts
@@ -228,7 +230,7 @@ def _redis(
     settings: StackSettings,
     naming: Naming,
     network: Network,
-    namespace: k8s.core.v1.Namespace,
+    namespace: KubernetesObject,
     *,
     in_cloud: pulumi.ResourceOptions,
     provider: k8s.Provider,
@@ -247,6 +249,12 @@ def _redis(
                 production=settings.stack in PRODUCTION_STACKS,
                 protect=settings.protect_stateful,
                 rotation=rotation_stamp(settings.rotation, "app"),
+                # The same Yandex Cloud API auth as the Lockbox provider (samokoder:lockbox).
+                connection=Connection(
+                    auth=settings.lockbox.auth,
+                    key_file=settings.lockbox.key_file,
+                    endpoint=settings.lockbox.endpoint,
+                ),
             ),
             opts=in_cloud,
         )

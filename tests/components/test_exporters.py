@@ -7,11 +7,13 @@ from types import SimpleNamespace
 from typing import Literal, cast
 from urllib.parse import urlsplit
 
+import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
 from components.cluster_redis import ClusterRedis, ClusterRedisArgs
 from components.exporters import Exporters, ExportersArgs
+from components.kube import kubernetes_object
 from components.monitoring import Monitoring
 from components.redis import ManagedRedis, ManagedRedisArgs
 from components.secrets import Secrets
@@ -26,6 +28,7 @@ from infra.conventions import (
     REDIS_TLS_PORT,
 )
 from infra.ops.synth.mocks import RecordedResource
+from infra.providers.yandex.connection import Connection
 from infra.render import charts
 from infra.render.charts import Chart
 from infra.settings.workloads import InClusterRedisProfile, ManagedRedisProfile
@@ -33,7 +36,7 @@ from tests.components.harness import NAMING, Built, build
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 PROBE = "kubernetes:monitoring.coreos.com/v1:Probe"
-MANAGED_REDIS = "yandex:index/mdbRedisCluster:MdbRedisCluster"
+MANAGED_REDIS = "pulumi-python:dynamic/redis:ManagedRedisCluster"
 REDIS_SERVICE = "kubernetes:core/v1:Service"
 RedisKind = Literal["in-cluster", "managed"]
 # Stand-ins for the siblings whose one resource the exporters wait for.
@@ -67,9 +70,14 @@ def redis_of(kind: RedisKind) -> ClusterRedis | ManagedRedis:
                 production=False,
                 protect=False,
                 rotation="initial",
+                connection=Connection(auth="iam_token"),
             ),
         )
-    namespace = k8s.core.v1.Namespace("app-namespace", metadata={"name": APP_NAMESPACE})
+    namespace = kubernetes_object(
+        "app-namespace",
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": APP_NAMESPACE}},
+        pulumi.ResourceOptions(),
+    )
     return ClusterRedis(
         "redis",
         ClusterRedisArgs(

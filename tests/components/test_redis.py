@@ -1,4 +1,4 @@
-"""Managed Redis built alone: TLS only, a host per zone, a secret generated password, no eviction."""
+"""Managed Redis built alone: 7.2, TLS only, a host per zone, a secret generated password, no eviction."""
 
 from __future__ import annotations
 
@@ -13,10 +13,14 @@ from components.redis import PASSWORD_LENGTH, ManagedRedis, ManagedRedisArgs
 from infra.conventions import REDIS_TLS_PORT
 from infra.ops.synth.mocks import RecordedResource, mock_id
 from infra.ops.synth.runner import run_mocked
+from infra.providers.redis.provider import ManagedRedisClusterProvider
+from infra.providers.yandex.connection import Connection
 from infra.settings.workloads import ManagedRedisProfile
 from tests.components.harness import NAMING, STACK
 
-CLUSTER = "yandex:index/mdbRedisCluster:MdbRedisCluster"
+# The program's own dynamic resource (infra/providers/redis/), not pulumi-yandex's MdbRedisCluster.
+CLUSTER = "pulumi-python:dynamic/redis:ManagedRedisCluster"
+CONNECTION = Connection(auth="service_account_key_file", key_file="/ci/key.json")
 PASSWORD = "random:index/randomPassword:RandomPassword"  # pragma: allowlist secret (a type token)
 THREE_ZONES = {"ru-central1-a": "subnet-a", "ru-central1-b": "subnet-b", "ru-central1-d": "subnet-d"}
 PROFILE = ManagedRedisProfile(resource_preset_id="hm3-c2-m8", disk_size_gb=16)
@@ -73,6 +77,7 @@ def redis(
                 production=production,
                 protect=protect,
                 rotation=rotation,
+                connection=CONNECTION,
             ),
         )
         component.host.apply(hosts.append)
@@ -84,18 +89,14 @@ def redis(
     return Run(component, sorted(monitor.recorded, key=lambda r: r.urn), sent, host)
 
 
-def test_redis_speaks_tls_only_and_is_version_7() -> None:
-    run = redis()
-    assert run.one(CLUSTER).inputs["tlsEnabled"] is True
-    config = run.sent[CLUSTER]["config"]
-    assert isinstance(config, Secret)
-    assert config.value["version"].split(".")[0] == "7"
+def test_redis_speaks_tls_only_and_is_version_7_2() -> None:
+    inputs = redis().one(CLUSTER).inputs
+    assert inputs["tls_enabled"] is True
+    assert inputs["version"] == "7.2"
 
 
 def test_the_queue_never_loses_jobs_to_eviction() -> None:
-    config = redis().sent[CLUSTER]["config"]
-    assert isinstance(config, Secret)
-    assert config.value["maxmemoryPolicy"] == "NOEVICTION"
+    assert redis().one(CLUSTER).inputs["maxmemory_policy"] == "NOEVICTION"
 
 
 @pytest.mark.parametrize(
@@ -103,7 +104,7 @@ def test_the_queue_never_loses_jobs_to_eviction() -> None:
 )
 def test_one_host_in_each_zone_in_that_zones_subnet(subnets: dict[str, str]) -> None:
     hosts = redis(subnets=subnets).one(CLUSTER).inputs["hosts"]
-    assert sorted((h["zone"], h["subnetId"]) for h in hosts) == sorted(subnets.items())
+    assert sorted((h["zone"], h["subnet_id"]) for h in hosts) == sorted(subnets.items())
 
 
 def test_the_password_is_generated_long_url_safe_and_reaches_the_cluster_only_as_a_secret() -> None:
@@ -112,11 +113,17 @@ def test_the_password_is_generated_long_url_safe_and_reaches_the_cluster_only_as
     assert generator["length"] >= PASSWORD_LENGTH >= 64
     # It goes into a rediss:// URL: letters and digits only.
     assert generator["special"] is False
-    config = run.sent[CLUSTER]["config"]
-    assert isinstance(config, Secret)
-    assert config.value["password"] == run.sent[PASSWORD]["result"]
+    assert run.sent[CLUSTER]["password"] == Secret(run.sent[PASSWORD]["result"])
     # The record of what was deployed never shows it.
-    assert run.one(CLUSTER).inputs["config"]["password"] == "[secret]"  # pragma: allowlist secret
+    assert run.one(CLUSTER).inputs["password"] == "[secret]"  # pragma: allowlist secret
+
+
+def test_the_generated_password_is_one_the_api_takes() -> None:
+    run = redis()
+    password = run.sent[PASSWORD]["result"]
+    assert len(password) == PASSWORD_LENGTH
+    inputs = {**run.sent[CLUSTER], "password": password}
+    assert ManagedRedisClusterProvider().check({}, inputs).failures == []
 
 
 @pytest.mark.parametrize("rotation", ["initial", "2026-11-26T10:00:00+00:00"])
@@ -141,19 +148,25 @@ def test_the_cluster_environment_follows_whether_the_stack_is_production(
 def test_protection_and_deletion_protection_follow_protect(protect: bool) -> None:
     cluster = redis(protect=protect).one(CLUSTER)
     assert cluster.protect is protect
-    assert cluster.inputs["deletionProtection"] is protect
+    assert cluster.inputs["deletion_protection"] is protect
 
 
 def test_the_cluster_is_named_sized_and_placed_by_its_arguments() -> None:
     inputs = redis().one(CLUSTER).inputs
     assert inputs["name"] == "samokoder-unit-redis"
     assert inputs["labels"]["component"] == "redis"
-    assert (inputs["folderId"], inputs["networkId"]) == ("b1gfolder00000000001", "enp-network")
-    assert inputs["resources"] == {
-        "resourcePresetId": PROFILE.resource_preset_id,
-        "diskSize": PROFILE.disk_size_gb,
-        "diskTypeId": PROFILE.disk_type_id,
-    }
+    assert (inputs["folder_id"], inputs["network_id"]) == ("b1gfolder00000000001", "enp-network")
+    assert (inputs["resource_preset_id"], inputs["disk_size_gb"], inputs["disk_type_id"]) == (
+        PROFILE.resource_preset_id,
+        PROFILE.disk_size_gb,
+        PROFILE.disk_type_id,
+    )
+
+
+def test_the_provider_reaches_the_api_as_the_stack_says_without_a_credential() -> None:
+    inputs = redis().one(CLUSTER).inputs
+    assert inputs["connection"] == CONNECTION.as_inputs()
+    assert Connection.from_inputs(inputs["connection"]) == CONNECTION
 
 
 def test_the_host_is_the_masters_stable_name_of_this_cluster() -> None:

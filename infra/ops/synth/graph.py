@@ -31,7 +31,8 @@ _FAMILY_COLOURS = (
     ("yandex:", "#fdf0c8"),
     ("pulumi:providers:", "#eeeeee"),
     ("random:", "#f2e1f0"),
-    ("pulumi-python:dynamic:", "#fde2cf"),
+    # Lockbox secrets (pulumi-python:dynamic:Resource) and Managed Redis (pulumi-python:dynamic/redis:…).
+    ("pulumi-python:dynamic", "#fde2cf"),
 )
 # What a change does, as the diff marks it: fill and border.
 MARK_STYLES = {

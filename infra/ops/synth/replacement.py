@@ -13,8 +13,9 @@ Sources, read for the versions pinned here:
 - Yandex Cloud: the `ForceNew` attributes of terraform-provider-yandex v0.70
   (the provider pulumi-yandex 0.13 bridges), for the resources used here.
 - random: every input of RandomPassword replaces it (terraform-provider-random).
-- Lockbox: the program's own dynamic provider (`REPLACED_BY` in
-  infra/providers/lockbox/provider.py).
+- Lockbox and Managed Redis: the program's own dynamic providers
+  (`REPLACED_BY` in infra/providers/lockbox/provider.py and
+  infra/providers/redis/provider.py).
 
 Paths are dotted input paths as `resources.json` spells them (camelCase for
 the Yandex SDK); `*` stands for any list index, `**` for any input at all.
@@ -33,6 +34,9 @@ HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 DYNAMIC = "pulumi-python:dynamic:Resource"
 LOCKBOX_INPUTS = frozenset({"payload", "kms_key_id"})
 LOCKBOX_REPLACED_BY = ("folder_id", "kms_key_id")
+# Managed Redis is a dynamic resource with a type of its own (infra/providers/redis/provider.py).
+MANAGED_REDIS = "pulumi-python:dynamic/redis:ManagedRedisCluster"
+MANAGED_REDIS_REPLACED_BY = ("folder_id", "network_id", "environment", "tls_enabled", "hosts")
 
 _SELECTOR = ("spec.selector",)
 KUBERNETES_BY_KIND: Mapping[str, tuple[str, ...]] = {
@@ -95,6 +99,7 @@ BY_TYPE: Mapping[str, tuple[str, ...]] = {
     "yandex:index/containerRegistryIamBinding:ContainerRegistryIamBinding": ("registryId", "role"),
     "yandex:index/kmsSymmetricKeyIamBinding:KmsSymmetricKeyIamBinding": ("symmetricKeyId", "role"),
     "random:index/randomPassword:RandomPassword": ("**",),
+    MANAGED_REDIS: MANAGED_REDIS_REPLACED_BY,
 }
 
 
