@@ -8,7 +8,9 @@ substitution is the endpoint: moto on loopback instead of Object Storage.
 
 PostgreSQL refuses to run as root, so when the tests run as root its
 processes, and the barman-cloud runs whose files it must own, run as the
-``postgres`` user.
+``postgres`` user: from PostgreSQL's own directory, in a scratch directory
+outside the repository (which may be private to root), archiving through a
+barman-cloud that user can reach (``scripts/install-tools`` sees to that).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import contextlib
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -32,9 +35,9 @@ from typing import Any
 import boto3
 
 from tests.processes import free_port, serving
-from tests.tools import TOOLS_BIN, tool
+from tests.tools import TOOLS_DIR, postgres_tool, tool
 
-BARMAN_BIN = TOOLS_BIN.parent / "barman" / "bin"
+BARMAN_BIN = TOOLS_DIR / "barman" / "bin"
 REGION = "ru-central1"
 # The Barman Cloud plugin's flags for the ObjectStore's compression names.
 COMPRESSION_FLAGS = {
@@ -55,8 +58,38 @@ def barman(name: str) -> Path:
     return path.resolve()
 
 
+def _as_root() -> bool:
+    return os.geteuid() == 0
+
+
 def _as_postgres() -> dict[str, Any]:
-    return {"user": "postgres", "group": "postgres"} if os.geteuid() == 0 else {}
+    return {"user": "postgres", "group": "postgres"} if _as_root() else {}
+
+
+def _open_to_everyone(path: Path) -> bool:
+    """Whether any user may pass through every directory above ``path``."""
+    return all(parent.stat().st_mode & stat.S_IXOTH for parent in path.parents)
+
+
+def _scratch_directory() -> Path:
+    """A new directory for the servers' data and sockets, the postgres user's when running as root."""
+    if not _as_root():
+        return Path(tempfile.mkdtemp(prefix="samokoder-drill-"))
+    base = Path(tempfile.gettempdir())
+    if not _open_to_everyone(base / "x"):
+        base = Path("/tmp")  # TMPDIR may be as private as the repository
+    root = Path(tempfile.mkdtemp(prefix="samokoder-drill-", dir=base))
+    shutil.chown(root, "postgres", "postgres")
+    return root
+
+
+def _archiver_can_run(program: Path) -> None:
+    """PostgreSQL runs archive_command as its own user: as root, fail now rather than time out later."""
+    if _as_root() and not _open_to_everyone(program):
+        raise AssertionError(
+            f"the postgres user cannot reach {program}: run scripts/install-tools as root"
+            " (it puts barman-cloud where that user can run it when the repository is private)"
+        )
 
 
 @dataclass(frozen=True)
@@ -180,14 +213,15 @@ class Postgres:
         return result
 
     def init(self) -> None:
-        self._run([str(tool("initdb")), "-D", str(self.data), "--auth=trust", "-U", "postgres", "-E", "UTF8"])
+        initdb = str(postgres_tool("initdb"))
+        self._run([initdb, "-D", str(self.data), "--auth=trust", "-U", "postgres", "-E", "UTF8"])
 
     def start(self, settings: Mapping[str, str]) -> None:
         options = [f"-p {self.port}", f"-k {self.socket_dir}", "-c listen_addresses=''"]
         options += [f"-c {key}={value}" for key, value in settings.items()]
         self._run(
             [
-                str(tool("pg_ctl")),
+                str(postgres_tool("pg_ctl")),
                 "-D",
                 str(self.data),
                 "-l",
@@ -203,12 +237,12 @@ class Postgres:
 
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
-            self._run([str(tool("pg_ctl")), "-D", str(self.data), "-m", "fast", "-w", "stop"])
+            self._run([str(postgres_tool("pg_ctl")), "-D", str(self.data), "-m", "fast", "-w", "stop"])
 
     def sql(self, statement: str, database: str = "samokoder") -> str:
         result = self._run(
             [
-                str(tool("psql")),
+                str(postgres_tool("psql")),
                 "-XAtq",
                 "-v",
                 "ON_ERROR_STOP=1",
@@ -360,9 +394,8 @@ class Drill:
 @contextmanager
 def drill(settings: BarmanSettings) -> Iterator[Drill]:
     """A source database archiving WAL to a fresh versioned bucket; everything stops at the end."""
-    root = Path(tempfile.mkdtemp(prefix="samokoder-drill-"))
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres", "postgres")
+    _archiver_can_run(barman("barman-cloud-wal-archive"))
+    root = _scratch_directory()
     servers: list[Postgres] = []
     try:
         with object_storage(root) as storage:
