@@ -18,7 +18,6 @@ from components.cluster_redis import ClusterRedis, ClusterRedisArgs
 from components.database import Database, DatabaseArgs
 from components.exporters import Exporters, ExportersArgs
 from components.ingress import Ingress, IngressArgs
-from components.kube import KubernetesObject
 from components.kube import namespace as kube_namespace
 from components.kubernetes_cluster import KubernetesCluster, KubernetesClusterArgs
 from components.monitoring import Monitoring, MonitoringArgs
@@ -44,7 +43,7 @@ class Platform:
     network: Network
     cluster: KubernetesCluster
     registry: Registry
-    namespace: KubernetesObject
+    namespace: k8s.core.v1.Namespace
     monitoring: Monitoring
     # What the monitoring component deployed, for synth to write out as files.
     monitoring_artifacts: MonitoringArtifacts
@@ -230,7 +229,7 @@ def _redis(
     settings: StackSettings,
     naming: Naming,
     network: Network,
-    namespace: KubernetesObject,
+    namespace: k8s.core.v1.Namespace,
     *,
     in_cloud: pulumi.ResourceOptions,
     provider: k8s.Provider,

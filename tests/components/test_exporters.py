@@ -7,13 +7,11 @@ from types import SimpleNamespace
 from typing import Literal, cast
 from urllib.parse import urlsplit
 
-import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
 from components.cluster_redis import ClusterRedis, ClusterRedisArgs
 from components.exporters import Exporters, ExportersArgs
-from components.kube import kubernetes_object
 from components.monitoring import Monitoring
 from components.redis import ManagedRedis, ManagedRedisArgs
 from components.secrets import Secrets
@@ -73,11 +71,7 @@ def redis_of(kind: RedisKind) -> ClusterRedis | ManagedRedis:
                 connection=Connection(auth="iam_token"),
             ),
         )
-    namespace = kubernetes_object(
-        "app-namespace",
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": APP_NAMESPACE}},
-        pulumi.ResourceOptions(),
-    )
+    namespace = k8s.core.v1.Namespace("app-namespace", metadata={"name": APP_NAMESPACE})
     return ClusterRedis(
         "redis",
         ClusterRedisArgs(
