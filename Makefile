@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # The default stack first; prod too, so that both builds can be read side by side.
 STACKS ?= staging prod
 
-.PHONY: help tools synth test bench bench-backup constraints clean
+.PHONY: help tools synth test quick bench bench-backup constraints clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -37,6 +37,12 @@ test: $(BIN)/.installed $(TOOLS)/.installed ## secret scan, lint, types and the 
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest
+
+quick: $(BIN)/.installed ## lint, types and the tests that need no real tool or server (under a minute)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest -m "not tool"
 
 bench: $(BIN)/.installed ## synth wall time per stack against a bare import of the SDKs
 	$(BIN)/python benchmarks/synth_benchmark.py

@@ -1,12 +1,17 @@
-"""Shared fixtures: the project's own stacks, synthesized once per session."""
+"""Shared fixtures: the project's own stacks, synthesized once per session.
+
+Tests that run a real program or server are marked ``tool``; see tests/tools.py.
+"""
 
 from __future__ import annotations
 
 import copy
 import json
 import secrets
+import subprocess
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +19,48 @@ import pytest
 import yaml
 
 from infra.ops.synth.runner import Synthesis, synthesize
+from tests.tools import runs_a_real_tool
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STACKS = ("staging", "prod")
+
+
+# While a run leaves out every test marked `tool` (make quick: -m "not tool"),
+# any other test that starts a real program fails: it needs the marker.
+_left_out_tools: list[pytest.Item] = []
+_current: list[pytest.Item] = []
+_popen_init = subprocess.Popen.__init__
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    _left_out_tools.extend(item for item in items if item.get_closest_marker("tool"))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if _left_out_tools and not any(item.get_closest_marker("tool") for item in session.items):
+
+        def guarded(self: subprocess.Popen[Any], args: Any, *rest: Any, **kwargs: Any) -> None:
+            if _current and threading.current_thread() is threading.main_thread() and runs_a_real_tool(args):
+                raise AssertionError(
+                    f"{_current[-1].nodeid} runs {args!r}: a test that runs a real tool needs"
+                    " @pytest.mark.tool"
+                )
+            _popen_init(self, args, *rest, **kwargs)
+
+        subprocess.Popen.__init__ = guarded  # type: ignore[method-assign]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    subprocess.Popen.__init__ = _popen_init  # type: ignore[method-assign]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    _current.append(item)
+    try:
+        return (yield)
+    finally:
+        _current.pop()
 
 
 def stack_file_values(stack: str) -> dict[str, Any]:

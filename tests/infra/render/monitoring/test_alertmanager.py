@@ -28,6 +28,7 @@ def amtool(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(tool("amtool")), *args], capture_output=True, text=True, check=False)
 
 
+@pytest.mark.tool
 @pytest.mark.parametrize("stack", STACKS)
 def test_amtool_accepts_the_config(written: Callable[[str], Written], stack: str) -> None:
     result = amtool("check-config", str(written(stack).alertmanager_path))
@@ -47,6 +48,7 @@ ROUTES = [
 ]
 
 
+@pytest.mark.tool
 @pytest.mark.parametrize("stack", STACKS)
 @pytest.mark.parametrize(("labels", "receiver"), ROUTES, ids=[r for _, r in ROUTES])
 def test_each_severity_reaches_its_receiver(
@@ -63,6 +65,7 @@ def test_each_severity_reaches_its_receiver(
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.tool
 def test_a_wrong_expectation_fails_the_routes_test(written: Callable[[str], Written]) -> None:
     result = amtool(
         "config",
@@ -114,6 +117,7 @@ def _quiet_hours(around_now: bool, timezone: str) -> QuietHours:
     return QuietHours(start=_clock(now + timedelta(hours=1)), end=_clock(now - timedelta(hours=1)))
 
 
+@pytest.mark.tool
 @pytest.mark.parametrize("quiet_now", [True, False], ids=["inside quiet hours", "outside quiet hours"])
 def test_info_alerts_are_muted_in_quiet_hours_only(
     written: Callable[[str], Written], tmp_path: Path, quiet_now: bool
@@ -160,6 +164,7 @@ INHIBITION = {
 }
 
 
+@pytest.mark.tool
 def test_inhibition_in_a_real_alertmanager(written: Callable[[str], Written], tmp_path: Path) -> None:
     token = tmp_path / "token"
     token.write_text("123:test")

@@ -24,6 +24,7 @@ def targets(dashboard: dict[str, Any]) -> Iterator[tuple[str, str]]:
             yield panel["title"], target["expr"]
 
 
+@pytest.mark.tool
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_dashboard_query_returns_data(
     written: Callable[[str], Written], stack: str, tmp_path: Path

@@ -24,6 +24,7 @@ def alert_keys(w: Written) -> frozenset[AlertKey]:
     return frozenset((a.name, a.severity) for a in all_alerts(w.artifacts.rule_files))
 
 
+@pytest.mark.tool
 @pytest.mark.parametrize("stack", STACKS)
 def test_promtool_accepts_every_rule_file(written: Callable[[str], Written], stack: str) -> None:
     paths = written(stack).rule_paths
@@ -52,6 +53,7 @@ def test_every_alert_has_a_scenario_where_it_fires_and_one_where_it_is_quiet(
     assert (fired | quiet) - keys == set(), "scenarios name alerts the rules do not have"
 
 
+@pytest.mark.tool
 @pytest.mark.parametrize("stack", STACKS)
 def test_promtool_unit_tests_pass(written: Callable[[str], Written], stack: str, tmp_path: Path) -> None:
     w = written(stack)

@@ -45,6 +45,7 @@ def test_the_drill_uses_the_stacks_rendered_settings(synthesized: Synth) -> None
     assert prod.archive_timeout == "120s"
 
 
+@pytest.mark.tool
 def test_point_in_time_restore_has_every_row_committed_before_the_target_and_none_after(
     rehearsal: tuple[str, Rehearsal],
 ) -> None:
@@ -54,11 +55,13 @@ def test_point_in_time_restore_has_every_row_committed_before_the_target_and_non
     assert not r.found_at_target & r.after_target
 
 
+@pytest.mark.tool
 def test_restore_to_the_latest_point_has_every_committed_row(rehearsal: tuple[str, Rehearsal]) -> None:
     _, r = rehearsal
     assert r.found_at_latest == r.before_backup | r.before_target | r.after_target
 
 
+@pytest.mark.tool
 def test_retention_keeps_backups_inside_the_window_and_drops_what_is_obsolete(
     rehearsal: tuple[str, Rehearsal],
 ) -> None:
@@ -71,6 +74,7 @@ def test_retention_keeps_backups_inside_the_window_and_drops_what_is_obsolete(
     assert not [w for w in r.wal_after_retention if w[:24] < r.second_backup_begin_wal]
 
 
+@pytest.mark.tool
 def test_backups_are_compressed_in_the_object_store(rehearsal: tuple[str, Rehearsal]) -> None:
     _, r = rehearsal
     # Two base backups and the WAL of three batches fit in less than the live database
