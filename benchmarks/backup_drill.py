@@ -20,8 +20,12 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
 from infra.ops.synth.runner import synthesize  # noqa: E402
-from tests.infra.render.database.drill.drill import ROW_BYTES, rehearse  # noqa: E402
-from tests.infra.render.database.drill.test_backup_drill import rendered_settings  # noqa: E402
+from tests.infra.render.database.drill.drill import (  # noqa: E402
+    ROW_BYTES,
+    rehearse,
+    rendered_settings,
+    retention_days,
+)
 
 
 def main() -> int:
@@ -34,10 +38,9 @@ def main() -> int:
     mib = 1024 * 1024
     print(f"{'stack':<8} {'backed up':>10} {'backup':>8} {'restore':>8} {'final db':>10} {'stored':>10}")
     for stack in args.stack or ["staging", "prod"]:
-        settings = rendered_settings(synthesize(stack, PROJECT_DIR))
-        retention_days = int(settings.retention_policy.split()[3])
+        synthesis = synthesize(stack, PROJECT_DIR)
         print(f"{stack}: writing 3 x {args.rows} rows of {ROW_BYTES} B ...", file=sys.stderr, flush=True)
-        r = rehearse(settings, args.rows, retention_days)
+        r = rehearse(rendered_settings(synthesis), args.rows, retention_days(synthesis))
         assert r.found_at_target == r.before_backup | r.before_target, "point-in-time restore lost rows"
         print(
             f"{stack:<8} {r.backed_up_bytes / mib:>8.1f}Mi {r.backup_seconds:>7.1f}s "

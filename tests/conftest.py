@@ -1,17 +1,27 @@
-"""Shared fixtures: the project's own stacks, synthesized once per session.
+"""Shared fixtures: the project's own stacks, synthesized once per session, and the real tools' threads.
+
+The slow work on real tools (the backup drill, the promtool unit tests, the
+real Alertmanager and Prometheus) sits in session fixtures that start it in
+background threads and hand out futures. When a selected test uses one, it
+starts before the first test, and the tests that use them run last: the rest
+of the suite runs beside that work. Each of those tests then waits for its
+own result, and fails with its error.
 
 Tests that run a real program or server are marked ``tool``; see tests/tools.py.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import os
 import secrets
 import subprocess
 import threading
 import uuid
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +33,52 @@ from tests.tools import runs_a_real_tool
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STACKS = ("staging", "prod")
+
+# The session fixtures that do the real tools' work in the background live in
+# these plugins; the ones named below start with the session when a selected test uses them.
+pytest_plugins = [
+    "tests.infra.render.database.drill.fixtures",
+    "tests.infra.render.monitoring.fixtures",
+]
+STARTED_WITH_THE_SESSION = (
+    "drill_rehearsals",
+    "alertmanager_runs",
+    "dashboard_answers",
+    "promtool_runs",
+)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests that wait for that background work run last (in their own order), after the rest."""
+    waiting = {
+        id(item)
+        for item in items
+        if set(getattr(item, "fixturenames", ())).intersection(STARTED_WITH_THE_SESSION)
+    }
+    items[:] = [item for item in items if id(item) not in waiting] + [
+        item for item in items if id(item) in waiting
+    ]
+
+
+@pytest.fixture(scope="session")
+def real_tools() -> Iterator[ThreadPoolExecutor]:
+    """Threads for the real tools' work: as many jobs at a time as cores, and two more that mostly wait."""
+    pool = ThreadPoolExecutor((os.cpu_count() or 2) + 2, thread_name_prefix="real-tools")
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _real_tools_start_with_the_session(request: pytest.FixtureRequest) -> None:
+    needed = {name for item in request.session.items for name in getattr(item, "fixturenames", ())}
+    for name in STARTED_WITH_THE_SESSION:
+        if name in needed:
+            # pytest keeps a failing fixture's error: each test that uses it fails with it.
+            with contextlib.suppress(Exception):
+                request.getfixturevalue(name)
 
 
 # While a run leaves out every test marked `tool` (make quick: -m "not tool"),

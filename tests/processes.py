@@ -8,9 +8,11 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, wait
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 
 def free_port() -> int:
@@ -70,3 +72,8 @@ def send_json(request: http.server.BaseHTTPRequestHandler, body: object, status:
     request.send_header("Content-Length", str(len(data)))
     request.end_headers()
     request.wfile.write(data)
+
+
+def settle(futures: Iterable[Future[Any]]) -> None:
+    """Cancel the jobs that have not started and wait for those that have; errors stay in their futures."""
+    wait([future for future in futures if not future.cancel()])

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from infra.render.monitoring.alertmanager import SECRET_KEYS, SECRETS_DIR, alertmanager_config
-from infra.settings.monitoring import QuietHours
+from infra.render.monitoring.alertmanager import SECRET_KEYS, SECRETS_DIR
 from tests.conftest import STACKS
 from tests.infra.render.monitoring.alertmanager_harness import (
     TelegramRecorder,
@@ -20,7 +18,7 @@ from tests.infra.render.monitoring.alertmanager_harness import (
     running_alertmanager,
     wait_until,
 )
-from tests.infra.render.monitoring.conftest import Written
+from tests.infra.render.monitoring.fixtures import QuietHoursRun, Written
 from tests.tools import tool
 
 
@@ -105,51 +103,16 @@ def test_credentials_are_read_from_mounted_files(written: Callable[[str], Writte
     assert {Path(f).name for f in files} <= set(SECRET_KEYS)
 
 
-def _clock(moment: datetime) -> str:
-    return moment.strftime("%H:%M")
-
-
-def _quiet_hours(around_now: bool, timezone: str) -> QuietHours:
-    """Quiet hours that hold (or exclude) the current minute in the stack's time zone."""
-    now = datetime.now(ZoneInfo(timezone))
-    if around_now:
-        return QuietHours(start=_clock(now - timedelta(hours=1)), end=_clock(now - timedelta(hours=2)))
-    return QuietHours(start=_clock(now + timedelta(hours=1)), end=_clock(now - timedelta(hours=1)))
-
-
 @pytest.mark.tool
 @pytest.mark.parametrize("quiet_now", [True, False], ids=["inside quiet hours", "outside quiet hours"])
 def test_info_alerts_are_muted_in_quiet_hours_only(
-    written: Callable[[str], Written], tmp_path: Path, quiet_now: bool
+    alertmanager_runs: dict[bool, Future[QuietHoursRun]], quiet_now: bool
 ) -> None:
-    alerting = written("staging").settings.alerting
-    quiet = _quiet_hours(quiet_now, alerting.timezone)
-    config = alertmanager_config(alerting.model_copy(update={"quiet_hours": quiet}))
-    recorder = TelegramRecorder()
-    token = tmp_path / "token"
-    token.write_text("123:test")
-    try:
-        with running_alertmanager(for_loopback(config, recorder.url, token), tmp_path) as am:
-            am.post(
-                {
-                    "alertname": "NoProjectsCreated",
-                    "severity": "info",
-                    "service": "api",
-                    "namespace": "samokoder",
-                },
-                # Warnings are never muted: once one arrives, the info alert had its chance.
-                {
-                    "alertname": "ApiLatencyHigh",
-                    "severity": "warning",
-                    "service": "api",
-                    "namespace": "samokoder",
-                },
-            )
-            assert wait_until(lambda: recorder.received("ApiLatencyHigh"), 20), "the warning never arrived"
-            wait_until(lambda: recorder.received("NoProjectsCreated"), 5)
-    finally:
-        recorder.close()
-    assert recorder.received("NoProjectsCreated") is not quiet_now, f"quiet hours {quiet}"
+    # An info and a warning alert posted together to staging's routes in a real
+    # Alertmanager, from the start of the session (fixtures.py).
+    run = alertmanager_runs[quiet_now].result()
+    assert run.received("ApiLatencyHigh"), "the warning never arrived"
+    assert run.received("NoProjectsCreated") is not quiet_now, f"quiet hours {run.quiet_hours}"
 
 
 # What Alertmanager must report for each alert the inhibition test posts.

@@ -5,23 +5,18 @@ from __future__ import annotations
 import re
 import subprocess
 from collections.abc import Callable
-from pathlib import Path
+from concurrent.futures import Future
 
 import pytest
 
 from infra.render.monitoring.contract import RUNBOOK_BASE_URL
-from infra.render.monitoring.rules import all_alerts
 from tests.conftest import PROJECT_DIR, STACKS
-from tests.infra.render.monitoring.conftest import Written
-from tests.infra.render.monitoring.promtool_suite import write_test_files
-from tests.infra.render.monitoring.scenarios import AlertKey, all_scenarios
+from tests.infra.render.monitoring.fixtures import Written
+from tests.infra.render.monitoring.promtool_suite import PromtoolRun
+from tests.infra.render.monitoring.scenarios import all_scenarios
 from tests.tools import tool
 
 RUNBOOK = PROJECT_DIR / "docs" / "runbooks" / "alerts.md"
-
-
-def alert_keys(w: Written) -> frozenset[AlertKey]:
-    return frozenset((a.name, a.severity) for a in all_alerts(w.artifacts.rule_files))
 
 
 @pytest.mark.tool
@@ -43,7 +38,7 @@ def test_every_alert_has_a_scenario_where_it_fires_and_one_where_it_is_quiet(
     written: Callable[[str], Written], stack: str
 ) -> None:
     w = written(stack)
-    keys = alert_keys(w)
+    keys = w.alert_keys
     scenarios = all_scenarios(w.settings, keys)
     fired = {key for s in scenarios for c in s.checks for key in c.firing}
     quiet = {key for s in scenarios for c in s.checks for key in c.quiet}
@@ -55,23 +50,17 @@ def test_every_alert_has_a_scenario_where_it_fires_and_one_where_it_is_quiet(
 
 @pytest.mark.tool
 @pytest.mark.parametrize("stack", STACKS)
-def test_promtool_unit_tests_pass(written: Callable[[str], Written], stack: str, tmp_path: Path) -> None:
+def test_promtool_unit_tests_pass(
+    written: Callable[[str], Written], promtool_runs: dict[str, list[Future[PromtoolRun]]], stack: str
+) -> None:
+    # The files run side by side from the start of the session (fixtures.py).
+    runs = [future.result() for future in promtool_runs[stack]]
     w = written(stack)
-    test_files = write_test_files(all_scenarios(w.settings, alert_keys(w)), w.rule_paths, tmp_path)
-    # One promtool per file, side by side: the month-long budget scenarios dominate.
-    runs = [
-        subprocess.Popen(
-            [str(tool("promtool")), "test", "rules", str(path)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for path in test_files
-    ]
-    outputs = [run.communicate()[0] for run in runs]
-    failed = [out for run, out in zip(runs, outputs, strict=True) if run.returncode != 0]
+    ran = sorted(group for run in runs for group in run.file.groups)
+    assert ran == sorted(s.name for s in all_scenarios(w.settings, w.alert_keys)), "scenarios promtool missed"
+    failed = [f"{run.file.path.name}:\n{run.output}" for run in runs if run.returncode != 0]
     assert not failed, "\n".join(failed)
-    assert all("SUCCESS" in out for out in outputs)
+    assert all("SUCCESS" in run.output for run in runs)
 
 
 @pytest.mark.parametrize("stack", STACKS)

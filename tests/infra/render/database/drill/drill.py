@@ -34,6 +34,7 @@ from typing import Any
 
 import boto3
 
+from infra.ops.synth.runner import Synthesis
 from tests.processes import free_port, serving
 from tests.tools import TOOLS_DIR, postgres_tool, tool
 
@@ -90,6 +91,22 @@ def _archiver_can_run(program: Path) -> None:
             f"the postgres user cannot reach {program}: run scripts/install-tools as root"
             " (it puts barman-cloud where that user can run it when the repository is private)"
         )
+
+
+def rendered_settings(synthesis: Synthesis) -> BarmanSettings:
+    """The settings of the stack's cluster that bootstraps with initdb (not a restore's)."""
+    (store,) = synthesis.of_type("kubernetes:barmancloud.cnpg.io/v1:ObjectStore")
+    cluster = next(
+        r
+        for r in synthesis.of_type("kubernetes:postgresql.cnpg.io/v1:Cluster")
+        if "initdb" in r.inputs["spec"]["bootstrap"]
+    )
+    return BarmanSettings.rendered(store.inputs, cluster.inputs)
+
+
+def retention_days(synthesis: Synthesis) -> int:
+    (store,) = synthesis.of_type("kubernetes:barmancloud.cnpg.io/v1:ObjectStore")
+    return int(store.inputs["spec"]["retentionPolicy"].removesuffix("d"))
 
 
 @dataclass(frozen=True)
@@ -149,7 +166,8 @@ class ObjectStorage:
         return ["--cloud-provider", "aws-s3", "--endpoint-url", self.endpoint]
 
     def client(self) -> Any:
-        return boto3.client(
+        # A session of its own: drills of several stacks run in threads side by side.
+        return boto3.session.Session().client(
             "s3",
             endpoint_url=self.endpoint,
             region_name=REGION,
@@ -196,7 +214,7 @@ class Postgres:
         self.socket_dir = root
         self.port = free_port()
         self.log = root / f"{name}.log"
-        self.env = {**os.environ, **env}
+        self.env = dict(env)
 
     def _run(self, command: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
@@ -293,6 +311,8 @@ class Drill:
     source: Postgres
     # Every server started, so that the drill stops them all.
     servers: list[Postgres]
+    # The environment every program starts with (plus the object store's credentials).
+    env: Mapping[str, str]
 
     def barman_cloud(
         self, name: str, *args: str, fake_time: str | None = None, as_postgres: bool = False
@@ -304,7 +324,7 @@ class Drill:
             command,
             capture_output=True,
             text=True,
-            env={**os.environ, **self.storage.env},
+            env={**self.env, **self.storage.env},
             check=False,
             **(_as_postgres() if as_postgres else {}),
         )
@@ -367,7 +387,7 @@ class Drill:
 
     def restore(self, name: str, backup_id: str, target_time: datetime | None) -> Postgres:
         """A new server from ``backup_id`` plus archived WAL, up to ``target_time`` or the end."""
-        restored = Postgres(self.root, name, self.storage.env)
+        restored = Postgres(self.root, name, {**self.env, **self.storage.env})
         self.servers.append(restored)
         self.barman_cloud(
             "barman-cloud-restore",
@@ -392,15 +412,25 @@ class Drill:
 
 
 @contextmanager
-def drill(settings: BarmanSettings) -> Iterator[Drill]:
-    """A source database archiving WAL to a fresh versioned bucket; everything stops at the end."""
+def drill(
+    settings: BarmanSettings, storage: ObjectStorage | None = None, env: Mapping[str, str] | None = None
+) -> Iterator[Drill]:
+    """A source database archiving WAL to a fresh versioned bucket; everything stops at the end.
+
+    The bucket is made in ``storage`` (an S3 API several drills share), or in
+    an S3 API of the drill's own; ``env`` is the environment the programs
+    start with (the current one by default).
+    """
+    env = dict(os.environ if env is None else env)
     _archiver_can_run(barman("barman-cloud-wal-archive"))
     root = _scratch_directory()
     servers: list[Postgres] = []
     try:
-        with object_storage(root) as storage:
+        with contextlib.ExitStack() as running:
+            if storage is None:
+                storage = running.enter_context(object_storage(root))
             storage.create_bucket(settings.bucket)
-            source = Postgres(root, "source", storage.env)
+            source = Postgres(root, "source", {**env, **storage.env})
             servers.append(source)
             source.init()
             source.start(
@@ -412,7 +442,7 @@ def drill(settings: BarmanSettings) -> Iterator[Drill]:
                 }
             )
             source.sql("CREATE DATABASE samokoder", "postgres")
-            yield Drill(root, storage, settings, source, servers)
+            yield Drill(root, storage, settings, source, servers, env)
     finally:
         for server in servers:
             with contextlib.suppress(AssertionError):  # already gone; the directory goes next
@@ -468,9 +498,15 @@ def _now(db: Postgres) -> datetime:
     return datetime.fromisoformat(f"{text}+00:00")
 
 
-def rehearse(settings: BarmanSettings, rows: int, retention_days: int) -> Rehearsal:
+def rehearse(
+    settings: BarmanSettings,
+    rows: int,
+    retention_days: int,
+    storage: ObjectStorage | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Rehearsal:
     """Write rows, back up, write more, restore to a point between and to the end, apply retention."""
-    with drill(settings) as d:
+    with drill(settings, storage, env) as d:
         db = d.source
         db.sql("CREATE TABLE events (id bigserial PRIMARY KEY, batch text NOT NULL, payload text NOT NULL)")
         before_backup = _write(db, "before-backup", rows)

@@ -3,34 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
 
 import pytest
 
 from infra.ops.synth.runner import Synthesis
 from tests.conftest import STACKS
-from tests.infra.render.database.drill.drill import BarmanSettings, Rehearsal, rehearse
+from tests.infra.render.database.drill.drill import Rehearsal, rendered_settings
+from tests.infra.render.database.drill.fixtures import ROWS
 
 Synth = Callable[[str], Synthesis]
-ROWS = 2000
-
-
-def rendered_settings(synthesis: Synthesis) -> BarmanSettings:
-    (store,) = synthesis.of_type("kubernetes:barmancloud.cnpg.io/v1:ObjectStore")
-    cluster = next(
-        r
-        for r in synthesis.of_type("kubernetes:postgresql.cnpg.io/v1:Cluster")
-        if "initdb" in r.inputs["spec"]["bootstrap"]
-    )
-    return BarmanSettings.rendered(store.inputs, cluster.inputs)
 
 
 @pytest.fixture(scope="module", params=STACKS)
-def rehearsal(request: pytest.FixtureRequest, synthesized: Synth) -> tuple[str, Rehearsal]:
+def rehearsal(
+    request: pytest.FixtureRequest, drill_rehearsals: dict[str, Future[Rehearsal]]
+) -> tuple[str, Rehearsal]:
+    # The drills started with the session (tests/infra/render/database/drill/fixtures.py).
     stack: str = request.param
-    synthesis = synthesized(stack)
-    (store,) = synthesis.of_type("kubernetes:barmancloud.cnpg.io/v1:ObjectStore")
-    retention_days = int(store.inputs["spec"]["retentionPolicy"].removesuffix("d"))
-    return stack, rehearse(rendered_settings(synthesis), ROWS, retention_days)
+    return stack, drill_rehearsals[stack].result()
 
 
 def test_the_drill_uses_the_stacks_rendered_settings(synthesized: Synth) -> None:
