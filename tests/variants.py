@@ -22,11 +22,13 @@ MANAGED_REDIS: Final[dict[str, Any]] = {
 }
 
 
-def synthesize_variant(stack: str, profile_changes: dict[str, Any]) -> Synthesis:
+def synthesize_variant(stack: str, profile_changes: dict[str, Any], *, preview: bool = False) -> Synthesis:
     settings = validate_settings(
         stack, with_changes(read_profile(stack), profile_changes), stack_file_values(stack), offline=True
     )
-    platform, monitor, warnings = run_mocked(lambda: program.build(settings, offline=True), stack)
+    platform, monitor, warnings = run_mocked(
+        lambda: program.build(settings, offline=True), stack, preview=preview
+    )
     return Synthesis(
         stack=stack,
         settings=platform.settings,
@@ -34,6 +36,7 @@ def synthesize_variant(stack: str, profile_changes: dict[str, Any]) -> Synthesis
         resources=sorted(monitor.recorded, key=lambda r: r.urn),
         outputs=monitor.stack_outputs,
         warnings=warnings,
+        preview=preview,
     )
 
 

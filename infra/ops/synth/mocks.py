@@ -2,8 +2,11 @@
 
 `SynthMocks` answers resource registrations the way a cloud would (ids, and
 the computed outputs the program reads), deterministically: the same program
-gives the same ids and outputs on every run. `RecordingMonitor` keeps what
-each registration asked for: type, name, parent, provider, options, inputs.
+gives the same ids and outputs on every run. With ``preview=True`` it answers
+as the engine does at a stack's first preview: no ids, every computed output
+unknown, dynamic resources checked by their providers
+(``infra/ops/synth/preview.py``). `RecordingMonitor` keeps what each
+registration asked for: type, name, parent, provider, options, inputs.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pulumi.output import Unknown
 from pulumi.runtime import Mocks, rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
 
+from infra.ops.synth.preview import checked_at_preview, is_dynamic, unknown_leaves
 from infra.settings.source import REDACTED
 
 # How a secret value reaches the monitor: wrapped under Pulumi's secret signature.
@@ -34,6 +39,8 @@ _ID_PREFIX = {
 # When every mock resource was "created": fixed, so synth output does not drift.
 MOCK_TIME = "2026-11-01T00:00:00Z"
 _MOCK_CA = "-----BEGIN CERTIFICATE-----\nMOCK-CLUSTER-CA\n-----END CERTIFICATE-----\n"
+# How a value not known yet (at preview) is written: beside REDACTED, never a real value.
+UNKNOWN_MARK = "[unknown]"
 
 
 def _digest(*parts: str) -> str:
@@ -46,8 +53,8 @@ def mock_id(type_: str, name: str) -> str:
 
 def _cluster(args: MockResourceArgs) -> dict[str, Any]:
     return {
+        # Merged into the master's inputs.
         "master": {
-            **args.inputs.get("master", {}),
             # Documentation addresses (RFC 5737): never routable.
             "externalV4Endpoint": "https://203.0.113.10",
             "internalV4Endpoint": "https://10.255.0.10",
@@ -111,9 +118,27 @@ def _computed_outputs(args: MockResourceArgs) -> dict[str, Any]:
     return computed(args) if computed else {}
 
 
+def _merged(inputs: dict[str, Any], computed: dict[str, Any]) -> dict[str, Any]:
+    """The inputs with the computed outputs laid over them (a map into the input's map)."""
+    merged = dict(inputs)
+    for key, value in computed.items():
+        known = merged.get(key)
+        merged[key] = _merged(known, value) if isinstance(value, dict) and isinstance(known, dict) else value
+    return merged
+
+
 class SynthMocks(Mocks):
+    def __init__(self, preview: bool = False) -> None:
+        # A first preview: nothing exists yet.
+        self.preview = preview
+
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        return mock_id(args.typ, args.name), {**args.inputs, **_computed_outputs(args)}
+        if not self.preview:
+            return mock_id(args.typ, args.name), _merged(args.inputs, _computed_outputs(args))
+        # No id (an empty one is unknown), computed outputs unknown, the inputs as given
+        # or, for a dynamic resource, as its provider's check returns them.
+        inputs = checked_at_preview(args) if is_dynamic(args.typ) else args.inputs
+        return None, _merged(inputs, unknown_leaves(_computed_outputs(args)))
 
     def call(self, args: MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
         # No data-source lookups are made by the program; failing loudly
@@ -186,18 +211,24 @@ class RecordingMonitor(MockMonitor):
 
 
 def redact(value: Any) -> Any:
-    """A JSON-ready copy of `value` with every secret replaced by a marker."""
+    """A JSON-ready copy of `value` with every secret, and every value not known yet, replaced by a marker."""
+    if isinstance(value, Unknown) or (isinstance(value, str) and value == rpc.UNKNOWN):
+        return UNKNOWN_MARK
     if isinstance(value, dict):
-        if value.get(_SECRET_SIG_KEY) == _SECRET_SIG:
-            inner = value.get("value")
-            # A secret map (a Secret's data) keeps its keys: they name what is
-            # held, and the manifest stays a valid object.
-            if isinstance(inner, dict):
-                return {str(k): REDACTED for k in inner}
-            return REDACTED
-        return {str(k): redact(v) for k, v in value.items()}
+        return _redact_map(value)
     if isinstance(value, list | tuple):
         return [redact(v) for v in value]
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
+
+
+def _redact_map(value: dict[Any, Any]) -> Any:
+    if value.get(_SECRET_SIG_KEY) == _SECRET_SIG:
+        inner = value.get("value")
+        # A secret map (a Secret's data) keeps its keys: they name what is
+        # held, and the manifest stays a valid object.
+        if isinstance(inner, dict):
+            return {str(k): REDACTED for k in inner}
+        return REDACTED
+    return {str(k): redact(v) for k, v in value.items()}

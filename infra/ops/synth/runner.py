@@ -3,10 +3,16 @@
 No cloud, no CLI, no credentials: the stack's config is read from its
 Pulumi.<stack>.yaml the way the CLI would pass it, and every registration is
 recorded by the mock monitor.
+
+With ``preview=True`` the run is a stack's first ``pulumi preview`` instead of
+its ``pulumi up``: nothing exists yet, so ids and computed outputs are
+unknown, applies on them do not run, and dynamic providers check inputs that
+hold unknowns (``infra/ops/synth/preview.py``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -39,6 +45,8 @@ class Synthesis:
     resources: list[RecordedResource]
     outputs: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
+    # A first preview's view (ids and computed outputs unknown) rather than an up's.
+    preview: bool = False
 
     def deployed(self) -> list[RecordedResource]:
         """Every registered resource but the implicit root stack."""
@@ -80,20 +88,39 @@ def _run_body(body: Callable[[], T], returned: list[T]) -> None:
         root._finish()  # type: ignore[attr-defined]
 
 
+def _discard_leftovers() -> None:
+    """What a failed run left behind (its unfinished outputs and RPCs) is not the next run's.
+
+    As pulumi's own ``mocks.test`` decorator, clear it; a leftover that failed
+    has its error taken, so that it is not logged as never retrieved.
+    """
+    rpc_manager = runtime_settings.SETTINGS.rpc_manager
+    for leftover in [*runtime_settings.SETTINGS.outputs, *rpc_manager.rpcs]:
+        if not isinstance(leftover, asyncio.Future):
+            continue
+        if leftover.done() and not leftover.cancelled():
+            leftover.exception()
+    rpc_manager.clear()
+    runtime_settings.SETTINGS.outputs.clear()
+
+
 def run_mocked(
     body: Callable[[], T],
     stack: str,
     config: dict[str, Any] | None = None,
     secret_keys: list[str] | None = None,
     monitor: RecordingMonitor | None = None,
+    *,
+    preview: bool = False,
 ) -> tuple[T, RecordingMonitor, list[str]]:
     """Run `body` as a Pulumi program of `stack` under the mock runtime synth uses.
 
     Returns what `body` returned, the monitor that recorded every
     registration, and the warnings logged. Each run starts from a clean
-    runtime, so several can run in one process.
+    runtime, so several can run in one process. With `preview`, as a first
+    `pulumi preview` (a given `monitor` answers with its own mocks).
     """
-    mocks = SynthMocks()
+    mocks = SynthMocks(preview=preview)
     monitor = monitor or RecordingMonitor(mocks)
     collector = _WarningCollector()
     logger = logging.getLogger(f"samokoder.synth.{stack}")
@@ -102,24 +129,35 @@ def run_mocked(
 
     runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
     pulumi.runtime.set_mocks(
-        mocks, project=PROJECT, stack=stack, preview=False, logger=logger, monitor=monitor
+        mocks, project=PROJECT, stack=stack, preview=preview, logger=logger, monitor=monitor
     )
     runtime_config.set_all_config(config or {}, secret_keys or [])
+    _discard_leftovers()
     returned: list[T] = []
     _sync_await(run_pulumi_func(lambda: _run_body(body, returned)))
     return returned[0], monitor, collector.messages
 
 
-def synthesize(stack: str, project_dir: Path, monitor: RecordingMonitor | None = None) -> Synthesis:
+def synthesize(
+    stack: str, project_dir: Path, monitor: RecordingMonitor | None = None, *, preview: bool = False
+) -> Synthesis:
     """Run the program for `stack` under mocks and return what it registered.
 
     Raises `infra.settings.ConfigError` for invalid settings; the program
     validates them before it registers anything. Pass `monitor` to see what
-    was registered even when the run fails.
+    was registered even when the run fails (with `preview`, a monitor over
+    ``SynthMocks(preview=True)``). With `preview`, as a stack's first
+    `pulumi preview`: what is recorded holds ``[unknown]`` where a value
+    is not known before the resources exist.
     """
     stack_file = read_stack_file(project_dir / f"Pulumi.{stack}.yaml")
     platform, monitor, warnings = run_mocked(
-        lambda: program.main(offline=True), stack, stack_file.config, stack_file.secret_keys, monitor
+        lambda: program.main(offline=True),
+        stack,
+        stack_file.config,
+        stack_file.secret_keys,
+        monitor,
+        preview=preview,
     )
     return Synthesis(
         stack=stack,
@@ -128,4 +166,5 @@ def synthesize(stack: str, project_dir: Path, monitor: RecordingMonitor | None =
         resources=sorted(monitor.recorded, key=lambda r: r.urn),
         outputs=monitor.stack_outputs,
         warnings=warnings,
+        preview=preview,
     )
