@@ -55,9 +55,10 @@ MAXMEMORY_POLICIES: Final = (
     "VOLATILE_TTL",
     "NOEVICTION",
 )
-# What the API takes as a password (yandex/cloud/mdb/redis/v1/config/redis.proto).
+# What the API takes as a password: the proto's pattern (yandex/cloud/mdb/redis/v1/config/
+# redis.proto, [a-zA-Z0-9@=+?*.,!&#$^<>_%-]{0,128}; a test compares) and the documented 8 at least.
 PASSWORD_LENGTH: Final = (8, 128)
-PASSWORD_SPECIALS: Final = frozenset("@=+?*.,!&#$^<>_-")
+PASSWORD_SPECIALS: Final = frozenset("@=+?*.,!&#$^<>_%-")
 
 # Inputs the API cannot change in place.
 REPLACED_BY: Final = ("folder_id", "network_id", "environment", "tls_enabled", "hosts")

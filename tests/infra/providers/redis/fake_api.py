@@ -45,7 +45,7 @@ from tests.infra.providers.yandex.fake_cloud import (
 GIB = 1024**3
 VERSIONS = frozenset({"7.2", "8.1"})
 DISK_TYPES = frozenset({"network-ssd", "network-hdd", "local-ssd", "network-ssd-nonreplicated"})
-PASSWORD = re.compile(r"^[a-zA-Z0-9@=+?*.,!&#$^<>_-]{8,128}$")
+PASSWORD = re.compile(r"^[a-zA-Z0-9@=+?*.,!&#$^<>_%-]{8,128}$")
 UPDATABLE = frozenset(
     {
         "name",
@@ -119,7 +119,7 @@ class ClusterService(Servicer, cluster_service_pb2_grpc.ClusterServiceServicer):
             abort(context, invalid, "config_spec.redis: the password is required")
         if not PASSWORD.match(spec.redis.password):
             abort(
-                context, invalid, "config_spec.redis.password: 8 to 128 letters, digits or @=+?*.,!&#$^<>_-"
+                context, invalid, "config_spec.redis.password: 8 to 128 letters, digits or @=+?*.,!&#$^<>_%-"
             )
         resources = spec.resources
         if not resources.resource_preset_id:

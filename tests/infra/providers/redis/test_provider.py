@@ -11,7 +11,12 @@ import pytest
 
 from infra.providers.redis import client
 from infra.providers.redis.errors import RedisError
-from infra.providers.redis.provider import MAXMEMORY_POLICIES, ManagedRedisClusterProvider
+from infra.providers.redis.provider import (
+    MAXMEMORY_POLICIES,
+    PASSWORD_SPECIALS,
+    ManagedRedisClusterProvider,
+    password_problem,
+)
 from infra.providers.yandex.connection import IAM_TOKEN_ENV, Connection
 from tests.infra.providers.redis.fake_api import GIB, FakeRedis, serving_redis
 
@@ -222,6 +227,17 @@ def test_settings_the_api_would_refuse_fail_the_check_without_quoting_the_passwo
     ]
     assert "short" not in failures["password"]
     assert "8 to 128" in failures["password"]
+
+
+def test_the_password_characters_the_check_allows_are_the_apis() -> None:
+    from yandex.cloud.mdb.redis.v1.config.redis_pb2 import RedisConfig  # noqa: PLC0415
+
+    options = RedisConfig.DESCRIPTOR.fields_by_name["password"].GetOptions()
+    (pattern,) = (str(value) for field, value in options.ListFields() if field.name == "pattern")
+    assert pattern == "[a-zA-Z0-9@=+?*.,!&#$^<>_%-]{0,128}"
+    assert "".join(sorted(PASSWORD_SPECIALS)) == "".join(sorted("@=+?*.,!&#$^<>_%-"))
+    assert password_problem("a%b-c_d@e=f") is None
+    assert password_problem("a b c d e f") is not None
 
 
 def test_the_policies_the_check_knows_are_the_apis() -> None:
