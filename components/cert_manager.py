@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_kubernetes as k8s
 
-from components.kube import helm_release, namespace
+from components.kube import HelmRelease, helm_release, namespace
 from infra.conventions import CERT_MANAGER_NAMESPACE, Naming
 from infra.render import cert_manager, charts
 
@@ -24,7 +23,7 @@ class CertManagerArgs:
 
 class CertManager(pulumi.ComponentResource):
     # Objects that need cert-manager's CRDs or webhook depend on this.
-    release: k8s.helm.v3.Release
+    release: HelmRelease
 
     def __init__(self, name: str, args: CertManagerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("samokoder:cluster:CertManager", name, None, opts)
@@ -37,6 +36,10 @@ class CertManager(pulumi.ComponentResource):
             child,
         )
         self.release = helm_release(
-            name, charts.CERT_MANAGER, home.metadata.name, cert_manager.values(), child
+            name,
+            charts.CERT_MANAGER,
+            CERT_MANAGER_NAMESPACE,
+            cert_manager.values(),
+            pulumi.ResourceOptions(parent=self, depends_on=[home]),
         )
         self.register_outputs({"release_status": self.release.status})

@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_kubernetes as k8s
 
-from components.kube import kubernetes_object
+from components.kube import KubernetesObject, kubernetes_object
 from infra.conventions import Naming
 from infra.render import redis
 from infra.settings.workloads import InClusterRedisProfile
@@ -23,7 +22,7 @@ class ClusterRedisArgs:
     naming: Naming
     profile: InClusterRedisProfile
     # The app namespace it lives in: created first.
-    namespace: k8s.core.v1.Namespace
+    namespace: KubernetesObject
     protect: bool
 
 

@@ -20,12 +20,18 @@ from dataclasses import dataclass
 from typing import Final
 
 import pulumi
-import pulumi_kubernetes as k8s
 import pulumi_yandex as yandex
 
 from components.cert_manager import CertManager
 from components.kms import kms_key
-from components.kube import custom_resource, helm_release, namespace
+from components.kube import (
+    HelmRelease,
+    KubernetesObject,
+    custom_resource,
+    helm_release,
+    kubernetes_object,
+    namespace,
+)
 from components.monitoring import Monitoring
 from components.secrets import Secrets
 from infra.conventions import DATABASE_OPERATOR_NAMESPACE, Naming
@@ -52,7 +58,7 @@ class DatabaseArgs:
     zones: int
     # The app namespace's name, and the object: created first.
     namespace: str
-    app_namespace: k8s.core.v1.Namespace
+    app_namespace: KubernetesObject
     protect: bool
     # cert-manager issues the plugin's certificates; the monitoring release has
     # the PodMonitor CRD; the secrets component delivers the owner's login.
@@ -85,19 +91,23 @@ class Database(pulumi.ComponentResource):
         stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
 
         bucket, access_key = self._backup_storage(args, backups, stateful)
-        credentials = k8s.core.v1.Secret(
+        credentials = kubernetes_object(
             f"{name}-backup-credentials",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=p.BACKUP_CREDENTIALS_SECRET,
-                namespace=args.namespace,
-                labels=naming.k8s_labels(p.BACKUP_CREDENTIALS_SECRET, "backup"),
-            ),
-            string_data={
-                p.ACCESS_KEY_ID_KEY: access_key.access_key,
-                p.SECRET_ACCESS_KEY_KEY: access_key.secret_key.apply(pulumi.Output.secret),
-                p.REGION_KEY: p.S3_REGION,
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {
+                    "name": p.BACKUP_CREDENTIALS_SECRET,
+                    "namespace": args.namespace,
+                    "labels": naming.k8s_labels(p.BACKUP_CREDENTIALS_SECRET, "backup"),
+                },
+                "stringData": {
+                    p.ACCESS_KEY_ID_KEY: access_key.access_key,
+                    p.SECRET_ACCESS_KEY_KEY: access_key.secret_key.apply(pulumi.Output.secret),
+                    p.REGION_KEY: p.S3_REGION,
+                },
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(before)),
+            pulumi.ResourceOptions(parent=self, depends_on=list(before)),
         )
         plugin = self._operators(naming, before)
 
@@ -227,7 +237,7 @@ class Database(pulumi.ComponentResource):
         )
         return bucket, access_key
 
-    def _operators(self, naming: Naming, depends_on: Sequence[pulumi.Resource]) -> k8s.helm.v3.Release:
+    def _operators(self, naming: Naming, depends_on: Sequence[pulumi.Resource]) -> HelmRelease:
         """CloudNativePG and its Barman Cloud plugin; returns the plugin, installed after the operator."""
         name = self._name
         child = pulumi.ResourceOptions(parent=self)
@@ -241,14 +251,14 @@ class Database(pulumi.ComponentResource):
         operator = helm_release(
             f"{name}-operator",
             charts.CLOUDNATIVE_PG,
-            home.metadata.name,
+            DATABASE_OPERATOR_NAMESPACE,
             operators.operator_values(),
-            child,
+            pulumi.ResourceOptions(parent=self, depends_on=[home]),
         )
         return helm_release(
             f"{name}-backup-plugin",
             charts.BARMAN_CLOUD_PLUGIN,
-            home.metadata.name,
+            DATABASE_OPERATOR_NAMESPACE,
             operators.plugin_values(),
-            pulumi.ResourceOptions(parent=self, depends_on=[operator, *depends_on]),
+            pulumi.ResourceOptions(parent=self, depends_on=[home, operator, *depends_on]),
         )

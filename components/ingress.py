@@ -8,10 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.cert_manager import CertManager
-from components.kube import custom_resource, helm_release, namespace
+from components.kube import HelmRelease, custom_resource, helm_release, namespace
 from components.monitoring import Monitoring
 from infra.conventions import INGRESS_NAMESPACE, Naming
 from infra.render import charts
@@ -30,7 +29,7 @@ class IngressArgs:
 
 
 class Ingress(pulumi.ComponentResource):
-    release: k8s.helm.v3.Release
+    release: HelmRelease
 
     def __init__(self, name: str, args: IngressArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("samokoder:cluster:Ingress", name, None, opts)
@@ -46,9 +45,9 @@ class Ingress(pulumi.ComponentResource):
         self.release = helm_release(
             name,
             charts.INGRESS_NGINX,
-            home.metadata.name,
+            INGRESS_NAMESPACE,
             controller_values(args.replicas),
-            pulumi.ResourceOptions(parent=self, depends_on=[args.monitoring.release]),
+            pulumi.ResourceOptions(parent=self, depends_on=[home, args.monitoring.release]),
         )
         custom_resource(
             f"{name}-issuer",

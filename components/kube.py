@@ -1,13 +1,72 @@
-"""Small builders the components share: Helm releases of pinned charts, custom resources from dicts."""
+"""Small builders the components share: Helm releases of pinned charts, Kubernetes objects from dicts."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
 import pulumi
-import pulumi_kubernetes as k8s
+from pulumi_kubernetes import _utilities as k8s_sdk
 
 from infra.render.charts import Chart
+
+# Outputs pulumi-kubernetes' typed classes mark secret, by (apiVersion, kind).
+_SECRET_OUTPUTS = {("v1", "Secret"): ["data", "stringData"]}
+
+
+def type_token(api_version: str, kind: str) -> str:
+    """The provider's type token of a kind: ``kubernetes:apps/v1:Deployment``, core kinds under ``core/``."""
+    group_version = api_version if "/" in api_version else f"core/{api_version}"
+    return f"kubernetes:{group_version}:{kind}"
+
+
+class KubernetesObject(pulumi.CustomResource):
+    """One Kubernetes object exactly as a renderer wrote it, built-in kind or custom resource.
+
+    It registers what pulumi-kubernetes' typed class of the kind registers for
+    the same manifest: the provider's type token, the manifest's camelCase
+    fields as inputs, the SDK's plugin version, and a Secret's data as secret
+    inputs and outputs (tests/components/test_kube.py compares the two). It avoids importing a typed module per API group, which alone
+    costs more CPU than the rest of a synth (about 0.45 s of it).
+    """
+
+    def __init__(self, resource_name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions) -> None:
+        api_version, kind = manifest["apiVersion"], manifest["kind"]
+        secret = _SECRET_OUTPUTS.get((api_version, kind), [])
+        own = pulumi.ResourceOptions(
+            version=k8s_sdk.get_version(),  # type: ignore[no-untyped-call]
+            additional_secret_outputs=secret or None,
+        )
+        # The typed Secret class also sends its data as secret inputs.
+        inputs = {k: pulumi.Output.secret(v) if k in secret else v for k, v in manifest.items()}
+        super().__init__(type_token(api_version, kind), resource_name, inputs, opts.merge(own))
+
+
+def kubernetes_object(
+    resource_name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions
+) -> KubernetesObject:
+    """Any object a generator rendered; nested fields keep the manifest's own (camelCase) names."""
+    return KubernetesObject(resource_name, manifest, opts)
+
+
+# The same, for a renderer's custom resource (its CRD must exist first: see tests/test_ordering.py).
+custom_resource = kubernetes_object
+
+
+class HelmRelease(pulumi.CustomResource):
+    """A Helm release as pulumi-kubernetes' ``helm.v3.Release`` registers it (its type token, inputs and
+    plugin version), without importing the typed module, which brings in the YAML and HTTP stacks."""
+
+    status: pulumi.Output[Any]
+
+    def __init__(self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions) -> None:
+        own = pulumi.ResourceOptions(version=k8s_sdk.get_version())  # type: ignore[no-untyped-call]
+        # compat: what the typed class always sends (values as JSON); status: its one output.
+        super().__init__(
+            RELEASE_TYPE, resource_name, {**props, "compat": "true", "status": None}, opts.merge(own)
+        )
+
+
+RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 
 
 def helm_release(
@@ -18,44 +77,21 @@ def helm_release(
     opts: pulumi.ResourceOptions,
     *,
     release_name: str | None = None,
-) -> k8s.helm.v3.Release:
+) -> HelmRelease:
     """A release named after its chart unless ``release_name`` says otherwise."""
-    return k8s.helm.v3.Release(
-        resource_name,
-        name=release_name or chart.name,
-        chart=chart.name,
-        version=chart.version,
-        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
-        namespace=namespace,
-        values=values,
+    props = {
+        "name": release_name or chart.name,
+        "chart": chart.name,
+        "version": chart.version,
+        "repositoryOpts": {"repo": chart.repository},
+        "namespace": namespace,
+        "values": values,
         # A release owns CRDs and webhooks that later objects need: wait until
         # it is ready, and roll back rather than leave half an install.
-        atomic=True,
-        timeout=900,
-        opts=opts,
-    )
-
-
-def custom_resource(
-    resource_name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions
-) -> k8s.apiextensions.CustomResource:
-    """A custom resource exactly as a generator rendered it."""
-    metadata = manifest["metadata"]
-    # Everything besides the type and the metadata (spec, or data and the like) as rendered.
-    fields = {k: v for k, v in manifest.items() if k not in ("apiVersion", "kind", "metadata")}
-    return k8s.apiextensions.CustomResource(
-        resource_name,
-        api_version=manifest["apiVersion"],
-        kind=manifest["kind"],
-        metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=metadata["name"],
-            namespace=metadata.get("namespace"),
-            labels=metadata.get("labels"),
-            annotations=metadata.get("annotations"),
-        ),
-        opts=opts,
-        **fields,
-    )
+        "atomic": True,
+        "timeout": 900,
+    }
+    return HelmRelease(resource_name, props, opts)
 
 
 PodSecurity = Literal["restricted", "baseline", "privileged"]
@@ -67,46 +103,11 @@ def namespace(
     labels: dict[str, str],
     pod_security: PodSecurity,
     opts: pulumi.ResourceOptions,
-) -> k8s.core.v1.Namespace:
+) -> KubernetesObject:
     """A namespace whose pods must meet the given Pod Security Standard."""
-    return k8s.core.v1.Namespace(
-        resource_name,
-        metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=name, labels={**labels, "pod-security.kubernetes.io/enforce": pod_security}
-        ),
-        opts=opts,
-    )
-
-
-# Built-in kinds the app creates, by (apiVersion, kind); anything else is a custom resource.
-_BUILTIN: dict[tuple[str, str], Any] = {
-    ("v1", "ConfigMap"): k8s.core.v1.ConfigMap,
-    ("v1", "Service"): k8s.core.v1.Service,
-    ("v1", "ServiceAccount"): k8s.core.v1.ServiceAccount,
-    ("apps/v1", "Deployment"): k8s.apps.v1.Deployment,
-    ("apps/v1", "StatefulSet"): k8s.apps.v1.StatefulSet,
-    ("batch/v1", "Job"): k8s.batch.v1.Job,
-    ("policy/v1", "PodDisruptionBudget"): k8s.policy.v1.PodDisruptionBudget,
-    ("autoscaling/v2", "HorizontalPodAutoscaler"): k8s.autoscaling.v2.HorizontalPodAutoscaler,
-    ("networking.k8s.io/v1", "Ingress"): k8s.networking.v1.Ingress,
-    ("networking.k8s.io/v1", "NetworkPolicy"): k8s.networking.v1.NetworkPolicy,
-    ("rbac.authorization.k8s.io/v1", "Role"): k8s.rbac.v1.Role,
-    ("rbac.authorization.k8s.io/v1", "RoleBinding"): k8s.rbac.v1.RoleBinding,
-}
-# Top-level fields whose Python argument names differ from the manifest's.
-_ARGUMENT = {"roleRef": "role_ref", "automountServiceAccountToken": "automount_service_account_token"}
-
-
-def kubernetes_object(
-    resource_name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions
-) -> pulumi.Resource:
-    """Any object a generator rendered: a typed resource for built-in kinds, else a custom resource.
-
-    Nested fields keep the manifest's own (camelCase) names, which the provider takes as they are.
-    """
-    resource = _BUILTIN.get((manifest["apiVersion"], manifest["kind"]))
-    if resource is None:
-        return custom_resource(resource_name, manifest, opts)
-    fields = {_ARGUMENT.get(k, k): v for k, v in manifest.items() if k not in ("apiVersion", "kind")}
-    built: pulumi.Resource = resource(resource_name, opts=opts, **fields)
-    return built
+    manifest = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "labels": {**labels, "pod-security.kubernetes.io/enforce": pod_security}},
+    }
+    return KubernetesObject(resource_name, manifest, opts)

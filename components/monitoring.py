@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
-from components.kube import helm_release, kubernetes_object
+from components.kube import HelmRelease, KubernetesObject, helm_release, kubernetes_object
 from components.kube import namespace as kube_namespace
 from infra.conventions import MONITORING_NAMESPACE, Naming
 from infra.render import charts
@@ -36,14 +35,14 @@ class MonitoringArgs:
     profile: MonitoringProfile
     artifacts: MonitoringArtifacts
     # The app's namespace, where the API's ServiceMonitor lives: it waits for it.
-    app_namespace: k8s.core.v1.Namespace
+    app_namespace: KubernetesObject
 
 
 class Monitoring(pulumi.ComponentResource):
     release_status: pulumi.Output[Any]
     # The release that installs the monitoring CRDs (ServiceMonitor, PodMonitor, ...).
-    release: k8s.helm.v3.Release
-    namespace: k8s.core.v1.Namespace
+    release: HelmRelease
+    namespace: KubernetesObject
 
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("samokoder:monitoring:Monitoring", name, None, opts)
@@ -61,9 +60,9 @@ class Monitoring(pulumi.ComponentResource):
         self.release = helm_release(
             f"{name}-stack",
             charts.KUBE_PROMETHEUS_STACK,
-            self.namespace.metadata.name,
+            MONITORING_NAMESPACE,
             stack.chart_values(args.profile, artifacts.alertmanager),
-            child,
+            pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]),
         )
         after_release = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
         for rule_file in artifacts.rule_files:

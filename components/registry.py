@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
-import pulumi_docker as docker
 import pulumi_yandex as yandex
 
 from infra.conventions import REGISTRY_HOST, SERVICES, Naming, Service, image_reference
@@ -93,6 +92,10 @@ class Registry(pulumi.ComponentResource):
             context, dockerfile = source / build.frontend_context, build.frontend_dockerfile
         else:
             context, dockerfile = source, build.backend_dockerfile
+        # Only a build needs the Docker SDK: a release by digest (every deploy from CI,
+        # and synth) does not pay for importing it.
+        import pulumi_docker as docker  # noqa: PLC0415
+
         # The tag only names the push; what is deployed is the digest it produced.
         image = docker.Image(
             f"{self._name}-{service}",

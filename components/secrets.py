@@ -23,12 +23,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import pulumi
-import pulumi_kubernetes as k8s
 import pulumi_random as random
 import pulumi_yandex as yandex
 
 from components.kms import kms_key
-from components.kube import custom_resource, helm_release, namespace
+from components.kube import KubernetesObject, custom_resource, helm_release, kubernetes_object, namespace
 from infra.conventions import EXTERNAL_SECRETS_NAMESPACE, Naming
 from infra.providers.lockbox.connection import Connection
 from infra.providers.lockbox.provider import LockboxSecret
@@ -58,7 +57,7 @@ class SecretsArgs:
     # Synth: a provided secret that is not set becomes a warning, not an error.
     offline: bool
     # Namespaces the ExternalSecrets are created in.
-    namespaces: Sequence[k8s.core.v1.Namespace]
+    namespaces: Sequence[KubernetesObject]
     # Values other components make (entry key -> value), e.g. managed Redis's password.
     external: Mapping[str, pulumi.Input[str]]
 
@@ -67,7 +66,7 @@ class Secrets(pulumi.ComponentResource):
     lockbox_ids: dict[SecretGroup, pulumi.Output[str]]
     ages: pulumi.Output[dict[str, Any]]
     # Kubernetes Secrets exist (or are being synced) once these are created.
-    external_secrets: list[k8s.apiextensions.CustomResource]
+    external_secrets: list[KubernetesObject]
 
     def __init__(self, name: str, args: SecretsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("samokoder:secrets:Secrets", name, None, opts)
@@ -176,7 +175,7 @@ class Secrets(pulumi.ComponentResource):
 
     def _delivery(
         self, reader: yandex.IamServiceAccount, secrets: Mapping[SecretGroup, LockboxSecret], endpoint: str
-    ) -> list[k8s.apiextensions.CustomResource]:
+    ) -> list[KubernetesObject]:
         name, naming = self._name, self._args.naming
         child = pulumi.ResourceOptions(parent=self)
         home = namespace(
@@ -186,12 +185,13 @@ class Secrets(pulumi.ComponentResource):
             "restricted",
             child,
         )
+        in_home = pulumi.ResourceOptions(parent=self, depends_on=[home])
         release = helm_release(
             f"{name}-operator",
             charts.EXTERNAL_SECRETS,
-            home.metadata.name,
+            EXTERNAL_SECRETS_NAMESPACE,
             {"installCRDs": True},
-            child,
+            in_home,
         )
         authorized_key = yandex.IamServiceAccountKey(
             f"{name}-reader-key",
@@ -208,15 +208,19 @@ class Secrets(pulumi.ComponentResource):
             public_key=authorized_key.public_key,
             private_key=authorized_key.private_key,
         ).apply(lambda parts: json.dumps({**parts, "key_algorithm": "RSA_2048"}, sort_keys=True))
-        key_secret = k8s.core.v1.Secret(
+        key_secret = kubernetes_object(
             f"{name}-reader-key-secret",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=delivery.READER_KEY_SECRET,
-                namespace=home.metadata.name,
-                labels=naming.k8s_labels(delivery.READER_KEY_SECRET, "secrets"),
-            ),
-            string_data={delivery.READER_KEY_FIELD: key_json.apply(pulumi.Output.secret)},
-            opts=child,
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {
+                    "name": delivery.READER_KEY_SECRET,
+                    "namespace": EXTERNAL_SECRETS_NAMESPACE,
+                    "labels": naming.k8s_labels(delivery.READER_KEY_SECRET, "secrets"),
+                },
+                "stringData": {delivery.READER_KEY_FIELD: key_json.apply(pulumi.Output.secret)},
+            },
+            in_home,
         )
         namespaces = sorted({target.namespace for group in self._args.groups for target in group.targets})
         store = custom_resource(

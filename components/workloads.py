@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.cluster_redis import ClusterRedis
 from components.database import Database
 from components.ingress import Ingress
-from components.kube import kubernetes_object
+from components.kube import KubernetesObject, kubernetes_object
 from components.redis import ManagedRedis
 from components.secrets import Secrets
 from infra.app_contract import API_PORT, FRONTEND_PORT
@@ -47,7 +46,7 @@ class WorkloadsArgs:
     images: Mapping[Service, pulumi.Input[str]]
     # What must exist first: the namespace, the database (for the migration),
     # the ingress controller, the Secrets the pods read.
-    namespace: k8s.core.v1.Namespace
+    namespace: KubernetesObject
     database: Database
     ingress: Ingress
     secrets: Secrets

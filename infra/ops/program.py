@@ -18,6 +18,7 @@ from components.cluster_redis import ClusterRedis, ClusterRedisArgs
 from components.database import Database, DatabaseArgs
 from components.exporters import Exporters, ExportersArgs
 from components.ingress import Ingress, IngressArgs
+from components.kube import KubernetesObject
 from components.kube import namespace as kube_namespace
 from components.kubernetes_cluster import KubernetesCluster, KubernetesClusterArgs
 from components.monitoring import Monitoring, MonitoringArgs
@@ -43,7 +44,7 @@ class Platform:
     network: Network
     cluster: KubernetesCluster
     registry: Registry
-    namespace: k8s.core.v1.Namespace
+    namespace: KubernetesObject
     monitoring: Monitoring
     # What the monitoring component deployed, for synth to write out as files.
     monitoring_artifacts: MonitoringArtifacts
@@ -229,7 +230,7 @@ def _redis(
     settings: StackSettings,
     naming: Naming,
     network: Network,
-    namespace: k8s.core.v1.Namespace,
+    namespace: KubernetesObject,
     *,
     in_cloud: pulumi.ResourceOptions,
     provider: k8s.Provider,

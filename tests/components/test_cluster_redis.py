@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pulumi_kubernetes as k8s
+import pulumi
 import pytest
 
 from components.cluster_redis import ClusterRedis, ClusterRedisArgs
+from components.kube import kubernetes_object
 from infra.conventions import APP_NAMESPACE, REDIS, REDIS_PORT
 from infra.render import redis
 from infra.settings.workloads import InClusterRedisProfile
@@ -29,7 +30,11 @@ def cluster_redis(*, protect: bool = True) -> Run:
     hosts: list[str] = []
 
     def program() -> ClusterRedis:
-        namespace = k8s.core.v1.Namespace("app-namespace", metadata={"name": APP_NAMESPACE})
+        namespace = kubernetes_object(
+            "app-namespace",
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": APP_NAMESPACE}},
+            pulumi.ResourceOptions(),
+        )
         component = ClusterRedis(
             "redis", ClusterRedisArgs(naming=NAMING, profile=PROFILE, namespace=namespace, protect=protect)
         )

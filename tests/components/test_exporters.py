@@ -7,11 +7,13 @@ from types import SimpleNamespace
 from typing import Literal, cast
 from urllib.parse import urlsplit
 
+import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
 from components.cluster_redis import ClusterRedis, ClusterRedisArgs
 from components.exporters import Exporters, ExportersArgs
+from components.kube import kubernetes_object
 from components.monitoring import Monitoring
 from components.redis import ManagedRedis, ManagedRedisArgs
 from components.secrets import Secrets
@@ -71,7 +73,11 @@ def redis_of(kind: RedisKind) -> ClusterRedis | ManagedRedis:
                 connection=Connection(auth="iam_token"),
             ),
         )
-    namespace = k8s.core.v1.Namespace("app-namespace", metadata={"name": APP_NAMESPACE})
+    namespace = kubernetes_object(
+        "app-namespace",
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": APP_NAMESPACE}},
+        pulumi.ResourceOptions(),
+    )
     return ClusterRedis(
         "redis",
         ClusterRedisArgs(

@@ -1,4 +1,4 @@
-"""The shared builders: atomic pinned Helm releases, Pod Security labels, typed objects for built-in kinds."""
+"""The shared builders: pinned atomic Helm releases, Pod Security labels, objects as the SDK registers them."""
 
 from __future__ import annotations
 
@@ -160,40 +160,101 @@ def test_every_rendered_object_reaches_the_provider_as_rendered_under_its_own_ty
         assert recorded.inputs == manifest, recorded.name
 
 
-def test_built_in_kinds_become_typed_resources_and_others_custom_resources() -> None:
-    objects = rendered_objects()
-    kinds = {(o["apiVersion"], o["kind"]) for o in objects}
-    # The sample covers both sides and every built-in kind the app renders.
-    assert {
-        ("postgresql.cnpg.io/v1", "Backup"),
-        ("apps/v1", "Deployment"),
-        ("apps/v1", "StatefulSet"),
-        ("v1", "ServiceAccount"),
-    } <= kinds
+# pulumi-kubernetes' typed class of each built-in kind the program renders.
+TYPED: dict[tuple[str, str], Any] = {
+    ("v1", "ConfigMap"): lambda: k8s.core.v1.ConfigMap,
+    ("v1", "Namespace"): lambda: k8s.core.v1.Namespace,
+    ("v1", "Secret"): lambda: k8s.core.v1.Secret,
+    ("v1", "Service"): lambda: k8s.core.v1.Service,
+    ("v1", "ServiceAccount"): lambda: k8s.core.v1.ServiceAccount,
+    ("apps/v1", "Deployment"): lambda: k8s.apps.v1.Deployment,
+    ("apps/v1", "StatefulSet"): lambda: k8s.apps.v1.StatefulSet,
+    ("batch/v1", "Job"): lambda: k8s.batch.v1.Job,
+    ("policy/v1", "PodDisruptionBudget"): lambda: k8s.policy.v1.PodDisruptionBudget,
+    ("autoscaling/v2", "HorizontalPodAutoscaler"): lambda: k8s.autoscaling.v2.HorizontalPodAutoscaler,
+    ("networking.k8s.io/v1", "Ingress"): lambda: k8s.networking.v1.Ingress,
+    ("networking.k8s.io/v1", "NetworkPolicy"): lambda: k8s.networking.v1.NetworkPolicy,
+    ("rbac.authorization.k8s.io/v1", "Role"): lambda: k8s.rbac.v1.Role,
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): lambda: k8s.rbac.v1.RoleBinding,
+}
+# Python argument names of top-level fields, where they differ from the manifest's.
+ARGUMENT = {
+    "roleRef": "role_ref",
+    "automountServiceAccountToken": "automount_service_account_token",
+    "stringData": "string_data",
+}
+SECRET = {
+    "apiVersion": "v1",
+    "kind": "Secret",
+    "metadata": {"name": "s", "namespace": "samokoder"},
+    "stringData": {"key": "value"},
+}
 
-    def apply_all() -> list[tuple[dict[str, Any], pulumi.Resource]]:
-        return [
-            (manifest, kubernetes_object(f"object-{i}", manifest, pulumi.ResourceOptions()))
-            for i, manifest in enumerate(objects)
-        ]
 
-    built = build(apply_all)
-    for manifest, resource in built.component:
-        custom = isinstance(resource, k8s.apiextensions.CustomResource)
-        assert custom is not is_builtin(manifest["apiVersion"]), (manifest["apiVersion"], manifest["kind"])
+def typed(name: str, manifest: dict[str, Any]) -> pulumi.Resource:
+    """The object as pulumi-kubernetes' own class for its kind registers it, or its CustomResource."""
+    fields = {ARGUMENT.get(k, k): v for k, v in manifest.items() if k not in ("apiVersion", "kind")}
+    make = TYPED.get((manifest["apiVersion"], manifest["kind"]))
+    if make is None:
+        custom: pulumi.Resource = k8s.apiextensions.CustomResource(
+            name, api_version=manifest["apiVersion"], kind=manifest["kind"], **fields
+        )
+        return custom
+    resource: pulumi.Resource = make()(name, **fields)
+    return resource
 
 
-def test_an_unknown_kind_becomes_a_custom_resource_with_its_spec_and_metadata() -> None:
-    manifest = {
-        "apiVersion": "example.samokoder.io/v1",
-        "kind": "Widget",
-        "metadata": {"name": "w", "namespace": "samokoder", "labels": {"a": "b"}},
-        "spec": {"size": 3, "nested": {"camelCase": True}},
-    }
-    built = build(lambda: kubernetes_object("widget", manifest, pulumi.ResourceOptions()))
-    assert isinstance(built.component, k8s.apiextensions.CustomResource)
-    recorded = built.one("kubernetes:example.samokoder.io/v1:Widget")
-    assert recorded.inputs == manifest
+def test_every_object_registers_exactly_as_the_sdks_typed_class_for_its_kind_would() -> None:
+    objects = [*rendered_objects(), SECRET]
+    # The sample covers custom resources and every built-in kind the program renders.
+    assert set(TYPED) | {("postgresql.cnpg.io/v1", "Backup")} <= {
+        (o["apiVersion"], o["kind"]) for o in objects
+    } | {("v1", "Namespace")}
+
+    def both() -> None:
+        for i, manifest in enumerate(objects):
+            kubernetes_object(f"ours-{i}", manifest, pulumi.ResourceOptions())
+            typed(f"sdk-{i}", manifest)
+        namespace("ours-ns", "x", {}, "restricted", pulumi.ResourceOptions())
+        k8s.core.v1.Namespace("sdk-ns", metadata={"name": "x", "labels": {ENFORCE: "restricted"}})
+
+    built = build(both)
+    ours = {r.name.removeprefix("ours-"): r for r in built.resources if r.name.startswith("ours-")}
+    sdk = {r.name.removeprefix("sdk-"): r for r in built.resources if r.name.startswith("sdk-")}
+    assert ours.keys() == sdk.keys()
+    for key, mine in ours.items():
+        assert (mine.type, mine.inputs) == (sdk[key].type, sdk[key].inputs), mine.name
+
+
+def test_a_secrets_data_stays_secret_as_with_the_sdk_class() -> None:
+    def both() -> None:
+        kubernetes_object("ours", SECRET, pulumi.ResourceOptions())
+        typed("sdk", SECRET)
+
+    built = build(both)
+    assert built.named("ours").secret_outputs == built.named("sdk").secret_outputs == ("data", "stringData")
+
+
+def test_a_release_registers_exactly_as_the_sdks_release_would() -> None:
+    chart = charts.CERT_MANAGER
+
+    def both() -> None:
+        helm_release("ours", chart, "ns", {"a": 1}, pulumi.ResourceOptions(), release_name="r")
+        k8s.helm.v3.Release(
+            "sdk",
+            name="r",
+            chart=chart.name,
+            version=chart.version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
+            namespace="ns",
+            values={"a": 1},
+            atomic=True,
+            timeout=900,
+        )
+
+    built = build(both)
+    ours, sdk = built.named("ours"), built.named("sdk")
+    assert (ours.type, ours.inputs) == (sdk.type, sdk.inputs)
 
 
 def test_options_such_as_dependencies_reach_the_object() -> None:

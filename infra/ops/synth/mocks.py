@@ -159,6 +159,8 @@ class RecordedResource:
     inputs: dict[str, Any]
     # Input properties an update leaves alone (the resource's ignore_changes).
     ignore_changes: tuple[str, ...] = ()
+    # Outputs the engine keeps secret whatever the provider says (additional_secret_outputs).
+    secret_outputs: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -198,6 +200,7 @@ class RecordingMonitor(MockMonitor):
             dependencies=tuple(sorted(set(request.dependencies))),
             inputs=redact(rpc.deserialize_properties(request.object)),
             ignore_changes=tuple(request.ignoreChanges),
+            secret_outputs=tuple(sorted(request.additionalSecretOutputs)),
         )
         with self._lock:
             self.recorded.append(record)
