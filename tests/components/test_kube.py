@@ -1,4 +1,4 @@
-"""The shared builders: pinned atomic Helm releases, Pod Security labels, objects as the SDK registers them."""
+"""The shared builders: pinned atomic Helm releases, Pod Security labels, objects as the SDK has them."""
 
 from __future__ import annotations
 
