@@ -25,9 +25,9 @@ class KubernetesObject(pulumi.CustomResource):
     It registers what pulumi-kubernetes' typed class of the kind registers for
     the same manifest: the provider's type token, the manifest's camelCase
     fields as inputs, the SDK's plugin version, and a Secret's data as secret
-    inputs and outputs (tests/components/test_kube.py compares the two). It avoids
-    importing a typed module per API group, which alone
-    costs more CPU than the rest of a synth (about 0.45 s of it).
+    inputs and outputs (tests/components/test_kube.py compares the two). It
+    avoids importing a typed module per API group, which alone costs more CPU
+    than the rest of a synth (about 0.45 s of it).
     """
 
     def __init__(self, resource_name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions) -> None:
