@@ -68,9 +68,8 @@ def main() -> int:
     print(f"bare import ({args.runs} runs) ...", flush=True)
     bare = measure([sys.executable, "-c", BARE_IMPORT], args.runs)
     print(f"\n{'what':<26}{'wall s':>8}{'ratio':>7}{'cpu s':>8}{'ratio':>7}{'peak MiB':>10}")
-    print(
-        f"{'bare import of the SDKs':<26}{bare.wall:>8.2f}{1.0:>7.2f}{bare.cpu:>8.2f}{1.0:>7.2f}{bare.peak_mib:>10.0f}"
-    )
+    name = "bare import of the SDKs"
+    print(f"{name:<26}{bare.wall:>8.2f}{1.0:>7.2f}{bare.cpu:>8.2f}{1.0:>7.2f}{bare.peak_mib:>10.0f}")
     worst = 0.0
     with tempfile.TemporaryDirectory() as out:
         for stack in ("staging", "prod"):
