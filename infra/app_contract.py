@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 APP_REPOSITORY: Final = "AlexeyPevz/Samokoder"
-APP_COMMIT: Final = "a34998931499bb2b80090ddc33b03381471c61de"
+APP_COMMIT: Final = "a34998931499bb2b80090ddc33b03381471c61de"  # pragma: allowlist secret (a commit id)
 
 ProcessName = Literal["api", "worker", "frontend", "migrations"]
 MetricType = Literal["counter", "gauge", "histogram", "info"]

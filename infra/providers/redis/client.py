@@ -125,7 +125,7 @@ UPDATE_PATHS: Mapping[str, str] = {
     "description": "description",
     "labels": "labels",
     "deletion_protection": "deletion_protection",
-    "password": "config_spec.redis.password",
+    "password": "config_spec.redis.password",  # pragma: allowlist secret (a field path)
     "maxmemory_policy": "config_spec.redis.maxmemory_policy",
     "resource_preset_id": "config_spec.resources.resource_preset_id",
     "disk_size_gb": "config_spec.resources.disk_size",

@@ -77,7 +77,7 @@ def test_a_host_whose_subnet_is_not_known_yet_passes_the_check(unknown: Any) -> 
 @pytest.mark.parametrize(
     ("overrides", "replaces"),
     [
-        ({"password": "UNKNOWN"}, []),
+        ({"password": "UNKNOWN"}, []),  # pragma: allowlist secret
         ({"labels": {"component": "UNKNOWN"}}, []),
         ({"name": "UNKNOWN"}, []),
         ({"disk_size_gb": "UNKNOWN"}, []),

@@ -18,7 +18,7 @@ from tests.conftest import stack_file_values
 from tests.crd_schemas import crd_problems
 
 NAMING = Naming("unit")
-REVISION = "4f2a9c1d7e3b"
+REVISION = "4f2a9c1d7e3b"  # pragma: allowlist secret (an Alembic revision)
 IMAGE = "cr.yandex/crp0000000000000000/api@sha256:" + "ab" * 32
 # A DNS-1123 label: a Job's name becomes its pods' label value, so it is held to 63 characters.
 DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
