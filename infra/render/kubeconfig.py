@@ -1,7 +1,13 @@
 """The kubeconfig the Kubernetes provider uses to reach a Managed Kubernetes cluster.
 
-It holds no credential: `yc k8s create-token` issues a short-lived IAM token
-for whoever runs Pulumi (an operator's `yc` profile, or CI's service account).
+It holds no credential: the project's own exec credential plugin,
+`samokoder-infra kube-credential` (infra/ops/cli/kube_credential.py), gets a
+short-lived IAM token through the yandexcloud SDK for whoever runs Pulumi (a
+service account key in YC_SERVICE_ACCOUNT_KEY_FILE, a token in YC_IAM_TOKEN,
+or the VM's metadata service): no `yc` needed. The command is found on PATH,
+not by an absolute path (the kubeconfig is a stack output used on other
+machines): operators activate the virtualenv, the workflows add `.venv/bin`
+to PATH.
 """
 
 from __future__ import annotations
@@ -9,6 +15,8 @@ from __future__ import annotations
 import base64
 
 import yaml
+
+USER = "samokoder-infra"
 
 
 def render_kubeconfig(cluster_name: str, endpoint: str, ca_certificate: str) -> str:
@@ -23,18 +31,19 @@ def render_kubeconfig(cluster_name: str, endpoint: str, ca_certificate: str) -> 
         ],
         "users": [
             {
-                "name": "yc",
+                "name": USER,
                 "user": {
                     "exec": {
                         "apiVersion": "client.authentication.k8s.io/v1beta1",
-                        "command": "yc",
-                        "args": ["k8s", "create-token"],
+                        "command": "samokoder-infra",
+                        "args": ["kube-credential"],
                         "interactiveMode": "Never",
+                        "provideClusterInfo": False,
                     }
                 },
             }
         ],
-        "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": "yc"}}],
+        "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": USER}}],
         "current-context": cluster_name,
         "preferences": {},
     }

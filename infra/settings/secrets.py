@@ -76,9 +76,14 @@ class ProvidedSecrets(StrictModel):
 
 
 class LockboxSettings(StrictModel):
-    """How the Lockbox provider authenticates (per stack: an operator, CI or a VM)."""
+    """How the Lockbox provider authenticates (per stack: an operator, CI or a VM).
 
-    auth: Literal["service_account_key_file", "iam_token", "metadata"] = "iam_token"
+    ``environment`` (the default) is the token source the kubeconfig's plugin
+    and the registry checks use: YC_SERVICE_ACCOUNT_KEY_FILE, else
+    YC_IAM_TOKEN, else the VM's metadata service.
+    """
+
+    auth: Literal["service_account_key_file", "iam_token", "metadata", "environment"] = "environment"
     key_file: str | None = None
     endpoint: str = "api.cloud.yandex.net:443"
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from infra.ops.cli import (
     check,
     diff,
+    kube_credential,
     monitoring_diff,
     releases,
     restore,
@@ -27,7 +28,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # In the order `--help` lists them.
-    for command in (synth, check, diff, monitoring_diff, restore, rotate_secrets, releases, rollback, smoke):
+    for command in (
+        synth,
+        check,
+        diff,
+        monitoring_diff,
+        restore,
+        rotate_secrets,
+        releases,
+        rollback,
+        smoke,
+        kube_credential,
+    ):
         command.register(commands)
     return parser
 

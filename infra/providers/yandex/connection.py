@@ -3,11 +3,16 @@
 The connection travels in the resource's inputs, so it holds no credential:
 a key file is named by path and an IAM token is read from the environment
 at call time. ``metadata`` uses the VM's service account (CI runners and
-nodes in Yandex Cloud).
+nodes in Yandex Cloud). ``environment`` picks one of the three at call time
+from the environment, the one token source the kubeconfig's credential
+plugin (``samokoder-infra kube-credential``), the registry checks and the
+Lockbox provider share: ``YC_SERVICE_ACCOUNT_KEY_FILE`` (CI), else
+``YC_IAM_TOKEN`` (an operator), else the VM's metadata service.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from dataclasses import asdict, dataclass
@@ -17,14 +22,22 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     import yandexcloud
 
-Auth = Literal["service_account_key_file", "iam_token", "metadata"]
-AUTH_METHODS: tuple[Auth, ...] = ("service_account_key_file", "iam_token", "metadata")
+Auth = Literal["service_account_key_file", "iam_token", "metadata", "environment"]
+AUTH_METHODS: tuple[Auth, ...] = ("service_account_key_file", "iam_token", "metadata", "environment")
 DEFAULT_ENDPOINT = "api.cloud.yandex.net:443"
 IAM_TOKEN_ENV = "YC_IAM_TOKEN"
+KEY_FILE_ENV = "YC_SERVICE_ACCOUNT_KEY_FILE"
 
 
 class ConnectionError_(ValueError):
     """Connection settings that cannot work; the message names the setting."""
+
+
+@dataclass(frozen=True)
+class IamToken:
+    token: str
+    # None where the source does not say (a given token, the metadata service)
+    expires_at: dt.datetime | None
 
 
 @dataclass(frozen=True)
@@ -52,25 +65,76 @@ class Connection:
     def from_inputs(cls, inputs: dict[str, Any]) -> Connection:
         return cls(**inputs)
 
-    def sdk(self) -> yandexcloud.SDK:
-        import yandexcloud  # noqa: PLC0415  (loaded where the provider runs, not in every program)
+    def resolved(self) -> Connection:
+        """``environment`` made concrete from the environment now; any other method as it is."""
+        if self.auth != "environment":
+            return self
+        key_file = os.environ.get(KEY_FILE_ENV)
+        if key_file:
+            auth: Auth = "service_account_key_file"
+        else:
+            auth, key_file = ("iam_token" if os.environ.get(IAM_TOKEN_ENV) else "metadata"), None
+        return Connection(auth, key_file, self.endpoint, self.root_certificates_file)
 
-        options: dict[str, Any] = {"endpoint": self.endpoint}
-        if self.root_certificates_file:
-            options["root_certificates"] = Path(self.root_certificates_file).read_bytes()
+    def _credentials(self) -> dict[str, Any]:
+        if self.auth == "environment":
+            return self.resolved()._credentials()
         if self.auth == "service_account_key_file":
             assert self.key_file is not None
             try:
-                options["service_account_key"] = json.loads(Path(self.key_file).read_text())
+                return {"service_account_key": json.loads(Path(self.key_file).read_text())}
             except (OSError, json.JSONDecodeError) as error:
                 raise ConnectionError_(
                     f"connection key_file {self.key_file}: cannot read an authorized key "
                     f"({error.__class__.__name__}); create one with "
                     "`yc iam key create --service-account-name NAME -o key.json`"
                 ) from None
-        elif self.auth == "iam_token":
+        if self.auth == "iam_token":
             token = os.environ.get(IAM_TOKEN_ENV)
             if not token:
                 raise ConnectionError_(f"connection auth 'iam_token' reads {IAM_TOKEN_ENV}, which is not set")
-            options["iam_token"] = token
+            return {"iam_token": token}
+        return {}
+
+    def sdk(self) -> yandexcloud.SDK:
+        import yandexcloud  # noqa: PLC0415  (loaded where the provider runs, not in every program)
+
+        options: dict[str, Any] = {"endpoint": self.endpoint, **self._credentials()}
+        if self.root_certificates_file:
+            options["root_certificates"] = Path(self.root_certificates_file).read_bytes()
         return yandexcloud.SDK(**options)
+
+    def iam_token(self) -> IamToken:
+        """An IAM token for this connection's identity, as the SDK gets one (raises ConnectionError_).
+
+        A service account's key is exchanged for a token at the IAM API
+        (``IamTokenService.Create``, which says when it expires); the metadata
+        service and a given token are asked or used as they are.
+        """
+        import grpc  # noqa: PLC0415
+        import requests  # noqa: PLC0415
+        from yandex.cloud.iam.v1.iam_token_service_pb2_grpc import IamTokenServiceStub  # noqa: PLC0415
+        from yandexcloud._auth_fabric import (  # noqa: PLC0415
+            IamTokenAuth,
+            MetadataAuth,
+            get_auth_token_requester,
+        )
+
+        connection = self.resolved()
+        credentials = connection._credentials()
+        try:
+            requester = get_auth_token_requester(endpoint=self.endpoint, **credentials)
+            if isinstance(requester, MetadataAuth | IamTokenAuth):
+                return IamToken(requester.get_token(), None)
+            response = connection.sdk().client(IamTokenServiceStub).Create(requester.get_token_request())
+        except grpc.RpcError as error:
+            raise ConnectionError_(
+                f"the IAM API refused a token for auth {connection.auth!r}: "
+                f"{error.code().name}: {error.details()}"
+            ) from None
+        except (requests.RequestException, KeyError, ValueError, RuntimeError) as error:
+            raise ConnectionError_(
+                f"no IAM token from auth {connection.auth!r}: {error.__class__.__name__}: {error}"
+            ) from None
+        expires = response.expires_at.ToDatetime(tzinfo=dt.UTC) if response.HasField("expires_at") else None
+        return IamToken(str(response.iam_token), expires)

@@ -1,4 +1,4 @@
-"""The provider's kubeconfig: endpoint and CA from the cluster, token from `yc`."""
+"""The provider's kubeconfig: endpoint and CA from the cluster, token from the project's own plugin."""
 
 from __future__ import annotations
 
@@ -20,11 +20,11 @@ def test_the_kubeconfig_points_at_the_cluster_and_trusts_its_ca() -> None:
     assert config["current-context"] == "c1"
 
 
-def test_credentials_come_from_yc_at_run_time() -> None:
+def test_credentials_come_from_the_projects_own_plugin_at_run_time() -> None:
     config = yaml.safe_load(render_kubeconfig("c1", "https://198.51.100.7", CA))
     (user,) = config["users"]
-    assert user["user"]["exec"]["command"] == "yc"
-    assert user["user"]["exec"]["args"] == ["k8s", "create-token"]
+    assert user["user"]["exec"]["command"] == "samokoder-infra"
+    assert user["user"]["exec"]["args"] == ["kube-credential"]
 
 
 def test_a_plain_http_endpoint_is_refused() -> None:
