@@ -80,23 +80,60 @@ class RollbackPlan:
         return sorted(s for s in self.target.images if self.target.images[s] != self.current.images.get(s))
 
 
+def _refuse_across_a_migration(every: Sequence[Release], target: Release) -> None:
+    """Refused when any update since the target, failed ones included, carried another revision."""
+    since = [r for r in every if r.version > target.version]
+    moved = [r for r in since if r.migration_revision != target.migration_revision]
+    if moved:
+        newest = moved[0]
+        state = "is at" if newest.succeeded else "may be at"
+        how = "" if newest.succeeded else f", whose update {newest.version} failed and may have migrated it"
+        raise RollbackRefused(
+            f"release {target.id} expects database migration revision "
+            f"{target.migration_revision or '(none)'}, but the database {state} "
+            f"{newest.migration_revision} (release {newest.id}{how}): its code would run against a "
+            "schema it does not know. Roll forward with a fix, or restore the database "
+            "(docs/runbooks/database-restore.md) and then roll back."
+        )
+
+
 def choose_target(
     history: Sequence[Mapping[str, Any]], *, to: str | None = None, steps: int = 1
 ) -> RollbackPlan:
-    """The release to go back to: ``to`` by id, else ``steps`` distinct successful releases back."""
+    """The release to go back to: ``to`` by id, else ``steps`` distinct successful releases back.
+
+    The current state is the newest update that deployed a release, whatever
+    its result: a failed or partial update may have replaced some pods and
+    run its migration. After a successful one, a target is an earlier release
+    with other images; after a failed one, the last successful release itself
+    (its id too, even when the failed update carried the same) is the first
+    target. A target is refused when any update since it, failed ones
+    included, carried another migration revision: the database may be there.
+    """
     if steps < 1:
         raise RollbackRefused(f"--steps must be 1 or more (got {steps})")
-    successful = [r for r in releases(history) if r.succeeded]
-    if not successful:
-        raise RollbackRefused("the stack has no successful update that deployed a release by digest")
-    current = successful[0]
+    every = releases(history)
+    if not every:
+        raise RollbackRefused("the stack has no update that deployed a release by digest")
+    current = every[0]
+    successful = [r for r in every if r.succeeded]
+    if not successful or successful == [current]:
+        raise RollbackRefused(
+            "the stack has no successful update that deployed a release by digest"
+            if not successful
+            else "there are only 0 earlier successful release(s) to go back to, "
+            f"not {steps} (release {current.id}, update {current.version}, is the only one)"
+        )
     earlier: list[Release] = []
-    for release in successful[1:]:
-        # A re-deploy of the same images is not a release to go back to.
-        if not release.same_images(current) and not any(release.same_images(e) for e in earlier):
+    candidates = successful[1:] if current.succeeded else successful
+    for release in candidates:
+        # A re-deploy of the same images is not a release to go back to;
+        # after a failure the last good release is, whatever its images.
+        seen = [*earlier] if not current.succeeded else [current, *earlier]
+        if not any(release.same_images(e) for e in seen):
             earlier.append(release)
     if to is not None:
-        if to == current.id:
+        if to == current.id and current.succeeded:
             raise RollbackRefused(f"release {to} is the one deployed now (update {current.version})")
         matches = [r for r in earlier if r.id == to]
         if not matches:
@@ -112,12 +149,5 @@ def choose_target(
                 f"release(s) to go back to, not {steps}"
             )
         target = earlier[steps - 1]
-    if target.migration_revision != current.migration_revision:
-        raise RollbackRefused(
-            f"release {target.id} expects database migration revision "
-            f"{target.migration_revision or '(none)'}, but the database is at "
-            f"{current.migration_revision} (release {current.id}): its code would run against a "
-            "schema it does not know. Roll forward with a fix, or restore the database "
-            "(docs/runbooks/database-restore.md) and then roll back."
-        )
+    _refuse_across_a_migration(every, target)
     return RollbackPlan(current=current, target=target)

@@ -10,9 +10,9 @@ from tests.infra.ops.releases.histories import update
 
 # Newest first, as the history lists them.
 HISTORY = [
-    update(6, "r4", result="failed"),  # a failed update never counts
+    update(6, "r3", kind="refresh"),
     update(5, "r3"),
-    update(4, "r3", kind="refresh"),
+    update(4, "r4", result="failed"),  # a failed update a later success replaced: never a target
     update(3, "r2"),
     update(2, "r2"),  # the same release deployed twice is one release
     update(1, "r1"),
@@ -47,9 +47,42 @@ def test_to_names_the_release() -> None:
 
 def test_without_an_earlier_release_there_is_nothing_to_roll_back_to() -> None:
     with pytest.raises(RollbackRefused, match="only 0 earlier successful release"):
-        choose_target([update(1, "r1"), update(2, "r2", result="failed")][::-1])
+        choose_target([update(1, "r1")])
     with pytest.raises(RollbackRefused, match="no successful update"):
         choose_target([update(1, "r1", result="failed")])
+    with pytest.raises(RollbackRefused, match="no update that deployed a release"):
+        choose_target([])
+
+
+def test_a_failed_update_is_the_current_state_and_the_last_good_release_the_target() -> None:
+    history = [update(2, "r2", result="failed"), update(1, "r1")]
+    plan = choose_target(history)
+    assert (plan.current.id, plan.current.version, plan.current.result) == ("r2", 2, "failed")
+    assert (plan.target.id, plan.target.version) == ("r1", 1)
+    assert plan.changed_services() == ["api", "frontend"]
+    assert choose_target(history, to="r1").target.version == 1
+    # A failed re-deploy of the release that ran before: re-apply that release.
+    again = [update(3, "r2", result="failed"), update(2, "r2"), update(1, "r1")]
+    assert (choose_target(again).target.version, choose_target(again, to="r2").target.version) == (2, 2)
+    assert choose_target(again, steps=2).target.id == "r1"
+
+
+def test_a_failed_update_with_a_new_migration_blocks_the_rollback_it_may_have_outrun() -> None:
+    history = [
+        update(3, "r3", result="failed", revision="bbbb2222"),
+        update(2, "r2"),
+        update(1, "r1"),
+    ]
+    with pytest.raises(RollbackRefused) as refused:
+        choose_target(history)
+    message = str(refused.value)
+    assert "release r2 expects database migration revision aaaa1111" in message
+    assert "the database may be at bbbb2222 (release r3, whose update 3 failed" in message
+    assert "restore the database (docs/runbooks/database-restore.md)" in message
+    # A failure long past, replaced by a success at the old revision, still counts: it may have migrated.
+    later = [update(4, "r2"), *history]
+    with pytest.raises(RollbackRefused, match="may be at bbbb2222"):
+        choose_target(later, to="r1")
 
 
 def test_a_release_from_before_a_migration_is_refused() -> None:
@@ -65,8 +98,8 @@ def test_a_release_from_before_a_migration_is_refused() -> None:
 def test_the_release_list_is_newest_first_with_results() -> None:
     listed = releases(HISTORY)
     assert [(r.version, r.id, r.result) for r in listed] == [
-        (6, "r4", "failed"),
         (5, "r3", "succeeded"),
+        (4, "r4", "failed"),
         (3, "r2", "succeeded"),
         (2, "r2", "succeeded"),
         (1, "r1", "succeeded"),
