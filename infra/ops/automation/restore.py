@@ -8,7 +8,7 @@ from pathlib import Path
 from pulumi import automation as auto
 
 from infra.conventions import RESTORE_KEY
-from infra.ops.automation.stack import OperationError, select
+from infra.ops.automation.stack import OperationError, policy_options, select
 from infra.render.database.restore import RestorePlan
 
 KEY = RESTORE_KEY
@@ -22,6 +22,8 @@ def apply_restore(plan: RestorePlan, project_dir: Path, on_output: Callable[[str
     was, so the stack is left as before.
     """
     stack = select(plan.stack, project_dir)
+    # Under the policy pack, as every update is.
+    policies = policy_options(plan.stack, project_dir)
     before = stack.get_all_config()
     previous = {key: value for key, value in before.items() if key == KEY or key.startswith(f"{KEY}.")}
     stack.set_config(f"{KEY}.into", auto.ConfigValue(plan.request.into), path=True)
@@ -31,8 +33,8 @@ def apply_restore(plan: RestorePlan, project_dir: Path, on_output: Callable[[str
         )
     try:
         on_output(f"preview of {plan.urn}\n")
-        stack.preview(target=[plan.urn], on_output=on_output)
-        stack.up(target=[plan.urn], on_output=on_output)
+        stack.preview(target=[plan.urn], on_output=on_output, **policies)
+        stack.up(target=[plan.urn], on_output=on_output, **policies)
     except auto.errors.CommandError as error:
         stack.remove_config(KEY, path=True)
         for key, value in previous.items():

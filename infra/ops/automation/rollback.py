@@ -4,7 +4,8 @@ The stack's `samokoder:release` config is set to the target release; a
 preview must show updates of Deployments and nothing else, or the config is
 put back and the rollback refused; then the update runs. A failed update
 also puts the config back, and the Deployments' rolling strategy
-(``maxUnavailable: 0``) keeps the old pods serving.
+(``maxUnavailable: 0``) keeps the old pods serving. The preview and the
+update run the policy pack (``policy_options``), as the workflows' `up` does.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from pulumi import automation as auto
 
 from infra.conventions import RELEASE_KEY
-from infra.ops.automation.stack import OperationError, select
+from infra.ops.automation.stack import OperationError, policy_options, select
 from infra.ops.releases.history import Release, RollbackPlan
 
 KEY = RELEASE_KEY
@@ -64,10 +65,16 @@ def _release_values(release: Release) -> Mapping[str, str]:
     return values
 
 
+def _registry_ids(stack: auto.Stack) -> list[str]:
+    registry = stack.outputs().get("registry_id")
+    return [str(registry.value)] if registry is not None and registry.value else []
+
+
 def roll_back(
     stack_name: str, project_dir: Any, plan: RollbackPlan, on_output: Callable[[str], None]
 ) -> None:
     stack = select(stack_name, project_dir)
+    policies = policy_options(stack_name, project_dir, _registry_ids(stack))
     for key, value in _release_values(plan.target).items():
         stack.set_config(key, auto.ConfigValue(value), path=True)
     steps: list[Step] = []
@@ -83,7 +90,7 @@ def roll_back(
 
     try:
         on_output(f"previewing the rollback to {plan.target.id} ...\n")
-        stack.preview(on_event=record)
+        stack.preview(on_event=record, **policies)
         wrong = unexpected(steps)
         if wrong:
             put_back()
@@ -91,7 +98,7 @@ def roll_back(
             raise OperationError(
                 f"the preview changes more than the Deployments' images; nothing was applied:\n{listed}"
             )
-        stack.up(on_output=on_output)
+        stack.up(on_output=on_output, **policies)
     except auto.errors.CommandError as error:
         put_back()
         raise OperationError(

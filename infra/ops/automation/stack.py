@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 from pulumi import automation as auto
 
@@ -19,3 +21,35 @@ def select(stack: str, project_dir: Path) -> auto.Stack:
             "to the state backend (README, 'Running it for real') before applying"
         )
     return auto.select_stack(stack_name=stack, work_dir=str(project_dir))
+
+
+POLICY_PACK = "policy"
+
+
+def policy_options(stack: str, project_dir: Path, registry_ids: list[str] | None = None) -> dict[str, Any]:
+    """The policy pack and its configuration for this stack, as `preview` and `up` take them.
+
+    The same pack and config the workflows pass to `pulumi up`
+    (``--policy-pack policy --policy-pack-config build/<stack>/policy-config.json``):
+    every operation through the Automation API runs under the policies. The
+    pack has its own environment (``policy/PulumiPolicy.yaml``: ``venv``).
+    """
+    from infra.ops.check.config import policy_config  # noqa: PLC0415
+    from infra.settings.loader import ConfigError, load_settings  # noqa: PLC0415
+    from infra.settings.source import stack_file_values  # noqa: PLC0415
+
+    pack = project_dir / POLICY_PACK
+    if not (pack / "venv" / "bin" / "python").is_file():
+        raise OperationError(
+            f"the policy pack's environment is missing: python -m venv {pack}/venv && "
+            f"{pack}/venv/bin/pip install -r {pack}/requirements.txt"
+        )
+    try:
+        settings = load_settings(stack, stack_file_values(project_dir / f"Pulumi.{stack}.yaml"), offline=True)
+    except ConfigError as error:
+        raise OperationError(str(error)) from None
+    config_file = project_dir / "build" / stack / "policy-config.json"
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    config = policy_config(settings, registry_ids or ())
+    config_file.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    return {"policy_packs": [str(pack)], "policy_pack_configs": [str(config_file)]}
