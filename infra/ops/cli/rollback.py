@@ -75,16 +75,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _apply_rollback(args: argparse.Namespace, plan: Any) -> int:
-    import os  # noqa: PLC0415
-
     from infra.ops.automation.rollback import roll_back  # noqa: PLC0415
     from infra.ops.automation.stack import OperationError  # noqa: PLC0415
     from infra.ops.releases.registry import RegistryError, missing_images  # noqa: PLC0415
     from infra.ops.releases.smoke import check_health, health_url  # noqa: PLC0415
+    from infra.providers.yandex.connection import Connection, ConnectionError_  # noqa: PLC0415
 
-    token = os.environ.get("YC_IAM_TOKEN")
-    if not token:
-        print("rollback: YC_IAM_TOKEN is not set: it is needed to check the registry", file=sys.stderr)
+    # The token source of the kubeconfig's plugin and Lockbox: a key file, a token or the VM.
+    try:
+        token = Connection("environment").iam_token().token
+    except ConnectionError_ as error:
+        print(f"rollback: no IAM token to check the registry with: {error}", file=sys.stderr)
         return EXIT_FAILED
     try:
         registry_id = _registry_id(args.stack)
