@@ -11,6 +11,7 @@ from infra.ops.cli import (
     check,
     diff,
     kube_credential,
+    migration_revision,
     monitoring_diff,
     releases,
     restore,
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         rollback,
         smoke,
         kube_credential,
+        migration_revision,
     ):
         command.register(commands)
     return parser
