@@ -24,6 +24,7 @@ from yandex.cloud.lockbox.v1.secret_service_pb2 import (
     DeleteSecretMetadata,
     DeleteSecretRequest,
     GetSecretRequest,
+    ListSecretsRequest,
     PayloadEntryChange,
     UpdateSecretMetadata,
     UpdateSecretRequest,
@@ -31,8 +32,9 @@ from yandex.cloud.lockbox.v1.secret_service_pb2 import (
 from yandex.cloud.lockbox.v1.secret_service_pb2_grpc import SecretServiceStub
 
 from infra.providers.lockbox.connection import Connection
-from infra.providers.lockbox.errors import SECRET
+from infra.providers.lockbox.errors import SECRET, LockboxError
 from infra.providers.yandex.api import YandexApi
+from infra.providers.yandex.converge import gone
 
 PAYLOAD_VIEWER = "lockbox.payloadViewer"
 # Read at each poll: tests poll more often.
@@ -108,6 +110,22 @@ class LockboxApi(YandexApi):
             self.run("create", self._secrets.Create, request, Secret, CreateSecretMetadata).response
         )
 
+    def find(self, folder_id: str) -> SecretState | None:
+        """The folder's secret of this name, if there is one (every page of the folder's list)."""
+        token = ""
+        while True:
+            response = self.call(
+                "find by name",
+                self._secrets.List,
+                ListSecretsRequest(folder_id=folder_id, page_size=100, page_token=token),
+            )
+            for secret in response.secrets:
+                if secret.name == self._name:
+                    return _state(secret)
+            token = response.next_page_token
+            if not token:
+                return None
+
     def get(self, secret_id: str) -> SecretState:
         return _state(self.call("read", self._secrets.Get, GetSecretRequest(secret_id=secret_id)))
 
@@ -161,6 +179,14 @@ class LockboxApi(YandexApi):
         )
 
     def delete(self, secret_id: str) -> None:
+        """Delete the secret; one already gone (``NOT_FOUND``) counts as deleted."""
+        try:
+            self._delete(secret_id)
+        except LockboxError as error:
+            if not gone(error):
+                raise
+
+    def _delete(self, secret_id: str) -> None:
         self.run(
             "delete",
             self._secrets.Delete,

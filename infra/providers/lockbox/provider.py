@@ -6,8 +6,13 @@
 * a payload change adds a new version, which becomes current; the secret
   itself stays;
 * a change of folder or KMS key, which the API cannot update, replaces it;
+* a create that meets ``ALREADY_EXISTS`` (an earlier create whose answer was
+  lost, or whose operation finished after the wait) adopts the folder's secret
+  of that name when its labels say it is this stack's, and refuses otherwise
+  (``infra/providers/yandex/converge.py``); a cleanup that fails reports both
+  failures;
 * delete respects deletion protection (the API refuses; the message says how
-  to lift it);
+  to lift it); a secret already gone is deleted;
 * read refreshes the state from the API;
 * diff names the entries that change, by key, never by value;
 * check and diff take inputs not known yet (a preview, a new random value, a
@@ -36,8 +41,9 @@ from infra.providers.lockbox.connection import Connection
 
 if TYPE_CHECKING:
     from infra.providers.lockbox.client import LockboxApi, SecretState
-from infra.providers.lockbox.errors import LockboxError
+from infra.providers.lockbox.errors import SECRET, LockboxError
 from infra.providers.lockbox.payload import fingerprints, new_salt, payload_changes
+from infra.providers.yandex.converge import already_exists, cleanup_failed, gone, is_ours, not_ours_message
 from infra.providers.yandex.unknowns import contains_unknowns, differs, is_unknown, same_or_unknown
 
 # Inputs the API cannot change in place.
@@ -72,6 +78,38 @@ def _outputs(props: Mapping[str, Any], state: SecretState, viewers: Sequence[str
         "entry_keys": list(state.entry_keys),
         "created_at": state.created_at,
     }
+
+
+def _adopt(api: LockboxApi, props: Mapping[str, Any], error: LockboxError) -> SecretState:
+    """The folder's secret of this name, made ours again: its fields and payload as asked.
+
+    Only a secret whose labels say it is this stack's is adopted; a payload
+    cannot be read back, so the asked payload becomes a new current version.
+    """
+    found = api.find(str(props["folder_id"]))
+    if found is None:
+        raise error
+    labels = dict(props.get("labels") or {})
+    if not is_ours(found.labels, labels):
+        raise LockboxError(
+            not_ours_message(SECRET.kind, api.name, found.id, found.labels), error.code
+        ) from None
+    if found.kms_key_id != props["kms_key_id"]:
+        raise LockboxError(
+            f"{SECRET.kind} '{api.name}' ({found.id}) is this stack's but encrypted with another KMS key: "
+            "delete it (`yc lockbox secret delete`) and run again",
+            error.code,
+        )
+    fields: dict[str, Any] = {}
+    if found.description != props.get("description", ""):
+        fields["description"] = props.get("description", "")
+    if found.labels != labels:
+        fields["labels"] = labels
+    state = api.update(found.id, **fields) if fields else found
+    payload = dict(props["payload"])
+    removed = sorted(set(state.entry_keys) - set(payload))
+    api.add_version(state.id, state.version_id, "Pulumi: adopted", payload, removed)
+    return api.get(state.id)
 
 
 class LockboxSecretProvider(ResourceProvider):
@@ -112,13 +150,20 @@ class LockboxSecretProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         api = _api(props)
-        state = api.create(
-            folder_id=props["folder_id"],
-            description=props.get("description", ""),
-            labels=props.get("labels") or {},
-            kms_key_id=props["kms_key_id"],
-            payload=props["payload"],
-        )
+        labels = dict(props.get("labels") or {})
+        try:
+            state = api.create(
+                folder_id=props["folder_id"],
+                description=props.get("description", ""),
+                labels=labels,
+                kms_key_id=props["kms_key_id"],
+                payload=props["payload"],
+            )
+        except LockboxError as error:
+            if not already_exists(error):
+                raise
+            # A create of ours whose answer was lost, or that finished after we stopped waiting.
+            state = _adopt(api, props, error)
         try:
             viewers = list(props.get("payload_viewers") or [])
             if viewers:
@@ -127,8 +172,13 @@ class LockboxSecretProvider(ResourceProvider):
                 state = api.update(state.id, deletion_protection=True)
         except LockboxError as error:
             # Nothing half-made: the secret is not yet protected, so it can go.
-            api.delete(state.id)
-            raise LockboxError(f"{error} (the secret created a moment ago was deleted again)") from None
+            try:
+                api.delete(state.id)
+            except Exception as cleanup:
+                raise cleanup_failed(error, cleanup, f"secret {state.id}", LockboxError) from None
+            raise LockboxError(
+                f"{error} (the secret created a moment ago was deleted again)", error.code
+            ) from None
         return CreateResult(state.id, _outputs(props, state, viewers))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -136,7 +186,7 @@ class LockboxSecretProvider(ResourceProvider):
         try:
             state = api.get(id_)
         except LockboxError as error:
-            if "NOT_FOUND" in str(error):
+            if gone(error):
                 return ReadResult("", {})
             raise
         return ReadResult(id_, _outputs(props, state, api.payload_viewers(id_)))
@@ -169,6 +219,7 @@ class LockboxSecretProvider(ResourceProvider):
         return UpdateResult(_outputs(news, state, viewers))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
+        # A secret already gone is deleted (the client takes NOT_FOUND as success).
         _api(props).delete(id_)
 
 

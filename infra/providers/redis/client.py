@@ -24,15 +24,17 @@ from yandex.cloud.mdb.redis.v1.cluster_service_pb2 import (
     GetClusterRequest,
     HostSpec,
     ListClusterHostsRequest,
+    ListClustersRequest,
     UpdateClusterMetadata,
     UpdateClusterRequest,
 )
 from yandex.cloud.mdb.redis.v1.cluster_service_pb2_grpc import ClusterServiceStub
 from yandex.cloud.mdb.redis.v1.config.redis_pb2 import RedisConfig
 
-from infra.providers.redis.errors import CLUSTER
+from infra.providers.redis.errors import CLUSTER, RedisError
 from infra.providers.yandex.api import YandexApi
 from infra.providers.yandex.connection import Connection
+from infra.providers.yandex.converge import gone
 
 GIB = 1024**3
 # Read at each poll: a cluster takes minutes to create, tests a moment.
@@ -172,6 +174,24 @@ class RedisApi(YandexApi):
         created = self.run("create", self._clusters.Create, request, Cluster, CreateClusterMetadata)
         return self.get(created.response.id)
 
+    def find(self, folder_id: str) -> ClusterState | None:
+        """The folder's cluster of this name, if there is one."""
+        token = ""
+        while True:
+            response = self.call(
+                "find by name",
+                self._clusters.List,
+                ListClustersRequest(
+                    folder_id=folder_id, page_size=100, page_token=token, filter=f'name = "{self._name}"'
+                ),
+            )
+            for cluster in response.clusters:
+                if cluster.name == self._name:
+                    return self.get(cluster.id)
+            token = response.next_page_token
+            if not token:
+                return None
+
     def get(self, cluster_id: str) -> ClusterState:
         cluster = self.call("read", self._clusters.Get, GetClusterRequest(cluster_id=cluster_id))
         hosts = self.call(
@@ -207,6 +227,14 @@ class RedisApi(YandexApi):
         return self.get(cluster_id)
 
     def delete(self, cluster_id: str) -> None:
+        """Delete the cluster; one already gone (``NOT_FOUND``) counts as deleted."""
+        try:
+            self._delete(cluster_id)
+        except RedisError as error:
+            if not gone(error):
+                raise
+
+    def _delete(self, cluster_id: str) -> None:
         self.run(
             "delete",
             self._clusters.Delete,

@@ -10,6 +10,11 @@
   and removing hosts in place is not implemented); a version change is
   refused by check, as Terraform refuses it (upgrade a cluster outside
   Pulumi, then follow);
+* a create that meets ``ALREADY_EXISTS`` (an earlier create whose answer was
+  lost, or whose operation finished after the wait) adopts the folder's
+  cluster of that name when its labels say it is this stack's and what cannot
+  change in place matches, and refuses otherwise
+  (``infra/providers/yandex/converge.py``); a cluster already gone is deleted;
 * read refreshes everything but the password from the API (which never
   returns it); delete respects deletion protection;
 * check and diff take inputs not known yet (a preview: a new random
@@ -36,8 +41,9 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from infra.providers.redis.errors import RedisError
+from infra.providers.redis.errors import CLUSTER, RedisError
 from infra.providers.yandex.connection import Connection
+from infra.providers.yandex.converge import already_exists, is_ours, not_ours_message
 from infra.providers.yandex.unknowns import contains_unknowns, differs, is_unknown, same_or_unknown
 
 if TYPE_CHECKING:
@@ -162,6 +168,45 @@ def _known(news: Mapping[str, Any], key: str) -> bool:
     return key in news and not contains_unknowns(news[key])
 
 
+def _adopt(api: RedisApi, props: Mapping[str, Any], error: RedisError) -> ClusterState:
+    """The folder's cluster of this name, made ours again when its labels say it is this stack's.
+
+    What cannot change in place must match; the rest (the password always: the
+    API never returns it) is updated to what is asked.
+    """
+    found = api.find(str(props["folder_id"]))
+    if found is None:
+        raise error
+    if not is_ours(found.labels, dict(props.get("labels") or {})):
+        raise RedisError(not_ours_message(CLUSTER.kind, api.name, found.id, found.labels), error.code)
+    found_fixed = {
+        "network_id": found.network_id,
+        "environment": found.environment,
+        "tls_enabled": found.tls_enabled,
+        "hosts": sorted((h.zone, h.subnet_id) for h in found.hosts),
+    }
+    wanted = {
+        "network_id": props["network_id"],
+        "environment": props["environment"],
+        "tls_enabled": bool(props.get("tls_enabled", True)),
+        "hosts": sorted((h["zone"], h["subnet_id"]) for h in props["hosts"]),
+    }
+    differing = sorted(key for key in wanted if found_fixed[key] != wanted[key])
+    if differing:
+        raise RedisError(
+            f"{CLUSTER.kind} '{api.name}' ({found.id}) is this stack's but differs in "
+            f"{', '.join(differing)}, which cannot change in place: delete it and run again",
+            error.code,
+        )
+    current = _outputs(props, found)
+    changes = {
+        key: props[key]
+        for key in UPDATABLE
+        if key in props and (key == "password" or current.get(key) != props[key])
+    }
+    return api.update(found.id, changes)
+
+
 class ManagedRedisClusterProvider(ResourceProvider):
     """Check and diff take inputs not known yet (preview); the rest only ever known ones."""
 
@@ -212,7 +257,14 @@ class ManagedRedisClusterProvider(ResourceProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        state = _api(props).create(_spec(props))
+        api = _api(props)
+        try:
+            state = api.create(_spec(props))
+        except RedisError as error:
+            if not already_exists(error):
+                raise
+            # A create of ours whose answer was lost, or that finished after we stopped waiting.
+            state = _adopt(api, props, error)
         return CreateResult(state.id, _outputs(props, state))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:

@@ -198,6 +198,23 @@ class ClusterService(Servicer, cluster_service_pb2_grpc.ClusterServiceServicer):
             result.CopyFrom(self._stored(request.cluster_id, context).cluster)
             return result
 
+    def List(self, request: Any, context: grpc.ServicerContext) -> Any:
+        """A folder's clusters; the filter ``name = "NAME"`` alone is understood, as the API documents it."""
+        self.enter("List", context)
+        wanted = None
+        if request.filter:
+            match = re.fullmatch(r'\s*name\s*=\s*"([^"]*)"\s*', request.filter)
+            if match is None:
+                abort(context, grpc.StatusCode.INVALID_ARGUMENT, f"Unsupported filter {request.filter}")
+            wanted = match.group(1)
+        with self.state.lock:
+            clusters = [
+                c.cluster
+                for c in sorted(self.state.clusters.values(), key=lambda c: c.cluster.id)
+                if c.cluster.folder_id == request.folder_id and wanted in (None, c.cluster.name)
+            ]
+        return cluster_service_pb2.ListClustersResponse(clusters=clusters)
+
     def ListHosts(self, request: Any, context: grpc.ServicerContext) -> Any:
         self.enter("ListHosts", context)
         with self.state.lock:
