@@ -13,6 +13,7 @@ from infra.ops.cli import (
     kube_credential,
     migration_revision,
     monitoring_diff,
+    release_record,
     releases,
     restore,
     rollback,
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         smoke,
         kube_credential,
         migration_revision,
+        release_record,
     ):
         command.register(commands)
     return parser

@@ -1,0 +1,125 @@
+"""The release record: what each stack runs, kept in git in its stack file.
+
+One truth for what is deployed: ``Pulumi.<stack>.yaml``'s ``samokoder:release``
+on ``main`` is the release the stack's last successful update deployed. The
+deploy workflow writes the new release there (``record-release``), runs
+``pulumi up`` from that file and, only when the update and the smoke check
+pass, commits the file to ``main``; a failed deploy is rolled back to the
+recorded release and leaves the record as it was; a rollback records the
+release it went back to. So a ``pulumi up`` from a clean checkout of ``main``
+deploys the recorded release, and a pull request (merged with ``main`` for
+its preview) previews against it. ``verify-release`` compares the record
+with the stack's own history (its newest update and its last successful
+one) and fails on any difference, before every preview.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from infra.conventions import RELEASE_KEY
+from infra.ops.releases.history import Release, releases
+
+SERVICES = ("api", "worker", "frontend")
+PRAGMA = "# pragma: allowlist secret (an Alembic revision id)"
+_BLOCK = re.compile(rf"^  {re.escape(RELEASE_KEY)}:[^\n]*\n(?:(?:    [^\n]*|[ \t]*)\n)*", re.MULTILINE)
+
+
+class RecordError(ValueError):
+    """The record cannot be written or does not match; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    id: str
+    migration_revision: str
+    images: dict[str, str]
+
+    @classmethod
+    def of(cls, release: Release) -> Recorded:
+        return cls(release.id, release.migration_revision, dict(release.images))
+
+    def as_config(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "migration_revision": self.migration_revision,
+            "images": {s: self.images[s] for s in SERVICES},
+        }
+
+
+def render_block(release: Recorded) -> str:
+    missing = [s for s in SERVICES if s not in release.images]
+    if missing:
+        raise RecordError(f"release {release.id}: no digest for {', '.join(missing)}")
+    lines = [
+        f"  {RELEASE_KEY}:",
+        f'    id: "{release.id}"',
+        # The scan for secrets takes an Alembic revision for one.
+        f"    migration_revision: {release.migration_revision}  {PRAGMA}",
+        "    images:",
+        *(f"      {service}: {release.images[service]}" for service in SERVICES),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_release(stack_file_text: str, release: Recorded) -> str:
+    """The stack file with its release block replaced (or added); everything else kept byte for byte."""
+    block = render_block(release)
+    if _BLOCK.search(stack_file_text):
+        text = _BLOCK.sub(lambda _: block, stack_file_text, count=1)
+    elif re.search(r"^config:[ \t]*\n", stack_file_text, re.MULTILINE):
+        text = re.sub(
+            r"^config:[ \t]*\n", lambda m: m.group(0) + block, stack_file_text, count=1, flags=re.MULTILINE
+        )
+    else:
+        text = stack_file_text.rstrip("\n") + ("\n" if stack_file_text.strip() else "") + "config:\n" + block
+    if read_release(text) != release:
+        raise RecordError("the stack file did not read back as the recorded release; it was not written")
+    return text
+
+
+def read_release(stack_file_text: str) -> Recorded | None:
+    config = (yaml.safe_load(stack_file_text) or {}).get("config") or {}
+    value = config.get(RELEASE_KEY)
+    if not isinstance(value, Mapping) or not value.get("images"):
+        return None
+    return Recorded(str(value["id"]), str(value.get("migration_revision", "")), dict(value["images"]))
+
+
+def deployed(history: Sequence[Mapping[str, Any]]) -> Recorded:
+    """The release of the stack's last successful update; refused while its newest update failed."""
+    every = releases(history)
+    if not every:
+        raise RecordError("the stack's history has no update that deployed a release by digest")
+    newest = every[0]
+    if not newest.succeeded:
+        raise RecordError(
+            f"the stack's newest update ({newest.version}, release {newest.id}) {newest.result}: "
+            "what runs is not a recorded release; roll back (`samokoder-infra rollback`) or deploy again"
+        )
+    return Recorded.of(newest)
+
+
+def differences(recorded: Recorded | None, running: Recorded) -> list[str]:
+    if recorded is None:
+        return [f"the stack file records no release; the stack runs {running.id}"]
+    found = []
+    if recorded.id != running.id:
+        found.append(f"id: recorded {recorded.id}, deployed {running.id}")
+    if recorded.migration_revision != running.migration_revision:
+        found.append(
+            f"migration_revision: recorded {recorded.migration_revision}, "
+            f"deployed {running.migration_revision}"
+        )
+    for service in SERVICES:
+        if recorded.images.get(service) != running.images.get(service):
+            found.append(
+                f"images.{service}: recorded {recorded.images.get(service)}, "
+                f"deployed {running.images.get(service)}"
+            )
+    return found
