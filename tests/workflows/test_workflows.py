@@ -95,15 +95,19 @@ def test_pull_requests_preview_both_stacks_with_policies_and_one_updated_comment
     assert set(pr[True]) == {"pull_request"}  # YAML reads the key `on` as true
     preview = pr["jobs"]["preview"]
     assert preview["strategy"]["matrix"]["stack"] == ["staging", "prod"]
-    (pulumi,) = _steps_using(preview, "pulumi/actions@")
+    (pulumi,) = [s for s in _steps_using(preview, "pulumi/actions@") if "command" in s["with"]]
     inputs = pulumi["with"]
+    # The preview starts from the recorded release only once that is checked against the stack.
+    runs = [s.get("run", "") for s in preview["steps"]]
+    verify = next(i for i, run in enumerate(runs) if 'samokoder-infra verify-release "$STACK"' in run)
+    assert verify < preview["steps"].index(pulumi)
     assert inputs["command"] == "preview"
     assert inputs["stack-name"] == "${{ matrix.stack }}"
     assert (inputs["comment-on-pr"], inputs["edit-pr-comment"]) == (True, True)
     assert inputs["policyPacks"] == "policy"
     assert inputs["policyPackConfigs"] == "build/${{ matrix.stack }}/policy-config.json"
     # Lint, types and tests are CI's own command; synth artifacts are uploaded.
-    assert any(s.get("run", "").endswith(".ci/run") for s in pr["jobs"]["test"]["steps"])
+    assert any(s.get("run", "").rstrip().endswith(".ci/run") for s in pr["jobs"]["test"]["steps"])
     assert _steps_using(pr["jobs"]["synth"], "actions/upload-artifact@")
     # Monitoring changes are summarised from the synth output in a comment edited in place.
     monitoring = pr["jobs"]["monitoring"]
@@ -125,8 +129,17 @@ def test_prod_is_deployed_only_through_the_protected_environment_after_staging()
     smoke = next(s for s in steps if s.get("id") == "smoke")
     rollback = next(s for s in steps if s.get("name") == "Roll back")
     assert "samokoder-infra smoke" in smoke["run"]
-    assert rollback["if"] == "failure() && steps.smoke.outcome == 'failure'"
+    # A failed or partial `up` rolls back as a failed smoke check does.
+    assert up["id"] == "up"
+    assert (
+        rollback["if"] == "failure() && (steps.up.outcome == 'failure' || steps.smoke.outcome == 'failure')"
+    )
     assert "samokoder-infra rollback" in rollback["run"]
+    # The release is recorded before `up` and committed to main only after the smoke check.
+    names = [s.get("id") or s.get("name") for s in steps]
+    assert names.index("Record the release") < names.index("up") < names.index("smoke")
+    assert names.index("smoke") < names.index("Commit the record") < names.index("Roll back")
+    assert "[skip ci]" in next(s for s in steps if s.get("name") == "Commit the record")["run"]
 
 
 def test_rollback_and_backup_drill_are_the_commands_the_runbooks_describe() -> None:
@@ -136,7 +149,9 @@ def test_rollback_and_backup_drill_are_the_commands_the_runbooks_describe() -> N
     assert inputs["release"]["required"] is False
     job = rollback["jobs"]["rollback"]
     assert job["environment"] == "${{ inputs.stack == 'prod' && 'production' || 'staging' }}"
-    assert "samokoder-infra rollback" in job["steps"][-1]["run"]
+    runs = [s.get("run", "") for s in job["steps"]]
+    assert any("samokoder-infra rollback" in run for run in runs)
+    assert 'samokoder-infra record-release "$STACK" --deployed' in runs[-1]
     drill = workflow("backup-drill.yml")
     assert drill[True]["schedule"]
     restore = next(s for s in drill["jobs"]["drill"]["steps"] if s.get("name") == "Restore")
