@@ -88,15 +88,103 @@ def _belongs_in_profile(key: str, profile_file: str) -> str:
     return f"unknown key (the stack file holds only {allowed}; sizes and policies go in {profile_file})"
 
 
+# A settings file is a few kilobytes; anything near this is a mistake (or an attack).
+MAX_YAML_BYTES = 256 * 1024
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """Safe YAML without anchors, aliases or duplicate keys.
+
+    Aliases are what make a 4 KB file expand to gigabytes (a "billion laughs"),
+    and a duplicate key silently drops the first value; a settings file needs neither.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        mark: Any = event.start_mark
+        if isinstance(event, yaml.AliasEvent):
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in settings files", mark
+            )
+        if getattr(event, "anchor", None) is not None:
+            raise yaml.composer.ComposerError(
+                None, None, "anchors (&name) are not allowed in settings files", mark
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, list | dict):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a key must be a plain value", key_node.start_mark
+                )
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {excerpt(key)}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """What is wrong and where, never the document's text around it."""
+    if isinstance(error, yaml.MarkedYAMLError):
+        mark = error.problem_mark or error.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        return f"not valid YAML{where}: {error.problem or error.context or 'unreadable'}"
+    return "not valid YAML"
+
+
+def parse_yaml(text: str) -> Any:
+    """YAML as a settings file may hold it: safe, no aliases, no duplicate keys."""
+    return yaml.load(text, Loader=_StrictLoader)
+
+
 def read_yaml_file(path: Path, source: str, stack: str, kind: str) -> Any:
-    """The parsed YAML of a settings file; a missing or unparsable one is a ConfigError."""
+    """The parsed YAML of a settings file; a missing, oversized or unparsable one is a ConfigError."""
     if not path.is_file():
         known = ", ".join(known_stacks()) or "none"
         raise ConfigError(stack, [Problem(source, "(file)", f"no such {kind}; known stacks: {known}")])
+    size = path.stat().st_size
+    if size > MAX_YAML_BYTES:
+        raise ConfigError(
+            stack,
+            [Problem(source, "(file)", f"{size} bytes: a settings file holds at most {MAX_YAML_BYTES}")],
+        )
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return parse_yaml(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(stack, [Problem(source, "(file)", "not UTF-8 text")]) from None
     except yaml.YAMLError as error:
-        raise ConfigError(stack, [Problem(source, "(file)", f"not valid YAML: {error}")]) from None
+        raise ConfigError(stack, [Problem(source, "(file)", _yaml_problem(error))]) from None
+    except RecursionError:
+        raise ConfigError(stack, [Problem(source, "(file)", "nested too deeply")]) from None
+
+
+# How much of a bad value a message may quote; longer, or secret-looking, values are not shown.
+EXCERPT_CHARS = 32
+
+
+def looks_secret(text: str) -> bool:
+    """A long run of letters and digits with no spaces: a token, a key, a password."""
+    return (
+        len(text) >= 16
+        and " " not in text
+        and any(c.isdigit() for c in text)
+        and any(c.isalpha() for c in text)
+    )
+
+
+def excerpt(value: Any) -> str:
+    """`value` as a message may quote it: short, and never what looks like a secret."""
+    if isinstance(value, str) and looks_secret(value):
+        return "(a value not shown)"
+    text = repr(value)
+    if len(text) > EXCERPT_CHARS:
+        return f"{text[: EXCERPT_CHARS - 3]}... ({len(text)} characters)"
+    return text
 
 
 def read_profile(stack: str) -> dict[str, Any]:
@@ -138,4 +226,4 @@ def _reason(item: Any, quote_input: bool = True) -> str:
     message = str(item["msg"]).removeprefix("Value error, ")
     if kind == "value_error" or not quote_input:
         return message
-    return f"{message} (got {item['input']!r})"
+    return f"{message} (got {excerpt(item['input'])})"

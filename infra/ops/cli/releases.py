@@ -6,7 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from infra.ops.cli.common import EXIT_FAILED, EXIT_OK, add_stack_argument, update_history
+from infra.ops.cli.common import (
+    EXIT_FAILED,
+    EXIT_INVALID,
+    EXIT_OK,
+    HistoryError,
+    add_stack_argument,
+    update_history,
+)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,7 +39,14 @@ def run(args: argparse.Namespace) -> int:
     from infra.ops.releases.history import releases  # noqa: PLC0415
 
     try:
-        found = releases(update_history(args))
+        history = update_history(args)
+        try:
+            found = releases(history)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise HistoryError(f"the history holds an update of the wrong shape ({error!r})") from None
+    except HistoryError as error:
+        print(f"releases: {error}", file=sys.stderr)
+        return EXIT_INVALID
     except OperationError as error:
         print(f"releases: {error}", file=sys.stderr)
         return EXIT_FAILED

@@ -11,6 +11,7 @@ from infra.ops.cli.common import (
     EXIT_FAILED,
     EXIT_INVALID,
     EXIT_OK,
+    HistoryError,
     add_stack_argument,
     domain,
     project_dir,
@@ -56,7 +57,14 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     try:
         print(f"rollback {args.stack}: reading the update history ...", flush=True)
-        plan = choose_target(update_history(args), to=args.to, steps=args.steps)
+        history = update_history(args)
+        try:
+            plan = choose_target(history, to=args.to, steps=args.steps)
+        except (KeyError, TypeError, AttributeError) as error:
+            raise HistoryError(f"the history holds an update of the wrong shape ({error!r})") from None
+    except HistoryError as error:
+        print(f"rollback: {error}", file=sys.stderr)
+        return EXIT_INVALID
     except RollbackRefused as error:
         print(f"rollback: refused: {error}", file=sys.stderr)
         return EXIT_INVALID

@@ -54,38 +54,86 @@ def out_dir_of(project: Path, stack: str, preview: bool) -> Path:
     return project / "build" / (f"{stack}-preview" if preview else stack)
 
 
+def validate_stacks(stacks: list[str], project: Path) -> list[str]:
+    """Every problem with the stacks named, before anything is written (empty: all are good)."""
+    from infra.settings.loader import load_settings  # noqa: PLC0415
+    from infra.settings.source import stack_file_values  # noqa: PLC0415
+
+    problems = []
+    for stack in stacks:
+        if stack not in known_stacks():
+            shown = stack if len(stack) <= 40 else f"{stack[:37]}..."
+            problems.append(f"synth: unknown stack {shown!r}; known stacks: {', '.join(known_stacks())}")
+            continue
+        try:
+            load_settings(stack, stack_file_values(project / f"Pulumi.{stack}.yaml"), offline=True)
+        except ConfigError as error:
+            problems.append(str(error))
+    return problems
+
+
+def _preflight(args: argparse.Namespace, project: Path) -> tuple[list[str], dict[str, Path]]:
+    """Every stack named, and where it goes, checked before anything is written."""
+    from infra.ops.synth.writer import OutDirError, check_out_dir  # noqa: PLC0415
+
+    problems = validate_stacks(list(args.stacks), project)
+    targets = {stack: args.out or out_dir_of(project, stack, args.preview) for stack in args.stacks}
+    if not problems:
+        for out_dir in targets.values():
+            try:
+                check_out_dir(out_dir, legacy_ok=args.out is None)
+            except OutDirError as error:
+                problems.append(f"synth: {error}")
+    return problems, targets
+
+
 def run(args: argparse.Namespace) -> int:
     if args.out is not None and len(args.stacks) != 1:
         print("synth: --out takes a single STACK", file=sys.stderr)
         return EXIT_INVALID
+    project = project_dir()
+    problems, targets = _preflight(args, project)
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return EXIT_INVALID
+    results = [_synth_one(args, project, stack, targets[stack]) for stack in args.stacks]
+    if EXIT_INVALID in results:
+        return EXIT_INVALID
+    return EXIT_FAILED if EXIT_FAILED in results else EXIT_OK
+
+
+def _synth_one(args: argparse.Namespace, project: Path, stack: str, out_dir: Path) -> int:
     # Imported here so that --help does not pay for loading Pulumi and the providers.
     from infra.ops.synth.runner import synthesize  # noqa: PLC0415
-    from infra.ops.synth.writer import write_synthesis  # noqa: PLC0415
+    from infra.ops.synth.writer import OutDirError, write_synthesis  # noqa: PLC0415
 
-    project = project_dir()
-    failed = False
-    for stack in args.stacks:
-        out_dir: Path = args.out or out_dir_of(project, stack, args.preview)
-        mode = "as a first preview " if args.preview else ""
-        print(f"synth {stack}: running the program under Pulumi's mock runtime {mode}...", flush=True)
-        started = time.perf_counter()
-        try:
-            synthesis = synthesize(stack, project, preview=args.preview)
-        except ConfigError as error:
-            print(error, file=sys.stderr)
-            return EXIT_INVALID
-        write_synthesis(synthesis, out_dir)
-        _print_summary(synthesis.counts_by_type(), synthesis.warnings)
-        if args.preview:
-            # The offline validators read known values; CrossGuard at preview makes a policy
-            # that meets an unknown an advisory "can't run during preview".
-            print(f"policies for {stack}: not run on a preview (run `samokoder-infra synth {stack}`)\n")
-        elif not policy_check(synthesis, out_dir):
-            failed = True
-        # Counted last: the policy check adds its config and report to the build.
-        files = sum(1 for p in out_dir.rglob("*") if p.is_file())
-        print(f"wrote {files} files to {out_dir} in {time.perf_counter() - started:.1f}s\n")
-    return EXIT_FAILED if failed else EXIT_OK
+    mode = "as a first preview " if args.preview else ""
+    print(f"synth {stack}: running the program under Pulumi's mock runtime {mode}...", flush=True)
+    started = time.perf_counter()
+    try:
+        synthesis = synthesize(stack, project, preview=args.preview)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return EXIT_INVALID
+    passed: list[bool] = []
+
+    def judge(directory: Path) -> None:
+        passed.append(policy_check(synthesis, directory))
+
+    try:
+        # The policy report goes into the tree before it is swapped in.
+        write_synthesis(synthesis, out_dir, extra=None if args.preview else judge, legacy_ok=args.out is None)
+    except OutDirError as error:
+        print(f"synth: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    _print_summary(synthesis.counts_by_type(), synthesis.warnings)
+    if args.preview:
+        # The offline validators read known values; CrossGuard at preview makes a policy
+        # that meets an unknown an advisory "can't run during preview".
+        print(f"policies for {stack}: not run on a preview (run `samokoder-infra synth {stack}`)\n")
+    files = sum(1 for p in out_dir.rglob("*") if p.is_file())
+    print(f"wrote {files} files to {out_dir} in {time.perf_counter() - started:.1f}s\n")
+    return EXIT_OK if all(passed) else EXIT_FAILED
 
 
 def _print_summary(counts: dict[str, int], warnings: list[str]) -> None:
