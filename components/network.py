@@ -1,6 +1,9 @@
-"""Network: the VPC, one subnet per zone, and the security groups of the cluster.
+"""Network: the VPC, one subnet per zone, their NAT egress, and the security groups of the cluster.
 
-Creates a ``VpcNetwork``, a ``VpcSubnet`` per zone of the address plan, and
+Creates a ``VpcNetwork``, a NAT gateway and a route table whose default route
+leads to it (``infra/providers/egress/``: pulumi-yandex 0.13 has no gateway, and its
+route tables cannot route to one), a
+``VpcSubnet`` per zone of the address plan using that route table, and
 two ``VpcSecurityGroup``s (the Kubernetes master's and the nodes') whose rules
 come from ``infra.render.security_rules``: only the ports each side needs.
 """
@@ -13,7 +16,9 @@ from typing import TypeVar
 import pulumi
 import pulumi_yandex as yandex
 
-from infra.conventions import Naming
+from infra.conventions import INGRESS_NODE_PORTS, Naming
+from infra.providers.egress.provider import EgressGateway, GatewayRouteTable
+from infra.providers.yandex.connection import Connection
 from infra.render.addressing import zone_subnets
 from infra.render.security_rules import ClusterAddresses, Rule, master_rules, node_rules
 from infra.settings.cluster import ClusterProfile, NetworkProfile
@@ -26,10 +31,14 @@ class NetworkArgs:
     network: NetworkProfile
     # The cluster's address ranges and exposure shape the security groups.
     cluster: ClusterProfile
+    # How the NAT gateway's provider reaches the VPC API (the stack's Yandex Cloud API auth).
+    connection: Connection
 
 
 class Network(pulumi.ComponentResource):
     network_id: pulumi.Output[str]
+    nat_gateway_id: pulumi.Output[str]
+    route_table_id: pulumi.Output[str]
     subnet_ids: dict[str, pulumi.Output[str]]
     master_security_group_id: pulumi.Output[str]
     node_security_group_id: pulumi.Output[str]
@@ -48,6 +57,30 @@ class Network(pulumi.ComponentResource):
             opts=self._child,
         )
         self.network_id = network.id
+        # Private nodes reach the internet (images, Yandex Cloud APIs, LLM providers)
+        # through a NAT gateway: the default route of every subnet.
+        gateway = EgressGateway(
+            f"{name}-egress",
+            connection=args.connection,
+            folder_id=args.folder_id,
+            name=args.naming.cloud("egress"),
+            description="NAT for the cluster's private nodes",
+            labels=labels,
+            opts=self._child,
+        )
+        routes = GatewayRouteTable(
+            f"{name}-egress-routes",
+            connection=args.connection,
+            folder_id=args.folder_id,
+            network_id=network.id,
+            name=args.naming.cloud("egress-routes"),
+            routes=[{"destination_prefix": "0.0.0.0/0", "gateway_id": gateway.id}],
+            description="The subnets' default route: the NAT gateway",
+            labels=labels,
+            opts=self._child,
+        )
+        self.nat_gateway_id = gateway.id
+        self.route_table_id = routes.id
         plan = zone_subnets(args.network.cidr, args.network.zones, args.network.subnet_prefix)
         self.subnet_ids = {
             zone: yandex.VpcSubnet(
@@ -57,6 +90,7 @@ class Network(pulumi.ComponentResource):
                 network_id=network.id,
                 zone=zone,
                 v4_cidr_blocks=[str(cidr)],
+                route_table_id=routes.id,
                 labels=labels,
                 opts=self._child,
             ).id
@@ -69,6 +103,7 @@ class Network(pulumi.ComponentResource):
             pod_cidr=str(cluster.pod_cidr),
             service_cidr=str(cluster.service_cidr),
             public_ingress=cluster.public_ingress,
+            public_node_ports=list(INGRESS_NODE_PORTS.values()),
         )
         self.master_security_group_id = self._security_group(
             f"{name}-master", "k8s-master", master_rules(addresses), network.id
@@ -79,6 +114,7 @@ class Network(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "network_id": self.network_id,
+                "nat_gateway_id": self.nat_gateway_id,
                 "subnet_ids": self.subnet_ids,
                 "master_security_group_id": self.master_security_group_id,
                 "node_security_group_id": self.node_security_group_id,

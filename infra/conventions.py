@@ -61,6 +61,9 @@ MIGRATION: Final = "samokoder-migrate"
 # the ServiceMonitor address it by this name.
 HTTP_PORT_NAME: Final = "http"
 INGRESS_CLASS: Final = "nginx"
+# The ingress controller's NodePorts (its Service, and the nodes' security group
+# that admits clients through the load balancer to these two alone).
+INGRESS_NODE_PORTS: Final = {"http": 30080, "https": 30443}
 CLUSTER_ISSUER: Final = "letsencrypt"
 # Yandex Managed Redis with TLS on answers on this port.
 REDIS_TLS_PORT: Final = 6380

@@ -13,6 +13,7 @@ from typing import Any
 # The repository root, for infra.policy (standard library only).
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import pulumi_policy.policy as _analyzer
 from pulumi_policy import (
     EnforcementLevel,
     Policy,
@@ -21,8 +22,31 @@ from pulumi_policy import (
     ResourceValidationPolicy,
     StackValidationPolicy,
 )
+from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 
 from infra.policy.catalog import POLICIES
+from infra.policy.validators import REDACTED
+
+_deserialize = _analyzer.deserialize_properties
+
+
+def _redacted(node: Any) -> Any:
+    """What the engine marks secret, as synth writes it: the validators judge the same data both ways."""
+    if isinstance(node, dict):
+        if node.get(SPECIAL_SIG_KEY) == SPECIAL_SECRET_SIG:
+            return REDACTED
+        return {key: _redacted(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_redacted(value) for value in node]
+    return node
+
+
+def _deserialize_redacted(props: dict[str, Any], proxy_secrets: bool = False) -> dict[str, Any]:
+    # Remediations (proxy_secrets) must keep secrets; validations never need their values.
+    return _deserialize(props if proxy_secrets else _redacted(props), proxy_secrets)
+
+
+_analyzer.deserialize_properties = _deserialize_redacted
 
 LEVELS = {"mandatory": EnforcementLevel.MANDATORY, "advisory": EnforcementLevel.ADVISORY}
 

@@ -75,7 +75,18 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
 
     network = Network(
         "network",
-        NetworkArgs(naming=naming, folder_id=folder_id, network=settings.network, cluster=settings.cluster),
+        NetworkArgs(
+            naming=naming,
+            folder_id=folder_id,
+            network=settings.network,
+            cluster=settings.cluster,
+            # The same Yandex Cloud API auth as the Lockbox provider (samokoder:lockbox).
+            connection=Connection(
+                auth=settings.lockbox.auth,
+                key_file=settings.lockbox.key_file,
+                endpoint=settings.lockbox.endpoint,
+            ),
+        ),
         opts=in_cloud,
     )
     cluster = KubernetesCluster(

@@ -34,6 +34,13 @@ PRODUCTION = {
     "production": {"type": "boolean", "default": False, "description": "the stack is a production one"}
 }
 
+REGISTRY_IDS: dict[str, Any] = {
+    "type": "array",
+    "items": {"type": "string"},
+    "default": [],
+    "description": "the stack's own Container Registry ids: the only ones on cr.yandex images may come from",
+}
+
 POLICIES: tuple[Policy, ...] = (
     Policy(
         "images-by-digest",
@@ -46,9 +53,18 @@ POLICIES: tuple[Policy, ...] = (
                 "items": {"type": "string"},
                 "default": ["cr.yandex/"],
                 "description": "image name prefixes workloads may pull from",
-            }
+            },
+            **{"registryIds": REGISTRY_IDS},
         },
     ),
+    Policy(
+        "images-from-own-registry",
+        "mandatory",
+        "stack",
+        v.images_from_own_registry,
+        {"registryIds": REGISTRY_IDS},
+    ),
+    Policy("no-host-access", "mandatory", "resource", v.no_host_access),
     Policy("containers-locked-down", "mandatory", "resource", v.containers_locked_down),
     Policy("buckets-locked-down", "mandatory", "resource", v.buckets_locked_down),
     Policy(
@@ -67,8 +83,25 @@ POLICIES: tuple[Policy, ...] = (
     ),
     Policy("lockbox-encrypted", "mandatory", "resource", v.lockbox_encrypted),
     Policy("no-secret-literals", "mandatory", "resource", v.no_secret_literals),
+    Policy("secrets-not-in-code", "mandatory", "resource", v.secrets_not_in_code),
     Policy("no-primitive-roles", "mandatory", "resource", v.no_primitive_roles),
+    Policy(
+        "security-groups-closed",
+        "mandatory",
+        "resource",
+        v.security_groups_closed,
+        {
+            "publicNodePorts": {
+                "type": "array",
+                "items": {"type": "integer"},
+                "default": [],
+                "description": "NodePorts clients may reach through the load balancer (the ingress's)",
+            }
+        },
+    ),
+    Policy("nodes-private", "mandatory", "resource", v.nodes_private),
     Policy("prod-stateful-protected", "mandatory", "stack", v.prod_stateful_protected, PRODUCTION),
+    Policy("prod-api-private", "mandatory", "stack", v.prod_api_private, PRODUCTION),
     Policy(
         "secrets-rotated",
         "advisory",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from infra.conventions import CLUSTER_ISSUER, INGRESS_CLASS, Naming
+from infra.conventions import CLUSTER_ISSUER, INGRESS_CLASS, INGRESS_NODE_PORTS, Naming
 
 ACME_SERVER: Final = "https://acme-v02.api.letsencrypt.org/directory"
 
@@ -14,8 +14,9 @@ def controller_values(replicas: int) -> dict[str, Any]:
         "controller": {
             "replicaCount": replicas,
             "ingressClassResource": {"name": INGRESS_CLASS, "default": True},
-            # Client addresses reach the pods (rate limits, logs).
-            "service": {"externalTrafficPolicy": "Local"},
+            # Client addresses reach the pods (rate limits, logs). Fixed NodePorts: the
+            # nodes' security group admits clients to these two only.
+            "service": {"externalTrafficPolicy": "Local", "nodePorts": dict(INGRESS_NODE_PORTS)},
             "metrics": {"enabled": True, "serviceMonitor": {"enabled": True}},
             # The chart keeps one pod through drains by itself whenever replicas > 1
             # (controller.minAvailable: 1, templates/controller-poddisruptionbudget.yaml).

@@ -17,7 +17,9 @@ Protocol = Literal["TCP", "UDP", "ICMP", "ANY"]
 # would have to be created before one another.
 Peer = Literal["cidrs", "self"]
 
-# Yandex Network Load Balancer health checkers; node ports must answer them.
+# Yandex Network Load Balancer health checkers; node ports must answer them
+# (Managed Kubernetes' guide to security groups, yandex-cloud/docs
+# en/managed-kubernetes/operations/connect/security-groups.md).
 LOAD_BALANCER_HEALTH_CHECKS = ("198.18.235.0/24", "198.18.248.0/24")
 PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 ANYWHERE = ("0.0.0.0/0",)
@@ -43,6 +45,8 @@ class ClusterAddresses:
     pod_cidr: str
     service_cidr: str
     public_ingress: bool
+    # The NodePorts the public load balancer forwards clients to (the ingress controller's).
+    public_node_ports: Sequence[int] = ()
 
 
 # Both master and nodes answer the load balancer's health checks.
@@ -87,13 +91,17 @@ def node_rules(addresses: ClusterAddresses) -> list[Rule]:
         Rule("egress", "Outbound", "ANY", cidrs=ANYWHERE, port_range=ALL_PORTS),
     ]
     if addresses.public_ingress:
-        rules.append(
+        # The network load balancer keeps the client's address, so the ports it forwards
+        # to must admit anyone; only these, and the nodes have no public address of
+        # their own. Every other NodePort answers the health checks and the cluster only.
+        rules += [
             Rule(
                 "ingress",
-                "NodePorts of the public load balancer",
+                f"Ingress NodePort {port} from clients via the load balancer",
                 "TCP",
                 cidrs=ANYWHERE,
-                port_range=NODE_PORTS,
+                port=port,
             )
-        )
+            for port in sorted(addresses.public_node_ports)
+        ]
     return rules

@@ -54,6 +54,10 @@ class MaintenanceWindow(StrictModel):
 DATABASE_OPERATOR_KUBERNETES = ("1.34", "1.35", "1.36")
 
 
+# The widest block a production stack may open its Kubernetes API to.
+MIN_PRODUCTION_API_PREFIX = 8
+
+
 class ClusterProfile(StrictModel):
     version: str = Field(pattern=r"^1\.(2[89]|3[0-9])$", description="Kubernetes minor, e.g. '1.34'")
     release_channel: Literal["RAPID", "REGULAR", "STABLE"]
@@ -61,8 +65,10 @@ class ClusterProfile(StrictModel):
     public_api: bool
     # Who may reach the Kubernetes API when it is public (operators, CI runners).
     api_allowed_cidrs: list[Cidr] = Field(default_factory=list)
-    # Opens NodePorts to the internet and lets the cluster create a public
-    # load balancer: needed by the ingress controller.
+    # Lets the cluster create a public load balancer for the ingress controller
+    # and opens the controller's two NodePorts to the clients it forwards
+    # (the network load balancer keeps client addresses); every other NodePort
+    # answers only the load balancer's health checks and the cluster.
     public_ingress: bool = True
     pod_cidr: Cidr
     service_cidr: Cidr
@@ -92,6 +98,19 @@ class ClusterProfile(StrictModel):
             raise ValueError("public_api needs at least one entry in api_allowed_cidrs")
         return self
 
+    @field_validator("api_allowed_cidrs")
+    @classmethod
+    def _api_not_open_to_all_in_production(cls, cidrs: list[Cidr], info: ValidationInfo) -> list[Cidr]:
+        # A block this wide is the internet in all but name (0.0.0.0/0, or 0.0.0.0/1 and 128.0.0.0/1).
+        too_wide = [str(c) for c in cidrs if c.prefixlen < MIN_PRODUCTION_API_PREFIX]
+        if is_production(info) and too_wide:
+            raise ValueError(
+                f"a production Kubernetes API must not be open to the internet ({', '.join(too_wide)}): "
+                f"list the operators' and CI runners' egress CIDRs (/{MIN_PRODUCTION_API_PREFIX} or "
+                "narrower), or set public_api: false"
+            )
+        return cidrs
+
 
 class NodeGroupProfile(StrictModel):
     platform_id: Literal["standard-v2", "standard-v3"] = "standard-v3"
@@ -101,8 +120,10 @@ class NodeGroupProfile(StrictModel):
     disk_type: Literal["network-hdd", "network-ssd"] = "network-ssd"
     disk_gb: int = Field(ge=64, le=2048)
     preemptible: bool = False
-    # Nodes get public addresses for egress: pulumi-yandex 0.13 has no NAT gateway.
-    public_ip: bool = True
+    # Nodes have no public address: egress goes through the network's NAT gateway
+    # (components/network.py). A public address per node is for debugging a
+    # non-production stack only.
+    public_ip: bool = False
     min_per_zone: int = Field(ge=0, le=100)
     max_per_zone: int = Field(ge=1, le=100)
 
@@ -112,6 +133,13 @@ class NodeGroupProfile(StrictModel):
         if is_production(info) and preemptible:
             raise ValueError("a production stack must not run on preemptible nodes")
         return preemptible
+
+    @field_validator("public_ip")
+    @classmethod
+    def _private_in_production(cls, public_ip: bool, info: ValidationInfo) -> bool:
+        if is_production(info) and public_ip:
+            raise ValueError("production nodes must not have public addresses (egress is the NAT gateway)")
+        return public_ip
 
     @model_validator(mode="after")
     def _bounds(self) -> NodeGroupProfile:

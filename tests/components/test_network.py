@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from infra.conventions import INGRESS_NODE_PORTS
+from infra.ops.synth.mocks import mock_id
 from infra.ops.synth.runner import Synthesis
 from tests.conftest import STACKS
 
@@ -31,21 +33,45 @@ def test_staging_has_a_single_subnet(synthesized: Synth) -> None:
     assert [s.inputs["zone"] for s in synthesized("staging").of_type(SUBNET)] == ["ru-central1-a"]
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize(("stack", "allowed"), [("staging", "0.0.0.0/0"), ("prod", "203.0.113.0/24")])
 def test_the_master_accepts_only_the_kubernetes_api_from_outside_the_cluster(
-    synthesized: Synth, stack: str
+    synthesized: Synth, stack: str, allowed: str
 ) -> None:
     master = group(synthesized(stack), "-master")
-    from_anywhere = [r for r in master["ingresses"] if "0.0.0.0/0" in r.get("v4CidrBlocks", [])]
-    assert from_anywhere, "the profiles open the API to operators; expected an allow rule"
-    assert {r["port"] for r in from_anywhere} == {443, 6443}, from_anywhere
+    from_outside = [r for r in master["ingresses"] if allowed in r.get("v4CidrBlocks", [])]
+    assert from_outside, "the profiles open the API to operators; expected an allow rule"
+    assert {r["port"] for r in from_outside} == {443, 6443}, from_outside
+    if stack == "prod":
+        assert not [r for r in master["ingresses"] if "0.0.0.0/0" in r.get("v4CidrBlocks", [])]
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_nodes_open_to_the_internet_only_their_nodeport_range(synthesized: Synth, stack: str) -> None:
+def test_nodes_admit_clients_on_the_ingress_nodeports_alone(synthesized: Synth, stack: str) -> None:
     nodes = group(synthesized(stack), "-nodes")
     public = [r for r in nodes["ingresses"] if "0.0.0.0/0" in r.get("v4CidrBlocks", [])]
-    assert [(r["protocol"], r["fromPort"], r["toPort"]) for r in public] == [("TCP", 30000, 32767)]
+    assert sorted((r["protocol"], r["port"]) for r in public) == [
+        ("TCP", port) for port in sorted(INGRESS_NODE_PORTS.values())
+    ]
+    checks = [r for r in nodes["ingresses"] if "198.18.235.0/24" in r.get("v4CidrBlocks", [])]
+    assert [(r["fromPort"], r["toPort"], r["v4CidrBlocks"]) for r in checks] == [
+        (0, 65535, ["198.18.235.0/24", "198.18.248.0/24"])
+    ]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_subnets_route_to_the_internet_through_the_nat_gateway(synthesized: Synth, stack: str) -> None:
+    synthesis = synthesized(stack)
+    (gateway,) = synthesis.of_type("pulumi-python:dynamic/egress:EgressGateway")
+    (table,) = synthesis.of_type("pulumi-python:dynamic/egress:GatewayRouteTable")
+    assert table.inputs["routes"] == [
+        {"destination_prefix": "0.0.0.0/0", "gateway_id": mock_id(gateway.type, gateway.name)}
+    ]
+    assert gateway.urn in table.dependencies
+    table_id = mock_id(table.type, table.name)
+    assert {s.inputs.get("routeTableId") for s in synthesis.of_type(SUBNET)} == {table_id}
+    for node_group in synthesis.of_type("yandex:index/kubernetesNodeGroup:KubernetesNodeGroup"):
+        interfaces = node_group.inputs["instanceTemplate"]["networkInterfaces"]
+        assert [i.get("nat") for i in interfaces] == [False], node_group.name
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -88,6 +88,32 @@ def check(resources: Sequence[RecordedResource], config: Mapping[str, Mapping[st
     return violations
 
 
+def load_resources(path: Path) -> list[RecordedResource]:
+    """The resources of a resources.json in synth's format; ValueError names what is wrong."""
+    document = json.loads(path.read_text())
+    if not isinstance(document, list):
+        raise ValueError(f"{path}: expected a list of resources, as synth writes resources.json")
+    resources = []
+    for index, entry in enumerate(document):
+        if not isinstance(entry, dict) or not {"urn", "type", "inputs"} <= set(entry):
+            raise ValueError(f"{path}: resource {index} lacks urn, type or inputs")
+        resources.append(
+            RecordedResource(
+                urn=str(entry["urn"]),
+                type=str(entry["type"]),
+                name=str(entry.get("name") or entry["urn"].rsplit("::", 1)[-1]),
+                parent=str(entry.get("parent") or ""),
+                provider=str(entry.get("provider") or ""),
+                custom=bool(entry.get("custom", True)),
+                protect=bool(entry.get("protect", False)),
+                dependencies=tuple(entry.get("dependencies") or ()),
+                inputs=dict(entry["inputs"] or {}),
+                ignore_changes=tuple(entry.get("ignore_changes") or ()),
+            )
+        )
+    return resources
+
+
 def mandatory(violations: Sequence[Violation]) -> list[Violation]:
     return [v for v in violations if v.enforcement == "mandatory"]
 

@@ -23,12 +23,21 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         ),
     )
     add_stack_argument(check)
+    check.add_argument(
+        "--resources",
+        metavar="FILE",
+        type=Path,
+        help="judge this resources.json (synth's format) instead of synthesizing STACK; STACK gives "
+        "the policies' configuration; nothing is written",
+    )
     check.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from infra.ops.synth.runner import synthesize  # noqa: PLC0415
 
+    if args.resources is not None:
+        return check_file(args.stack, args.resources)
     project = project_dir()
     out_dir = project / "build" / args.stack
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -52,3 +61,23 @@ def policy_check(synthesis: Any, out_dir: Path) -> bool:
     report = write_report(violations, synthesis.stack, out_dir)
     print(f"policies for {synthesis.stack}:\n{table(violations)}\nwrote {report}\n")
     return not mandatory(violations)
+
+
+def check_file(stack: str, path: Path) -> int:
+    """The policies on a resources.json in synth's format, configured for `stack`."""
+    from infra.ops.check.config import policy_config  # noqa: PLC0415
+    from infra.ops.check.offline import check, load_resources, mandatory, table  # noqa: PLC0415
+    from infra.settings.loader import load_settings  # noqa: PLC0415
+    from infra.settings.source import stack_file_values  # noqa: PLC0415
+
+    try:
+        settings = load_settings(
+            stack, stack_file_values(project_dir() / f"Pulumi.{stack}.yaml"), offline=True
+        )
+        resources = load_resources(path)
+    except (ConfigError, OSError, ValueError) as error:
+        print(f"check: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    violations = check(resources, policy_config(settings))
+    print(f"policies for {stack} on {path}:\n{table(violations)}\n")
+    return EXIT_OK if not mandatory(violations) else EXIT_FAILED

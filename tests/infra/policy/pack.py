@@ -68,6 +68,20 @@ class Pack:
         )
         return self._findings(self._analyzer.AnalyzeStack(request))
 
+    def configure(self, config: Mapping[str, Mapping[str, Any]]) -> None:
+        """Give the pack a policy pack config, as `--policy-pack-config FILE` does (levels as in the file)."""
+        levels = {"advisory": 0, "mandatory": 1, "disabled": 2}
+        request = analyzer_pb2.ConfigureAnalyzerRequest(
+            policyConfig={
+                name: analyzer_pb2.PolicyConfig(
+                    enforcementLevel=levels[str(settings.get("enforcementLevel", "advisory"))],  # type: ignore[arg-type]
+                    properties=_struct({k: v for k, v in settings.items() if k != "enforcementLevel"}),
+                )
+                for name, settings in config.items()
+            }
+        )
+        self._analyzer.Configure(request)
+
     def policy_names(self) -> list[str]:
         from google.protobuf import empty_pb2  # noqa: PLC0415
 

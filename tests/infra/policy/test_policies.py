@@ -188,7 +188,48 @@ PRODUCTION: dict[str, dict[str, Any]] = {
     "user-facing-replicas": {"production": True},
     "postgres-backed-up": {"minimumRetentionDays": 30},
     "secrets-rotated": {"now": "2026-11-26T00:00:00+00:00"},
+    "prod-api-private": {"production": True},
 }
+
+
+def repository(registry: str = "crp0000000000000000") -> R:
+    return R(
+        "yandex:index/containerRepository:ContainerRepository", "registry-api", {"name": f"{registry}/api"}
+    )
+
+
+def security_group(*ingresses: dict[str, Any]) -> R:
+    return R("yandex:index/vpcSecurityGroup:VpcSecurityGroup", "nodes", {"ingresses": list(ingresses)})
+
+
+def rule(cidr: str, **ports: int) -> dict[str, Any]:
+    return {"description": "r", "protocol": "TCP", "v4CidrBlocks": [cidr], **ports}
+
+
+def secret(**data: str) -> R:
+    return R(
+        "kubernetes:core/v1:Secret",
+        "creds",
+        {"metadata": {"name": "creds", "labels": dict(LABELS)}, "stringData": data},
+    )
+
+
+def node_group(nat: bool) -> R:
+    return R(
+        "yandex:index/kubernetesNodeGroup:KubernetesNodeGroup",
+        "nodes-a",
+        {"instanceTemplate": {"networkInterfaces": [{"nat": nat, "subnetIds": ["e9b1"]}]}},
+    )
+
+
+def cluster(public: bool = True) -> R:
+    return R(
+        "yandex:index/kubernetesCluster:KubernetesCluster",
+        "cluster",
+        {"master": {"publicIp": public, "securityGroupIds": ["enp1"]}},
+        protect=True,
+    )
+
 
 # policy -> (violating resources, satisfying resources, the resource named in the message)
 CASES: dict[str, tuple[list[R], list[R], str]] = {
@@ -219,6 +260,31 @@ CASES: dict[str, tuple[list[R], list[R], str]] = {
     "secrets-rotated": ([lockbox(created_at="2026-06-01T00:00:00Z")], [lockbox()], "secrets-app"),
     "user-facing-replicas": ([deployment(**{"spec/replicas": 1})], [deployment()], "api"),
     "workloads-have-budgets": ([deployment()], [deployment(), budget()], "api"),
+    "images-from-own-registry": (
+        [
+            repository(),
+            deployment(**{f"{CONTAINER}/image": DIGEST.replace("crp0000000000000000", "crpother")}),
+        ],
+        [repository(), deployment()],
+        "api",
+    ),
+    "no-host-access": (
+        [deployment(**{f"{CONTAINER}/securityContext": {**LOCKED, "privileged": True}})],
+        [deployment()],
+        "api",
+    ),
+    "secrets-not-in-code": ([secret(PASSWORD="hunter2-in-code")], [secret(PASSWORD="[secret]")], "creds"),
+    "security-groups-closed": (
+        [security_group(rule("0.0.0.0/0", port=5432))],
+        [security_group(rule("10.0.0.0/8", port=5432), rule("198.18.235.0/24", fromPort=0, toPort=65535))],
+        "nodes",
+    ),
+    "nodes-private": ([node_group(nat=True)], [node_group(nat=False)], "nodes-a"),
+    "prod-api-private": (
+        [cluster(), security_group(rule("0.0.0.0/0", port=443))],
+        [cluster(), security_group(rule("203.0.113.0/24", port=443))],
+        "cluster",
+    ),
     "recommended-labels": (
         [
             config_map({}).__class__(

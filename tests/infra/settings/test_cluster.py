@@ -27,3 +27,40 @@ def test_a_kubernetes_the_operator_does_not_support_is_refused_with_the_range(ve
     (problem,) = problems("staging", version)
     assert problem.startswith("stacks/staging.yaml: cluster.version:")
     assert f"Kubernetes {version} is outside what CloudNativePG 1.30 supports (1.34, 1.35, 1.36)" in problem
+
+
+def refused(stack: str, changes: dict[str, object]) -> list[str]:
+    profile = with_changes(read_profile(stack), changes)
+    with pytest.raises(ConfigError) as caught:
+        validate_settings(stack, profile, stack_file_values(stack), offline=True)
+    return [str(p) for p in caught.value.problems]
+
+
+@pytest.mark.parametrize("cidrs", [["0.0.0.0/0"], ["0.0.0.0/1", "128.0.0.0/1"], ["10.0.0.0/8", "64.0.0.0/4"]])
+def test_prod_refuses_a_public_api_open_to_the_internet(cidrs: list[str]) -> None:
+    (problem,) = refused("prod", {"cluster.public_api": True, "cluster.api_allowed_cidrs": cidrs})
+    assert problem.startswith("stacks/prod.yaml: cluster.api_allowed_cidrs:")
+    assert "must not be open to the internet" in problem
+
+
+def test_prod_takes_a_private_api_or_narrow_ranges_and_staging_may_stay_open() -> None:
+    for changes in (
+        {"cluster.public_api": False, "cluster.api_allowed_cidrs": []},
+        {"cluster.api_allowed_cidrs": ["198.51.100.7/32", "10.0.0.0/8"]},
+    ):
+        validate_settings(
+            "prod", with_changes(read_profile("prod"), changes), stack_file_values("prod"), offline=True
+        )
+    staging = with_changes(read_profile("staging"), {"cluster.api_allowed_cidrs": ["0.0.0.0/0"]})
+    validate_settings("staging", staging, stack_file_values("staging"), offline=True)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_nodes_are_private_by_default(stack: str) -> None:
+    settings = validate_settings(stack, read_profile(stack), stack_file_values(stack), offline=True)
+    assert settings.node_group.public_ip is False
+
+
+def test_prod_refuses_nodes_with_public_addresses() -> None:
+    (problem,) = refused("prod", {"node_group.public_ip": True})
+    assert problem.startswith("stacks/prod.yaml: node_group.public_ip:")
