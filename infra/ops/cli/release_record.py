@@ -28,8 +28,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     add_stack_argument(record)
     record.add_argument("--deployed", action="store_true", help="the release the stack's newest update ran")
     record.add_argument("--history", type=Path, metavar="FILE", help="with --deployed: this history JSON")
-    record.add_argument("--id", dest="release_id", metavar="RELEASE")
-    record.add_argument("--migration", metavar="REVISION")
+    record.add_argument("--id", dest="release_id", metavar="RELEASE", help="the release id")
+    record.add_argument(
+        "--migration",
+        metavar="REVISION",
+        help="its migration revision (`samokoder-infra migration-revision`)",
+    )
     for service in ("api", "worker", "frontend"):
         record.add_argument(f"--{service}", metavar="DIGEST", help=f"the {service} image's sha256 digest")
     record.set_defaults(handler=run_record)
