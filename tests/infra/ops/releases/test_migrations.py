@@ -12,22 +12,25 @@ from infra.settings.release import Release
 from tests.cli_runner import samokoder_infra
 from tests.conftest import PROJECT_DIR
 
+# Alembic revision ids, not secrets.
+INIT, USERS = "a1b2c3d4e5f6", "b2c3d4e5f6a1"  # pragma: allowlist secret
+MAIN, DATED = "c61fd4859b33", "202510070001"  # pragma: allowlist secret
 # The app's three heads (infra/app_contract.py): typed and plain assignments, a merge, a branch.
 SCRIPTS = {
-    "0001_init.py": 'revision = "a1b2c3d4e5f6"\ndown_revision = None\n',
+    "0001_init.py": f'revision = "{INIT}"\ndown_revision = None\n',
     "0002_users.py": (
         '"""users"""\nfrom typing import Sequence, Union\n\n'
-        'revision: str = "b2c3d4e5f6a1"\n'
-        'down_revision: Union[str, None] = "a1b2c3d4e5f6"\n'
+        f'revision: str = "{USERS}"\n'
+        f'down_revision: Union[str, None] = "{INIT}"\n'
         "branch_labels: Union[str, Sequence[str], None] = None\n"
     ),
-    "0003_main.py": "revision: str = 'c61fd4859b33'\ndown_revision: str | None = 'b2c3d4e5f6a1'\n",
-    "2025_10_07.py": 'revision: str = "202510070001"\ndown_revision = ("a1b2c3d4e5f6",)\n',
+    "0003_main.py": f"revision: str = '{MAIN}'\ndown_revision: str | None = '{USERS}'\n",
+    "2025_10_07.py": f'revision: str = "{DATED}"\ndown_revision = ("{INIT}",)\n',
     "sec_001.py": 'revision = "sec_001"\ndown_revision = None\n',
     "__init__.py": "",
     "helpers.py": "def revision_of(x):\n    return x\n",
 }
-HEADS = ["202510070001", "c61fd4859b33", "sec_001"]
+HEADS = [DATED, MAIN, "sec_001"]
 
 
 def write(directory: Path, scripts: dict[str, str]) -> Path:
@@ -51,7 +54,7 @@ def test_one_hex_head_is_itself_and_a_merge_leaves_one(tmp_path: Path) -> None:
     merged = {
         **SCRIPTS,
         "0004_merge.py": (
-            'revision: str = "d00dfeed0001"\ndown_revision = ("c61fd4859b33", "202510070001", "sec_001")\n'
+            f'revision: str = "d00dfeed0001"\ndown_revision = ("{MAIN}", "{DATED}", "sec_001")\n'
         ),
     }
     versions = write(tmp_path / "versions", merged)
