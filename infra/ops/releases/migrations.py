@@ -1,7 +1,7 @@
 """The migration revision a release carries, read from the app's Alembic scripts (no grep).
 
 Alembic scripts name themselves and their parents at module level, plain or
-typed: ``revision = "c61fd4859b33"``, ``revision: str = "sec_001"``,
+typed: ``revision = "<12 hex digits>"``, ``revision: str = "sec_001"``,
 ``down_revision: Union[str, None] = ("a", "b")``. The heads are the
 revisions no script names as a parent; the app has three
 (``infra/app_contract.py``: ``MIGRATIONS`` runs ``upgrade heads``).
