@@ -19,7 +19,7 @@ import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 import pulumi
@@ -124,7 +124,7 @@ class Secrets(pulumi.ComponentResource):
         self.external_secrets = self._delivery(reader, secrets, args.lockbox.endpoint)
         self.ages = pulumi.Output.all(
             **{group: secret.created_at for group, secret in secrets.items()}
-        ).apply(lambda created: self._ages(created, datetime.now(UTC)))
+        ).apply(self._ages)
         self.register_outputs({"lockbox_ids": self.lockbox_ids, "ages": self.ages})
 
     def _fernet_key(self, group: Group, entry: Entry, stamp: str) -> pulumi.Output[str]:
@@ -239,18 +239,21 @@ class Secrets(pulumi.ComponentResource):
                 created.append(custom_resource(f"{name}-{target.name}", manifest, after_store))
         return created
 
-    def _ages(self, created: Mapping[str, str | None], now: datetime) -> dict[str, Any]:
-        """Per group: when it was last rotated (or created), its age, and when rotation is due."""
+    def _ages(self, created: Mapping[str, str | None]) -> dict[str, Any]:
+        """Per group: when it was last rotated (or created), and when rotation is due.
+
+        No age in days: the stack's outputs (and synth's outputs.json) stay the same from
+        day to day; `rotate-secrets` computes the age when it runs.
+        """
         ages: dict[str, Any] = {}
         for group in self._args.groups:
             requested = self._args.rotation.get(group.group)
             stamp = requested or _parse(created.get(group.group))
             if stamp is None:
-                ages[group.group] = {"rotated_at": None, "age_days": None, "rotate_by": None}
+                ages[group.group] = {"rotated_at": None, "rotate_by": None}
                 continue
             ages[group.group] = {
                 "rotated_at": stamp.isoformat(),
-                "age_days": max(0, (now - stamp).days),
                 "rotate_by": (stamp + timedelta(days=self._args.rotation_days)).date().isoformat(),
             }
         return ages

@@ -18,9 +18,9 @@ from pydantic import (
 
 
 class StrictModel(BaseModel):
-    """Base of every settings model: immutable, no unknown keys."""
+    """Base of every settings model: immutable, no unknown keys, no inf or nan (no threshold is infinite)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def is_production(info: ValidationInfo) -> bool:

@@ -46,7 +46,8 @@ class ImageBuild(StrictModel):
 class Release(StrictModel):
     """What runs: a release id and either image digests or a build."""
 
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+    # A Kubernetes label value: at most 63 characters, alphanumeric at both ends.
+    id: str = Field(pattern=r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$")
     images: ReleaseImages | None = None
     build: ImageBuild | None = None
     # The Alembic head revision the release's images carry. When it changes,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,12 +58,51 @@ def read_stack_file(path: Path) -> StackFile:
         raise ConfigError(stack, [Problem(source, "config", "must be a mapping of config keys")])
     config: dict[str, str] = {}
     secret_keys: list[str] = []
+    problems = (
+        []
+        if os.environ.get(PLAINTEXT_SECRETS_IN_TESTS) == "1"
+        else [
+            Problem(source, f"{key}.{name}" if name else str(key), PLAINTEXT_REASON)
+            for key, value in entries.items()
+            if str(key) in SECRET_CONFIG_KEYS
+            for name in _plaintext_leaves(value)
+        ]
+    )
+    if problems:
+        raise ConfigError(stack, problems)
     for key, value in entries.items():
         plain, secret = _redact(value)
         config[str(key)] = plain if isinstance(plain, str) else json.dumps(plain, sort_keys=True)
         if secret:
             secret_keys.append(str(key))
     return StackFile(config=config, secret_keys=sorted(secret_keys))
+
+
+# Config keys whose every value is a secret: in the stack file only `secure:` (encrypted).
+SECRET_CONFIG_KEYS = frozenset({f"{NAMESPACE}:secrets"})
+# Set by the tests that put made-up secrets in a stack file to see none leaks; never elsewhere.
+PLAINTEXT_SECRETS_IN_TESTS = "SAMOKODER_TEST_PLAINTEXT_SECRETS"
+PLAINTEXT_REASON = (
+    "a secret in plain text (not shown): remove it and set it encrypted with "
+    "`pulumi config set --secret --path KEY VALUE`"
+)
+
+
+def _plaintext_leaves(value: Any, path: str = "") -> list[str]:
+    """The dotted paths under `value` that hold a value not encrypted (`{secure: ...}` is)."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return []
+        return [
+            leaf for key, child in value.items() for leaf in _plaintext_leaves(child, _join(path, str(key)))
+        ]
+    if isinstance(value, list):
+        return [leaf for i, child in enumerate(value) for leaf in _plaintext_leaves(child, f"{path}[{i}]")]
+    return [] if value is None else [path]
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
 
 
 def _redact(value: Any) -> tuple[Any, bool]:

@@ -14,7 +14,8 @@ Rules that span areas are checked here.
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime, timedelta
 
 from pydantic import (
     Field,
@@ -30,6 +31,11 @@ from infra.settings.monitoring import AlertingProfile, MonitoringProfile, SloPro
 from infra.settings.release import Identity, Release
 from infra.settings.secrets import LockboxSettings, ProvidedSecrets, SecretGroup, SecretsProfile
 from infra.settings.workloads import Replicas, WorkloadsProfile
+
+# An address Alertmanager's email notifier can send to: local@domain, no spaces, no list.
+_EMAIL = re.compile(r"[^@\s,<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+# How far ahead of this machine's clock a rotation stamp may be (another machine's clock).
+ROTATION_CLOCK_SKEW = timedelta(minutes=5)
 
 
 class StackSettings(StrictModel):
@@ -68,6 +74,15 @@ class StackSettings(StrictModel):
             raise ValueError(
                 f"{', '.join(naive)}: a rotation stamp needs its UTC offset (rotate-secrets writes one)"
             )
+        # A stamp ahead of the clock would silence the rotation check until then.
+        ahead = sorted(
+            group for group, stamp in stamps.items() if stamp - datetime.now(UTC) > ROTATION_CLOCK_SKEW
+        )
+        if ahead:
+            raise ValueError(
+                f"{', '.join(ahead)}: a rotation stamp in the future (rotate-secrets writes the time "
+                "of the rotation, never a later one)"
+            )
         return stamps
 
     @field_validator("protect_stateful")
@@ -98,6 +113,29 @@ class StackSettings(StrictModel):
                 f"monitoring.retention_days ({self.monitoring.retention_days}) is shorter than "
                 f"slo.window_days ({self.slo.window_days}): the SLO window could not be computed"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _alertmanager_accepts_the_receivers(self) -> StackSettings:
+        """What Alertmanager would refuse at load (or never deliver), refused here instead."""
+        receivers = self.alerting.receivers
+        problems = []
+        if receivers.telegram is not None and receivers.telegram.chat_id == 0:
+            problems.append("alerting.receivers.telegram.chat_id: 0 is not a chat (Alertmanager refuses it)")
+        if receivers.email is not None:
+            bad = [i for i, to in enumerate(receivers.email.to) if not _EMAIL.fullmatch(to)]
+            if bad:
+                problems.append(f"alerting.receivers.email.to[{bad[0]}]: not an email address")
+            if len(set(receivers.email.to)) != len(receivers.email.to):
+                problems.append("alerting.receivers.email.to: an address is listed twice")
+            if not _EMAIL.fullmatch(receivers.email.sender):
+                problems.append("alerting.receivers.email.sender: not an email address")
+        for severity in ("critical", "warning", "info"):
+            route = getattr(self.alerting.routes, severity)
+            if len(set(route)) != len(route):
+                problems.append(f"alerting.routes.{severity}: a receiver is listed twice")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     def required_secrets(self) -> tuple[str, ...]:

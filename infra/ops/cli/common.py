@@ -27,9 +27,7 @@ def stack_name(text: str) -> str:
     """A known stack's name, or argparse's error (exit 2, no traceback)."""
     if text not in known_stacks():
         shown = text if len(text) <= 40 else f"{text[:37]}..."
-        raise argparse.ArgumentTypeError(
-            f"unknown stack {shown!r}; known stacks: {', '.join(known_stacks())}"
-        )
+        raise argparse.ArgumentTypeError(f"unknown stack {shown!r}; known: {', '.join(known_stacks())}")
     return text
 
 

@@ -55,7 +55,18 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     for group in groups:
         age = ages.get(group, {})
-        rotated, days = age.get("rotated_at", "unknown"), age.get("age_days", "?")
-        print(f"  {group}: last rotated {rotated} ({days} days ago)")
+        rotated = age.get("rotated_at") or "unknown"
+        print(f"  {group}: last rotated {rotated} ({_days_since(rotated, now)} days ago)")
     print(f"next: pulumi up -s {args.stack} (new values and Lockbox versions); then restart the workloads")
     return EXIT_OK
+
+
+def _days_since(stamp: str, now: datetime) -> str:
+    """Whole days from `stamp` (ISO 8601) to `now`; "?" when the stamp is unknown or unreadable."""
+    try:
+        then = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return "?"
+    if then.utcoffset() is None:
+        then = then.replace(tzinfo=UTC)
+    return str(max(0, (now - then).days))

@@ -13,7 +13,7 @@ from pulumi.runtime.sync_await import _sync_await
 from infra.ops.synth.mocks import RecordingMonitor, SynthMocks
 from infra.ops.synth.runner import STACK_TYPE, Synthesis, synthesize
 from infra.settings import ConfigError
-from infra.settings.source import REDACTED
+from infra.settings.source import PLAINTEXT_SECRETS_IN_TESTS, REDACTED
 from tests.conftest import (
     PROJECT_DIR,
     STACKS,
@@ -74,7 +74,9 @@ def test_secret_inputs_are_recorded_redacted() -> None:
     assert thing.inputs == {"token": REDACTED, "plain": "visible"}
 
 
-def test_warnings_of_the_program_are_collected(tmp_path: Path) -> None:
+def test_warnings_of_the_program_are_collected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Made-up secrets in plain text in a test's stack file, which synth otherwise refuses.
+    monkeypatch.setenv(PLAINTEXT_SECRETS_IN_TESTS, "1")
     # The committed stack file holds no provided secret: the program warns, once each.
     synthesis = synthesize("staging", PROJECT_DIR)
     assert [w.split(" is not set")[0] for w in synthesis.warnings] == [
