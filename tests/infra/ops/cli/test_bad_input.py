@@ -286,7 +286,7 @@ SETTINGS_CASES: tuple[tuple[str, dict[str, Any], dict[str, Any], str], ...] = (
 
 
 def test_every_bad_setting_is_refused_by_name() -> None:
-    results = []
+    results: list[tuple[str, str | None]] = []
     for name, profile, config, expected in SETTINGS_CASES:
         try:
             validate("staging", profile, config)
