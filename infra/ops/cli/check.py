@@ -40,12 +40,13 @@ def run(args: argparse.Namespace) -> int:
         return check_file(args.stack, args.resources)
     project = project_dir()
     out_dir = project / "build" / args.stack
-    out_dir.mkdir(parents=True, exist_ok=True)
     try:
         synthesis = synthesize(args.stack, project)
     except ConfigError as error:
         print(error, file=sys.stderr)
         return EXIT_INVALID
+    # Made only once the config is good: a refused check leaves no empty directory.
+    out_dir.mkdir(parents=True, exist_ok=True)
     return EXIT_OK if policy_check(synthesis, out_dir) else EXIT_FAILED
 
 
