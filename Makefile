@@ -48,12 +48,15 @@ test: $(BIN)/.installed $(TOOLS)/.installed $(KUBE_DRYRUN) ## secret scan, lint,
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest
 
+# The tests without the `tool` marker, one process per core (a test file stays
+# in one process, so that its module fixtures are made once). make test runs
+# all of them in one process, the real tools' work in threads beside them.
 quick: $(BIN)/.installed ## lint, types and the tests that need no real tool or server (under a minute)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/pytest -m "not tool"
+	$(BIN)/pytest -m "not tool" -n auto --dist loadfile
 
 bench: $(BIN)/.installed ## synth cost per stack against a bare import of the SDKs (exits 1 over 2x)
 	$(BIN)/python benchmarks/synth_benchmark.py
