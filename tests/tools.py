@@ -30,6 +30,10 @@ _REAL_TOOLS = frozenset(
         "npm",
         "faketime",
         "runuser",
+        "shellcheck",
+        "kubectl",
+        "etcd",
+        "kube-apiserver",
     }
 )
 
