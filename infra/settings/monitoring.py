@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Final, Literal, get_args
 
 from pydantic import (
     Field,
@@ -11,7 +11,8 @@ from pydantic import (
     model_validator,
 )
 
-from infra.app_contract import LATENCY_BUCKETS_SECONDS
+from infra.app_contract import METRICS
+from infra.ingress_contract import REQUEST_DURATION, TIME_BUCKETS_SECONDS
 from infra.settings.base import Clock, Percent, StorageClass, StrictModel, TimeZone, is_production
 
 
@@ -34,10 +35,11 @@ class SloProfile(StrictModel):
     @field_validator("latency_threshold_seconds")
     @classmethod
     def _on_a_bucket(cls, value: float) -> float:
-        if value not in LATENCY_BUCKETS_SECONDS:
-            bounds = ", ".join(f"{b:g}" for b in LATENCY_BUCKETS_SECONDS)
+        # The latency SLI is measured at the edge, from ingress-nginx's histogram.
+        if value not in TIME_BUCKETS_SECONDS:
+            bounds = ", ".join(f"{b:g}" for b in TIME_BUCKETS_SECONDS)
             raise ValueError(
-                f"must be a bucket bound of samokoder_http_request_duration_seconds ({bounds}), "
+                f"must be a bucket bound of {REQUEST_DURATION} ({bounds}), "
                 f"otherwise the SLI cannot be counted (got {value:g})"
             )
         return value
@@ -115,6 +117,10 @@ class Thresholds(StrictModel):
     # Share of failed logins (brute force or a broken auth path).
     auth_failure_rate: Threshold
     error_budget: BudgetThreshold
+    # Share of the API's requests its rate limiter answers 429 (one warning: clients, not us).
+    rate_limit_hits_percent: Percent
+    # Redis memory against its maxmemory: it runs noeviction, so a full Redis refuses writes.
+    redis_memory: Threshold
 
 
 Receiver = Literal["telegram", "email", "pagerduty"]
@@ -186,8 +192,73 @@ class AlertingProfile(StrictModel):
         return self
 
 
+InstrumentationGroup = Literal["llm", "database", "auth", "projects", "connections"]
+INSTRUMENTATION_GROUPS: Final[tuple[InstrumentationGroup, ...]] = get_args(InstrumentationGroup)
+# The app's metrics each group of rules and panels reads (infra/app_contract.py, METRICS);
+# docs/app-contract.md#instrumentation-gaps says what the app has to call to set them.
+INSTRUMENTATION_METRICS: Final[dict[InstrumentationGroup, tuple[str, ...]]] = {
+    "llm": (
+        "samokoder_llm_requests_total",
+        "samokoder_llm_request_errors_total",
+        "samokoder_llm_request_duration_seconds",
+        "samokoder_llm_tokens_consumed_total",
+    ),
+    "database": (
+        "samokoder_db_query_duration_seconds",
+        "samokoder_db_errors_total",
+        "samokoder_db_connection_pool_size",
+    ),
+    "auth": ("samokoder_auth_attempts_total",),
+    "projects": ("samokoder_projects_created_total",),
+    "connections": ("samokoder_network_connections_active",),
+}
+
+
+def never_set(group: InstrumentationGroup) -> tuple[str, ...]:
+    """The group's metrics the app contract marks as defined but never set."""
+    emitted = {metric.name for metric in METRICS if metric.emitted}
+    return tuple(name for name in INSTRUMENTATION_METRICS[group] if name not in emitted)
+
+
+class Instrumentation(StrictModel):
+    """Rules and panels on app metrics the app does not set yet: each group stays off until it does.
+
+    Turning a group on is refused while the app contract marks any of its
+    metrics as never set: its alerts could never fire (or, like "no project
+    created", would fire forever) and its panels would stay empty. Make the
+    app set them, mark them emitted in ``infra/app_contract.py``, then turn
+    the group on.
+    """
+
+    llm: bool = False
+    database: bool = False
+    auth: bool = False
+    projects: bool = False
+    connections: bool = False
+
+    @field_validator(*INSTRUMENTATION_GROUPS)
+    @classmethod
+    def _emitted(cls, on: bool, info: ValidationInfo) -> bool:
+        group: InstrumentationGroup = info.field_name  # type: ignore[assignment]
+        missing = never_set(group) if on else ()
+        if missing:
+            raise ValueError(
+                f"the app never sets {', '.join(missing)} (infra/app_contract.py marks "
+                f"{'it' if len(missing) == 1 else 'them'} not emitted): the group's alerts could not "
+                "work. Make the app set them (docs/app-contract.md, Instrumentation gaps) and mark "
+                "them emitted in the contract first"
+            )
+        return on
+
+    @property
+    def enabled(self) -> frozenset[InstrumentationGroup]:
+        return frozenset(group for group in INSTRUMENTATION_GROUPS if getattr(self, group))
+
+
 class MonitoringProfile(StrictModel):
     retention_days: int = Field(ge=1, le=365)
     storage_class: StorageClass
     storage_gb: int = Field(ge=10)
     grafana_storage_gb: int = Field(ge=1)
+    # Off for every group by default: see Instrumentation.
+    instrumentation: Instrumentation = Instrumentation()
