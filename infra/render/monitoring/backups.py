@@ -24,11 +24,17 @@ SCHEDULE_HOURS = 24
 MARGIN_HOURS = 6
 
 
+def age_thresholds_seconds() -> tuple[int, int]:
+    """The backup's age that warns (one run missed) and that pages (two)."""
+    warning, critical = ((runs * SCHEDULE_HOURS + MARGIN_HOURS) * 3600 for runs in (1, 2))
+    return warning, critical
+
+
 def backup_rules(settings: StackSettings) -> RuleFile:
     last_backup = selector(m.LAST_BACKUP, m.DATABASE)
     up = selector(m.CNPG_UP, m.DATABASE)
     instances = settings.database.instances
-    warning_age, critical_age = ((runs * SCHEDULE_HOURS + MARGIN_HOURS) * 3600 for runs in (1, 2))
+    warning_age, critical_age = age_thresholds_seconds()
 
     def too_old(severity: str, seconds: int) -> Alert:
         return Alert(

@@ -1,34 +1,48 @@
-"""The app's metric contract and the selectors every rule and panel uses.
+"""The names and selectors every rule and panel uses, spelled once.
 
-Metric names and labels are the app's (``samokoder_*``, see DESIGN.md). Two
-things the contract leaves open are fixed here, in one place, so that a
-change in the app is a change of one line:
+Metric names are the app's (``samokoder_*``, ``infra/app_contract.py``),
+ingress-nginx's (``infra/ingress_contract.py``) and the exporters' the stack
+deploys; ``sources.py`` catalogues where each was read. Fixed here, in one
+place, so that a change upstream is a change of one line:
 
 * the label *values* of ``db_connection_pool_size{state}`` (we read
   ``in_use`` and ``max``) and ``auth_attempts_total{result}`` (``failure``);
 * the ``job`` of the API's scrape target: the ``ServiceMonitor`` sets it
-  explicitly, so it does not depend on how the Service is named.
+  explicitly, so it does not depend on how the Service is named;
+* the API's Ingress at the edge, selected by its ``ingress`` label (the
+  request's own ``namespace`` and ``service`` are stored as ``exported_*``).
 
-Container, volume and target metrics come from kube-prometheus-stack's own
-exporters (cAdvisor through the kubelet, kube-state-metrics).
+Container, volume, pod and deployment metrics come from kube-prometheus-stack's
+own exporters (cAdvisor through the kubelet, kube-state-metrics), which the
+rules never select by job: the charts name those jobs, not this program.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
+from infra import ingress_contract as edge
+from infra.app_contract import API_ROUTE_PREFIX, QUEUE_KEY
 from infra.conventions import API_JOB, APP_NAMESPACE, BLACKBOX_JOB, DATABASE_CLUSTER
+from infra.render.workloads.routes import API as API_INGRESS
 
 NAMESPACE: Final = APP_NAMESPACE
 API: Final = f'job="{API_JOB}"'
 APP_CONTAINERS: Final = f'namespace="{NAMESPACE}", container!="", container!="POD"'
+# The API's main container (infra/render/workloads/manifests.py names it after the service).
+API_CONTAINER: Final = f'namespace="{NAMESPACE}", container="api"'
 POOL_IN_USE: Final = 'state="in_use"'
 POOL_MAX: Final = 'state="max"'
 AUTH_FAILURE: Final = 'result="failure"'
 
+# The app's "endpoint" label (the raw path) as stored: the ServiceMonitor's target sets its
+# own endpoint (the port's name), so Prometheus keeps the app's as exported_endpoint.
+APP_ENDPOINT: Final = "exported_endpoint"
+
 # The app's metric names.
 HTTP_REQUESTS: Final = "samokoder_http_requests_total"
 HTTP_DURATION: Final = "samokoder_http_request_duration_seconds"
+HTTP_IN_PROGRESS: Final = "samokoder_http_requests_in_progress"
 LLM_REQUESTS: Final = "samokoder_llm_requests_total"
 LLM_ERRORS: Final = "samokoder_llm_request_errors_total"
 LLM_DURATION: Final = "samokoder_llm_request_duration_seconds"
@@ -37,11 +51,40 @@ DB_DURATION: Final = "samokoder_db_query_duration_seconds"
 DB_ERRORS: Final = "samokoder_db_errors_total"
 DB_POOL: Final = "samokoder_db_connection_pool_size"
 QUEUE_DEPTH: Final = "samokoder_worker_queue_depth"
-FDS_OPEN: Final = "samokoder_file_descriptors_open"
-FDS_MAX: Final = "samokoder_file_descriptors_max"
 CONNECTIONS: Final = "samokoder_network_connections_active"
 AUTH_ATTEMPTS: Final = "samokoder_auth_attempts_total"
 PROJECTS_CREATED: Final = "samokoder_projects_created_total"
+RATE_LIMIT_HITS: Final = "samokoder_rate_limit_hits_total"
+# prometheus_client's process collector on the API (the app's own fd gauges are never set).
+PROCESS_FDS_OPEN: Final = "process_open_fds"
+PROCESS_FDS_MAX: Final = "process_max_fds"
+
+# The edge: ingress-nginx's per-request metrics of the API's Ingress. A websocket's 101 is
+# observed when the session ends (up to an hour): not a latency.
+EDGE_REQUESTS: Final = edge.REQUESTS
+EDGE_DURATION: Final = edge.REQUEST_DURATION
+EDGE_API: Final = f'ingress="{API_INGRESS}"'
+EDGE_ERRORS: Final = 'status=~"5.."'
+EDGE_NOT_WEBSOCKET: Final = f'status!="{edge.WEBSOCKET_STATUS}"'
+# Users' requests as the app counts them: only the Ingress routes /v1/... to it (its endpoint
+# label is the raw path, stored as exported_endpoint; probes ask /health, Prometheus /metrics/).
+APP_USER_REQUESTS: Final = f'{HTTP_REQUESTS}{{{API}, exported_endpoint=~"{API_ROUTE_PREFIX}/.*"}}'
+
+# Kubernetes: kube-state-metrics.
+RESTARTS: Final = "kube_pod_container_status_restarts_total"
+WAITING: Final = "kube_pod_container_status_waiting_reason"
+CRASH_LOOP: Final = 'reason="CrashLoopBackOff"'
+
+# Redis, through redis_exporter in the app's namespace; the queue is arq's sorted set.
+REDIS: Final = f'namespace="{NAMESPACE}"'
+REDIS_UP: Final = "redis_up"
+REDIS_MEMORY_USED: Final = "redis_memory_used_bytes"
+REDIS_MEMORY_MAX: Final = "redis_memory_max_bytes"
+REDIS_REJECTED: Final = "redis_rejected_connections_total"
+REDIS_CLIENTS: Final = "redis_connected_clients"
+REDIS_COMMANDS: Final = "redis_commands_processed_total"
+REDIS_KEY_SIZE: Final = "redis_key_size"
+QUEUE: Final = f'{REDIS}, key="{QUEUE_KEY}"'
 
 # The database: CloudNativePG's collector and the Barman Cloud plugin, scraped
 # from every instance by the database's PodMonitor, which adds ``cluster``.
@@ -55,6 +98,13 @@ REPLICATION_LAG: Final = "cnpg_pg_replication_lag"
 # do not see backups taken through the plugin.
 LAST_BACKUP: Final = "barman_cloud_cloudnative_pg_io_last_available_backup_timestamp"
 LAST_FAILED_BACKUP: Final = "barman_cloud_cloudnative_pg_io_last_failed_backup_timestamp"
+FIRST_RECOVERABILITY: Final = "barman_cloud_cloudnative_pg_io_first_recoverability_point"
+BACKENDS: Final = "cnpg_backends_total"
+DATABASE_SIZE: Final = "cnpg_pg_database_size_bytes"
+XACT_COMMIT: Final = "cnpg_pg_stat_database_xact_commit"
+XACT_ROLLBACK: Final = "cnpg_pg_stat_database_xact_rollback"
+DEADLOCKS: Final = "cnpg_pg_stat_database_deadlocks"
+SETTING: Final = "cnpg_pg_settings_setting"
 
 # The blackbox exporter's probes of the API's health and the site (the Probe object).
 PROBE: Final = f'job="{BLACKBOX_JOB}"'

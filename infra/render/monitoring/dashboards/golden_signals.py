@@ -1,4 +1,10 @@
-"""Four Golden Signals (uid ``samokoder-golden-signals``), laid out as the audit's dashboard."""
+"""Four Golden Signals (uid ``samokoder-golden-signals``), laid out as the audit's dashboard.
+
+Traffic, latency and errors are the edge's (ingress-nginx, users' requests
+only); the app's own series add the per-endpoint detail, probes and scrapes
+included. Panels on app metrics the app does not set yet appear only for the
+instrumentation groups the profile turns on.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +13,28 @@ from grafana_foundation_sdk.builders import dashboard as db
 from infra.render.monitoring import alerts as rec
 from infra.render.monitoring import contract as m
 from infra.render.monitoring.dashboards.panels import gauge_panel, graph, new_dashboard, rising, stat_panel
-from infra.settings.monitoring import Thresholds
+from infra.render.monitoring.promql import selector
+from infra.settings.monitoring import InstrumentationGroup, Thresholds
 
 UID = "samokoder-golden-signals"
 # The audit's traffic colours (requests per second); traffic has no alert.
 TRAFFIC_YELLOW, TRAFFIC_RED = 100, 500
+ENDPOINT_LEGEND = f"{{{{{m.APP_ENDPOINT}}}}}"
 
 
-def golden_signals(t: Thresholds) -> db.Dashboard:
+def golden_signals(t: Thresholds, groups: frozenset[InstrumentationGroup]) -> db.Dashboard:
     api = m.API
+    edge = selector(m.EDGE_REQUESTS, m.EDGE_API)
     cpu = f"max({rec.CPU_RATIO})"
-    return (
+    app_p95 = (
+        f"histogram_quantile(0.95, sum by (le, {m.APP_ENDPOINT}) "
+        f"(rate({selector(f'{m.HTTP_DURATION}_bucket', api)}[5m])))"
+    )
+    dashboard = (
         new_dashboard(
             UID, "Samokoder: Four Golden Signals", "Traffic, latency, errors and saturation of the API."
         )
-        .with_panel(stat_panel("Traffic", rec.HTTP_RATE, "reqps", rising(TRAFFIC_YELLOW, TRAFFIC_RED)))
+        .with_panel(stat_panel("Traffic", rec.EDGE_RATE, "reqps", rising(TRAFFIC_YELLOW, TRAFFIC_RED)))
         .with_panel(
             stat_panel(
                 "Latency P95",
@@ -46,33 +59,63 @@ def golden_signals(t: Thresholds) -> db.Dashboard:
         .with_row(db.Row("Traffic"))
         .with_panel(
             graph(
-                "Requests by method",
-                [(f"sum by (method) (rate({m.HTTP_REQUESTS}{{{api}}}[5m]))", "{{method}}")],
+                "Requests at the ingress by status",
+                [(f"sum by (status) (rate({edge}[5m]))", "{{status}}")],
                 "reqps",
             )
         )
         .with_panel(
             graph(
-                "Requests by status",
-                [(f"sum by (status) (rate({m.HTTP_REQUESTS}{{{api}}}[5m]))", "{{status}}")],
+                "Requests the app counted by endpoint (probes and scrapes included)",
+                [(f"sum by ({m.APP_ENDPOINT}) (rate({m.HTTP_REQUESTS}{{{api}}}[5m]))", ENDPOINT_LEGEND)],
                 "reqps",
             )
         )
         .with_row(db.Row("Latency"))
-        .with_panel(graph("API percentiles", [(rec.HTTP_LATENCY[q], f"P{q}") for q in (50, 95, 99)], "s"))
-        .with_panel(graph("LLM P95 by provider", [(rec.LLM_LATENCY_P95, "{{provider}}")], "s"))
-        .with_row(db.Row("Errors"))
         .with_panel(
             graph(
-                "5xx by status",
-                [(f'sum by (status) (rate({m.HTTP_REQUESTS}{{{api}, status=~"5.."}}[5m]))', "{{status}}")],
+                "API percentiles at the ingress", [(rec.HTTP_LATENCY[q], f"P{q}") for q in (50, 95, 99)], "s"
+            )
+        )
+        .with_panel(graph("P95 by endpoint, in the app", [(app_p95, ENDPOINT_LEGEND)], "s"))
+    )
+    if "llm" in groups:
+        dashboard = dashboard.with_panel(
+            graph("LLM P95 by provider", [(rec.LLM_LATENCY_P95, "{{provider}}")], "s")
+        )
+    dashboard = (
+        dashboard.with_row(db.Row("Errors"))
+        .with_panel(
+            graph(
+                "5xx at the ingress by status",
+                [
+                    (
+                        f"sum by (status) (rate({selector(m.EDGE_REQUESTS, m.EDGE_API, m.EDGE_ERRORS)}[5m]))",
+                        "{{status}}",
+                    )
+                ],
                 "reqps",
             )
         )
         .with_panel(
+            graph(
+                "Rate-limited (429) by endpoint",
+                [
+                    (
+                        f"sum by ({m.APP_ENDPOINT}) (rate({selector(m.RATE_LIMIT_HITS, api)}[5m]))",
+                        ENDPOINT_LEGEND,
+                    )
+                ],
+                "reqps",
+            )
+        )
+    )
+    if "llm" in groups:
+        dashboard = dashboard.with_panel(
             graph("LLM error ratio by provider", [(rec.LLM_ERROR_RATIO, "{{provider}}")], "percentunit")
         )
-        .with_row(db.Row("Saturation"))
+    dashboard = (
+        dashboard.with_row(db.Row("Saturation"))
         .with_panel(
             gauge_panel(
                 "Memory",
@@ -97,9 +140,18 @@ def golden_signals(t: Thresholds) -> db.Dashboard:
                 rising(t.file_descriptors.warning / 100, t.file_descriptors.critical / 100),
             )
         )
-        .with_panel(
+    )
+    if "connections" in groups:
+        return dashboard.with_panel(
             graph(
                 "Active connections", [(f"sum by (state) ({m.CONNECTIONS})", "{{state}}")], "short", width=6
             )
+        )
+    return dashboard.with_panel(
+        graph(
+            "Requests in progress",
+            [(f"sum by (instance) ({selector(m.HTTP_IN_PROGRESS, api)})", "{{instance}}")],
+            "short",
+            width=6,
         )
     )

@@ -24,7 +24,7 @@ from infra.render.monitoring.bundle import MonitoringArtifacts, generate
 from infra.render.monitoring.render import write_artifacts
 from infra.render.monitoring.rules import all_alerts
 from infra.settings.loader import load_settings
-from infra.settings.monitoring import AlertingProfile, QuietHours
+from infra.settings.monitoring import INSTRUMENTATION_GROUPS, AlertingProfile, Instrumentation, QuietHours
 from infra.settings.stack import StackSettings
 from tests.conftest import STACKS, stack_file_values
 from tests.infra.render.monitoring.alertmanager_harness import (
@@ -40,7 +40,13 @@ from tests.infra.render.monitoring.promtool_suite import (
     run_promtool_tests,
     write_test_files,
 )
-from tests.infra.render.monitoring.scenarios import HEALTHY, AlertKey, all_scenarios
+from tests.infra.render.monitoring.scenarios import (
+    HEALTHY,
+    HEALTHY_PLATFORM,
+    AlertKey,
+    Scenario,
+    all_scenarios,
+)
 from tests.infra.render.monitoring.workload import Phase
 from tests.processes import settle
 
@@ -64,13 +70,48 @@ class Written:
         return frozenset((a.name, a.severity) for a in all_alerts(self.artifacts.rule_files))
 
 
+# Prod with every instrumentation group on, as it will run once the app sets those metrics:
+# its rules and panels are checked by promtool and Prometheus like the stacks' own.
+INSTRUMENTED = "prod-instrumented"
+VARIANTS = [*STACKS, INSTRUMENTED]
+
+
+def every_group_on(settings: StackSettings) -> StackSettings:
+    """The stack with every instrumentation group on, past the settings' refusal (the app sets none)."""
+    on = Instrumentation().model_copy(update=dict.fromkeys(INSTRUMENTATION_GROUPS, True))
+    monitoring = settings.monitoring.model_copy(update={"instrumentation": on})
+    return settings.model_copy(update={"monitoring": monitoring})
+
+
+def group_alerts(w: Written, prod: Written) -> frozenset[AlertKey]:
+    """The alerts only the instrumented variant has: those of the instrumentation groups."""
+    return w.alert_keys - prod.alert_keys
+
+
+def scenarios_of(stack: str, written: Callable[[str], Written]) -> list[Scenario]:
+    """A stack's scenarios; the instrumented variant runs the healthy platform and its groups' own."""
+    w = written(stack)
+    scenarios = all_scenarios(w.settings, w.alert_keys)
+    if stack != INSTRUMENTED:
+        return scenarios
+    names = {name for name, _ in group_alerts(w, written("prod"))}
+    return [
+        s
+        for s in scenarios
+        if s.name == HEALTHY_PLATFORM or any(key[0] in names for c in s.checks for key in c.firing | c.quiet)
+    ]
+
+
 @pytest.fixture(scope="session")
 def written(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Written]:
     cache: dict[str, Written] = {}
 
     def get(stack: str) -> Written:
         if stack not in cache:
-            settings = load_settings(stack, stack_file_values(stack), offline=True)
+            if stack == INSTRUMENTED:
+                settings = every_group_on(load_settings("prod", stack_file_values("prod"), offline=True))
+            else:
+                settings = load_settings(stack, stack_file_values(stack), offline=True)
             artifacts = generate(settings)
             root = tmp_path_factory.mktemp(f"monitoring-{stack}")
             write_artifacts(artifacts, root)
@@ -95,12 +136,12 @@ def promtool_runs(
 ) -> Iterator[dict[str, list[Future[PromtoolRun]]]]:
     """Every scenario of each stack, in files that promtool runs side by side, the longest first."""
     files: list[tuple[str, PromtoolFile]] = []
-    for stack in STACKS:
+    for stack in VARIANTS:
         w = written(stack)
         out = tmp_path_factory.mktemp(f"promtool-{stack}")
-        scenarios = all_scenarios(w.settings, w.alert_keys)
+        scenarios = scenarios_of(stack, written)
         files += [(stack, f) for f in write_test_files(scenarios, w.rule_paths, out, EVALUATIONS_PER_FILE)]
-    runs: dict[str, list[Future[PromtoolRun]]] = {stack: [] for stack in STACKS}
+    runs: dict[str, list[Future[PromtoolRun]]] = {stack: [] for stack in VARIANTS}
     for stack, file in sorted(files, key=lambda pair: -pair[1].evaluations):
         runs[stack].append(real_tools.submit(run_promtool_tests, file))
     try:
@@ -112,7 +153,7 @@ def promtool_runs(
 # --- a real Prometheus behind the dashboards ------------------------------------------
 
 # Some of everything, so that every panel has something to show.
-BUSY = HEALTHY.but(error_share=0.02, slow_share=0.1, llm_error_share=0.05)
+BUSY = HEALTHY.but(error_share=0.02, slow_share=0.1, llm_error_share=0.05, rate_limited_share=0.01)
 
 
 def dashboard_queries(w: Written) -> set[tuple[str, str, str]]:
@@ -126,7 +167,8 @@ def dashboard_queries(w: Written) -> set[tuple[str, str, str]]:
 
 
 def _answer_every_query(w: Written, workdir: Path) -> dict[tuple[str, str, str], dict[str, Any]]:
-    with running_prometheus(w.rule_paths, [Phase(180, BUSY)], workdir) as prometheus:
+    busy = BUSY.but(instrumented=w.settings.monitoring.instrumentation.enabled)
+    with running_prometheus(w.rule_paths, [Phase(180, busy)], workdir) as prometheus:
         return {key: prometheus.query(key[2]) for key in sorted(dashboard_queries(w))}
 
 
@@ -141,7 +183,7 @@ def dashboard_answers(
         stack: real_tools.submit(
             _answer_every_query, written(stack), tmp_path_factory.mktemp(f"prom-{stack}")
         )
-        for stack in STACKS
+        for stack in VARIANTS
     }
     try:
         yield answers

@@ -6,6 +6,10 @@ load levels are derived from the stack's own thresholds (half-way between
 warning and critical, or past critical), so the same scenarios test both
 stacks; the expected outcome is what the thresholds and the SRE workbook's
 burn rates say, never what the generator happens to produce.
+
+Scenarios for alerts of an instrumentation group (LLM, database client,
+auth, projects) exist only where the stack's settings turn the group on, and
+then the app emits its metrics in every phase (``Load.instrumented``).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from infra.settings.monitoring import Threshold
+from infra.settings.monitoring import DurationThreshold, Threshold
 from infra.settings.stack import StackSettings
 from tests.infra.render.monitoring.workload import Load, Phase
 
@@ -53,14 +57,16 @@ def _past(level: Threshold) -> float:
     return (level.critical + 100) / 200
 
 
-def _pair(name: str, settle: int, field_name: str, level: Threshold, **fixed: object) -> list[Scenario]:
+def _pair(
+    healthy: Load, name: str, settle: int, field_name: str, level: Threshold, **fixed: object
+) -> list[Scenario]:
     """A warning-only scenario and a critical scenario for one threshold pair."""
-    between = HEALTHY.but(**{field_name: _between(level)}, **fixed)
-    past = HEALTHY.but(**{field_name: _past(level)}, **fixed)
+    between = healthy.but(**{field_name: _between(level)}, **fixed)
+    past = healthy.but(**{field_name: _past(level)}, **fixed)
     return [
         Scenario(
             f"{name} between warning and critical",
-            (Phase(LEAD, HEALTHY), Phase(settle, between)),
+            (Phase(LEAD, healthy), Phase(settle, between)),
             (
                 Check(
                     LEAD + settle - 1,
@@ -71,34 +77,47 @@ def _pair(name: str, settle: int, field_name: str, level: Threshold, **fixed: ob
         ),
         Scenario(
             f"{name} past critical",
-            (Phase(LEAD, HEALTHY), Phase(settle, past)),
+            (Phase(LEAD, healthy), Phase(settle, past)),
             (Check(LEAD + settle - 1, firing=_both(name)),),
         ),
     ]
 
 
-def threshold_scenarios(settings: StackSettings) -> list[Scenario]:
+def threshold_scenarios(settings: StackSettings, healthy: Load) -> list[Scenario]:
     t = settings.thresholds
+    groups = healthy.instrumented
     queue = {"queue_capacity": t.queue_depth.capacity}
     scenarios = [
-        *_pair("ApiErrorRateHigh", 15, "error_share", t.error_rate),
-        *_pair("LlmErrorRateHigh", 20, "llm_error_share", t.llm_error_rate),
-        *_pair("DatabaseErrorRateHigh", 15, "db_error_share", t.db_error_rate),
-        *_pair("AuthFailureSpike", 20, "auth_failure_share", t.auth_failure_rate),
-        *_pair("ContainerCpuHigh", 25, "cpu", t.cpu),
-        *_pair("ContainerMemoryHigh", 25, "memory", t.memory),
-        *_pair("VolumeFillingUp", 25, "volume", t.disk),
-        *_pair("FileDescriptorsExhausting", 25, "file_descriptors", t.file_descriptors),
-        *_pair("DatabasePoolSaturated", 25, "db_pool", t.db_pool),
-        *_pair("WorkerQueueSaturated", 25, "queue", t.queue_depth, **queue),
+        *_pair(healthy, "ApiErrorRateHigh", 15, "error_share", t.error_rate),
+        *_pair(healthy, "ContainerCpuHigh", 25, "cpu", t.cpu),
+        *_pair(healthy, "ContainerMemoryHigh", 25, "memory", t.memory),
+        *_pair(healthy, "VolumeFillingUp", 25, "volume", t.disk),
+        *_pair(healthy, "FileDescriptorsExhausting", 25, "file_descriptors", t.file_descriptors),
+        *_pair(healthy, "WorkerQueueSaturated", 25, "queue", t.queue_depth, **queue),
+        *_pair(healthy, "RedisMemoryHigh", 20, "redis_memory", t.redis_memory),
     ]
+    if "llm" in groups:
+        scenarios += _pair(healthy, "LlmErrorRateHigh", 20, "llm_error_share", t.llm_error_rate)
+    if "database" in groups:
+        scenarios += _pair(healthy, "DatabaseErrorRateHigh", 15, "db_error_share", t.db_error_rate)
+        scenarios += _pair(healthy, "DatabasePoolSaturated", 25, "db_pool", t.db_pool)
+    if "auth" in groups:
+        scenarios += _pair(healthy, "AuthFailureSpike", 20, "auth_failure_share", t.auth_failure_rate)
     # Latency: the slow requests all land in one bucket, so P95 interpolates
     # to 95 % of the way through it; what fires follows from the thresholds.
-    for name, field_name, share, buckets, limits in (
-        ("ApiLatencyHigh", "slow_bound", "slow_share", ((1.0, 2.5), (5.0, 7.5)), t.latency_p95_seconds),
-        ("LlmLatencyHigh", "llm_bound", None, ((30.0, 60.0), (60.0, 120.0)), t.llm_latency_p95_seconds),
-        ("DatabaseQueriesSlow", "db_bound", None, ((1.0, 5.0), (5.0, 10.0)), t.db_query_p95_seconds),
-    ):
+    latencies: list[tuple[str, str, str | None, tuple[tuple[float, float], ...], DurationThreshold]] = [
+        # ingress-nginx's buckets (DefBuckets): ... 1, 2.5, 5, 10.
+        ("ApiLatencyHigh", "slow_bound", "slow_share", ((1.0, 2.5), (5.0, 10.0)), t.latency_p95_seconds),
+    ]
+    if "llm" in groups:
+        latencies.append(
+            ("LlmLatencyHigh", "llm_bound", None, ((20.0, 30.0), (30.0, 60.0)), t.llm_latency_p95_seconds)
+        )
+    if "database" in groups:
+        latencies.append(
+            ("DatabaseQueriesSlow", "db_bound", None, ((0.25, 0.5), (0.5, 1.0)), t.db_query_p95_seconds)
+        )
+    for name, field_name, share, buckets, limits in latencies:
         extra = {share: 1.0} if share else {}
         for lower, upper in buckets:
             p95 = lower + (upper - lower) * 0.95
@@ -106,7 +125,7 @@ def threshold_scenarios(settings: StackSettings) -> list[Scenario]:
             scenarios.append(
                 Scenario(
                     f"{name} with P95 at {p95:g} s",
-                    (Phase(LEAD, HEALTHY), Phase(25, HEALTHY.but(**{field_name: upper}, **extra))),
+                    (Phase(LEAD, healthy), Phase(25, healthy.but(**{field_name: upper}, **extra))),
                     (
                         Check(
                             LEAD + 24,
@@ -119,11 +138,12 @@ def threshold_scenarios(settings: StackSettings) -> list[Scenario]:
     return scenarios
 
 
-def availability_scenarios() -> list[Scenario]:
+def availability_scenarios(healthy: Load) -> list[Scenario]:
+    crash_loop = ("ApiPodsCrashLooping", "critical")
     return [
         Scenario(
             "API down",
-            (Phase(30, HEALTHY), Phase(10, HEALTHY.but(api_up=False))),
+            (Phase(30, healthy), Phase(10, healthy.but(api_up=False))),
             (
                 Check(31, quiet=frozenset({("ApiDown", "critical")})),
                 Check(
@@ -134,8 +154,9 @@ def availability_scenarios() -> list[Scenario]:
             ),
         ),
         Scenario(
-            "API up without traffic",
-            (Phase(30, HEALTHY), Phase(30, HEALTHY.but(rps=0.0))),
+            # Not even kubelet's probes reach the app's counter.
+            "API up without any request",
+            (Phase(30, healthy), Phase(30, healthy.but(rps=0.0, probe_rps=0.0))),
             (
                 Check(
                     59,
@@ -146,7 +167,7 @@ def availability_scenarios() -> list[Scenario]:
         ),
         Scenario(
             "the API's health probe fails while its metrics still flow",
-            (Phase(30, HEALTHY), Phase(5, HEALTHY.but(api_probe_ok=False))),
+            (Phase(30, healthy), Phase(5, healthy.but(api_probe_ok=False))),
             (
                 Check(31, quiet=frozenset({("EndpointProbeFailing", "critical")})),
                 Check(34, firing=frozenset({("EndpointProbeFailing", "critical")})),
@@ -154,7 +175,7 @@ def availability_scenarios() -> list[Scenario]:
         ),
         Scenario(
             "an exporter's target down",
-            (Phase(30, HEALTHY), Phase(10, HEALTHY.but(exporter_up=False))),
+            (Phase(30, healthy), Phase(10, healthy.but(exporter_up=False))),
             (
                 Check(
                     39,
@@ -164,8 +185,8 @@ def availability_scenarios() -> list[Scenario]:
             ),
         ),
         Scenario(
-            "API metrics absent",
-            (Phase(30, HEALTHY.but(exports_http=False)),),
+            "the ingress reports nothing of the API while users reach it",
+            (Phase(30, healthy.but(edge_metrics=False)),),
             (
                 Check(
                     29,
@@ -175,53 +196,119 @@ def availability_scenarios() -> list[Scenario]:
                 ),
             ),
         ),
-    ]
-
-
-def product_scenarios(settings: StackSettings) -> list[Scenario]:
-    nothing_created = HEALTHY.but(projects_per_hour=0.0)
-    info = ("NoProjectsCreated", "info")
-    inhibitor = ("InfoInhibitor", "none")
-    return [
         Scenario(
-            "no project created for 7 hours",
-            (Phase(60, HEALTHY), Phase(420, nothing_created)),
-            (
-                Check(60 + 300, quiet=frozenset({info, inhibitor})),
-                # Alone, the info alert is held back for the cluster's info alerts only.
-                Check(60 + 415, firing=frozenset({info, inhibitor})),
-            ),
-            evaluation_minutes=5,
-        ),
-        Scenario(
-            "no project created while a warning fires",
-            (
-                Phase(60, HEALTHY),
-                Phase(420, nothing_created.but(cpu=_between(settings.thresholds.cpu))),
-            ),
+            # A quiet night after the controller restarted: no series yet, and nobody to serve.
+            "no user request and no series at the ingress",
+            (Phase(30, healthy.but(edge_metrics=False, rps=0.0)),),
             (
                 Check(
-                    60 + 415,
-                    firing=frozenset({info, ("ContainerCpuHigh", "warning")}),
-                    quiet=frozenset({inhibitor}),
+                    29,
+                    quiet=frozenset(
+                        {("ApiAvailabilitySliAbsent", "warning"), ("ApiLatencySliAbsent", "warning")}
+                    ),
                 ),
             ),
-            evaluation_minutes=5,
         ),
         Scenario(
-            "a steady day then tokens at 5x",
-            (Phase(25 * 60, HEALTHY), Phase(90, HEALTHY.but(tokens_per_second=500.0))),
+            # Restarted every two minutes, backing off in between.
+            "an API pod crash-loops",
+            (Phase(LEAD, healthy), Phase(20, healthy.but(api_restarts_per_minute=0.5, api_backing_off=True))),
             (
-                Check(25 * 60 - 5, quiet=frozenset({("LlmTokenSpike", "warning"), info})),
-                Check(25 * 60 + 89, firing=frozenset({("LlmTokenSpike", "warning")})),
+                Check(LEAD + 2, quiet=frozenset({crash_loop})),
+                Check(LEAD + 10, firing=frozenset({crash_loop})),
             ),
-            step_minutes=5,
-            evaluation_minutes=5,
+        ),
+        Scenario(
+            "an API pod restarts once",
+            (
+                Phase(LEAD, healthy),
+                Phase(1, healthy.but(api_restarts_per_minute=1.0, api_backing_off=True)),
+                Phase(30, healthy),
+            ),
+            tuple(
+                Check(at, quiet=frozenset({crash_loop})) for at in (LEAD + 2, LEAD + 6, LEAD + 15, LEAD + 30)
+            ),
+        ),
+        Scenario(
+            "many requests rate-limited",
+            (Phase(LEAD, healthy), Phase(20, healthy.but(rate_limited_share=0.2))),
+            (
+                Check(LEAD + 5, quiet=frozenset({("HighRateLimitHits", "warning")})),
+                Check(LEAD + 19, firing=frozenset({("HighRateLimitHits", "warning")})),
+            ),
+        ),
+        Scenario(
+            "Redis down",
+            (Phase(LEAD, healthy), Phase(10, healthy.but(redis_up=False))),
+            (
+                Check(LEAD + 1, quiet=frozenset({("RedisDown", "critical")})),
+                Check(LEAD + 9, firing=frozenset({("RedisDown", "critical")})),
+            ),
+        ),
+        Scenario(
+            "Redis refuses connections",
+            (Phase(LEAD, healthy), Phase(15, healthy.but(redis_rejected_per_second=0.5))),
+            (Check(LEAD + 14, firing=frozenset({("RedisRejectingConnections", "warning")})),),
         ),
     ]
 
 
-def slo_scenarios(settings: StackSettings) -> list[Scenario]:
+def product_scenarios(settings: StackSettings, healthy: Load) -> list[Scenario]:
+    inhibitor = ("InfoInhibitor", "none")
+    warning = ("ContainerCpuHigh", "warning")
+    between_cpu = _between(settings.thresholds.cpu)
+    scenarios = [
+        # kube-prometheus-stack's info alerts (CPUThrottlingHigh) are held back alone.
+        Scenario(
+            "a cluster info alert alone",
+            (Phase(LEAD, healthy), Phase(10, healthy.but(cluster_info_alert=True))),
+            (Check(LEAD - 1, quiet=frozenset({inhibitor})), Check(LEAD + 9, firing=frozenset({inhibitor}))),
+        ),
+        Scenario(
+            "a cluster info alert beside a warning",
+            (Phase(LEAD, healthy), Phase(25, healthy.but(cluster_info_alert=True, cpu=between_cpu))),
+            (Check(LEAD + 24, firing=frozenset({warning}), quiet=frozenset({inhibitor})),),
+        ),
+    ]
+    groups = healthy.instrumented
+    if "projects" in groups:
+        nothing_created = healthy.but(projects_per_hour=0.0)
+        info = ("NoProjectsCreated", "info")
+        scenarios += [
+            Scenario(
+                "no project created for 7 hours",
+                (Phase(60, healthy), Phase(420, nothing_created)),
+                (
+                    Check(60 + 300, quiet=frozenset({info, inhibitor})),
+                    # Alone, the info alert is held back for the cluster's info alerts only.
+                    Check(60 + 415, firing=frozenset({info, inhibitor})),
+                ),
+                evaluation_minutes=5,
+            ),
+            Scenario(
+                "no project created while a warning fires",
+                (Phase(60, healthy), Phase(420, nothing_created.but(cpu=between_cpu))),
+                (Check(60 + 415, firing=frozenset({info, warning}), quiet=frozenset({inhibitor})),),
+                evaluation_minutes=5,
+            ),
+        ]
+    if "llm" in groups:
+        scenarios.append(
+            Scenario(
+                "a steady day then tokens at 5x",
+                (Phase(25 * 60, healthy), Phase(90, healthy.but(tokens_per_second=500.0))),
+                (
+                    Check(25 * 60 - 5, quiet=frozenset({("LlmTokenSpike", "warning")})),
+                    Check(25 * 60 + 89, firing=frozenset({("LlmTokenSpike", "warning")})),
+                ),
+                step_minutes=5,
+                evaluation_minutes=5,
+            )
+        )
+    return scenarios
+
+
+def slo_scenarios(settings: StackSettings, healthy: Load) -> list[Scenario]:
     availability_budget = 1 - settings.slo.availability_percent / 100
     latency_budget = 1 - settings.slo.latency_percent / 100
     page = ("ApiAvailabilityBudgetBurn", "critical")
@@ -231,19 +318,34 @@ def slo_scenarios(settings: StackSettings) -> list[Scenario]:
     outage_pages_within = (
         5 if availability_budget <= 0.001 else math.ceil(14.4 * availability_budget * 60) + 3
     )
-    steady = HEALTHY.but(error_share=availability_budget)
-    busy = HEALTHY.but(rps=1000.0)
+    steady = healthy.but(error_share=availability_budget)
+    busy = healthy.but(rps=1000.0)
     one_error = busy.but(error_share=1 / (1000 * 60))
     day = 24 * 60
+    # Pods up, health checks green, scrapes fine: only the edge sees the 500s of every request.
+    outage = healthy.but(error_share=1.0)
+    undetected = frozenset(
+        {("ApiDown", "critical"), ("EndpointProbeFailing", "critical"), ("TargetDown", "warning")}
+    )
     scenarios = [
         Scenario(
-            "total outage",
-            (Phase(60, HEALTHY), Phase(20, HEALTHY.but(error_share=1.0))),
-            (Check(60 + outage_pages_within, firing=frozenset({page})),),
+            "total API outage with its pods up",
+            (Phase(60, healthy), Phase(20, outage)),
+            (
+                Check(61, quiet=frozenset({page}) | undetected),
+                Check(60 + outage_pages_within, firing=frozenset({page}), quiet=undetected),
+            ),
+        ),
+        Scenario(
+            # 0.02 % of requests fail: a fifth of the 99.9 % budget, well under any burn rate.
+            "a trickle of 5xx (0.02 %) for six hours",
+            (Phase(6 * 60, healthy.but(error_share=0.0002)),),
+            tuple(Check(at, only=frozenset({"Watchdog"})) for at in (30, 65, 3 * 60, 6 * 60 - 5)),
+            evaluation_minutes=5,
         ),
         Scenario(
             "sustained 20x burn",
-            (Phase(60, HEALTHY), Phase(60, HEALTHY.but(error_share=20 * availability_budget))),
+            (Phase(60, healthy), Phase(60, healthy.but(error_share=20 * availability_budget))),
             (Check(60 + 59, firing=frozenset({page})),),
         ),
         Scenario(
@@ -255,14 +357,14 @@ def slo_scenarios(settings: StackSettings) -> list[Scenario]:
         ),
         Scenario(
             "2x burn for half a day",
-            (Phase(12 * 60, HEALTHY.but(error_share=2 * availability_budget)),),
+            (Phase(12 * 60, healthy.but(error_share=2 * availability_budget)),),
             (Check(12 * 60 - 5, firing=frozenset({ticket}), quiet=frozenset({page})),),
             evaluation_minutes=5,
         ),
         Scenario(
             # With 5 % of requests allowed to be slow, 14.4x is 72 % of the last hour.
             "latency: every request slow",
-            (Phase(60, HEALTHY), Phase(60, HEALTHY.but(slow_share=1.0))),
+            (Phase(60, healthy), Phase(60, healthy.but(slow_share=1.0))),
             (
                 Check(
                     60 + math.ceil(14.4 * latency_budget * 60) + 3,
@@ -272,7 +374,7 @@ def slo_scenarios(settings: StackSettings) -> list[Scenario]:
         ),
         Scenario(
             "latency: slow 2x the budget for half a day",
-            (Phase(12 * 60, HEALTHY.but(slow_share=2 * latency_budget)),),
+            (Phase(12 * 60, healthy.but(slow_share=2 * latency_budget)),),
             (
                 Check(
                     12 * 60 - 5,
@@ -299,7 +401,7 @@ def slo_scenarios(settings: StackSettings) -> list[Scenario]:
             ((remaining.warning + remaining.critical) / 2, {"warning"}),
             (remaining.critical / 2, {"warning", "critical"}),
         ):
-            load = HEALTHY.but(**{field_name: (1 - left / 100) * budget})
+            load = healthy.but(**{field_name: (1 - left / 100) * budget})
             scenarios.append(
                 Scenario(
                     f"{slo.lower()} budget {left:g} % left",
@@ -318,7 +420,7 @@ def slo_scenarios(settings: StackSettings) -> list[Scenario]:
     return scenarios
 
 
-def database_scenarios(settings: StackSettings) -> list[Scenario]:
+def database_scenarios(settings: StackSettings, healthy: Load) -> list[Scenario]:
     """Backups and WAL archiving, replicas and instances; ages follow the daily schedule."""
     instances = settings.database.instances
     lag = settings.thresholds.db_replication_lag_seconds
@@ -328,52 +430,52 @@ def database_scenarios(settings: StackSettings) -> list[Scenario]:
     def held(name: str, load: Load, minutes: int, firing: set[AlertKey], quiet: set[AlertKey]) -> Scenario:
         return Scenario(
             name,
-            (Phase(LEAD, HEALTHY), Phase(minutes, load)),
+            (Phase(LEAD, healthy), Phase(minutes, load)),
             (Check(LEAD + minutes - 1, firing=frozenset(firing), quiet=frozenset(quiet)),),
         )
 
     return [
         # A daily backup 20 h old is on time; one run missed (32 h) warns; two (56 h) page.
-        held("backup 20 h old", HEALTHY.but(backup_age_hours=20), 30, set(), set(too_old)),
+        held("backup 20 h old", healthy.but(backup_age_hours=20), 30, set(), set(too_old)),
         held(
             "one backup run missed",
-            HEALTHY.but(backup_age_hours=32),
+            healthy.but(backup_age_hours=32),
             30,
             set(warning_only),
             set(too_old - warning_only),
         ),
-        held("two backup runs missed", HEALTHY.but(backup_age_hours=56), 30, set(too_old), set()),
+        held("two backup runs missed", healthy.but(backup_age_hours=56), 30, set(too_old), set()),
         held(
             "the last backup attempt failed",
-            HEALTHY.but(backup_failed_last=True),
+            healthy.but(backup_failed_last=True),
             15,
             {("DatabaseBackupFailed", "warning")},
             set(),
         ),
         held(
             "the plugin exports no backup status",
-            HEALTHY.but(backup_metrics=False),
+            healthy.but(backup_metrics=False),
             70,
             {("DatabaseBackupMetricsAbsent", "warning")},
             set(too_old),
         ),
         held(
             "WAL archiving fails, nothing archived",
-            HEALTHY.but(wal_failures_per_second=0.1, wal_archived_per_second=0.0, wal_ready=1),
+            healthy.but(wal_failures_per_second=0.1, wal_archived_per_second=0.0, wal_ready=1),
             20,
             {("DatabaseWalArchivingFailing", "critical")},
             set(),
         ),
         held(
             "an archive attempt fails now and then, the next succeeds",
-            HEALTHY.but(wal_failures_per_second=1 / 600),
+            healthy.but(wal_failures_per_second=1 / 600),
             30,
             set(),
             {("DatabaseWalArchivingFailing", "critical"), ("DatabaseWalArchivingStalled", "critical")},
         ),
         Scenario(
             "WAL segments wait to be archived",
-            (Phase(LEAD, HEALTHY), Phase(20, HEALTHY.but(wal_ready=3, wal_archived_per_second=0.0))),
+            (Phase(LEAD, healthy), Phase(20, healthy.but(wal_ready=3, wal_archived_per_second=0.0))),
             (
                 Check(LEAD + 5, quiet=frozenset({("DatabaseWalArchivingStalled", "critical")})),
                 Check(LEAD + 19, firing=frozenset({("DatabaseWalArchivingStalled", "critical")})),
@@ -381,21 +483,21 @@ def database_scenarios(settings: StackSettings) -> list[Scenario]:
         ),
         held(
             "a replica lags between warning and critical",
-            HEALTHY.but(replication_lag_seconds=(lag.warning + lag.critical) / 2),
+            healthy.but(replication_lag_seconds=(lag.warning + lag.critical) / 2),
             15,
             {("DatabaseReplicationLag", "warning")},
             {("DatabaseReplicationLag", "critical")},
         ),
         held(
             "a replica lags past critical",
-            HEALTHY.but(replication_lag_seconds=lag.critical * 2),
+            healthy.but(replication_lag_seconds=lag.critical * 2),
             15,
             set(_both("DatabaseReplicationLag")),
             set(),
         ),
         held(
             "one instance of the stack's cluster is not ready",
-            HEALTHY.but(db_instances=instances, db_instances_up=instances - 1),
+            healthy.but(db_instances=instances, db_instances_up=instances - 1),
             20,
             {("DatabaseInstancesNotReady", "warning")},
             # With a single instance that one is the whole database.
@@ -403,14 +505,14 @@ def database_scenarios(settings: StackSettings) -> list[Scenario]:
         ),
         held(
             "every instance of the stack's cluster runs",
-            HEALTHY.but(db_instances=instances, db_instances_up=instances),
+            healthy.but(db_instances=instances, db_instances_up=instances),
             20,
             set(),
             {("DatabaseInstancesNotReady", "warning"), ("DatabaseDown", "critical")},
         ),
         Scenario(
             "no database instance",
-            (Phase(LEAD, HEALTHY), Phase(10, HEALTHY.but(db_instances=0, db_instances_up=0))),
+            (Phase(LEAD, healthy), Phase(10, healthy.but(db_instances=0, db_instances_up=0))),
             (
                 Check(LEAD + 1, quiet=frozenset({("DatabaseDown", "critical")})),
                 Check(LEAD + 9, firing=frozenset({("DatabaseDown", "critical")})),
@@ -419,20 +521,31 @@ def database_scenarios(settings: StackSettings) -> list[Scenario]:
     ]
 
 
-def healthy_scenario(all_alerts: frozenset[AlertKey]) -> Scenario:
+HEALTHY_PLATFORM = "healthy platform"
+
+
+def healthy_scenario(all_alerts: frozenset[AlertKey], healthy: Load) -> Scenario:
     return Scenario(
-        "healthy platform",
-        (Phase(120, HEALTHY),),
-        (Check(119, firing=frozenset({("Watchdog", "none")}), quiet=all_alerts - {("Watchdog", "none")}),),
+        HEALTHY_PLATFORM,
+        (Phase(120, healthy),),
+        (
+            Check(
+                119,
+                firing=frozenset({("Watchdog", "none")}),
+                quiet=all_alerts - {("Watchdog", "none")},
+                only=frozenset({"Watchdog"}),
+            ),
+        ),
     )
 
 
 def all_scenarios(settings: StackSettings, all_alerts: frozenset[AlertKey]) -> list[Scenario]:
+    healthy = HEALTHY.but(instrumented=frozenset(settings.monitoring.instrumentation.enabled))
     return [
-        healthy_scenario(all_alerts),
-        *availability_scenarios(),
-        *threshold_scenarios(settings),
-        *product_scenarios(settings),
-        *database_scenarios(settings),
-        *slo_scenarios(settings),
+        healthy_scenario(all_alerts, healthy),
+        *availability_scenarios(healthy),
+        *threshold_scenarios(settings, healthy),
+        *product_scenarios(settings, healthy),
+        *database_scenarios(settings, healthy),
+        *slo_scenarios(settings, healthy),
     ]
