@@ -54,7 +54,7 @@ DYNAMIC = "pulumi-python:dynamic:Resource"
 CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 PDB = "kubernetes:policy/v1:PodDisruptionBudget"
-SECRET = "kubernetes:core/v1:Secret"
+SECRET = "kubernetes:core/v1:Secret"  # pragma: allowlist secret
 REGISTRY_BINDING = "yandex:index/containerRegistryIamBinding:ContainerRegistryIamBinding"
 REPOSITORY = "yandex:index/containerRepository:ContainerRepository"
 SECURITY_GROUP = "yandex:index/vpcSecurityGroup:VpcSecurityGroup"
@@ -75,7 +75,7 @@ SECRET_VALUE = re.compile(
     r"|^YC[A-Za-z0-9_-]{30,}|^sk-[A-Za-z0-9_-]{20,})"
 )
 REDACTED = "[secret]"
-# scheme://user:password@host: a connection URL that carries its password.
+# scheme://user:password@host: a connection URL that carries its password.  # pragma: allowlist secret
 URL_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/:@\s]+:[^@/\s]+@", re.IGNORECASE)
 # A Kubernetes object name or key: what a secret-named field holds when it refers to a Secret.
 REFERENCE = re.compile(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?")

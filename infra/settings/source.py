@@ -81,7 +81,7 @@ def read_stack_file(path: Path) -> StackFile:
 # Config keys whose every value is a secret: in the stack file only `secure:` (encrypted).
 SECRET_CONFIG_KEYS = frozenset({f"{NAMESPACE}:secrets"})
 # Set by the tests that put made-up secrets in a stack file to see none leaks; never elsewhere.
-PLAINTEXT_SECRETS_IN_TESTS = "SAMOKODER_TEST_PLAINTEXT_SECRETS"
+PLAINTEXT_SECRETS_IN_TESTS = "SAMOKODER_TEST_PLAINTEXT_SECRETS"  # pragma: allowlist secret
 PLAINTEXT_REASON = (
     "a secret in plain text (not shown): remove it and set it encrypted with "
     "`pulumi config set --secret --path KEY VALUE`"

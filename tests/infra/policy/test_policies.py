@@ -37,6 +37,9 @@ LOCKED = {
     "capabilities": {"drop": ["ALL"]},
 }
 
+# A password written into code, which the policy must catch.
+IN_CODE = "hunter2-in-code"  # pragma: allowlist secret
+
 
 @dataclass(frozen=True)
 class R:
@@ -273,7 +276,7 @@ CASES: dict[str, tuple[list[R], list[R], str]] = {
         [deployment()],
         "api",
     ),
-    "secrets-not-in-code": ([secret(PASSWORD="hunter2-in-code")], [secret(PASSWORD="[secret]")], "creds"),
+    "secrets-not-in-code": ([secret(PASSWORD=IN_CODE)], [secret(PASSWORD="[secret]")], "creds"),
     "security-groups-closed": (
         [security_group(rule("0.0.0.0/0", port=5432))],
         [security_group(rule("10.0.0.0/8", port=5432), rule("198.18.235.0/24", fromPort=0, toPort=65535))],

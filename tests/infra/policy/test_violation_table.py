@@ -52,6 +52,9 @@ OTHER_TENANT = DIGEST.replace("crp0000000000000000", "crpsomeoneelse00000")
 DOCKER_HUB = "docker.io/library/nginx@sha256:" + "cd" * 32
 POD = "spec/template/spec"
 
+# A password written into code, which the policies must catch.
+IN_CODE = "correct-horse-battery"  # pragma: allowlist secret
+
 
 def workload(kind: str, **changes: Any) -> R:
     """A locked-down workload of `kind` (its pod template where that kind keeps it), then `changes`."""
@@ -286,7 +289,7 @@ FIXTURES: tuple[Fixture, ...] = (
     ),
     f("bucket without KMS", "buckets-locked-down", bucket(serverSideEncryptionConfiguration={})),
     # secrets
-    f("Secret stringData literal", "secrets-not-in-code", secret(PASSWORD="correct-horse-battery")),
+    f("Secret stringData literal", "secrets-not-in-code", secret(PASSWORD=IN_CODE)),
     f(
         "Secret data literal",
         "secrets-not-in-code",
@@ -466,7 +469,7 @@ def test_every_planted_violation_is_caught_by_the_command_and_by_the_pack(
 def test_secrets_the_engine_marks_secret_reach_the_pack_redacted(pack: Pack) -> None:
     # How the engine sends a secret Output's value (pulumi_policy's secret signature).
     wrapped = {
-        "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+        "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",  # pragma: allowlist secret
         "value": "from-lockbox-123",
     }
     pack.configure(_stack_config("staging"))
@@ -477,7 +480,7 @@ def test_secrets_the_engine_marks_secret_reach_the_pack_redacted(pack: Pack) -> 
         == []
     )
     literal = pack.analyze(
-        "kubernetes:core/v1:Secret", "creds", {**secret().props, "stringData": {"PASSWORD": "in-code"}}
+        "kubernetes:core/v1:Secret", "creds", {**secret().props, "stringData": {"PASSWORD": IN_CODE}}
     )
     assert [x.policy for x in literal] == ["secrets-not-in-code"]
 
