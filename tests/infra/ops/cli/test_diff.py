@@ -63,9 +63,9 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     before = git(clone, "rev-parse", "HEAD")
     git(clone, "switch", "--quiet", "-c", "scratch")
     profile = clone / "stacks" / "staging.yaml"
-    _edit(profile, "auth_failure_rate: {warning: 30,", "auth_failure_rate: {warning: 35,")
+    _edit(profile, "rate_limit_hits_percent: 5 ", "rate_limit_hits_percent: 6 ")
     _edit(profile, "worker: 1,", "worker: 2,")
-    git(clone, "commit", "--quiet", "-am", "staging: auth failure warning at 35 %, two workers")
+    git(clone, "commit", "--quiet", "-am", "staging: rate-limit alert at 6 %, two workers")
     return clone, before
 
 
@@ -79,10 +79,12 @@ def test_a_threshold_and_a_replica_change_update_the_rule_and_the_deployment_onl
     changed = re.findall(r"^  (\S+) +(\w+) +(\S+)  (\S+)$", result.stdout, re.MULTILINE)
     assert sorted(changed) == [
         ("~", "update", "kubernetes:apps/v1:Deployment", "workloads-worker-deployment"),
-        ("~", "update", "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "monitoring-rules-product"),
+        ("~", "update", "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "monitoring-rules-api"),
     ], result.stdout
     assert "        spec.replicas: 1 -> 2\n" in result.stdout
-    assert re.search(r"^        spec\.groups\[\d+\]\.rules\[\d+\]\.expr: .*3.* -> .*35", result.stdout, re.M)
+    assert re.search(
+        r"^        spec\.groups\[\d+\]\.rules\[\d+\]\.expr: .*0\.05.* -> .*0\.06", result.stdout, re.M
+    )
     assert "0 to replace, 2 to update, 0 to add, 0 to remove" in result.stdout
     # The same two builds, seen as a PR comment, as a monitoring summary and as a picture.
     diff = diff_builds("staging", builds / "base" / "staging", builds / "head" / "staging")
@@ -93,7 +95,7 @@ def test_a_threshold_and_a_replica_change_update_the_rule_and_the_deployment_onl
     )
     summary = samokoder_infra(clone, "monitoring-diff", str(builds / "base"), str(builds / "head"))
     assert summary.returncode == 0, summary.stderr
-    assert "- changed alert `AuthFailureSpike` (warning): expr" in summary.stdout, summary.stdout
+    assert "- changed alert `HighRateLimitHits` (warning): expr" in summary.stdout, summary.stdout
     picture = (builds / "staging-changes.svg").read_text()
     assert "updated: Deployment" in picture
     assert "updated: PrometheusRule" in picture
