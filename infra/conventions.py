@@ -112,6 +112,14 @@ def component_selector(component: str) -> dict[str, str]:
     return {PART_OF_LABEL: PROJECT, COMPONENT_LABEL: component}
 
 
+# Label values are at most 63 characters (Kubernetes), and the instance label is
+# "<object name>-<stack>": object names and stack names share that room.
+MAX_LABEL_VALUE: Final = 63
+# The longest object names carry a 12-digit migration revision (samokoder-db-pre-migration-<rev>).
+MAX_OBJECT_NAME: Final = 40
+MAX_STACK_NAME: Final = MAX_LABEL_VALUE - 1 - MAX_OBJECT_NAME
+
+
 @dataclass(frozen=True)
 class Naming:
     """Naming of one stack's resources; components get it instead of the stack name."""
@@ -136,6 +144,9 @@ class Naming:
         }
 
     def k8s_labels(self, name: str, component: str) -> dict[str, str]:
+        if len(name) > MAX_OBJECT_NAME:
+            # The instance label would outgrow what the API server accepts for some stack.
+            raise ValueError(f"object name {name!r} is over {MAX_OBJECT_NAME} characters")
         return {
             NAME_LABEL: name,
             "app.kubernetes.io/instance": f"{name}-{self.stack}",

@@ -105,7 +105,7 @@ POLICIES: tuple[Policy, ...] = (
     Policy(
         "secrets-rotated",
         "advisory",
-        "resource",
+        "stack",
         v.secrets_rotated,
         {
             "rotationDays": {

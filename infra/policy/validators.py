@@ -645,22 +645,29 @@ def prod_api_private(args: StackArgs, report: Report) -> None:
 # --- advisory --------------------------------------------------------------------------
 
 
-def secrets_rotated(args: ResourceArgs, report: Report) -> None:
-    """Lockbox secrets are rotated within the stack's period."""
-    if args.resource_type != DYNAMIC or "payload" not in args.props:
-        return
+def secrets_rotated(args: StackArgs, report: Report) -> None:
+    """Lockbox secrets are rotated within the stack's period.
+
+    A stack policy, because the age is what the provider reports (``created_at``,
+    an output) unless a rotation was stamped (``rotated_at``, an input): a
+    resource policy sees inputs only, where a secret never rotated has no date.
+    """
     config = args.get_config()
     period = int(config.get("rotationDays", 90))
-    stamp = args.props.get("rotated_at") or args.props.get("created_at")
-    if not isinstance(stamp, str) or not stamp:
-        return
     now = datetime.fromisoformat(str(config["now"])) if config.get("now") else datetime.now(UTC)
-    age = (now - datetime.fromisoformat(stamp.replace("Z", "+00:00"))).days
-    if age > period:
-        report(
-            f"{args.name}: last rotated {age} days ago, over the {period}-day period; "
-            "run `samokoder-infra rotate-secrets` and `pulumi up`"
-        )
+    for resource in args.resources:
+        if resource.resource_type != DYNAMIC or "payload" not in resource.props:
+            continue
+        stamp = resource.props.get("rotated_at") or resource.props.get("created_at")
+        if not isinstance(stamp, str) or not stamp:
+            continue
+        age = (now - datetime.fromisoformat(stamp.replace("Z", "+00:00"))).days
+        if age > period:
+            report(
+                f"{resource.name}: last rotated {age} days ago, over the {period}-day period; "
+                "run `samokoder-infra rotate-secrets` and `pulumi up`",
+                resource.urn,
+            )
 
 
 def user_facing_replicas(args: ResourceArgs, report: Report) -> None:

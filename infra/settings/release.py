@@ -52,7 +52,9 @@ class Release(StrictModel):
     build: ImageBuild | None = None
     # The Alembic head revision the release's images carry. When it changes,
     # the database is backed up and migrated before the new version rolls.
-    migration_revision: str = Field(pattern=r"^[0-9a-f]{6,40}$")
+    # At most 12 hex digits (Alembic's own length; several heads are fingerprinted to 12):
+    # it names the backup and the Job, whose names and labels Kubernetes caps at 63.
+    migration_revision: str = Field(pattern=r"^[0-9a-f]{6,12}$")
 
     @model_validator(mode="after")
     def _one_image_source(self) -> Release:

@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from infra.conventions import MAX_STACK_NAME
 from infra.settings.base import StrictModel, is_offline, is_production
 from infra.settings.cluster import ClusterProfile, NetworkProfile, NodeGroupProfile
 from infra.settings.database import DatabaseProfile, RestoreRequest
@@ -41,7 +42,8 @@ ROTATION_CLOCK_SKEW = timedelta(minutes=5)
 class StackSettings(StrictModel):
     """Everything the program needs to know about one stack."""
 
-    stack: str = Field(pattern=r"^[a-z][a-z0-9-]{0,30}$")
+    # Short enough that "<object>-<stack>" stays a valid label value (infra/conventions.py).
+    stack: str = Field(pattern=rf"^[a-z][a-z0-9-]{{0,{MAX_STACK_NAME - 1}}}$")
     # Stateful resources (the cluster that holds the database, the KMS key of
     # its Secrets, later buckets) get `protect`: deleting them needs a
     # deliberate unprotect first.
