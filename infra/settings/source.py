@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pulumi
 from pulumi.runtime import config as runtime_config
 
 from infra.conventions import REDACTED
@@ -23,12 +24,31 @@ def namespace_config(namespace: str = NAMESPACE) -> dict[str, Any]:
     them is what lets an unknown key fail instead of being ignored.
     """
     raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    _refuse_plaintext_secrets(raw)
     values: dict[str, Any] = {}
     for key, value in sorted(raw.items()):
         prefix, _, name = key.partition(":")
         if prefix == namespace and name:
             values[name] = _decode(value)
     return values
+
+
+def _refuse_plaintext_secrets(raw: dict[str, Any]) -> None:
+    """What `pulumi up` was given in plain text where only encrypted values belong.
+
+    The CLI hands the program decrypted values and the list of keys that were
+    encrypted; a secret key missing from that list was written in plain text.
+    """
+    if os.environ.get(PLAINTEXT_SECRETS_IN_TESTS) == "1":
+        return
+    stack = pulumi.get_stack()
+    problems = [
+        Problem(f"Pulumi.{stack}.yaml", key.partition(":")[2], PLAINTEXT_REASON)
+        for key in sorted(SECRET_CONFIG_KEYS)
+        if raw.get(key) and not runtime_config.is_config_secret(key)
+    ]
+    if problems:
+        raise ConfigError(stack, problems)
 
 
 def _decode(value: Any) -> Any:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pulumi.runtime import config as runtime_config
 
+from infra.ops.synth.runner import run_mocked
 from infra.settings import ConfigError
 from infra.settings.source import REDACTED, namespace_config, read_stack_file
 
@@ -49,3 +50,36 @@ def test_the_runtime_namespace_lists_every_key_decoded() -> None:
         }
     )
     assert namespace_config() == {"release": {"id": "r1"}, "note": "plain text"}
+
+
+def _namespace_config_under_pulumi(secret_keys: list[str]) -> dict[str, object] | ConfigError:
+    key = "sk-or-v1-written-in-the-clear"  # pragma: allowlist secret
+    config = {"samokoder:secrets": json.dumps({"openrouter_api_key": key})}
+
+    def body() -> dict[str, object] | ConfigError:
+        try:
+            return namespace_config()
+        except ConfigError as error:
+            return error
+
+    result, _, _ = run_mocked(body, "staging", config, secret_keys)
+    return result
+
+
+def test_pulumi_up_refuses_secrets_the_stack_file_holds_in_plain_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SAMOKODER_TEST_PLAINTEXT_SECRETS", raising=False)
+    refused = _namespace_config_under_pulumi(secret_keys=[])
+    assert isinstance(refused, ConfigError)
+    assert [str(p) for p in refused.problems] == [
+        "Pulumi.staging.yaml: secrets: a secret in plain text (not shown): remove it and set it "
+        "encrypted with `pulumi config set --secret --path KEY VALUE`"
+    ]
+    assert "written-in-the-clear" not in str(refused)
+    # The same values, encrypted in the stack file, reach the program.
+    accepted = _namespace_config_under_pulumi(secret_keys=["samokoder:secrets"])
+    assert not isinstance(accepted, ConfigError)
+    assert accepted["secrets"] == {
+        "openrouter_api_key": "sk-or-v1-written-in-the-clear"
+    }  # pragma: allowlist secret
