@@ -1,0 +1,136 @@
+"""What the validators share: the argument protocols, type tokens and walkers of resource inputs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Protocol
+
+Report = Callable[..., None]
+
+
+class Options(Protocol):
+    protect: bool
+
+
+class ResourceArgs(Protocol):
+    resource_type: str
+    props: Mapping[str, Any]
+    urn: str
+    name: str
+    opts: Options
+
+    def get_config(self) -> Mapping[str, Any]: ...
+
+
+class StackArgs(Protocol):
+    resources: list[Any]
+
+    def get_config(self) -> Mapping[str, Any]: ...
+
+
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+
+
+JOB = "kubernetes:batch/v1:Job"
+
+
+BUCKET = "yandex:index/storageBucket:StorageBucket"
+
+
+KMS_KEY = "yandex:index/kmsSymmetricKey:KmsSymmetricKey"
+
+
+CNPG_CLUSTER = "kubernetes:postgresql.cnpg.io/v1:Cluster"
+
+
+SCHEDULED_BACKUP = "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup"
+
+
+OBJECT_STORE = "kubernetes:barmancloud.cnpg.io/v1:ObjectStore"
+
+
+DYNAMIC = "pulumi-python:dynamic:Resource"
+
+
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+
+
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+PDB = "kubernetes:policy/v1:PodDisruptionBudget"
+
+
+SECRET = "kubernetes:core/v1:Secret"  # pragma: allowlist secret
+
+
+REGISTRY_BINDING = "yandex:index/containerRegistryIamBinding:ContainerRegistryIamBinding"
+
+
+REPOSITORY = "yandex:index/containerRepository:ContainerRepository"
+
+
+SECURITY_GROUP = "yandex:index/vpcSecurityGroup:VpcSecurityGroup"
+
+
+SECURITY_GROUP_RULE = "yandex:index/vpcSecurityGroupRule:VpcSecurityGroupRule"
+
+
+K8S_CLUSTER = "yandex:index/kubernetesCluster:KubernetesCluster"
+
+
+NODE_GROUP = "yandex:index/kubernetesNodeGroup:KubernetesNodeGroup"
+
+
+MDB_REDIS = "yandex:index/mdbRedisCluster:MdbRedisCluster"
+
+
+DYNAMIC_REDIS = "pulumi-python:dynamic/redis:ManagedRedisCluster"
+
+
+STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
+
+
+REDACTED = "[secret]"
+
+
+def _is_list(node: Any) -> bool:
+    # CrossGuard hands lists over as read-only proxies (Sequences), not lists.
+    return isinstance(node, Sequence) and not isinstance(node, str | bytes)
+
+
+def _kind(resource_type: str) -> str:
+    """`kubernetes:apps/v1:StatefulSet` -> `StatefulSet`; '' for anything not Kubernetes."""
+    if not resource_type.startswith("kubernetes:"):
+        return ""
+    return resource_type.rsplit(":", 1)[-1]
+
+
+def _values(args: ResourceArgs) -> Mapping[str, Any]:
+    """A Helm release's values (what this program controls of a chart's pods)."""
+    if args.resource_type != HELM_RELEASE:
+        return {}
+    values = args.props.get("values")
+    return values if isinstance(values, Mapping) else {}
+
+
+def _mappings(node: Any, path: str = "values") -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Every mapping in a tree of values, with its path."""
+    if isinstance(node, Mapping):
+        yield path, node
+        for key, value in node.items():
+            yield from _mappings(value, f"{path}.{key}")
+    elif _is_list(node):
+        for i, value in enumerate(node):
+            yield from _mappings(value, f"{path}[{i}]")
+
+
+def _walk(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            yield from _walk(value, f"{path}.{key}" if path else str(key))
+    elif _is_list(node):
+        for i, value in enumerate(node):
+            yield from _walk(value, f"{path}[{i}]")
+    else:
+        yield path, node

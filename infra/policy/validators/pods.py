@@ -1,0 +1,266 @@
+"""Pods and the objects that make them: images, security contexts, host access, replicas, budgets, labels."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from infra.policy.validators.common import (
+    DEPLOYMENT,
+    HELM_RELEASE,
+    PDB,
+    REGISTRY_BINDING,
+    REPOSITORY,
+    Report,
+    ResourceArgs,
+    StackArgs,
+    _kind,
+    _mappings,
+    _values,
+)
+
+RECOMMENDED_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/part-of", "app.kubernetes.io/managed-by")
+
+
+# Every kind whose objects carry a pod template, and where: a path of keys to the pod spec.
+POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
+    "Pod": ("spec",),
+    "Deployment": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "ReplicationController": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+
+
+# Kinds whose pods run for good (probes expected), not to completion.
+LONG_RUNNING = frozenset({"Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet"})
+
+
+SECURITY_CONTEXTS = frozenset({"securityContext", "podSecurityContext", "containerSecurityContext"})
+
+
+HOST_NAMESPACES = ("hostNetwork", "hostPID", "hostIPC")
+
+
+def _pod_specs(args: ResourceArgs) -> Iterator[dict[str, Any]]:
+    """The pod specs of any pod-bearing object, whatever its kind or API version."""
+    path = POD_SPEC_PATHS.get(_kind(args.resource_type))
+    if path is None:
+        return
+    node: Any = args.props
+    for key in path:
+        node = node.get(key) if isinstance(node, Mapping) else None
+    if isinstance(node, Mapping) and node:
+        yield dict(node)
+
+
+def _containers(pod: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    yield from pod.get("initContainers") or []
+    yield from pod.get("containers") or []
+    yield from pod.get("ephemeralContainers") or []
+
+
+def _images(args: ResourceArgs) -> Iterator[tuple[str, str]]:
+    """(where, image reference) of every container of a pod-bearing object and of Helm values."""
+    for pod in _pod_specs(args):
+        for container in _containers(pod):
+            yield f"container '{container.get('name')}'", str(container.get("image", ""))
+    for path, mapping in _mappings(_values(args)):
+        image = mapping.get("image")
+        if isinstance(image, str) and "/" in image:
+            yield path + ".image", image
+        elif isinstance(image, Mapping) and isinstance(image.get("repository"), str):
+            repository = "/".join(str(part) for part in (image.get("registry"), image["repository"]) if part)
+            if image.get("digest"):
+                yield path + ".image", f"{repository}@{image['digest']}"
+            elif image.get("tag") not in (None, ""):
+                yield path + ".image", f"{repository}:{image['tag']}"
+
+
+CR_YANDEX = re.compile(r"^cr\.yandex/([a-z0-9]+)/")
+
+
+def _registry_problem(image: str, config: Mapping[str, Any]) -> str | None:
+    allowed = tuple(config.get("allowedRegistries", ["cr.yandex/"]))
+    if not image.startswith(allowed):
+        return f"pulls from outside the allowed registries ({', '.join(allowed)}); push the image there"
+    own = [str(i) for i in config.get("registryIds") or []]
+    match = CR_YANDEX.match(image)
+    if own and match and match[1] not in own:
+        return "pulls from another registry than this stack's own (cr.yandex/<its id>/); push the image there"
+    return None
+
+
+def images_by_digest(args: ResourceArgs, report: Report) -> None:
+    """Workload images are referenced by digest, from an allowed registry (the stack's own on cr.yandex)."""
+    config = args.get_config()
+    for where, image in _images(args):
+        helm = where.startswith("values")
+        if not helm and "@sha256:" not in image:
+            report(
+                f"{args.name}: {where} uses image '{image}' by tag; "
+                "deploy it by digest (image@sha256:...), as the release config gives it"
+            )
+        elif helm and "@sha256:" not in image and image.rsplit("/", 1)[-1].endswith(":latest"):
+            report(f"{args.name}: {where} uses the moving tag 'latest'; pin a version or a digest")
+        elif (not helm or CR_YANDEX.match(image)) and (problem := _registry_problem(image, config)):
+            report(f"{args.name}: {where} {problem}")
+
+
+def images_from_own_registry(args: StackArgs, report: Report) -> None:
+    """Images on cr.yandex come from the registry this stack creates (no other tenant's registry)."""
+    own = {str(i) for i in args.get_config().get("registryIds") or []}
+    for resource in args.resources:
+        if resource.resource_type == REGISTRY_BINDING and resource.props.get("registryId"):
+            own.add(str(resource.props["registryId"]))
+        elif resource.resource_type == REPOSITORY and "/" in str(resource.props.get("name", "")):
+            own.add(str(resource.props["name"]).split("/", 1)[0])
+    if not own:
+        return  # no registry of this stack known yet (a first preview): images-by-digest judges the rest
+    for resource in args.resources:
+        for where, image in _images(resource):
+            match = CR_YANDEX.match(image)
+            if match and match[1] not in own:
+                report(
+                    f"{resource.name}: {where} pulls from registry '{match[1]}', not this stack's own; "
+                    "push the image to the stack's registry and deploy it from there",
+                    resource.urn,
+                )
+
+
+def containers_locked_down(args: ResourceArgs, report: Report) -> None:
+    """Containers run as non-root, never escalate, and have limits; long-running ones have probes."""
+    for pod in _pod_specs(args):
+        pod_context = pod.get("securityContext") or {}
+        for container in _containers(pod):
+            name = f"{args.name}: container '{container.get('name')}'"
+            context = container.get("securityContext") or {}
+            if not (context.get("runAsNonRoot") or pod_context.get("runAsNonRoot")):
+                report(f"{name} may run as root; set securityContext.runAsNonRoot: true")
+            if context.get("allowPrivilegeEscalation") is not False:
+                report(f"{name} may escalate privileges; set securityContext.allowPrivilegeEscalation: false")
+            limits = (container.get("resources") or {}).get("limits") or {}
+            if not {"cpu", "memory"} <= set(limits):
+                report(f"{name} has no CPU and memory limits; set resources.limits")
+        if _kind(args.resource_type) in LONG_RUNNING:
+            for container in pod.get("containers") or []:
+                if not (container.get("readinessProbe") and container.get("livenessProbe")):
+                    report(
+                        f"{args.name}: container '{container.get('name')}' lacks a readiness or "
+                        "liveness probe; add both"
+                    )
+    _values_locked_down(args, report)
+
+
+def _values_locked_down(args: ResourceArgs, report: Report) -> None:
+    for where, context in _value_contexts(args):
+        if context.get("runAsNonRoot") is False or context.get("runAsUser") == 0:
+            report(f"{args.name}: {where} runs as root; set runAsNonRoot: true and a non-zero user")
+        if context.get("allowPrivilegeEscalation") is True:
+            report(f"{args.name}: {where} allows privilege escalation; set it to false")
+
+
+def _value_contexts(args: ResourceArgs) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Every security context in a Helm release's values (securityContext, podSecurityContext, ...)."""
+    for path, mapping in _mappings(_values(args)):
+        for key in sorted(SECURITY_CONTEXTS & set(mapping)):
+            if isinstance(mapping[key], Mapping):
+                yield f"{path}.{key}", mapping[key]
+
+
+def _host_access(context: Mapping[str, Any]) -> list[str]:
+    found = []
+    if context.get("privileged") is True:
+        found.append("privileged: true")
+    added = (context.get("capabilities") or {}).get("add") if isinstance(context, Mapping) else None
+    if added:
+        found.append(f"added capabilities ({', '.join(str(c) for c in added)})")
+    return found
+
+
+def no_host_access(args: ResourceArgs, report: Report) -> None:
+    """No pod is privileged, adds capabilities, mounts a hostPath or shares the node's namespaces."""
+    for pod in _pod_specs(args):
+        for key in HOST_NAMESPACES:
+            if pod.get(key) is True:
+                report(f"{args.name}: the pod shares the node's namespace ({key}: true); remove it")
+        for volume in pod.get("volumes") or []:
+            if isinstance(volume, Mapping) and "hostPath" in volume:
+                report(
+                    f"{args.name}: volume '{volume.get('name')}' mounts a hostPath; "
+                    "use a PersistentVolumeClaim, emptyDir, ConfigMap or Secret"
+                )
+        for container in _containers(pod):
+            for problem in _host_access(container.get("securityContext") or {}):
+                report(
+                    f"{args.name}: container '{container.get('name')}' has {problem}; "
+                    "drop it (capabilities.drop: [ALL], privileged: false)"
+                )
+    _no_host_access_in_values(args, report)
+
+
+def _no_host_access_in_values(args: ResourceArgs, report: Report) -> None:
+    for path, mapping in _mappings(_values(args)):
+        for key in HOST_NAMESPACES:
+            if mapping.get(key) is True:
+                report(
+                    f"{args.name}: {path}.{key} is true; the chart's pods would share the node's namespaces"
+                )
+        if "hostPath" in mapping:
+            report(f"{args.name}: {path} mounts a hostPath; use a volume that is not the node's disk")
+    for where, context in _value_contexts(args):
+        for problem in _host_access(context):
+            report(f"{args.name}: {where} has {problem}; drop it")
+
+
+def user_facing_replicas(args: ResourceArgs, report: Report) -> None:
+    """In production, user-facing workloads run at least two replicas (an autoscaler's floor included)."""
+    config = args.get_config()
+    kind = _kind(args.resource_type)
+    if kind not in ("Deployment", "StatefulSet", "HorizontalPodAutoscaler") or not config.get("production"):
+        return
+    component = ((args.props.get("metadata") or {}).get("labels") or {}).get("app.kubernetes.io/component")
+    if component not in config.get("userFacing", ["api", "frontend"]):
+        return
+    spec = args.props.get("spec") or {}
+    if kind == "HorizontalPodAutoscaler":
+        replicas = spec.get("minReplicas", 1)
+    elif "replicas" in spec and spec["replicas"] is not None:
+        replicas = spec["replicas"]
+    else:
+        return  # left to an autoscaler, judged above
+    if int(replicas) < 2:
+        report(
+            f"{args.name}: a user-facing workload with {int(replicas)} replica in production; run at least 2"
+        )
+
+
+def workloads_have_budgets(args: StackArgs, report: Report) -> None:
+    """Every workload has a PodDisruptionBudget selecting its pods."""
+    budgets = [
+        ((r.props.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+        for r in args.resources
+        if r.resource_type == PDB
+    ]
+    for deployment in (r for r in args.resources if r.resource_type == DEPLOYMENT):
+        labels = (((deployment.props.get("spec") or {}).get("template") or {}).get("metadata") or {}).get(
+            "labels"
+        ) or {}
+        if not any(selector and selector.items() <= labels.items() for selector in budgets):
+            report(f"{deployment.name}: no PodDisruptionBudget selects its pods; add one", deployment.urn)
+
+
+def recommended_labels(args: ResourceArgs, report: Report) -> None:
+    """Kubernetes objects carry the recommended app.kubernetes.io labels."""
+    if not args.resource_type.startswith("kubernetes:") or args.resource_type == HELM_RELEASE:
+        return
+    if args.resource_type.startswith("pulumi:providers:"):
+        return
+    labels = (args.props.get("metadata") or {}).get("labels") or {}
+    missing = [label for label in RECOMMENDED_LABELS if label not in labels]
+    if missing:
+        report(f"{args.name}: missing labels {', '.join(missing)}; use Naming.k8s_labels")
