@@ -52,9 +52,12 @@ def test_the_runtime_namespace_lists_every_key_decoded() -> None:
     assert namespace_config() == {"release": {"id": "r1"}, "note": "plain text"}
 
 
+# A made-up key written in the clear, which pulumi up must refuse.
+CLEAR_KEY = "sk-or-v1-written-in-the-clear"  # pragma: allowlist secret
+
+
 def _namespace_config_under_pulumi(secret_keys: list[str]) -> dict[str, object] | ConfigError:
-    key = "sk-or-v1-written-in-the-clear"  # pragma: allowlist secret
-    config = {"samokoder:secrets": json.dumps({"openrouter_api_key": key})}
+    config = {"samokoder:secrets": json.dumps({"openrouter_api_key": CLEAR_KEY})}
 
     def body() -> dict[str, object] | ConfigError:
         try:
@@ -80,6 +83,4 @@ def test_pulumi_up_refuses_secrets_the_stack_file_holds_in_plain_text(
     # The same values, encrypted in the stack file, reach the program.
     accepted = _namespace_config_under_pulumi(secret_keys=["samokoder:secrets"])
     assert not isinstance(accepted, ConfigError)
-    assert accepted["secrets"] == {
-        "openrouter_api_key": "sk-or-v1-written-in-the-clear"
-    }  # pragma: allowlist secret
+    assert accepted["secrets"] == {"openrouter_api_key": CLEAR_KEY}
