@@ -56,7 +56,7 @@ quick: $(BIN)/.installed ## lint, types and the tests that need no real tool or 
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/pytest -m "not tool" -n auto --dist loadfile
+	$(BIN)/pytest -m "not tool and not slow" -n auto --dist loadfile
 
 bench: $(BIN)/.installed ## synth cost per stack against a bare import of the SDKs (exits 1 over 2x)
 	$(BIN)/python benchmarks/synth_benchmark.py

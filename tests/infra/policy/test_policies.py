@@ -339,6 +339,7 @@ def test_the_offline_check_rejects_the_violation_and_passes_the_fix(policy: str)
     "policy",
     [p for p in CASES if next(s for s in POLICIES if s.name == p).config == {} or p not in PRODUCTION],
 )
+@pytest.mark.tool
 def test_the_pack_says_the_same_as_the_offline_check(pack: Pack, policy: str) -> None:
     # The pack runs with its defaults (not production); policies whose verdict needs the stack's
     # configuration are covered offline above and by the pack's config schema below.
@@ -347,6 +348,7 @@ def test_the_pack_says_the_same_as_the_offline_check(pack: Pack, policy: str) ->
     assert pack_findings(pack, policy, copy.deepcopy(good)) == []
 
 
+@pytest.mark.tool
 def test_the_pack_serves_exactly_the_catalogs_policies_at_their_levels(pack: Pack) -> None:
     assert pack.policy_names() == [p.name for p in POLICIES]
     found = pack.analyze(*_bad_image())

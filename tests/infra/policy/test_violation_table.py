@@ -442,6 +442,7 @@ def test_the_table_covers_every_policy_and_the_issues_44() -> None:
     assert len({x.name for x in FIXTURES}) == len(FIXTURES)
 
 
+@pytest.mark.tool
 def test_every_planted_violation_is_caught_by_the_command_and_by_the_pack(
     pack: Pack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -466,6 +467,7 @@ def test_every_planted_violation_is_caught_by_the_command_and_by_the_pack(
     assert [r[0].name for r in rows if not (r[1] and r[2])] == []
 
 
+@pytest.mark.tool
 def test_secrets_the_engine_marks_secret_reach_the_pack_redacted(pack: Pack) -> None:
     # How the engine sends a secret Output's value (pulumi_policy's secret signature).
     wrapped = {

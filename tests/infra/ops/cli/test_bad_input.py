@@ -27,6 +27,9 @@ from tests.cli_runner import samokoder_infra
 from tests.conftest import stack_file_values, write_project
 from tests.infra.settings.test_stack import validate
 
+# End to end (the CLI in processes, or a loopback API): out of `make quick`, in `make test`.
+pytestmark = pytest.mark.slow
+
 PLAINTEXT = "sk-or-v1-0123456789abcdef0123456789abcdef"  # pragma: allowlist secret (a made-up key)
 ALIAS_BOMB = "\n".join(
     [

@@ -21,6 +21,9 @@ from infra.ops.synth.diff import diff_builds
 from infra.ops.synth.diff_report import markdown
 from tests.conftest import PROJECT_DIR
 
+# End to end (the CLI in processes, or a loopback API): out of `make quick`, in `make test`.
+pytestmark = pytest.mark.slow
+
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "diff test",
     "GIT_AUTHOR_EMAIL": "diff-test@example.invalid",

@@ -90,6 +90,7 @@ def upped(checkout: Path) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
 def test_a_clean_checkout_deploys_the_release_the_stacks_last_update_ran(
     origin: Path, tmp_path: Path
 ) -> None:

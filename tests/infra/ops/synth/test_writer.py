@@ -69,6 +69,7 @@ def test_resources_json_lists_type_name_parent_and_inputs(builds: dict[str, Path
         assert {"type", "name", "parent", "inputs", "urn", "provider", "protect"} <= set(resource)
 
 
+@pytest.mark.tool
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_builtin_kubernetes_manifest_is_valid_for_kubernetes_1_30(
     builds: dict[str, Path], stack: str

@@ -30,6 +30,9 @@ from tests.infra.providers.lockbox.fake_api import FakeLockbox, StoredSecret, se
 from tests.infra.providers.lockbox.test_provider import KMS_KEY, OTHER_KMS_KEY, READER, TOKEN, VALUES, inputs
 from tests.infra.providers.yandex import fake_cloud
 
+# End to end (the CLI in processes, or a loopback API): out of `make quick`, in `make test`.
+pytestmark = pytest.mark.slow
+
 OURS = {"project": "samokoder", "environment": "staging", "component": "secrets", "managed-by": "pulumi"}
 NAME = "samokoder-staging-app"
 FOLDER = "b1gfolder00000000001"
