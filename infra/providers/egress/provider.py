@@ -71,7 +71,33 @@ def _gone(error: EgressError) -> bool:
     return error.code == grpc.StatusCode.NOT_FOUND
 
 
-class EgressGatewayProvider(ResourceProvider):
+class _VpcProvider(ResourceProvider):
+    """What the gateway and the route table share: reading and deleting by id, gone meaning done."""
+
+    def _api(self, props: Mapping[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def _outputs(self, props: Mapping[str, Any], state: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        try:
+            state = self._api(props).get(id_)
+        except EgressError as error:
+            if _gone(error):
+                return ReadResult("", {})
+            raise
+        return ReadResult(id_, self._outputs(props, state))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        try:
+            self._api(props).delete(id_)
+        except EgressError as error:
+            if not _gone(error):
+                raise
+
+
+class EgressGatewayProvider(_VpcProvider):
     def _api(self, props: Mapping[str, Any]) -> GatewayApi:
         from infra.providers.egress.client import GatewayApi  # noqa: PLC0415
 
@@ -107,15 +133,6 @@ class EgressGatewayProvider(ResourceProvider):
         )
         return CreateResult(state.id, self._outputs(props, state))
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        try:
-            state = self._api(props).get(id_)
-        except EgressError as error:
-            if _gone(error):
-                return ReadResult("", {})
-            raise
-        return ReadResult(id_, self._outputs(props, state))
-
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         changes: dict[str, Any] = {
             key: news[key] for key in UPDATABLE if key in news and olds.get(key) != news[key]
@@ -123,13 +140,6 @@ class EgressGatewayProvider(ResourceProvider):
         api = self._api(news)
         state = api.update(id_, changes) if changes else api.get(id_)
         return UpdateResult(self._outputs(news, state))
-
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        try:
-            self._api(props).delete(id_)
-        except EgressError as error:
-            if not _gone(error):
-                raise
 
 
 def _spec(props: Mapping[str, Any]) -> RouteTableSpec:
@@ -170,7 +180,7 @@ def _route_failures(routes: Any) -> list[CheckFailure]:
     return failures
 
 
-class GatewayRouteTableProvider(ResourceProvider):
+class GatewayRouteTableProvider(_VpcProvider):
     def _api(self, props: Mapping[str, Any]) -> RouteTableApi:
         from infra.providers.egress.client import RouteTableApi  # noqa: PLC0415
 
@@ -210,15 +220,6 @@ class GatewayRouteTableProvider(ResourceProvider):
         state = self._api(props).create(_spec(props))
         return CreateResult(state.id, self._outputs(props, state))
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        try:
-            state = self._api(props).get(id_)
-        except EgressError as error:
-            if _gone(error):
-                return ReadResult("", {})
-            raise
-        return ReadResult(id_, self._outputs(props, state))
-
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         changes: dict[str, Any] = {
             key: news[key] for key in UPDATABLE if key in news and olds.get(key) != news[key]
@@ -228,13 +229,6 @@ class GatewayRouteTableProvider(ResourceProvider):
         api = self._api(news)
         state = api.update(id_, changes) if changes else api.get(id_)
         return UpdateResult(self._outputs(news, state))
-
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        try:
-            self._api(props).delete(id_)
-        except EgressError as error:
-            if not _gone(error):
-                raise
 
 
 class EgressGateway(Resource, module="egress", name="EgressGateway"):
