@@ -11,7 +11,7 @@ import functools
 from typing import Any, Final
 
 from infra.ops import program
-from infra.ops.synth.runner import Synthesis, run_mocked
+from infra.ops.synth.runner import Synthesis, recorded_synthesis, run_mocked
 from infra.settings.loader import read_profile, validate_settings
 from tests.conftest import stack_file_values, with_changes
 
@@ -29,15 +29,7 @@ def synthesize_variant(stack: str, profile_changes: dict[str, Any], *, preview: 
     platform, monitor, warnings = run_mocked(
         lambda: program.build(settings, offline=True), stack, preview=preview
     )
-    return Synthesis(
-        stack=stack,
-        settings=platform.settings,
-        monitoring=platform.monitoring_artifacts,
-        resources=sorted(monitor.recorded, key=lambda r: r.urn),
-        outputs=monitor.stack_outputs,
-        warnings=warnings,
-        preview=preview,
-    )
+    return recorded_synthesis(stack, platform, monitor, warnings, preview=preview)
 
 
 @functools.cache

@@ -159,6 +159,18 @@ def synthesize(
         monitor,
         preview=preview,
     )
+    return recorded_synthesis(stack, platform, monitor, warnings, preview=preview)
+
+
+def recorded_synthesis(
+    stack: str,
+    platform: program.Platform,
+    monitor: RecordingMonitor,
+    warnings: list[str],
+    *,
+    preview: bool = False,
+) -> Synthesis:
+    """What one mocked run of the program registered, as synth reports it."""
     return Synthesis(
         stack=stack,
         settings=platform.settings,
