@@ -61,7 +61,9 @@ def migration_job(naming: Naming, revision: str, api_image: str) -> dict[str, An
             "namespace": APP_NAMESPACE,
             "labels": labels,
             # Pulumi waits for a Job to complete, 10 minutes by default: as long as the
-            # Job may run (the backup wait included), or a first deploy fails `up`.
+            # Job may run (the backup wait included), or a first deploy fails `up`. The
+            # provider reads this annotation when no customTimeouts are set
+            # (pulumi-kubernetes pkg/await TimeoutDuration).
             "annotations": {
                 "pulumi.com/timeoutSeconds": str(JOB_DEADLINE_SECONDS + PULUMI_WAIT_MARGIN_SECONDS)
             },
