@@ -43,7 +43,7 @@ REDIS_EXPORTER = {NAME_LABEL: charts.REDIS_EXPORTER.name}
 REDIS_EXPORTER_PORT = 9121
 REDIS_PODS = pod_selector(REDIS)
 # cert-manager's HTTP-01 solver: the pods it starts beside an Ingress for a challenge
-# (cert-manager pkg/issuer/acme/http/pod.go: this label, port 8089).
+# (cert-manager: its SolverIdentificationLabelKey; the solver listens on 8089).
 ACME_SOLVER = {"acme.cert-manager.io/http01-solver": "true"}
 ACME_SOLVER_PORT = 8089
 
