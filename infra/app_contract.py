@@ -71,6 +71,11 @@ FRONTEND_PORT: Final = 80
 # A constant {"status": "ok"}, no dependency checked (api/main.py:169-171).
 API_HEALTH_PATH: Final = "/health"
 FRONTEND_HEALTH_PATH: Final = "/"
+# The site's build names its scripts and styles by content hash (assets/[name]-[hash].js,
+# frontend/vite.config.ts:81-90): a page from one build asks for files only that build has.
+# A canary that splits requests at random would serve one build's page with the other's
+# missing assets, so the frontend rolls whole, with the promotion (infra/render/workloads/canary.py).
+FRONTEND_HASHED_ASSETS: Final = "frontend/vite.config.ts:81-90"
 # prometheus_client's ASGI app is mounted at /metrics (api/main.py:113-114): a Mount
 # answers /metrics with a 307 to /metrics/, so scrape the slash.
 API_METRICS_PATH: Final = "/metrics/"

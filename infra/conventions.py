@@ -102,6 +102,14 @@ def workload_name(service: str) -> str:
     return f"{PROJECT}-{service}"
 
 
+def canary_name(service: str) -> str:
+    """The canary's Deployment, Service and Ingress beside a service, e.g. ``samokoder-api-canary``.
+
+    Flagger's naming (``<service>-canary``), so dashboards and the judge tell the two apart.
+    """
+    return f"{workload_name(service)}-canary"
+
+
 def pod_selector(name: str) -> dict[str, str]:
     """The labels that select the pods of one of the project's workloads by its name."""
     return {NAME_LABEL: name, PART_OF_LABEL: PROJECT}

@@ -49,6 +49,29 @@ def scraped_labels() -> tuple[str, ...]:
     return (*own, *CONST_LABELS)
 
 
+# A canary Ingress (canary: "true") makes no location of its own: the controller merges its
+# backend into the main Ingress's location of the same host, path and pathType as an
+# alternative backend (internal/ingress/controller/controller.go:917-925,1330,1405,1701).
+# Its requests are logged in that location, so they keep the main Ingress's "ingress" and
+# "service" labels (rootfs/etc/nginx/template/nginx.tmpl:1152-1154); only "canary" tells
+# them apart: the balancer sets it to the alternative upstream's name when it routes there
+# (rootfs/etc/nginx/lua/balancer.lua:294-297, monitor.lua:40), and it is empty otherwise
+# (nginx.tmpl:1201), which Prometheus stores as no label.
+CANARY_SOURCES: Final = (
+    "internal/ingress/controller/controller.go:917-925,1330,1405,1701",
+    "rootfs/etc/nginx/lua/balancer.lua:294-297",
+    "rootfs/etc/nginx/lua/monitor.lua:40",
+    "rootfs/etc/nginx/template/nginx.tmpl:1152-1154,1201",
+)
+CANARY_ANNOTATION: Final = "nginx.ingress.kubernetes.io/canary"
+CANARY_WEIGHT_ANNOTATION: Final = "nginx.ingress.kubernetes.io/canary-weight"
+
+
+def upstream_name(namespace: str, service: str, port: int) -> str:
+    """An upstream's name, as the "canary" label carries it: internal/ingress/controller/util.go:50-54."""
+    return f"{namespace}-{service}-{port}"
+
+
 # --time-buckets defaults to client_golang's DefBuckets (flags.go:186; client_golang v1.23.2
 # per go.mod, prometheus/histogram.go: DefBuckets); the chart passes none (values.yaml:212
 # only shows how). A latency SLI counts the requests in a bucket, so its threshold has to be

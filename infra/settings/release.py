@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     Field,
@@ -32,6 +32,28 @@ class ReleaseImages(StrictModel):
         return str(getattr(self, service))
 
 
+# A Kubernetes label value: at most 63 characters, alphanumeric at both ends.
+ReleaseId = Annotated[str, Field(pattern=r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$")]
+# The Alembic head revision the release's images carry. At most 12 hex digits (Alembic's own
+# length; several heads are fingerprinted to 12): it names the backup and the Job, whose names
+# and labels Kubernetes caps at 63.
+MigrationRevision = Annotated[str, Field(pattern=r"^[0-9a-f]{6,12}$")]
+
+
+class CanaryRelease(StrictModel):
+    """The next release while it runs as the canary beside the stable one.
+
+    Written by ``samokoder-infra canary`` (infra/ops/cli/canary.py): its
+    migration has run, its API takes ``weight`` percent of the API's requests,
+    and promotion makes it the release.
+    """
+
+    id: ReleaseId
+    images: ReleaseImages
+    migration_revision: MigrationRevision
+    weight: int = Field(ge=1, le=99)
+
+
 class ImageBuild(StrictModel):
     """Build the images from the app's source checkout instead of using digests."""
 
@@ -46,18 +68,37 @@ class ImageBuild(StrictModel):
 class Release(StrictModel):
     """What runs: a release id and either image digests or a build."""
 
-    # A Kubernetes label value: at most 63 characters, alphanumeric at both ends.
-    id: str = Field(pattern=r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$")
+    id: ReleaseId
     images: ReleaseImages | None = None
     build: ImageBuild | None = None
-    # The Alembic head revision the release's images carry. When it changes,
-    # the database is backed up and migrated before the new version rolls.
-    # At most 12 hex digits (Alembic's own length; several heads are fingerprinted to 12):
-    # it names the backup and the Job, whose names and labels Kubernetes caps at 63.
-    migration_revision: str = Field(pattern=r"^[0-9a-f]{6,12}$")
+    # When it changes, the database is backed up and migrated before the new version rolls.
+    migration_revision: MigrationRevision
+    # The next release, while it proves itself beside this one.
+    canary: CanaryRelease | None = None
 
     @model_validator(mode="after")
     def _one_image_source(self) -> Release:
         if (self.images is None) == (self.build is None):
             raise ValueError("set exactly one of 'images' (release digests) or 'build' (source checkout)")
         return self
+
+    @model_validator(mode="after")
+    def _canary_beside_digests(self) -> Release:
+        if self.canary is None:
+            return self
+        if self.images is None:
+            raise ValueError("canary: a canary runs beside a release by digests, not beside a build")
+        # Only the API takes a share of the traffic: its image is what the canary judges.
+        if self.canary.images.api == self.images.api:
+            raise ValueError(
+                f"canary: release {self.canary.id} has the stable release's API image: there is nothing "
+                "to judge; release it without a canary"
+            )
+        return self
+
+    def migration_revisions(self) -> tuple[str, ...]:
+        """The schemas the running code expects: stable's and, during a canary, the canary's."""
+        revisions = [self.migration_revision]
+        if self.canary is not None and self.canary.migration_revision != self.migration_revision:
+            revisions.append(self.canary.migration_revision)
+        return tuple(revisions)

@@ -26,6 +26,7 @@ from pydantic import (
 
 from infra.conventions import MAX_STACK_NAME
 from infra.settings.base import StrictModel, is_offline, is_production
+from infra.settings.canary import CanaryProfile
 from infra.settings.cluster import ClusterProfile, NetworkProfile, NodeGroupProfile
 from infra.settings.database import DatabaseProfile, RestoreRequest
 from infra.settings.monitoring import AlertingProfile, MonitoringProfile, SloProfile, Thresholds
@@ -61,6 +62,7 @@ class StackSettings(StrictModel):
     alerting: AlertingProfile
     monitoring: MonitoringProfile
     secrets_policy: SecretsProfile
+    canary: CanaryProfile
     # Set by `samokoder-infra restore --apply` in the stack file, cleared after.
     restore: RestoreRequest | None = None
     # From the stack file: provided secrets, Lockbox access, rotation requests.
@@ -138,6 +140,17 @@ class StackSettings(StrictModel):
                 problems.append(f"alerting.routes.{severity}: a receiver is listed twice")
         if problems:
             raise ValueError("; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _canary_within_the_alerts(self) -> StackSettings:
+        # A canary allowed more errors than the warning alert would be promoted into an alert.
+        warning = self.thresholds.error_rate.warning
+        if self.canary.max_error_percent > warning:
+            raise ValueError(
+                f"canary.max_error_percent ({self.canary.max_error_percent:g}) is above "
+                f"thresholds.error_rate.warning ({warning:g}): a canary that trips the alert would pass"
+            )
         return self
 
     def required_secrets(self) -> tuple[str, ...]:

@@ -1,0 +1,70 @@
+"""How a release of the API proves itself: the canary's steps and what it is judged on.
+
+A release first runs beside stable as ``samokoder-api-canary``, taking a share
+of the API's requests at the ingress (``weights``, one step after another);
+each step is judged over ``analysis_minutes`` from ingress-nginx's request
+metrics by ``samokoder-infra verify`` (infra/ops/canary/judge.py). The latency
+bound is the SLO's own threshold (``slo.latency_threshold_seconds``).
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from infra.settings.base import StrictModel, is_production
+
+# A production canary is judged on enough traffic and time to tell a regression from noise.
+PRODUCTION_MIN_ANALYSIS_MINUTES = 5
+PRODUCTION_MIN_REQUESTS = 100
+
+
+class CanaryProfile(StrictModel):
+    # The canary's share of the API's requests at each step, in percent, rising; promotion follows the last.
+    weights: tuple[int, ...] = Field(min_length=1, max_length=6)
+    # Each step is judged over this window, after the step has run for as long.
+    analysis_minutes: int = Field(ge=1, le=120)
+    # Fewer canary requests than this in the window decide nothing (inconclusive).
+    min_requests: int = Field(ge=10)
+    # The canary's share of 5xx answers may not pass this (percent of its requests) ...
+    max_error_percent: float = Field(gt=0, le=50)
+    # ... nor stable's share by more than this many percentage points.
+    max_error_increase_points: float = Field(gt=0, le=50)
+    # The canary's P95 may not pass stable's P95 times this (nor the SLO's latency threshold).
+    max_latency_ratio: float = Field(ge=1, le=10)
+    # An inconclusive window is judged again this many times before the release is aborted.
+    inconclusive_retries: int = Field(ge=0, le=5)
+
+    @field_validator("weights")
+    @classmethod
+    def _rising_shares(cls, weights: tuple[int, ...]) -> tuple[int, ...]:
+        outside = [w for w in weights if not 1 <= w <= 99]
+        if outside:
+            raise ValueError(
+                f"{outside[0]} is not a share the canary can take: each weight is 1 to 99 percent "
+                "(100 is the promotion)"
+            )
+        if any(later <= earlier for earlier, later in pairwise(weights)):
+            raise ValueError(f"must rise step by step (got {list(weights)})")
+        return weights
+
+    @model_validator(mode="after")
+    def _enough_to_judge_in_production(self, info: ValidationInfo) -> CanaryProfile:
+        if not is_production(info):
+            return self
+        if self.analysis_minutes < PRODUCTION_MIN_ANALYSIS_MINUTES:
+            raise ValueError(
+                f"analysis_minutes: a production canary is judged over at least "
+                f"{PRODUCTION_MIN_ANALYSIS_MINUTES} minutes (got {self.analysis_minutes})"
+            )
+        if self.min_requests < PRODUCTION_MIN_REQUESTS:
+            raise ValueError(
+                f"min_requests: a production canary needs at least {PRODUCTION_MIN_REQUESTS} requests "
+                f"to decide (got {self.min_requests})"
+            )
+        return self
+
+    def total_minutes(self) -> int:
+        """How long the steps take when every window is conclusive: each step runs one window."""
+        return len(self.weights) * self.analysis_minutes
