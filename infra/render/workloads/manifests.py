@@ -160,7 +160,11 @@ def _deployment(
 
 
 def api_deployment(naming: Naming, spec: AppSpec, image: str) -> dict[str, Any]:
-    m = meta(naming, "api")
+    return api_pods(meta(naming, "api"), spec, image)
+
+
+def api_pods(m: Meta, spec: AppSpec, image: str) -> dict[str, Any]:
+    """The API's Deployment under the name ``m`` gives: stable's, or the canary's beside it."""
     volumes, mounts = writable_volumes(API)
     container = {
         "name": "api",
@@ -174,7 +178,7 @@ def api_deployment(naming: Naming, spec: AppSpec, image: str) -> dict[str, Any]:
         "livenessProbe": {**_http_probe(API_HEALTH_PATH, HTTP_PORT_NAME, 20), "initialDelaySeconds": 15},
         "volumeMounts": mounts,
     }
-    # No replicas: the autoscaler owns them (api_autoscaler starts it at replicas.api);
+    # No replicas: the autoscaler owns them (autoscaler() starts it at its minimum);
     # a count here would reset the API to it on every release, mid-rollout.
     return _deployment(m, None, spec.zones, container, volumes)
 
@@ -221,7 +225,10 @@ def frontend_deployment(naming: Naming, spec: AppSpec, image: str) -> dict[str, 
 
 
 def service(naming: Naming, name: Service, port: int) -> dict[str, Any]:
-    m = meta(naming, name)
+    return service_of(meta(naming, name), port)
+
+
+def service_of(m: Meta, port: int) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Service",
@@ -247,15 +254,18 @@ def pod_disruption_budget(naming: Naming, name: Service) -> dict[str, Any]:
 
 
 def api_autoscaler(naming: Naming, spec: AppSpec) -> dict[str, Any]:
-    m = meta(naming, "api")
+    return autoscaler(meta(naming, "api"), spec.replicas.api, spec.workloads.api_max_replicas)
+
+
+def autoscaler(m: Meta, minimum: int, maximum: int) -> dict[str, Any]:
     return {
         "apiVersion": "autoscaling/v2",
         "kind": "HorizontalPodAutoscaler",
         "metadata": _metadata(m.name, m.labels),
         "spec": {
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": m.name},
-            "minReplicas": spec.replicas.api,
-            "maxReplicas": spec.workloads.api_max_replicas,
+            "minReplicas": minimum,
+            "maxReplicas": maximum,
             "metrics": [
                 {
                     "type": "Resource",

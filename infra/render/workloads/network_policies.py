@@ -22,6 +22,7 @@ from infra.conventions import (
     REDIS_PORT,
     REDIS_TLS_PORT,
     Naming,
+    component_selector,
     pod_selector,
 )
 from infra.render import charts
@@ -93,7 +94,9 @@ def scraped_on(*port_numbers: int) -> Rule:
 
 
 def network_policies(naming: Naming, vpc_cidr: str, *, redis_in_cluster: bool) -> list[Rule]:
-    api, worker, frontend = (meta(naming, s).selector for s in ("api", "worker", "frontend"))
+    # The API's pods by their component: stable's and, during a release, the canary's.
+    api = component_selector("api")
+    worker, frontend = (meta(naming, s).selector for s in ("worker", "frontend"))
     if redis_in_cluster:
         redis = rule([pods(REDIS_PODS)], ports(REDIS_PORT), "egress")
     else:

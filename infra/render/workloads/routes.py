@@ -14,9 +14,10 @@ from infra import app_contract as app
 from infra.conventions import APP_NAMESPACE, CLUSTER_ISSUER, INGRESS_CLASS, TLS_SECRET, Naming, workload_name
 from infra.render.workloads.manifests import AppSpec
 
-_NGINX: Final = "nginx.ingress.kubernetes.io"
+NGINX: Final = "nginx.ingress.kubernetes.io"
 # The second capture group is what follows /api; the rewrite sends only that.
 API_PATH: Final = f"{app.BROWSER_API_PREFIX}(/|$)(.*)"
+API_PATH_TYPE: Final = "ImplementationSpecific"
 # A generation session holds its websocket open while the worker runs (arq's job
 # timeout is 300 s); nginx's default 60 s read timeout would cut it.
 SESSION_TIMEOUT_SECONDS: Final = 3600
@@ -51,12 +52,12 @@ def _backend(service: str, port: int) -> dict[str, Any]:
 def api_ingress(naming: Naming, spec: AppSpec) -> dict[str, Any]:
     """/api/v1/... reaches the API as /v1/...; websocket upgrades pass through ingress-nginx as they are."""
     annotations = {
-        f"{_NGINX}/use-regex": "true",
-        f"{_NGINX}/rewrite-target": "/$2",
-        f"{_NGINX}/proxy-read-timeout": str(SESSION_TIMEOUT_SECONDS),
-        f"{_NGINX}/proxy-send-timeout": str(SESSION_TIMEOUT_SECONDS),
+        f"{NGINX}/use-regex": "true",
+        f"{NGINX}/rewrite-target": "/$2",
+        f"{NGINX}/proxy-read-timeout": str(SESSION_TIMEOUT_SECONDS),
+        f"{NGINX}/proxy-send-timeout": str(SESSION_TIMEOUT_SECONDS),
     }
-    path = {"path": API_PATH, "pathType": "ImplementationSpecific", "backend": _backend("api", app.API_PORT)}
+    path = {"path": API_PATH, "pathType": API_PATH_TYPE, "backend": _backend("api", app.API_PORT)}
     return _ingress(naming, spec, API, annotations, [path])
 
 
