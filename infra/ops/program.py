@@ -26,7 +26,7 @@ from components.network import Network, NetworkArgs
 from components.redis import ManagedRedis, ManagedRedisArgs
 from components.registry import Registry, RegistryArgs
 from components.secrets import Secrets, SecretsArgs
-from components.workloads import Workloads, WorkloadsArgs
+from components.workloads import CanaryArgs, Workloads, WorkloadsArgs
 from infra.conventions import APP_NAMESPACE, DB_OWNER_SECRET, Naming
 from infra.providers.yandex.connection import Connection
 from infra.render.monitoring.bundle import MonitoringArtifacts, generate
@@ -198,6 +198,7 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
             ingress=ingress,
             secrets=secrets,
             redis=redis,
+            canary=_canary(settings, registry),
         ),
         opts=in_cluster,
     )
@@ -234,6 +235,15 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
         secrets=secrets,
         database=database,
         workloads=workloads,
+    )
+
+
+def _canary(settings: StackSettings, registry: Registry) -> CanaryArgs | None:
+    canary = settings.release.canary
+    if canary is None or registry.canary_image is None:
+        return None
+    return CanaryArgs(
+        image=registry.canary_image, migration_revision=canary.migration_revision, weight=canary.weight
     )
 
 

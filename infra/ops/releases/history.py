@@ -30,6 +30,8 @@ class Release:
     id: str
     images: dict[str, str]
     migration_revision: str
+    # The next release, while it ran as the canary beside this one (as the stack file holds it).
+    canary: dict[str, Any] | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -66,6 +68,7 @@ def releases(history: Sequence[Mapping[str, Any]]) -> list[Release]:
                 id=str(release["id"]),
                 images=dict(release["images"]),
                 migration_revision=str(release.get("migration_revision", "")),
+                canary=release.get("canary") if isinstance(release.get("canary"), dict) else None,
             )
         )
     return sorted(found, key=lambda r: r.version, reverse=True)

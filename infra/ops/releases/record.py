@@ -35,35 +35,74 @@ class RecordError(ValueError):
 
 
 @dataclass(frozen=True)
+class RecordedCanary:
+    """The next release while it runs as the canary, with its share of the API's requests."""
+
+    id: str
+    migration_revision: str
+    images: dict[str, str]
+    weight: int
+
+    @classmethod
+    def of(cls, value: Mapping[str, Any]) -> RecordedCanary:
+        return cls(
+            str(value["id"]),
+            str(value.get("migration_revision", "")),
+            dict(value["images"]),
+            int(value["weight"]),
+        )
+
+
+@dataclass(frozen=True)
 class Recorded:
     id: str
     migration_revision: str
     images: dict[str, str]
+    canary: RecordedCanary | None = None
 
     @classmethod
     def of(cls, release: Release) -> Recorded:
-        return cls(release.id, release.migration_revision, dict(release.images))
+        canary = None if release.canary is None else RecordedCanary.of(release.canary)
+        return cls(release.id, release.migration_revision, dict(release.images), canary)
 
     def as_config(self) -> dict[str, Any]:
-        return {
+        """The release as the program reads ``samokoder:release``."""
+        config: dict[str, Any] = {
             "id": self.id,
             "migration_revision": self.migration_revision,
             "images": {s: self.images[s] for s in SERVICES},
         }
+        if self.canary is not None:
+            config["canary"] = {
+                "id": self.canary.id,
+                "migration_revision": self.canary.migration_revision,
+                "images": {s: self.canary.images[s] for s in SERVICES},
+                "weight": self.canary.weight,
+            }
+        return config
 
 
-def render_block(release: Recorded) -> str:
+def _release_lines(release: Recorded | RecordedCanary, indent: str) -> list[str]:
     missing = [s for s in SERVICES if s not in release.images]
     if missing:
         raise RecordError(f"release {release.id}: no digest for {', '.join(missing)}")
-    lines = [
-        f"  {RELEASE_KEY}:",
-        f'    id: "{release.id}"',
+    return [
+        f'{indent}id: "{release.id}"',
         # The scan for secrets takes an Alembic revision for one.
-        f"    migration_revision: {release.migration_revision}  {PRAGMA}",
-        "    images:",
-        *(f"      {service}: {release.images[service]}" for service in SERVICES),
+        f"{indent}migration_revision: {release.migration_revision}  {PRAGMA}",
+        f"{indent}images:",
+        *(f"{indent}  {service}: {release.images[service]}" for service in SERVICES),
     ]
+
+
+def render_block(release: Recorded) -> str:
+    lines = [f"  {RELEASE_KEY}:", *_release_lines(release, "    ")]
+    if release.canary is not None:
+        lines += [
+            "    canary:",
+            *_release_lines(release.canary, "      "),
+            f"      weight: {release.canary.weight}",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -88,7 +127,13 @@ def read_release(stack_file_text: str) -> Recorded | None:
     value = config.get(RELEASE_KEY)
     if not isinstance(value, Mapping) or not value.get("images"):
         return None
-    return Recorded(str(value["id"]), str(value.get("migration_revision", "")), dict(value["images"]))
+    canary = value.get("canary")
+    return Recorded(
+        str(value["id"]),
+        str(value.get("migration_revision", "")),
+        dict(value["images"]),
+        RecordedCanary.of(canary) if isinstance(canary, Mapping) else None,
+    )
 
 
 def deployed(history: Sequence[Mapping[str, Any]]) -> Recorded:
@@ -122,4 +167,12 @@ def differences(recorded: Recorded | None, running: Recorded) -> list[str]:
                 f"images.{service}: recorded {recorded.images.get(service)}, "
                 f"deployed {running.images.get(service)}"
             )
+    if recorded.canary != running.canary:
+        found.append(
+            f"canary: recorded {_canary_text(recorded.canary)}, deployed {_canary_text(running.canary)}"
+        )
     return found
+
+
+def _canary_text(canary: RecordedCanary | None) -> str:
+    return "none" if canary is None else f"{canary.id} at {canary.weight} %"
