@@ -16,6 +16,10 @@ step before anything is applied.
   Job objects go too, as on any release.
 - abort: the canary's objects are deleted, and its revision's Backup and Job
   objects; stable is untouched.
+- restore (after a failed promotion): the Deployments are updated back to the
+  previous images and the canary's objects deleted; no migration object may
+  be created (the previous release's migration would run old code against a
+  newer schema), so a restore that needs one stops for a rollback.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from infra.ops.canary.transitions import StepKind
+from infra.ops.releases.record import Recorded
 
 Op = Literal["create", "update", "delete", "replace"]
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -74,22 +79,32 @@ def _migration_of(change: Change, revision: str | None) -> bool:
 
 
 def allowed(kind: StepKind, change: Change, *, stable_revision: str, canary_revision: str) -> bool:
-    """Whether ``change`` is one the step ``kind`` may make.
-
-    The revisions are those of the record that holds the canary: after a start, before the others.
-    """
+    """Whether ``change`` is one the step ``kind`` may make (the revisions: ``revisions``)."""
     moved = canary_revision != stable_revision
     canary = is_canary_object(change.name)
     canarys_own = canary or _migration_of(change, canary_revision if moved else None)
-    if kind == "start":
-        return change.op == "create" and canarys_own
-    if kind == "weight":
-        return change.op == "update" and canary
-    if kind == "promote":
-        if change.op == "update":
-            return change.type == DEPLOYMENT and not canary
-        return change.op == "delete" and (canary or _migration_of(change, stable_revision if moved else None))
-    return change.op == "delete" and canarys_own
+    app_image = change.type == DEPLOYMENT and not canary
+    rules: dict[StepKind, dict[Op, bool]] = {
+        "start": {"create": canarys_own},
+        "weight": {"update": canary},
+        "promote": {
+            "update": app_image,
+            "delete": canary or _migration_of(change, stable_revision if moved else None),
+        },
+        "abort": {"delete": canarys_own},
+        "restore": {"update": app_image, "delete": canarys_own},
+    }
+    return rules[kind].get(change.op, False)
+
+
+def revisions(kind: StepKind, before: Recorded, after: Recorded) -> dict[str, str]:
+    """The schemas of stable and of the canary's release around a step, as ``allowed`` takes them."""
+    if kind == "restore":
+        # From the promoted release back to the one before it.
+        return {"stable_revision": after.migration_revision, "canary_revision": before.migration_revision}
+    holder = after if kind == "start" else before
+    canary = holder.canary.migration_revision if holder.canary else holder.migration_revision
+    return {"stable_revision": holder.migration_revision, "canary_revision": canary}
 
 
 def outside(

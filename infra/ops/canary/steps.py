@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from infra.ops.canary import transitions
-from infra.ops.canary.blast import SYNTH_ACTIONS, Change, outside
+from infra.ops.canary.blast import SYNTH_ACTIONS, Change, outside, revisions
 from infra.ops.canary.transitions import StepKind
 from infra.ops.releases.record import Recorded, write_release
 
@@ -96,15 +96,9 @@ def step_diffs(
                 Change(SYNTH_ACTIONS[c.action], c.type, c.name)
                 for c in diff_resources(resources(step.before), resources(step.after))
             )
-            revisions = _revisions(step.after if step.kind == "start" else step.before)
-            found.append(StepDiff(step, changes, tuple(outside(step.kind, changes, **revisions))))
+            around = revisions(step.kind, step.before, step.after)
+            found.append(StepDiff(step, changes, tuple(outside(step.kind, changes, **around))))
     return found
-
-
-def _revisions(record: Recorded) -> dict[str, str]:
-    """The schemas of stable and of the canary, from the record that holds the canary."""
-    canary = record.canary.migration_revision if record.canary else record.migration_revision
-    return {"stable_revision": record.migration_revision, "canary_revision": canary}
 
 
 def _describe(record: Recorded) -> str:

@@ -19,7 +19,8 @@ from typing import Literal
 
 from infra.ops.releases.record import Recorded, RecordedCanary
 
-StepKind = Literal["start", "weight", "promote", "abort"]
+# "restore": after a failed promotion, the previous release again, without the canary.
+StepKind = Literal["start", "weight", "promote", "abort", "restore"]
 
 
 class TransitionRefused(ValueError):

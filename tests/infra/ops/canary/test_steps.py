@@ -142,6 +142,9 @@ def test_the_rules_refuse_what_a_step_must_not_touch() -> None:
     assert outside("promote", [stable_deployment, stable_ingress, old_job], **revisions) == [stable_ingress]
     created = Change("create", "kubernetes:apps/v1:Deployment", "workloads-api-deployment")
     assert outside("promote", [created], **revisions) == [created]
+    # Putting the previous release back after a failed promotion never runs its migration again.
+    old_job_again = Change("create", "kubernetes:batch/v1:Job", "workloads-migrate-aaaa1111")
+    assert outside("restore", [stable_deployment, old_job_again], **revisions) == [old_job_again]
     # Without a new schema, no migration object may come or go.
     same = {"stable_revision": "aaaa1111", "canary_revision": "aaaa1111"}
     assert outside("promote", [old_job], **same) == [old_job]
