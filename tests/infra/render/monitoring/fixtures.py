@@ -153,7 +153,16 @@ def promtool_runs(
 # --- a real Prometheus behind the dashboards ------------------------------------------
 
 # Some of everything, so that every panel has something to show.
-BUSY = HEALTHY.but(error_share=0.02, slow_share=0.1, llm_error_share=0.05, rate_limited_share=0.01)
+BUSY = HEALTHY.but(
+    error_share=0.02,
+    slow_share=0.1,
+    llm_error_share=0.05,
+    rate_limited_share=0.01,
+    # A release under way: the canary beside stable, with errors and slow requests of its own.
+    canary_share=0.1,
+    canary_error_share=0.05,
+    canary_slow_share=0.2,
+)
 
 
 def dashboard_queries(w: Written) -> set[tuple[str, str, str]]:

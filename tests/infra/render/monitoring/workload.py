@@ -10,9 +10,10 @@ The series have the shapes their sources really give them: the app's
 histogram with its own buckets in the Python client's spelling, counting
 neither a crashed handler's 500 nor anything but probes beside users'
 requests; ingress-nginx's request metrics with their label set as stored
-(``exported_namespace``), DefBuckets in Go's spelling, websockets' 101; no
-``redis_key_size`` while the queue is empty; no app metric the app does not
-set, unless a scenario says the app emits its group.
+(``exported_namespace``), DefBuckets in Go's spelling, websockets' 101, and
+during a canary the canary's share under the same ``ingress`` with its
+``canary`` label; no ``redis_key_size`` while the queue is empty; no app
+metric the app does not set, unless a scenario says the app emits its group.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from infra import ingress_contract as edge
-from infra.app_contract import LATENCY_BUCKETS_SECONDS, QUEUE_KEY
+from infra.app_contract import API_PORT, LATENCY_BUCKETS_SECONDS, QUEUE_KEY
+from infra.conventions import APP_NAMESPACE, canary_name
 
 # Every series carries the labels its source and its scrape give it (infra/render/monitoring/sources.py).
 API_TARGET = (
@@ -44,6 +46,8 @@ EDGE_TARGET = (
 )
 EDGE_API = f'{EDGE_TARGET}, ingress="samokoder-api", exported_service="samokoder-api", path="/api(/|$)(.*)"'
 EDGE_SITE = f'{EDGE_TARGET}, ingress="samokoder", exported_service="samokoder-frontend", path="/"'
+# The canary's requests keep the API Ingress's labels; only "canary" names the upstream that answered.
+EDGE_CANARY = f'{EDGE_API}, canary="{edge.upstream_name(APP_NAMESPACE, canary_name("api"), API_PORT)}"'
 REDIS_TARGET = (
     'job="samokoder-redis-exporter-prometheus-redis-exporter", namespace="samokoder", '
     'service="samokoder-redis-exporter-prometheus-redis-exporter", '
@@ -79,6 +83,11 @@ class Load:
     websocket_closes: float = 0.05
     # ingress-nginx exports series for the API's Ingress.
     edge_metrics: bool = True
+    # During a release: the canary's share of users' requests (and of websocket sessions), with its
+    # own shares of 500s and of slow requests (the rest of the shares above are stable's).
+    canary_share: float = 0.0
+    canary_error_share: float = 0.0
+    canary_slow_share: float = 0.0
     # The instrumentation groups the app emits (infra/settings/monitoring.py); none today.
     instrumented: frozenset[str] = frozenset()
     llm_rps: float = 1.0
@@ -179,27 +188,33 @@ def _latencies(load: Load) -> list[tuple[float, float]]:
     return [(1 - load.slow_share, 0.05), (load.slow_share, load.slow_bound)]
 
 
-def _edge_series(load: Load) -> Emitted:
-    """ingress-nginx's per-request series: the API's Ingress and the site's."""
-    shown = load.edge_metrics
+def _edge_side(labels: str, share: float, load: Load, error_share: float, slow_share: float) -> Emitted:
+    """One upstream's ``share`` of the requests at the API's Ingress: by status, latencies, websockets."""
+    rps = load.rps * share
     statuses = {
-        "200": load.rps * (1 - load.error_share - load.rate_limited_share),
-        "429": load.rps * load.rate_limited_share,
-        "500": load.rps * load.error_share,
+        "200": rps * (1 - error_share - load.rate_limited_share),
+        "429": rps * load.rate_limited_share,
+        "500": rps * error_share,
     }
+    at = [(1 - slow_share, 0.05), (slow_share, load.slow_bound)]
     for status, rate in statuses.items():
-        labels = f'{EDGE_API}, method="GET", status="{status}"'
-        yield f"nginx_ingress_controller_requests{{{labels}}}", "counter", rate if shown else None
-        for name, kind, value in _histogram(
-            edge.REQUEST_DURATION, labels, EDGE_BOUNDS, spell=_go, rate=rate, at=_latencies(load)
-        ):
-            yield name, kind, value if shown else None
+        series = f'{labels}, method="GET", status="{status}"'
+        yield f"nginx_ingress_controller_requests{{{series}}}", "counter", rate
+        yield from _histogram(edge.REQUEST_DURATION, series, EDGE_BOUNDS, spell=_go, rate=rate, at=at)
     # Websocket sessions: 101, observed when they close, minutes long.
-    ws = f'{EDGE_API}, method="GET", status="{edge.WEBSOCKET_STATUS}"'
-    yield f"nginx_ingress_controller_requests{{{ws}}}", "counter", load.websocket_closes if shown else None
-    for name, kind, value in _histogram(
-        edge.REQUEST_DURATION, ws, EDGE_BOUNDS, spell=_go, rate=load.websocket_closes, at=[(1.0, 600.0)]
-    ):
+    closes = load.websocket_closes * share
+    ws = f'{labels}, method="GET", status="{edge.WEBSOCKET_STATUS}"'
+    yield f"nginx_ingress_controller_requests{{{ws}}}", "counter", closes
+    yield from _histogram(edge.REQUEST_DURATION, ws, EDGE_BOUNDS, spell=_go, rate=closes, at=[(1.0, 600.0)])
+
+
+def _edge_series(load: Load) -> Emitted:
+    """ingress-nginx's per-request series: the API's Ingress (stable and, during a release, the
+    canary) and the site's."""
+    shown = load.edge_metrics
+    stable = _edge_side(EDGE_API, 1 - load.canary_share, load, load.error_share, load.slow_share)
+    canary = _edge_side(EDGE_CANARY, load.canary_share, load, load.canary_error_share, load.canary_slow_share)
+    for name, kind, value in (*stable, *(canary if load.canary_share else ())):
         yield name, kind, value if shown else None
     # The site answers its own 404s: none of them is the API's.
     site = f'{EDGE_SITE}, method="GET", status="404"'
@@ -455,6 +470,10 @@ def sample(
                     s.values.append(totals[name])
                 else:
                     s.values.append(value)
+            # A series this phase does not yield (the canary's, between releases) is missing in it.
+            for s in series.values():
+                if len(s.values) <= steps:
+                    s.values.append(None)
             steps += 1
     return {name: s.values for name, s in series.items()}
 
