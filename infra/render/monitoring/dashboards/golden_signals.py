@@ -4,19 +4,49 @@ Traffic, latency and errors are the edge's (ingress-nginx, users' requests
 only); the app's own series add the per-endpoint detail, probes and scrapes
 included. Panels on app metrics the app does not set yet appear only for the
 instrumentation groups the profile turns on.
+
+During a release the canary answers part of the API's requests beside stable
+(``samokoder-api-canary``): a row shows the two side by side, from the same
+ingress series, told apart by the controller's ``canary`` label alone. The
+release's steps (``samokoder-infra annotate``, infra/ops/canary/annotations.py)
+show on every panel through an annotation query on their tags.
 """
 
 from __future__ import annotations
 
-from grafana_foundation_sdk.builders import dashboard as db
+from typing import Final
 
+from grafana_foundation_sdk.builders import dashboard as db
+from grafana_foundation_sdk.builders import timeseries
+from grafana_foundation_sdk.models import dashboard as model
+
+from infra.conventions import PROJECT
 from infra.render.monitoring import alerts as rec
 from infra.render.monitoring import contract as m
 from infra.render.monitoring.dashboards.panels import gauge_panel, graph, new_dashboard, rising, stat_panel
-from infra.render.monitoring.promql import selector
+from infra.render.monitoring.promql import quantile, ratio, selector, sum_rate
 from infra.settings.monitoring import InstrumentationGroup, Thresholds
 
 UID = "samokoder-golden-signals"
+
+# A canary Ingress's requests keep the API Ingress's "ingress" and "service" labels; only
+# "canary" tells them apart: the canary upstream's name where the canary answered, empty (so
+# absent) where stable did (infra/ingress_contract.py: CANARY_SOURCES).
+STABLE: Final = 'canary=""'
+CANARY: Final = 'canary!=""'
+SIDES: Final = (("stable", STABLE), ("canary", CANARY))
+
+# The release annotations carry these tags among theirs (infra/ops/canary/annotations.py); the
+# dashboard asks Grafana's own annotation store for those carrying all of them. Organization
+# annotations filtered by tags: Grafana's "grafana" data source, public/app/plugins/datasource/
+# grafana/datasource.ts (getAnnotations: target.type "tags", tags, matchAny, limit) and types.ts
+# (GrafanaAnnotationType; matchAny false: every tag must match); the data source's reference as
+# public/app/features/dashboard/state/DashboardModel.ts spells it for the built-in query.
+RELEASE_TAG: Final = "release"
+RELEASE_ANNOTATION_TAGS: Final = (PROJECT, RELEASE_TAG)
+GRAFANA_ANNOTATIONS: Final = model.DataSourceRef(type_val="grafana", uid="-- Grafana --")
+RELEASES_ANNOTATION: Final = "Releases"
+RELEASE_COLOUR: Final = "purple"
 # The audit's traffic colours (requests per second); traffic has no alert.
 TRAFFIC_YELLOW, TRAFFIC_RED = 100, 500
 ENDPOINT_LEGEND = f"{{{{{m.APP_ENDPOINT}}}}}"
@@ -142,16 +172,67 @@ def golden_signals(t: Thresholds, groups: frozenset[InstrumentationGroup]) -> db
         )
     )
     if "connections" in groups:
-        return dashboard.with_panel(
+        dashboard = dashboard.with_panel(
             graph(
                 "Active connections", [(f"sum by (state) ({m.CONNECTIONS})", "{{state}}")], "short", width=6
             )
         )
-    return dashboard.with_panel(
+    else:
+        dashboard = dashboard.with_panel(
+            graph(
+                "Requests in progress",
+                [(f"sum by (instance) ({selector(m.HTTP_IN_PROGRESS, api)})", "{{instance}}")],
+                "short",
+                width=6,
+            )
+        )
+    dashboard = dashboard.with_row(db.Row("Canary beside stable"))
+    for panel in canary_panels():
+        dashboard = dashboard.with_panel(panel)
+    return dashboard.annotation(release_annotations())
+
+
+def canary_panels() -> list[timeseries.Panel]:
+    """Requests, 5xx share and P95 at the ingress, each with a "stable" and a "canary" query."""
+
+    def requests(side: str) -> str:
+        return sum_rate(selector(m.EDGE_REQUESTS, m.EDGE_API, side), "5m")
+
+    def error_share(side: str) -> str:
+        failed = sum_rate(selector(m.EDGE_REQUESTS, m.EDGE_API, m.EDGE_ERRORS, side), "5m")
+        # ingress-nginx has no 5xx series until a 5xx: a side without any reads 0, not "no data".
+        return ratio(f"({failed} or 0 * {requests(side)})", requests(side))
+
+    def p95(side: str) -> str:
+        return quantile(0.95, m.EDGE_DURATION, (m.EDGE_API, m.EDGE_NOT_WEBSOCKET, side), "5m")
+
+    return [
+        graph("Requests: stable and canary", [(requests(s), name) for name, s in SIDES], "reqps", width=8),
         graph(
-            "Requests in progress",
-            [(f"sum by (instance) ({selector(m.HTTP_IN_PROGRESS, api)})", "{{instance}}")],
-            "short",
-            width=6,
+            "5xx share: stable and canary",
+            [(error_share(s), name) for name, s in SIDES],
+            "percentunit",
+            width=8,
+        ),
+        graph(
+            "P95 at the ingress: stable and canary (websockets aside)",
+            [(p95(s), name) for name, s in SIDES],
+            "s",
+            width=8,
+        ),
+    ]
+
+
+def release_annotations() -> db.AnnotationQuery:
+    """The release steps `samokoder-infra annotate` writes, on every panel of the dashboard."""
+    return (
+        db.AnnotationQuery()
+        .name(RELEASES_ANNOTATION)
+        .datasource(GRAFANA_ANNOTATIONS)
+        .enable(True)
+        .hide(False)
+        .icon_color(RELEASE_COLOUR)
+        .target(
+            db.AnnotationTarget().type("tags").tags(list(RELEASE_ANNOTATION_TAGS)).match_any(False).limit(100)
         )
     )

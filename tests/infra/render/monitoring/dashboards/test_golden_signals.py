@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import promql_parser as pp
+
+from infra import ingress_contract as edge
 from infra.render.monitoring import alerts as rec
 from infra.render.monitoring.dashboards.golden_signals import UID, golden_signals
 from infra.render.monitoring.dashboards.panels import to_json
+from infra.render.workloads.routes import API as API_INGRESS
 from infra.settings.monitoring import INSTRUMENTATION_GROUPS, InstrumentationGroup
 from tests.infra.render.monitoring.support import (
     assert_well_formed,
@@ -55,3 +59,71 @@ def test_the_top_row_reads_the_series_the_rules_record() -> None:
     assert exprs(panel(dashboard, "Latency P95")) == [rec.HTTP_LATENCY[95]]
     assert exprs(panel(dashboard, "Errors (5xx)")) == [rec.HTTP_ERROR_RATIO]
     assert exprs(panel(dashboard, "Saturation (CPU)")) == [f"max({rec.CPU_RATIO})"]
+
+
+# --- the canary beside stable, and the release annotations ---------------------------
+
+CANARY_PANELS = (
+    "Requests: stable and canary",
+    "5xx share: stable and canary",
+    "P95 at the ingress: stable and canary (websockets aside)",
+)
+
+
+def _selectors(expr: str) -> list[tuple[str | None, dict[str, tuple[pp.MatchOp, str]]]]:
+    """(series name, {label: (op, value)}) of every vector selector, as Prometheus's grammar parses it."""
+    found: list[tuple[str | None, dict[str, tuple[pp.MatchOp, str]]]] = []
+
+    def visit(node: pp.Expr) -> None:
+        if isinstance(node, pp.VectorSelector):
+            found.append((node.name, {m.name: (m.op, m.value) for m in node.matchers.matchers}))
+
+    pp.walk(pp.parse(expr), visit)
+    return found
+
+
+def test_the_canary_row_has_a_stable_and_a_canary_query_per_signal_after_everything_else() -> None:
+    for groups in (frozenset(), frozenset(INSTRUMENTATION_GROUPS)):
+        dashboard = built(groups)
+        rows = [p for p in dashboard["panels"] if p["type"] == "row"]
+        assert rows[-1]["title"] == "Canary beside stable"
+        assert [p["title"] for p in dashboard["panels"][-3:]] == list(CANARY_PANELS)
+    for title in CANARY_PANELS:
+        assert [t["legendFormat"] for t in panel(built(), title)["targets"]] == ["stable", "canary"]
+
+
+def test_stable_and_canary_select_disjoint_series_of_the_api_ingress() -> None:
+    # Stable's requests carry no canary label (canary=""), the canary's its upstream's name: no
+    # series can match both, and together they are every request of the API's Ingress.
+    expected = {"stable": (pp.MatchOp.Equal, ""), "canary": (pp.MatchOp.NotEqual, "")}
+    for title in CANARY_PANELS:
+        for target in panel(built(), title)["targets"]:
+            selectors = _selectors(target["expr"])
+            assert selectors, title
+            for name, matchers in selectors:
+                assert name in (edge.REQUESTS, f"{edge.REQUEST_DURATION}_bucket"), (title, name)
+                assert matchers["ingress"] == (pp.MatchOp.Equal, API_INGRESS), (title, target["expr"])
+                assert matchers["canary"] == expected[target["legendFormat"]], (title, target["expr"])
+
+
+def test_the_canary_latency_leaves_websockets_out_and_reads_the_edge_histogram() -> None:
+    for target in panel(built(), CANARY_PANELS[2])["targets"]:
+        ((name, matchers),) = _selectors(target["expr"])
+        assert name == f"{edge.REQUEST_DURATION}_bucket"
+        assert matchers["status"] == (pp.MatchOp.NotEqual, edge.WEBSOCKET_STATUS)
+        assert target["expr"].startswith("histogram_quantile(0.95, sum by (le) (")
+
+
+def test_the_dashboard_shows_the_release_annotations_by_their_tags() -> None:
+    (query,) = built()["annotations"]["list"]
+    assert query["name"] == "Releases"
+    assert query["enable"] is True
+    # Grafana's own annotation store: organization annotations filtered by tags, all of them.
+    assert query["datasource"] == {"type": "grafana", "uid": "-- Grafana --"}
+    assert query["target"] == {
+        "type": "tags",
+        "tags": ["samokoder", "release"],
+        "matchAny": False,
+        "limit": 100,
+    }
+    assert query.get("builtIn") != 1
