@@ -8,6 +8,7 @@ import warnings
 from collections.abc import Sequence
 
 from infra.ops.cli import (
+    annotate,
     check,
     diff,
     kube_credential,
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         releases,
         rollback,
         smoke,
+        annotate,
         kube_credential,
         migration_revision,
         release_record,
