@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from infra.ops.synth.diff import Change, ResourceChange, StackDiff
 
@@ -73,24 +73,31 @@ def _cell(change: ResourceChange) -> str:
     return "<br>".join(parts) or "—"
 
 
-def markdown(diffs: Sequence[StackDiff], base: str) -> str:
-    """The report for a pull-request comment: a section and a table per stack."""
+def markdown(diffs: Sequence[StackDiff], base: str, canary: Mapping[str, Sequence[str]] | None = None) -> str:
+    """The report for a pull-request comment: a section and a table per stack; for a stack whose
+    release changes, ``canary`` holds what its canary will be judged on (Markdown list items)."""
     sections = [f"### Offline diff against {base}"]
     for diff in diffs:
         sections.append(f"#### `{diff.stack}`")
-        if diff.empty:
-            sections.append(f"No changes ({diff.unchanged} resources).")
-            continue
-        rows = ["| | resource | type | what changes |", "|---|---|---|---|"]
-        for change in _ordered(diff):
-            verb = VERBS[change.action]
-            rows.append(
-                f"| {'**' + verb + '**' if change.action == 'replaced' else verb} "
-                f"| {_code(change.name)} | {_code(change.type)} | {_cell(change)} |"
-            )
-        if diff.outputs:
-            cells = "<br>".join(f"{_code(c.where)}: {_code(c.values())}" for c in diff.outputs)
-            rows.append(f"| output | | | {cells} |")
-        sections += [summary(diff) + ".", "\n".join(rows)]
+        sections += _stack_section(diff)
+        if canary and canary.get(diff.stack):
+            sections += ["##### Canary: what the release is judged on", "\n".join(canary[diff.stack])]
     sections.append(f"<sub>{CAVEAT}</sub>")
     return "\n\n".join(sections) + "\n"
+
+
+def _stack_section(diff: StackDiff) -> list[str]:
+    """A stack's summary and its table of changes."""
+    if diff.empty:
+        return [f"No changes ({diff.unchanged} resources)."]
+    rows = ["| | resource | type | what changes |", "|---|---|---|---|"]
+    for change in _ordered(diff):
+        verb = VERBS[change.action]
+        rows.append(
+            f"| {'**' + verb + '**' if change.action == 'replaced' else verb} "
+            f"| {_code(change.name)} | {_code(change.type)} | {_cell(change)} |"
+        )
+    if diff.outputs:
+        cells = "<br>".join(f"{_code(c.where)}: {_code(c.values())}" for c in diff.outputs)
+        rows.append(f"| output | | | {cells} |")
+    return [summary(diff) + ".", "\n".join(rows)]

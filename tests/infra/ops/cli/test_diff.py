@@ -17,8 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from infra.ops.synth.diff import diff_builds
+from infra.ops.canary.criteria import judged_on
+from infra.ops.cli.diff import canary_sections
+from infra.ops.synth.diff import StackDiff, diff_builds
 from infra.ops.synth.diff_report import markdown
+from infra.settings.loader import read_yaml_file, validate_settings
+from infra.settings.source import stack_file_values
+from infra.settings.stack import StackSettings
 from tests.conftest import PROJECT_DIR
 
 # End to end (the CLI in processes, or a loopback API): out of `make quick`, in `make test`.
@@ -109,6 +114,7 @@ def test_an_unchanged_tree_exits_0(repo: tuple[Path, str]) -> None:
     result = samokoder_infra(clone, "diff", "staging", "--base", "HEAD", "--format", "markdown")
     assert result.returncode == 0, result.stderr
     assert "No changes (" in result.stdout
+    assert "Canary" not in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -134,3 +140,81 @@ def test_outside_a_git_checkout_exits_2(tmp_path: Path) -> None:
     result = samokoder_infra(tmp_path, "diff", "staging")
     assert result.returncode == 2
     assert "is not a git checkout" in result.stderr
+
+
+# --- what a release's canary is judged on, in the PR comment -----------------------------
+
+
+def settings_in(clone: Path, stack: str) -> StackSettings:
+    """The stack's settings as the clone's own files hold them."""
+    profile = read_yaml_file(clone / "stacks" / f"{stack}.yaml", f"stacks/{stack}.yaml", stack, "profile")
+    return validate_settings(stack, profile, stack_file_values(clone / f"Pulumi.{stack}.yaml"), offline=True)
+
+
+@pytest.fixture(scope="module")
+def release_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    """A clone with two commits: prod's canary windows longer, then staging's next release (its id)."""
+    clone = tmp_path_factory.mktemp("release-repo") / "samokoder-infra"
+    git(PROJECT_DIR, "clone", "--quiet", "--no-hardlinks", str(PROJECT_DIR), str(clone))
+    before = git(clone, "rev-parse", "HEAD")
+    git(clone, "switch", "--quiet", "-c", "scratch")
+    minutes = settings_in(clone, "prod").canary.analysis_minutes
+    _edit(clone / "stacks" / "prod.yaml", f"analysis_minutes: {minutes}", f"analysis_minutes: {minutes + 5}")
+    git(clone, "commit", "--quiet", "-am", "prod: longer canary windows")
+    windows = git(clone, "rev-parse", "HEAD")
+    release = settings_in(clone, "staging").release.id
+    _edit(clone / "Pulumi.staging.yaml", f'id: "{release}"', f'id: "{release}-next"')
+    git(clone, "commit", "--quiet", "-am", "staging: the next release")
+    return clone, before, windows
+
+
+def test_a_release_or_canary_settings_change_gets_what_the_canary_is_judged_on(
+    release_repo: tuple[Path, str, str], repo: tuple[Path, str]
+) -> None:
+    clone, before, windows = release_repo
+    staging, prod = settings_in(clone, "staging"), settings_in(clone, "prod")
+    # The release alone: staging's section, with staging's numbers; prod's is as it was.
+    assert canary_sections(clone, windows, ["staging", "prod"]) == {"staging": judged_on(staging)}
+    # Both: prod's section too, for its canary settings, with the longer window.
+    assert canary_sections(clone, before, ["staging", "prod"]) == {
+        "staging": judged_on(staging),
+        "prod": judged_on(prod),
+    }
+    assert f"each step runs {prod.canary.analysis_minutes} min" in "\n".join(judged_on(prod))
+    # An alert threshold and the worker's replicas: no release, no section.
+    other, other_before = repo
+    assert canary_sections(other, other_before, ["staging", "prod"]) == {}
+
+
+def test_the_markdown_adds_the_canary_section_under_the_stack_whose_release_changes() -> None:
+    diffs = [StackDiff("staging", (), (), 110), StackDiff("prod", (), (), 120)]
+    lines = judged_on(settings_in(PROJECT_DIR, "prod"))
+    comment = markdown(diffs, "`main`", {"prod": lines})
+    staging, prod = comment.split("#### `prod`")
+    assert "Canary" not in staging
+    assert "##### Canary: what the release is judged on\n\n" + "\n".join(lines) in prod
+    assert "Canary" not in markdown(diffs, "`main`", {})
+    assert markdown(diffs, "`main`") == markdown(diffs, "`main`", {})
+
+
+def test_the_pr_comment_of_a_release_says_what_its_canary_is_judged_on(
+    release_repo: tuple[Path, str, str],
+) -> None:
+    clone, _, windows = release_repo
+    result = samokoder_infra(clone, "diff", "staging", "--base", windows, "--format", "markdown")
+    assert result.returncode == 1, result.stderr
+    staging = settings_in(clone, "staging")
+    canary = staging.canary
+    section = result.stdout.split("##### Canary: what the release is judged on\n\n", 1)[1]
+    # The stack's own numbers, from its settings.
+    assert " → ".join(f"{w} %" for w in canary.weights) in section
+    assert f"each step runs {canary.analysis_minutes} min" in section
+    assert f"at least {canary.min_requests} canary requests" in section
+    assert f"the canary's at most {canary.max_error_percent:g} %" in section
+    assert f"stable's plus {canary.max_error_increase_points:g} percentage point" in section
+    assert f"at most {staging.slo.latency_threshold_seconds:g} s" in section
+    assert f"stable's P95 times {canary.max_latency_ratio:g}" in section
+    assert "`ApiAvailabilityBudgetBurn`" in section
+    assert "`ApiLatencyBudgetBurn`" in section
+    assert f"up to {canary.inconclusive_retries} time" in section
+    assert f"**Time**: {canary.total_minutes()} min of steps" in section
