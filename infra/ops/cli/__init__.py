@@ -21,6 +21,7 @@ from infra.ops.cli import (
     rotate_secrets,
     smoke,
     synth,
+    verify,
 )
 
 
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         rotate_secrets,
         releases,
         rollback,
+        verify,
         smoke,
         annotate,
         kube_credential,
