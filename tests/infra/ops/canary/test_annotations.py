@@ -149,7 +149,7 @@ def test_the_body_is_grafanas_create_annotation_with_times_in_epoch_milliseconds
 
 @pytest.mark.parametrize(
     "url",
-    ["grafana.example.org", "ftp://grafana.example.org", "https://admin:pw@grafana.example.org", "https://"],
+    ["grafana.example.org", "ftp://grafana.example.org", "https://operator@grafana.example.org", "https://"],
 )
 def test_only_a_plain_http_base_url_is_a_grafana(url: str) -> None:
     with pytest.raises(ValueError, match="Grafana"):
