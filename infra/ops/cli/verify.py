@@ -12,15 +12,8 @@ import re
 import sys
 import urllib.parse
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from infra.ops.cli.common import EXIT_INVALID, add_stack_argument, project_dir
-
-if TYPE_CHECKING:
-    from infra.ops.canary.judge import BurnReading, Traffic
-    from infra.ops.canary.prometheus import Prometheus
-    from infra.ops.canary.queries import Side
-    from infra.settings.monitoring import SloProfile
 
 # Prometheus's durations (model.ParseDuration): units from years down to milliseconds, each at most once.
 _DURATION = re.compile(r"(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?")
@@ -128,9 +121,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def run(args: argparse.Namespace) -> int:
-    from infra.ops.canary.judge import Bounds, judge  # noqa: PLC0415
+    from infra.ops.canary.evaluate import evaluate  # noqa: PLC0415
     from infra.ops.canary.prometheus import Prometheus, PrometheusError  # noqa: PLC0415
-    from infra.ops.canary.queries import SIDES, api_matchers, side_matcher  # noqa: PLC0415
+    from infra.ops.canary.queries import api_matchers, side_matcher  # noqa: PLC0415
     from infra.settings.loader import ConfigError, load_settings  # noqa: PLC0415
     from infra.settings.source import stack_file_values  # noqa: PLC0415
 
@@ -150,52 +143,12 @@ def run(args: argparse.Namespace) -> int:
     )
     when = at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     print(f"window {span} ({duration_seconds(span):g} s) ending {when}, from {args.prometheus}", flush=True)
-    prometheus = Prometheus(args.prometheus, timeout=args.timeout)
     try:
-        canary_traffic, stable_traffic = (_traffic(prometheus, side, domain, span, at) for side in SIDES)
-        burns = _burns(prometheus, settings.slo, at)
+        verdict = evaluate(Prometheus(args.prometheus, timeout=args.timeout), settings, span, at)
     except PrometheusError as error:
         print(f"verify: --prometheus {args.prometheus}: {error}", file=sys.stderr)
         return EXIT_INVALID
-    verdict = judge(canary_traffic, stable_traffic, burns, Bounds.of(settings))
     for check in verdict.checks:
         print(check.line())
     print(verdict.line())
     return verdict.exit_code
-
-
-def _traffic(prometheus: Prometheus, side: Side, domain: str, span: str, at: datetime) -> Traffic:
-    from infra.ops.canary.judge import Traffic  # noqa: PLC0415
-    from infra.ops.canary.queries import side_queries  # noqa: PLC0415
-
-    queries = side_queries(side, domain, span)
-    return Traffic(
-        requests=prometheus.query(queries.requests, at),
-        errors=prometheus.query(queries.errors, at),
-        p95_seconds=prometheus.query(queries.p95, at),
-    )
-
-
-def _burns(prometheus: Prometheus, profile: SloProfile, at: datetime) -> tuple[BurnReading, ...]:
-    from infra.ops.canary.judge import BurnReading  # noqa: PLC0415
-    from infra.ops.canary.queries import burn_queries  # noqa: PLC0415
-
-    def ratio(bad: str, total: str) -> float | None:
-        events = prometheus.query(total, at)
-        if events is None or math.isnan(events) or events <= 0:
-            return None
-        # No bad series in the window: no bad event.
-        return (prometheus.query(bad, at) or 0.0) / events
-
-    return tuple(
-        BurnReading(
-            slo=clause.slo,
-            long_window=clause.window.long,
-            short_window=clause.window.short,
-            factor=clause.window.factor,
-            budget=clause.budget,
-            long_ratio=ratio(clause.long_bad, clause.long_total),
-            short_ratio=ratio(clause.short_bad, clause.short_total),
-        )
-        for clause in burn_queries(profile)
-    )
