@@ -11,26 +11,25 @@ update run the policy pack (``policy_options``), as the workflows' `up` does.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from pulumi import automation as auto
 
 from infra.conventions import RELEASE_KEY
-from infra.ops.automation.stack import OperationError, policy_options, select
+from infra.ops.automation.stack import (
+    OperationError,
+    Step,
+    policy_options,
+    preview_steps,
+    registry_ids,
+    select,
+)
 from infra.ops.releases.history import Release, RollbackPlan
 
 KEY = RELEASE_KEY
 # What a rollback may change: the image of a Deployment, in place.
 ALLOWED = {("update", "kubernetes:apps/v1:Deployment")}
 NEUTRAL_OPS = {"same", "read", "refresh"}
-
-
-@dataclass(frozen=True)
-class Step:
-    op: str
-    type: str
-    urn: str
 
 
 def unexpected(steps: Iterable[Step]) -> list[Step]:
@@ -65,24 +64,13 @@ def _release_values(release: Release) -> Mapping[str, str]:
     return values
 
 
-def _registry_ids(stack: auto.Stack) -> list[str]:
-    registry = stack.outputs().get("registry_id")
-    return [str(registry.value)] if registry is not None and registry.value else []
-
-
 def roll_back(
     stack_name: str, project_dir: Any, plan: RollbackPlan, on_output: Callable[[str], None]
 ) -> None:
     stack = select(stack_name, project_dir)
-    policies = policy_options(stack_name, project_dir, _registry_ids(stack))
+    policies = policy_options(stack_name, project_dir, registry_ids(stack))
     for key, value in _release_values(plan.target).items():
         stack.set_config(key, auto.ConfigValue(value), path=True)
-    steps: list[Step] = []
-
-    def record(event: auto.EngineEvent) -> None:
-        pre = event.resource_pre_event
-        if pre is not None and pre.metadata is not None:
-            steps.append(Step(str(pre.metadata.op.value), pre.metadata.type, pre.metadata.urn))
 
     def put_back() -> None:
         for key, value in _release_values(plan.current).items():
@@ -90,8 +78,7 @@ def roll_back(
 
     try:
         on_output(f"previewing the rollback to {plan.target.id} ...\n")
-        stack.preview(on_event=record, **policies)
-        wrong = unexpected(steps)
+        wrong = unexpected(preview_steps(stack, **policies))
         if wrong:
             put_back()
             listed = "\n".join(f"  {s.op} {s.type} {s.urn}" for s in wrong)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,3 +54,35 @@ def policy_options(stack: str, project_dir: Path, registry_ids: list[str] | None
     config = policy_config(settings, registry_ids or ())
     config_file.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     return {"policy_packs": [str(pack)], "policy_pack_configs": [str(config_file)]}
+
+
+def registry_ids(stack: auto.Stack) -> list[str]:
+    """The stack's registry, for the policy that checks image references (none before the first update)."""
+    registry = stack.outputs().get("registry_id")
+    return [str(registry.value)] if registry is not None and registry.value else []
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a preview: its op (create, update, same, ...), the resource's type and URN."""
+
+    op: str
+    type: str
+    urn: str
+
+    @property
+    def name(self) -> str:
+        return self.urn.rsplit("::", 1)[-1]
+
+
+def preview_steps(stack: auto.Stack, **options: Any) -> list[Step]:
+    """What an update would do, step by step, as the engine's preview events tell it."""
+    steps: list[Step] = []
+
+    def record(event: auto.EngineEvent) -> None:
+        pre = event.resource_pre_event
+        if pre is not None and pre.metadata is not None:
+            steps.append(Step(str(pre.metadata.op.value), pre.metadata.type, pre.metadata.urn))
+
+    stack.preview(on_event=record, **options)
+    return steps

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from infra.ops.automation.rollback import Step, unexpected
+from infra.ops.automation.rollback import unexpected
+from infra.ops.automation.stack import Step
 from infra.ops.releases.history import RollbackRefused, choose_target, releases
 from tests.infra.ops.releases.histories import update
 
