@@ -9,10 +9,21 @@ from pathlib import Path
 
 from tests.conftest import PROJECT_DIR
 
+# Where a command run inside GitHub Actions writes its outputs and summary: never the test run's own.
+RUNNER_FILES = ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY")
 
-def samokoder_infra(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+
+def samokoder_infra(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     # PATH holds only the virtualenv: no pulumi CLI, as on this machine and in CI's test job.
-    env = {**os.environ, "PATH": str(Path(sys.executable).parent), "PYTHONPATH": str(PROJECT_DIR)}
+    inherited = {k: v for k, v in os.environ.items() if k not in RUNNER_FILES}
+    env = {
+        **inherited,
+        "PATH": str(Path(sys.executable).parent),
+        "PYTHONPATH": str(PROJECT_DIR),
+        **(env or {}),
+    }
     return subprocess.run(
         [sys.executable, "-m", "infra.ops.cli", *args],
         cwd=cwd,

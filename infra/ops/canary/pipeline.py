@@ -42,7 +42,15 @@ class Judgement(Protocol):
     def decision(self) -> Decision: ...
 
     @property
-    def summary(self) -> str: ...
+    def reason(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A judgement made without the judge: e.g. Prometheus did not answer (inconclusive)."""
+
+    decision: Decision
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -100,12 +108,12 @@ def _judge_step(
     for attempt in range(1, windows + 1):
         hooks.wait(profile.analysis_minutes * 60, f"judging {weight} % over {profile.analysis_minutes} min")
         judgement = hooks.judge()
-        outcome.judgements.append(f"{weight} % #{attempt}: {judgement.decision}: {judgement.summary}")
-        hooks.note("judged", current, f"{weight} %: {judgement.decision}: {judgement.summary}")
+        outcome.judgements.append(f"{weight} % #{attempt}: {judgement.decision}: {judgement.reason}")
+        hooks.note("judged", current, f"{weight} %: {judgement.decision}: {judgement.reason}")
         if judgement.decision == "promote":
             return None
         if judgement.decision == "roll back":
-            return f"judged at {weight} %: {judgement.summary}"
+            return f"judged at {weight} %: {judgement.reason}"
     return f"inconclusive at {weight} % after {windows} window(s): {outcome.judgements[-1]}"
 
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from infra.ops.cli import (
     annotate,
+    canary,
     check,
     diff,
     kube_credential,
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         rotate_secrets,
         releases,
         rollback,
+        canary,
         verify,
         smoke,
         annotate,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from infra.ops.canary.pipeline import Decision, Hooks, Outcome, StepFailed, run_release
+from infra.ops.canary.pipeline import Decision, Hooks, Judged, Outcome, StepFailed, run_release
 from infra.ops.canary.transitions import StepKind, start
 from infra.ops.releases.record import Recorded
 from infra.settings.canary import CanaryProfile
@@ -30,12 +30,6 @@ PROFILE = CanaryProfile(
     max_latency_ratio=1.5,
     inconclusive_retries=2,
 )
-
-
-@dataclass(frozen=True)
-class Judged:
-    decision: Decision
-    summary: str
 
 
 @dataclass
