@@ -33,3 +33,12 @@ CLOUDNATIVE_PG: Final = Chart("cloudnative-pg", "0.29.0", CLOUDNATIVE_PG_CHARTS)
 # Barman Cloud plugin v0.13.0; its ObjectStore CRD is unchanged in the v0.14 line we validate against.
 BARMAN_CLOUD_PLUGIN: Final = Chart("plugin-barman-cloud", "0.7.0", CLOUDNATIVE_PG_CHARTS)
 EXTERNAL_SECRETS: Final = Chart("external-secrets", "2.9.0", "https://charts.external-secrets.io")
+
+# Services the operators and the deploy workflow reach by port-forward: kube-prometheus-stack's
+# Prometheus ("<fullname>-prometheus", fullname the release name when it holds the chart's name:
+# templates/prometheus/service.yaml, _helpers.tpl; prometheus.service.port 9090, values.yaml:3780
+# at kube-prometheus-stack-88.0.0) and its Grafana subchart's (grafana 12.10.0 from
+# grafana-community/helm-charts: "<release>-grafana", _helpers.tpl grafana.fullname; service.port 80,
+# values.yaml:257). The release is named after the chart (components/kube.py: helm_release).
+PROMETHEUS_SERVICE: Final = (f"{KUBE_PROMETHEUS_STACK.name}-prometheus", 9090)
+GRAFANA_SERVICE: Final = (f"{KUBE_PROMETHEUS_STACK.name}-grafana", 80)

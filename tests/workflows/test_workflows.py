@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
+from infra.conventions import MONITORING_NAMESPACE
+from infra.render import charts
 from tests.conftest import PROJECT_DIR
 from tests.tools import TOOLS_BIN
 
@@ -139,9 +142,42 @@ def test_prod_is_deployed_only_through_the_protected_environment_after_staging()
     assert "samokoder-infra rollback" in rollback["run"]
     # The release is recorded before `up` and committed to main only after the smoke check.
     names = [s.get("id") or s.get("name") for s in steps]
-    assert names.index("Record the release") < names.index("up") < names.index("smoke")
+    assert names.index("record") < names.index("up") < names.index("smoke")
     assert names.index("smoke") < names.index("Commit the record") < names.index("Roll back")
     assert "[skip ci]" in next(s for s in steps if s.get("name") == "Commit the record")["run"]
+
+
+def test_a_release_runs_as_a_canary_judged_through_the_clusters_prometheus_unless_it_must_go_whole() -> None:
+    deploy = workflow("deploy-stack.yml")["jobs"]["deploy"]
+    steps = deploy["steps"]
+    ids = [s.get("id") or s.get("name") for s in steps]
+    record = steps[ids.index("record")]
+    assert 'samokoder-infra canary start "$STACK"' in record["run"]
+    # The scripts the release's images carry are those of the commit they were built from.
+    assert "--versions app/alembic/versions" in record["run"]
+    (app,) = [s for s in _steps_using(deploy, "actions/checkout@") if s["with"].get("path") == "app"]
+    assert app["with"]["ref"] == "${{ inputs.app_commit }}"
+    images = workflow("main.yml")["jobs"]
+    for stack in ("staging", "prod"):
+        assert images[stack]["with"]["app_commit"] == "${{ needs.images.outputs.app_commit }}"
+    # Either the whole release is `pulumi up`-ed, or the canary runs: never both.
+    up = steps[ids.index("up")]
+    canary = steps[ids.index("canary")]
+    assert up["if"] == "steps.record.outputs.mode == 'whole'"
+    assert canary["if"] == "steps.record.outputs.mode == 'canary'"
+    assert 'samokoder-infra canary run "$STACK"' in canary["run"]
+    assert canary["env"]["GRAFANA_TOKEN"] == "${{ secrets.GRAFANA_TOKEN }}"
+    # The judge reaches the services the chart really makes, where it makes them.
+    forward = steps[ids.index("Reach Prometheus and Grafana")]
+    assert ids.index("Reach Prometheus and Grafana") < ids.index("canary") < ids.index("smoke")
+    for service, port in (charts.PROMETHEUS_SERVICE, charts.GRAFANA_SERVICE):
+        assert re.search(rf"forward {service} [0-9]+:{port}\b", forward["run"]), service
+    assert f"--namespace {MONITORING_NAMESPACE} port-forward" in forward["run"]
+    local = dict(re.findall(r"forward (\S+) ([0-9]+):[0-9]+", forward["run"]))
+    prometheus_port = local[charts.PROMETHEUS_SERVICE[0]]
+    grafana_port = local[charts.GRAFANA_SERVICE[0]]
+    assert f"--prometheus http://127.0.0.1:{prometheus_port}" in canary["run"]
+    assert f"--grafana http://127.0.0.1:{grafana_port}" in canary["run"]
 
 
 def test_rollback_and_backup_drill_are_the_commands_the_runbooks_describe() -> None:

@@ -89,7 +89,7 @@ def _register_start(actions: argparse._SubParsersAction[argparse.ArgumentParser]
         "--versions",
         type=Path,
         metavar="DIR",
-        help="the release's Alembic scripts (the app's database/migrations/versions)",
+        help="the release's Alembic scripts (the app's alembic/versions)",
     )
     start.add_argument(
         "--without-canary",
