@@ -11,6 +11,7 @@ update run the policy pack (``policy_options``), as the workflows' `up` does.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from pulumi import automation as auto
@@ -24,6 +25,7 @@ from infra.ops.automation.stack import (
     registry_ids,
     select,
 )
+from infra.ops.canary.blast import is_canary_object, is_migration_of
 from infra.ops.releases.history import Release, RollbackPlan
 
 KEY = RELEASE_KEY
@@ -32,9 +34,21 @@ ALLOWED = {("update", "kubernetes:apps/v1:Deployment")}
 NEUTRAL_OPS = {"same", "read", "refresh"}
 
 
-def unexpected(steps: Iterable[Step]) -> list[Step]:
-    """The steps of a preview a rollback must not make: anything but updating Deployments."""
-    return [s for s in steps if s.op not in NEUTRAL_OPS and (s.op, s.type) not in ALLOWED]
+def unexpected(steps: Iterable[Step], canary_revision: str | None = None) -> list[Step]:
+    """The steps of a preview a rollback must not make: anything but updating Deployments.
+
+    A canary running beside the current release goes with the rollback: deleting its
+    objects, and its own migration's (``canary_revision``, when it moved the schema), is allowed.
+    """
+
+    def allowed(step: Step) -> bool:
+        if step.op in NEUTRAL_OPS or (step.op, step.type) in ALLOWED:
+            return True
+        return step.op == "delete" and (
+            is_canary_object(step.name) or is_migration_of(step.type, step.name, canary_revision)
+        )
+
+    return [s for s in steps if not allowed(s)]
 
 
 def history_records(stack: auto.Stack) -> list[dict[str, Any]]:
@@ -61,7 +75,19 @@ def load_history(stack_name: str, project_dir: Any) -> list[dict[str, Any]]:
 def _release_values(release: Release) -> Mapping[str, str]:
     values = {f"{KEY}.id": release.id, f"{KEY}.migration_revision": release.migration_revision}
     values.update({f"{KEY}.images.{service}": digest for service, digest in release.images.items()})
+    canary = release.canary
+    if canary is not None:
+        values.update({f"{KEY}.canary.{k}": str(canary[k]) for k in ("id", "migration_revision", "weight")})
+        values.update({f"{KEY}.canary.images.{s}": str(d) for s, d in canary["images"].items()})
     return values
+
+
+def _canary_revision(release: Release) -> str | None:
+    """The schema of the canary running beside ``release``, when it moved it."""
+    canary = release.canary
+    if canary is None or canary.get("migration_revision") == release.migration_revision:
+        return None
+    return str(canary.get("migration_revision"))
 
 
 def roll_back(
@@ -69,7 +95,10 @@ def roll_back(
 ) -> None:
     stack = select(stack_name, project_dir)
     policies = policy_options(stack_name, project_dir, registry_ids(stack))
-    for key, value in _release_values(plan.target).items():
+    # The target runs alone: a rollback never goes back to a canary.
+    if plan.current.canary is not None:
+        stack.remove_config(f"{KEY}.canary", path=True)
+    for key, value in _release_values(replace(plan.target, canary=None)).items():
         stack.set_config(key, auto.ConfigValue(value), path=True)
 
     def put_back() -> None:
@@ -78,7 +107,7 @@ def roll_back(
 
     try:
         on_output(f"previewing the rollback to {plan.target.id} ...\n")
-        wrong = unexpected(preview_steps(stack, **policies))
+        wrong = unexpected(preview_steps(stack, **policies), _canary_revision(plan.current))
         if wrong:
             put_back()
             listed = "\n".join(f"  {s.op} {s.type} {s.urn}" for s in wrong)

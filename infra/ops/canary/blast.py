@@ -70,12 +70,17 @@ def is_canary_object(name: str) -> bool:
     return CANARY_MARK in name
 
 
-def _migration_of(change: Change, revision: str | None) -> bool:
+def is_migration_of(type_: str, name: str, revision: str | None) -> bool:
+    """Whether a resource is the pre-migration Backup or the migration Job of ``revision``."""
     return (
         revision is not None
-        and change.type in MIGRATION_TYPES
-        and (change.name.endswith(f"-migrate-{revision}") or change.name.endswith(f"-backup-{revision}"))
+        and type_ in MIGRATION_TYPES
+        and (name.endswith(f"-migrate-{revision}") or name.endswith(f"-backup-{revision}"))
     )
+
+
+def _migration_of(change: Change, revision: str | None) -> bool:
+    return is_migration_of(change.type, change.name, revision)
 
 
 def allowed(kind: StepKind, change: Change, *, stable_revision: str, canary_revision: str) -> bool:

@@ -120,3 +120,30 @@ def test_a_rollback_preview_may_only_update_deployments() -> None:
         Step("create", "kubernetes:batch/v1:Job", "urn:...:workloads-migrate-x"),
     ]
     assert unexpected([*fine, *bad]) == bad
+
+
+def test_a_rollback_takes_a_running_canary_away_and_nothing_else() -> None:
+    urn = "urn:pulumi:prod::samokoder::samokoder:workloads:Workloads${type}::{name}"
+    canary = [
+        Step("delete", t, urn.format(type=t, name=f"workloads-api-canary-{o}"))
+        for t, o in (
+            ("kubernetes:apps/v1:Deployment", "deployment"),
+            ("kubernetes:networking.k8s.io/v1:Ingress", "ingress"),
+        )
+    ]
+    its_job = Step(
+        "delete",
+        "kubernetes:batch/v1:Job",
+        urn.format(type="kubernetes:batch/v1:Job", name="workloads-migrate-bbbb2222"),
+    )
+    stable_service = Step(
+        "delete",
+        "kubernetes:core/v1:Service",
+        urn.format(type="kubernetes:core/v1:Service", name="workloads-api-service"),
+    )
+    assert unexpected(canary) == []
+    # The canary's migration objects go only when the canary moved the schema to that revision.
+    assert unexpected([its_job], "bbbb2222") == []
+    assert unexpected([its_job]) == [its_job]
+    assert unexpected([its_job], "cccc3333") == [its_job]
+    assert unexpected([*canary, stable_service], "bbbb2222") == [stable_service]
