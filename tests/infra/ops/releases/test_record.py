@@ -14,13 +14,23 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from infra.ops.releases.history import releases
-from infra.ops.releases.record import Recorded, RecordError, deployed, read_release, write_release
+from infra.ops.releases.record import (
+    Recorded,
+    RecordedCanary,
+    RecordError,
+    deployed,
+    differences,
+    read_release,
+    write_release,
+)
 from infra.settings.loader import load_settings
 from infra.settings.source import stack_file_values
 from tests.cli_runner import samokoder_infra
@@ -153,6 +163,28 @@ def test_the_block_is_rewritten_in_place_and_read_back() -> None:
         write_release(text, Recorded("r9", "aaaa1111", {"api": "sha256:1", "frontend": "sha256:2"}))
 
 
+def test_a_canary_is_written_beside_the_release_read_back_and_compared() -> None:
+    text = (PROJECT_DIR / "Pulumi.staging.yaml").read_text()
+    stable = read_release(text)
+    assert stable is not None
+    canary = RecordedCanary("r4", "bbbb2222", DIGESTS["r4"], 25)
+    during = replace(stable, canary=canary)
+    written = write_release(text, during)
+    assert read_release(written) == during
+    # The program reads it as the release's canary, next to the unchanged stable release.
+    values = {**stack_file_values_of(written)}
+    settings = load_settings("staging", values, offline=True)
+    assert settings.release.canary is not None
+    assert settings.release.canary.weight == 25
+    assert settings.release.canary.images.api == DIGESTS["r4"]["api"]
+    assert settings.release.images is not None
+    assert settings.release.images.api == stable.images["api"]
+    # Back without it, the file is what it was, byte for byte.
+    assert write_release(written, stable) == text
+    assert differences(during, stable) == ["canary: recorded r4 at 25 %, deployed none"]
+    assert differences(during, during) == []
+
+
 def test_record_release_takes_a_whole_release_or_the_deployed_one(tmp_path: Path) -> None:
     shutil.copy(PROJECT_DIR / "Pulumi.yaml", tmp_path)
     shutil.copy(PROJECT_DIR / "Pulumi.staging.yaml", tmp_path)
@@ -174,3 +206,9 @@ def test_record_release_takes_a_whole_release_or_the_deployed_one(tmp_path: Path
     assert bad.returncode == 2
     assert "images.api" in bad.stderr
     assert (tmp_path / "Pulumi.staging.yaml").read_text() == (PROJECT_DIR / "Pulumi.staging.yaml").read_text()
+
+
+def stack_file_values_of(text: str) -> dict[str, Any]:
+    """The `samokoder:` values of a stack file's text, decoded as Pulumi hands them to the program."""
+    document = yaml.safe_load(text)
+    return {k.split(":", 1)[1]: v for k, v in document["config"].items() if k.startswith("samokoder:")}
