@@ -29,6 +29,7 @@ loopback server that records it, and to Grafana's error shape.
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.parse
@@ -160,7 +161,8 @@ def post_annotation(grafana: str, token: str, body: dict[str, Any], timeout: flo
         ) from None
     except urllib.error.URLError as error:
         raise GrafanaError(f"cannot reach Grafana at {url}: {error.reason}") from None
-    except (TimeoutError, ValueError) as error:
+    # A port-forward whose pod went away accepts the connection and closes it: no HTTP answer at all.
+    except (TimeoutError, ValueError, OSError, http.client.HTTPException) as error:
         raise GrafanaError(f"no usable answer from Grafana at {url}: {error}") from None
     if not isinstance(answer, dict) or not isinstance(answer.get("id"), int):
         raise GrafanaError(f"Grafana at {url} answered without the annotation's id: {answer!r}")

@@ -30,7 +30,7 @@ from infra.settings.canary import CanaryProfile
 
 Decision = Literal["promote", "roll back", "inconclusive"]
 # What a step is called in the notes people see (annotations, the run's log).
-Moment = Literal["canary", "judged", "promoted", "aborted"]
+Moment = Literal["canary", "weight", "judged", "promoted", "aborted"]
 
 
 class StepFailed(RuntimeError):
@@ -74,79 +74,105 @@ class Outcome:
 
 
 def run_release(stable: Recorded, profile: CanaryProfile, hooks: Hooks) -> Outcome:
-    """Take the canary recorded in ``stable`` (at the first weight) through the steps; ``stable`` runs now."""
+    """Take the canary recorded in ``stable`` (at the first weight) through the steps; ``stable`` runs now.
+
+    An error that stops the run between the start and the end (a bug, a hook
+    that raised) aborts the canary first, so that it does not keep its share
+    unjudged, and is raised again. A cancelled job (SIGINT, SIGTERM) is not
+    answered here: an abort is an update of minutes, longer than a runner's
+    grace period; the workflow's own step aborts what is left
+    (``canary abort --apply``).
+    """
     if stable.canary is None:
         raise ValueError("no canary is recorded: record one first (samokoder-infra canary start)")
-    current = transitions.set_weight(stable, profile.weights[0])
-    outcome = Outcome(False, "", transitions.abort(current))
+    run = _Run(transitions.set_weight(stable, profile.weights[0]), profile, hooks)
     try:
-        hooks.apply("start", transitions.abort(current), current)
-    except StepFailed as error:
-        return _abort(current, f"the canary did not come up: {error}", hooks, outcome)
-    for index, weight in enumerate(profile.weights):
-        if index:
-            moved = transitions.set_weight(current, weight)
-            try:
-                hooks.apply("weight", current, moved)
-            except StepFailed as error:
-                return _abort(
-                    moved, f"the canary's share did not move to {weight} %: {error}", hooks, outcome
-                )
-            current = moved
-        hooks.note("canary", current, f"{weight} % of the API's requests")
-        refusal = _judge_step(current, weight, profile, hooks, outcome)
-        if refusal is not None:
-            return _abort(current, refusal, hooks, outcome)
-    return _promote(current, hooks, outcome)
+        return run.through()
+    except Exception as error:
+        if not run.settled:
+            run.abort(f"the run stopped ({error.__class__.__name__}: {error})")
+        raise
 
 
-def _judge_step(
-    current: Recorded, weight: int, profile: CanaryProfile, hooks: Hooks, outcome: Outcome
-) -> str | None:
-    """None when the step is judged good; otherwise why the release is aborted."""
-    windows = 1 + profile.inconclusive_retries
-    for attempt in range(1, windows + 1):
-        hooks.wait(profile.analysis_minutes * 60, f"judging {weight} % over {profile.analysis_minutes} min")
-        judgement = hooks.judge()
-        outcome.judgements.append(f"{weight} % #{attempt}: {judgement.decision}: {judgement.reason}")
-        hooks.note("judged", current, f"{weight} %: {judgement.decision}: {judgement.reason}")
-        if judgement.decision == "promote":
-            return None
-        if judgement.decision == "roll back":
-            return f"judged at {weight} %: {judgement.reason}"
-    return f"inconclusive at {weight} % after {windows} window(s): {outcome.judgements[-1]}"
+class _Run:
+    """One release's steps; ``current`` is the record the stack was last updated to (or is being)."""
 
+    def __init__(self, current: Recorded, profile: CanaryProfile, hooks: Hooks) -> None:
+        self.current = current
+        self.profile = profile
+        self.hooks = hooks
+        self.outcome = Outcome(False, "", transitions.abort(current))
+        # True once the run has ended on its own terms: promoted, aborted, or put back.
+        self.settled = False
 
-def _abort(current: Recorded, reason: str, hooks: Hooks, outcome: Outcome) -> Outcome:
-    aborted = transitions.abort(current)
-    try:
-        hooks.apply("abort", current, aborted)
-    except StepFailed as error:
-        reason = f"{reason}; the abort failed too ({error}): run `samokoder-infra rollback`"
-    hooks.note("aborted", current, reason)
-    outcome.reason, outcome.record = reason, aborted
-    return outcome
-
-
-def _promote(current: Recorded, hooks: Hooks, outcome: Outcome) -> Outcome:
-    promoted = transitions.promote(current)
-    try:
-        hooks.apply("promote", current, promoted)
-    except StepFailed as error:
-        # The previous release again, without the canary: its digests serve.
-        previous = transitions.abort(current)
-        reason = f"the promotion failed: {error}"
+    def through(self) -> Outcome:
         try:
-            hooks.apply("restore", promoted, previous)
-        except StepFailed as again:
-            reason = (
-                f"{reason}; putting back release {previous.id} failed too ({again}): "
-                "run `samokoder-infra rollback`"
+            self.hooks.apply("start", transitions.abort(self.current), self.current)
+        except StepFailed as error:
+            return self.abort(f"the canary did not come up: {error}")
+        for index, weight in enumerate(self.profile.weights):
+            if index:
+                moved = transitions.set_weight(self.current, weight)
+                previous, self.current = self.current, moved
+                try:
+                    self.hooks.apply("weight", previous, moved)
+                except StepFailed as error:
+                    return self.abort(f"the canary's share did not move to {weight} %: {error}")
+            self.hooks.note(
+                "canary" if index == 0 else "weight", self.current, f"{weight} % of the API's requests"
             )
-        hooks.note("aborted", current, reason)
-        outcome.reason, outcome.record = reason, previous
-        return outcome
-    assert current.canary is not None
-    hooks.note("promoted", current, f"release {current.canary.id} is the release")
-    outcome.promoted, outcome.reason, outcome.record = True, f"release {promoted.id} promoted", promoted
-    return outcome
+            refusal = self._judge(weight)
+            if refusal is not None:
+                return self.abort(refusal)
+        return self._promote()
+
+    def _judge(self, weight: int) -> str | None:
+        """None when the step is judged good; otherwise why the release is aborted."""
+        windows = 1 + self.profile.inconclusive_retries
+        minutes = self.profile.analysis_minutes
+        for attempt in range(1, windows + 1):
+            self.hooks.wait(minutes * 60, f"judging {weight} % over {minutes} min")
+            judgement = self.hooks.judge()
+            said = f"{weight} % #{attempt}: {judgement.decision}: {judgement.reason}"
+            self.outcome.judgements.append(said)
+            self.hooks.note("judged", self.current, f"{weight} %: {judgement.decision}: {judgement.reason}")
+            if judgement.decision == "promote":
+                return None
+            if judgement.decision == "roll back":
+                return f"judged at {weight} %: {judgement.reason}"
+        return f"inconclusive at {weight} % after {windows} window(s): {self.outcome.judgements[-1]}"
+
+    def abort(self, reason: str) -> Outcome:
+        aborted = transitions.abort(self.current)
+        record = aborted
+        try:
+            self.hooks.apply("abort", self.current, aborted)
+        except StepFailed as error:
+            reason = f"{reason}; the abort failed too ({error}): run `samokoder-infra rollback`"
+            record = self.current
+        return self._end(False, reason, record, "aborted")
+
+    def _promote(self) -> Outcome:
+        promoted = transitions.promote(self.current)
+        try:
+            self.hooks.apply("promote", self.current, promoted)
+        except StepFailed as error:
+            # The previous release again, without the canary: its digests serve.
+            previous = transitions.abort(self.current)
+            reason, record = f"the promotion failed: {error}", previous
+            try:
+                self.hooks.apply("restore", promoted, previous)
+            except StepFailed as again:
+                reason = (
+                    f"{reason}; putting back release {previous.id} failed too ({again}): "
+                    "run `samokoder-infra rollback`"
+                )
+                record = promoted
+            return self._end(False, reason, record, "aborted")
+        return self._end(True, f"release {promoted.id} promoted", promoted, "promoted")
+
+    def _end(self, promoted: bool, reason: str, record: Recorded, moment: Moment) -> Outcome:
+        self.settled = True
+        self.outcome.promoted, self.outcome.reason, self.outcome.record = promoted, reason, record
+        self.hooks.note(moment, self.current, reason)
+        return self.outcome

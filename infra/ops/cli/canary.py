@@ -19,7 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from infra.conventions import SERVICES
 from infra.ops.cli.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, add_stack_argument, project_dir
+from infra.ops.cli.verify import prometheus_url
 
 if TYPE_CHECKING:
     from infra.ops.canary.pipeline import Hooks, Judgement, Moment, Outcome
@@ -27,7 +29,16 @@ if TYPE_CHECKING:
     from infra.ops.releases.record import Recorded
     from infra.settings.stack import StackSettings
 
-SERVICES = ("api", "worker", "frontend")
+
+def grafana_url(text: str) -> str:
+    """A Grafana base URL, checked before the release starts rather than at its first annotation."""
+    from infra.ops.canary.annotations import annotations_url  # noqa: PLC0415
+
+    try:
+        annotations_url(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text.rstrip("/")
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -115,10 +126,17 @@ def _register_run(actions: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     add_stack_argument(run)
     run.add_argument(
-        "--prometheus", required=True, metavar="URL", help="Prometheus's HTTP API, e.g. a port-forward"
+        "--prometheus",
+        required=True,
+        type=prometheus_url,
+        metavar="URL",
+        help="Prometheus's HTTP API, e.g. http://127.0.0.1:9090 through a port-forward",
     )
     run.add_argument(
-        "--grafana", metavar="URL", help="annotate each step in this Grafana (token: GRAFANA_TOKEN)"
+        "--grafana",
+        type=grafana_url,
+        metavar="URL",
+        help="annotate each step in this Grafana (a service account token in GRAFANA_TOKEN)",
     )
     run.add_argument(
         "--outcome",
@@ -164,13 +182,10 @@ def _stable(stack: str) -> tuple[Path, Recorded]:
     return path, record
 
 
-def _given(args: argparse.Namespace, stable: Recorded) -> Recorded:
-    from infra.ops.releases.record import Recorded  # noqa: PLC0415
-    from infra.settings.release import Release  # noqa: PLC0415
+def _given(args: argparse.Namespace) -> Recorded:
+    from infra.ops.releases.record import given  # noqa: PLC0415
 
-    images = {service: getattr(args, service) for service in SERVICES}
-    Release(id=args.release_id, migration_revision=args.migration, images=images)
-    return Recorded(args.release_id, args.migration, images)
+    return given(args.release_id, args.migration, {str(s): getattr(args, s) for s in SERVICES})
 
 
 def _announce(mode: str) -> None:
@@ -196,7 +211,7 @@ def run_start(args: argparse.Namespace) -> int:
             raise RecordError(
                 f"release {stable.canary.id} is already the canary: run it (`canary run`) or abort it first"
             )
-        release = _given(args, stable)
+        release = _given(args)
         whole = args.without_canary or release.images["api"] == stable.images["api"]
         if not whole and release.migration_revision != stable.migration_revision:
             if args.versions is None:
@@ -264,12 +279,12 @@ def run_plan(args: argparse.Namespace) -> int:
         settings = _settings(args.stack)
         _, stable = _stable(args.stack)
         if args.release_id is None:
-            images = {service: "sha256:" + str(n) * 64 for n, service in enumerate(SERVICES, start=7)}
+            images = {str(service): "sha256:" + str(n) * 64 for n, service in enumerate(SERVICES, start=7)}
             release = Recorded("next", args.migration or stable.migration_revision, images)
         else:
-            release = _given(args, stable)
+            release = _given(args)
         steps = release_steps(transitions_base(stable), release, settings.canary.weights)
-    except (ConfigError, RecordError, ValidationError, TypeError) as error:
+    except (ConfigError, RecordError, ValidationError) as error:
         print(f"canary plan: {error}", file=sys.stderr)
         return EXIT_INVALID
     diffs = step_diffs(args.stack, project_dir(), steps, on_progress=lambda line: print(line, flush=True))
@@ -378,15 +393,16 @@ def _judge(url: str, settings: StackSettings) -> Callable[[], Judgement]:
 
 def _annotate(grafana: str, token: str, stack: str, moment: Moment, record: Recorded, *, text: str) -> None:
     """A step on the dashboards; a Grafana that does not take it does not stop the release."""
-    from infra.ops.canary.annotations import GrafanaError, ReleaseStep, annotate  # noqa: PLC0415
+    from infra.ops.canary.annotations import ReleaseStep, annotate  # noqa: PLC0415
 
     canary = record.canary
     release = canary.id if canary is not None else record.id
-    weight = canary.weight if canary is not None and moment in ("canary", "judged") else None
+    weight = canary.weight if canary is not None and moment in ("canary", "weight", "judged") else None
     step = ReleaseStep(stack, release, moment, weight=weight, verdict=None if moment == "canary" else text)
     try:
         annotate(grafana, token, step, datetime.now(UTC))
-    except GrafanaError as error:
+    # Annotations are for people: whatever goes wrong with one, the release goes on.
+    except Exception as error:
         print(f"warning: the {moment} annotation was not written: {error}", file=sys.stderr)
 
 

@@ -61,11 +61,10 @@ def run_record(args: argparse.Namespace) -> int:
 
     from infra.ops.automation.stack import OperationError  # noqa: PLC0415
     from infra.ops.cli.common import update_history  # noqa: PLC0415
-    from infra.ops.releases.record import Recorded, RecordError, deployed, write_release  # noqa: PLC0415
-    from infra.settings.release import Release  # noqa: PLC0415
+    from infra.ops.releases.record import RecordError, deployed, given, write_release  # noqa: PLC0415
 
-    given = [args.release_id, args.migration, args.api, args.worker, args.frontend]
-    if args.deployed == any(v is not None for v in given) or (not args.deployed and None in given):
+    named = [args.release_id, args.migration, args.api, args.worker, args.frontend]
+    if args.deployed == any(v is not None for v in named) or (not args.deployed and None in named):
         print(
             "record-release: give either --deployed or all of --id --migration --api --worker --frontend",
             file=sys.stderr,
@@ -76,8 +75,7 @@ def run_record(args: argparse.Namespace) -> int:
             release = deployed(update_history(args))
         else:
             images = {"api": args.api, "worker": args.worker, "frontend": args.frontend}
-            Release(id=args.release_id, migration_revision=args.migration, images=images)
-            release = Recorded(args.release_id, args.migration, images)
+            release = given(args.release_id, args.migration, images)
         path = _stack_file(args.stack)
         path.write_text(write_release(path.read_text(), release))
     except (RecordError, ValidationError) as error:

@@ -82,6 +82,17 @@ class Recorded:
         return config
 
 
+def given(release_id: str, migration_revision: str, images: Mapping[str, str]) -> Recorded:
+    """A release given on a command line, validated as the program validates ``samokoder:release``.
+
+    Raises pydantic's ValidationError, whose message names the field (``images.api``, ``id`` ...).
+    """
+    from infra.settings.release import Release  # noqa: PLC0415
+
+    Release(id=release_id, migration_revision=migration_revision, images=dict(images))
+    return Recorded(release_id, migration_revision, dict(images))
+
+
 def _release_lines(release: Recorded | RecordedCanary, indent: str) -> list[str]:
     missing = [s for s in SERVICES if s not in release.images]
     if missing:

@@ -66,7 +66,7 @@ def test_a_good_canary_goes_through_every_weight_and_is_promoted() -> None:
     outcome = world.run()
     assert world.applied == [("start", "r1+5"), ("weight", "r1+25"), ("weight", "r1+50"), ("promote", "r2+-")]
     assert world.waited == [600.0] * 3
-    assert world.notes == ["canary", "judged", "canary", "judged", "canary", "judged", "promoted"]
+    assert world.notes == ["canary", "judged", "weight", "judged", "weight", "judged", "promoted"]
     assert outcome.promoted
     assert outcome.record == NEXT
 
@@ -116,6 +116,34 @@ def test_when_putting_stable_back_fails_too_the_operator_is_sent_to_rollback(fai
     outcome = world.run()
     assert "samokoder-infra rollback" in outcome.reason
     assert not outcome.promoted
+
+
+def test_a_run_that_breaks_mid_way_aborts_the_canary_before_the_error_goes_on() -> None:
+    """A judge that raises (a bug, an unexpected answer) must not leave the canary with its share."""
+    world = World(["promote"])
+
+    def broken() -> Judged:
+        if world.verdicts:
+            return world.judge()
+        raise RuntimeError("unexpected answer")
+
+    hooks = Hooks(
+        apply=world.apply,
+        judge=broken,
+        wait=lambda seconds, _: world.waited.append(seconds),
+        note=lambda moment, record, text: world.notes.append(moment),
+    )
+    with pytest.raises(RuntimeError, match="unexpected answer"):
+        run_release(start(STABLE, NEXT, 5), PROFILE, hooks)
+    assert world.applied == [("start", "r1+5"), ("weight", "r1+25"), ("abort", "r1+-")]
+    assert world.notes[-1] == "aborted"
+
+
+def test_an_abort_that_fails_leaves_the_outcome_naming_the_canary_still_there() -> None:
+    world = World(["roll back"], failing={"abort"})
+    outcome = world.run()
+    assert outcome.record.canary is not None
+    assert outcome.record.canary.id == NEXT.id
 
 
 def test_a_release_without_a_recorded_canary_is_refused() -> None:
