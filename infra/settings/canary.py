@@ -18,6 +18,9 @@ from infra.settings.base import StrictModel, is_production
 # A production canary is judged on enough traffic and time to tell a regression from noise.
 PRODUCTION_MIN_ANALYSIS_MINUTES = 5
 PRODUCTION_MIN_REQUESTS = 100
+# The deploy job runs on a GitHub-hosted runner, cut off at 360 minutes; the longest judging
+# leaves two hours of it for the images, the migration (its Job's deadline is 60 min) and the rollouts.
+MAX_JUDGING_MINUTES = 240
 
 
 class CanaryProfile(StrictModel):
@@ -65,6 +68,25 @@ class CanaryProfile(StrictModel):
             )
         return self
 
-    def total_minutes(self) -> int:
-        """How long the steps take when every window is conclusive: each step runs one window."""
+    @model_validator(mode="after")
+    def _judged_within_the_deploy_job(self) -> CanaryProfile:
+        if self.longest_judged_minutes() > MAX_JUDGING_MINUTES:
+            raise ValueError(
+                f"{len(self.weights)} weights x {self.analysis_minutes} min x "
+                f"(1 + {self.inconclusive_retries} retries) = {self.longest_judged_minutes()} min of judging "
+                "at most, over the "
+                f"{MAX_JUDGING_MINUTES} min a deploy job can give it"
+            )
+        return self
+
+    def judged_minutes(self) -> int:
+        """How long the steps are judged when every window decides: one window per weight."""
         return len(self.weights) * self.analysis_minutes
+
+    def total_minutes(self) -> int:
+        # TODO(canary): callers move to judged_minutes(); removed once they have.
+        return self.judged_minutes()
+
+    def longest_judged_minutes(self) -> int:
+        """Every window but each weight's last inconclusive: the longest judging before a promotion."""
+        return self.judged_minutes() * (1 + self.inconclusive_retries)

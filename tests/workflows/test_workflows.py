@@ -178,6 +178,14 @@ def test_a_release_runs_as_a_canary_judged_through_the_clusters_prometheus_unles
     grafana_port = local[charts.GRAFANA_SERVICE[0]]
     assert f"--prometheus http://127.0.0.1:{prometheus_port}" in canary["run"]
     assert f"--grafana http://127.0.0.1:{grafana_port}" in canary["run"]
+    # A run that ends any other way than on its own terms leaves no canary with a share behind,
+    # and the job's limit leaves it the time to say so.
+    cleanup = steps[ids.index("Abort an unfinished canary")]
+    assert cleanup["if"].startswith("always() &&")
+    assert "steps.canary.outcome != 'success'" in cleanup["if"]
+    assert 'samokoder-infra canary abort "$STACK" --apply' in cleanup["run"]
+    assert ids.index("canary") < ids.index("Abort an unfinished canary") < ids.index("smoke")
+    assert deploy["timeout-minutes"] <= 360
 
 
 def test_rollback_and_backup_drill_are_the_commands_the_runbooks_describe() -> None:

@@ -39,21 +39,22 @@ def apply_step(
         stack = select(stack_name, project_dir)
         policies = policy_options(stack_name, project_dir, registry_ids(stack))
         on_output(f"previewing the canary's {kind} step ...\n")
-        changes = []
-        for step in preview_steps(stack, **policies):
-            op = preview_op(step.op)
-            if op is not None:
-                changes.append(Change(op, step.type, step.name))
-        wrong = outside(kind, changes, **revisions(kind, before, after))
-        if wrong:
-            path.write_text(original)
-            listed = "\n".join(f"  {change}" for change in wrong)
-            raise StepFailed(
-                f"the {kind} step's preview changes more than it may; nothing was applied:\n{listed}"
-            )
-        stack.up(on_output=on_output, **policies)
-    except OperationError as error:
+        changes = [
+            Change(op, step.type, step.name)
+            for step in preview_steps(stack, **policies)
+            if (op := preview_op(step.op)) is not None
+        ]
+    except (OperationError, auto.errors.CommandError) as error:
         path.write_text(original)
-        raise StepFailed(str(error)) from None
+        raise StepFailed(f"the {kind} step's preview failed; nothing was applied:\n{error}") from None
+    wrong = outside(kind, changes, **revisions(kind, before, after))
+    if wrong:
+        path.write_text(original)
+        listed = "\n".join(f"  {change}" for change in wrong)
+        raise StepFailed(
+            f"the {kind} step's preview changes more than it may; nothing was applied:\n{listed}"
+        )
+    try:
+        stack.up(on_output=on_output, **policies)
     except auto.errors.CommandError as error:
         raise StepFailed(f"the {kind} step's update failed:\n{error}") from None

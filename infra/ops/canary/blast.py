@@ -8,7 +8,8 @@ step before anything is applied.
 
 - start: the canary's Deployment, Service, autoscaler and Ingress are
   created, and, when the release moves the schema, its pre-migration Backup
-  and migration Job; nothing that serves stable is touched.
+  and migration Job; nothing that serves stable is touched. (Started again
+  over a canary left at another weight, its objects are updated instead.)
 - weight: the canary's own objects are updated (its Ingress's weight, its
   autoscaler's bounds).
 - promote: the app's Deployments are updated (their images) and the canary's
@@ -31,13 +32,16 @@ from typing import Literal
 from infra.ops.canary.transitions import StepKind
 from infra.ops.releases.record import Recorded
 
-Op = Literal["create", "update", "delete", "replace"]
+# "other": an op no rule names (import, discard, a pending replacement's removal ...): never allowed.
+Op = Literal["create", "update", "delete", "replace", "other"]
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 MIGRATION_TYPES = frozenset({"kubernetes:batch/v1:Job", "kubernetes:postgresql.cnpg.io/v1:Backup"})
 # Resource names of the canary's objects (components/workloads.py: "<component>-api-canary-<object>").
 CANARY_MARK = "-api-canary-"
 # Pulumi's preview ops for a replacement, all one "replace" here.
 _REPLACE_OPS = {"replace", "create-replacement", "delete-replaced"}
+# Ops that change nothing in the cloud.
+_NEUTRAL_OPS = {"same", "read", "refresh"}
 # Synth diff actions (infra/ops/synth/diff.py) as the preview's ops.
 SYNTH_ACTIONS: dict[str, Op] = {
     "added": "create",
@@ -59,11 +63,13 @@ class Change:
 
 def preview_op(op: str) -> Op | None:
     """A preview step's op as a change, or None for one that changes nothing (same, read, refresh)."""
+    if op in _NEUTRAL_OPS:
+        return None
     if op in _REPLACE_OPS:
         return "replace"
     if op in ("create", "update", "delete"):
         return op  # type: ignore[return-value]
-    return None
+    return "other"
 
 
 def is_canary_object(name: str) -> bool:
@@ -90,7 +96,8 @@ def allowed(kind: StepKind, change: Change, *, stable_revision: str, canary_revi
     canarys_own = canary or _migration_of(change, canary_revision if moved else None)
     app_image = change.type == DEPLOYMENT and not canary
     rules: dict[StepKind, dict[Op, bool]] = {
-        "start": {"create": canarys_own},
+        # An update of the canary's own objects: a run started again over a canary at another weight.
+        "start": {"create": canarys_own, "update": canary},
         "weight": {"update": canary},
         "promote": {
             "update": app_image,

@@ -13,25 +13,34 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infra.render.workloads.migrations import JOB_DEADLINE_SECONDS
+from infra.settings.canary import CanaryProfile
 from infra.settings.stack import StackSettings
 
 
 @dataclass(frozen=True)
 class ReleaseTime:
-    weights: tuple[int, ...]
-    window_minutes: int
-    retries: int
+    profile: CanaryProfile
     migration_deadline_minutes: int
 
     @property
+    def weights(self) -> tuple[int, ...]:
+        return self.profile.weights
+
+    @property
+    def window_minutes(self) -> int:
+        return self.profile.analysis_minutes
+
+    @property
+    def retries(self) -> int:
+        return self.profile.inconclusive_retries
+
+    @property
     def judged_minutes(self) -> int:
-        """Every window conclusive: one window per weight."""
-        return len(self.weights) * self.window_minutes
+        return self.profile.judged_minutes()
 
     @property
     def longest_judged_minutes(self) -> int:
-        """Every window but the last of each weight inconclusive: the longest before a promotion."""
-        return len(self.weights) * self.window_minutes * (1 + self.retries)
+        return self.profile.longest_judged_minutes()
 
     def lines(self) -> list[str]:
         steps = " -> ".join(f"{w} %" for w in self.weights)
@@ -46,10 +55,4 @@ class ReleaseTime:
 
 
 def release_minutes(settings: StackSettings) -> ReleaseTime:
-    canary = settings.canary
-    return ReleaseTime(
-        weights=canary.weights,
-        window_minutes=canary.analysis_minutes,
-        retries=canary.inconclusive_retries,
-        migration_deadline_minutes=JOB_DEADLINE_SECONDS // 60,
-    )
+    return ReleaseTime(settings.canary, migration_deadline_minutes=JOB_DEADLINE_SECONDS // 60)

@@ -78,3 +78,12 @@ def test_a_recorded_canary_needs_a_new_api_image_and_a_share() -> None:
     assert "release.canary.weight" in whole
     (tagged,) = problems("staging", {}, {"canary": {**canary, "images": {**NEXT, "api": "latest"}}})
     assert "release.canary.images.api" in tagged
+
+
+def test_the_longest_judging_fits_in_a_deploy_job() -> None:
+    """Six weights of 60 minutes with a retry each is 12 hours: a hosted runner stops at 6."""
+    (problem,) = problems(
+        "staging", {"canary.weights": [5, 10, 20, 30, 40, 50], "canary.analysis_minutes": 60}
+    )
+    assert "= 720 min of judging at most, over the 240 min a deploy job can give it" in problem
+    assert problems("staging", {"canary.weights": [10, 50], "canary.analysis_minutes": 60}) == []

@@ -34,6 +34,7 @@ NEXT = Recorded(
 class StandIn:
     preview: list[Step]
     up_fails: bool = False
+    preview_fails: bool = False
     ups: list[dict[str, Any]] = field(default_factory=list)
 
     def up(self, **options: Any) -> None:
@@ -51,11 +52,19 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def preview(stack: StandIn, **_: Any) -> list[Step]:
+    if stack.preview_fails:
+        raise auto.errors.CommandError(
+            auto.CommandResult(stdout="", stderr="error: the stack is locked", code=255)
+        )
+    return stack.preview
+
+
 def run(project: Path, monkeypatch: pytest.MonkeyPatch, stand_in: StandIn) -> tuple[Recorded, Recorded]:
     monkeypatch.setattr(step_module, "select", lambda *_: stand_in)
     monkeypatch.setattr(step_module, "registry_ids", lambda _: [])
     monkeypatch.setattr(step_module, "policy_options", lambda *_: {"policy_packs": ["policy"]})
-    monkeypatch.setattr(step_module, "preview_steps", lambda stack, **_: stack.preview)
+    monkeypatch.setattr(step_module, "preview_steps", preview)
     stable = read_release((project / f"Pulumi.{STACK}.yaml").read_text())
     assert stable is not None
     started = transitions.start(stable, NEXT, 25)
@@ -106,3 +115,21 @@ def test_a_failed_update_is_a_failed_step_that_leaves_its_record_for_the_abort(
     assert record is not None
     assert record.canary is not None
     assert record.canary.id == NEXT.id
+
+
+@pytest.mark.parametrize(
+    "stand_in",
+    [
+        StandIn([], preview_fails=True),
+        StandIn([CANARY_CREATE, step("import", "kubernetes:core/v1:Service", "workloads-api-service")]),
+    ],
+    ids=["preview-fails", "unknown-op"],
+)
+def test_a_failed_or_unreadable_preview_applies_nothing_and_puts_the_record_back(
+    project: Path, monkeypatch: pytest.MonkeyPatch, stand_in: StandIn
+) -> None:
+    before = (project / f"Pulumi.{STACK}.yaml").read_text()
+    with pytest.raises(StepFailed, match="nothing was applied"):
+        run(project, monkeypatch, stand_in)
+    assert stand_in.ups == []
+    assert (project / f"Pulumi.{STACK}.yaml").read_text() == before
