@@ -102,7 +102,17 @@ def run_verify(args: argparse.Namespace) -> int:
     except OperationError as error:
         print(f"verify-release: {error}", file=sys.stderr)
         return EXIT_FAILED
-    found = differences(read_release(path.read_text()), running)
+    recorded = read_release(path.read_text())
+    found = differences(recorded, running)
+    if running.canary is not None and (recorded is None or recorded.canary != running.canary):
+        # Recording it would put a canary on main, where the next `pulumi up` would keep it.
+        print(
+            f"verify-release {args.stack}: release {running.canary.id} runs as the canary beside "
+            f"{running.id}: a release is in progress, or its run was lost. Wait for it, or abort it "
+            f"(samokoder-infra canary abort {args.stack} --deployed --apply); do not record it",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     if found:
         listed = "\n".join(f"  {line}" for line in found)
         print(

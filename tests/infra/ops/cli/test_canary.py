@@ -219,3 +219,34 @@ def test_plan_prints_each_steps_changes_and_the_time_a_release_takes(project: Pa
     assert "BEYOND" not in result.stdout
     minutes = len(settings.canary.weights) * settings.canary.analysis_minutes
     assert f"judged: {minutes} min when every window decides" in result.stdout
+
+
+def test_verify_release_does_not_ask_to_record_a_canary_in_flight(project: Path, tmp_path: Path) -> None:
+    """Recording it would put the canary on main, where the next `pulumi up` would keep it."""
+    stable = read_release((project / f"Pulumi.{STACK}.yaml").read_text())
+    assert stable is not None
+    canary = {
+        "id": "2026.12.01-1",
+        "migration_revision": stable.migration_revision,
+        "images": NEXT,
+        "weight": 5,
+    }
+    release = {"id": stable.id, "migration_revision": stable.migration_revision, "images": stable.images}
+    history = tmp_path / "history.json"
+    history.write_text(
+        json.dumps(
+            [
+                {
+                    "kind": "update",
+                    "version": 9,
+                    "result": "succeeded",
+                    "config": {"samokoder:release": {"value": json.dumps({**release, "canary": canary})}},
+                }
+            ]
+        )
+    )
+    result = samokoder_infra(project, "verify-release", STACK, "--history", str(history))
+    assert result.returncode == 1
+    assert "runs as the canary beside" in result.stderr
+    assert "canary abort staging --deployed --apply" in result.stderr
+    assert "record-release" not in result.stderr

@@ -147,3 +147,32 @@ def test_a_rollback_takes_a_running_canary_away_and_nothing_else() -> None:
     assert unexpected([its_job]) == [its_job]
     assert unexpected([its_job], "cccc3333") == [its_job]
     assert unexpected([*canary, stable_service], "bbbb2222") == [stable_service]
+
+
+def test_a_promoted_canarys_schema_is_one_the_release_before_it_ran_on() -> None:
+    """r2 moved A -> B as a canary beside r1, was promoted, then failed its smoke check: r1 is safe."""
+    history = [
+        update(5, "r2", revision="bbbb2222"),
+        update(4, "r1", canary=("r2", "bbbb2222")),
+        update(3, "r1", canary=("r2", "bbbb2222")),
+        update(2, "r1"),
+        update(1, "r3", revision="0000aaaa"),
+    ]
+    plan = choose_target(history)
+    assert (plan.current.id, plan.target.id) == ("r2", "r1")
+    # Without the canary's record, r1 never ran on B: refused as before.
+    plain = [update(5, "r2", revision="bbbb2222"), update(2, "r1")]
+    with pytest.raises(RollbackRefused, match="expects database migration revision aaaa1111"):
+        choose_target(plain)
+    # r3 (on 0000aaaa) never ran on B either.
+    with pytest.raises(RollbackRefused, match="expects database migration revision 0000aaaa"):
+        choose_target(history, to="r3")
+
+
+def test_no_rollback_beside_a_running_canary() -> None:
+    history = [update(3, "r1", canary=("r2", "aaaa1111")), update(2, "r1"), update(1, "r3")]
+    with pytest.raises(RollbackRefused, match=r"runs as the canary beside release r1 .* canary abort"):
+        choose_target(history)
+    # After a failed canary step the last good release is the target, run alone.
+    failed = [update(4, "r1", result="failed", canary=("r2", "aaaa1111")), *history]
+    assert choose_target(failed).target.id == "r1"
