@@ -9,8 +9,8 @@ operator releases it all at once.
 What the release adds: every revision in VERSIONS that is not an ancestor (or
 itself) of the stable release's heads. The stable release is known only by its
 ``migration_revision`` (``migrations.py``): a single hex head is itself, more
-heads are a fingerprint, found by trying the sets of mutually non-ancestral
-revisions (``_antichains``).
+heads are a fingerprint, found in the revision graph (``alembic_graph.py``) by
+trying the sets of mutually non-ancestral revisions (``Graph.heads_named``).
 
 What breaks code that does not know the change, read in ``upgrade()`` (and in
 the script's own functions it calls), as ``op.X(...)`` or as ``batch_op.X(...)``
@@ -54,30 +54,18 @@ stable release does not know the table.
 from __future__ import annotations
 
 import ast
-import heapq
 import re
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeAlias
 
-from infra.ops.releases.migrations import HEX, MigrationsError, migration_revision, script_revisions
-
-# The most heads a stable release's fingerprint is searched among (the app has three).
-MAX_HEADS = 4
+from infra.ops.releases.alembic_graph import MAX_HEADS, Graph, MigrationsError, Script, parse
+from infra.ops.releases.migrations import migration_revision
 
 
 class CompatibilityError(ValueError):
     """What the release adds cannot be told or read; the message names the revision or the file."""
-
-
-@dataclass(frozen=True)
-class Script:
-    """One Alembic revision script: its file, its revision and the revisions it follows."""
-
-    path: Path
-    revision: str
-    down_revisions: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -105,128 +93,27 @@ class Assessment:
         return not self.findings
 
 
-# --- the history ------------------------------------------------------------------------
-
-
-def _unreadable(path: Path, error: Exception) -> CompatibilityError:
-    if isinstance(error, SyntaxError):
-        return CompatibilityError(f"{path}: not readable as Python (line {error.lineno}: {error.msg})")
-    return CompatibilityError(f"{path}: not readable ({error})")
-
-
-def _read_script(path: Path) -> Script | None:
+def _graph(versions: Path) -> Graph:
     try:
-        read = script_revisions(path)
-    except (SyntaxError, OSError, UnicodeDecodeError) as error:
-        raise _unreadable(path, error) from None
+        return Graph.read(versions)
     except MigrationsError as error:
         raise CompatibilityError(str(error)) from None
-    return None if read is None else Script(path, read[0], read[1])
 
 
-@dataclass(frozen=True)
-class _History:
-    versions: Path
-    ordered: tuple[Script, ...]  # parents before children, ties by file
-    lineage: Mapping[str, frozenset[str]]  # each revision's ancestors and itself
-
-    @classmethod
-    def read(cls, versions: Path) -> _History:
-        scripts: dict[str, Script] = {}
-        for path in sorted(versions.rglob("*.py")):
-            script = _read_script(path)
-            if script is None:
-                continue
-            if script.revision in scripts:
-                raise CompatibilityError(
-                    f"{path}: revision {script.revision} is also {scripts[script.revision].path}"
-                )
-            scripts[script.revision] = script
-        if not scripts:
-            raise CompatibilityError(f"{versions}: no Alembic revision scripts")
-        for script in scripts.values():
-            for parent in script.down_revisions:
-                if parent not in scripts:
-                    raise CompatibilityError(f"{script.path}: down_revision {parent} is not in {versions}")
-        ordered = _topological(scripts, versions)
-        lineage: dict[str, frozenset[str]] = {}
-        for script in ordered:
-            lineage[script.revision] = frozenset({script.revision}).union(
-                *(lineage[parent] for parent in script.down_revisions)
-            )
-        return cls(versions, tuple(ordered), lineage)
-
-    @property
-    def heads(self) -> list[str]:
-        parents = {parent for script in self.ordered for parent in script.down_revisions}
-        return sorted(script.revision for script in self.ordered if script.revision not in parents)
-
-    def stable_heads(self, stable_revision: str) -> frozenset[str]:
-        if stable_revision in self.lineage and HEX.fullmatch(stable_revision):
-            return frozenset({stable_revision})
-        for found in self._antichains():
-            if migration_revision(found) == stable_revision:
-                return frozenset(found)
+def _added(graph: Graph, stable_revision: str) -> list[Script]:
+    stable = graph.heads_named(stable_revision, migration_revision)
+    if stable is None:
         raise CompatibilityError(
-            f"the stable release's migration revision {stable_revision} is not in {self.versions}: "
+            f"the stable release's migration revision {stable_revision} is not in {graph.versions}: "
             f"neither one of its revisions nor the fingerprint of up to {MAX_HEADS} of them, "
             "so what the release adds cannot be told"
         )
-
-    def _antichains(self) -> Iterator[tuple[str, ...]]:
-        """Every set of 1 to MAX_HEADS mutually non-ancestral revisions, once each, sorted.
-
-        Only antichains are visited: each step keeps the later candidates unrelated
-        to the one just chosen. For n revisions that is at most C(n,1)+...+C(n,4)
-        fingerprints (all unrelated); for a history of b branches of at most L
-        revisions each, at most the sum over k <= 4 of C(b,k)*L^k (the app: b = 3).
-        """
-        related = {
-            revision: ancestors | {other for other, theirs in self.lineage.items() if revision in theirs}
-            for revision, ancestors in self.lineage.items()
-        }
-
-        def extend(chosen: tuple[str, ...], candidates: list[str]) -> Iterator[tuple[str, ...]]:
-            for index, candidate in enumerate(candidates):
-                found = (*chosen, candidate)
-                yield found
-                if len(found) < MAX_HEADS:
-                    rest = [other for other in candidates[index + 1 :] if other not in related[candidate]]
-                    yield from extend(found, rest)
-
-        yield from extend((), sorted(self.lineage))
-
-    def added(self, stable_revision: str) -> list[Script]:
-        known: set[str] = set()
-        for head in self.stable_heads(stable_revision):
-            known |= self.lineage[head]
-        return [script for script in self.ordered if script.revision not in known]
-
-
-def _topological(scripts: Mapping[str, Script], versions: Path) -> list[Script]:
-    children: dict[str, list[str]] = {revision: [] for revision in scripts}
-    waiting = {revision: len(set(script.down_revisions)) for revision, script in scripts.items()}
-    for revision, script in scripts.items():
-        for parent in set(script.down_revisions):
-            children[parent].append(revision)
-    ready = [(str(script.path), revision) for revision, script in scripts.items() if not waiting[revision]]
-    heapq.heapify(ready)
-    ordered: list[Script] = []
-    while ready:
-        _, revision = heapq.heappop(ready)
-        ordered.append(scripts[revision])
-        for child in children[revision]:
-            waiting[child] -= 1
-            if not waiting[child]:
-                heapq.heappush(ready, (str(scripts[child].path), child))
-    if len(ordered) != len(scripts):
-        raise CompatibilityError(f"{versions}: the revisions' down_revisions form a cycle")
-    return ordered
+    return graph.after(stable)
 
 
 def added_scripts(versions: Path, stable_revision: str) -> list[Script]:
     """The scripts in VERSIONS that are not ancestors of (or) the stable release's heads, parents first."""
-    return _History.read(versions).added(stable_revision)
+    return _added(_graph(versions), stable_revision)
 
 
 # --- the operations ---------------------------------------------------------------------
@@ -535,9 +422,9 @@ class _Upgrade(ast.NodeVisitor):
 
 def _parse(path: Path) -> ast.Module:
     try:
-        return ast.parse(path.read_text(), filename=str(path))
-    except (SyntaxError, OSError, UnicodeDecodeError) as error:
-        raise _unreadable(path, error) from None
+        return parse(path)
+    except MigrationsError as error:
+        raise CompatibilityError(str(error)) from None
 
 
 def _read_upgrade(script: Script, created: Collection[str]) -> _Upgrade:
@@ -576,14 +463,14 @@ def assess(versions: Path, stable_revision: str, release_revision: str) -> Asses
     """
     if stable_revision == release_revision:
         return Assessment()
-    history = _History.read(versions)
-    found = migration_revision(history.heads)
+    graph = _graph(versions)
+    found = migration_revision(graph.heads)
     if found != release_revision:
         raise CompatibilityError(
             f"{versions} is at migration revision {found}, not the release's {release_revision}: "
             "these are not the release's scripts"
         )
-    added = history.added(stable_revision)
+    added = _added(graph, stable_revision)
     created: set[str] = set()
     findings: list[Finding] = []
     for script in added:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from infra.ops.releases.alembic_graph import Script
 from infra.ops.releases.compatibility import (
     CompatibilityError,
     Finding,
-    Script,
     added_scripts,
     assess,
     breaking_operations,

@@ -75,6 +75,13 @@ def test_unreadable_histories_are_refused_with_the_file(tmp_path: Path) -> None:
     bad = write(tmp_path / "bad", {"x.py": "revision = make_id()\n"})
     with pytest.raises(MigrationsError, match=r"x.py: a revision that is not a literal"):
         heads(bad)
+    # The heads come from the revision graph (alembic_graph.py): what Alembic refuses is refused.
+    orphan = write(tmp_path / "orphan", {"0002.py": f'revision = "{USERS}"\ndown_revision = "{INIT}"\n'})
+    with pytest.raises(MigrationsError, match=rf"0002\.py: down_revision {INIT} is not in"):
+        heads(orphan)
+    broken = write(tmp_path / "broken", {**SCRIPTS, "0004.py": "revision = (\n"})
+    with pytest.raises(MigrationsError, match=r"0004\.py: not readable as Python"):
+        heads(broken)
 
 
 def test_the_command_prints_what_the_deploy_records(tmp_path: Path) -> None:
