@@ -28,7 +28,13 @@ from components.secrets import Secrets
 from infra.app_contract import API_PORT, FRONTEND_PORT
 from infra.conventions import Naming, Service
 from infra.render.workloads import manifests as m
-from infra.render.workloads.canary import canary_autoscaler, canary_deployment, canary_ingress, canary_service
+from infra.render.workloads.canary import (
+    canary_autoscaler,
+    canary_budget,
+    canary_deployment,
+    canary_ingress,
+    canary_service,
+)
 from infra.render.workloads.config import config_map
 from infra.render.workloads.migrations import migration_access, migration_job, pre_migration_backup
 from infra.render.workloads.network_policies import network_policies
@@ -176,13 +182,16 @@ class Workloads(pulumi.ComponentResource):
             first.merge(pulumi.ResourceOptions(depends_on=[job])),
         )
         service = kubernetes_object(f"{name}-api-canary-service", canary_service(naming), first)
-        kubernetes_object(
+        scaling = kubernetes_object(
             f"{name}-api-canary-autoscaler", canary_autoscaler(naming, app, canary.weight), first
         )
-        # Traffic turns to the canary only once its pods are ready behind their Service,
-        # and only into the API's location, which the API's Ingress makes.
+        kubernetes_object(f"{name}-api-canary-budget", canary_budget(naming), first)
+        # Traffic turns to the canary only once its pods are ready behind their Service, with its
+        # autoscaler's bounds set for the new share, and only into the API's location (the API's Ingress).
         kubernetes_object(
             f"{name}-api-canary-ingress",
             canary_ingress(naming, app, canary.weight),
-            first.merge(pulumi.ResourceOptions(depends_on=[deployment, service, api_ingress_object])),
+            first.merge(
+                pulumi.ResourceOptions(depends_on=[deployment, service, scaling, api_ingress_object])
+            ),
         )

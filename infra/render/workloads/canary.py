@@ -1,7 +1,7 @@
 """The canary of a release: the API's next version beside the stable one, taking a share of its requests.
 
 Named as Flagger names it (``samokoder-api-canary``: Deployment, Service,
-autoscaler and Ingress), so dashboards and the judge tell it from stable. Its
+autoscaler, disruption budget and Ingress), so dashboards and the judge tell it from stable. Its
 pods carry the API's component label, so the API's network policies, its
 ServiceMonitor and the database's and Redis's admission rules apply to them as
 to stable's (infra/render/workloads/network_policies.py).
@@ -25,9 +25,9 @@ from typing import Any
 
 from infra import app_contract as app
 from infra import ingress_contract as edge
-from infra.conventions import APP_NAMESPACE, INGRESS_CLASS, Naming, canary_name, pod_selector
-from infra.render.workloads.manifests import AppSpec, Meta, api_pods, autoscaler, service_of
-from infra.render.workloads.routes import API_PATH, API_PATH_TYPE, NGINX
+from infra.conventions import APP_NAMESPACE, Naming, canary_name, pod_selector
+from infra.render.workloads.manifests import AppSpec, Meta, api_pods, autoscaler, budget_of, service_of
+from infra.render.workloads.routes import api_path, ingress
 
 
 def canary_meta(naming: Naming) -> Meta:
@@ -44,10 +44,19 @@ def canary_service(naming: Naming) -> dict[str, Any]:
 
 
 def canary_replicas(spec: AppSpec, weight: int) -> tuple[int, int]:
-    """The canary's autoscaling bounds: its share of stable's, rounded up, at least one pod."""
-    minimum = max(1, math.ceil(spec.replicas.api * weight / 100))
+    """The canary's autoscaling bounds: its share of stable's, rounded up.
+
+    Never below stable's own floor up to two pods: a production canary keeps a
+    pod through a drain, as stable does (its budget lets one go at a time).
+    """
+    floor = min(2, spec.replicas.api)
+    minimum = max(floor, math.ceil(spec.replicas.api * weight / 100))
     maximum = max(minimum, math.ceil(spec.workloads.api_max_replicas * weight / 100))
     return minimum, maximum
+
+
+def canary_budget(naming: Naming) -> dict[str, Any]:
+    return budget_of(canary_meta(naming))
 
 
 def canary_autoscaler(naming: Naming, spec: AppSpec, weight: int) -> dict[str, Any]:
@@ -60,30 +69,12 @@ def canary_upstream() -> str:
 
 
 def canary_ingress(naming: Naming, spec: AppSpec, weight: int) -> dict[str, Any]:
+    """The API's path again, marked canary: the controller merges it into the API's location.
+
+    Only the canary annotations count on a canary Ingress (the others are the main
+    Ingress's: docs/user-guide/nginx-configuration/annotations.md:155 at
+    controller-v1.15.1); the merge needs the same host, path and pathType.
+    """
+    annotations = {edge.CANARY_ANNOTATION: "true", edge.CANARY_WEIGHT_ANNOTATION: str(weight)}
     name = canary_name("api")
-    backend = {"service": {"name": name, "port": {"number": app.API_PORT}}}
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "Ingress",
-        "metadata": {
-            "name": name,
-            "namespace": APP_NAMESPACE,
-            "labels": naming.k8s_labels(name, "ingress"),
-            "annotations": {
-                edge.CANARY_ANNOTATION: "true",
-                edge.CANARY_WEIGHT_ANNOTATION: str(weight),
-                # The path is the API's regular expression; matched as written, it must be read as one.
-                f"{NGINX}/use-regex": "true",
-            },
-        },
-        "spec": {
-            "ingressClassName": INGRESS_CLASS,
-            # The controller merges a canary only into a location of the same host, path and pathType.
-            "rules": [
-                {
-                    "host": spec.domain,
-                    "http": {"paths": [{"path": API_PATH, "pathType": API_PATH_TYPE, "backend": backend}]},
-                }
-            ],
-        },
-    }
+    return ingress(naming, spec, name, annotations, [api_path(name)], tls=False)

@@ -243,7 +243,10 @@ def service_of(m: Meta, port: int) -> dict[str, Any]:
 
 
 def pod_disruption_budget(naming: Naming, name: Service) -> dict[str, Any]:
-    m = meta(naming, name)
+    return budget_of(meta(naming, name))
+
+
+def budget_of(m: Meta) -> dict[str, Any]:
     return {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",

@@ -25,9 +25,21 @@ SITE: Final = "samokoder"
 API: Final = "samokoder-api"
 
 
-def _ingress(
-    naming: Naming, spec: AppSpec, name: str, annotations: dict[str, str], paths: list[Any]
+def ingress(
+    naming: Naming,
+    spec: AppSpec,
+    name: str,
+    annotations: dict[str, str],
+    paths: list[Any],
+    *,
+    tls: bool = True,
 ) -> dict[str, Any]:
+    """An Ingress of the site's host; with ``tls``, the one that asks cert-manager for its certificate."""
+    certificate = {"cert-manager.io/cluster-issuer": CLUSTER_ISSUER} if tls else {}
+    body: dict[str, Any] = {"ingressClassName": INGRESS_CLASS}
+    if tls:
+        body["tls"] = [{"hosts": [spec.domain], "secretName": TLS_SECRET}]
+    body["rules"] = [{"host": spec.domain, "http": {"paths": paths}}]
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",
@@ -35,18 +47,20 @@ def _ingress(
             "name": name,
             "namespace": APP_NAMESPACE,
             "labels": naming.k8s_labels(name, "ingress"),
-            "annotations": {"cert-manager.io/cluster-issuer": CLUSTER_ISSUER, **annotations},
+            "annotations": {**certificate, **annotations},
         },
-        "spec": {
-            "ingressClassName": INGRESS_CLASS,
-            "tls": [{"hosts": [spec.domain], "secretName": TLS_SECRET}],
-            "rules": [{"host": spec.domain, "http": {"paths": paths}}],
-        },
+        "spec": body,
     }
 
 
-def _backend(service: str, port: int) -> dict[str, Any]:
-    return {"service": {"name": workload_name(service), "port": {"number": port}}}
+def backend(name: str, port: int) -> dict[str, Any]:
+    """A path's backend: the Service ``name`` (a workload's or the canary's) on ``port``."""
+    return {"service": {"name": name, "port": {"number": port}}}
+
+
+def api_path(service_name: str) -> dict[str, Any]:
+    """The API's one path: what the API's Ingress serves, and what a canary must repeat to join it."""
+    return {"path": API_PATH, "pathType": API_PATH_TYPE, "backend": backend(service_name, app.API_PORT)}
 
 
 def api_ingress(naming: Naming, spec: AppSpec) -> dict[str, Any]:
@@ -57,11 +71,14 @@ def api_ingress(naming: Naming, spec: AppSpec) -> dict[str, Any]:
         f"{NGINX}/proxy-read-timeout": str(SESSION_TIMEOUT_SECONDS),
         f"{NGINX}/proxy-send-timeout": str(SESSION_TIMEOUT_SECONDS),
     }
-    path = {"path": API_PATH, "pathType": API_PATH_TYPE, "backend": _backend("api", app.API_PORT)}
-    return _ingress(naming, spec, API, annotations, [path])
+    return ingress(naming, spec, API, annotations, [api_path(workload_name("api"))])
 
 
 def site_ingress(naming: Naming, spec: AppSpec) -> dict[str, Any]:
     """Everything else, /health included, is the site."""
-    path = {"path": "/", "pathType": "Prefix", "backend": _backend("frontend", app.FRONTEND_PORT)}
-    return _ingress(naming, spec, SITE, {}, [path])
+    path = {
+        "path": "/",
+        "pathType": "Prefix",
+        "backend": backend(workload_name("frontend"), app.FRONTEND_PORT),
+    }
+    return ingress(naming, spec, SITE, {}, [path])

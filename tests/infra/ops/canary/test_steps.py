@@ -26,6 +26,7 @@ CANARY_OBJECTS = {
     ("kubernetes:apps/v1:Deployment", "workloads-api-canary-deployment"),
     ("kubernetes:core/v1:Service", "workloads-api-canary-service"),
     ("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "workloads-api-canary-autoscaler"),
+    ("kubernetes:policy/v1:PodDisruptionBudget", "workloads-api-canary-budget"),
     ("kubernetes:networking.k8s.io/v1:Ingress", "workloads-api-canary-ingress"),
 }
 APP_DEPLOYMENTS = {

@@ -212,10 +212,10 @@ def test_plan_prints_each_steps_changes_and_the_time_a_release_takes(project: Pa
     assert result.returncode == 0, result.stderr
     settings = load_settings(STACK, stack_file_values(project / f"Pulumi.{STACK}.yaml"), offline=True)
     first, *rest = settings.canary.weights
-    assert f"start at {first} %: create 6, update 0, delete 0, replace 0" in result.stdout
+    assert f"start at {first} %: create 7, update 0, delete 0, replace 0" in result.stdout
     for weight in rest:
         assert f"weight {weight} %: create 0" in result.stdout
-    assert "promote: create 0, update 3, delete 6, replace 0" in result.stdout
+    assert "promote: create 0, update 3, delete 7, replace 0" in result.stdout
     assert "BEYOND" not in result.stdout
     minutes = len(settings.canary.weights) * settings.canary.analysis_minutes
     assert f"judged: {minutes} min when every window decides" in result.stdout

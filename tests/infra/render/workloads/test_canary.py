@@ -23,6 +23,7 @@ def canary_objects(stack: str, weight: int) -> list[dict[str, object]]:
     return [
         canary.canary_deployment(NAMING, spec, IMAGE),
         canary.canary_service(NAMING),
+        canary.canary_budget(NAMING),
         canary.canary_autoscaler(NAMING, spec, weight),
         canary.canary_ingress(NAMING, spec, weight),
     ]
@@ -104,7 +105,8 @@ def test_the_canary_scales_with_its_share_of_the_apis(stack: str, weight: int) -
     spec = app(stack)
     hpa = canary.canary_autoscaler(NAMING, spec, weight)["spec"]
     assert hpa["scaleTargetRef"]["name"] == "samokoder-api-canary"
-    assert hpa["minReplicas"] >= 1
+    # Never below stable's own floor, up to two: a drain leaves a production canary a pod.
+    assert hpa["minReplicas"] >= min(2, spec.replicas.api)
     assert hpa["minReplicas"] >= math.ceil(spec.replicas.api * weight / 100)
     assert hpa["maxReplicas"] >= math.ceil(spec.workloads.api_max_replicas * weight / 100)
     assert hpa["minReplicas"] <= hpa["maxReplicas"] <= spec.workloads.api_max_replicas
