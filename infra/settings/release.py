@@ -95,10 +95,3 @@ class Release(StrictModel):
                 "to judge; release it without a canary"
             )
         return self
-
-    def migration_revisions(self) -> tuple[str, ...]:
-        """The schemas the running code expects: stable's and, during a canary, the canary's."""
-        revisions = [self.migration_revision]
-        if self.canary is not None and self.canary.migration_revision != self.migration_revision:
-            revisions.append(self.canary.migration_revision)
-        return tuple(revisions)
