@@ -45,6 +45,16 @@ def versions(tmp_path: Path, upgrade: str) -> Path:
     )
 
 
+def history_with_a_canary(tmp_path: Path, release: dict[str, object], *, weight: int) -> Path:
+    """A saved history whose newest update ran ``release`` with NEXT as its canary at ``weight`` %."""
+    canary = {"id": "2026.12.01-1", "migration_revision": release["migration_revision"], "images": NEXT}
+    value = json.dumps({**release, "canary": {**canary, "weight": weight}})
+    update = {"kind": "update", "version": 7, "result": "succeeded", "endTime": "2026-12-01T10:00:00Z"}
+    history = tmp_path / "history.json"
+    history.write_text(json.dumps([{**update, "config": {"samokoder:release": {"value": value}}}]))
+    return history
+
+
 def start(
     project: Path, *extra: str, migration: str = NEXT_REVISION, images: dict[str, str] = NEXT
 ) -> tuple[int, str, str]:
@@ -141,27 +151,8 @@ def test_abort_deployed_takes_the_canary_from_the_stacks_newest_update(project: 
     """A lost runner: main's stack file never held the canary, the stack's history does."""
     stable = read_release((project / f"Pulumi.{STACK}.yaml").read_text())
     assert stable is not None
-    canary = {
-        "id": "2026.12.01-1",
-        "migration_revision": stable.migration_revision,
-        "images": NEXT,
-        "weight": 25,
-    }
     release = {"id": "2026.11.20-9", "migration_revision": stable.migration_revision, "images": NEXT_STABLE}
-    history = tmp_path / "history.json"
-    history.write_text(
-        json.dumps(
-            [
-                {
-                    "kind": "update",
-                    "version": 7,
-                    "result": "succeeded",
-                    "endTime": "2026-12-01T10:00:00Z",
-                    "config": {"samokoder:release": {"value": json.dumps({**release, "canary": canary})}},
-                }
-            ]
-        )
-    )
+    history = history_with_a_canary(tmp_path, release, weight=25)
     result = samokoder_infra(project, "canary", "abort", STACK, "--deployed", "--history", str(history))
     assert result.returncode == 0, result.stderr
     written = read_release((project / f"Pulumi.{STACK}.yaml").read_text())
@@ -225,26 +216,8 @@ def test_verify_release_does_not_ask_to_record_a_canary_in_flight(project: Path,
     """Recording it would put the canary on main, where the next `pulumi up` would keep it."""
     stable = read_release((project / f"Pulumi.{STACK}.yaml").read_text())
     assert stable is not None
-    canary = {
-        "id": "2026.12.01-1",
-        "migration_revision": stable.migration_revision,
-        "images": NEXT,
-        "weight": 5,
-    }
     release = {"id": stable.id, "migration_revision": stable.migration_revision, "images": stable.images}
-    history = tmp_path / "history.json"
-    history.write_text(
-        json.dumps(
-            [
-                {
-                    "kind": "update",
-                    "version": 9,
-                    "result": "succeeded",
-                    "config": {"samokoder:release": {"value": json.dumps({**release, "canary": canary})}},
-                }
-            ]
-        )
-    )
+    history = history_with_a_canary(tmp_path, release, weight=5)
     result = samokoder_infra(project, "verify-release", STACK, "--history", str(history))
     assert result.returncode == 1
     assert "runs as the canary beside" in result.stderr
