@@ -2,19 +2,37 @@
 
 The numbers are chosen to be exact in binary (shares of 400 requests, P95s in
 halves and quarters), so that a value on a bound is on it, not a rounding
-error beside it.
+error beside it. The binomial tails the error checks print are checked against
+every term of the distribution summed in 50-digit decimals (``exact_tail``),
+the bucket rule of the latency ratio against Prometheus's own estimate
+(tests/infra/ops/canary/history.py: ``histogram_quantile``).
 """
 
 from __future__ import annotations
 
 import math
+import re
+import time
+from decimal import Decimal, localcontext
 
 import pytest
 
-from infra.ops.canary.judge import Bounds, BurnReading, Check, Traffic, judge
+from infra.ingress_contract import TIME_BUCKETS_SECONDS
+from infra.ops.canary.judge import (
+    ALPHA,
+    Bounds,
+    BurnReading,
+    Check,
+    Traffic,
+    binomial_tail,
+    fewest_significant,
+    judge,
+    ratio_bound,
+)
 from infra.settings.loader import load_settings
 from infra.settings.source import stack_file_values
 from tests.conftest import PROJECT_DIR, STACKS
+from tests.infra.ops.canary.history import histogram_quantile
 
 BOUNDS = Bounds(
     min_requests=100,
@@ -107,52 +125,291 @@ def test_too_few_requests_are_not_judged_however_bad_they_look() -> None:
     assert verdict.reason == "requests: 20 requests, 100 needed"
 
 
-# --- errors ---------------------------------------------------------------------------------
+# --- errors: the binomial tail ---------------------------------------------------------------
+
+
+def exact_pmf(n: int, share: str) -> list[Decimal]:
+    """P(X = i) for every i, X ~ Binomial(n, share), in 50-digit decimals: no logs, no cut-off."""
+    with localcontext() as context:
+        context.prec = 50
+        p = Decimal(share)
+        q = 1 - p
+        terms = [q**n]
+        for i in range(n):
+            terms.append(terms[-1] * (n - i) / (i + 1) * p / q)
+        return terms
+
+
+def exact_tails(n: int, share: str) -> list[float]:
+    """P(X >= k) for k from 0 to n + 1, every term summed."""
+    with localcontext() as context:
+        context.prec = 50
+        tails = [Decimal(0)]
+        for chance in reversed(exact_pmf(n, share)):
+            tails.append(tails[-1] + chance)
+        return [float(tail) for tail in reversed(tails)]
+
+
+def exact_tail(k: int, n: int, share: str) -> float:
+    return exact_tails(n, share)[k]
+
+
+@pytest.mark.parametrize("share", ["0.005", "0.0045", "0.01", "0.3", "0.5", "0.97"])
+@pytest.mark.parametrize("n", [1, 10, 200, 1272, 4000])
+def test_the_binomial_tail_is_the_exact_sum(n: int, share: str) -> None:
+    exact = exact_tails(n, share)
+    # Every k from 0 to one past n (every tenth above 200 requests).
+    for k in range(0, n + 2, 1 if n <= 200 else 10):
+        tail = binomial_tail(k, n, float(share))
+        if exact[k] > 1e-290:
+            assert tail == pytest.approx(exact[k], rel=1e-9), k
+        else:
+            assert tail <= 1e-290, k
+    assert binomial_tail(0, n, float(share)) == 1.0
+    assert binomial_tail(n + 1, n, float(share)) == 0.0
+
+
+def test_a_share_of_nothing_or_everything() -> None:
+    assert binomial_tail(1, 100, 0.0) == 0.0
+    assert binomial_tail(0, 100, 0.0) == 1.0
+    assert binomial_tail(100, 100, 1.0) == 1.0
+    # Stable's share plus the allowance may pass 100 %: then nothing is over it.
+    assert binomial_tail(100, 100, 1.2) == 1.0
+
+
+@pytest.mark.parametrize("share", [0.5, 0.005, 1e-6])
+def test_ten_million_requests_are_summed_quickly_and_agree_with_their_mirror(share: float) -> None:
+    """P(X >= k) + P(n - X >= n - k + 1) = 1: the sum upward from k against the one downward from n - k."""
+    n = 10**7
+    mean, sd = n * share, math.sqrt(n * share * (1 - share))
+    started = time.perf_counter()
+    for k in (
+        round(mean - 3 * sd),
+        round(mean),
+        round(mean) + 1,
+        round(mean + 3 * sd),
+        round(mean + 20 * sd),
+    ):
+        tail = binomial_tail(k, n, share)
+        # 1 - share is a rounded double: taken 10^7 times in the log, it moves the tail by some 1e-9.
+        assert tail + binomial_tail(n - k + 1, n, 1 - share) == pytest.approx(1.0, abs=1e-7)
+        if share == 0.5:
+            # With a million events on either side, the normal curve (continuity-corrected) is within 1e-4.
+            assert tail == pytest.approx(0.5 * math.erfc((k - 0.5 - mean) / sd / math.sqrt(2)), abs=1e-4)
+    # Every 5xx among ten million at a share of at most one half: far beyond a double.
+    assert binomial_tail(n, n, share) == 0.0
+    # A few milliseconds each on a laptop; the bound only catches a sum that runs away.
+    assert time.perf_counter() - started < 2.0
 
 
 @pytest.mark.parametrize(
-    ("canary_percent", "stable_percent", "expected"),
+    ("requests", "percent", "fewest"),
     [
-        # At the bound, and at stable's share plus the increase: passes.
-        (1.0, 0.5, "pass"),
-        (0.75, 0.25, "pass"),
-        # Just past stable's plus the increase, while below the bound: a regression.
-        (1.0, 0.25, "fail"),
-        # Past the bound while stable is within it (though within stable's plus the increase).
-        (1.25, 1.0, "fail"),
-        # Stable over the bound too, the canary no worse than allowed: not the canary's fault.
-        (3.0, 3.0, "inconclusive"),
-        (3.5, 3.0, "inconclusive"),
-        (2.0, 3.0, "inconclusive"),
-        # ... but worse than stable by more than the increase: the canary's fault.
-        (3.75, 3.0, "fail"),
-        # Stable over the bound, the canary within it: the canary passes.
-        (0.25, 8.0, "pass"),
-        (0.0, 0.0, "pass"),
+        # At 1 expected, P(X >= 4) = 1.8 % and P(X >= 5) = 0.35 %; at 100 expected, the normal
+        # curve's 2.33 standard deviations (10) above the mean, and a little more for the skew.
+        (200, 0.5, 5),
+        (20_000, 0.5, 125),
+        (10, 50.0, 10),
+        # Not even every request failing is unlikely enough.
+        (5, 50.0, None),
     ],
 )
-def test_the_error_share(canary_percent: float, stable_percent: float, expected: str) -> None:
-    verdict = judge(canary(canary_percent), stable(stable_percent), QUIET, BOUNDS)
+def test_the_fewest_5xx_over_a_bound(requests: int, percent: float, fewest: int | None) -> None:
+    assert fewest_significant(requests, percent) == fewest
+    share = str(Decimal(str(percent)) / 100)
+    if fewest is not None:
+        assert exact_tail(fewest, requests, share) < ALPHA <= exact_tail(fewest - 1, requests, share)
+    else:
+        assert exact_tail(requests, requests, share) >= ALPHA
+
+
+# --- errors: the checks ------------------------------------------------------------------------
+
+TAIL = r"P\(>= (\d+)\) (= [\d.e+-]+|< 1e-300)"
+PRINTED = re.compile(
+    rf"5xx: canary (\d+) of (\d+) requests, stable (\d+) of (\d+); expected at [\d.]+ %: "
+    rf"canary ([\d.]+) \({TAIL}\), stable ([\d.]+) \({TAIL}\); at stable's [\d.]+ % \+ [\d.]+ points = "
+    rf"([\d.]+) %: canary ([\d.]+) \({TAIL}\); over a bound when P < 0.01$"
+)
+
+
+def counts(errors: int, requests: int, p95: float = 0.25) -> Traffic:
+    return Traffic(float(requests), float(errors), p95)
+
+
+def assert_printed_tail(printed: str, exact: float) -> None:
+    if printed == "< 1e-300":
+        assert exact < 1e-300
+    else:
+        # Two significant digits.
+        assert float(printed.removeprefix("= ")) == pytest.approx(exact, rel=0.051, abs=1e-300)
+
+
+@pytest.mark.parametrize(
+    ("canary_errors", "canary_requests", "stable_errors", "stable_requests", "expected"),
+    [
+        # Exact tails at 1 %, stable's at 1 %, and at stable's + 0.5 points, in the comments.
+        (0, 400, 10, 4000, "pass"),
+        # On the bound: 4 of 400, 4 expected (0.57; 1; 0.35).
+        (4, 400, 10, 4000, "pass"),
+        # 1.75 %, over both bounds as read, not beyond chance (0.11; 1; 0.033): once a failure.
+        (7, 400, 10, 4000, "pass"),
+        # 3 % (0.00085; 1; 6.5e-05).
+        (12, 400, 10, 4000, "fail"),
+        # The same 2 % share on 200 requests (0.14; 1; 0.065) and on 20,000 (4e-36; 1; 1e-64).
+        (4, 200, 10, 4000, "pass"),
+        (400, 20_000, 10, 4000, "fail"),
+        # Stable at 3 %, beyond chance (7.5e-25): the canary at 3 % or 3.5 % is not to blame
+        # (0.00085, 0.74; 6.8e-05, 0.54) ...
+        (12, 400, 120, 4000, "inconclusive"),
+        (14, 400, 120, 4000, "inconclusive"),
+        # ... at 2 % it is not over the bound (0.05; 0.97): once inconclusive, now a pass ...
+        (8, 400, 120, 4000, "pass"),
+        # ... and at 8 % it is over stable's + 0.5 points (5.5e-19; 1.7e-05).
+        (32, 400, 120, 4000, "fail"),
+        # Stable at 1.1 % is over the bound as read, not beyond chance (0.28): the canary at 3 %
+        # (0.00085), within stable's + 0.5 points (0.03), is over a bound stable is not.
+        (12, 400, 44, 4000, "fail"),
+        # Within 1 % (0.52), over stable's 0 % + 0.5 points (1.5e-08).
+        (80, 8000, 0, 40_000, "fail"),
+    ],
+)
+def test_the_5xx_against_the_bounds(
+    canary_errors: int, canary_requests: int, stable_errors: int, stable_requests: int, expected: str
+) -> None:
+    verdict = judge(
+        counts(canary_errors, canary_requests), counts(stable_errors, stable_requests), QUIET, BOUNDS
+    )
     assert outcome(verdict.checks, "errors") == expected
     assert (
         verdict.decision == {"pass": "promote", "fail": "roll back", "inconclusive": "inconclusive"}[expected]
     )
-    assert f"canary {canary_percent:.2f} %, stable {stable_percent:.2f} %" in verdict.checks[1].line()
+    line = verdict.checks[1].line()
+    c_share, s_share = 100 * canary_errors / canary_requests, 100 * stable_errors / stable_requests
+    assert f"5xx share: canary {c_share:.2f} %, stable {s_share:.2f} %" in line
+    match = PRINTED.search(line)
+    assert match, line
+    (
+        (kc, nc, ks, ns),
+        (e_canary, _, p_canary, e_stable, _, p_stable),
+        (relative, e_relative, _, p_relative),
+    ) = (match.groups()[:4], match.groups()[4:10], match.groups()[10:])
+    assert [int(kc), int(nc), int(ks), int(ns)] == [
+        canary_errors,
+        canary_requests,
+        stable_errors,
+        stable_requests,
+    ]
+    limit, increase = Decimal("0.01"), Decimal("0.005")
+    relative_share = Decimal(stable_errors) / stable_requests + increase
+    assert float(relative) == pytest.approx(float(100 * relative_share), abs=0.005)
+    assert float(e_canary) == pytest.approx(canary_requests * 0.01, abs=0.005)
+    assert float(e_stable) == pytest.approx(stable_requests * 0.01, abs=0.005)
+    assert float(e_relative) == pytest.approx(float(canary_requests * relative_share), abs=0.005)
+    assert_printed_tail(p_canary, exact_tail(canary_errors, canary_requests, str(limit)))
+    assert_printed_tail(p_stable, exact_tail(stable_errors, stable_requests, str(limit)))
+    assert_printed_tail(p_relative, exact_tail(canary_errors, canary_requests, str(relative_share)))
+
+
+def test_whole_counts_from_extrapolated_increases() -> None:
+    # increase() extrapolates to the window's edges: 2.4 5xx were 2, 2.6 were 3; never more than the requests.
+    assert Traffic(400.2, 2.4, 0.25).failed == 2
+    assert Traffic(400.2, 2.6, 0.25).failed == 3
+    assert Traffic(10.2, 10.6, 0.25).failed == 10
+    assert Traffic(400.0, None, 0.25).failed == 0
+    assert Traffic(None, 3.0, 0.25).failed == 0
 
 
 def test_no_5xx_series_is_no_error() -> None:
     verdict = judge(Traffic(CANARY_REQUESTS, None, 0.25), Traffic(STABLE_REQUESTS, None, 0.25), QUIET, BOUNDS)
     assert verdict.decision == "promote"
     assert "canary 0.00 %, stable 0.00 %" in verdict.checks[1].line()
+    assert "5xx: canary 0 of 400 requests, stable 0 of 4000" in verdict.checks[1].line()
 
 
 def test_a_failed_check_names_its_numbers_in_the_verdict() -> None:
-    verdict = judge(canary(5.0), stable(0.25), QUIET, BOUNDS)
+    verdict = judge(counts(20, 400), counts(10, 4000), QUIET, BOUNDS)
     assert verdict.exit_code == 1
-    assert verdict.line().startswith("verdict: ROLL BACK (exit 1): errors: canary 5.00 % > 1 %")
+    tail = exact_tail(20, 400, "0.01")
+    assert verdict.line().startswith(
+        f"verdict: ROLL BACK (exit 1): errors: canary over 1 % (20 5xx, 4.00 expected: P(>= 20) = {tail:.2g} "
+        "< 0.01); stable not over it (10 5xx, 40.00 expected: P(>= 10) = 1 >= 0.01)"
+    )
+
+
+def prod_bounds() -> Bounds:
+    return Bounds.of(load_settings("prod", stack_file_values(PROJECT_DIR / "Pulumi.prod.yaml"), offline=True))
+
+
+def test_one_5xx_in_200_requests_does_not_roll_prod_back() -> None:
+    """Prod's bounds: 0.5 %, and stable's 0.2 % + 0.25 points. One 5xx in 200 is 0.5 %, over 0.45 %."""
+    bounds = prod_bounds()
+    assert (bounds.max_error_percent, bounds.max_error_increase_points) == (0.5, 0.25)
+    verdict = judge(counts(1, 200), counts(8, 4000), QUIET, bounds)
+    assert outcome(verdict.checks, "errors") == "pass"
+    # A regression prod's traffic shows is still caught: 5 % of 500s.
+    assert outcome(judge(counts(10, 200), counts(8, 4000), QUIET, bounds).checks, "errors") == "fail"
+
+
+@pytest.mark.parametrize(
+    ("requests", "canary_share", "stable_errors", "at_most"),
+    [
+        # A canary exactly as good as stable (0.2 %) on prod's minimum of 200 requests: each 5xx
+        # over 0.45 % used to roll back, one in three windows (1 - 0.998^200 = 0.33).
+        (200, "0.002", 8, 0.001),
+        # A canary right on prod's bound of 0.5 % (stable at 0.3 %, so the bound is the tighter
+        # one): rolled back in at most ALPHA of the windows, at every size.
+        (200, "0.005", 12, ALPHA),
+        (2000, "0.005", 12, ALPHA),
+        (20_000, "0.005", 12, ALPHA),
+    ],
+)
+def test_how_often_a_canary_no_worse_than_the_bounds_is_rolled_back(
+    requests: int, canary_share: str, stable_errors: int, at_most: float
+) -> None:
+    """Over every 5xx count the canary may get in a window, weighed by its exact probability."""
+    bounds = prod_bounds()
+    rolled_back, ignored = Decimal(0), Decimal(0)
+    for errors, chance in enumerate(exact_pmf(requests, canary_share)):
+        if chance < Decimal("1e-30"):
+            # Counted as rolled back, whatever the judge says: a bound that holds even so.
+            ignored += chance
+        elif (
+            judge(counts(errors, requests), counts(stable_errors, 4000), QUIET, bounds).decision
+            == "roll back"
+        ):
+            rolled_back += chance
+    assert float(rolled_back + ignored) <= at_most
+    # The windows judged at all make up all but a sliver of the chances.
+    assert ignored < Decimal("1e-20")
 
 
 # --- latency --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("p95", "ratio", "bound"),
+    [
+        # 40 ms x 1.5 = 60 ms, within the 50-100 ms bucket.
+        (0.04, 1.5, 0.1),
+        (0.2, 2.0, 0.5),
+        # On a bucket bound: that bound.
+        (0.25, 2.0, 0.5),
+        (0.125, 2.0, 0.25),
+        (5.0, 2.0, 10.0),
+        # Past the last finite bound: the +Inf bucket tells nothing.
+        (6.0, 2.0, math.inf),
+    ],
+)
+def test_the_ratio_is_read_at_the_next_bucket_bound(p95: float, ratio: float, bound: float) -> None:
+    assert ratio_bound(p95, ratio, TIME_BUCKETS_SECONDS) == bound
+
+
+@pytest.mark.parametrize("within", [0.5, 0.949, 0.95, 0.96, 1.0])
+def test_a_p95_past_a_bucket_bound_is_a_count_not_an_interpolation(within: float) -> None:
+    """Prometheus's P95 is past a bucket bound (0.1 s) exactly when under 95 % of requests are within it."""
+    p95 = histogram_quantile(0.95, ((0.06, within), (0.2, 1 - within)))
+    assert (p95 > 0.1) is (within < 0.95)
 
 
 @pytest.mark.parametrize(
@@ -161,16 +418,25 @@ def test_a_failed_check_names_its_numbers_in_the_verdict() -> None:
         # At the SLO's threshold and at stable's times the ratio: passes.
         (1.0, 0.5, "pass"),
         (0.25, 0.125, "pass"),
-        # Past stable's times the ratio, well within the SLO.
+        # Past the bucket bound at stable's times the ratio (0.25 s), well within the SLO.
         (0.5, 0.125, "fail"),
         # Past the SLO while stable is within it (though within stable's times the ratio).
         (1.25, 0.75, "fail"),
-        # Stable past the SLO too, the canary not slower than allowed: not the canary's fault.
+        # Stable past the SLO too, the canary not past the bound at stable's times the ratio (5 s):
+        # not the canary's fault.
         (2.5, 1.5, "inconclusive"),
         (3.0, 1.5, "inconclusive"),
-        # ... but slower than stable's times the ratio: the canary's fault.
-        (3.5, 1.5, "fail"),
+        # Over stable's times the ratio (3 s), not past its bucket's bound: once a failure.
+        (4.5, 1.5, "inconclusive"),
+        # ... past it: the canary's fault.
+        (7.5, 1.5, "fail"),
         (0.125, 2.5, "pass"),
+        # Tiny P95s: 90 ms over 40 ms x 2, not past the bucket bound at 100 ms: once a failure.
+        (0.09, 0.04, "pass"),
+        (0.12, 0.04, "fail"),
+        # 450 ms over 200 ms x 2, not past 500 ms: once a failure; 550 ms is past it.
+        (0.45, 0.2, "pass"),
+        (0.55, 0.2, "fail"),
     ],
 )
 def test_the_p95(canary_p95: float, stable_p95: float, expected: str) -> None:
@@ -180,6 +446,24 @@ def test_the_p95(canary_p95: float, stable_p95: float, expected: str) -> None:
         verdict.decision == {"pass": "promote", "fail": "roll back", "inconclusive": "inconclusive"}[expected]
     )
     assert f"canary {canary_p95:.3f} s, stable {stable_p95:.3f} s" in verdict.checks[2].line()
+
+
+@pytest.mark.parametrize(
+    ("canary_p95", "stable_p95", "expected", "said"),
+    [
+        # 70 ms against 40 ms x 1.5 = 60 ms: within the 100 ms bucket bound.
+        (0.07, 0.04, "pass", "stable x 1.5 = 0.060 s, read at the bucket bound 0.1 s"),
+        (1.5, 0.2, "fail", "canary's 1.500 s over the SLO's 1 s; stable's 0.200 s within it"),
+        # Within the SLO, past the bucket bound of 200 ms x 1.5 = 300 ms.
+        (0.75, 0.2, "fail", "canary's 0.750 s past 0.5 s, the first bucket bound at or above stable's x 1.5"),
+    ],
+)
+def test_the_p95_with_prods_bounds(canary_p95: float, stable_p95: float, expected: str, said: str) -> None:
+    bounds = prod_bounds()
+    assert (bounds.max_latency_ratio, bounds.latency_threshold_seconds) == (1.5, 1.0)
+    verdict = judge(canary(p95=canary_p95), stable(p95=stable_p95), QUIET, bounds)
+    assert outcome(verdict.checks, "latency") == expected
+    assert said in verdict.checks[2].line()
 
 
 @pytest.mark.parametrize("p95", [None, math.nan])
