@@ -2,8 +2,9 @@
 
 Canary and stable share the API Ingress's location, so they share its
 ``ingress`` and ``service`` labels; only ``canary`` tells them apart: the
-canary's upstream name on the canary's requests, empty (no label) on stable's
-(infra/ingress_contract.py: CANARY_SOURCES). Neither ``ingress``, ``host`` nor
+canary's upstream name on the canary's requests (the renderer's
+``canary_upstream``, infra/render/workloads/canary.py), empty (no label) on
+stable's (infra/ingress_contract.py: CANARY_SOURCES). Neither ``ingress``, ``host`` nor
 ``canary`` collides with a target label, so the same selectors read a
 Prometheus that stored the request's namespace and service as ``exported_*``
 (ours) and one that kept them as they are.
@@ -19,18 +20,15 @@ import json
 from dataclasses import dataclass
 from typing import Literal
 
-from infra import ingress_contract as edge
-from infra.app_contract import API_PORT
-from infra.conventions import APP_NAMESPACE, canary_name
 from infra.render.monitoring import contract as m
 from infra.render.monitoring.promql import quantile, selector
 from infra.render.monitoring.slo import BURN_WINDOWS, BurnWindow, api_slos
+from infra.render.workloads.canary import canary_upstream
 from infra.settings.monitoring import SloProfile
 
-# What the "canary" label holds on the requests the canary answered.
-CANARY_UPSTREAM = edge.upstream_name(APP_NAMESPACE, canary_name("api"), API_PORT)
 QUANTILE = 0.95
-# The burn-rate windows that page (severity critical): a release is not promoted while one fires.
+# The burn-rate windows that page (severity critical): a release is not promoted while one fires
+# (the judge, and what infra/ops/canary/criteria.py tells a pull request).
 PAGING_WINDOWS = tuple(w for w in BURN_WINDOWS if w.severity == "critical")
 
 Side = Literal["canary", "stable"]
@@ -49,7 +47,7 @@ def api_matchers(domain: str) -> tuple[str, ...]:
 
 def side_matcher(side: Side) -> str:
     """The requests the canary answered, or those stable did (no "canary" label)."""
-    return f"canary={_quoted(CANARY_UPSTREAM if side == 'canary' else '')}"
+    return f"canary={_quoted(canary_upstream() if side == 'canary' else '')}"
 
 
 def side_matchers(side: Side, domain: str) -> tuple[str, ...]:
