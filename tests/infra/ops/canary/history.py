@@ -18,7 +18,8 @@ observed when the session closes, minutes later.
 
 The expectations (requests, 5xx shares, P95s, error ratios) are computed
 here from the same phases, independently of the judge: what Prometheus should
-answer over a window.
+answer over a window; and the binomial tails the judge's error checks print,
+from every term of the distribution in 50-digit decimals.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, localcontext
 
 STEP_SECONDS = 60
 # The last 75 minutes (the 1 h window and its edge) sampled each minute, the hours before every 5.
@@ -268,3 +270,32 @@ def error_ratio(scenario: Scenario, end: float, window_seconds: float) -> float:
     """The availability SLO's error ratio over the window, websockets counted."""
     both = expected(scenario, end, window_seconds, EVERY_HOST)
     return both.errors / both.requests
+
+
+# --- the binomial tails of the error checks, summed in full -----------------------------------------
+
+
+def exact_pmf(n: int, share: str) -> list[Decimal]:
+    """P(X = i) for every i, X ~ Binomial(n, share), in 50-digit decimals: no logs, no cut-off."""
+    with localcontext() as context:
+        context.prec = 50
+        p = Decimal(share)
+        q = 1 - p
+        terms = [q**n]
+        for i in range(n):
+            terms.append(terms[-1] * (n - i) / (i + 1) * p / q)
+        return terms
+
+
+def exact_tails(n: int, share: str) -> list[float]:
+    """P(X >= k) for k from 0 to n + 1, every term summed."""
+    with localcontext() as context:
+        context.prec = 50
+        tails = [Decimal(0)]
+        for chance in reversed(exact_pmf(n, share)):
+            tails.append(tails[-1] + chance)
+        return [float(tail) for tail in reversed(tails)]
+
+
+def exact_tail(k: int, n: int, share: str) -> float:
+    return exact_tails(n, share)[k]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from decimal import Decimal, localcontext
+from decimal import Decimal
 
 import pytest
 
@@ -32,7 +32,7 @@ from infra.ops.canary.judge import (
 from infra.settings.loader import load_settings
 from infra.settings.source import stack_file_values
 from tests.conftest import PROJECT_DIR, STACKS
-from tests.infra.ops.canary.history import histogram_quantile
+from tests.infra.ops.canary.history import exact_pmf, exact_tail, exact_tails, histogram_quantile
 
 BOUNDS = Bounds(
     min_requests=100,
@@ -126,32 +126,6 @@ def test_too_few_requests_are_not_judged_however_bad_they_look() -> None:
 
 
 # --- errors: the binomial tail ---------------------------------------------------------------
-
-
-def exact_pmf(n: int, share: str) -> list[Decimal]:
-    """P(X = i) for every i, X ~ Binomial(n, share), in 50-digit decimals: no logs, no cut-off."""
-    with localcontext() as context:
-        context.prec = 50
-        p = Decimal(share)
-        q = 1 - p
-        terms = [q**n]
-        for i in range(n):
-            terms.append(terms[-1] * (n - i) / (i + 1) * p / q)
-        return terms
-
-
-def exact_tails(n: int, share: str) -> list[float]:
-    """P(X >= k) for k from 0 to n + 1, every term summed."""
-    with localcontext() as context:
-        context.prec = 50
-        tails = [Decimal(0)]
-        for chance in reversed(exact_pmf(n, share)):
-            tails.append(tails[-1] + chance)
-        return [float(tail) for tail in reversed(tails)]
-
-
-def exact_tail(k: int, n: int, share: str) -> float:
-    return exact_tails(n, share)[k]
 
 
 @pytest.mark.parametrize("share", ["0.005", "0.0045", "0.01", "0.3", "0.5", "0.97"])
