@@ -8,6 +8,7 @@ from infra.ops.canary.criteria import judged_on, paging_burn_alerts
 from infra.render.monitoring.rules import all_alerts
 from infra.render.monitoring.slo import BURN_WINDOWS, api_slos, slo_rules
 from tests.conftest import STACKS
+from tests.infra.ops.canary.history import exact_tail
 from tests.infra.render.monitoring.support import stack_settings
 
 
@@ -28,13 +29,33 @@ def test_each_bound_is_the_stacks_own(stack: str) -> None:
     errors = line(lines, "Errors")
     assert f"at most {canary.max_error_percent:g} %" in errors
     assert f"stable's plus {canary.max_error_increase_points:g} percentage point" in errors
+    assert "a probability under 1 % (a one-sided binomial test on the canary's requests)" in errors
+    # The fewest 5xx among the fewest requests judged that are over the bound beyond chance.
+    needed, share = canary.min_requests, str(canary.max_error_percent / 100)
+    fewest = next(k for k in range(needed + 1) if exact_tail(k, needed, share) < 0.01)
+    assert f"at {needed} requests it takes {fewest} 5xx ({100 * fewest / needed:g} %) to fail" in errors
     latency = line(lines, "Latency")
     assert f"at most {settings.slo.latency_threshold_seconds:g} s" in latency
     assert f"stable's P95 times {canary.max_latency_ratio:g}" in latency
+    assert "only past the first bucket bound at or above that product" in latency
     assert f"up to {canary.inconclusive_retries} time" in line(lines, "Inconclusive")
     time = line(lines, "Time")
-    assert time.startswith(f"- **Time**: {len(canary.weights) * canary.analysis_minutes} min of steps")
+    judged = len(canary.weights) * canary.analysis_minutes
+    assert time.startswith(f"- **Time**: {judged} min of steps")
     assert f"{len(canary.weights)} steps of {canary.analysis_minutes} min" in time
+    longest = judged * (1 + canary.inconclusive_retries)
+    hours, minutes = divmod(longest, 60)
+    spelt = f"{longest} min" if not hours else f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    assert f"at most {spelt} with every retry." in time
+
+
+def test_the_errors_example_follows_the_traffic_and_the_bound() -> None:
+    """Prod's 200 requests at 0.5 % (1 expected) take 5; 2,000 (10 expected) take 19, under 1 %."""
+    (at_200,) = (entry for entry in judged_on(stack_settings("prod")) if "**Errors" in entry)
+    assert "at 200 requests it takes 5 5xx (2.5 %) to fail 0.5 %" in at_200
+    more = judged_on(stack_settings("prod", {"canary.min_requests": 2000}))
+    assert "at 2000 requests it takes 19 5xx (0.95 %) to fail 0.5 %" in line(more, "Errors")
+    assert exact_tail(19, 2000, "0.005") < 0.01 <= exact_tail(18, 2000, "0.005")
 
 
 def test_the_paging_alerts_are_the_critical_burn_rate_alerts_the_stack_deploys() -> None:
