@@ -351,7 +351,8 @@ def errors_check(canary: Traffic, stable: Traffic, bounds: Bounds) -> Check:
     if c is None or s is None:
         return Check("errors", "not judged", "", f"5xx share: canary {_percent(c)}, stable {_percent(s)}")
     limit, increase = bounds.max_error_percent, bounds.max_error_increase_points
-    relative = f"stable's {s:.2f} % + {increase:g} points = {s + increase:.2f} %"
+    points = "point" if increase == 1 else "points"
+    relative = f"stable's {s:.2f} % + {increase:g} {points} = {s + increase:.2f} %"
     canary_bound = ErrorTest.of(canary, f"{limit:g} %", limit)
     stable_bound = ErrorTest.of(stable, "it", limit)
     beside_stable = ErrorTest.of(canary, relative, s + increase)
