@@ -5,7 +5,11 @@ OpenMetrics text (tests/infra/ops/canary/history.py); each scenario lives in
 its own seven hours of that history (six and a half of them stable's alone,
 for the 6 h burn-rate window), and is judged at its last sample through the
 CLI, in a process, as an operator runs it. The numbers the CLI prints are
-checked against what the scenario's own rates give over the window.
+checked against what the scenario's own rates give over the window, the error
+checks' binomial tails against every term of the distribution summed
+(history.py: ``exact_tail``). Beside the plain verdicts, the scenarios that
+flip the judge's floors: the same share of 500s on few and on many requests,
+and a P95 over stable's times the ratio yet within the bucket above it.
 """
 
 from __future__ import annotations
@@ -28,10 +32,12 @@ from infra.settings.stack import StackSettings
 from tests.cli_runner import samokoder_infra
 from tests.conftest import PROJECT_DIR
 from tests.infra.ops.canary.history import (
+    BOUNDS,
     Phase,
     Scenario,
     Side,
     error_ratio,
+    exact_tail,
     expected,
     openmetrics,
     slow_ratio,
@@ -110,6 +116,17 @@ SCENARIOS = (
     ),
     Scenario("empty", ()),
     release("raw labels", raw_labels=True),
+    # 1.5 % of 500s: over staging's 1 % as read, not beyond chance on a quarter of the traffic ...
+    release("a few 5xx", side(RPS * CANARY_WEIGHT, error_share=0.015)),
+    # ... and beyond it on ten times as many requests.
+    release("many 5xx", side(RPS * CANARY_WEIGHT * 10, error_share=0.015)),
+    # P95s of 90 ms (75 % of requests at 40 ms, the rest at 80 ms) and 40 ms (87.5 % at 20 ms, the
+    # rest at 40 ms): over stable's x 2 as read, within the bucket bound above it (100 ms).
+    release(
+        "quick",
+        side(RPS * CANARY_WEIGHT, latencies=((0.75, 0.04), (0.25, 0.08))),
+        side(RPS, latencies=((0.875, 0.02), (0.125, 0.04))),
+    ),
 )
 
 
@@ -224,6 +241,54 @@ def assert_traffic_as_given(run: Run, name: str, settings: StackSettings, end: f
     assert float(s_p95) == pytest.approx(stable.p95, abs=0.0006)
 
 
+TAIL = r"\(P\(>= \d+\) (= [\d.e+-]+|< 1e-300)\)"
+
+
+def assert_tail(printed: str, exact: float) -> None:
+    if printed == "< 1e-300":
+        assert exact < 1e-300
+    else:
+        # Two significant digits.
+        assert float(printed.removeprefix("= ")) == pytest.approx(exact, rel=0.051, abs=1e-300)
+
+
+@dataclass(frozen=True)
+class Tails:
+    """The canary's 5xx against each bound, as the scenario gives them: P(X >= its 5xx)."""
+
+    requests: int
+    errors: int
+    at_bound: float
+    beside_stable: float
+
+
+def assert_error_tails_as_given(run: Run, name: str, settings: StackSettings, end: float) -> Tails:
+    """The 5xx counts, the 5xx expected at each bound and the tails printed are the scenario's own."""
+    window = window_seconds(settings)
+    canary = expected(scenario(name), end, window, ("canary",))
+    stable = expected(scenario(name), end, window, ("stable",))
+    n, k = round(canary.requests), round(canary.errors)
+    n_stable, k_stable = round(stable.requests), round(stable.errors)
+    printed = run.numbers("errors:", r"5xx: canary (\d+) of (\d+) requests, stable (\d+) of (\d+);")
+    assert [int(p) for p in printed] == [k, n, k_stable, n_stable]
+    limit = settings.canary.max_error_percent
+    increase = settings.canary.max_error_increase_points
+    relative = stable.error_percent + increase
+    e_canary, p_canary, e_stable, p_stable, e_relative, p_relative = run.numbers(
+        "errors:",
+        rf"expected at {limit:g} %: canary ([\d.]+) {TAIL}, stable ([\d.]+) {TAIL}; "
+        rf"at stable's [\d.]+ % \+ {increase:g} points? = [\d.]+ %: canary ([\d.]+) {TAIL}",
+    )
+    assert float(e_canary) == pytest.approx(n * limit / 100, abs=0.006)
+    assert float(e_stable) == pytest.approx(n_stable * limit / 100, abs=0.006)
+    assert float(e_relative) == pytest.approx(n * relative / 100, abs=0.006)
+    tails = Tails(n, k, exact_tail(k, n, str(limit / 100)), exact_tail(k, n, str(relative / 100)))
+    assert_tail(p_canary, tails.at_bound)
+    assert_tail(p_stable, exact_tail(k_stable, n_stable, str(limit / 100)))
+    assert_tail(p_relative, tails.beside_stable)
+    return tails
+
+
 def assert_burn_rates_as_given(run: Run, name: str, settings: StackSettings, end: float) -> list[str]:
     """Each paging window's printed ratios are the scenario's own; returns the windows that fire."""
     budgets = {
@@ -270,6 +335,8 @@ def test_a_good_canary_is_promoted(
     assert run.verdict.startswith("verdict: PROMOTE")
     assert_traffic_as_given(run, "good", settings, ends["good"])
     assert assert_burn_rates_as_given(run, "good", settings, ends["good"]) == []
+    tails = assert_error_tails_as_given(run, "good", settings, ends["good"])
+    assert min(tails.at_bound, tails.beside_stable) >= 0.01
     for check in ("requests:", "errors:", "latency:"):
         assert ": PASS:" in run.line(check)
 
@@ -284,9 +351,37 @@ def test_a_canary_with_5_percent_of_500s_is_rolled_back(
     assert ": PASS:" in run.line("latency:")
     assert run.verdict.startswith("verdict: ROLL BACK")
     assert "errors" in run.verdict
-    # 5 % of 500s among the canary's requests, websockets counted: above 4.7 %, well over the bound.
+    # 5 % of 500s among the canary's requests, websockets counted: above 4.7 %, well over the bound,
+    # and far beyond chance.
     c_share, _ = run.numbers("errors:", r"5xx share: canary ([\d.]+) %, stable ([\d.]+) %")
     assert float(c_share) > settings.canary.max_error_percent
+    tails = assert_error_tails_as_given(run, "errors", settings, ends["errors"])
+    assert tails.at_bound < 1e-6
+    assert f"errors: canary over {settings.canary.max_error_percent:g} % ({tails.errors} 5xx" in run.verdict
+
+
+@pytest.mark.parametrize(("name", "code"), [("a few 5xx", 0), ("many 5xx", 1)])
+def test_the_same_share_of_500s_is_chance_on_few_requests_and_a_regression_on_many(
+    runs: dict[str, Run], settings: StackSettings, ends: dict[str, float], name: str, code: int
+) -> None:
+    run = runs[name]
+    assert run.code == code, run.out + run.err
+    assert_traffic_as_given(run, name, settings, ends[name])
+    tails = assert_error_tails_as_given(run, name, settings, ends[name])
+    # Over the bound as read, either way: the share alone once rolled both back.
+    c_share, _ = (float(n) for n in run.numbers("errors:", r"canary ([\d.]+) %, stable ([\d.]+) %"))
+    assert c_share > settings.canary.max_error_percent
+    if code == 0:
+        assert tails.requests < 2000
+        assert min(tails.at_bound, tails.beside_stable) >= 0.01
+        assert ": PASS:" in run.line("errors:")
+        assert run.verdict.startswith("verdict: PROMOTE")
+    else:
+        assert tails.requests > 10_000
+        assert tails.at_bound < 0.01
+        assert ": FAIL:" in run.line("errors:")
+        assert run.verdict.startswith("verdict: ROLL BACK (exit 1): errors: canary over")
+    assert ": PASS:" in run.line("latency:")
 
 
 def test_a_slow_canary_is_rolled_back(
@@ -302,6 +397,30 @@ def test_a_slow_canary_is_rolled_back(
     assert ": PASS:" in run.line("errors:")
     assert run.verdict.startswith("verdict: ROLL BACK")
     assert "latency" in run.verdict
+    # Over the SLO's threshold, and past the bucket bound at or above stable's P95 x the ratio.
+    threshold, ratio = settings.slo.latency_threshold_seconds, settings.canary.max_latency_ratio
+    above = min(b for b in BOUNDS if b >= s_p95 * ratio)
+    assert c_p95 > threshold
+    assert c_p95 > above
+    assert f"read at the bucket bound {above:g} s" in run.line("latency:")
+    assert f"canary's {c_p95:.3f} s over the SLO's {threshold:g} s" in run.verdict
+
+
+def test_a_quick_canary_within_the_bucket_above_stables_is_promoted(
+    runs: dict[str, Run], settings: StackSettings, ends: dict[str, float]
+) -> None:
+    run = runs["quick"]
+    assert run.code == 0, run.out + run.err
+    assert_traffic_as_given(run, "quick", settings, ends["quick"])
+    c_p95, s_p95 = (float(n) for n in run.numbers("latency:", r"canary ([\d.]+) s, stable ([\d.]+) s"))
+    assert [c_p95, s_p95] == pytest.approx([0.09, 0.04], abs=0.001)
+    ratio = settings.canary.max_latency_ratio
+    above = min(b for b in BOUNDS if b >= s_p95 * ratio)
+    # Slower than stable's x the ratio as read (once a rollback), not past the bucket bound above it.
+    assert s_p95 * ratio < c_p95 <= above
+    assert f"read at the bucket bound {above:g} s" in run.line("latency:")
+    assert ": PASS:" in run.line("latency:")
+    assert run.verdict.startswith("verdict: PROMOTE")
 
 
 def test_twenty_requests_decide_nothing(
