@@ -81,12 +81,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
             "Compare the API's canary (the requests ingress-nginx routed to samokoder-api-canary, told "
             "apart by its 'canary' label) with stable over --window ending at --at, from ingress-nginx's "
             "raw request metrics on the stack's host: the canary's request count against "
-            "canary.min_requests, its 5xx share against canary.max_error_percent and stable's plus "
-            "canary.max_error_increase_points, its P95 against the latency SLO's threshold and stable's "
-            "times canary.max_latency_ratio; and the stack's paging burn-rate alerts, evaluated from the "
-            "raw series (no recording rules, no ALERTS). Exit 0: promote; 1: roll back; 3: inconclusive "
-            "(too few requests, both sides over a bound, or the stack burning its error budget while the "
-            "canary is fine); 2: bad input or Prometheus could not answer."
+            "canary.min_requests; its 5xx against canary.max_error_percent and stable's share plus "
+            "canary.max_error_increase_points, over a bound only beyond chance (a one-sided binomial "
+            "test: P < 0.01 of as many 5xx at the bound's share; each check prints the counts, the 5xx "
+            "expected and P); its P95 against the latency SLO's threshold and stable's times "
+            "canary.max_latency_ratio, the latter read at the next bucket bound (the histogram's "
+            "buckets are 2 to 2.5 times apart); and the stack's paging burn-rate alerts, evaluated from "
+            "the raw series (no recording rules, no "
+            "ALERTS). Exit 0: promote; 1: roll back; 3: inconclusive (too few requests, both sides over "
+            "a bound with the canary within stable's allowance, or the stack burning its error budget "
+            "while the canary is fine); 2: bad input or Prometheus could not answer."
         ),
     )
     add_stack_argument(verify)

@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from infra.ops.canary.judge import ALPHA
 from infra.settings.loader import load_settings
 from infra.settings.source import stack_file_values
 from infra.settings.stack import StackSettings
@@ -530,6 +531,14 @@ def test_a_prometheus_path_that_is_not_the_api(prometheus: str) -> None:
     assert run.code == 2
     assert "HTTP 404" in run.err
     assert "Traceback" not in run.err
+
+
+def test_the_help_says_the_judges_rules() -> None:
+    result = samokoder_infra(PROJECT_DIR, "verify", "--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert f"P < {ALPHA:g} of as many 5xx at the bound's share" in text
+    assert "read at the next bucket bound" in text
 
 
 def test_an_unknown_stack(prometheus: str) -> None:
