@@ -1,0 +1,265 @@
+"""What an Alembic operation of an ``upgrade()`` does to the stable release's code, read from its ast.
+
+The rules are ``compatibility.py``'s (its docstring lists them); this module
+holds the pieces that read one call: each ``op`` operation's reasons to refuse
+it and whether raw SQL is known to be harmless. ``compatibility.py`` walks
+``upgrade()`` and decides which tables are the release's own.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Mapping
+from typing import TypeAlias
+
+UNREADABLE = object()
+
+# Alembic's positional parameters, op form; the batch form has no table (it is the block's).
+SIGNATURES: dict[str, tuple[str, ...]] = {
+    "create_table": ("table_name",),
+    "drop_table": ("table_name",),
+    "rename_table": ("table_name", "new_table_name"),
+    "add_column": ("table_name", "column"),
+    "drop_column": ("table_name", "column_name"),
+    "alter_column": ("table_name", "column_name"),
+    "create_index": ("index_name", "table_name", "columns"),
+    "create_unique_constraint": ("constraint_name", "table_name", "columns"),
+    "create_primary_key": ("constraint_name", "table_name", "columns"),
+    "create_check_constraint": ("constraint_name", "table_name", "condition"),
+    "create_foreign_key": ("constraint_name", "table_name", "referent_table", "local_cols", "remote_cols"),
+    "create_exclude_constraint": ("constraint_name", "table_name"),
+    "batch_alter_table": ("table_name",),
+}
+_TABLE_KEYWORDS = {"old_table_name": "table_name", "source_table": "table_name"}
+# Operations that change nothing the stable release uses.
+SAFE_OPERATIONS = frozenset(
+    {
+        "drop_index",
+        "drop_constraint",
+        "create_table_comment",
+        "drop_table_comment",
+        "bulk_insert",
+        "f",
+        "get_bind",
+        "get_context",
+        "inline_literal",
+        "batch_alter_table",
+    }
+)
+_SAFE_SQL = re.compile(r"(CREATE\s+INDEX|CREATE\s+TABLE|COMMENT\s+ON)\b", re.IGNORECASE)
+RAW_SQL = frozenset({"execute", "exec_driver_sql"})
+
+
+# --- reading a call ---------------------------------------------------------------------
+
+
+def literal(node: ast.expr | None) -> object:
+    """The node's value when it is a literal, None for no node, else UNREADABLE."""
+    if node is None:
+        return None
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return UNREADABLE
+
+
+def called(node: ast.expr | None) -> str | None:
+    """The name a call calls: ``Column`` for ``sa.Column(...)`` and ``Column(...)``."""
+    if not isinstance(node, ast.Call):
+        return None
+    func = node.func
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+
+
+def _named(node: ast.expr | None) -> ast.expr | None:
+    """``op.f("ix_name")``: the name as written."""
+    if isinstance(node, ast.Call) and called(node) == "f" and len(node.args) == 1:
+        return node.args[0]
+    return node
+
+
+def short(text: str, most: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
+def text(node: ast.expr | None) -> str:
+    """The node as a finding names it: a literal's value, names joined, else the code, short."""
+    node = _named(node)
+    if node is None:
+        return "?"
+    value = literal(node)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return ", ".join(value)
+    return short(ast.unparse(node))
+
+
+def bind(call: ast.Call, parameters: tuple[str, ...]) -> dict[str, ast.expr]:
+    """The call's arguments by Alembic's parameter names."""
+    bound = dict(zip(parameters, call.args, strict=False))
+    for keyword in call.keywords:
+        if keyword.arg is not None:
+            bound[_TABLE_KEYWORDS.get(keyword.arg, keyword.arg)] = keyword.value
+    return bound
+
+
+def table(args: Mapping[str, ast.expr]) -> tuple[str, str | None]:
+    """The table's name for an operator, and its key (``schema.table``) when it is a literal."""
+    name, schema = literal(args.get("table_name")), literal(args.get("schema"))
+    if not isinstance(name, str):
+        return text(args.get("table_name")), None
+    full = f"{schema}.{name}" if isinstance(schema, str) else name
+    return full, full
+
+
+def _keywords(call: ast.Call) -> dict[str, ast.expr]:
+    return {keyword.arg: keyword.value for keyword in call.keywords if keyword.arg}
+
+
+def _column_name(column: ast.Call) -> str:
+    return text(column.args[0] if column.args else _keywords(column).get("name"))
+
+
+def _not_null(column: ast.Call) -> bool:
+    """Whether a ``Column(...)`` is NOT NULL: SQLAlchemy's default is nullable unless a primary key."""
+    keywords = _keywords(column)
+    if "nullable" in keywords:
+        return literal(keywords["nullable"]) is not True
+    return literal(keywords.get("primary_key")) is True
+
+
+# --- each operation's reasons -----------------------------------------------------------
+
+Args: TypeAlias = Mapping[str, ast.expr]
+
+
+def _drop_table(args: Args, table: str) -> list[str]:
+    return [f"drops table {table}: the stable release still reads it"]
+
+
+def _rename_table(args: Args, table: str) -> list[str]:
+    new = text(args.get("new_table_name"))
+    return [f"renames table {table} to {new}: the stable release still uses the old name"]
+
+
+def _drop_column(args: Args, table: str) -> list[str]:
+    return [f"drops column {table}.{text(args.get('column_name'))}: the stable release still reads it"]
+
+
+def _alter_column(args: Args, table: str) -> list[str]:
+    column = f"{table}.{text(args.get('column_name'))}"
+    reasons = []
+    if literal(new := args.get("new_column_name")) is not None:
+        reasons.append(f"renames column {column} to {text(new)}: the stable release still uses the old name")
+    if literal(type_ := args.get("type_")) is not None:
+        reasons.append(
+            f"changes the type of {column} to {text(type_)}: the stable release reads and writes the old one"
+        )
+    nullable = literal(args.get("nullable"))
+    if nullable is False:
+        reasons.append(f"makes {column} NOT NULL: the stable release's inserts may leave it empty")
+    elif nullable is UNREADABLE:
+        reasons.append(
+            f"may make {column} NOT NULL (nullable={text(args.get('nullable'))}): "
+            "the stable release's inserts may leave it empty"
+        )
+    if "server_default" in args and literal(args["server_default"]) is None:
+        reasons.append(f"drops the server default of {column}: the stable release's inserts may rely on it")
+    return reasons
+
+
+def _add_column(args: Args, table: str) -> list[str]:
+    column = args.get("column")
+    if not isinstance(column, ast.Call) or called(column) != "Column":
+        return [
+            f"adds a column to {table} that cannot be read ({text(column)}): "
+            "the stable release's inserts may not fill it"
+        ]
+    keywords = _keywords(column)
+    name = f"{table}.{_column_name(column)}"
+    defaulted = literal(keywords.get("server_default")) is not None or any(
+        called(arg) in ("Identity", "Computed") for arg in column.args
+    )
+    if _not_null(column) and not defaulted:
+        return [f"adds {name} NOT NULL without a server default: the stable release's inserts leave it empty"]
+    if defaulted and literal(keywords.get("unique")) not in (None, False):
+        return [f"adds {name} UNIQUE with a server default: the stable release's inserts all get that value"]
+    return []
+
+
+def _create_index(args: Args, table: str) -> list[str]:
+    if literal(args.get("unique")) in (None, False):
+        return []
+    return [
+        f"creates unique index {text(args.get('index_name'))} on {table} ({text(args.get('columns'))}): "
+        "the stable release may insert duplicates"
+    ]
+
+
+def _unique_constraint(args: Args, table: str) -> list[str]:
+    columns = text(args.get("columns"))
+    return [f"adds a unique constraint on {table} ({columns}): the stable release may insert duplicates"]
+
+
+def _primary_key(args: Args, table: str) -> list[str]:
+    columns = text(args.get("columns"))
+    return [f"adds a primary key on {table} ({columns}): the stable release may insert duplicates or NULLs"]
+
+
+def _check_constraint(args: Args, table: str) -> list[str]:
+    condition = text(args.get("condition"))
+    return [f"adds a check constraint on {table} ({condition}): the stable release's writes do not know it"]
+
+
+def _foreign_key(args: Args, table: str) -> list[str]:
+    local, referent = text(args.get("local_cols")), text(args.get("referent_table"))
+    return [
+        f"adds a foreign key from {table} ({local}) to {referent}: "
+        "the stable release's writes and deletes do not know it"
+    ]
+
+
+def _exclude_constraint(args: Args, table: str) -> list[str]:
+    return [f"adds an exclusion constraint on {table}: the stable release's writes do not know it"]
+
+
+# The reasons to refuse an operation on a table the stable release has (not on the release's own).
+HANDLERS: dict[str, Callable[[Args, str], list[str]]] = {
+    "drop_table": _drop_table,
+    "rename_table": _rename_table,
+    "drop_column": _drop_column,
+    "alter_column": _alter_column,
+    "add_column": _add_column,
+    "create_index": _create_index,
+    "create_unique_constraint": _unique_constraint,
+    "create_primary_key": _primary_key,
+    "create_check_constraint": _check_constraint,
+    "create_foreign_key": _foreign_key,
+    "create_exclude_constraint": _exclude_constraint,
+}
+
+
+# --- raw SQL ---------------------------------------------------------------------------
+
+
+def sql_reason(call: ast.Call) -> str | None:
+    """Why raw SQL breaks stable, or None for literal CREATE INDEX / CREATE TABLE / COMMENT ON."""
+    statement = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg), None)
+    if isinstance(statement, ast.Call) and called(statement) == "text" and statement.args:
+        statement = statement.args[0]
+    sql = literal(statement)
+    if not isinstance(sql, str):
+        return (
+            f"runs SQL that cannot be read ({text(statement)}): "
+            "whether the stable release survives it cannot be told"
+        )
+    refused = [part.strip() for part in sql.split(";") if part.strip() and not _SAFE_SQL.match(part.strip())]
+    if not refused:
+        return None
+    return (
+        f"runs SQL {short(refused[0])!r}: only CREATE INDEX, CREATE TABLE and COMMENT ON "
+        "are known to keep the stable release working"
+    )
