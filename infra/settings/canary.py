@@ -83,10 +83,6 @@ class CanaryProfile(StrictModel):
         """How long the steps are judged when every window decides: one window per weight."""
         return len(self.weights) * self.analysis_minutes
 
-    def total_minutes(self) -> int:
-        # TODO(canary): callers move to judged_minutes(); removed once they have.
-        return self.judged_minutes()
-
     def longest_judged_minutes(self) -> int:
         """Every window but each weight's last inconclusive: the longest judging before a promotion."""
         return self.judged_minutes() * (1 + self.inconclusive_retries)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from infra.conventions import RELEASE_KEY
 from infra.ops.cli.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, project_dir
 from stacks import known_stacks
 
@@ -87,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
             _pictures(diffs, builds.base, builds.head, work)
     if args.format == "markdown":
         try:
-            canary = canary_sections(project, base.commit, args.stacks)
+            canary = canary_sections(project, args.stacks)
         except ConfigError as error:
             print(f"diff: {error}", file=sys.stderr)
             return EXIT_INVALID
@@ -97,41 +95,23 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_FAILED if any(not d.empty for d in diffs) else EXIT_OK
 
 
-def _release_inputs(stack_file: str | None, profile: str | None) -> tuple[Any, Any]:
-    """What a release's canary runs from: the stack file's release (the canary beside it) and the
-    profile's canary settings; None where the file is absent (both sides' synth parsed the rest)."""
-    from infra.settings.loader import parse_yaml  # noqa: PLC0415
+def canary_sections(project: Path, stacks: Sequence[str]) -> dict[str, list[str]]:
+    """For each stack: what its canary will be judged on, by the working tree's settings.
 
-    config = (parse_yaml(stack_file).get("config") or {}) if stack_file is not None else {}
-    settings = parse_yaml(profile) if profile is not None else {}
-    return config.get(RELEASE_KEY), settings.get("canary")
-
-
-def _at_base(project: Path, commit: str, path: str) -> str | None:
-    """A file of the project as committed at the base (None if it was not there)."""
-    found = subprocess.run(
-        ["git", "show", f"{commit}:./{path}"], cwd=project, capture_output=True, text=True, check=False
-    )
-    return found.stdout if found.returncode == 0 else None
-
-
-def canary_sections(project: Path, base: str, stacks: Sequence[str]) -> dict[str, list[str]]:
-    """For each stack whose release or canary settings differ between ``base`` and the working tree:
-    what its canary will be judged on, by the working tree's settings."""
+    Every stack's, whatever the change: a merge to main is a release (main.yml builds the app
+    and deploys it through each stack's canary), judged by the settings the change leaves.
+    """
     from infra.ops.canary.criteria import judged_on  # noqa: PLC0415
     from infra.settings.loader import read_yaml_file, validate_settings  # noqa: PLC0415
     from infra.settings.source import stack_file_values  # noqa: PLC0415
 
     sections = {}
     for stack in stacks:
-        files = (f"Pulumi.{stack}.yaml", f"stacks/{stack}.yaml")
-        before = _release_inputs(*(_at_base(project, base, f) for f in files))
-        after = _release_inputs(*((project / f).read_text() for f in files))
-        if before == after:
-            continue
         # The working tree's own files (this process's `stacks` may be another checkout's).
-        profile = read_yaml_file(project / files[1], files[1], stack, "profile")
-        values = stack_file_values(project / files[0])
+        profile = read_yaml_file(
+            project / "stacks" / f"{stack}.yaml", f"stacks/{stack}.yaml", stack, "profile"
+        )
+        values = stack_file_values(project / f"Pulumi.{stack}.yaml")
         sections[stack] = judged_on(validate_settings(stack, profile, values, offline=True))
     return sections
 

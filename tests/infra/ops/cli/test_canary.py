@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,7 @@ def versions(tmp_path: Path, upgrade: str) -> Path:
     )
 
 
-def history_with_a_canary(tmp_path: Path, release: dict[str, object], *, weight: int) -> Path:
+def history_with_a_canary(tmp_path: Path, release: Mapping[str, object], *, weight: int) -> Path:
     """A saved history whose newest update ran ``release`` with NEXT as its canary at ``weight`` %."""
     canary = {"id": "2026.12.01-1", "migration_revision": release["migration_revision"], "images": NEXT}
     value = json.dumps({**release, "canary": {**canary, "weight": weight}})
