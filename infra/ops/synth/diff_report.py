@@ -74,8 +74,8 @@ def _cell(change: ResourceChange) -> str:
 
 
 def markdown(diffs: Sequence[StackDiff], base: str, canary: Mapping[str, Sequence[str]] | None = None) -> str:
-    """The report for a pull-request comment: a section and a table per stack; for a stack whose
-    ``canary`` holds what its canary will be judged on (Markdown list items): every merge is a release."""
+    """The report for a pull-request comment: a section and a table per stack, each followed by
+    what the stack's canary will be judged on when ``canary`` holds it (Markdown list items)."""
     sections = [f"### Offline diff against {base}"]
     for diff in diffs:
         sections.append(f"#### `{diff.stack}`")

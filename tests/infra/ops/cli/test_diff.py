@@ -185,7 +185,7 @@ def test_every_stack_gets_what_its_canary_is_judged_on_since_every_merge_release
     assert set(canary_sections(other, ["staging", "prod"])) == {"staging", "prod"}
 
 
-def test_the_markdown_adds_the_canary_section_under_the_stack_whose_release_changes() -> None:
+def test_the_markdown_puts_the_canary_section_under_the_stack_it_is_given_for() -> None:
     diffs = [StackDiff("staging", (), (), 110), StackDiff("prod", (), (), 120)]
     lines = judged_on(settings_in(PROJECT_DIR, "prod"))
     comment = markdown(diffs, "`main`", {"prod": lines})
