@@ -2,7 +2,8 @@
 
 The rules are ``compatibility.py``'s (its docstring lists them); this module
 holds the pieces that read one call: each ``op`` operation's reasons to refuse
-it and whether raw SQL is known to be harmless. ``compatibility.py`` walks
+it, whether raw SQL is known to be harmless, and the calls that are known
+to do nothing the stable release would notice. ``compatibility.py`` walks
 ``upgrade()`` and decides which tables are the release's own.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import TypeAlias
 
 UNREADABLE = object()
@@ -242,7 +243,7 @@ HANDLERS: dict[str, Callable[[Args, str], list[str]]] = {
 }
 
 
-# --- raw SQL ---------------------------------------------------------------------------
+# --- raw SQL and other calls ------------------------------------------------------------
 
 
 def sql_reason(call: ast.Call) -> str | None:
@@ -262,4 +263,105 @@ def sql_reason(call: ast.Call) -> str | None:
     return (
         f"runs SQL {short(refused[0])!r}: only CREATE INDEX, CREATE TABLE and COMMENT ON "
         "are known to keep the stable release working"
+    )
+
+
+# SQLAlchemy's lower-case expression builders; its types and schema items are CapWords.
+# Building touches no database: executing what is built is raw SQL (refused unless a literal).
+_SQLALCHEMY_BUILDERS = frozenset(
+    {
+        "text",
+        "table",
+        "column",
+        "literal",
+        "literal_column",
+        "bindparam",
+        "null",
+        "true",
+        "false",
+        "and_",
+        "or_",
+        "not_",
+        "cast",
+        "case",
+        "select",
+        "insert",
+        "update",
+        "delete",
+    }
+)
+# Builtins that compute a value (print only writes the job's log): getattr, exec, open and the rest are not.
+_PURE_BUILTINS = frozenset(
+    {
+        "len", "str", "int", "float", "bool", "list", "tuple", "dict", "set", "frozenset", "range",
+        "enumerate", "zip", "sorted", "reversed", "min", "max", "sum", "any", "all", "isinstance",
+        "repr", "format", "print",
+    }
+)  # fmt: skip
+_CONTEXT_METHODS = frozenset({"autocommit_block"})  # op.get_context().autocommit_block()
+
+
+def types(call: ast.Call) -> Iterator[ast.Call]:
+    """The classes a call is given as types, from whatever module: a ``Column``'s type (its first
+    argument that is not its name) and ``type_=``/``existing_type=``. The app's own types
+    (``samokoder.core.db.types.GUID()``, a TypeDecorator) are built, not run against the database."""
+    keywords = _keywords(call)
+    placed = [keywords.get("type_"), keywords.get("existing_type")]
+    if called(call) == "Column":
+        unnamed = bool(call.args) and isinstance(call.args[0], ast.Call)
+        placed.extend(call.args[:1] if unnamed else call.args[1:2])
+    for node in placed:
+        if isinstance(node, ast.Call) and (called(node) or "")[:1].isupper():
+            yield node
+
+
+def imports(module: ast.Module) -> dict[str, str]:
+    """Each name the module imports (at any depth), to the dotted path it stands for."""
+    found: dict[str, str] = {}
+    for node in ast.walk(module):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                root = alias.name if alias.asname else alias.name.split(".")[0]
+                found[alias.asname or root] = root
+        elif isinstance(node, ast.ImportFrom):
+            source = "." * node.level + (node.module or "")
+            for alias in node.names:
+                found[alias.asname or alias.name] = f"{source}.{alias.name}"
+    return found
+
+
+def dotted(node: ast.expr, imported: Mapping[str, str]) -> str | None:
+    """``sqlalchemy.dialects.postgresql.JSONB`` for ``postgresql.JSONB``; None for what is not imported."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name) or node.id not in imported:
+        return None
+    return ".".join([imported[node.id], *reversed(parts)])
+
+
+def known_call(call: ast.Call, imported: Mapping[str, str], ops: Collection[str]) -> bool:
+    """Whether a call that is not an operation is known to leave the schema and the data alone:
+    SQLAlchemy's types, schema items (CapWords) and expression builders, pure builtins, a string's
+    methods and ``op.get_context().autocommit_block()``."""
+    func = call.func
+    path = dotted(func, imported)
+    if path is not None and path.startswith("sqlalchemy."):
+        last = path.rpartition(".")[2]
+        return last[:1].isupper() or last in _SQLALCHEMY_BUILDERS or ".func." in path
+    if isinstance(func, ast.Name):
+        return func.id not in imported and func.id in _PURE_BUILTINS
+    if not isinstance(func, ast.Attribute):
+        return False
+    if isinstance(func.value, ast.Constant) and isinstance(func.value.value, str):
+        return True
+    receiver = func.value
+    return (
+        func.attr in _CONTEXT_METHODS
+        and isinstance(receiver, ast.Call)
+        and isinstance(receiver.func, ast.Attribute)
+        and receiver.func.attr == "get_context"
+        and isinstance(receiver.func.value, ast.Name)
+        and receiver.func.value.id in ops
     )

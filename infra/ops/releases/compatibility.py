@@ -13,8 +13,9 @@ heads are a fingerprint, found in the revision graph (``alembic_graph.py``) by
 trying the sets of mutually non-ancestral revisions (``Graph.heads_named``).
 
 What breaks code that does not know the change, read in ``upgrade()`` (and in
-the script's own functions it calls), as ``op.X(...)`` or as ``batch_op.X(...)``
-inside ``with op.batch_alter_table(...) as batch_op:``; each call is read by
+the script's own functions it calls, module-level or defined in ``upgrade()``),
+as ``op.X(...)`` or as ``batch_op.X(...)`` inside ``with
+op.batch_alter_table(...) as batch_op:``; each call is read by
 ``alembic_operations.py``:
 
 - ``drop_table``, ``drop_column``, ``rename_table``: the stable release still
@@ -46,6 +47,23 @@ inside ``with op.batch_alter_table(...) as batch_op:``; each call is read by
   ``drop_index``, ``drop_constraint``, the table comments, ``bulk_insert``,
   ``f``, ``get_bind``, ``get_context``, ``inline_literal``,
   ``batch_alter_table``) is breaking until reviewed.
+- Any other call ("cannot be read"): what it does is not in the script. That
+  is an imported helper (``drop_legacy_columns(op, ...)``, ``helpers.x(...)``),
+  a dynamic call (``getattr(op, "drop_column")(...)``), an ORM or other data
+  migration (``Session(bind=op.get_bind()).query(...).update(...)``, a method
+  of anything but ``op``), ``sa.inspect(...)``. Known to be harmless, and read
+  through: SQLAlchemy's types and schema items (CapWords: ``sa.Column``,
+  ``sa.String``, ``postgresql.UUID``, ``sa.ForeignKey``, ...) and expression
+  builders (``sa.text``, ``sa.func.now``, ``sa.table``, ...: building runs
+  nothing, executing is raw SQL), a class given as a type from any module (a
+  column's type, ``type_=``, ``existing_type=``: the app's
+  ``samokoder.core.db.types.GUID()``), pure builtins (``len``, ``sorted``,
+  ..., ``print``), a string literal's methods,
+  ``op.get_context().autocommit_block()``. Conservative by design: a type
+  created by hand (``postgresql.ENUM(...).create(op.get_bind())``) or an
+  inspection (``sa.inspect(...)``) is found too; review and release it whole.
+  One call found unreadable is one finding: the calls it is made of are not
+  found again (the operations inside it are).
 
 Operations on a table the release itself creates (in an earlier added script
 or earlier in the same ``upgrade()``, named by a literal) are not findings: the
@@ -126,20 +144,29 @@ class _Upgrade(ast.NodeVisitor):
         self.script = script
         self.created = set(created)
         self.findings: list[Finding] = []
-        self.ops = {"op"} | {
-            alias.asname or alias.name
-            for node in module.body
-            if isinstance(node, ast.ImportFrom) and node.module == "alembic"
-            for alias in node.names
-            if alias.name == "op"
-        }
-        self.functions = {
+        self.imported = ops.imports(module)
+        self.ops = {"op"} | {name for name, path in self.imported.items() if path == "alembic.op"}
+        self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {
             node.name: node
             for node in module.body
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
         }
         self.followed = {"upgrade"}
         self.batches: dict[str, dict[str, ast.expr]] = {}
+        self.quiet = 0  # inside a call already found unreadable: its parts are not found again
+        self.types: set[int] = set()  # the calls given as types (ids of their nodes)
+
+    def read(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        quiet, self.quiet = self.quiet, 0
+        for statement in function.body:
+            self.visit(statement)
+        self.quiet = quiet
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self.functions[node.name] = node  # a function defined in upgrade(): read when it is called
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
+        self.functions[node.name] = node
 
     def visit_With(self, node: ast.With) -> None:
         outer = dict(self.batches)
@@ -164,24 +191,43 @@ class _Upgrade(ast.NodeVisitor):
         receiver = (
             func.value.id if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) else None
         )
+        self.types.update(id(type_) for type_ in ops.types(node))
         if isinstance(func, ast.Attribute) and func.attr in ops.RAW_SQL:
             if (reason := ops.sql_reason(node)) is not None:
                 self._find(node, func.attr, reason)
+                self._unreadable(node)
+                return
         elif isinstance(func, ast.Attribute) and receiver in self.ops:
             self._operation(node, func.attr, None)
         elif isinstance(func, ast.Attribute) and receiver in self.batches:
             self._operation(node, func.attr, self.batches[receiver])
-        elif isinstance(func, ast.Name) and func.id in self.functions and func.id not in self.followed:
-            self.followed.add(func.id)
-            for statement in self.functions[func.id].body:
-                self.visit(statement)
+        elif isinstance(func, ast.Name) and func.id in self.functions:
+            if func.id not in self.followed:
+                self.followed.add(func.id)
+                self.read(self.functions[func.id])
+        elif id(node) not in self.types and not ops.known_call(node, self.imported, self.ops):
+            if not self.quiet:
+                self._find(
+                    node,
+                    _callee(func),
+                    f"cannot be read: {ops.short(ast.unparse(node))} is not an operation or a call known "
+                    "to keep the stable release working (an imported helper, a dynamic call, an ORM or "
+                    "other data migration): review it",
+                )
+            self._unreadable(node)
+            return
         self.generic_visit(node)
+
+    def _unreadable(self, node: ast.Call) -> None:
+        """Reads inside a call found unreadable for operations, without finding its parts again."""
+        self.quiet += 1
+        self.generic_visit(node)
+        self.quiet -= 1
 
     def _operation(self, call: ast.Call, name: str, batch: dict[str, ast.expr] | None) -> None:
         if name in ops.SAFE_OPERATIONS:
             return
-        handler = ops.HANDLERS.get(name)
-        if handler is None and name != "create_table":
+        if name not in ops.SIGNATURES:
             unknown = ast.unparse(call.func)
             self._find(call, name, f"{unknown} is not known to keep the stable release working: review it")
             return
@@ -190,15 +236,23 @@ class _Upgrade(ast.NodeVisitor):
             parameters = tuple(p for p in parameters if p != "table_name")
         args = ops.bind(call, parameters)
         table, key = ops.table({**(batch or {}), **args})
-        if handler is None:  # create_table
-            if key is not None:
-                self.created.add(key)
+        if name == "create_table" and key is not None:
+            self.created.add(key)
         elif key is None or key not in self.created:
-            for reason in handler(args, table):
+            for reason in ops.HANDLERS[name](args, table) if name in ops.HANDLERS else []:
                 self._find(call, name, reason)
 
-    def _find(self, call: ast.Call, operation: str, reason: str) -> None:
-        self.findings.append(Finding(self.script.path, call.lineno, operation, reason))
+    def _find(self, node: ast.expr, operation: str, reason: str) -> None:
+        self.findings.append(Finding(self.script.path, node.lineno, operation, reason))
+
+
+def _callee(func: ast.expr) -> str:
+    """The operation a finding names for a call: ``update`` of ``session.query(X).update(...)``."""
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return ops.short(ast.unparse(func), 40)
 
 
 def _parse(path: Path) -> ast.Module:
@@ -208,8 +262,7 @@ def _parse(path: Path) -> ast.Module:
         raise CompatibilityError(str(error)) from None
 
 
-def _read_upgrade(script: Script, created: Collection[str]) -> _Upgrade:
-    module = _parse(script.path)
+def _read_upgrade(script: Script, module: ast.Module, created: Collection[str]) -> _Upgrade:
     upgrade = next(
         (
             node
@@ -221,8 +274,7 @@ def _read_upgrade(script: Script, created: Collection[str]) -> _Upgrade:
     if upgrade is None:
         raise CompatibilityError(f"{script.path}: no upgrade() to read")
     reader = _Upgrade(script, module, created)
-    for statement in upgrade.body:
-        reader.visit(statement)
+    reader.read(upgrade)
     return reader
 
 
@@ -233,7 +285,7 @@ def breaking_operations(script: Script, *, created_tables: Collection[str] = ())
     when a schema is named); operations on them and on tables this ``upgrade()``
     creates are not findings.
     """
-    return _read_upgrade(script, created_tables).findings
+    return _read_upgrade(script, _parse(script.path), created_tables).findings
 
 
 def assess(versions: Path, stable_revision: str, release_revision: str) -> Assessment:
@@ -255,7 +307,7 @@ def assess(versions: Path, stable_revision: str, release_revision: str) -> Asses
     created: set[str] = set()
     findings: list[Finding] = []
     for script in added:
-        reader = _read_upgrade(script, created)
+        reader = _read_upgrade(script, _parse(script.path), created)
         findings.extend(reader.findings)
         created = reader.created
     return Assessment(tuple(added), tuple(findings))

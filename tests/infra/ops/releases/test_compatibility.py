@@ -34,7 +34,9 @@ def script(revision: str, down: str | tuple[str, ...] | None, body: str = "pass"
         f'"""{revision}\n\nRevision ID: {revision}\n"""\n\n'
         "from typing import Sequence, Union\n\n"
         "import sqlalchemy as sa\n"
-        "from alembic import op\n\n"
+        "from alembic import op\n"
+        "from sqlalchemy.dialects import postgresql\n\n"
+        "import samokoder.core.db.types\n\n"
         f'revision: str = "{revision}"\n'
         f"down_revision: Union[str, Sequence[str], None] = {down!r}\n"
         "branch_labels: Union[str, Sequence[str], None] = None\n\n\n"
@@ -68,21 +70,29 @@ BASE = {"0001_init.py": script(INIT, None, 'op.create_table("users", sa.Column("
 EXPAND_ONLY = """
 op.create_table(
     "audit",
-    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("id", postgresql.UUID(as_uuid=True), primary_key=True),
     sa.Column("user_id", sa.Integer(), nullable=False),
+    sa.Column("at", sa.DateTime(), server_default=sa.text("now()"), nullable=False),
+    sa.Column("seen", sa.DateTime(), server_default=sa.func.now()),
+    sa.PrimaryKeyConstraint("id"),
+    sa.UniqueConstraint("user_id", "at"),
 )
+print("created audit")
 op.create_index(op.f("ix_audit_user_id"), "audit", ["user_id"], unique=True)
 op.create_foreign_key("fk_audit_user", "audit", "users", ["user_id"], ["id"])
 op.add_column("users", sa.Column("nickname", sa.String(), nullable=True))
 op.add_column("users", sa.Column("plan", sa.String(), nullable=False, server_default="free"))
 op.add_column("users", sa.Column("serial", sa.BigInteger(), sa.Identity(), nullable=False))
 op.add_column("users", sa.Column("bio", sa.Text()))
+op.add_column("users", sa.Column("owner", samokoder.core.db.types.GUID(), nullable=True))  # the app's type
+op.alter_column("users", "team", existing_type=samokoder.core.db.types.GUID(), nullable=True)
 op.create_index("ix_users_nickname", "users", ["nickname"])
 op.alter_column("users", "email", nullable=True, existing_type=sa.String())
 op.alter_column("users", "plan", server_default="pro")
 op.drop_constraint("uq_users_name", "users", type_="unique")
 op.drop_index("ix_users_old", table_name="users")
-op.execute("CREATE INDEX CONCURRENTLY ix_users_created ON users (created_at)")
+with op.get_context().autocommit_block():
+    op.execute("CREATE INDEX CONCURRENTLY ix_users_created ON users (created_at)")
 op.execute(sa.text("COMMENT ON TABLE users IS 'accounts'; CREATE TABLE t (id int)"))
 with op.batch_alter_table("users") as batch_op:
     batch_op.add_column(sa.Column("theme", sa.String(), nullable=True))
@@ -213,6 +223,46 @@ BREAKING = [
         "adds a unique constraint on users (email)",
     ),
     ("op.run_async(migrate)", "run_async", "run_async", "op.run_async is not known to keep"),
+    # Calls that are neither operations nor known to be harmless: one finding for the whole call.
+    (
+        'from app.db.helpers import drop_legacy_columns\ndrop_legacy_columns(op, "users", ["legacy"])',
+        "drop_legacy_columns(op",
+        "drop_legacy_columns",
+        "cannot be read: drop_legacy_columns(op, 'users', ['legacy']) is not an operation",
+    ),
+    (
+        "from app.db import helpers\nhelpers.drop_all(op)",
+        "drop_all",
+        "drop_all",
+        "cannot be read: helpers.drop_all(op)",
+    ),
+    (
+        'getattr(op, "drop_column")("users", "email")',
+        "getattr",
+        "getattr(op, 'drop_column')",
+        "cannot be read: getattr(op, 'drop_column')('users', 'email')",
+    ),
+    (
+        "from sqlalchemy.orm import Session\n"
+        "Session(bind=op.get_bind()).query(User).filter(User.plan.is_(None)).update({'plan': 'free'})",
+        "query(User)",
+        "update",
+        "cannot be read: Session(bind=op.get_bind()).query(User)",
+    ),
+    (
+        'bind = op.get_bind()\nsa.inspect(bind).get_columns("users")',
+        "inspect",
+        "get_columns",
+        "cannot be read: sa.inspect(bind).get_columns('users')",
+    ),
+    (
+        'op.add_column("users", sa.Column("owner", types.guid_for("users"), nullable=True))',
+        "guid_for",
+        "guid_for",
+        "cannot be read: types.guid_for('users')",  # a type is a class: this is a helper
+    ),
+    # SQL that is built, not written: one finding, not one more for what builds it.
+    ("op.execute(build_sql())", "build_sql", "execute", "runs SQL that cannot be read (build_sql())"),
 ]
 
 
@@ -255,6 +305,34 @@ def test_findings_follow_the_script_and_batch_blocks_keep_their_tables(tmp_path:
     ]
     # downgrade() drops a table and is not read.
     assert all(f.operation != "drop_table" for f in findings)
+
+
+def test_the_scripts_own_functions_are_read_and_others_are_found(tmp_path: Path) -> None:
+    body = """
+    def add(name):
+        op.add_column("users", sa.Column(name, sa.Text()))
+
+    add("a")
+    add_many(["b", "c"])
+    record(cleanup())
+    """
+    helpers = (
+        "\n\ndef add_many(names) -> None:\n"
+        "    for name in sorted(names):\n"
+        '        op.add_column("users", sa.Column(name, sa.Text(), nullable=True))\n'
+        "    add_many([])  # read once\n"
+        "\n\ndef cleanup() -> None:\n"
+        "    legacy.purge(op.get_bind())\n"
+    )
+    text = script(NEXT, INIT, body) + helpers
+    path = write(tmp_path / "v", {**BASE, "0002.py": text}) / "0002.py"
+    findings = breaking_operations(Script(path, NEXT, (INIT,)))
+    # add() (defined in upgrade()) and add_many() are read and harmless; record() is not the
+    # script's, and cleanup(), read although record() is not, calls what is not either.
+    assert [(f.line, f.operation, f.reason.split(" is not")[0]) for f in findings] == [
+        (line_of(text, "record("), "record", "cannot be read: record(cleanup())"),
+        (line_of(text, "legacy.purge"), "purge", "cannot be read: legacy.purge(op.get_bind())"),
+    ]
 
 
 def test_tables_the_release_creates_are_not_the_stable_releases(tmp_path: Path) -> None:
