@@ -2,7 +2,7 @@
 
 The rules are ``compatibility.py``'s (its docstring lists them); this module
 holds the pieces that read one call: each ``op`` operation's reasons to refuse
-it, whether raw SQL is known to be harmless, and the calls that are known
+it, the foreign keys a call adds, whether raw SQL is known to be harmless, and the calls that are known
 to do nothing the stable release would notice. ``compatibility.py`` walks
 ``upgrade()`` and decides which tables are the release's own.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass
 from typing import TypeAlias
 
 UNREADABLE = object()
@@ -241,6 +242,112 @@ HANDLERS: dict[str, Callable[[Args, str], list[str]]] = {
     "create_foreign_key": _foreign_key,
     "create_exclude_constraint": _exclude_constraint,
 }
+
+
+# --- foreign keys -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """A foreign key a call adds: where it is written, from which columns, to which table, on delete what."""
+
+    node: ast.expr
+    columns: str
+    referent: str  # as written
+    key: str | None  # ``schema.table`` when it can be read
+    ondelete: object
+    nullable: bool  # the referencing columns are read, in the same call, as nullable
+
+    def reason(self, table: str, created: Collection[str]) -> str | None:
+        """Why the stable release's deletes of the referenced rows may fail; None when they do not."""
+        if self.key is not None and self.key in created:
+            return None
+        ondelete = " ".join(self.ondelete.upper().split()) if isinstance(self.ondelete, str) else None
+        if ondelete == "CASCADE" or (ondelete == "SET NULL" and self.nullable):
+            return None
+        if ondelete == "SET NULL":
+            written = 'ondelete="SET NULL" on columns not read as nullable in this call'
+        elif self.ondelete is None:
+            written = "no ondelete"
+        elif isinstance(self.ondelete, str):
+            written = f'ondelete="{self.ondelete}"'
+        else:
+            written = f"ondelete={text(_keyword(self.node, 'ondelete'))}"
+        return (
+            f"adds a foreign key from {table} ({self.columns}) to {self.referent}, {written}: the stable "
+            "release's deletes of the rows the canary's rows reference fail "
+            '(ondelete="CASCADE", or "SET NULL" on a nullable column, keeps them working)'
+        )
+
+
+def _keyword(node: ast.expr, name: str) -> ast.expr | None:
+    return _keywords(node).get(name) if isinstance(node, ast.Call) else None
+
+
+def _referent(spec: object) -> str | None:
+    """``users`` of ``"users.id"``, ``app.users`` of ``"app.users.id"``."""
+    return (spec.rpartition(".")[0] or None) if isinstance(spec, str) else None
+
+
+def _column_keys(column: ast.Call) -> Iterator[ForeignKey]:
+    name = _column_name(column)
+    for fk in column.args:
+        if isinstance(fk, ast.Call) and called(fk) == "ForeignKey":
+            spec = fk.args[0] if fk.args else _keywords(fk).get("column")
+            key = _referent(literal(spec))
+            yield ForeignKey(
+                fk, name, key or text(spec), key, literal(_keyword(fk, "ondelete")), not _not_null(column)
+            )
+
+
+def _constraint_key(constraint: ast.Call, nullable: Mapping[str, bool]) -> ForeignKey:
+    keywords = _keywords(constraint)
+    columns = constraint.args[0] if constraint.args else keywords.get("columns")
+    references = constraint.args[1] if len(constraint.args) > 1 else keywords.get("refcolumns")
+    local, remote = literal(columns), literal(references)
+    keys = {_referent(spec) for spec in remote} if isinstance(remote, list | tuple) else {None}
+    key = keys.pop() if len(keys) == 1 else None
+    named = local if isinstance(local, list | tuple) else [UNREADABLE]
+    every_nullable = all(isinstance(c, str) and nullable.get(c, False) for c in named)
+    return ForeignKey(
+        constraint,
+        text(columns),
+        key or text(references),
+        key,
+        literal(keywords.get("ondelete")),
+        every_nullable,
+    )
+
+
+# What create_table takes besides columns and foreign keys, and has nothing to read for them.
+_TABLE_ITEMS = frozenset({"PrimaryKeyConstraint", "UniqueConstraint", "CheckConstraint", "Index"})
+
+
+def foreign_keys(operation: str, call: ast.Call, args: Args) -> Iterator[ForeignKey | ast.expr]:
+    """The foreign keys ``create_table``, ``add_column`` or ``create_foreign_key`` adds, and (as
+    bare nodes) the columns and items they take that cannot be read for one."""
+    if operation == "create_foreign_key":
+        referent, schema = args.get("referent_table"), literal(args.get("referent_schema"))
+        name = literal(referent)
+        key = (f"{schema}.{name}" if isinstance(schema, str) else name) if isinstance(name, str) else None
+        columns = text(args.get("local_cols"))
+        yield ForeignKey(call, columns, key or text(referent), key, literal(args.get("ondelete")), False)
+    elif operation == "add_column":
+        column = args.get("column")
+        if isinstance(column, ast.Call) and called(column) == "Column":
+            yield from _column_keys(column)
+        elif column is not None:
+            yield column
+    elif operation == "create_table":
+        defined = [item for item in call.args[1:] if isinstance(item, ast.Call) and called(item) == "Column"]
+        nullable = {_column_name(column): not _not_null(column) for column in defined}
+        for item in call.args[1:]:
+            if isinstance(item, ast.Call) and called(item) == "Column":
+                yield from _column_keys(item)
+            elif isinstance(item, ast.Call) and called(item) == "ForeignKeyConstraint":
+                yield _constraint_key(item, nullable)
+            elif not (isinstance(item, ast.Call) and called(item) in _TABLE_ITEMS):
+                yield item
 
 
 # --- raw SQL and other calls ------------------------------------------------------------

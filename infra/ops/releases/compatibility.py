@@ -37,6 +37,18 @@ op.batch_alter_table(...) as batch_op:``; each call is read by
   ``create_exclude_constraint``: the stable release's writes do not know the
   rule and may be refused (duplicates, orphans, deletes of referenced rows).
   ``drop_constraint``, ``drop_index`` and non-unique ``create_index`` are fine.
+- A foreign key to a table the stable release has, wherever it is added: a
+  ``sa.ForeignKey`` in a column of ``create_table`` or ``add_column``, a
+  ``sa.ForeignKeyConstraint`` of ``create_table``, a ``create_foreign_key`` on
+  the release's own table. The canary's rows reference stable's rows, and
+  stable, which does not know the new table, deletes them: refused by the
+  default ON DELETE NO ACTION (and by RESTRICT, SET DEFAULT). Fine with
+  ``ondelete="CASCADE"``, or ``"SET NULL"`` when every referencing column is
+  read as nullable in the same call (``create_foreign_key`` does not name its
+  columns' nullability: there only CASCADE). A referenced table the release
+  creates is fine, a referent that is not a literal is not; so is an item of
+  ``create_table`` that cannot be read (``*columns``, a helper's column).
+  ``onupdate`` is not read: stable does not change primary keys.
 - Raw SQL (``op.execute``, and any ``.execute(...)``/``.exec_driver_sql(...)``
   such as ``op.get_bind().execute``) cannot be read: breaking unless it is a
   string literal (or ``sa.text`` of one) whose every ``;``-separated statement
@@ -67,7 +79,8 @@ op.batch_alter_table(...) as batch_op:``; each call is read by
 
 Operations on a table the release itself creates (in an earlier added script
 or earlier in the same ``upgrade()``, named by a literal) are not findings: the
-stable release does not know the table.
+stable release does not know the table. Foreign keys are the exception: they
+are judged by the table they reference.
 """
 
 from __future__ import annotations
@@ -237,10 +250,26 @@ class _Upgrade(ast.NodeVisitor):
         args = ops.bind(call, parameters)
         table, key = ops.table({**(batch or {}), **args})
         if name == "create_table" and key is not None:
-            self.created.add(key)
-        elif key is None or key not in self.created:
+            self.created.add(key)  # before its foreign keys: one to itself is the release's
+        new = key is not None and key in self.created
+        if not new:
             for reason in ops.HANDLERS[name](args, table) if name in ops.HANDLERS else []:
                 self._find(call, name, reason)
+        if new or name != "create_foreign_key":  # on stable's tables it is refused above
+            self._foreign_keys(call, name, args, table, new)
+
+    def _foreign_keys(self, call: ast.Call, name: str, args: ops.Args, table: str, new: bool) -> None:
+        for found in ops.foreign_keys(name, call, args):
+            if isinstance(found, ops.ForeignKey):
+                if (reason := found.reason(table, self.created)) is not None:
+                    self._find(found.node, name, reason)
+            elif new:  # on stable's tables add_column's own rule refuses what it cannot read
+                self._find(
+                    found,
+                    name,
+                    f"cannot be read: {ops.short(ast.unparse(found))} in {table}: "
+                    "whether it references a table the stable release writes cannot be told",
+                )
 
     def _find(self, node: ast.expr, operation: str, reason: str) -> None:
         self.findings.append(Finding(self.script.path, node.lineno, operation, reason))

@@ -72,18 +72,23 @@ op.create_table(
     "audit",
     sa.Column("id", postgresql.UUID(as_uuid=True), primary_key=True),
     sa.Column("user_id", sa.Integer(), nullable=False),
+    sa.Column("actor_id", sa.Integer(), sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("parent_id", postgresql.UUID(as_uuid=True), sa.ForeignKey("audit.id")),
     sa.Column("at", sa.DateTime(), server_default=sa.text("now()"), nullable=False),
     sa.Column("seen", sa.DateTime(), server_default=sa.func.now()),
+    sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
     sa.PrimaryKeyConstraint("id"),
     sa.UniqueConstraint("user_id", "at"),
 )
 print("created audit")
+op.create_table("audit_notes", sa.Column("audit_id", sa.Integer(), sa.ForeignKey("audit.id")))
 op.create_index(op.f("ix_audit_user_id"), "audit", ["user_id"], unique=True)
-op.create_foreign_key("fk_audit_user", "audit", "users", ["user_id"], ["id"])
+op.create_foreign_key("fk_audit_user", "audit", "users", ["user_id"], ["id"], ondelete="CASCADE")
 op.add_column("users", sa.Column("nickname", sa.String(), nullable=True))
 op.add_column("users", sa.Column("plan", sa.String(), nullable=False, server_default="free"))
 op.add_column("users", sa.Column("serial", sa.BigInteger(), sa.Identity(), nullable=False))
 op.add_column("users", sa.Column("bio", sa.Text()))
+op.add_column("users", sa.Column("last_audit", sa.Integer(), sa.ForeignKey("audit.id")))
 op.add_column("users", sa.Column("owner", samokoder.core.db.types.GUID(), nullable=True))  # the app's type
 op.alter_column("users", "team", existing_type=samokoder.core.db.types.GUID(), nullable=True)
 op.create_index("ix_users_nickname", "users", ["nickname"])
@@ -263,6 +268,47 @@ BREAKING = [
     ),
     # SQL that is built, not written: one finding, not one more for what builds it.
     ("op.execute(build_sql())", "build_sql", "execute", "runs SQL that cannot be read (build_sql())"),
+    # Foreign keys to the stable release's tables, in the release's own tables.
+    (
+        'op.create_table(\n    "orders",\n    sa.Column("id", sa.Integer(), primary_key=True),\n'
+        '    sa.Column("user_id", sa.Integer(), sa.ForeignKey("users.id")),\n)',
+        'ForeignKey("users.id")',
+        "create_table",
+        "adds a foreign key from orders (user_id) to users, no ondelete: the stable release's deletes",
+    ),
+    (
+        'op.create_table(\n    "orders",\n    sa.Column("user_id", sa.Integer()),\n'
+        '    sa.ForeignKeyConstraint(["user_id"], ["app.users.id"], ondelete="RESTRICT"),\n)',
+        "ForeignKeyConstraint",
+        "create_table",
+        'adds a foreign key from orders (user_id) to app.users, ondelete="RESTRICT"',
+    ),
+    (
+        'op.create_table(\n    "orders",\n    sa.Column("user_id", sa.Integer(), nullable=False),\n'
+        '    sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="SET NULL"),\n)',
+        "ForeignKeyConstraint",
+        "create_table",
+        'ondelete="SET NULL" on columns not read as nullable in this call',
+    ),
+    (
+        'op.create_table("orders", sa.Column("user_id", sa.Integer()))\n'
+        'op.create_foreign_key("fk_orders_user", "orders", "users", ["user_id"], ["id"])',
+        "create_foreign_key",
+        "create_foreign_key",
+        "adds a foreign key from orders (user_id) to users, no ondelete",
+    ),
+    (
+        'op.add_column("users", sa.Column("team_id", sa.Integer(), sa.ForeignKey("teams.id")))',
+        "team_id",
+        "add_column",
+        "adds a foreign key from users (team_id) to teams, no ondelete",
+    ),
+    (
+        'op.create_table("orders", *COLUMNS)',
+        "COLUMNS",
+        "create_table",
+        "cannot be read: *COLUMNS in orders: whether it references a table the stable release writes",
+    ),
 ]
 
 
@@ -343,6 +389,7 @@ def test_tables_the_release_creates_are_not_the_stable_releases(tmp_path: Path) 
         """
         op.create_index("ix_audit_id", "audit", ["id"], unique=True)
         op.drop_column("audit", "id")
+        op.create_table("audit_notes", sa.Column("audit_id", sa.Integer(), sa.ForeignKey("audit.id")))
         """,
     )
     versions = write(tmp_path / "v", {**BASE, "0002_audit.py": creates, "0003_audit.py": changes})
@@ -355,10 +402,11 @@ def test_tables_the_release_creates_are_not_the_stable_releases(tmp_path: Path) 
     assert [(f.operation, f.line) for f in later.findings] == [
         ("create_index", line_of(changes, "create_index")),
         ("drop_column", line_of(changes, "drop_column")),
+        ("create_table", line_of(changes, "audit_notes")),  # a foreign key to stable's table
     ]
     third = later.scripts[0]
     assert breaking_operations(third, created_tables={"audit"}) == []
-    assert len(breaking_operations(third)) == 2
+    assert len(breaking_operations(third)) == 3
 
 
 def test_scripts_before_the_stable_release_are_not_scanned(tmp_path: Path) -> None:
