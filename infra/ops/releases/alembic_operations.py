@@ -2,7 +2,8 @@
 
 The rules are ``compatibility.py``'s (its docstring lists them); this module
 holds the pieces that read one call: each ``op`` operation's reasons to refuse
-it, the foreign keys a call adds, whether raw SQL is known to be harmless, and the calls that are known
+it, the foreign keys a call adds, whether a dropped index or constraint may be
+unique, whether raw SQL is known to be harmless, and the calls that are known
 to do nothing the stable release would notice. ``compatibility.py`` walks
 ``upgrade()`` and decides which tables are the release's own.
 """
@@ -26,19 +27,19 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
     "drop_column": ("table_name", "column_name"),
     "alter_column": ("table_name", "column_name"),
     "create_index": ("index_name", "table_name", "columns"),
+    "drop_index": ("index_name", "table_name"),
     "create_unique_constraint": ("constraint_name", "table_name", "columns"),
     "create_primary_key": ("constraint_name", "table_name", "columns"),
     "create_check_constraint": ("constraint_name", "table_name", "condition"),
     "create_foreign_key": ("constraint_name", "table_name", "referent_table", "local_cols", "remote_cols"),
     "create_exclude_constraint": ("constraint_name", "table_name"),
+    "drop_constraint": ("constraint_name", "table_name", "type_"),
     "batch_alter_table": ("table_name",),
 }
 _TABLE_KEYWORDS = {"old_table_name": "table_name", "source_table": "table_name"}
 # Operations that change nothing the stable release uses.
 SAFE_OPERATIONS = frozenset(
     {
-        "drop_index",
-        "drop_constraint",
         "create_table_comment",
         "drop_table_comment",
         "bulk_insert",
@@ -242,6 +243,69 @@ HANDLERS: dict[str, Callable[[Args, str], list[str]]] = {
     "create_foreign_key": _foreign_key,
     "create_exclude_constraint": _exclude_constraint,
 }
+
+
+# --- uniqueness -------------------------------------------------------------------------
+
+# A unique index's or constraint's name by the usual conventions (uq_users_email, users_email_uk, ...);
+# for constraints also PostgreSQL's own names, <table>_<column>_key and <table>_pkey.
+_UNIQUE_NAME = re.compile(r"(?:^|_)(?:uq|uk|ux|uix|uniq|unique)(?:_|$)", re.IGNORECASE)
+_POSTGRES_UNIQUE = re.compile(r"_p?key$")
+_UNIQUE_TYPES = frozenset({"unique", "primary"})
+_RELIED = "the stable release may rely on it (ON CONFLICT, a lookup that expects one row)"
+
+
+def dropped_uniqueness(operation: str, args: Args, table: str, unique: Collection[str]) -> list[str]:
+    """Why a ``drop_index``/``drop_constraint`` may take away a uniqueness stable relies on.
+
+    ``type_="unique"``/``"primary"`` says so, another type says not. Without one,
+    the name does: one that UNIQUE (the names the history creates unique) holds,
+    one by a unique convention, or one that cannot be read. Any other name is
+    taken as an ordinary index, foreign key or check, whose drop only relaxes.
+    """
+    kind = "index" if operation == "drop_index" else "constraint"
+    node = args.get(f"{kind}_name")
+    name, written = literal(_named(node)), text(node)
+    type_ = literal(args.get("type_"))
+    if isinstance(type_, str):
+        return [f"drops {type_} constraint {written} on {table}: {_RELIED}"] if type_ in _UNIQUE_TYPES else []
+    if type_ is UNREADABLE:
+        why = f"its type_ cannot be read ({text(args.get('type_'))})"
+    elif not isinstance(name, str):
+        why = "its name cannot be read"
+    elif name in unique:
+        return [f"drops unique {kind} {name} on {table} (created unique in the history): {_RELIED}"]
+    elif _UNIQUE_NAME.search(name) or (kind == "constraint" and _POSTGRES_UNIQUE.search(name)):
+        why = "it is named as a unique one"
+    else:
+        return []
+    return [f"drops {kind} {written} on {table}, which may be unique ({why}): {_RELIED}"]
+
+
+def unique_names(module: ast.Module) -> set[str]:
+    """The index and constraint names a script creates unique (outside its ``downgrade()``), when literal."""
+    names: set[str] = set()
+    for statement in module.body:
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef) and statement.name == "downgrade":
+            continue
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Call) and isinstance(name := literal(_named(_unique_name(node))), str):
+                names.add(name)
+    return names
+
+
+def _unique_name(call: ast.Call) -> ast.expr | None:
+    keywords, first = _keywords(call), call.args[0] if call.args else None
+    match called(call):
+        case "create_index" if literal(keywords.get("unique")) not in (None, False):
+            return first or keywords.get("index_name")
+        case "Index" if literal(keywords.get("unique")) not in (None, False):
+            return first or keywords.get("name")
+        case "create_unique_constraint" | "create_primary_key":
+            return first or keywords.get("constraint_name")
+        case "UniqueConstraint" | "PrimaryKeyConstraint":
+            return keywords.get("name")
+    return None
 
 
 # --- foreign keys -----------------------------------------------------------------------

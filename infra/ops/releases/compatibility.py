@@ -36,7 +36,7 @@ op.batch_alter_table(...) as batch_op:``; each call is read by
   ``create_foreign_key``, ``create_check_constraint``,
   ``create_exclude_constraint``: the stable release's writes do not know the
   rule and may be refused (duplicates, orphans, deletes of referenced rows).
-  ``drop_constraint``, ``drop_index`` and non-unique ``create_index`` are fine.
+  Non-unique ``create_index`` is fine.
 - A foreign key to a table the stable release has, wherever it is added: a
   ``sa.ForeignKey`` in a column of ``create_table`` or ``add_column``, a
   ``sa.ForeignKeyConstraint`` of ``create_table``, a ``create_foreign_key`` on
@@ -49,6 +49,19 @@ op.batch_alter_table(...) as batch_op:``; each call is read by
   creates is fine, a referent that is not a literal is not; so is an item of
   ``create_table`` that cannot be read (``*columns``, a helper's column).
   ``onupdate`` is not read: stable does not change primary keys.
+- Dropping what may be unique: the stable release may rely on it (ON CONFLICT,
+  a lookup that expects one row). ``drop_constraint`` with ``type_="unique"`` or
+  ``"primary"`` is breaking, with another literal type fine. Without a type
+  (and for ``drop_index``, which has none) the name decides: breaking when the
+  history creates it unique (``create_index(unique=True)``,
+  ``create_unique_constraint``, ``create_primary_key``, ``sa.Index(unique=True)``,
+  ``sa.UniqueConstraint``/``sa.PrimaryKeyConstraint(name=...)`` in any script's
+  upgrade), when it follows a unique convention (``uq``, ``uk``, ``ux``,
+  ``uix``, ``uniq``, ``unique`` as a word; for constraints also PostgreSQL's
+  ``<table>_<column>_key`` and ``_pkey``) or when it cannot be read; any other
+  name is an ordinary index, foreign key or check, whose drop only relaxes.
+  A unique index created unnamed by a model (``Column(unique=True)``) and named
+  otherwise is not known: name it, or give ``type_``.
 - Raw SQL (``op.execute``, and any ``.execute(...)``/``.exec_driver_sql(...)``
   such as ``op.get_bind().execute``) cannot be read: breaking unless it is a
   string literal (or ``sa.text`` of one) whose every ``;``-separated statement
@@ -56,9 +69,8 @@ op.batch_alter_table(...) as batch_op:``; each call is read by
   breaking like a unique index; a data migration (UPDATE, ...) is breaking
   because what it changes cannot be told.
 - Any other ``op`` method not known to be safe (the safe ones: ``create_table``,
-  ``drop_index``, ``drop_constraint``, the table comments, ``bulk_insert``,
-  ``f``, ``get_bind``, ``get_context``, ``inline_literal``,
-  ``batch_alter_table``) is breaking until reviewed.
+  the table comments, ``bulk_insert``, ``f``, ``get_bind``, ``get_context``,
+  ``inline_literal``, ``batch_alter_table``) is breaking until reviewed.
 - Any other call ("cannot be read"): what it does is not in the script. That
   is an imported helper (``drop_legacy_columns(op, ...)``, ``helpers.x(...)``),
   a dynamic call (``getattr(op, "drop_column")(...)``), an ORM or other data
@@ -153,9 +165,12 @@ def added_scripts(versions: Path, stable_revision: str) -> list[Script]:
 class _Upgrade(ast.NodeVisitor):
     """The findings of one ``upgrade()``, and the tables it creates."""
 
-    def __init__(self, script: Script, module: ast.Module, created: Collection[str]) -> None:
+    def __init__(
+        self, script: Script, module: ast.Module, created: Collection[str], unique: Collection[str]
+    ) -> None:
         self.script = script
         self.created = set(created)
+        self.unique = unique
         self.findings: list[Finding] = []
         self.imported = ops.imports(module)
         self.ops = {"op"} | {name for name, path in self.imported.items() if path == "alembic.op"}
@@ -253,7 +268,11 @@ class _Upgrade(ast.NodeVisitor):
             self.created.add(key)  # before its foreign keys: one to itself is the release's
         new = key is not None and key in self.created
         if not new:
-            for reason in ops.HANDLERS[name](args, table) if name in ops.HANDLERS else []:
+            if name in ("drop_index", "drop_constraint"):
+                reasons = ops.dropped_uniqueness(name, args, table, self.unique)
+            else:
+                reasons = ops.HANDLERS[name](args, table) if name in ops.HANDLERS else []
+            for reason in reasons:
                 self._find(call, name, reason)
         if new or name != "create_foreign_key":  # on stable's tables it is refused above
             self._foreign_keys(call, name, args, table, new)
@@ -291,7 +310,9 @@ def _parse(path: Path) -> ast.Module:
         raise CompatibilityError(str(error)) from None
 
 
-def _read_upgrade(script: Script, module: ast.Module, created: Collection[str]) -> _Upgrade:
+def _read_upgrade(
+    script: Script, module: ast.Module, created: Collection[str], unique: Collection[str]
+) -> _Upgrade:
     upgrade = next(
         (
             node
@@ -302,19 +323,24 @@ def _read_upgrade(script: Script, module: ast.Module, created: Collection[str]) 
     )
     if upgrade is None:
         raise CompatibilityError(f"{script.path}: no upgrade() to read")
-    reader = _Upgrade(script, module, created)
+    reader = _Upgrade(script, module, created, unique)
     reader.read(upgrade)
     return reader
 
 
-def breaking_operations(script: Script, *, created_tables: Collection[str] = ()) -> list[Finding]:
+def breaking_operations(
+    script: Script, *, created_tables: Collection[str] = (), unique_names: Collection[str] = ()
+) -> list[Finding]:
     """What in the script's ``upgrade()`` breaks the stable release (see the module's docstring), in order.
 
     ``created_tables``: tables the release creates in earlier scripts (``schema.table``
     when a schema is named); operations on them and on tables this ``upgrade()``
-    creates are not findings.
+    creates are not findings. ``unique_names``: the index and constraint names
+    the history creates unique (``assess`` reads them from every script).
     """
-    return _read_upgrade(script, _parse(script.path), created_tables).findings
+    module = _parse(script.path)
+    unique = set(unique_names) | ops.unique_names(module)
+    return _read_upgrade(script, module, created_tables, unique).findings
 
 
 def assess(versions: Path, stable_revision: str, release_revision: str) -> Assessment:
@@ -333,10 +359,12 @@ def assess(versions: Path, stable_revision: str, release_revision: str) -> Asses
             "these are not the release's scripts"
         )
     added = _added(graph, stable_revision)
+    modules = {script.path: _parse(script.path) for script in graph.ordered}
+    unique = frozenset().union(*(ops.unique_names(module) for module in modules.values()))
     created: set[str] = set()
     findings: list[Finding] = []
     for script in added:
-        reader = _read_upgrade(script, _parse(script.path), created)
+        reader = _read_upgrade(script, modules[script.path], created, unique)
         findings.extend(reader.findings)
         created = reader.created
     return Assessment(tuple(added), tuple(findings))

@@ -94,7 +94,8 @@ op.alter_column("users", "team", existing_type=samokoder.core.db.types.GUID(), n
 op.create_index("ix_users_nickname", "users", ["nickname"])
 op.alter_column("users", "email", nullable=True, existing_type=sa.String())
 op.alter_column("users", "plan", server_default="pro")
-op.drop_constraint("uq_users_name", "users", type_="unique")
+op.drop_constraint("fk_users_team", "users", type_="foreignkey")
+op.drop_constraint("ck_users_age", "users")
 op.drop_index("ix_users_old", table_name="users")
 with op.get_context().autocommit_block():
     op.execute("CREATE INDEX CONCURRENTLY ix_users_created ON users (created_at)")
@@ -309,6 +310,37 @@ BREAKING = [
         "create_table",
         "cannot be read: *COLUMNS in orders: whether it references a table the stable release writes",
     ),
+    # Drops of what may be unique.
+    (
+        'op.drop_constraint("uq_users_name", "users", type_="unique")',
+        "drop_constraint",
+        "drop_constraint",
+        "drops unique constraint uq_users_name on users: the stable release may rely on it (ON CONFLICT",
+    ),
+    (
+        'op.drop_constraint("users_email_key", "users")',
+        "drop_constraint",
+        "drop_constraint",
+        "drops constraint users_email_key on users, which may be unique (it is named as a unique one)",
+    ),
+    (
+        'op.drop_index(op.f("uq_users_email"), table_name="users")',
+        "drop_index",
+        "drop_index",
+        "drops index uq_users_email on users, which may be unique (it is named as a unique one)",
+    ),
+    (
+        'op.drop_index(name, table_name="users")',
+        "drop_index",
+        "drop_index",
+        "drops index name on users, which may be unique (its name cannot be read)",
+    ),
+    (
+        'with op.batch_alter_table("users") as b:\n    b.drop_constraint("users_pkey", type_="primary")',
+        "b.drop_constraint",
+        "drop_constraint",
+        "drops primary constraint users_pkey on users",
+    ),
 ]
 
 
@@ -353,6 +385,32 @@ def test_findings_follow_the_script_and_batch_blocks_keep_their_tables(tmp_path:
     assert all(f.operation != "drop_table" for f in findings)
 
 
+def test_what_a_review_found_unread_is_refused_on_each_line(tmp_path: Path) -> None:
+    body = """
+    from app.db.helpers import drop_legacy_columns
+    from sqlalchemy.orm import Session
+
+    drop_legacy_columns(op, "users", ["legacy"])
+    getattr(op, "drop_column")("users", "email")
+    Session(bind=op.get_bind()).query(User).update({"plan": "free"})
+    op.create_table(
+        "orders",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("user_id", sa.Integer(), sa.ForeignKey("users.id"), nullable=False),
+    )
+    op.drop_constraint("uq_users_email", "users", type_="unique")
+    """
+    text = script(NEXT, INIT, body)
+    versions = write(tmp_path / "v", {**BASE, "0002.py": text})
+    assert [(f.line, f.operation) for f in assess(versions, INIT, NEXT).findings] == [
+        (line_of(text, "drop_legacy_columns(op"), "drop_legacy_columns"),
+        (line_of(text, "getattr"), "getattr(op, 'drop_column')"),
+        (line_of(text, "Session(bind"), "update"),
+        (line_of(text, 'ForeignKey("users.id")'), "create_table"),
+        (line_of(text, "uq_users_email"), "drop_constraint"),
+    ]
+
+
 def test_the_scripts_own_functions_are_read_and_others_are_found(tmp_path: Path) -> None:
     body = """
     def add(name):
@@ -378,6 +436,44 @@ def test_the_scripts_own_functions_are_read_and_others_are_found(tmp_path: Path)
     assert [(f.line, f.operation, f.reason.split(" is not")[0]) for f in findings] == [
         (line_of(text, "record("), "record", "cannot be read: record(cleanup())"),
         (line_of(text, "legacy.purge"), "purge", "cannot be read: legacy.purge(op.get_bind())"),
+    ]
+
+
+def test_a_drop_of_what_the_history_made_unique_is_found(tmp_path: Path) -> None:
+    creates = script(
+        USERS,
+        INIT,
+        """
+        op.create_index(op.f("ix_users_email"), "users", ["email"], unique=True)
+        op.create_unique_constraint("users_login", "users", ["login"])
+        op.create_index("ix_users_name", "users", ["name"])
+        """,
+    )
+    drops = script(
+        MAIN,
+        USERS,
+        """
+        op.drop_index(op.f("ix_users_email"), table_name="users")
+        op.drop_constraint("users_login", "users")
+        op.drop_index("ix_users_name", table_name="users")
+        """,
+    )
+    versions = write(tmp_path / "v", {**BASE, "0002_unique.py": creates, "0003_drops.py": drops})
+    assert [(f.line, f.reason.split(":")[0]) for f in assess(versions, USERS, MAIN).findings] == [
+        (
+            line_of(drops, "ix_users_email"),
+            "drops unique index ix_users_email on users (created unique in the history)",
+        ),
+        (
+            line_of(drops, "users_login"),
+            "drops unique constraint users_login on users (created unique in the history)",
+        ),
+    ]
+    # By itself the script does not tell: the names are given, or read from the history.
+    third = Script(versions / "0003_drops.py", MAIN, (USERS,))
+    assert breaking_operations(third) == []
+    assert [f.operation for f in breaking_operations(third, unique_names={"users_login"})] == [
+        "drop_constraint"
     ]
 
 
