@@ -43,7 +43,7 @@ MigrationRevision = Annotated[str, Field(pattern=r"^[0-9a-f]{6,12}$")]
 class CanaryRelease(StrictModel):
     """The next release while it runs as the canary beside the stable one.
 
-    Written by ``samokoder-infra canary`` (infra/ops/cli/canary.py): its
+    Written by ``samokoder-infra canary start`` (infra/ops/cli/canary/): its
     migration has run, its API takes ``weight`` percent of the API's requests,
     and promotion makes it the release.
     """
