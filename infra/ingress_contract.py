@@ -63,6 +63,9 @@ CANARY_SOURCES: Final = (
     "rootfs/etc/nginx/lua/monitor.lua:40",
     "rootfs/etc/nginx/template/nginx.tmpl:1152-1154,1201",
 )
+# A worker of the controller's nginx picks up a changed list of endpoints (a pod ending, a canary
+# removed) at most this long after the controller posts it (rootfs/etc/nginx/lua/balancer.lua:21-25).
+BACKENDS_SYNC_SECONDS: Final = 1
 CANARY_ANNOTATION: Final = "nginx.ingress.kubernetes.io/canary"
 CANARY_WEIGHT_ANNOTATION: Final = "nginx.ingress.kubernetes.io/canary-weight"
 

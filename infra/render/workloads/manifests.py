@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from infra import ingress_contract as edge
 from infra.app_contract import (
     API,
     API_HEALTH_PATH,
@@ -38,6 +39,11 @@ from infra.settings.stack import StackSettings
 from infra.settings.workloads import ContainerResources, Replicas, WorkloadsProfile
 
 ZONE_KEY = "topology.kubernetes.io/zone"
+# A pod behind the ingress keeps serving this long after it is told to stop: the controller
+# learns of the ended endpoint, posts it to nginx, and nginx syncs it within a second
+# (infra/ingress_contract.py: BACKENDS_SYNC_SECONDS). Without it, a rollout's or a removed
+# canary's last requests meet a closed port (502).
+DRAIN_SECONDS = 5 * edge.BACKENDS_SYNC_SECONDS
 # Scale out before the CPU warning fires (thresholds.cpu.warning is 70 %).
 HPA_CPU_PERCENT = 60
 
@@ -93,6 +99,11 @@ def _http_probe(path: str, port: str, period: int) -> dict[str, Any]:
         "timeoutSeconds": 3,
         "failureThreshold": 3,
     }
+
+
+def _drain() -> dict[str, Any]:
+    # The kubelet's own sleep, no binary in the image needed (KEP-3960: stable in 1.34, the stacks' version).
+    return {"preStop": {"sleep": {"seconds": DRAIN_SECONDS}}}
 
 
 def app_environment() -> list[dict[str, Any]]:
@@ -176,6 +187,7 @@ def api_pods(m: Meta, spec: AppSpec, image: str) -> dict[str, Any]:
         "resources": _resources(spec.workloads.api),
         "readinessProbe": _http_probe(API_HEALTH_PATH, HTTP_PORT_NAME, 10),
         "livenessProbe": {**_http_probe(API_HEALTH_PATH, HTTP_PORT_NAME, 20), "initialDelaySeconds": 15},
+        "lifecycle": _drain(),
         "volumeMounts": mounts,
     }
     # No replicas: the autoscaler owns them (autoscaler() starts it at its minimum);
@@ -212,6 +224,7 @@ def frontend_deployment(naming: Naming, spec: AppSpec, image: str) -> dict[str, 
         "resources": _resources(spec.workloads.frontend),
         "readinessProbe": _http_probe(FRONTEND_HEALTH_PATH, HTTP_PORT_NAME, 10),
         "livenessProbe": _http_probe(FRONTEND_HEALTH_PATH, HTTP_PORT_NAME, 20),
+        "lifecycle": _drain(),
         "volumeMounts": mounts,
     }
     return _deployment(

@@ -10,7 +10,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from infra import app_contract
+from infra import app_contract, ingress_contract
 from infra.conventions import APP_NAMESPACE, APP_SECRET, CONFIG_MAP, Naming, Service
 from infra.render.workloads import manifests as m
 from infra.render.workloads.config import config_map
@@ -223,3 +223,15 @@ def test_the_app_reads_the_config_map_and_the_delivered_secret_by_their_names(se
         {"secretRef": {"name": APP_SECRET}},
     ]
     assert config["metadata"]["name"] == CONFIG_MAP
+
+
+@pytest.mark.parametrize("service", ["api", "frontend"])
+def test_pods_behind_the_ingress_serve_until_nginx_has_let_them_go(service: Service) -> None:
+    """A stopping pod keeps serving past the controller's endpoint sync, within its grace period."""
+    spec = app()
+    sleep = container(service, spec)["lifecycle"]["preStop"]["sleep"]["seconds"]
+    assert sleep > ingress_contract.BACKENDS_SYNC_SECONDS
+    # Kubernetes' default grace period (30 s) bounds the drain and the app's own shutdown.
+    assert sleep < pod(service, spec)["spec"].get("terminationGracePeriodSeconds", 30)
+    # The worker takes no requests through the ingress: nothing to drain.
+    assert "lifecycle" not in container("worker", spec)
