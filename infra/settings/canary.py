@@ -36,7 +36,8 @@ class CanaryProfile(StrictModel):
     max_error_increase_points: float = Field(gt=0, le=50)
     # The canary's P95 may not pass stable's P95 times this (nor the SLO's latency threshold).
     max_latency_ratio: float = Field(ge=1, le=10)
-    # An inconclusive window is judged again this many times before the release is aborted.
+    # An inconclusive step waits another window and is judged again (over all its time) this many
+    # times before the release is aborted.
     inconclusive_retries: int = Field(ge=0, le=5)
 
     @field_validator("weights")

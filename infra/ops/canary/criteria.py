@@ -100,8 +100,8 @@ def judged_on(settings: StackSettings) -> list[str]:
         "- **Paging burn-rate alerts**: while one fires, a canary that passed is held, not promoted: "
         + "; ".join(paging_burn_alerts(settings))
         + ".",
-        f"- **Inconclusive**: a window is judged again up to {_plural(time.retries, 'time')}, "
-        "then the release is aborted.",
+        f"- **Inconclusive**: the step waits another window and is judged again over all its time, "
+        f"up to {_plural(time.retries, 'time')}, then the release is aborted.",
         f"- **Time**: {_minutes(time.judged_minutes)} of steps ({count} of {window}) "
         f"when every window is conclusive; at most {_minutes(time.longest_judged_minutes)} with every retry.",
     ]

@@ -8,7 +8,9 @@ and run for real through the Automation API (infra/ops/automation/canary.py).
    its migration runs, then its pods come up and take that share;
 2. for each weight (the first is already applied): wait one analysis window,
    judge; promote moves on, roll back aborts, inconclusive waits another
-   window, at most ``inconclusive_retries`` more times, then aborts;
+   window, at most ``inconclusive_retries`` more times, then aborts. A window
+   judged again covers all the time at that weight, so that a quiet canary's
+   requests add up instead of being judged a window at a time;
 3. promote: the canary's release becomes the release (the Deployments roll,
    the worker after the API) and the canary goes.
 
@@ -57,7 +59,8 @@ class Judged:
 class Hooks:
     # Record ``after`` in the stack file, preview the step against its rules, update. Raises StepFailed.
     apply: Callable[[StepKind, Recorded, Recorded], None]
-    judge: Callable[[], Judgement]
+    # Judge the last so many minutes (all of them at the current weight).
+    judge: Callable[[int], Judgement]
     # Wait so many seconds; the text says what for.
     wait: Callable[[float, str], None]
     # Tell people: (moment, the record holding the canary, text).
@@ -132,7 +135,7 @@ class _Run:
         minutes = self.profile.analysis_minutes
         for attempt in range(1, windows + 1):
             self.hooks.wait(minutes * 60, f"judging {weight} % over {minutes} min")
-            judgement = self.hooks.judge()
+            judgement = self.hooks.judge(attempt * minutes)
             said = f"{weight} % #{attempt}: {judgement.decision}: {judgement.reason}"
             self.outcome.judgements.append(said)
             self.hooks.note("judged", self.current, f"{weight} %: {judgement.decision}: {judgement.reason}")

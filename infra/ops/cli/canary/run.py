@@ -131,17 +131,16 @@ def _hooks(args: argparse.Namespace, settings: StackSettings) -> Hooks:
     return Hooks(apply=apply, judge=_judge(args.prometheus, settings), wait=_wait, note=note)
 
 
-def _judge(url: str, settings: StackSettings) -> Callable[[], Judgement]:
+def _judge(url: str, settings: StackSettings) -> Callable[[int], Judgement]:
     from infra.ops.canary.evaluate import evaluate  # noqa: PLC0415
     from infra.ops.canary.pipeline import Judged  # noqa: PLC0415
     from infra.ops.canary.prometheus import Prometheus, PrometheusError  # noqa: PLC0415
 
     prometheus = Prometheus(url)
-    span = f"{settings.canary.analysis_minutes}m"
 
-    def judge() -> Judgement:
+    def judge(minutes: int) -> Judgement:
         try:
-            verdict = evaluate(prometheus, settings, span, datetime.now(UTC))
+            verdict = evaluate(prometheus, settings, f"{minutes}m", datetime.now(UTC))
         except PrometheusError as error:
             # Not a verdict on the canary: judged again, and aborted if it lasts.
             return Judged("inconclusive", f"Prometheus at {url} did not answer: {error}")

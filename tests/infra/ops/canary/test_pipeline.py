@@ -41,13 +41,15 @@ class World:
     applied: list[tuple[StepKind, str]] = field(default_factory=list)
     waited: list[float] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    spans: list[int] = field(default_factory=list)
 
     def apply(self, kind: StepKind, before: Recorded, after: Recorded) -> None:
         self.applied.append((kind, f"{after.id}+{after.canary.weight if after.canary else '-'}"))
         if kind in self.failing:
             raise StepFailed(f"{kind} failed")
 
-    def judge(self) -> Judged:
+    def judge(self, minutes: int) -> Judged:
+        self.spans.append(minutes)
         decision = self.verdicts.pop(0)
         return Judged(decision, f"judged {decision}")
 
@@ -85,6 +87,8 @@ def test_an_inconclusive_window_is_judged_again_up_to_the_retries_then_aborts() 
     world = World(["inconclusive", "inconclusive", "promote", "promote", "promote"])
     assert world.run().promoted
     assert len(world.waited) == 5
+    # A window judged again takes in all the time at its weight: a quiet canary's requests add up.
+    assert world.spans == [10, 20, 30, 10, 10]
 
     world = World(["inconclusive"] * 3)
     outcome = world.run()
@@ -122,9 +126,9 @@ def test_a_run_that_breaks_mid_way_aborts_the_canary_before_the_error_goes_on() 
     """A judge that raises (a bug, an unexpected answer) must not leave the canary with its share."""
     world = World(["promote"])
 
-    def broken() -> Judged:
+    def broken(minutes: int) -> Judged:
         if world.verdicts:
-            return world.judge()
+            return world.judge(minutes)
         raise RuntimeError("unexpected answer")
 
     hooks = Hooks(
