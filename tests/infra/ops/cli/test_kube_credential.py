@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import grpc
 import pytest
 import yaml
 from cryptography.hazmat.primitives import serialization
@@ -31,13 +30,10 @@ CA = "-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----\n"
 
 
 @pytest.fixture
-def iam(tmp_path: Path) -> Iterator[tuple[CloudState, Served]]:
+def iam(tmp_path: Path) -> Iterator[tuple[CloudState, Served[CloudState]]]:
     state = CloudState()
 
-    def nothing_else(server: grpc.Server, address: str) -> None:
-        return None
-
-    with serving_cloud(tmp_path, state, (), nothing_else) as served:
+    with serving_cloud(tmp_path, state, ()) as served:
         yield state, served
 
 
@@ -48,7 +44,7 @@ def exec_entry() -> dict[str, Any]:
     return entry
 
 
-def plugin(served: Served, env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
+def plugin(served: Served[CloudState], env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
     entry = exec_entry()
     base = {k: v for k, v in os.environ.items() if not k.startswith("YC_")}
     return subprocess.run(
@@ -115,7 +111,7 @@ def test_the_kubeconfig_runs_the_projects_own_command() -> None:
 
 
 def test_a_service_account_key_is_exchanged_for_a_token_with_its_expiry(
-    iam: tuple[CloudState, Served], tmp_path: Path
+    iam: tuple[CloudState, Served[CloudState]], tmp_path: Path
 ) -> None:
     state, served = iam
     path = key_file(tmp_path, state)
@@ -141,7 +137,7 @@ def test_a_service_account_key_is_exchanged_for_a_token_with_its_expiry(
 
 
 def test_a_given_token_is_passed_on_and_the_key_file_wins_over_it(
-    iam: tuple[CloudState, Served], tmp_path: Path
+    iam: tuple[CloudState, Served[CloudState]], tmp_path: Path
 ) -> None:
     state, served = iam
     result = credential(plugin(served, {"YC_IAM_TOKEN": "t1.operator"}))
@@ -154,7 +150,9 @@ def test_a_given_token_is_passed_on_and_the_key_file_wins_over_it(
     assert plugin(served, {"YC_IAM_TOKEN": "t1.operator"}, "--print-token").stdout == "t1.operator\n"
 
 
-def test_without_a_key_or_a_token_the_vms_metadata_service_answers(iam: tuple[CloudState, Served]) -> None:
+def test_without_a_key_or_a_token_the_vms_metadata_service_answers(
+    iam: tuple[CloudState, Served[CloudState]],
+) -> None:
     _, served = iam
     with serving_metadata("t1.vm-account") as address:
         result = credential(plugin(served, {"YC_METADATA_ADDR": address}))

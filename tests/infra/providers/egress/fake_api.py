@@ -39,6 +39,7 @@ from yandex.cloud.vpc.v1 import (
 from tests.infra.providers.yandex.fake_cloud import (
     CloudState,
     Served,
+    Service,
     Servicer,
     abort,
     failure,
@@ -283,27 +284,16 @@ class RouteTableService(Servicer, route_table_service_pb2_grpc.RouteTableService
         return self.mutate("Delete", context, start)
 
 
-@dataclass(frozen=True)
-class FakeVpc:
-    endpoint: str
-    roots: Path
-    state: VpcState
+FakeVpc = Served[VpcState]
 
 
 @contextmanager
 def serving_vpc(directory: Path, networks: set[str]) -> Iterator[FakeVpc]:
     state = VpcState(networks=set(networks))
 
-    def register(server: grpc.Server, _address: str) -> None:
-        gateway_service_pb2_grpc.add_GatewayServiceServicer_to_server(
-            GatewayService(state),  # type: ignore[abstract]
-            server,
-        )
-        route_table_service_pb2_grpc.add_RouteTableServiceServicer_to_server(
-            RouteTableService(state),  # type: ignore[abstract]
-            server,
-        )
-
-    served: Served
-    with serving_cloud(directory, state, ["vpc"], register) as served:
-        yield FakeVpc(served.endpoint, served.roots, state)
+    servicers: list[Service] = [
+        (gateway_service_pb2_grpc.add_GatewayServiceServicer_to_server, GatewayService(state)),  # type: ignore[abstract]
+        (route_table_service_pb2_grpc.add_RouteTableServiceServicer_to_server, RouteTableService(state)),  # type: ignore[abstract]
+    ]
+    with serving_cloud(directory, state, ["vpc"], servicers) as served:
+        yield served

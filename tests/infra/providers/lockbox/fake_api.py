@@ -37,6 +37,7 @@ from yandex.cloud.lockbox.v1 import secret_pb2, secret_service_pb2, secret_servi
 from tests.infra.providers.yandex.fake_cloud import (
     CloudState,
     Served,
+    Service,
     Servicer,
     abort,
     failure,
@@ -286,23 +287,15 @@ class SecretService(Servicer, secret_service_pb2_grpc.SecretServiceServicer):
         return self.mutate("SetAccessBindings", context, start)
 
 
-@dataclass(frozen=True)
-class FakeLockbox:
-    endpoint: str
-    roots: Path
-    state: LockboxState
+FakeLockbox = Served[LockboxState]
 
 
 @contextmanager
 def serving_lockbox(directory: Path, kms_keys: set[str]) -> Iterator[FakeLockbox]:
     state = LockboxState(kms_keys=set(kms_keys))
 
-    def register(server: grpc.Server, _address: str) -> None:
-        secret_service_pb2_grpc.add_SecretServiceServicer_to_server(
-            SecretService(state),  # type: ignore[abstract]
-            server,
-        )
-
-    served: Served
-    with serving_cloud(directory, state, ["lockbox", "lockbox-payload"], register) as served:
-        yield FakeLockbox(served.endpoint, served.roots, state)
+    servicers: list[Service] = [
+        (secret_service_pb2_grpc.add_SecretServiceServicer_to_server, SecretService(state)),  # type: ignore[abstract]
+    ]
+    with serving_cloud(directory, state, ["lockbox", "lockbox-payload"], servicers) as served:
+        yield served

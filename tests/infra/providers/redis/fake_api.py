@@ -35,6 +35,7 @@ from yandex.cloud.mdb.redis.v1.config import redis_pb2
 from tests.infra.providers.yandex.fake_cloud import (
     CloudState,
     Served,
+    Service,
     Servicer,
     abort,
     failure,
@@ -286,23 +287,15 @@ class ClusterService(Servicer, cluster_service_pb2_grpc.ClusterServiceServicer):
         return self.mutate("Delete", context, start)
 
 
-@dataclass(frozen=True)
-class FakeRedis:
-    endpoint: str
-    roots: Path
-    state: RedisState
+FakeRedis = Served[RedisState]
 
 
 @contextmanager
 def serving_redis(directory: Path, networks: dict[str, dict[str, str]]) -> Iterator[FakeRedis]:
     state = RedisState(networks={k: dict(v) for k, v in networks.items()})
 
-    def register(server: grpc.Server, _address: str) -> None:
-        cluster_service_pb2_grpc.add_ClusterServiceServicer_to_server(
-            ClusterService(state),  # type: ignore[abstract]
-            server,
-        )
-
-    served: Served
-    with serving_cloud(directory, state, ["managed-redis"], register) as served:
-        yield FakeRedis(served.endpoint, served.roots, state)
+    servicers: list[Service] = [
+        (cluster_service_pb2_grpc.add_ClusterServiceServicer_to_server, ClusterService(state)),  # type: ignore[abstract]
+    ]
+    with serving_cloud(directory, state, ["managed-redis"], servicers) as served:
+        yield served

@@ -29,7 +29,7 @@ from concurrent import futures
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Generic, NoReturn, TypeVar
 
 import grpc
 import jwt
@@ -268,20 +268,27 @@ def certificate(directory: Path) -> tuple[bytes, bytes, Path]:
     return pem, key_pem, roots
 
 
+State = TypeVar("State", bound=CloudState)
+
+
 @dataclass(frozen=True)
-class Served:
+class Served(Generic[State]):
+    """A fake cloud on loopback: where to reach it, the CA its certificate is signed by, its state."""
+
     endpoint: str
     roots: Path
+    state: State
 
 
-Register = Callable[[grpc.Server, str], None]
+# The generated function that adds a service's servicer to a server, and the servicer.
+Service = tuple[Callable[[Any, Any], None], Any]
 
 
 @contextmanager
 def serving_cloud(
-    directory: Path, state: CloudState, services: Sequence[str], register: Register
-) -> Iterator[Served]:
-    """A TLS gRPC server with the shared services; `register(server, address)` adds the service's own."""
+    directory: Path, state: State, services: Sequence[str], servicers: Sequence[Service] = ()
+) -> Iterator[Served[State]]:
+    """A TLS gRPC server with the shared services and the service's own ``servicers``."""
     pem, key_pem, roots = certificate(directory)
     port = free_port()
     address = f"127.0.0.1:{port}"
@@ -299,11 +306,12 @@ def serving_cloud(
         EndpointService(address, services),  # type: ignore[abstract]
         server,
     )
-    register(server, address)
+    for add, servicer in servicers:
+        add(servicer, server)
     server.add_secure_port(address, grpc.ssl_server_credentials([(key_pem, pem)]))
     server.start()
     try:
-        yield Served(address, roots)
+        yield Served(address, roots, state)
     finally:
         server.stop(grace=None)
 
