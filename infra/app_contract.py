@@ -308,16 +308,3 @@ CLIENT_METRICS: Final = (
     "process_start_time_seconds",
     "python_info",
 )
-
-
-def emitted_metrics() -> frozenset[str]:
-    """Series names the API really exports: emitted app metrics (histograms as their three series)."""
-    names: set[str] = set(CLIENT_METRICS)
-    for metric in METRICS:
-        if not metric.emitted:
-            continue
-        if metric.type == "histogram":
-            names |= {f"{metric.name}_bucket", f"{metric.name}_sum", f"{metric.name}_count"}
-        else:
-            names.add(metric.name)
-    return frozenset(names)

@@ -43,12 +43,6 @@ CONST_LABELS: Final = ("controller_namespace", "controller_class", "controller_p
 COLLIDING_LABELS: Final = {"namespace": "exported_namespace", "service": "exported_service"}
 
 
-def scraped_labels() -> tuple[str, ...]:
-    """The request metrics' own labels as Prometheus stores them (without the target's)."""
-    own = tuple(COLLIDING_LABELS.get(label, label) for label in REQUEST_LABELS)
-    return (*own, *CONST_LABELS)
-
-
 # A canary Ingress (canary: "true") makes no location of its own: the controller merges its
 # backend into the main Ingress's location of the same host, path and pathType as an
 # alternative backend (internal/ingress/controller/controller.go:917-925,1330,1405,1701).
