@@ -11,7 +11,7 @@ import pytest
 
 from infra.providers.egress.errors import EgressError
 from infra.providers.egress.provider import EgressGatewayProvider, GatewayRouteTableProvider
-from infra.providers.yandex.connection import IAM_TOKEN_ENV, Connection
+from infra.providers.yandex.connection import IAM_TOKEN_ENV
 from infra.providers.yandex.unknowns import UNKNOWN
 from tests.infra.providers.egress.fake_api import FakeVpc, serving_vpc
 
@@ -28,15 +28,9 @@ def vpc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeVpc]:
         yield api
 
 
-def connection(api: FakeVpc) -> dict[str, Any]:
-    return Connection(
-        auth="iam_token", endpoint=api.endpoint, root_certificates_file=str(api.roots)
-    ).as_inputs()
-
-
 def gateway_inputs(api: FakeVpc, **overrides: Any) -> dict[str, Any]:
     return {
-        "connection": connection(api),
+        "connection": api.connection().as_inputs(),
         "folder_id": FOLDER,
         "name": "samokoder-staging-egress",
         "description": "NAT for the nodes",
@@ -47,7 +41,7 @@ def gateway_inputs(api: FakeVpc, **overrides: Any) -> dict[str, Any]:
 
 def table_inputs(api: FakeVpc, gateway_id: Any, **overrides: Any) -> dict[str, Any]:
     return {
-        "connection": connection(api),
+        "connection": api.connection().as_inputs(),
         "folder_id": FOLDER,
         "network_id": NETWORK,
         "name": "samokoder-staging-egress",

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from infra.providers.lockbox import client
-from infra.providers.lockbox.connection import IAM_TOKEN_ENV, Connection, ConnectionError_
+from infra.providers.lockbox.connection import IAM_TOKEN_ENV, ConnectionError_
 from infra.providers.lockbox.errors import LockboxError
 from infra.providers.lockbox.provider import LockboxSecretProvider
 from tests.infra.providers.lockbox.fake_api import FakeLockbox, serving_lockbox, serving_metadata
@@ -35,20 +35,9 @@ def lockbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLoc
         yield api
 
 
-def connection(api: FakeLockbox, **overrides: Any) -> Connection:
-    return Connection(
-        **{
-            "auth": "iam_token",
-            "endpoint": api.endpoint,
-            "root_certificates_file": str(api.roots),
-            **overrides,
-        }
-    )
-
-
 def inputs(api: FakeLockbox, **overrides: Any) -> dict[str, Any]:
     return {
-        "connection": connection(api).as_inputs(),
+        "connection": api.connection().as_inputs(),
         "folder_id": "b1gfolder00000000001",
         "name": "samokoder-staging-app",
         "description": "the app's keys",
@@ -271,7 +260,7 @@ def test_a_service_account_key_file_authenticates(lockbox: FakeLockbox, tmp_path
             }
         )
     )
-    by_key = connection(lockbox, auth="service_account_key_file", key_file=str(key_file)).as_inputs()
+    by_key = lockbox.connection(auth="service_account_key_file", key_file=str(key_file)).as_inputs()
     secret_id, _ = create(lockbox, connection=by_key)
     assert secret_id in lockbox.state.secrets
 
@@ -289,5 +278,5 @@ def test_a_vms_metadata_service_authenticates(lockbox: FakeLockbox, monkeypatch:
     monkeypatch.delenv(IAM_TOKEN_ENV)
     with serving_metadata("t1.vm-account") as address:
         monkeypatch.setenv("YC_METADATA_ADDR", address)
-        secret_id, _ = create(lockbox, connection=connection(lockbox, auth="metadata").as_inputs())
+        secret_id, _ = create(lockbox, connection=lockbox.connection(auth="metadata").as_inputs())
     assert secret_id in lockbox.state.secrets

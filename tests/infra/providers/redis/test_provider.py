@@ -17,7 +17,7 @@ from infra.providers.redis.provider import (
     ManagedRedisClusterProvider,
     password_problem,
 )
-from infra.providers.yandex.connection import IAM_TOKEN_ENV, Connection
+from infra.providers.yandex.connection import IAM_TOKEN_ENV
 from tests.infra.providers.redis.fake_api import GIB, FakeRedis, serving_redis
 
 TOKEN = "t1.operator-token"
@@ -37,20 +37,9 @@ def redis(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeRedis
         yield api
 
 
-def connection(api: FakeRedis, **overrides: Any) -> Connection:
-    return Connection(
-        **{
-            "auth": "iam_token",
-            "endpoint": api.endpoint,
-            "root_certificates_file": str(api.roots),
-            **overrides,
-        }
-    )
-
-
 def inputs(api: FakeRedis, **overrides: Any) -> dict[str, Any]:
     return {
-        "connection": connection(api).as_inputs(),
+        "connection": api.connection().as_inputs(),
         "folder_id": "b1gfolder00000000001",
         "name": "samokoder-staging-redis",
         "description": "",
@@ -116,7 +105,7 @@ def test_the_api_refuses_a_7_2_request_without_a_config_as_terraform_builds_it(r
     # terraform-provider-yandex v0.71 expandRedisConfig: no case for "7.2", so no config at all.
     from yandex.cloud.mdb.redis.v1 import cluster_service_pb2, cluster_service_pb2_grpc  # noqa: PLC0415
 
-    sdk = connection(redis).sdk()
+    sdk = redis.connection().sdk()
     stub = sdk.client(cluster_service_pb2_grpc.ClusterServiceStub)
     request = cluster_service_pb2.CreateClusterRequest(
         folder_id="b1gfolder00000000001",

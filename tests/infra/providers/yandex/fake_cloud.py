@@ -43,6 +43,7 @@ from yandex.cloud.endpoint import api_endpoint_pb2, api_endpoint_service_pb2, ap
 from yandex.cloud.iam.v1 import iam_token_service_pb2, iam_token_service_pb2_grpc
 from yandex.cloud.operation import operation_pb2, operation_service_pb2_grpc
 
+from infra.providers.yandex.connection import Connection
 from tests.processes import free_port, send_json, serving_http
 
 # Long enough that every operation is unfinished when its call returns.
@@ -278,6 +279,11 @@ class Served(Generic[State]):
     endpoint: str
     roots: Path
     state: State
+
+    def connection(self, **overrides: Any) -> Connection:
+        """How a provider reaches this cloud: an IAM token (from the environment), this CA."""
+        options = {"auth": "iam_token", "endpoint": self.endpoint, "root_certificates_file": str(self.roots)}
+        return Connection(**{**options, **overrides})
 
 
 # The generated function that adds a service's servicer to a server, and the servicer.

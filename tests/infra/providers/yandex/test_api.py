@@ -59,8 +59,7 @@ def cloud(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeRedis
 
 
 def redis_api(cloud: FakeRedis, **connection: Any) -> RedisApi:
-    options = {"auth": "iam_token", "endpoint": cloud.endpoint, "root_certificates_file": str(cloud.roots)}
-    return RedisApi(Connection(**{**options, **connection}), SPEC.name)
+    return RedisApi(cloud.connection(**connection), SPEC.name)
 
 
 def test_the_default_policy_backs_off_exponentially_and_gives_up_within_seconds() -> None:
