@@ -17,15 +17,19 @@ from typing import Any
 
 import pytest
 import yaml
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from infra.render.kubeconfig import render_kubeconfig
 from tests.conftest import PROJECT_DIR
-from tests.infra.providers.yandex.fake_cloud import CloudState, Served, serving_cloud, serving_metadata
+from tests.infra.providers.yandex.fake_cloud import (
+    ACCOUNT,
+    CloudState,
+    Served,
+    authorized_key_file,
+    serving_cloud,
+    serving_metadata,
+)
 
 VENV_BIN = PROJECT_DIR / ".venv" / "bin"
-ACCOUNT, KEY_ID = "ajeci0000000000000001", "ajekey00000000000001"
 CA = "-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----\n"
 
 
@@ -73,31 +77,6 @@ def credential(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     return loaded
 
 
-def key_file(directory: Path, state: CloudState) -> Path:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    state.account_keys[ACCOUNT] = (KEY_ID, public)
-    path = directory / "key.json"
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    path.write_text(
-        json.dumps(
-            {
-                "id": KEY_ID,
-                "service_account_id": ACCOUNT,
-                "created_at": "2026-11-26T00:00:00Z",
-                "key_algorithm": "RSA_2048",
-                "public_key": public.decode(),
-                "private_key": private,
-            }
-        )
-    )
-    return path
-
-
 def test_the_kubeconfig_runs_the_projects_own_command() -> None:
     entry = exec_entry()
     assert entry == {
@@ -114,7 +93,7 @@ def test_a_service_account_key_is_exchanged_for_a_token_with_its_expiry(
     iam: tuple[CloudState, Served[CloudState]], tmp_path: Path
 ) -> None:
     state, served = iam
-    path = key_file(tmp_path, state)
+    path = authorized_key_file(tmp_path, state)
     result = credential(plugin(served, {"YC_SERVICE_ACCOUNT_KEY_FILE": str(path)}))
     token = result["status"]["token"]
     assert token in state.tokens  # issued by the IAM API for the key's account
@@ -142,7 +121,7 @@ def test_a_given_token_is_passed_on_and_the_key_file_wins_over_it(
     state, served = iam
     result = credential(plugin(served, {"YC_IAM_TOKEN": "t1.operator"}))
     assert result["status"] == {"token": "t1.operator"}  # expiry unknown: the client retries on 401
-    path = key_file(tmp_path, state)
+    path = authorized_key_file(tmp_path, state)
     both = credential(
         plugin(served, {"YC_IAM_TOKEN": "t1.operator", "YC_SERVICE_ACCOUNT_KEY_FILE": str(path)})
     )

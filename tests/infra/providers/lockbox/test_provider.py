@@ -8,14 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from infra.providers.lockbox import client
 from infra.providers.lockbox.connection import IAM_TOKEN_ENV, ConnectionError_
 from infra.providers.lockbox.errors import LockboxError
 from infra.providers.lockbox.provider import LockboxSecretProvider
 from tests.infra.providers.lockbox.fake_api import FakeLockbox, serving_lockbox, serving_metadata
+from tests.infra.providers.yandex.fake_cloud import authorized_key_file
 
 KMS_KEY = "abjkmskey000000000001"
 OTHER_KMS_KEY = "abjkmskey000000000002"
@@ -238,28 +237,7 @@ def test_no_error_message_carries_a_secret_value(lockbox: FakeLockbox) -> None:
 
 
 def test_a_service_account_key_file_authenticates(lockbox: FakeLockbox, tmp_path: Path) -> None:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    lockbox.state.account_keys["ajeci0000000000000001"] = ("ajekey00000000000001", public)
-    key_file = tmp_path / "key.json"
-    key_file.write_text(
-        json.dumps(
-            {
-                "id": "ajekey00000000000001",
-                "service_account_id": "ajeci0000000000000001",
-                "created_at": "2026-11-26T00:00:00Z",
-                "key_algorithm": "RSA_2048",
-                "public_key": public.decode(),
-                "private_key": key.private_bytes(
-                    serialization.Encoding.PEM,
-                    serialization.PrivateFormat.PKCS8,
-                    serialization.NoEncryption(),
-                ).decode(),
-            }
-        )
-    )
+    key_file = authorized_key_file(tmp_path, lockbox.state)
     by_key = lockbox.connection(auth="service_account_key_file", key_file=str(key_file)).as_inputs()
     secret_id, _ = create(lockbox, connection=by_key)
     assert secret_id in lockbox.state.secrets

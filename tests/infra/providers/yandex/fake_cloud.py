@@ -22,6 +22,7 @@ import datetime as dt
 import http.server
 import ipaddress
 import itertools
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -335,3 +336,33 @@ def serving_metadata(token: str) -> Iterator[str]:
 
     with serving_http(token_endpoint) as address:
         yield address
+
+
+# The service account and key an authorized key file names (a key the fake cloud accepts).
+ACCOUNT, KEY_ID = "ajeci0000000000000001", "ajekey00000000000001"
+
+
+def authorized_key_file(directory: Path, state: CloudState) -> Path:
+    """An authorized key file as `yc iam key create` writes it, its public key known to the cloud."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    state.account_keys[ACCOUNT] = (KEY_ID, public)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    path = directory / "key.json"
+    path.write_text(
+        json.dumps(
+            {
+                "id": KEY_ID,
+                "service_account_id": ACCOUNT,
+                "created_at": "2026-11-26T00:00:00Z",
+                "key_algorithm": "RSA_2048",
+                "public_key": public.decode(),
+                "private_key": private,
+            }
+        )
+    )
+    return path

@@ -6,15 +6,12 @@ resource on the base; the Lockbox provider's own tests run the same base.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from infra.providers.redis import client
 from infra.providers.redis.client import ClusterSpec, Host, RedisApi
@@ -24,7 +21,7 @@ from infra.providers.yandex.api import RetryPolicy
 from infra.providers.yandex.connection import IAM_TOKEN_ENV, Connection, ConnectionError_
 from tests.infra.providers.redis.fake_api import FakeRedis, serving_redis
 from tests.infra.providers.yandex import fake_cloud
-from tests.infra.providers.yandex.fake_cloud import serving_metadata
+from tests.infra.providers.yandex.fake_cloud import authorized_key_file, serving_metadata
 
 TOKEN = "t1.operator-token"
 NETWORK = "enpnetwork0000000001"
@@ -169,28 +166,7 @@ def test_an_iam_token_from_the_environment_authenticates(
 
 
 def test_a_service_account_key_file_authenticates(cloud: FakeRedis, tmp_path: Path) -> None:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    cloud.state.account_keys["ajeci0000000000000001"] = ("ajekey00000000000001", public)
-    key_file = tmp_path / "key.json"
-    key_file.write_text(
-        json.dumps(
-            {
-                "id": "ajekey00000000000001",
-                "service_account_id": "ajeci0000000000000001",
-                "created_at": "2026-11-26T00:00:00Z",
-                "key_algorithm": "RSA_2048",
-                "public_key": public.decode(),
-                "private_key": key.private_bytes(
-                    serialization.Encoding.PEM,
-                    serialization.PrivateFormat.PKCS8,
-                    serialization.NoEncryption(),
-                ).decode(),
-            }
-        )
-    )
+    key_file = authorized_key_file(tmp_path, cloud.state)
     by_key = redis_api(cloud, auth="service_account_key_file", key_file=str(key_file))
     assert by_key.create(SPEC).status == "RUNNING"
     (tmp_path / "broken.json").write_text("{")
