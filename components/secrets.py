@@ -29,8 +29,8 @@ import pulumi_yandex as yandex
 from components.kms import kms_key
 from components.kube import KubernetesObject, custom_resource, helm_release, kubernetes_object, namespace
 from infra.conventions import EXTERNAL_SECRETS_NAMESPACE, Naming
-from infra.providers.lockbox.connection import Connection
 from infra.providers.lockbox.provider import LockboxSecret
+from infra.providers.yandex.connection import Connection
 from infra.render import charts
 from infra.render.secrets import delivery
 from infra.render.secrets.catalog import GENERATED_LENGTH, Entry, Group, Target

@@ -31,9 +31,9 @@ from yandex.cloud.lockbox.v1.secret_service_pb2 import (
 )
 from yandex.cloud.lockbox.v1.secret_service_pb2_grpc import SecretServiceStub
 
-from infra.providers.lockbox.connection import Connection
 from infra.providers.lockbox.errors import SECRET, LockboxError
 from infra.providers.yandex.api import YandexApi
+from infra.providers.yandex.connection import Connection
 from infra.providers.yandex.converge import gone
 
 PAYLOAD_VIEWER = "lockbox.payloadViewer"

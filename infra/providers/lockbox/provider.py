@@ -37,14 +37,14 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from infra.providers.lockbox.connection import Connection
+from infra.providers.lockbox.errors import SECRET, LockboxError
+from infra.providers.lockbox.payload import fingerprints, new_salt, payload_changes
+from infra.providers.yandex.connection import Connection
+from infra.providers.yandex.converge import already_exists, cleanup_failed, gone, is_ours, not_ours_message
+from infra.providers.yandex.unknowns import contains_unknowns, differs, is_unknown, same_or_unknown
 
 if TYPE_CHECKING:
     from infra.providers.lockbox.client import LockboxApi, SecretState
-from infra.providers.lockbox.errors import SECRET, LockboxError
-from infra.providers.lockbox.payload import fingerprints, new_salt, payload_changes
-from infra.providers.yandex.converge import already_exists, cleanup_failed, gone, is_ours, not_ours_message
-from infra.providers.yandex.unknowns import contains_unknowns, differs, is_unknown, same_or_unknown
 
 # Inputs the API cannot change in place.
 REPLACED_BY = ("folder_id", "kms_key_id")

@@ -22,10 +22,10 @@ import pytest
 from yandex.cloud.lockbox.v1 import secret_pb2
 
 from infra.providers.lockbox import client
-from infra.providers.lockbox.connection import IAM_TOKEN_ENV
 from infra.providers.lockbox.errors import LockboxError
 from infra.providers.lockbox.provider import LockboxSecretProvider
 from infra.providers.yandex import api as yandex_api
+from infra.providers.yandex.connection import IAM_TOKEN_ENV
 from tests.infra.providers.lockbox.fake_api import FakeLockbox, StoredSecret, serving_lockbox
 from tests.infra.providers.lockbox.test_provider import KMS_KEY, OTHER_KMS_KEY, READER, TOKEN, VALUES, inputs
 from tests.infra.providers.yandex import fake_cloud

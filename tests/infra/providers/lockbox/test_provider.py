@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from infra.providers.lockbox import client
-from infra.providers.lockbox.connection import IAM_TOKEN_ENV, ConnectionError_
 from infra.providers.lockbox.errors import LockboxError
 from infra.providers.lockbox.provider import LockboxSecretProvider
+from infra.providers.yandex.connection import IAM_TOKEN_ENV, ConnectionError_
 from tests.infra.providers.lockbox.fake_api import FakeLockbox, serving_lockbox, serving_metadata
 from tests.infra.providers.yandex.fake_cloud import authorized_key_file
 

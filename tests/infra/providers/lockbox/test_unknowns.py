@@ -15,9 +15,9 @@ from pulumi.output import UNKNOWN
 from pulumi.runtime import rpc
 from pulumi.runtime.sync_await import _sync_await
 
-from infra.providers.lockbox.connection import Connection
 from infra.providers.lockbox.payload import payload_changes
 from infra.providers.lockbox.provider import LockboxSecretProvider
+from infra.providers.yandex.connection import Connection
 
 KMS_KEY = "abjkmskey000000000001"
 READER = "ajereader00000000001"
