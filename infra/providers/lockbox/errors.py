@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import grpc
 
-from infra.providers.yandex.errors import Subject, YandexApiError, code_of
-
-__all__ = ["SECRET", "LockboxError", "code_of", "describe"]
+from infra.providers.yandex.errors import Subject, YandexApiError
 
 
 class LockboxError(YandexApiError):
@@ -32,8 +30,3 @@ SECRET = Subject(
     },
 )
 
-
-def describe(action: str, secret: str, code: grpc.StatusCode, detail: str) -> LockboxError:
-    error = SECRET.describe(secret, action, code, detail)
-    assert isinstance(error, LockboxError)
-    return error
