@@ -16,7 +16,6 @@ through External Secrets.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 
@@ -39,7 +38,6 @@ class MonitoringArgs:
 
 
 class Monitoring(pulumi.ComponentResource):
-    release_status: pulumi.Output[Any]
     # The release that installs the monitoring CRDs (ServiceMonitor, PodMonitor, ...).
     release: HelmRelease
     namespace: KubernetesObject
@@ -80,5 +78,4 @@ class Monitoring(pulumi.ComponentResource):
             stack.api_service_monitor(naming),
             pulumi.ResourceOptions(parent=self, depends_on=[self.release, args.app_namespace]),
         )
-        self.release_status = self.release.status
         self.register_outputs({"release_status": self.release.status})

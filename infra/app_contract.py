@@ -224,7 +224,6 @@ PROCESSES: Final = (API, WORKER, FRONTEND, MIGRATIONS)
 # --- metrics (api/middleware/metrics.py, the default registry, served at /metrics/) -----
 
 _M = "api/middleware/metrics.py"
-METRIC_PREFIX: Final = "samokoder_"
 METRICS: Final = (
     Metric("samokoder_app_info", "info", ("version", "environment"), True, f"{_M}:11-15"),
     # Not counted for an unhandled exception's 500 (the middleware has no except), counted for

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from infra import ingress_contract as edge
+
 
 @dataclass(frozen=True)
 class Chart:
@@ -26,7 +28,10 @@ CLOUDNATIVE_PG_CHARTS: Final = "https://cloudnative-pg.github.io/charts"
 KUBE_PROMETHEUS_STACK: Final = Chart("kube-prometheus-stack", "88.0.0", PROMETHEUS_COMMUNITY)
 REDIS_EXPORTER: Final = Chart("prometheus-redis-exporter", "6.29.0", PROMETHEUS_COMMUNITY)
 BLACKBOX_EXPORTER: Final = Chart("prometheus-blackbox-exporter", "11.17.2", PROMETHEUS_COMMUNITY)
-INGRESS_NGINX: Final = Chart("ingress-nginx", "4.15.1", "https://kubernetes.github.io/ingress-nginx")
+# The version infra/ingress_contract.py's facts were read at: one pin for both.
+INGRESS_NGINX: Final = Chart(
+    "ingress-nginx", edge.CHART_VERSION, "https://kubernetes.github.io/ingress-nginx"
+)
 CERT_MANAGER: Final = Chart("cert-manager", "v1.19.1", "https://charts.jetstack.io")
 # CloudNativePG 1.30.0: the version of the Cluster/Pooler/ScheduledBackup CRD schemas.
 CLOUDNATIVE_PG: Final = Chart("cloudnative-pg", "0.29.0", CLOUDNATIVE_PG_CHARTS)

@@ -99,9 +99,7 @@ def write_synthesis(
         _write_tree(synthesis, staging)
         if extra is not None:
             extra(staging)
-        (staging / MARKER).write_text(
-            "made by `samokoder-infra synth`; the next synth replaces this directory\n"
-        )
+        (staging / MARKER).write_text(MARKER_TEXT)
         with _locked(out_dir.parent):
             # Checked again under the lock: the directory may have changed since.
             check_out_dir(out_dir, legacy_ok=legacy_ok)

@@ -29,4 +29,3 @@ SECRET = Subject(
         grpc.StatusCode.DEADLINE_EXCEEDED: "the Lockbox API did not answer in time: retry",
     },
 )
-
