@@ -36,6 +36,7 @@ def handle(args: argparse.Namespace) -> int:
 
     from infra.ops.canary.steps import release_steps, step_diffs  # noqa: PLC0415
     from infra.ops.canary.timing import release_minutes  # noqa: PLC0415
+    from infra.ops.canary.transitions import TransitionRefused  # noqa: PLC0415
     from infra.ops.releases.record import Recorded, RecordError  # noqa: PLC0415
     from infra.settings.loader import ConfigError  # noqa: PLC0415
 
@@ -48,7 +49,7 @@ def handle(args: argparse.Namespace) -> int:
         else:
             release = given_release(args)
         steps = release_steps(transitions_base(stable), release, settings.canary.weights)
-    except (ConfigError, RecordError, ValidationError) as error:
+    except (ConfigError, RecordError, ValidationError, TransitionRefused) as error:
         print(f"canary plan: {error}", file=sys.stderr)
         return EXIT_INVALID
     diffs = step_diffs(args.stack, project_dir(), steps, on_progress=lambda line: print(line, flush=True))

@@ -198,6 +198,18 @@ def test_run_refuses_without_a_canary_or_with_grafana_but_no_token(
     assert "GRAFANA_TOKEN" in result.stderr
 
 
+def test_plan_of_a_release_with_the_running_api_says_why_there_is_no_canary(project: Path) -> None:
+    running = read_release((project / f"Pulumi.{STACK}.yaml").read_text())
+    assert running is not None
+    images = [arg for s, d in {**NEXT, "api": running.images["api"]}.items() for arg in (f"--{s}", d)]
+    result = samokoder_infra(
+        project, "canary", "plan", STACK, "--id", "n", "--migration", stable_revision(), *images
+    )
+    assert result.returncode == 2
+    assert "has the running API image: there is nothing for a canary to judge" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 @pytest.mark.slow
 def test_plan_prints_each_steps_changes_and_the_time_a_release_takes(project: Path) -> None:
     result = samokoder_infra(project, "canary", "plan", STACK, "--migration", NEXT_REVISION)
