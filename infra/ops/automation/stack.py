@@ -15,12 +15,17 @@ class OperationError(RuntimeError):
     """An operation that could not run or did not finish; the message says what to do."""
 
 
-def select(stack: str, project_dir: Path) -> auto.Stack:
+def require_cli() -> None:
+    """OperationError unless the pulumi CLI, which the Automation API drives, is on PATH."""
     if shutil.which("pulumi") is None:
         raise OperationError(
             "the pulumi CLI is not on PATH: install it (https://www.pulumi.com/docs/install/) and log in "
             "to the state backend (README, 'Running it for real') before applying"
         )
+
+
+def select(stack: str, project_dir: Path) -> auto.Stack:
+    require_cli()
     return auto.select_stack(stack_name=stack, work_dir=str(project_dir))
 
 

@@ -73,6 +73,7 @@ def register(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def handle(args: argparse.Namespace) -> int:
+    from infra.ops.automation.stack import OperationError, require_cli  # noqa: PLC0415
     from infra.ops.canary.pipeline import run_release  # noqa: PLC0415
     from infra.ops.releases.record import RecordError  # noqa: PLC0415
     from infra.settings.loader import ConfigError  # noqa: PLC0415
@@ -83,7 +84,9 @@ def handle(args: argparse.Namespace) -> int:
         if stable.canary is None:
             raise RecordError("no canary is recorded: `canary start` records one")
         hooks = _hooks(args, settings)
-    except (ConfigError, RecordError, ValueError) as error:
+        # Checked before the first step: without the CLI nothing can be applied, nor aborted.
+        require_cli()
+    except (ConfigError, RecordError, ValueError, OperationError) as error:
         print(f"canary run: {error}", file=sys.stderr)
         return EXIT_INVALID
     outcome = run_release(stable, settings.canary, hooks)

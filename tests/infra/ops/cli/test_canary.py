@@ -183,6 +183,12 @@ def test_run_refuses_without_a_canary_or_with_grafana_but_no_token(
     assert "no canary is recorded" in result.stderr
     code, _, err = start(project, migration=stable_revision())
     assert code == 0, err
+    # samokoder_infra's PATH holds no pulumi CLI: refused before any step, nothing to abort.
+    result = samokoder_infra(project, "canary", "run", STACK, "--prometheus", "http://127.0.0.1:9")
+    assert result.returncode == 2
+    assert "the pulumi CLI is not on PATH" in result.stderr
+    assert "rollback" not in result.stderr
+    assert not (project / "build" / STACK / "release-outcome.json").exists()
     monkeypatch.delenv("GRAFANA_TOKEN", raising=False)
     result = samokoder_infra(
         project,
