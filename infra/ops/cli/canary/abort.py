@@ -79,9 +79,15 @@ def _to_abort(args: argparse.Namespace) -> tuple[Path, Recorded]:
 
 def _apply_abort(stack: str, record: Recorded) -> int:
     from infra.ops.automation.canary import apply_step  # noqa: PLC0415
+    from infra.ops.automation.stack import OperationError, require_cli  # noqa: PLC0415
     from infra.ops.canary import transitions  # noqa: PLC0415
     from infra.ops.canary.pipeline import StepFailed  # noqa: PLC0415
 
+    try:
+        require_cli()
+    except OperationError as error:
+        print(f"canary abort: {error}", file=sys.stderr)
+        return EXIT_INVALID
     try:
         apply_step(stack, project_dir(), "abort", record, transitions.abort(record), on_output=echo)
     except StepFailed as error:

@@ -141,6 +141,15 @@ def test_a_second_canary_is_refused_and_an_abort_leaves_stable(project: Path, tm
     aborted = samokoder_infra(project, "canary", "abort", STACK)
     assert aborted.returncode == 0, aborted.stderr
     assert read_release((project / f"Pulumi.{STACK}.yaml").read_text()) == before
+    # Applying needs the pulumi CLI (not on samokoder_infra's PATH): refused, the record left as it is.
+    code, _, err = start(project, migration=stable_revision())
+    assert code == 0, err
+    recorded = (project / f"Pulumi.{STACK}.yaml").read_text()
+    applied = samokoder_infra(project, "canary", "abort", STACK, "--apply")
+    assert applied.returncode == 2
+    assert "the pulumi CLI is not on PATH" in applied.stderr
+    assert (project / f"Pulumi.{STACK}.yaml").read_text() == recorded
+    assert samokoder_infra(project, "canary", "abort", STACK).returncode == 0
     # Aborting twice is not an error: the workflow's clean-up runs after a run that aborted itself.
     again = samokoder_infra(project, "canary", "abort", STACK)
     assert again.returncode == 0, again.stderr
