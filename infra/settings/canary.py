@@ -19,8 +19,8 @@ from infra.settings.base import StrictModel, is_production
 PRODUCTION_MIN_ANALYSIS_MINUTES = 5
 PRODUCTION_MIN_REQUESTS = 100
 # The deploy job runs on a GitHub-hosted runner, cut off after 6 hours (docs.github.com, Actions
-# usage limits: "Job execution time"); the longest judging
-# leaves two hours of it for the images, the migration (its Job's deadline is 60 min) and the rollouts.
+# usage limits: "Job execution time"); the longest judging leaves two hours of it for the images,
+# the migration (its Job's deadline is 60 min) and the rollouts.
 MAX_JUDGING_MINUTES = 240
 
 
