@@ -50,8 +50,11 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK if policy_check(synthesis, out_dir) else EXIT_FAILED
 
 
-def policy_check(synthesis: Any, out_dir: Path) -> bool:
-    """Run the policies on a synthesized stack, print the table, write the report; True when none fails."""
+def policy_check(synthesis: Any, out_dir: Path, *, lands_in: Path | None = None) -> bool:
+    """Run the policies on a synthesized stack, print the table, write the report; True when none fails.
+
+    ``lands_in``: where ``out_dir`` will be once synth swaps its tree in, the path an operator can open.
+    """
     from infra.ops.check.config import policy_config  # noqa: PLC0415
     from infra.ops.check.offline import check, mandatory, table, write_report  # noqa: PLC0415
 
@@ -60,7 +63,8 @@ def policy_check(synthesis: Any, out_dir: Path) -> bool:
     (out_dir / "policy-config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     violations = check(synthesis.resources, config)
     report = write_report(violations, synthesis.stack, out_dir)
-    print(f"policies for {synthesis.stack}:\n{table(violations)}\nwrote {report}\n")
+    shown = (lands_in or out_dir) / report.name
+    print(f"policies for {synthesis.stack}:\n{table(violations)}\nwrote {shown}\n")
     return not mandatory(violations)
 
 

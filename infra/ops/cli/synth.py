@@ -114,7 +114,7 @@ def _synth_one(args: argparse.Namespace, project: Path, stack: str, out_dir: Pat
     passed: list[bool] = []
 
     def judge(directory: Path) -> None:
-        passed.append(policy_check(synthesis, directory))
+        passed.append(policy_check(synthesis, directory, lands_in=out_dir))
 
     try:
         # The policy report goes into the tree before it is swapped in.

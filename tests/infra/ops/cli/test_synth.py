@@ -59,3 +59,13 @@ def _numbers(value: Any) -> Iterator[Any]:
             yield from _numbers(item)
     elif isinstance(value, int | float) and not isinstance(value, bool):
         yield value
+
+
+def test_synth_names_the_policy_report_where_it_lands(tmp_path: Path) -> None:
+    """Not the scratch directory the tree is written in before it is swapped in."""
+    out = tmp_path / "build" / "staging"
+    result = samokoder_infra(PROJECT_DIR, "synth", "staging", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert f"wrote {out / 'policy-report.json'}\n" in result.stdout
+    assert (out / "policy-report.json").is_file()
+    assert ".partial-" not in result.stdout
