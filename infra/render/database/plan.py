@@ -73,11 +73,32 @@ def backup_bucket_name(naming: Naming) -> str:
     return naming.cloud("db-backups")
 
 
-def backup_plan(naming: Naming, profile: DatabaseProfile) -> BackupPlan:
+def backup_schedule(profile: DatabaseProfile) -> str:
+    """When base backups start: daily at the profile's time, as CloudNativePG's six-field cron."""
     hours, minutes = profile.backup_time_utc.split(":")
+    return f"0 {int(minutes)} {int(hours)} * * *"
+
+
+def hours_between_backups(schedule: str) -> int:
+    """The longest wait from one scheduled base backup to the next, read from the cron itself.
+
+    The backup alerts derive their windows from this, so a new schedule moves them with it.
+    Only a schedule that starts at fixed hours of every day can be read (``0 30 2 * * *``,
+    ``0 0 0,12 * * *``); any other is refused rather than guessed.
+    """
+    fields = schedule.split()
+    fixed = len(fields) == 6 and fields[0].isdigit() and fields[1].isdigit() and fields[3:] == ["*"] * 3
+    hours = sorted({int(hour) for hour in fields[2].split(",") if hour.isdigit()}) if fixed else []
+    if not hours or len(hours) != len(fields[2].split(",")) or hours[-1] > 23:
+        raise ValueError(f"cannot tell the hours between base backups of the schedule {schedule!r}")
+    # The last run of a day waits for the first of the next.
+    return max(later - earlier for earlier, later in zip(hours, [*hours[1:], hours[0] + 24], strict=True))
+
+
+def backup_plan(naming: Naming, profile: DatabaseProfile) -> BackupPlan:
     return BackupPlan(
         bucket=backup_bucket_name(naming),
         retention_days=profile.backup_retention_days,
-        schedule=f"0 {int(minutes)} {int(hours)} * * *",
+        schedule=backup_schedule(profile),
         archive_timeout_seconds=profile.archive_timeout_seconds,
     )

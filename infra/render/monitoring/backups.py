@@ -8,10 +8,12 @@ read from the Barman Cloud plugin's and CloudNativePG's own metrics.
 from __future__ import annotations
 
 from infra.conventions import DATABASE_CLUSTER
+from infra.render.database import plan
 from infra.render.monitoring import contract as m
 from infra.render.monitoring.promql import selector
 from infra.render.monitoring.rules import Alert, Recording, RuleFile, RuleGroup
 from infra.render.monitoring.thresholds import threshold_alerts
+from infra.settings.database import DatabaseProfile
 from infra.settings.stack import StackSettings
 
 LABELS = {"service": "database"}
@@ -19,14 +21,20 @@ PER_CLUSTER = "max by (namespace, cluster)"
 PER_POD = "by (namespace, cluster, pod)"
 BACKUP_AGE = "samokoder:database_backup:age_seconds"
 READY = 'value="ready"'
-# Base backups run daily; one missed run is a warning, two a page.
-SCHEDULE_HOURS = 24
+# One run of the backup plan missed is a warning, two a page; the margin covers a slow backup.
 MARGIN_HOURS = 6
+DAY_HOURS = 24
 
 
-def age_thresholds_seconds() -> tuple[int, int]:
+def backup_every_hours(profile: DatabaseProfile) -> int:
+    """The hours between base backups, as the backup plan schedules them."""
+    return plan.hours_between_backups(plan.backup_schedule(profile))
+
+
+def age_thresholds_seconds(profile: DatabaseProfile) -> tuple[int, int]:
     """The backup's age that warns (one run missed) and that pages (two)."""
-    warning, critical = ((runs * SCHEDULE_HOURS + MARGIN_HOURS) * 3600 for runs in (1, 2))
+    every = backup_every_hours(profile)
+    warning, critical = ((runs * every + MARGIN_HOURS) * 3600 for runs in (1, 2))
     return warning, critical
 
 
@@ -34,7 +42,9 @@ def backup_rules(settings: StackSettings) -> RuleFile:
     last_backup = selector(m.LAST_BACKUP, m.DATABASE)
     up = selector(m.CNPG_UP, m.DATABASE)
     instances = settings.database.instances
-    warning_age, critical_age = age_thresholds_seconds()
+    warning_age, critical_age = age_thresholds_seconds(settings.database)
+    every = backup_every_hours(settings.database)
+    cadence = "daily" if every == DAY_HOURS else f"every {every} h"
 
     def too_old(severity: str, seconds: int) -> Alert:
         return Alert(
@@ -43,7 +53,7 @@ def backup_rules(settings: StackSettings) -> RuleFile:
             "critical" if severity == "critical" else "warning",
             "No recent base backup of the database",
             "The last successful base backup of {{ $labels.cluster }} finished "
-            "{{ $value | humanizeDuration }} ago; backups run daily "
+            f"{{{{ $value | humanizeDuration }}}} ago; backups run {cadence} "
             f"(threshold {seconds // 3600} h). Restores replay more WAL the older it gets.",
             for_="15m",
             labels=LABELS,

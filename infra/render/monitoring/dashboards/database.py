@@ -28,7 +28,7 @@ DAY = 86400
 def database_dashboard(settings: StackSettings) -> db.Dashboard:
     t = settings.thresholds
     cluster = m.DATABASE
-    warning_age, critical_age = backups.age_thresholds_seconds()
+    warning_age, critical_age = backups.age_thresholds_seconds(settings.database)
     dashboard = (
         new_dashboard(
             UID,

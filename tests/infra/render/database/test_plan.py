@@ -1,4 +1,5 @@
-"""The backup plan: a daily six-field schedule, a bucket name valid for any stack, one retention two ways."""
+"""The backup plan: a daily six-field schedule and the hours between its runs, a bucket name valid for any
+stack, one retention two ways."""
 
 from __future__ import annotations
 
@@ -45,6 +46,45 @@ def test_the_base_backup_runs_daily_at_the_profiles_time_in_cloudnativepgs_six_f
     clock: str, schedule: str
 ) -> None:
     assert p.backup_plan(Naming("unit"), profile(backup_time_utc=clock)).schedule == schedule
+
+
+@pytest.mark.parametrize(
+    ("schedule", "hours"),
+    [
+        ("0 0 1 * * *", 24),
+        ("0 59 23 * * *", 24),
+        ("0 0 0,12 * * *", 12),
+        ("0 30 6,0,18,12 * * *", 6),
+        # Uneven runs: the alert must wait for the longest gap (22:00 to 04:00 the next day).
+        ("0 0 4,10,22 * * *", 12),
+    ],
+)
+def test_the_hours_between_base_backups_are_the_longest_gap_of_the_schedule(
+    schedule: str, hours: int
+) -> None:
+    assert p.hours_between_backups(schedule) == hours
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        "0 0 */6 * * *",
+        "0 0 2 * * 1",
+        "0 0 2 1 * *",
+        "0 */5 2 * * *",
+        "0 0 24 * * *",
+        "0 0 1,1 * * *",
+        "0 0 1",
+    ],
+)
+def test_a_schedule_whose_gaps_cannot_be_read_is_refused(schedule: str) -> None:
+    with pytest.raises(ValueError, match="cannot tell the hours between base backups"):
+        p.hours_between_backups(schedule)
+
+
+def test_the_profiles_schedule_is_daily_whatever_its_time() -> None:
+    for clock in ("00:00", "13:45", "23:59"):
+        assert p.hours_between_backups(p.backup_schedule(profile(backup_time_utc=clock))) == 24
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod", LONGEST_STACK])

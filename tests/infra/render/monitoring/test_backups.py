@@ -1,14 +1,26 @@
-"""The database's backup and health alerts, built from the real profiles."""
+"""The database's backup and health alerts, built from the real profiles and the backup plan."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from infra import conventions
+from infra.conventions import Naming
+from infra.render.database import manifests, plan
 from infra.render.monitoring import backups
 from infra.render.monitoring import contract as m
+from infra.render.monitoring.render import dump_yaml
 from infra.render.monitoring.rules import Alert
+from tests.infra.render.monitoring.promtool_suite import run_promtool_tests, write_test_files
+from tests.infra.render.monitoring.scenarios import HEALTHY, LEAD, AlertKey, Check, Scenario
 from tests.infra.render.monitoring.support import stack_settings
+from tests.infra.render.monitoring.workload import Phase
+
+HOUR = 3600
+TWICE_DAILY = "0 0 0,12 * * *"
 
 
 def alert(
@@ -20,10 +32,66 @@ def alert(
 
 
 def test_a_backup_warns_one_missed_daily_run_late_and_pages_two_runs_late() -> None:
-    warning, critical = backups.age_thresholds_seconds()
-    assert (warning, critical) == (30 * 3600, 54 * 3600)
+    warning, critical = backups.age_thresholds_seconds(stack_settings("prod").database)
+    assert (warning, critical) == (30 * HOUR, 54 * HOUR)
     assert alert("DatabaseBackupTooOld", "warning").expr.endswith(f"> {warning}")
     assert alert("DatabaseBackupTooOld", "critical").expr.endswith(f"> {critical}")
+    assert "backups run daily" in alert("DatabaseBackupTooOld").description
+
+
+def test_moving_the_daily_backup_keeps_the_window() -> None:
+    moved = stack_settings("prod", {"database.backup_time_utc": "13:30"}).database
+    assert backups.age_thresholds_seconds(moved) == (30 * HOUR, 54 * HOUR)
+
+
+def twice_daily(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The backup plan changed to a base backup every 12 hours."""
+    monkeypatch.setattr(plan, "backup_schedule", lambda profile: TWICE_DAILY)
+
+
+def test_changing_the_plans_schedule_changes_the_alerts_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    twice_daily(monkeypatch)
+    settings = stack_settings("prod")
+    backup = manifests.scheduled_backup(
+        Naming("prod"), "samokoder", plan.backup_plan(Naming("prod"), settings.database)
+    )
+    assert backup["spec"]["schedule"] == TWICE_DAILY
+    # One 12-hour run missed plus the margin, then two.
+    assert alert("DatabaseBackupTooOld", "warning").expr.endswith(f"> {18 * HOUR}")
+    assert alert("DatabaseBackupTooOld", "critical").expr.endswith(f"> {30 * HOUR}")
+    assert "backups run every 12 h (threshold 18 h)" in alert("DatabaseBackupTooOld").description
+
+
+def _too_old(age_hours: float, firing: set[str]) -> Scenario:
+    keys: set[AlertKey] = {("DatabaseBackupTooOld", severity) for severity in ("warning", "critical")}
+    fired = {key for key in keys if key[1] in firing}
+    return Scenario(
+        f"backup {age_hours:g} h old",
+        (Phase(LEAD, HEALTHY), Phase(30, HEALTHY.but(backup_age_hours=age_hours))),
+        (Check(LEAD + 29, firing=frozenset(fired), quiet=frozenset(keys - fired)),),
+    )
+
+
+def _promtool_verdict(scenarios: list[Scenario], out: Path) -> str:
+    rules = out / "database.yaml"
+    rules.write_text(dump_yaml(backups.backup_rules(stack_settings("prod")).render()))
+    (file,) = write_test_files(scenarios, [rules], out)
+    run = run_promtool_tests(file)
+    assert run.returncode == 0, run.output
+    return run.output
+
+
+@pytest.mark.tool
+def test_promtool_a_backup_on_time_for_a_daily_plan_is_late_for_a_twice_daily_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "daily").mkdir()
+    (tmp_path / "twice").mkdir()
+    daily = [_too_old(20, set()), _too_old(32, {"warning"})]
+    assert "SUCCESS" in _promtool_verdict(daily, tmp_path / "daily")
+    twice_daily(monkeypatch)
+    twice = [_too_old(20, {"warning"}), _too_old(32, {"warning", "critical"}), _too_old(10, set())]
+    assert "SUCCESS" in _promtool_verdict(twice, tmp_path / "twice")
 
 
 def test_the_instances_expected_ready_are_the_profiles() -> None:

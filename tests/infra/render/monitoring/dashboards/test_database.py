@@ -49,7 +49,7 @@ def test_the_instances_stat_turns_red_below_one_and_yellow_below_the_profiles_co
 
 
 def test_the_backup_age_colours_at_the_alerts_levels() -> None:
-    warning, critical = backups.age_thresholds_seconds()
+    warning, critical = backups.age_thresholds_seconds(stack_settings("prod").database)
     age = panel(built(), "Last base backup")
     assert exprs(age) == [backups.BACKUP_AGE]
     assert steps(age) == [(None, "green"), (warning, "yellow"), (critical, "red")]
