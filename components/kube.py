@@ -1,73 +1,99 @@
-"""Small builders the components share: Helm releases of pinned charts, Kubernetes objects from dicts."""
+"""Small builders the components share: Helm releases of pinned charts, Kubernetes objects from dicts.
+
+Everything is registered by pulumi-kubernetes' own public classes: a built-in
+kind by its typed class (``core.v1.Namespace``, ``apps.v1.Deployment``, ...),
+a custom resource by ``apiextensions.CustomResource``, a release by
+``helm.v3.Release``. The SDK then sets what its classes set (type token,
+plugin version, a Secret's data kept secret), so nothing here repeats it.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from collections.abc import Callable
+from typing import Any, Literal, TypeAlias
 
 import pulumi
-from pulumi_kubernetes import _utilities as k8s_sdk
+import pulumi_kubernetes as k8s
 
 from infra.render.charts import Chart
 
-# Outputs pulumi-kubernetes' typed classes mark secret, by (apiVersion, kind).
-_SECRET_OUTPUTS = {("v1", "Secret"): ["data", "stringData"]}
+# One Kubernetes object, as the SDK's class for its kind registered it.
+KubernetesObject: TypeAlias = pulumi.CustomResource
+HelmRelease: TypeAlias = k8s.helm.v3.Release
+
+# The SDK's typed class of every built-in kind the renderers write, by (apiVersion, kind).
+# A kind missing here fails loudly in kubernetes_object: add its class, never a fallback.
+_TYPED: dict[tuple[str, str], Callable[..., pulumi.CustomResource]] = {
+    ("v1", "ConfigMap"): k8s.core.v1.ConfigMap,
+    ("v1", "Namespace"): k8s.core.v1.Namespace,
+    ("v1", "Secret"): k8s.core.v1.Secret,
+    ("v1", "Service"): k8s.core.v1.Service,
+    ("v1", "ServiceAccount"): k8s.core.v1.ServiceAccount,
+    ("apps/v1", "Deployment"): k8s.apps.v1.Deployment,
+    ("apps/v1", "StatefulSet"): k8s.apps.v1.StatefulSet,
+    ("autoscaling/v2", "HorizontalPodAutoscaler"): k8s.autoscaling.v2.HorizontalPodAutoscaler,
+    ("batch/v1", "Job"): k8s.batch.v1.Job,
+    ("networking.k8s.io/v1", "Ingress"): k8s.networking.v1.Ingress,
+    ("networking.k8s.io/v1", "NetworkPolicy"): k8s.networking.v1.NetworkPolicy,
+    ("policy/v1", "PodDisruptionBudget"): k8s.policy.v1.PodDisruptionBudget,
+    ("rbac.authorization.k8s.io/v1", "Role"): k8s.rbac.v1.Role,
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): k8s.rbac.v1.RoleBinding,
+}
+# What a custom resource may hold: apiextensions.CustomResource takes no other top-level field.
+_CUSTOM_FIELDS = frozenset({"apiVersion", "kind", "metadata", "spec"})
+_WORD_START = re.compile(r"(?<!^)(?=[A-Z])")
 
 
-def type_token(api_version: str, kind: str) -> str:
-    """The provider's type token of a kind: ``kubernetes:apps/v1:Deployment``, core kinds under ``core/``."""
-    group_version = api_version if "/" in api_version else f"core/{api_version}"
-    return f"kubernetes:{group_version}:{kind}"
+def _argument(field: str) -> str:
+    """A manifest's top-level field as the typed class's argument: ``roleRef`` -> ``role_ref``.
 
-
-class KubernetesObject(pulumi.CustomResource):
-    """One Kubernetes object exactly as a renderer wrote it, built-in kind or custom resource.
-
-    It registers what pulumi-kubernetes' typed class of the kind registers for
-    the same manifest: the provider's type token, the manifest's camelCase
-    fields as inputs, the SDK's plugin version, and a Secret's data as secret
-    inputs and outputs (tests/components/test_kube.py compares the two). It
-    avoids importing a typed module per API group, which alone costs more CPU
-    than the rest of a synth (about 0.45 s of it).
+    Nested fields keep the manifest's camelCase: the SDK sends a plain dict as it is.
     """
+    return _WORD_START.sub("_", field).lower()
 
-    def __init__(self, resource_name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions) -> None:
-        api_version, kind = manifest["apiVersion"], manifest["kind"]
-        secret = _SECRET_OUTPUTS.get((api_version, kind), [])
-        own = pulumi.ResourceOptions(
-            version=k8s_sdk.get_version(),  # type: ignore[no-untyped-call]
-            additional_secret_outputs=secret or None,
-        )
-        # The typed Secret class also sends its data as secret inputs.
-        inputs = {k: pulumi.Output.secret(v) if k in secret else v for k, v in manifest.items()}
-        super().__init__(type_token(api_version, kind), resource_name, inputs, opts.merge(own))
+
+def is_builtin(api_version: str) -> bool:
+    """Kubernetes' own API groups: the core group, the unqualified ones and ``*.k8s.io``."""
+    group = api_version.rpartition("/")[0]
+    return "." not in group or group.endswith(".k8s.io")
 
 
 def kubernetes_object(
     resource_name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions
 ) -> KubernetesObject:
-    """Any object a generator rendered; nested fields keep the manifest's own (camelCase) names."""
-    return KubernetesObject(resource_name, manifest, opts)
-
-
-# The same, for a renderer's custom resource (its CRD must exist first: see tests/test_ordering.py).
-custom_resource = kubernetes_object
-
-
-class HelmRelease(pulumi.CustomResource):
-    """A Helm release as pulumi-kubernetes' ``helm.v3.Release`` registers it (its type token, inputs and
-    plugin version), without importing the typed module, which brings in the YAML and HTTP stacks."""
-
-    status: pulumi.Output[Any]
-
-    def __init__(self, resource_name: str, props: dict[str, Any], opts: pulumi.ResourceOptions) -> None:
-        own = pulumi.ResourceOptions(version=k8s_sdk.get_version())  # type: ignore[no-untyped-call]
-        # compat: what the typed class always sends (values as JSON); status: its one output.
-        super().__init__(
-            RELEASE_TYPE, resource_name, {**props, "compat": "true", "status": None}, opts.merge(own)
+    """Any object a renderer wrote, by the SDK's class for its kind; built-in kinds and custom resources."""
+    api_version, kind = manifest["apiVersion"], manifest["kind"]
+    if not is_builtin(api_version):
+        return custom_resource(resource_name, manifest, opts)
+    typed = _TYPED.get((api_version, kind))
+    if typed is None:
+        raise ValueError(
+            f"{resource_name}: no typed class for {api_version} {kind} in components/kube.py (_TYPED); "
+            "add pulumi-kubernetes' class for it"
         )
+    fields = {_argument(k): v for k, v in manifest.items() if k not in ("apiVersion", "kind")}
+    return typed(resource_name, opts=opts, **fields)
 
 
-RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
+def custom_resource(
+    resource_name: str, manifest: dict[str, Any], opts: pulumi.ResourceOptions
+) -> KubernetesObject:
+    """A renderer's custom resource (its CRD must exist first: see tests/test_ordering.py)."""
+    api_version, kind = manifest["apiVersion"], manifest["kind"]
+    if is_builtin(api_version):
+        raise ValueError(f"{resource_name}: {api_version} {kind} is a built-in kind: use kubernetes_object")
+    extra = sorted(set(manifest) - _CUSTOM_FIELDS)
+    if extra:
+        raise ValueError(f"{resource_name}: a custom resource holds metadata and spec only, not {extra}")
+    return k8s.apiextensions.CustomResource(
+        resource_name,
+        api_version=api_version,
+        kind=kind,
+        metadata=manifest.get("metadata"),
+        spec=manifest.get("spec"),
+        opts=opts,
+    )
 
 
 def helm_release(
@@ -80,19 +106,19 @@ def helm_release(
     release_name: str | None = None,
 ) -> HelmRelease:
     """A release named after its chart unless ``release_name`` says otherwise."""
-    props = {
-        "name": release_name or chart.name,
-        "chart": chart.name,
-        "version": chart.version,
-        "repositoryOpts": {"repo": chart.repository},
-        "namespace": namespace,
-        "values": values,
+    args = k8s.helm.v3.ReleaseArgs(
+        name=release_name or chart.name,
+        chart=chart.name,
+        version=chart.version,
+        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
+        namespace=namespace,
+        values=values,
         # A release owns CRDs and webhooks that later objects need: wait until
         # it is ready, and roll back rather than leave half an install.
-        "atomic": True,
-        "timeout": 900,
-    }
-    return HelmRelease(resource_name, props, opts)
+        atomic=True,
+        timeout=900,
+    )
+    return k8s.helm.v3.Release(resource_name, args, opts)
 
 
 PodSecurity = Literal["restricted", "baseline", "privileged"]
@@ -106,9 +132,5 @@ def namespace(
     opts: pulumi.ResourceOptions,
 ) -> KubernetesObject:
     """A namespace whose pods must meet the given Pod Security Standard."""
-    manifest = {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {"name": name, "labels": {**labels, "pod-security.kubernetes.io/enforce": pod_security}},
-    }
-    return KubernetesObject(resource_name, manifest, opts)
+    enforced = {**labels, "pod-security.kubernetes.io/enforce": pod_security}
+    return k8s.core.v1.Namespace(resource_name, metadata={"name": name, "labels": enforced}, opts=opts)

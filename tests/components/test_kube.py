@@ -1,4 +1,4 @@
-"""The shared builders: pinned atomic Helm releases, Pod Security labels, objects as the SDK has them."""
+"""The shared builders: pinned atomic Helm releases, Pod Security labels, objects by the SDK's classes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from components.kube import PodSecurity, helm_release, kubernetes_object, namespace
+from components.kube import PodSecurity, custom_resource, helm_release, kubernetes_object, namespace
 from infra.render import charts, redis
 from infra.render.charts import Chart
 from infra.render.workloads import manifests as m
@@ -74,11 +74,6 @@ def rendered_objects() -> list[dict[str, Any]]:
         redis.stateful_set(NAMING, REDIS),
         redis.service(NAMING),
     ]
-
-
-def is_builtin(api_version: str) -> bool:
-    group = api_version.rpartition("/")[0]
-    return "." not in group or group.endswith(".k8s.io")
 
 
 def type_token(manifest: dict[str, Any]) -> str:
@@ -162,26 +157,20 @@ def test_every_rendered_object_reaches_the_provider_as_rendered_under_its_own_ty
 
 # pulumi-kubernetes' typed class of each built-in kind the program renders.
 TYPED: dict[tuple[str, str], Any] = {
-    ("v1", "ConfigMap"): lambda: k8s.core.v1.ConfigMap,
-    ("v1", "Namespace"): lambda: k8s.core.v1.Namespace,
-    ("v1", "Secret"): lambda: k8s.core.v1.Secret,
-    ("v1", "Service"): lambda: k8s.core.v1.Service,
-    ("v1", "ServiceAccount"): lambda: k8s.core.v1.ServiceAccount,
-    ("apps/v1", "Deployment"): lambda: k8s.apps.v1.Deployment,
-    ("apps/v1", "StatefulSet"): lambda: k8s.apps.v1.StatefulSet,
-    ("batch/v1", "Job"): lambda: k8s.batch.v1.Job,
-    ("policy/v1", "PodDisruptionBudget"): lambda: k8s.policy.v1.PodDisruptionBudget,
-    ("autoscaling/v2", "HorizontalPodAutoscaler"): lambda: k8s.autoscaling.v2.HorizontalPodAutoscaler,
-    ("networking.k8s.io/v1", "Ingress"): lambda: k8s.networking.v1.Ingress,
-    ("networking.k8s.io/v1", "NetworkPolicy"): lambda: k8s.networking.v1.NetworkPolicy,
-    ("rbac.authorization.k8s.io/v1", "Role"): lambda: k8s.rbac.v1.Role,
-    ("rbac.authorization.k8s.io/v1", "RoleBinding"): lambda: k8s.rbac.v1.RoleBinding,
-}
-# Python argument names of top-level fields, where they differ from the manifest's.
-ARGUMENT = {
-    "roleRef": "role_ref",
-    "automountServiceAccountToken": "automount_service_account_token",
-    "stringData": "string_data",
+    ("v1", "ConfigMap"): k8s.core.v1.ConfigMap,
+    ("v1", "Namespace"): k8s.core.v1.Namespace,
+    ("v1", "Secret"): k8s.core.v1.Secret,
+    ("v1", "Service"): k8s.core.v1.Service,
+    ("v1", "ServiceAccount"): k8s.core.v1.ServiceAccount,
+    ("apps/v1", "Deployment"): k8s.apps.v1.Deployment,
+    ("apps/v1", "StatefulSet"): k8s.apps.v1.StatefulSet,
+    ("batch/v1", "Job"): k8s.batch.v1.Job,
+    ("policy/v1", "PodDisruptionBudget"): k8s.policy.v1.PodDisruptionBudget,
+    ("autoscaling/v2", "HorizontalPodAutoscaler"): k8s.autoscaling.v2.HorizontalPodAutoscaler,
+    ("networking.k8s.io/v1", "Ingress"): k8s.networking.v1.Ingress,
+    ("networking.k8s.io/v1", "NetworkPolicy"): k8s.networking.v1.NetworkPolicy,
+    ("rbac.authorization.k8s.io/v1", "Role"): k8s.rbac.v1.Role,
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): k8s.rbac.v1.RoleBinding,
 }
 SECRET = {
     "apiVersion": "v1",
@@ -189,72 +178,64 @@ SECRET = {
     "metadata": {"name": "s", "namespace": "samokoder"},
     "stringData": {"key": "value"},
 }
+NS = {"apiVersion": "v1", "kind": "Namespace"}
 
 
-def typed(name: str, manifest: dict[str, Any]) -> pulumi.Resource:
-    """The object as pulumi-kubernetes' own class for its kind registers it, or its CustomResource."""
-    fields = {ARGUMENT.get(k, k): v for k, v in manifest.items() if k not in ("apiVersion", "kind")}
-    make = TYPED.get((manifest["apiVersion"], manifest["kind"]))
-    if make is None:
-        custom: pulumi.Resource = k8s.apiextensions.CustomResource(
-            name, api_version=manifest["apiVersion"], kind=manifest["kind"], **fields
-        )
-        return custom
-    resource: pulumi.Resource = make()(name, **fields)
-    return resource
-
-
-def test_every_object_registers_exactly_as_the_sdks_typed_class_for_its_kind_would() -> None:
+def test_every_object_is_an_instance_of_the_sdks_own_class_for_its_kind() -> None:
     objects = [*rendered_objects(), SECRET]
     # The sample covers custom resources and every built-in kind the program renders.
     assert set(TYPED) | {("postgresql.cnpg.io/v1", "Backup")} <= {
         (o["apiVersion"], o["kind"]) for o in objects
     } | {("v1", "Namespace")}
+    made: list[tuple[dict[str, Any], pulumi.Resource]] = []
 
-    def both() -> None:
+    def apply_all() -> None:
         for i, manifest in enumerate(objects):
-            kubernetes_object(f"ours-{i}", manifest, pulumi.ResourceOptions())
-            typed(f"sdk-{i}", manifest)
-        namespace("ours-ns", "x", {}, "restricted", pulumi.ResourceOptions())
-        k8s.core.v1.Namespace("sdk-ns", metadata={"name": "x", "labels": {ENFORCE: "restricted"}})
+            made.append((manifest, kubernetes_object(f"o-{i}", manifest, pulumi.ResourceOptions())))
+        made.append((NS, namespace("ns", "x", {}, "restricted", pulumi.ResourceOptions())))
 
-    built = build(both)
-    ours = {r.name.removeprefix("ours-"): r for r in built.resources if r.name.startswith("ours-")}
-    sdk = {r.name.removeprefix("sdk-"): r for r in built.resources if r.name.startswith("sdk-")}
-    assert ours.keys() == sdk.keys()
-    for key, mine in ours.items():
-        assert (mine.type, mine.inputs) == (sdk[key].type, sdk[key].inputs), mine.name
+    build(apply_all)
+    for manifest, resource in made:
+        typed = TYPED.get((manifest["apiVersion"], manifest["kind"]))
+        expected = typed or k8s.apiextensions.CustomResource
+        assert type(resource) is expected, (manifest["kind"], type(resource))
 
 
-def test_a_secrets_data_stays_secret_as_with_the_sdk_class() -> None:
-    def both() -> None:
-        kubernetes_object("ours", SECRET, pulumi.ResourceOptions())
-        typed("sdk", SECRET)
+def test_a_secrets_data_is_sent_secret_and_stays_secret() -> None:
+    built = build(lambda: kubernetes_object("s", SECRET, pulumi.ResourceOptions()))
+    secret = built.named("s")
+    assert secret.secret_outputs == ("data", "stringData")
+    # Recorded as the engine would store it: the keys, never the value.
+    assert secret.inputs["stringData"] == {"key": "[secret]"}
 
-    built = build(both)
-    assert built.named("ours").secret_outputs == built.named("sdk").secret_outputs == ("data", "stringData")
+
+def test_a_built_in_kind_without_a_typed_class_fails_instead_of_guessing_its_type() -> None:
+    manifest = {"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "l"}, "spec": {}}
+    with pytest.raises(ValueError, match="no typed class for v1 LimitRange"):
+        build(lambda: kubernetes_object("l", manifest, pulumi.ResourceOptions()))
 
 
-def test_a_release_registers_exactly_as_the_sdks_release_would() -> None:
-    chart = charts.CERT_MANAGER
+@pytest.mark.parametrize(
+    ("manifest", "reason"),
+    [
+        ({"apiVersion": "apps/v1", "kind": "Deployment", "spec": {}}, "is a built-in kind"),
+        (
+            {"apiVersion": "example.com/v1", "kind": "Thing", "spec": {}, "status": {}},
+            r"metadata and spec only, not \['status'\]",
+        ),
+    ],
+)
+def test_a_custom_resource_is_one_the_sdks_class_can_hold_whole(
+    manifest: dict[str, Any], reason: str
+) -> None:
+    with pytest.raises(ValueError, match=reason):
+        build(lambda: custom_resource("c", manifest, pulumi.ResourceOptions()))
 
-    def both() -> None:
-        helm_release("ours", chart, "ns", {"a": 1}, pulumi.ResourceOptions(), release_name="r")
-        k8s.helm.v3.Release(
-            "sdk",
-            name="r",
-            chart=chart.name,
-            version=chart.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
-            namespace="ns",
-            values={"a": 1},
-            atomic=True,
-            timeout=900,
-        )
 
-    built = build(both)
-    ours, sdk = built.named("ours"), built.named("sdk")
-    assert (ours.type, ours.inputs) == (sdk.type, sdk.inputs)
+def test_a_release_is_the_sdks_helm_release() -> None:
+    made: list[pulumi.Resource] = []
+    build(lambda: made.append(helm_release("r", charts.CERT_MANAGER, "ns", {}, pulumi.ResourceOptions())))
+    assert type(made[0]) is k8s.helm.v3.Release
 
 
 def test_options_such_as_dependencies_reach_the_object() -> None:
