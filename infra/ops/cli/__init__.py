@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from infra.ops.cli import (
     annotate,
+    app_commit,
     canary,
     check,
     diff,
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         annotate,
         kube_credential,
         migration_revision,
+        app_commit,
         release_record,
     ):
         command.register(commands)
