@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.runtime import config as runtime_config
 
 from infra.conventions import REDACTED
-from infra.settings.loader import NAMESPACE, ConfigError, Problem, read_yaml_file
+from infra.settings.loader import NAMESPACE, STACK_FILE_KEYS, ConfigError, Problem, read_yaml_file
 
 __all__ = ["REDACTED", "namespace_config", "read_stack_file", "stack_file_values"]
 
@@ -21,16 +20,23 @@ def namespace_config(namespace: str = NAMESPACE) -> dict[str, Any]:
     """Every `<namespace>:` key the Pulumi runtime was given, decoded.
 
     `pulumi.Config` reads one key at a time and cannot list them; listing
-    them is what lets an unknown key fail instead of being ignored.
+    them is what lets an unknown key fail instead of being ignored. The CLI's
+    language host hands a program its whole config as JSON in `PULUMI_CONFIG`
+    (pulumi 1b59498, sdk/python/cmd/pulumi-language-python/main.go:88 and :1071),
+    which the public `pulumi.runtime.get_config_env()` lists. A program given
+    its config in-process only (`pulumi.runtime.set_all_config`, as the
+    Automation API's inline programs are) lists nothing there, so the keys a
+    stack file may hold are also read by name.
     """
-    raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    prefix = f"{namespace}:"
+    keys = {key for key in pulumi.runtime.get_config_env() if key.startswith(prefix)}
+    keys |= {prefix + name for name in STACK_FILE_KEYS}
+    # The runtime's own lookup, which pulumi.Config.get makes, without the warning
+    # pulumi.Config is to give again for a secret key read in plain text (pulumi#7127).
+    found = {key: pulumi.runtime.get_config(key) for key in sorted(keys)}
+    raw = {key: value for key, value in found.items() if value is not None}
     _refuse_plaintext_secrets(raw)
-    values: dict[str, Any] = {}
-    for key, value in sorted(raw.items()):
-        prefix, _, name = key.partition(":")
-        if prefix == namespace and name:
-            values[name] = _decode(value)
-    return values
+    return {key.removeprefix(prefix): _decode(value) for key, value in raw.items() if key != prefix}
 
 
 def _refuse_plaintext_secrets(raw: dict[str, Any]) -> None:
@@ -45,7 +51,7 @@ def _refuse_plaintext_secrets(raw: dict[str, Any]) -> None:
     problems = [
         Problem(f"Pulumi.{stack}.yaml", key.partition(":")[2], PLAINTEXT_REASON)
         for key in sorted(SECRET_CONFIG_KEYS)
-        if raw.get(key) and not runtime_config.is_config_secret(key)
+        if raw.get(key) and not pulumi.runtime.is_config_secret(key)
     ]
     if problems:
         raise ConfigError(stack, problems)

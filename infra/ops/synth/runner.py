@@ -13,15 +13,17 @@ hold unknowns (``infra/ops/synth/preview.py``).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pulumi
-from pulumi.runtime import config as runtime_config
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
@@ -104,6 +106,31 @@ def _discard_leftovers() -> None:
     runtime_settings.SETTINGS.outputs.clear()
 
 
+@contextmanager
+def _config_as_the_cli_hands_it(config: dict[str, Any], secret_keys: list[str]) -> Iterator[None]:
+    """The stack's config where a `pulumi up` finds it, for the length of one run.
+
+    The CLI's language host puts it in `PULUMI_CONFIG` and `PULUMI_CONFIG_SECRET_KEYS`
+    (pulumi 1b59498, sdk/python/cmd/pulumi-language-python/main.go:88-92), and its exec
+    shim loads both with `pulumi.runtime.set_all_config` (pulumi-language-python-exec:103-110):
+    the same two steps here, so the program lists and reads its config as under the CLI.
+    """
+    names = ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS")
+    before = {name: os.environ.get(name) for name in names}
+    os.environ.update(dict(zip(names, (json.dumps(config), json.dumps(secret_keys)), strict=True)))
+    try:
+        pulumi.runtime.set_all_config(
+            pulumi.runtime.get_config_env(), pulumi.runtime.get_config_secret_keys_env()
+        )
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def run_mocked(
     body: Callable[[], T],
     stack: str,
@@ -131,10 +158,10 @@ def run_mocked(
     pulumi.runtime.set_mocks(
         mocks, project=PROJECT, stack=stack, preview=preview, logger=logger, monitor=monitor
     )
-    runtime_config.set_all_config(config or {}, secret_keys or [])
-    _discard_leftovers()
     returned: list[T] = []
-    _sync_await(run_pulumi_func(lambda: _run_body(body, returned)))
+    with _config_as_the_cli_hands_it(config or {}, secret_keys or []):
+        _discard_leftovers()
+        _sync_await(run_pulumi_func(lambda: _run_body(body, returned)))
     return returned[0], monitor, collector.messages
 
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import pulumi
 import pytest
-from pulumi.runtime import config as runtime_config
 
-from infra.ops.synth.runner import run_mocked
+from infra.ops.synth.runner import run_mocked, synthesize
 from infra.settings import ConfigError
 from infra.settings.source import REDACTED, namespace_config, read_stack_file
+from tests.conftest import stack_file_values, write_project
 
 
 def test_encrypted_values_are_redacted_and_their_keys_marked_secret(tmp_path: Path) -> None:
@@ -41,15 +43,30 @@ def test_a_stack_file_without_a_config_mapping_is_refused(tmp_path: Path) -> Non
         read_stack_file(path)
 
 
-def test_the_runtime_namespace_lists_every_key_decoded() -> None:
-    runtime_config.set_all_config(
-        {
-            "samokoder:release": json.dumps({"id": "r1"}),
-            "samokoder:note": "plain text",
-            "yandex:zone": "ru-central1-a",
-        }
+def test_the_runtime_namespace_lists_every_key_the_cli_hands_the_program_decoded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PULUMI_CONFIG", raising=False)
+    config = {
+        "samokoder:release": json.dumps({"id": "r1"}),
+        "samokoder:note": "plain text",
+        "yandex:zone": "ru-central1-a",
+    }
+    listed, _, _ = run_mocked(namespace_config, "staging", config)
+    # An unknown key is listed too, so that the settings can refuse it.
+    assert listed == {"release": {"id": "r1"}, "note": "plain text"}
+    # The run's config is not left behind for whatever runs next in the process.
+    assert "PULUMI_CONFIG" not in os.environ
+
+
+def test_a_program_given_its_config_in_process_only_reads_the_stack_file_keys(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PULUMI_CONFIG", raising=False)
+    pulumi.runtime.set_all_config(
+        {"samokoder:release": json.dumps({"id": "r1"}), "samokoder:note": "not listed without the CLI"}
     )
-    assert namespace_config() == {"release": {"id": "r1"}, "note": "plain text"}
+    assert namespace_config() == {"release": {"id": "r1"}}
 
 
 # A made-up key written in the clear, which pulumi up must refuse.
@@ -84,3 +101,10 @@ def test_pulumi_up_refuses_secrets_the_stack_file_holds_in_plain_text(
     accepted = _namespace_config_under_pulumi(secret_keys=["samokoder:secrets"])
     assert not isinstance(accepted, ConfigError)
     assert accepted["secrets"] == {"openrouter_api_key": CLEAR_KEY}
+
+
+def test_synth_refuses_a_key_the_stack_file_must_not_hold(tmp_path: Path) -> None:
+    # Listed as the CLI lists it, so a misplaced key fails instead of being ignored.
+    project = write_project(tmp_path, "staging", {**stack_file_values("staging"), "replicas": {"api": 5}})
+    with pytest.raises(ConfigError, match="samokoder:replicas: unknown key"):
+        synthesize("staging", project)
