@@ -25,10 +25,6 @@ from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
 from infra.ops.synth.preview import checked_at_preview, is_dynamic, unknown_leaves
 from infra.settings.source import REDACTED
 
-# How a secret value reaches the monitor: wrapped under Pulumi's secret signature.
-_SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"  # pragma: allowlist secret
-_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # pragma: allowlist secret
-
 # Yandex Cloud ids start with a service prefix; mock ids keep them readable.
 _ID_PREFIX = {
     "yandex:index/containerRegistry:ContainerRegistry": "crp",
@@ -61,6 +57,11 @@ def _cluster(args: MockResourceArgs) -> dict[str, Any]:
             "clusterCaCertificate": _MOCK_CA,
         }
     }
+
+
+def _address(args: MockResourceArgs) -> dict[str, Any]:
+    # A reserved external address, in RFC 5737's documentation range: never routable.
+    return {"externalIpv4Address": {"address": f"203.0.113.{int(_digest(args.name)[:2], 16) % 200 + 20}"}}
 
 
 def _static_key(args: MockResourceArgs) -> dict[str, Any]:
@@ -104,6 +105,7 @@ def _image(args: MockResourceArgs) -> dict[str, Any]:
 # Outputs a real provider computes and the program reads, by resource type.
 _COMPUTED: dict[str, Callable[[MockResourceArgs], dict[str, Any]]] = {
     "yandex:index/kubernetesCluster:KubernetesCluster": _cluster,
+    "yandex:index/vpcAddress:VpcAddress": _address,
     "yandex:index/iamServiceAccountStaticAccessKey:IamServiceAccountStaticAccessKey": _static_key,
     "yandex:index/iamServiceAccountKey:IamServiceAccountKey": _authorized_key,
     "random:index/randomPassword:RandomPassword": _random_password,
@@ -227,8 +229,10 @@ def redact(value: Any) -> Any:
 
 
 def _redact_map(value: dict[Any, Any]) -> Any:
-    if value.get(_SECRET_SIG_KEY) == _SECRET_SIG:
-        inner = value.get("value")
+    # A secret reaches the monitor wrapped as the mock runtime's own deserializer
+    # wraps it (pulumi.runtime.rpc.deserialize_properties); its helpers tell and unwrap it.
+    if rpc.is_rpc_secret(value):
+        inner = rpc.unwrap_rpc_secret(value)
         # A secret map (a Secret's data) keeps its keys: they name what is
         # held, and the manifest stays a valid object.
         if isinstance(inner, dict):
