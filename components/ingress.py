@@ -1,15 +1,19 @@
 """Ingress: the ingress-nginx controller behind a Yandex load balancer, and a Let's Encrypt issuer.
 
 Installed once per cluster, like cert-manager (which issues the certificates).
+With a public site (components/dns.py), the load balancer takes the site's
+reserved address, so the name's records hold whenever the Service is recreated.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 
 from components.cert_manager import CertManager
+from components.dns import Dns
 from components.kube import HelmRelease, custom_resource, helm_release, namespace
 from components.monitoring import Monitoring
 from infra.conventions import INGRESS_NAMESPACE, Naming
@@ -26,6 +30,8 @@ class IngressArgs:
     cert_manager: CertManager
     # The chart's ServiceMonitor needs the monitoring CRDs, which that release installs.
     monitoring: Monitoring
+    # The site's reserved address and name; None: the load balancer gets a dynamic address.
+    site: Dns | None = None
 
 
 class Ingress(pulumi.ComponentResource):
@@ -42,12 +48,18 @@ class Ingress(pulumi.ComponentResource):
             "baseline",
             child,
         )
+        before: list[pulumi.Resource] = [home, args.monitoring.release]
+        values: pulumi.Input[dict[str, Any]] = controller_values(args.replicas)
+        if args.site is not None:
+            # The load balancer asks for the address when the Service is created: reserve it first.
+            before.append(args.site.reserved)
+            values = args.site.address.apply(lambda ip: controller_values(args.replicas, ip))
         self.release = helm_release(
             name,
             charts.INGRESS_NGINX,
             INGRESS_NAMESPACE,
-            controller_values(args.replicas),
-            pulumi.ResourceOptions(parent=self, depends_on=[home, args.monitoring.release]),
+            values,
+            pulumi.ResourceOptions(parent=self, depends_on=before),
         )
         custom_resource(
             f"{name}-issuer",

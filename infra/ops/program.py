@@ -16,6 +16,7 @@ import pulumi_yandex as yandex
 from components.cert_manager import CertManager, CertManagerArgs
 from components.cluster_redis import ClusterRedis, ClusterRedisArgs
 from components.database import Database, DatabaseArgs
+from components.dns import Dns, DnsArgs
 from components.exporters import Exporters, ExportersArgs
 from components.ingress import Ingress, IngressArgs
 from components.kube import KubernetesObject
@@ -174,6 +175,7 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
     )
 
     in_cluster = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
+    site = _site(settings, naming, in_cloud)
     ingress = Ingress(
         "ingress",
         IngressArgs(
@@ -182,6 +184,7 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
             replicas=min(2, settings.replicas.frontend),
             cert_manager=cert_manager,
             monitoring=monitoring,
+            site=site,
         ),
         opts=in_cluster,
     )
@@ -224,6 +227,17 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
         },
     )
     pulumi.export("secret_ages", secrets.ages)
+    if site is not None:
+        # Where the domain is delegated (its NS records at the registrar or the parent zone)
+        # and the address it resolves to.
+        pulumi.export(
+            "site",
+            {
+                "domain": settings.identity.domain,
+                "address": site.address,
+                "name_servers": list(site.name_servers),
+            },
+        )
     return Platform(
         settings=settings,
         network=network,
@@ -235,6 +249,23 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
         secrets=secrets,
         database=database,
         workloads=workloads,
+    )
+
+
+def _site(settings: StackSettings, naming: Naming, in_cloud: pulumi.ResourceOptions) -> Dns | None:
+    """The site's reserved address and public name, when the cluster has a public load balancer."""
+    if not settings.cluster.public_ingress:
+        return None
+    return Dns(
+        "dns",
+        DnsArgs(
+            naming=naming,
+            folder_id=settings.identity.folder_id,
+            domain=settings.identity.domain,
+            zone=settings.network.zones[0],
+            protect=settings.protect_stateful,
+        ),
+        opts=in_cloud,
     )
 
 

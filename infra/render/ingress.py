@@ -9,14 +9,27 @@ from infra.conventions import CLUSTER_ISSUER, INGRESS_CLASS, INGRESS_NODE_PORTS,
 ACME_SERVER: Final = "https://acme-v02.api.letsencrypt.org/directory"
 
 
-def controller_values(replicas: int) -> dict[str, Any]:
+def controller_values(replicas: int, address: str | None = None) -> dict[str, Any]:
+    """The controller's values; ``address``: the reserved public address its load balancer takes."""
+    service: dict[str, Any] = {
+        # Client addresses reach the pods (rate limits, logs). Fixed NodePorts: the
+        # nodes' security group admits clients to these two only.
+        "externalTrafficPolicy": "Local",
+        "nodePorts": dict(INGRESS_NODE_PORTS),
+    }
+    if address is not None:
+        # The chart writes it into the external Service's spec.loadBalancerIP
+        # (charts/ingress-nginx/values.yaml:518-520, templates/controller-service.yaml:31-32
+        # at helm-chart-4.15.1), where Yandex's cloud controller takes a reserved address
+        # (yandex-cloud/docs en/managed-kubernetes/operations/create-load-balancer.md:19).
+        # Kubernetes deprecates the field for a per-provider annotation; Yandex documents no
+        # annotation for it, so the field it is.
+        service["loadBalancerIP"] = address
     return {
         "controller": {
             "replicaCount": replicas,
             "ingressClassResource": {"name": INGRESS_CLASS, "default": True},
-            # Client addresses reach the pods (rate limits, logs). Fixed NodePorts: the
-            # nodes' security group admits clients to these two only.
-            "service": {"externalTrafficPolicy": "Local", "nodePorts": dict(INGRESS_NODE_PORTS)},
+            "service": service,
             "metrics": {"enabled": True, "serviceMonitor": {"enabled": True}},
             # The chart keeps one pod through drains by itself whenever replicas > 1
             # (controller.minAvailable: 1, templates/controller-poddisruptionbudget.yaml).

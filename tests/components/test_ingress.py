@@ -8,6 +8,7 @@ from typing import cast
 import pytest
 
 from components.cert_manager import CertManager, CertManagerArgs
+from components.dns import Dns, DnsArgs
 from components.ingress import Ingress, IngressArgs
 from components.monitoring import Monitoring
 from infra.conventions import CLUSTER_ISSUER, INGRESS_CLASS, INGRESS_NAMESPACE
@@ -21,10 +22,21 @@ ISSUER = "kubernetes:cert-manager.io/v1:ClusterIssuer"
 EMAIL = "oncall@samokoder.example"
 
 
-def ingress(replicas: int = 2) -> Built[Ingress]:
+ADDRESS = "yandex:index/vpcAddress:VpcAddress"
+RECORD = "yandex:index/dnsRecordSet:DnsRecordSet"
+
+
+def ingress(replicas: int = 2, *, site: bool = False) -> Built[Ingress]:
     def program() -> Ingress:
         cert_manager = CertManager("cert-manager", CertManagerArgs(naming=NAMING))
         monitoring = cast(Monitoring, SimpleNamespace(release=cert_manager.release))
+        dns = (
+            Dns(
+                "dns", DnsArgs(naming=NAMING, folder_id="f", domain="samokoder.example", zone="ru-central1-a")
+            )
+            if site
+            else None
+        )
         return Ingress(
             "ingress",
             IngressArgs(
@@ -33,6 +45,7 @@ def ingress(replicas: int = 2) -> Built[Ingress]:
                 replicas=replicas,
                 cert_manager=cert_manager,
                 monitoring=monitoring,
+                site=dns,
             ),
         )
 
@@ -86,6 +99,21 @@ def test_the_issuer_waits_for_cert_managers_release_and_answers_on_the_controlle
     controller = release_named(built, "ingress").inputs["values"]["controller"]
     assert solver["http01"]["ingress"]["ingressClassName"] == controller["ingressClassResource"]["name"]
     assert controller["ingressClassResource"]["name"] == INGRESS_CLASS
+
+
+def test_with_a_site_the_load_balancer_takes_its_reserved_address_once_reserved() -> None:
+    built = ingress(site=True)
+    release = release_named(built, "ingress")
+    (record,) = built.of_type(RECORD)
+    # The address the site's name resolves to is the one the load balancer asks for.
+    assert [release.inputs["values"]["controller"]["service"]["loadBalancerIP"]] == record.inputs["datas"]
+    assert built.one(ADDRESS).urn in release.dependencies
+
+
+def test_without_a_site_the_load_balancer_gets_whatever_address_the_cloud_gives() -> None:
+    built = ingress()
+    assert not built.of_type(ADDRESS)
+    assert "loadBalancerIP" not in release_named(built, "ingress").inputs["values"]["controller"]["service"]
 
 
 def test_every_resource_of_the_ingress_is_its_child() -> None:

@@ -21,7 +21,7 @@ from infra.ops.synth.writer import is_kubernetes_object
 from infra.render import charts
 from infra.render.secrets.rotation import rotation_stamp
 from tests.conftest import STACKS
-from tests.variants import with_managed_redis
+from tests.variants import synthesize_variant, with_managed_redis
 
 Synth = Callable[[str], Synthesis]
 Manifest = dict[str, Any]
@@ -228,3 +228,52 @@ def test_managed_redis_password_rotates_with_the_apps_keys() -> None:
     synthesis = with_managed_redis("staging")
     (password,) = (r for r in synthesis.of_type(PASSWORD) if r.name == "redis-password")
     assert password.inputs["keepers"] == {"rotation": rotation_stamp(synthesis.settings.rotation, "app")}
+
+
+# --- the site's address and name ------------------------------------------------------------
+
+ADDRESS = "yandex:index/vpcAddress:VpcAddress"
+ZONE = "yandex:index/dnsZone:DnsZone"
+RECORD = "yandex:index/dnsRecordSet:DnsRecordSet"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_sites_name_the_load_balancer_and_the_output_agree_on_one_address(
+    synthesized: Synth, stack: str
+) -> None:
+    synthesis = synthesized(stack)
+    (release,) = (r for r in synthesis.of_type(RELEASE) if r.inputs["chart"] == charts.INGRESS_NGINX.name)
+    (record,) = synthesis.of_type(RECORD)
+    (zone,) = synthesis.of_type(ZONE)
+    (address,) = synthesis.of_type(ADDRESS)
+    domain = synthesis.settings.identity.domain
+    site = synthesis.outputs["site"]
+    assert site["domain"] == domain
+    assert record.inputs["datas"] == [site["address"]]
+    assert release.inputs["values"]["controller"]["service"]["loadBalancerIP"] == site["address"]
+    assert (zone.inputs["zone"], record.inputs["name"]) == (f"{domain}.", f"{domain}.")
+    # The controller's load balancer asks for the address only once it is reserved.
+    assert address.urn in release.dependencies
+    assert site["name_servers"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_address_and_the_zone_are_protected_where_the_stack_protects_its_state(
+    synthesized: Synth, stack: str
+) -> None:
+    synthesis = synthesized(stack)
+    protect = synthesis.settings.protect_stateful
+    assert {(r.type, r.protect) for r in synthesis.of_type(ADDRESS) + synthesis.of_type(ZONE)} == {
+        (ADDRESS, protect),
+        (ZONE, protect),
+    }
+    # Prod protects its state; staging may be torn down.
+    assert protect is (stack == "prod")
+
+
+def test_a_cluster_without_a_public_load_balancer_reserves_no_address_and_publishes_no_name() -> None:
+    synthesis = synthesize_variant("staging", {"cluster.public_ingress": False})
+    assert not synthesis.of_type(ADDRESS) + synthesis.of_type(ZONE) + synthesis.of_type(RECORD)
+    assert "site" not in synthesis.outputs
+    (release,) = (r for r in synthesis.of_type(RELEASE) if r.inputs["chart"] == charts.INGRESS_NGINX.name)
+    assert "loadBalancerIP" not in release.inputs["values"]["controller"]["service"]

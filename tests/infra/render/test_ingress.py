@@ -36,6 +36,16 @@ def test_client_addresses_reach_the_controller_and_its_metrics_are_scraped() -> 
     assert controller["metrics"] == {"enabled": True, "serviceMonitor": {"enabled": True}}
 
 
+def test_a_reserved_address_goes_to_the_load_balancer_and_none_leaves_it_to_the_cloud() -> None:
+    service = controller_values(2, "203.0.113.7")["controller"]["service"]
+    assert service["loadBalancerIP"] == "203.0.113.7"
+    # The rest of the Service's values are the same with or without it.
+    assert {k: v for k, v in service.items() if k != "loadBalancerIP"} == controller_values(2)["controller"][
+        "service"
+    ]
+    assert "loadBalancerIP" not in controller_values(2)["controller"]["service"]
+
+
 def test_the_controller_the_issuer_and_the_apps_ingresses_share_one_ingress_class() -> None:
     klass = controller_values(2)["controller"]["ingressClassResource"]
     assert klass == {"name": INGRESS_CLASS, "default": True}
