@@ -80,6 +80,13 @@ def chart_values(profile: MonitoringProfile, alertmanager_config: dict[str, Any]
                 "storageClassName": profile.storage_class,
                 "size": f"{profile.grafana_storage_gb}Gi",
             },
+            # The volume is ReadWriteOnce (the chart's persistence.accessModes) on a Yandex network
+            # disk, which attaches to one node at a time; the chart's Deployment rolls by
+            # RollingUpdate (deploymentStrategy, values.yaml:79-80, templates/deployment.yaml:24-27
+            # at grafana-12.10.0, the subchart kube-prometheus-stack 88.0.0 pins), so a new pod on
+            # another node would wait for the old one's disk until the atomic release times out
+            # and rolls back. Recreate stops the old pod first.
+            "deploymentStrategy": {"type": "Recreate"},
             "sidecar": {"dashboards": {"enabled": True, "label": DASHBOARD_LABEL, "labelValue": "1"}},
         },
     }
