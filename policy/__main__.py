@@ -6,47 +6,89 @@ functions `samokoder-infra check` runs offline; this file only wraps them.
 
 from __future__ import annotations
 
+import copy
 import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 # The repository root, for infra.policy (standard library only).
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import pulumi_policy.policy as _analyzer
 from pulumi_policy import (
     EnforcementLevel,
     Policy,
     PolicyConfigSchema,
     PolicyPack,
+    ReportViolation,
+    ResourceValidationArgs,
     ResourceValidationPolicy,
+    StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 
 from infra.policy.catalog import POLICIES
 from infra.policy.validators import REDACTED
 
-_deserialize = _analyzer.deserialize_properties
+
+class Redacted(Mapping[str, Any]):
+    """A resource's inputs, those it declares secret shown as synth shows them.
+
+    CrossGuard hands a validation every secret in plain text, with no mark
+    that it was one (pulumi-policy 1.21.0: policy.py:997 and :1049 deserialize
+    without proxy_secrets, deserialize.py:65-72 then returns the bare value;
+    pulumi/pulumi-policy#241, open, asks for a way). What a resource
+    declares secret is public, though: its `additional_secret_outputs`
+    (pulumi-kubernetes' Secret class declares `data` and `stringData`:
+    pulumi_kubernetes 4.34.2, core/v1/Secret.py:235). Those inputs read here as
+    in synth's resources.json, so that the validators judge the same data in
+    the pack and offline.
+    """
+
+    def __init__(self, props: Mapping[str, Any], secret: Iterable[str]) -> None:
+        self._props = props
+        self._secret = frozenset(secret)
+
+    def __getitem__(self, key: str) -> Any:
+        value = self._props[key]
+        if key not in self._secret or value is None:
+            return value
+        # A secret map (a Secret's data) keeps its keys, which name what is held.
+        if isinstance(value, Mapping):
+            return {str(name): REDACTED for name in value}
+        return REDACTED
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._props)
+
+    def __len__(self) -> int:
+        return len(self._props)
 
 
-def _redacted(node: Any) -> Any:
-    """What the engine marks secret, as synth writes it: the validators judge the same data both ways."""
-    if isinstance(node, dict):
-        if node.get(SPECIAL_SIG_KEY) == SPECIAL_SECRET_SIG:
-            return REDACTED
-        return {key: _redacted(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_redacted(value) for value in node]
-    return node
+def _redacted(resource: Any) -> Any:
+    """A copy of a resource (its validation arguments or a stack's resource) with `Redacted` inputs."""
+    copied = copy.copy(resource)
+    copied.props = Redacted(resource.props, resource.opts.additional_secret_outputs)
+    return copied
 
 
-def _deserialize_redacted(props: dict[str, Any], proxy_secrets: bool = False) -> dict[str, Any]:
-    # Remediations (proxy_secrets) must keep secrets; validations never need their values.
-    return _deserialize(props if proxy_secrets else _redacted(props), proxy_secrets)
+def resource_validation(
+    validate: Callable[..., None],
+) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
+    def run(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        validate(_redacted(args), report)
+
+    return run
 
 
-_analyzer.deserialize_properties = _deserialize_redacted
+def stack_validation(validate: Callable[..., None]) -> Callable[[StackValidationArgs, ReportViolation], None]:
+    def run(args: StackValidationArgs, report: ReportViolation) -> None:
+        copied = copy.copy(args)
+        copied.resources = [_redacted(resource) for resource in args.resources]
+        validate(copied, report)
+
+    return run
+
 
 LEVELS = {"mandatory": EnforcementLevel.MANDATORY, "advisory": EnforcementLevel.ADVISORY}
 
@@ -60,8 +102,8 @@ def wrap(spec: Any) -> Policy:
     if spec.config:
         common["config_schema"] = PolicyConfigSchema(properties=spec.config)
     if spec.kind == "resource":
-        return ResourceValidationPolicy(validate=spec.validate, **common)
-    return StackValidationPolicy(validate=spec.validate, **common)
+        return ResourceValidationPolicy(validate=resource_validation(spec.validate), **common)
+    return StackValidationPolicy(validate=stack_validation(spec.validate), **common)
 
 
 PolicyPack("samokoder", policies=[wrap(spec) for spec in POLICIES])

@@ -8,7 +8,7 @@ stack. This does the same, without the CLI.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -37,13 +37,17 @@ def _struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
     return message
 
 
-def _resource(kind: str, name: str, props: Mapping[str, Any], protect: bool) -> dict[str, Any]:
+def _resource(
+    kind: str, name: str, props: Mapping[str, Any], protect: bool, secret_outputs: Sequence[str] = ()
+) -> dict[str, Any]:
     return {
         "type": kind,
         "properties": _struct(props),
         "urn": f"urn:pulumi:test::samokoder::{kind}::{name}",
         "name": name,
-        "options": analyzer_pb2.AnalyzerResourceOptions(protect=protect),
+        "options": analyzer_pb2.AnalyzerResourceOptions(
+            protect=protect, additionalSecretOutputs=list(secret_outputs)
+        ),
     }
 
 
@@ -58,8 +62,16 @@ class Pack:
             for d in response.diagnostics
         ]
 
-    def analyze(self, kind: str, name: str, props: Mapping[str, Any], protect: bool = False) -> list[Finding]:
-        request = analyzer_pb2.AnalyzeRequest(**_resource(kind, name, props, protect))
+    def analyze(
+        self,
+        kind: str,
+        name: str,
+        props: Mapping[str, Any],
+        protect: bool = False,
+        secret_outputs: Sequence[str] = (),
+    ) -> list[Finding]:
+        """What the pack reports on one resource; `secret_outputs` as its additional_secret_outputs."""
+        request = analyzer_pb2.AnalyzeRequest(**_resource(kind, name, props, protect, secret_outputs))
         return self._findings(self._analyzer.Analyze(request))
 
     def analyze_stack(self, resources: list[tuple[str, str, Mapping[str, Any], bool]]) -> list[Finding]:
