@@ -1,4 +1,4 @@
-"""The synth benchmark's verdict is its exit status: over the target fails `make bench`."""
+"""The synth benchmark prints synth's CPU against a bare import as a figure, and never fails on it."""
 
 from __future__ import annotations
 
@@ -9,15 +9,19 @@ import pytest
 from benchmarks import synth_benchmark
 
 
-@pytest.mark.parametrize(("synth_seconds", "status"), [(1.9, 0), (2.1, 1)])
-def test_exit_status_follows_the_target(
-    monkeypatch: pytest.MonkeyPatch, synth_seconds: float, status: int
+@pytest.mark.parametrize("synth_seconds", [1.9, 3.7])
+def test_the_worst_cpu_ratio_is_printed_and_the_exit_status_is_0(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], synth_seconds: float
 ) -> None:
     def measure(command: list[str], runs: int) -> synth_benchmark.Figures:
-        # The bare import takes 1 s; synth takes `synth_seconds`: the ratio is synth_seconds.
-        seconds = 1.0 if "-c" in command else synth_seconds
+        # The bare import takes 1 s; synth takes `synth_seconds` for staging and half a second
+        # less for prod: the worst ratio is synth_seconds.
+        if "-c" in command:
+            return synth_benchmark.Figures(wall=1.0, cpu=1.0, peak_mib=100.0)
+        seconds = synth_seconds if "staging" in command else synth_seconds - 0.5
         return synth_benchmark.Figures(wall=seconds, cpu=seconds, peak_mib=100.0)
 
     monkeypatch.setattr(synth_benchmark, "measure", measure)
     monkeypatch.setattr(sys, "argv", ["synth_benchmark.py", "--runs", "1"])
-    assert synth_benchmark.main() == status
+    assert synth_benchmark.main() == 0
+    assert f"worst CPU ratio (synth / bare import): {synth_seconds:.2f}" in capsys.readouterr().out
