@@ -13,6 +13,7 @@ import pytest
 from infra.ops.synth.mocks import RecordedResource
 from infra.ops.synth.runner import Synthesis, synthesize
 from infra.ops.synth.writer import write_synthesis
+from infra.render.workloads.routes import API_PATH
 from tests.conftest import STACKS, stack_file_values, with_changes, write_project
 
 Synth = Callable[[str], Synthesis]
@@ -168,7 +169,7 @@ def test_the_ingresses_send_api_to_the_api_and_the_rest_to_the_frontend_over_tls
         assert rule["host"] == domain
         routes |= {p["path"]: p["backend"]["service"]["name"] for p in rule["http"]["paths"]}
     # How browser paths resolve over these: tests/infra/render/workloads/test_routes.py.
-    assert routes == {"/api(/|$)(.*)": "samokoder-api", "/": "samokoder-frontend"}
+    assert routes == {API_PATH: "samokoder-api", "/": "samokoder-frontend"}
 
 
 def test_charts_of_the_cluster_are_pinned_to_exact_versions(synthesized: Synth) -> None:

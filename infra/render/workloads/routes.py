@@ -1,9 +1,17 @@
-"""The site's Ingresses: /api/... to the API with /api removed (websockets included), the rest to the site.
+"""The site's Ingresses: /api/v1/... and /api/health to the API with /api removed, the rest to the site.
 
 The browser calls its own origin under /api (/api/v1/..., /api/v1/ws/<project>)
 while the API serves /v1/...: the app's own compose strips /api in front of
 the API (infra/app_contract.py). Two Ingresses, because ingress-nginx applies
 a rewrite to every path of the Ingress that carries it.
+
+Only what the browser and the smoke check ask for reaches the API. Besides
+/v1 the app serves /metrics (raw request paths in its series), /docs, /redoc,
+/openapi.json (FastAPI's defaults, left on: api/main.py:96) and a /health router
+with a POST test endpoint (api/main.py:161; core/monitoring/health.py:451), all
+at infra/app_contract.py's APP_COMMIT: the public API Ingress leaves them to the
+site, where they are pages that do not exist. Prometheus scrapes /metrics from
+inside the cluster, past the Ingress.
 """
 
 from __future__ import annotations
@@ -15,8 +23,15 @@ from infra.conventions import APP_NAMESPACE, CLUSTER_ISSUER, INGRESS_CLASS, TLS_
 from infra.render.workloads.manifests import AppSpec
 
 NGINX: Final = "nginx.ingress.kubernetes.io"
-# The second capture group is what follows /api; the rewrite sends only that.
-API_PATH: Final = f"{app.BROWSER_API_PREFIX}(/|$)(.*)"
+# ingress-nginx makes it the location ``~* "^<path>"`` (case-insensitive PCRE) and rewrites
+# with ``rewrite "(?i)<path>" <target> break`` (internal/ingress/controller/template/
+# template.go:530-532,787-789 at controller-v1.15.1). The group is what the API serves:
+# /v1/... for the browser's calls and websockets, and /health alone, the constant answer the
+# deploy's smoke check reads (infra/ops/releases/smoke.py). ImplementationSpecific: the
+# controller checks only the other path types against a plain-path pattern
+# (internal/ingress/inspector/inspector.go:56-57).
+API_PATH: Final = f"{app.BROWSER_API_PREFIX}({app.API_ROUTE_PREFIX}/.*|{app.API_HEALTH_PATH}$)"
+API_REWRITE: Final = "$1"
 API_PATH_TYPE: Final = "ImplementationSpecific"
 # A generation session holds its websocket open while the worker runs (arq's job
 # timeout is 300 s); nginx's default 60 s read timeout would cut it.
@@ -67,7 +82,7 @@ def api_ingress(naming: Naming, spec: AppSpec) -> dict[str, Any]:
     """/api/v1/... reaches the API as /v1/...; websocket upgrades pass through ingress-nginx as they are."""
     annotations = {
         f"{NGINX}/use-regex": "true",
-        f"{NGINX}/rewrite-target": "/$2",
+        f"{NGINX}/rewrite-target": API_REWRITE,
         f"{NGINX}/proxy-read-timeout": str(SESSION_TIMEOUT_SECONDS),
         f"{NGINX}/proxy-send-timeout": str(SESSION_TIMEOUT_SECONDS),
     }

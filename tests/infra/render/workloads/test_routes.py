@@ -2,17 +2,19 @@
 
 ingress-nginx merges every Ingress of a host into one server. When any of
 them asks for ``use-regex`` (or a ``rewrite-target``, which implies it), every
-path of that host becomes a case-insensitive regex location ``~* "^<path>"``,
-and the locations are tried longest path first; an ``Exact`` path stays an
-exact location, which wins over any regex. The matched Ingress's
-``rewrite-target`` then rewrites the URI with the location's regex. Without
-regexes, the longest ``Prefix`` (by whole segments) wins. ``resolve`` does
-that over the rendered Ingresses.
+path of that host, Exact ones included, becomes a case-insensitive regex
+location ``~* "^<path>"`` (internal/ingress/controller/template/template.go:
+506-536 at controller-v1.15.1); the locations are written longest path first
+(internal/ingress/controller/controller.go:996-1003) and nginx takes the first
+regex that matches. The matched Ingress's ``rewrite-target`` then rewrites the
+path with ``rewrite "(?i)<path>" <target> break`` (template.go:787-789).
+Without regexes, an Exact path wins and then the longest ``Prefix`` (by whole
+segments: internal/ingress/controller/location.go). ``resolve`` does that over
+the rendered Ingresses, with the regexes judged by PCRE (tests/.../pcre.py).
 """
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +31,7 @@ from infra.render.workloads import routes
 from infra.settings import load_settings
 from infra.settings.stack import StackSettings
 from tests.conftest import STACKS, stack_file_values
+from tests.infra.render.workloads import pcre
 
 NAMING = Naming("unit")
 NGINX = "nginx.ingress.kubernetes.io"
@@ -40,7 +43,6 @@ PROJECT = str(uuid.UUID(int=0x5A30_0C0D_E000_4000_8000_0000_0000_0001))
 class Location:
     path: str
     path_type: str
-    regex: bool
     service: str
     port: int
     rewrite: str | None
@@ -62,30 +64,41 @@ def rendered(stack: str) -> list[Ingress]:
     return [routes.site_ingress(NAMING, spec), routes.api_ingress(NAMING, spec)]
 
 
-def _uses_regex(ingress: Ingress) -> bool:
-    annotations = ingress["metadata"].get("annotations", {})
-    return annotations.get(f"{NGINX}/use-regex") == "true" or f"{NGINX}/rewrite-target" in annotations
+def _annotations(ingress: Ingress) -> dict[str, str]:
+    found: dict[str, str] = ingress["metadata"].get("annotations", {})
+    return found
 
 
-def locations(ingresses: list[Ingress], host: str) -> list[Location]:
-    """The host's locations in the order nginx tries its regexes: longest path first."""
-    on_host = [i for i in ingresses for rule in i["spec"]["rules"] if rule["host"] == host]
-    regex = any(_uses_regex(i) for i in on_host)
+def _rewrites(location: Location) -> bool:
+    """needsRewrite (template.go:497-502): a target, other than the path itself."""
+    return location.rewrite not in (None, "", location.path)
+
+
+def locations(ingresses: list[Ingress], host: str) -> tuple[list[Location], bool]:
+    """The host's locations in the order ingress-nginx writes them, and whether they are regexes."""
     found = [
         Location(
             path=path["path"],
             path_type=path["pathType"],
-            regex=regex and path["pathType"] != "Exact",
             service=path["backend"]["service"]["name"],
             port=path["backend"]["service"]["port"]["number"],
-            rewrite=ingress["metadata"].get("annotations", {}).get(f"{NGINX}/rewrite-target"),
+            rewrite=_annotations(ingress).get(f"{NGINX}/rewrite-target"),
         )
-        for ingress in on_host
+        for ingress in ingresses
         for rule in ingress["spec"]["rules"]
         if rule["host"] == host
         for path in rule["http"]["paths"]
     ]
-    return sorted(found, key=lambda location: len(location.path), reverse=True)
+    # Two stable sorts, as controller.go:996-1003: by path descending, then by length descending.
+    found.sort(key=lambda location: location.path, reverse=True)
+    found.sort(key=lambda location: len(location.path), reverse=True)
+    use_regex = any(
+        _annotations(i).get(f"{NGINX}/use-regex") == "true"
+        for i in ingresses
+        for rule in i["spec"]["rules"]
+        if rule["host"] == host
+    )
+    return found, use_regex or any(_rewrites(location) for location in found)
 
 
 def _prefix_match(prefix: str, path: str) -> bool:
@@ -96,24 +109,33 @@ def _prefix_match(prefix: str, path: str) -> bool:
     return path == prefix or path.startswith(f"{prefix}/")
 
 
+def _chosen(found: list[Location], regex: bool, path: str) -> Location:
+    if regex:
+        # Every location ~* "^<path>", tried in order; the first match serves.
+        matching = [loc for loc in found if pcre.search(f"^{loc.path}", path, pcre.CASELESS) is not None]
+    else:
+        exact = [loc for loc in found if loc.path_type == "Exact" and loc.path == path]
+        prefixes = [loc for loc in found if loc.path_type != "Exact" and _prefix_match(loc.path, path)]
+        matching = exact or prefixes
+    assert matching, f"no location serves {path}"
+    return matching[0]
+
+
 def resolve(ingresses: list[Ingress], host: str, url: str) -> Upstream:
     """The backend a request for `url` reaches, and the path it is sent there with."""
     path = urlsplit(url).path
-    found = locations(ingresses, host)
-    exact = [loc for loc in found if loc.path_type == "Exact" and loc.path == path]
-    regexes = [loc for loc in found if loc.regex and re.match(f"^{loc.path}", path, re.IGNORECASE)]
-    prefixes = [loc for loc in found if not loc.regex and loc.path_type != "Exact"]
-    prefixes = [loc for loc in prefixes if _prefix_match(loc.path, path)]
-    candidates = exact or regexes or prefixes
-    assert candidates, f"no location of {host} serves {path}"
-    chosen = candidates[0]
-    if chosen.rewrite is None:
+    found, regex = locations(ingresses, host)
+    chosen = _chosen(found, regex, path)
+    if chosen.rewrite is None or not _rewrites(chosen):
         return Upstream(chosen.service, chosen.port, path)
-    # nginx: rewrite "(?i)<location path>" <target> break; $n are the regex's groups.
-    match = re.search(chosen.path, path, re.IGNORECASE)
-    assert match, (chosen.path, path)
-    rewritten = re.sub(r"\$(\d)", lambda ref: match.group(int(ref[1])) or "", chosen.rewrite)
-    return Upstream(chosen.service, chosen.port, rewritten)
+    # rewrite "(?i)<location path>" <target> break; $n are that regex's groups, unset ones empty.
+    groups = pcre.search(f"(?i){chosen.path}", path)
+    assert groups is not None, (chosen.path, path)
+    target = chosen.rewrite
+    for number in range(9, 0, -1):
+        captured = groups[number] if number < len(groups) else None
+        target = target.replace(f"${number}", captured or "")
+    return Upstream(chosen.service, chosen.port, target)
 
 
 API = (workload_name("api"), app.API_PORT)
@@ -123,13 +145,27 @@ BROWSER_PATHS = [
     pytest.param("/api/v1/projects/", API, "/v1/projects/", id="an API call"),
     pytest.param(f"/api/v1/ws/{PROJECT}?token=t", API, f"/v1/ws/{PROJECT}", id="a session's websocket"),
     pytest.param("/api/health", API, app.API_HEALTH_PATH, id="the API's health"),
-    pytest.param("/api", API, "/", id="/api alone"),
     pytest.param("/API/v1/projects/", API, "/v1/projects/", id="case-insensitive"),
+    pytest.param("/api", SITE, "/api", id="/api alone is no API call"),
+    pytest.param("/api/v1x", SITE, "/api/v1x", id="a name that starts with v1"),
     pytest.param("/health", SITE, "/health", id="/health is the site's"),
     pytest.param("/", SITE, "/", id="the site"),
     pytest.param("/assets/x.js", SITE, "/assets/x.js", id="an asset"),
     pytest.param("/apiary", SITE, "/apiary", id="a page that starts with api"),
     pytest.param("/projects/api", SITE, "/projects/api", id="api later in the path"),
+]
+# What the API serves besides /v1 and /health (api/main.py:96,113-114,161 at the app contract's
+# commit; FastAPI's default docs): none of it is for the browser.
+NOT_FOR_THE_BROWSER = [
+    f"{app.BROWSER_API_PREFIX}{app.API_METRICS_PATH}",
+    f"{app.BROWSER_API_PREFIX}{app.API_METRICS_PATH.rstrip('/')}",
+    "/API/Metrics/",
+    f"{app.BROWSER_API_PREFIX}/health/health/metrics",
+    f"{app.BROWSER_API_PREFIX}/health/health/test",
+    f"{app.BROWSER_API_PREFIX}/health/",
+    f"{app.BROWSER_API_PREFIX}/docs",
+    f"{app.BROWSER_API_PREFIX}/openapi.json",
+    f"{app.BROWSER_API_PREFIX}/",
 ]
 
 
@@ -140,6 +176,15 @@ def test_each_browser_path_reaches_its_backend_as_the_path_it_serves(
 ) -> None:
     domain = settings(stack).identity.domain
     assert resolve(rendered(stack), domain, url) == Upstream(*backend, upstream)
+
+
+@pytest.mark.parametrize("url", NOT_FOR_THE_BROWSER)
+@pytest.mark.parametrize("stack", STACKS)
+def test_what_the_api_serves_besides_the_browsers_calls_never_reaches_it_from_the_internet(
+    stack: str, url: str
+) -> None:
+    domain = settings(stack).identity.domain
+    assert resolve(rendered(stack), domain, url).service != workload_name("api")
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -194,7 +239,7 @@ def test_the_rewrite_stays_on_the_api_ingress_and_off_the_site() -> None:
     site, api = rendered("staging")
     # A rewrite applies to every path of its Ingress: on the site's it would rewrite every page.
     assert not any(key.startswith(NGINX) for key in site["metadata"]["annotations"])
-    assert api["metadata"]["annotations"][f"{NGINX}/rewrite-target"] == "/$2"
+    assert api["metadata"]["annotations"][f"{NGINX}/rewrite-target"] == routes.API_REWRITE
 
 
 # --- the resolver itself -------------------------------------------------------------------
@@ -232,6 +277,17 @@ def test_the_resolver_turns_every_prefix_of_the_host_into_a_regex_once_one_ingre
     # As regexes, ^/api also matches /apiary: the longest path that matches wins.
     assert resolve([plain, regex], "h", "/apiary").service == "a"
     assert resolve([plain], "h", "/apiary").service == "s"
+
+
+def test_the_resolver_with_regexes_on_makes_an_exact_path_a_regex_and_tries_longer_paths_first() -> None:
+    ingresses = [
+        _ingress([("/api/x", "Exact", "e"), ("/", "Prefix", "s")]),
+        _ingress([("/api/longer", "ImplementationSpecific", "l")], {f"{NGINX}/use-regex": "true"}),
+    ]
+    # template.go:530-532: with regexes on, "= /api/x" is written as ~* "^/api/x".
+    assert resolve(ingresses, "h", "/api/xyz").service == "e"
+    assert resolve(ingresses, "h", "/API/LONGER/1").service == "l"
+    assert resolve(ingresses, "h", "/api/y").service == "s"
 
 
 def test_the_resolver_rewrites_with_the_locations_groups() -> None:
