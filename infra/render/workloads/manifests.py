@@ -242,6 +242,11 @@ def service(naming: Naming, name: Service, port: int) -> dict[str, Any]:
 
 
 def service_of(m: Meta, port: int) -> dict[str, Any]:
+    # Awaited with pulumi-kubernetes' default ten minutes, on purpose: a Service waits only
+    # while a selected pod exists unready (provider/pkg/await/service.go:411-416), and no pod
+    # of ours waits in an init container, while the API's pods are created only once the
+    # migration has run (components/workloads.py). A pod that one day waits for something
+    # longer makes this Service (and its Deployment) overdue in tests/test_awaits.py.
     return {
         "apiVersion": "v1",
         "kind": "Service",

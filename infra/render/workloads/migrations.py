@@ -63,7 +63,8 @@ def migration_job(naming: Naming, revision: str, api_image: str) -> dict[str, An
             # Pulumi waits for a Job to complete, 10 minutes by default: as long as the
             # Job may run (the backup wait included), or a first deploy fails `up`. The
             # provider reads this annotation when no customTimeouts are set
-            # (pulumi-kubernetes pkg/await TimeoutDuration).
+            # (pulumi-kubernetes provider/pkg/await/await.go:306-309, metadata/overrides.go:
+            # 53-63 at v4.32.0); tests/test_awaits.py holds every awaited object to it.
             "annotations": {
                 "pulumi.com/timeoutSeconds": str(JOB_DEADLINE_SECONDS + PULUMI_WAIT_MARGIN_SECONDS)
             },
