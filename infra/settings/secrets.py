@@ -1,25 +1,99 @@
-"""Provided secrets, their rotation, and how the Lockbox provider signs in."""
+"""Provided secrets, their rotation, and how the Lockbox provider signs in.
+
+A secret only operators have is declared once, in ``PROVIDED_SECRETS``: its
+settings key, the variable it is delivered as, its strength rule and when a
+stack needs it. The settings model's fields, the strength check, the list a
+stack requires (``StackSettings.required_secrets``) and the Lockbox catalog
+(``infra/render/secrets/catalog.py``) are all derived from it.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final, Literal
 
 from pydantic import (
     Field,
     SecretStr,
     ValidationInfo,
+    create_model,
     field_validator,
     model_validator,
 )
 
 from infra.conventions import REDACTED
 from infra.settings.base import StrictModel
-from infra.settings.strength import RULES
+from infra.settings.monitoring import Receivers
+from infra.settings.strength import Rule
 
 SecretGroup = Literal["app", "monitoring"]
 
 
 SECRET_GROUPS: tuple[SecretGroup, ...] = ("app", "monitoring")
+# An alert receiver of alerting.receivers (infra/settings/monitoring.py).
+Receiver = Literal["telegram", "email", "pagerduty"]
+
+
+@dataclass(frozen=True)
+class ProvidedSecret:
+    """One secret operators provide (``pulumi config set --secret --path samokoder:secrets.<key>``)."""
+
+    # The key under samokoder:secrets, and the field of ProvidedSecrets.
+    key: str
+    # The Lockbox entry and the key of the Kubernetes Secret it reaches: for the app group
+    # the environment variable the app reads; for monitoring the entry a receiver's file maps.
+    variable: str
+    group: SecretGroup
+    rule: Rule
+    # Needed only while this alert receiver is configured; None: every stack needs it.
+    receiver: Receiver | None = None
+
+    def required(self, receivers: Receivers) -> bool:
+        return self.receiver is None or getattr(receivers, self.receiver) is not None
+
+
+OPENROUTER_API_KEY: Final = ProvidedSecret(
+    "openrouter_api_key",
+    "OPENROUTER_API_KEY",
+    "app",
+    Rule(32, "an OpenRouter API key (sk-or-...)", r"sk-or-[A-Za-z0-9_-]+"),
+)
+WATCHDOG_URL: Final = ProvidedSecret(
+    "watchdog_url",
+    "WATCHDOG_URL",
+    "monitoring",
+    Rule(24, "a dead man's switch URL (https://...)", r"https://[^\s]+"),
+)
+TELEGRAM_BOT_TOKEN: Final = ProvidedSecret(
+    "telegram_bot_token",
+    "TELEGRAM_BOT_TOKEN",
+    "monitoring",
+    Rule(40, "a Telegram bot token (<bot id>:<35 characters>)", r"[0-9]{6,}:[A-Za-z0-9_-]{35}"),
+    receiver="telegram",
+)
+SMTP_PASSWORD: Final = ProvidedSecret(
+    "smtp_password",
+    "SMTP_PASSWORD",
+    "monitoring",
+    Rule(12, "an SMTP password"),
+    receiver="email",
+)
+PAGERDUTY_ROUTING_KEY: Final = ProvidedSecret(
+    "pagerduty_routing_key",
+    "PAGERDUTY_ROUTING_KEY",
+    "monitoring",
+    Rule(32, "a PagerDuty Events v2 routing key (32 characters)", r"[A-Za-z0-9]{32}"),
+    receiver="pagerduty",
+)
+# In this order a stack lists what it is missing and the catalog lays out its entries.
+PROVIDED_SECRETS: Final = (
+    OPENROUTER_API_KEY,
+    WATCHDOG_URL,
+    TELEGRAM_BOT_TOKEN,
+    SMTP_PASSWORD,
+    PAGERDUTY_ROUTING_KEY,
+)
+_BY_KEY: Final = {secret.key: secret for secret in PROVIDED_SECRETS}
 
 
 # Yandex Cloud's API hosts: api.cloud.yandex.net and its subdomains (what ApiEndpointService
@@ -55,14 +129,11 @@ class SecretsProfile(StrictModel):
         return value
 
 
-class ProvidedSecrets(StrictModel):
-    """Secrets only operators have (``pulumi config set --secret``); checked, never printed."""
+class _ProvidedSecretsModel(StrictModel):
+    """Secrets only operators have (``pulumi config set --secret``); checked, never printed.
 
-    openrouter_api_key: SecretStr | None = None
-    telegram_bot_token: SecretStr | None = None
-    smtp_password: SecretStr | None = None
-    pagerduty_routing_key: SecretStr | None = None
-    watchdog_url: SecretStr | None = None
+    One optional field per declared secret (``PROVIDED_SECRETS``), read with ``value(key)``.
+    """
 
     @field_validator("*", mode="before")
     @classmethod
@@ -78,7 +149,7 @@ class ProvidedSecrets(StrictModel):
             # Encrypted in the stack file: synth cannot read it; `pulumi up` checks it decrypted.
             return value
         assert name is not None
-        problem = RULES[name].problem(value)
+        problem = _BY_KEY[name].rule.problem(value)
         if problem:
             raise ValueError(
                 f"the value {problem}; set a real one with "
@@ -89,6 +160,19 @@ class ProvidedSecrets(StrictModel):
     def value(self, name: str) -> str | None:
         secret = getattr(self, name)
         return None if secret is None else str(secret.get_secret_value())
+
+
+if TYPE_CHECKING:
+    # The type checker sees the fields' common base; the model has one field per declaration.
+    ProvidedSecrets = _ProvidedSecretsModel
+else:
+    ProvidedSecrets = create_model(
+        "ProvidedSecrets",
+        __base__=_ProvidedSecretsModel,
+        __module__=__name__,
+        __doc__=_ProvidedSecretsModel.__doc__,
+        **{secret.key: (SecretStr | None, None) for secret in PROVIDED_SECRETS},
+    )
 
 
 class LockboxSettings(StrictModel):

@@ -31,7 +31,13 @@ from infra.settings.cluster import ClusterProfile, NetworkProfile, NodeGroupProf
 from infra.settings.database import DatabaseProfile, RestoreRequest
 from infra.settings.monitoring import AlertingProfile, MonitoringProfile, SloProfile, Thresholds
 from infra.settings.release import Identity, Release
-from infra.settings.secrets import LockboxSettings, ProvidedSecrets, SecretGroup, SecretsProfile
+from infra.settings.secrets import (
+    PROVIDED_SECRETS,
+    LockboxSettings,
+    ProvidedSecrets,
+    SecretGroup,
+    SecretsProfile,
+)
 from infra.settings.workloads import Replicas, WorkloadsProfile
 
 # An address Alertmanager's email notifier can send to: local@domain, no spaces, no list.
@@ -154,13 +160,8 @@ class StackSettings(StrictModel):
         return self
 
     def required_secrets(self) -> tuple[str, ...]:
-        """The provided secrets this stack needs: the LLM key, the watchdog, each configured receiver's."""
-        receivers = self.alerting.receivers
-        needed = ["openrouter_api_key", "watchdog_url"]
-        needed += ["telegram_bot_token"] if receivers.telegram else []
-        needed += ["smtp_password"] if receivers.email else []
-        needed += ["pagerduty_routing_key"] if receivers.pagerduty else []
-        return tuple(needed)
+        """The keys of the provided secrets this stack needs, as each one's declaration says."""
+        return tuple(s.key for s in PROVIDED_SECRETS if s.required(self.alerting.receivers))
 
     @model_validator(mode="after")
     def _provided_secrets_set(self, info: ValidationInfo) -> StackSettings:

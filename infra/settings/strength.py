@@ -1,5 +1,8 @@
 """Strength rules for the secrets operators provide; a weak one fails before anything is created.
 
+Each provided secret's rule is part of its declaration (``PROVIDED_SECRETS`` in
+``infra/settings/secrets.py``); this module says what any rule checks.
+
 Messages say what is wrong with a value and never repeat it.
 """
 
@@ -55,16 +58,3 @@ class Rule:
             (bool(self.pattern and not re.fullmatch(self.pattern, value)), f"does not look like {self.what}"),
         )
         return next((reason for failed, reason in checks if failed), None)
-
-
-RULES: dict[str, Rule] = {
-    "openrouter_api_key": Rule(32, "an OpenRouter API key (sk-or-...)", r"sk-or-[A-Za-z0-9_-]+"),
-    "telegram_bot_token": Rule(
-        40, "a Telegram bot token (<bot id>:<35 characters>)", r"[0-9]{6,}:[A-Za-z0-9_-]{35}"
-    ),
-    "smtp_password": Rule(12, "an SMTP password"),
-    "pagerduty_routing_key": Rule(
-        32, "a PagerDuty Events v2 routing key (32 characters)", r"[A-Za-z0-9]{32}"
-    ),
-    "watchdog_url": Rule(24, "a dead man's switch URL (https://...)", r"https://[^\s]+"),
-}

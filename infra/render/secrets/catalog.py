@@ -3,9 +3,10 @@
 One Lockbox secret per consumer group (``app``, ``monitoring``). An entry is
 generated (random, rotated on request; a Fernet key where the app
 needs one), provided (an operator's secret
-config, strength-checked), plain (a non-secret part such as a host name,
-kept beside the password it goes with) or external (made by another
-component, such as managed Redis's password).
+config, strength-checked; each is declared once, in ``PROVIDED_SECRETS`` of
+``infra/settings/secrets.py``, and taken from there), plain (a non-secret part
+such as a host name, kept beside the password it goes with) or external (made
+by another component, such as managed Redis's password).
 """
 
 from __future__ import annotations
@@ -26,11 +27,26 @@ from infra.conventions import (
 )
 from infra.render.database import plan as db
 from infra.render.monitoring import alertmanager as am
-from infra.settings.secrets import SecretGroup
+from infra.settings.secrets import (
+    PAGERDUTY_ROUTING_KEY,
+    PROVIDED_SECRETS,
+    SMTP_PASSWORD,
+    TELEGRAM_BOT_TOKEN,
+    WATCHDOG_URL,
+    ProvidedSecret,
+    SecretGroup,
+)
 from infra.settings.stack import StackSettings
 
 # At least 64 characters, letters and digits only: strong, and safe inside a URL.
 GENERATED_LENGTH = 64
+# The file of the receivers' Secret each monitoring secret becomes, as Alertmanager's config reads it.
+ALERTMANAGER_FILES: dict[ProvidedSecret, str] = {
+    WATCHDOG_URL: am.WATCHDOG_URL_KEY,
+    TELEGRAM_BOT_TOKEN: am.TELEGRAM_TOKEN_KEY,
+    SMTP_PASSWORD: am.SMTP_PASSWORD_KEY,
+    PAGERDUTY_ROUTING_KEY: am.PAGERDUTY_KEY,
+}
 
 
 @dataclass(frozen=True)
@@ -66,7 +82,18 @@ class Group:
         return naming.cloud(f"{self.group}-secrets")
 
 
-def _app(managed_redis: bool) -> Group:
+def provided(settings: StackSettings, group: SecretGroup) -> tuple[ProvidedSecret, ...]:
+    """The declared secrets of ``group`` the stack needs, in the declaration's order."""
+    needed = set(settings.required_secrets())
+    return tuple(s for s in PROVIDED_SECRETS if s.group == group and s.key in needed)
+
+
+def _provided_entry(secret: ProvidedSecret) -> Entry:
+    return Entry(secret.variable, "provided", secret.key)
+
+
+def _app(settings: StackSettings) -> Group:
+    asked = provided(settings, "app")
     url = (
         "postgresql+asyncpg://{{ .DATABASE_USER }}:{{ .DATABASE_PASSWORD }}"
         "@{{ .DATABASE_HOST }}:{{ .DATABASE_PORT }}/{{ .DATABASE_NAME }}"
@@ -80,13 +107,13 @@ def _app(managed_redis: bool) -> Group:
         Entry("DATABASE_HOST", "plain", f"{db.POOLER}.{APP_NAMESPACE}.svc"),
         Entry("DATABASE_PORT", "plain", str(db.POOLER_PORT)),
         Entry("DATABASE_NAME", "plain", db.DATABASE),
-        Entry("OPENROUTER_API_KEY", "provided", "openrouter_api_key"),
+        *map(_provided_entry, asked),
     ]
-    keys = ["SECRET_KEY", "APP_SECRET_KEY", "OPENROUTER_API_KEY"]
+    keys = ["SECRET_KEY", "APP_SECRET_KEY", *(s.variable for s in asked)]
     # the parts, which the URL template reads
     keys += ["DATABASE_USER", "DATABASE_PASSWORD", "DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME"]
     templates = {DATABASE_URL.name: url}
-    if managed_redis:
+    if settings.workloads.redis.app_reads_redis_url:
         # Managed Redis speaks TLS only (rediss://) on its TLS port, with a password.
         entries += [
             Entry("REDIS_PASSWORD", "external"),
@@ -116,23 +143,14 @@ def _app(managed_redis: bool) -> Group:
 
 def _monitoring(settings: StackSettings) -> Group:
     receivers = settings.alerting.receivers
-    entries = [
-        Entry("GRAFANA_ADMIN_PASSWORD", "generated"),
-        Entry("WATCHDOG_URL", "provided", "watchdog_url"),
-    ]
-    files = {am.WATCHDOG_URL_KEY: "WATCHDOG_URL"}
-    if receivers.telegram:
-        entries += [
-            Entry("TELEGRAM_BOT_TOKEN", "provided", "telegram_bot_token"),
-            Entry("TELEGRAM_CHAT_ID", "plain", str(receivers.telegram.chat_id)),
-        ]
-        files[am.TELEGRAM_TOKEN_KEY] = "TELEGRAM_BOT_TOKEN"
-    if receivers.email:
-        entries.append(Entry("SMTP_PASSWORD", "provided", "smtp_password"))
-        files[am.SMTP_PASSWORD_KEY] = "SMTP_PASSWORD"  # pragma: allowlist secret
-    if receivers.pagerduty:
-        entries.append(Entry("PAGERDUTY_ROUTING_KEY", "provided", "pagerduty_routing_key"))
-        files[am.PAGERDUTY_KEY] = "PAGERDUTY_ROUTING_KEY"
+    entries = [Entry("GRAFANA_ADMIN_PASSWORD", "generated")]
+    files: dict[str, str] = {}
+    for secret in provided(settings, "monitoring"):
+        entries.append(_provided_entry(secret))
+        files[ALERTMANAGER_FILES[secret]] = secret.variable
+        if secret is TELEGRAM_BOT_TOKEN and receivers.telegram:
+            # The chat goes with the token: not a secret, but kept beside it.
+            entries.append(Entry("TELEGRAM_CHAT_ID", "plain", str(receivers.telegram.chat_id)))
     return Group(
         "monitoring",
         "Grafana's admin password and the credentials of the alert receivers",
@@ -151,4 +169,4 @@ def _monitoring(settings: StackSettings) -> Group:
 
 
 def catalog(settings: StackSettings) -> tuple[Group, ...]:
-    return (_app(settings.workloads.redis.app_reads_redis_url), _monitoring(settings))
+    return (_app(settings), _monitoring(settings))
