@@ -8,8 +8,10 @@ the synthesized objects, so a side that spells its own name fails here.
 
 Pods that operators and charts create are not in the synthesized objects;
 ``pods`` adds them with the labels their makers document:
-CloudNativePG labels instance pods ``cnpg.io/cluster`` and ``cnpg.io/podRole:
-instance`` and pooler pods ``cnpg.io/poolerName``; the prometheus-community,
+CloudNativePG's instance and job pods of each cluster (and of a recovery
+cluster a restore may add), Prometheus, the ingress controller and others as
+``infra/render/workloads/reachability.py`` records them with their sources;
+pooler pods carry ``cnpg.io/poolerName``; the prometheus-community,
 ingress-nginx, cert-manager and external-secrets charts label their pods
 ``app.kubernetes.io/name: <chart>`` and ``app.kubernetes.io/instance: <release>``;
 cert-manager starts HTTP-01 solver pods (``acme.cert-manager.io/http01-solver``,
@@ -27,8 +29,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from infra.conventions import APP_NAMESPACE
 from infra.ops.synth.runner import Synthesis
 from infra.ops.synth.writer import is_kubernetes_object
+from infra.render.workloads import reachability
 from tests.conftest import STACKS
 
 Synth = Callable[[str], Synthesis]
@@ -37,6 +41,8 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job")
 # Every cluster has it; its pods (DNS) are the managed control plane's, not ours to list.
 SYSTEM_NAMESPACE = "kube-system"
+# A recovery cluster beside the running one, named as the restore command names one.
+RESTORE_CLUSTER = "samokoder-db-restore-20260101-0000"
 
 
 @dataclass(frozen=True)
@@ -83,10 +89,7 @@ def pods(objects: Objects) -> list[Pod]:
         }
         owner = f"{workload['kind']}/{workload['metadata']['name']}"
         found.append(Pod(namespace_of(workload), owner, template["metadata"]["labels"], ports))
-    for cluster in objects.of_kind("Cluster"):
-        name = cluster["metadata"]["name"]
-        labels = {"cnpg.io/cluster": name, "cnpg.io/podRole": "instance"}
-        found.append(Pod(namespace_of(cluster), f"Cluster/{name}", labels, {"metrics": 9187}))
+    found += operated_pods(objects)
     for pooler in objects.of_kind("Pooler"):
         name = pooler["metadata"]["name"]
         found.append(Pod(namespace_of(pooler), f"Pooler/{name}", {"cnpg.io/poolerName": name}))
@@ -100,12 +103,53 @@ def pods(objects: Objects) -> list[Pod]:
     return found
 
 
+def operated_pods(objects: Objects) -> list[Pod]:
+    """Pods operators and charts make, as infra/render/workloads/reachability.py labels them.
+
+    CloudNativePG's instances and job pods (a replica's join too) of each Cluster and of a recovery
+    cluster the restore command may create beside the running one; Prometheus, the ingress
+    controller and the other pods the policies name.
+    """
+    found: list[Pod] = []
+    clusters = [(c["metadata"]["name"], namespace_of(c), "initdb") for c in objects.of_kind("Cluster")]
+    for name, home, bootstrap in [*clusters, (RESTORE_CLUSTER, APP_NAMESPACE, "full-recovery")]:
+        for workload in reachability.database_workloads(name, 2, bootstrap):
+            for pod, labels in workload.pods:
+                metrics = {"metrics": 9187} if "cnpg.io/podRole" in labels else {}
+                found.append(Pod(home, f"Cluster/{name}/{pod}", dict(labels), metrics))
+    for workload in reachability.cluster_workloads():
+        for pod, labels in workload.pods:
+            found.append(Pod(workload.namespace, f"{workload.name}/{pod}", dict(labels)))
+    return found
+
+
 def selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
     return all(labels.get(key) == value for key, value in selector.items())
 
 
 def selected(objects: Objects, namespace: str, selector: dict[str, str]) -> list[Pod]:
     return [p for p in pods(objects) if p.namespace == namespace and selects(selector, p.labels)]
+
+
+def matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    """A LabelSelector: matchLabels and the In/NotIn/Exists/DoesNotExist matchExpressions."""
+    if not selects(selector.get("matchLabels", {}), labels):
+        return False
+    for expression in selector.get("matchExpressions", []):
+        value, values = labels.get(expression["key"]), expression.get("values", [])
+        holds = {
+            "In": value in values,
+            "NotIn": value not in values,
+            "Exists": value is not None,
+            "DoesNotExist": value is None,
+        }
+        if not holds[expression["operator"]]:
+            return False
+    return True
+
+
+def chosen(objects: Objects, namespace: str, selector: dict[str, Any]) -> list[Pod]:
+    return [p for p in pods(objects) if p.namespace == namespace and matches(selector, p.labels)]
 
 
 @pytest.fixture(params=STACKS)
@@ -149,8 +193,8 @@ def test_every_network_policy_selects_pods_and_every_peer_exists(objects: Object
     namespaces = objects.namespaces()
     for policy in policies:
         name, home = policy["metadata"]["name"], namespace_of(policy)
-        own = policy["spec"]["podSelector"].get("matchLabels", {})
-        assert selected(objects, home, own), f"NetworkPolicy {name} selects no pod: {own}"
+        own = policy["spec"]["podSelector"]
+        assert chosen(objects, home, own), f"NetworkPolicy {name} selects no pod: {own}"
         for peer in peers(policy):
             if "ipBlock" in peer:
                 continue
@@ -162,10 +206,8 @@ def test_every_network_policy_selects_pods_and_every_peer_exists(objects: Object
                     f"NetworkPolicy {name}: no namespace {where!r}"
                 )
             if "podSelector" in peer and where != SYSTEM_NAMESPACE:
-                wanted = peer["podSelector"]["matchLabels"]
-                assert selected(objects, where, wanted), (
-                    f"NetworkPolicy {name}: no pod in {where} is {wanted}"
-                )
+                wanted = peer["podSelector"]
+                assert chosen(objects, where, wanted), f"NetworkPolicy {name}: no pod in {where} is {wanted}"
 
 
 def test_every_service_monitor_finds_a_service_with_its_port(objects: Objects) -> None:

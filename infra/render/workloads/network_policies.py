@@ -1,8 +1,11 @@
 """NetworkPolicies of the app namespace: deny everything, then allow what each workload needs.
 
-Calico (the cluster's network policy provider) enforces them. Peers are
-named by pod labels inside the namespace and by the standard
-``kubernetes.io/metadata.name`` label outside it.
+Calico (the cluster's network policy provider) enforces them with the standard
+NetworkPolicy semantics. Peers are named by pod labels inside the namespace and
+by the standard ``kubernetes.io/metadata.name`` label and the pods' own labels
+outside it. What they must allow, and nothing more, is reachability.py's list;
+a NetworkPolicy analyzer checks the two against each other
+(tests/infra/render/workloads/test_reachability.py).
 """
 
 from __future__ import annotations
@@ -24,39 +27,51 @@ from infra.conventions import (
     Naming,
     component_selector,
     pod_selector,
+    workload_name,
 )
-from infra.render import charts
-from infra.render.database import plan as db
+from infra.render.workloads import reachability as r
 from infra.render.workloads.manifests import meta
 
-HTTPS = 443
-KUBE_API_PORTS = (443, 6443)
-POSTGRES = 5432
-POSTGRES_METRICS = 9187
-POOLER_METRICS = 9127
-INSTANCE_STATUS = 8000
 MIGRATE = {NAME_LABEL: MIGRATION}
-INSTANCES = {"cnpg.io/cluster": DATABASE_CLUSTER, "cnpg.io/podRole": "instance"}
-POOLER = {"cnpg.io/poolerName": db.POOLER}
+POOLER = {"cnpg.io/poolerName": r.POOLER}
+# Every CloudNativePG instance and job pod of every cluster in the namespace, and the instances alone.
+DATABASE = dict(r.CNPG_DATABASE)
+INSTANCES = {**DATABASE, r.POD_ROLE: "instance"}
+JOINS = {**DATABASE, r.JOB_ROLE: "join"}
 ANYWHERE = {"ipBlock": {"cidr": "0.0.0.0/0"}}
-# The chart labels its pods with its own name.
-REDIS_EXPORTER = {NAME_LABEL: charts.REDIS_EXPORTER.name}
-REDIS_EXPORTER_PORT = 9121
+REDIS_EXPORTER = {NAME_LABEL: r.REDIS_EXPORTER_LABELS[NAME_LABEL]}
 REDIS_PODS = pod_selector(REDIS)
-# cert-manager's HTTP-01 solver: the pods it starts beside an Ingress for a challenge
-# (cert-manager: its SolverIdentificationLabelKey; the solver listens on 8089).
-ACME_SOLVER = {"acme.cert-manager.io/http01-solver": "true"}
-ACME_SOLVER_PORT = 8089
+ACME_SOLVER = dict(r.ACME_SOLVER_LABEL)
+# Pods of other namespaces, by the labels their makers set (reachability.py names the sources).
+INGRESS_CONTROLLER = {k: r.INGRESS_CONTROLLER_LABELS[k] for k in (r.NAME, r.INSTANCE, r.COMPONENT)}
+PROMETHEUS = {k: r.PROMETHEUS_LABELS[k] for k in (r.NAME, "operator.prometheus.io/name")}
+BLACKBOX = {k: r.BLACKBOX_LABELS[k] for k in (r.NAME, r.INSTANCE)}
+CNPG_OPERATOR = dict(r.CNPG_OPERATOR_LABELS)
+# The running cluster's pods, and those of a recovery cluster beside it, whatever the restore named it.
+CLUSTERS = {"database": "In", "database-restore": "NotIn"}
 
 Rule = dict[str, Any]
 
 
-def pods(labels: dict[str, str]) -> Rule:
-    return {"podSelector": {"matchLabels": labels}}
+def selector(labels: dict[str, str], cluster: str | None = None) -> Rule:
+    """A label selector; ``cluster`` (In or NotIn) picks the running cluster's pods or the others'."""
+    found: Rule = {"matchLabels": labels} if labels else {}
+    if cluster:
+        found["matchExpressions"] = [
+            {"key": r.CLUSTER_LABEL, "operator": cluster, "values": [DATABASE_CLUSTER]}
+        ]
+    return found
 
 
-def namespace(name: str) -> Rule:
-    return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
+def pods(labels: dict[str, str], cluster: str | None = None) -> Rule:
+    return {"podSelector": selector(labels, cluster)}
+
+
+def namespace(name: str, labels: dict[str, str] | None = None) -> Rule:
+    peer: Rule = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
+    if labels is not None:
+        peer["podSelector"] = {"matchLabels": labels}
+    return peer
 
 
 def ports(*numbers: int, protocol: str = "TCP") -> list[Rule]:
@@ -68,10 +83,11 @@ def rule(peers: list[Rule], port_list: list[Rule], direction: str) -> Rule:
 
 
 def _policy(
-    naming: Naming, name: str, selector: dict[str, str], ingress: list[Rule], egress: list[Rule]
+    naming: Naming, name: str, chosen: Rule, ingress: list[Rule], egress: list[Rule], *, deny: bool = False
 ) -> Rule:
-    types = [t for t, rules in (("Ingress", ingress), ("Egress", egress)) if rules]
-    spec: Rule = {"podSelector": {"matchLabels": selector} if selector else {}, "policyTypes": types}
+    """A policy of the directions it has rules for; ``deny``: both directions, no rules (deny all)."""
+    types = [t for t, rules in (("Ingress", ingress), ("Egress", egress)) if rules or deny]
+    spec: Rule = {"podSelector": chosen, "policyTypes": types}
     if ingress:
         spec["ingress"] = ingress
     if egress:
@@ -88,9 +104,46 @@ def _policy(
     }
 
 
-def scraped_on(*port_numbers: int) -> Rule:
-    """Prometheus (and the blackbox exporter) reach these ports from the monitoring namespace."""
-    return rule([namespace(MONITORING_NAMESPACE)], ports(*port_numbers), "ingress")
+def _from(peer: Rule, *port_numbers: int) -> Rule:
+    return rule([peer], ports(*port_numbers), "ingress")
+
+
+def _database(naming: Naming, to_kube_api: Rule) -> list[Rule]:
+    """CloudNativePG's pods: the API and Object Storage for all, each cluster's own traffic within it."""
+    # Instance managers, initdb, join and full-recovery jobs and the Barman Cloud sidecars all
+    # work through the Kubernetes API; the sidecars write to and read from Object Storage (443).
+    policies = [_policy(naming, "database", selector(DATABASE), [], [to_kube_api])]
+    operator = namespace(DATABASE_OPERATOR_NAMESPACE, CNPG_OPERATOR)
+    for name, cluster in CLUSTERS.items():
+        instances, joins = pods(INSTANCES, cluster), pods(JOINS, cluster)
+        running = cluster == "In"
+        # The app reaches the running cluster through the pooler, and Prometheus scrapes it.
+        clients = [instances, joins, *([pods(POOLER)] if running else [])]
+        scraped = [_from(namespace(MONITORING_NAMESPACE, PROMETHEUS), r.INSTANCE_METRICS)] if running else []
+        policies += [
+            # Streaming replication and a new replica's clone; the operator's and the liveness
+            # probe's isolation check's calls to the status port.
+            _policy(
+                naming,
+                f"{name}-instances",
+                selector(INSTANCES, cluster),
+                [
+                    rule(clients, ports(r.POSTGRES), "ingress"),
+                    rule([operator, instances], ports(r.INSTANCE_STATUS), "ingress"),
+                    *scraped,
+                ],
+                [rule([instances], ports(r.POSTGRES, r.INSTANCE_STATUS), "egress")],
+            ),
+            # A new replica's join job clones its cluster's primary.
+            _policy(
+                naming,
+                f"{name}-join",
+                selector(JOINS, cluster),
+                [],
+                [rule([instances], ports(r.POSTGRES), "egress")],
+            ),
+        ]
+    return policies
 
 
 def network_policies(naming: Naming, vpc_cidr: str, *, redis_in_cluster: bool) -> list[Rule]:
@@ -101,80 +154,58 @@ def network_policies(naming: Naming, vpc_cidr: str, *, redis_in_cluster: bool) -
         redis = rule([pods(REDIS_PODS)], ports(REDIS_PORT), "egress")
     else:
         redis = rule([{"ipBlock": {"cidr": vpc_cidr}}], ports(REDIS_TLS_PORT), "egress")
-    to_pooler = rule([pods(POOLER)], ports(POSTGRES), "egress")
-    to_internet = rule([ANYWHERE], ports(HTTPS), "egress")
-    to_kube_api = rule([ANYWHERE], ports(*KUBE_API_PORTS), "egress")
-    deny_all = {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {
-            "name": "default-deny",
-            "namespace": APP_NAMESPACE,
-            "labels": naming.k8s_labels("default-deny", "network-policy"),
-        },
-        "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
-    }
-    dns = _policy(
-        naming,
-        "allow-dns",
-        {},
-        [],
-        [rule([namespace("kube-system")], [*ports(53, protocol="UDP"), *ports(53)], "egress")],
-    )
+    to_pooler = rule([pods(POOLER)], ports(r.POSTGRES), "egress")
+    to_internet = rule([ANYWHERE], ports(r.HTTPS), "egress")
+    to_kube_api = rule([ANYWHERE], ports(*r.KUBE_API_PORTS), "egress")
+    ingress_controller = namespace(INGRESS_NAMESPACE, INGRESS_CONTROLLER)
+    prometheus = namespace(MONITORING_NAMESPACE, PROMETHEUS)
+    blackbox = namespace(MONITORING_NAMESPACE, BLACKBOX)
+    dns = rule([namespace("kube-system")], [*ports(r.DNS_PORT, protocol="UDP"), *ports(r.DNS_PORT)], "egress")
     policies = [
-        deny_all,
-        dns,
+        _policy(naming, "default-deny", {}, [], [], deny=True),
+        _policy(naming, "allow-dns", {}, [], [dns]),
         _policy(
             naming,
             "api",
-            api,
-            [rule([namespace(INGRESS_NAMESPACE)], ports(API_PORT), "ingress"), scraped_on(API_PORT)],
+            selector(api),
+            [_from(ingress_controller, API_PORT), _from(prometheus, API_PORT)],
             # The LLM providers are on the internet, over HTTPS.
             [to_pooler, redis, to_internet],
         ),
-        _policy(naming, "worker", worker, [], [to_pooler, redis, to_internet]),
+        # The availability probe asks stable's Service, not the canary's.
+        _policy(
+            naming, "api-probe", selector(pod_selector(workload_name("api"))), [_from(blackbox, API_PORT)], []
+        ),
+        _policy(naming, "worker", selector(worker), [], [to_pooler, redis, to_internet]),
         _policy(
             naming,
             "frontend",
-            frontend,
-            # The blackbox exporter probes the site from the monitoring namespace.
-            [
-                rule([namespace(INGRESS_NAMESPACE)], ports(FRONTEND_PORT), "ingress"),
-                scraped_on(FRONTEND_PORT),
-            ],
+            selector(frontend),
+            [_from(ingress_controller, FRONTEND_PORT), _from(blackbox, FRONTEND_PORT)],
             [],
         ),
-        _policy(naming, "redis-exporter", REDIS_EXPORTER, [scraped_on(REDIS_EXPORTER_PORT)], [redis]),
+        _policy(
+            naming,
+            "redis-exporter",
+            selector(REDIS_EXPORTER),
+            [_from(prometheus, r.REDIS_EXPORTER_PORT)],
+            [redis],
+        ),
         _policy(
             naming,
             "database-pooler",
-            POOLER,
-            [
-                rule([pods(api), pods(worker), pods(MIGRATE)], ports(POSTGRES), "ingress"),
-                scraped_on(POOLER_METRICS),
-            ],
-            [rule([pods(INSTANCES)], ports(POSTGRES), "egress"), to_kube_api],
+            selector(POOLER),
+            [rule([pods(api), pods(worker), pods(MIGRATE)], ports(r.POSTGRES), "ingress")],
+            [rule([pods(INSTANCES, "In")], ports(r.POSTGRES), "egress"), to_kube_api],
         ),
-        _policy(
-            naming,
-            "database-instances",
-            INSTANCES,
-            [
-                # The pooler, and the other instances (streaming replication, rejoin).
-                rule([pods(POOLER), pods(INSTANCES)], ports(POSTGRES), "ingress"),
-                rule([namespace(DATABASE_OPERATOR_NAMESPACE)], ports(INSTANCE_STATUS), "ingress"),
-                scraped_on(POSTGRES_METRICS),
-            ],
-            # Replication, and HTTPS to Object Storage (backups) and the Kubernetes API.
-            [rule([pods(INSTANCES)], ports(POSTGRES), "egress"), to_kube_api],
-        ),
-        _policy(naming, "migrate", MIGRATE, [], [to_pooler, to_kube_api]),
+        *_database(naming, to_kube_api),
+        _policy(naming, "migrate", selector(MIGRATE), [], [to_pooler, to_kube_api]),
         # Let's Encrypt reaches the solver through the controller; without this, no certificate.
         _policy(
             naming,
             "acme-http01-solver",
-            ACME_SOLVER,
-            [rule([namespace(INGRESS_NAMESPACE)], ports(ACME_SOLVER_PORT), "ingress")],
+            selector(ACME_SOLVER),
+            [_from(ingress_controller, r.ACME_SOLVER_PORT)],
             [],
         ),
     ]
@@ -182,6 +213,6 @@ def network_policies(naming: Naming, vpc_cidr: str, *, redis_in_cluster: bool) -
         # Redis has no password (the app cannot send one): only these pods may connect.
         clients = [pods(api), pods(worker), pods(REDIS_EXPORTER)]
         policies.append(
-            _policy(naming, "redis", REDIS_PODS, [rule(clients, ports(REDIS_PORT), "ingress")], [])
+            _policy(naming, "redis", selector(REDIS_PODS), [rule(clients, ports(REDIS_PORT), "ingress")], [])
         )
     return policies

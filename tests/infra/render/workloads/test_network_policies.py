@@ -1,9 +1,14 @@
-"""NetworkPolicies: deny by default; each allowed connection is allowed at both of its ends, no other."""
+"""NetworkPolicies: deny by default; each allowed connection is allowed at both of its ends, no other.
+
+These read the policies directly, with the pods' labels as the renderers and
+the operators set them (reachability.py). test_reachability.py has IBM's
+NetworkPolicy analyzer judge the whole set against the needed connections.
+"""
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import kubernetes_validate
@@ -11,26 +16,28 @@ import pytest
 
 from infra.conventions import (
     APP_NAMESPACE,
+    DATABASE_CLUSTER,
     DATABASE_OPERATOR_NAMESPACE,
     INGRESS_NAMESPACE,
     MONITORING_NAMESPACE,
-    NAME_LABEL,
+    REDIS,
     REDIS_PORT,
     REDIS_TLS_PORT,
     Naming,
 )
-from infra.render import charts, redis
-from infra.render.database import manifests as db_manifests
-from infra.render.database import plan as db
+from infra.render import redis
 from infra.render.workloads import manifests as m
+from infra.render.workloads import reachability as r
+from infra.render.workloads.migrations import migration_job
 from infra.render.workloads.network_policies import network_policies
 from infra.settings import load_settings
 from tests.conftest import stack_file_values
 
 NAMING = Naming("unit")
 VPC = "10.20.0.0/16"
+RESTORE = "samokoder-db-restore-20260101-0000"
 Policy = dict[str, Any]
-Labels = dict[str, str]
+Labels = Mapping[str, str]
 
 
 # Redis in the app's namespace (without a password: the policies are its fence), or Managed Redis in the VPC.
@@ -42,13 +49,20 @@ def policies(cidr: str = VPC, *, in_cluster: bool = True) -> dict[str, Policy]:
     return {p["metadata"]["name"]: p["spec"] for p in documents}
 
 
-def selects(selector: Labels, labels: Labels) -> bool:
-    return all(labels.get(k) == v for k, v in selector.items())
-
-
-def selector(policy: Policy) -> Labels:
-    found: Labels = policy["podSelector"].get("matchLabels", {})
-    return found
+def matches(selector: Policy, labels: Labels) -> bool:
+    """A LabelSelector (matchLabels and matchExpressions) against a pod's labels."""
+    if not all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for expression in selector.get("matchExpressions", []):
+        value, values = labels.get(expression["key"]), expression.get("values", [])
+        if not {
+            "In": value in values,
+            "NotIn": value not in values,
+            "Exists": value is not None,
+            "DoesNotExist": value is None,
+        }[expression["operator"]]:
+            return False
+    return True
 
 
 def ports_of(rule: Policy) -> set[tuple[int, str]]:
@@ -57,57 +71,57 @@ def ports_of(rule: Policy) -> set[tuple[int, str]]:
 
 def rules(direction: str, pods: Labels, *, in_cluster: bool = True) -> Iterator[Policy]:
     """Every rule of one direction that applies to pods carrying these labels."""
-    kind = direction.capitalize()
     for spec in policies(in_cluster=in_cluster).values():
-        if kind in spec["policyTypes"] and selects(selector(spec), pods):
+        if direction.capitalize() in spec["policyTypes"] and matches(spec["podSelector"], pods):
             yield from spec.get(direction, [])
+
+
+def in_namespace_peers(rule: Policy, side: str) -> list[Policy]:
+    return [p["podSelector"] for p in rule[side] if set(p) == {"podSelector"}]
 
 
 def admits(rule: Policy, side: str, peer: Labels, port: tuple[int, str]) -> bool:
     """Whether a rule lets pods of this namespace carrying `peer`'s labels through on `port`."""
-    in_namespace = [p["podSelector"].get("matchLabels", {}) for p in rule[side] if set(p) == {"podSelector"}]
     open_ports = ports_of(rule)
-    return any(selects(s, peer) for s in in_namespace) and (not open_ports or port in open_ports)
+    peers = in_namespace_peers(rule, side)
+    return any(matches(s, peer) for s in peers) and (not open_ports or port in open_ports)
 
 
-def connections(in_cluster: bool) -> Iterator[tuple[str, Labels, Labels, tuple[int, str]]]:
-    """(direction, pods the rule is about, the peer pods, port) for every in-namespace peer of every rule."""
-    for spec in policies(in_cluster=in_cluster).values():
-        for direction, side in (("egress", "to"), ("ingress", "from")):
-            for rule in spec.get(direction, []):
-                for peer in rule[side]:
-                    if set(peer) == {"podSelector"}:
-                        for port in ports_of(rule):
-                            yield direction, selector(spec), peer["podSelector"]["matchLabels"], port
+def from_namespace(rule: Policy, namespace: str, pod: Labels) -> bool:
+    """Whether a rule lets in this pod of another namespace."""
+    return any(
+        p.get("namespaceSelector", {}).get("matchLabels") == {"kubernetes.io/metadata.name": namespace}
+        and matches(p.get("podSelector", {}), pod)
+        for p in rule["from"]
+    )
 
 
-def prod_pod_labels() -> dict[str, Labels]:
-    """The labels of the pods the policies are about, as the renderers and CloudNativePG give them."""
+def pod_labels() -> dict[str, Labels]:
+    """Every pod of the app namespace: ours as the renderers label them, the rest as their makers do."""
     settings = load_settings("prod", stack_file_values("prod"), offline=True)
     spec = m.AppSpec.of(settings)
-    pods = {
+    ours: dict[str, Labels] = {
         service: render(NAMING, spec, "image")["spec"]["template"]["metadata"]["labels"]
-        for service, render in (
-            ("api", m.api_deployment),
-            ("worker", m.worker_deployment),
-            ("frontend", m.frontend_deployment),
-        )
+        for service, render in ((r.API, m.api_deployment), (r.WORKER, m.worker_deployment))
     }
-    prof = settings.database
-    cluster = db_manifests.cluster(NAMING, APP_NAMESPACE, prof, db.backup_plan(NAMING, prof), 3)
-    pooler = db_manifests.pooler(NAMING, APP_NAMESPACE, prof)
-    # CloudNativePG labels instance pods with their cluster and role, pooler pods with the Pooler's name.
-    pods["database-instances"] = {
-        "cnpg.io/cluster": cluster["metadata"]["name"],
-        "cnpg.io/podRole": "instance",
-    }
-    pods["database-pooler"] = {"cnpg.io/poolerName": pooler["metadata"]["name"]}
-    # The chart labels its pods with its own name.
-    pods["redis-exporter"] = {NAME_LABEL: charts.REDIS_EXPORTER.name, "app.kubernetes.io/instance": "x"}
+    ours[r.FRONTEND] = m.frontend_deployment(NAMING, spec, "image")["spec"]["template"]["metadata"]["labels"]
+    ours[r.MIGRATE] = migration_job(NAMING, "4f2a9c1d7e3b", "image")["spec"]["template"]["metadata"]["labels"]
     assert settings.workloads.redis.in_cluster is not None
-    redis_pods = redis.stateful_set(NAMING, settings.workloads.redis.in_cluster)["spec"]["template"]
-    pods["redis"] = redis_pods["metadata"]["labels"]
-    return pods
+    ours[REDIS] = redis.stateful_set(NAMING, settings.workloads.redis.in_cluster)["spec"]["template"][
+        "metadata"
+    ]["labels"]
+    stack = r.Stack("example.org", VPC, True, 3, RESTORE)
+    return {
+        (w.name if len(w.pods) == 1 else pod): labels
+        for w in r.app_namespace_workloads(stack, ours)
+        for pod, labels in w.pods
+    }
+
+
+def outside(name: str) -> Labels:
+    (workload,) = (w for w in r.cluster_workloads() if w.name == name)
+    ((_, labels),) = workload.pods
+    return labels
 
 
 @pytest.mark.parametrize("in_cluster", PLACEMENTS.values(), ids=PLACEMENTS.keys())
@@ -143,32 +157,38 @@ def test_each_policy_declares_exactly_the_directions_it_has_rules_for(in_cluster
         assert declared == {d.capitalize() for d in ("ingress", "egress") if spec.get(d)}, name
 
 
-def test_each_workloads_policy_selects_that_workloads_pods_and_no_other() -> None:
-    pods = prod_pod_labels()
-    for name, labels in pods.items():
-        policy = policies()[name]
-        assert selects(selector(policy), labels), name
-        others = [
-            other for other, their in pods.items() if other != name and selects(selector(policy), their)
-        ]
-        assert others == [], name
+def test_every_policy_selects_some_pod_and_every_pod_is_selected_by_some_policy_beyond_dns() -> None:
+    pods = pod_labels()
+    chosen = {
+        name: [pod for pod, labels in pods.items() if matches(spec["podSelector"], labels)]
+        for name, spec in policies().items()
+        if spec["podSelector"]
+    }
+    assert [name for name, found in chosen.items() if not found] == []
+    # The solver is only let in; every other pod has a policy of its own.
+    assert {pod for found in chosen.values() for pod in found} == set(pods)
 
 
 @pytest.mark.parametrize("in_cluster", PLACEMENTS.values(), ids=PLACEMENTS.keys())
 def test_every_connection_allowed_at_one_end_is_allowed_at_the_other(in_cluster: bool) -> None:
+    pods = pod_labels()
     seen = 0
-    for direction, pods, peer, port in connections(in_cluster):
-        seen += 1
-        if direction == "egress":
-            # pods -> peer: the peer's policies must let pods in.
-            allowed = any(
-                admits(r, "from", pods, port) for r in rules("ingress", peer, in_cluster=in_cluster)
-            )
-        else:
-            # peer -> pods: the peer's policies must let it out.
-            allowed = any(admits(r, "to", pods, port) for r in rules("egress", peer, in_cluster=in_cluster))
-        assert allowed, (direction, pods, peer, port)
-    assert seen >= 10
+    for name, spec in policies(in_cluster=in_cluster).items():
+        own = [labels for labels in pods.values() if matches(spec["podSelector"], labels)]
+        for direction, side, other in (("egress", "to", "ingress"), ("ingress", "from", "egress")):
+            for rule in spec.get(direction, []):
+                for peer in in_namespace_peers(rule, side):
+                    for port in ports_of(rule):
+                        pairs = [(a, b) for a in own for b in pods.values() if matches(peer, b) and a != b]
+                        assert pairs, (name, peer)
+                        for mine, theirs in pairs:
+                            back = "from" if other == "ingress" else "to"
+                            assert any(
+                                admits(r_, back, mine, port)
+                                for r_ in rules(other, theirs, in_cluster=in_cluster)
+                            ), (name, direction, peer, port)
+                            seen += 1
+    assert seen >= 30
 
 
 @pytest.mark.parametrize("cidr", ["10.10.0.0/16", "10.20.0.0/16", "172.16.0.0/12"])
@@ -186,21 +206,21 @@ def test_managed_redis_is_reached_only_inside_the_vpc_and_only_on_its_tls_port(c
 
 
 def test_redis_in_the_cluster_lets_in_only_the_api_the_worker_and_the_exporter() -> None:
-    pods = prod_pod_labels()
-    allowed = list(rules("ingress", pods["redis"]))
-    assert [ports_of(r) for r in allowed] == [{(REDIS_PORT, "TCP")}]
+    pods = pod_labels()
+    allowed = list(rules("ingress", pods[REDIS]))
+    assert [ports_of(rule) for rule in allowed] == [{(REDIS_PORT, "TCP")}]
     admitted = sorted(
-        name for name, labels in pods.items() if admits(allowed[0], "from", labels, (REDIS_PORT, "TCP"))
+        name for name, labels in pods.items() if admits(allowed[0], "from", labels, (6379, "TCP"))
     )
-    assert admitted == ["api", "redis-exporter", "worker"]
+    assert admitted == sorted([r.API, r.REDIS_EXPORTER, r.WORKER])
     # Nothing reaches a Redis outside the cluster, and Redis itself calls nothing but DNS.
     for spec in policies().values():
         for rule in spec.get("egress", []):
             assert (REDIS_TLS_PORT, "TCP") not in ports_of(rule)
-    assert list(rules("egress", pods["redis"])) == policies()["allow-dns"]["egress"]
+    assert list(rules("egress", pods[REDIS])) == policies()["allow-dns"]["egress"]
 
 
-def test_the_internet_is_reached_only_over_https_and_the_kubernetes_api_port() -> None:
+def test_the_internet_is_reached_only_over_https_and_the_kubernetes_api_ports() -> None:
     for name, spec in policies().items():
         for rule in spec.get("egress", []):
             for peer in rule["to"]:
@@ -210,48 +230,69 @@ def test_the_internet_is_reached_only_over_https_and_the_kubernetes_api_port() -
 
 
 def test_the_frontend_and_the_worker_are_reached_only_as_they_must_be() -> None:
-    pods = prod_pod_labels()
+    pods = pod_labels()
     # Nothing calls the worker; the frontend calls nothing but DNS.
-    assert list(rules("ingress", pods["worker"])) == []
-    egress = list(rules("egress", pods["frontend"]))
-    assert egress == policies()["allow-dns"]["egress"]
-
-
-def namespace_peer(name: str) -> dict[str, Any]:
-    return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
-
-
-def test_the_ingress_controller_reaches_the_ports_the_app_listens_on() -> None:
-    pods = prod_pod_labels()
-    spec = m.AppSpec.of(load_settings("prod", stack_file_values("prod"), offline=True))
-    for service, render in (("api", m.api_deployment), ("frontend", m.frontend_deployment)):
-        (container,) = render(NAMING, spec, "image")["spec"]["template"]["spec"]["containers"]
-        (http,) = (p["containerPort"] for p in container["ports"] if p["name"] == "http")
-        allowed = [
-            r for r in rules("ingress", pods[service]) if namespace_peer(INGRESS_NAMESPACE) in r["from"]
-        ]
-        assert [ports_of(r) for r in allowed] == [{(http, "TCP")}], service
+    assert list(rules("ingress", pods[r.WORKER])) == []
+    assert list(rules("egress", pods[r.FRONTEND])) == policies()["allow-dns"]["egress"]
 
 
 @pytest.mark.parametrize(
-    ("workload", "port"),
-    [("api", 8000), ("frontend", 80), ("database-pooler", 9127), ("database-instances", 9187)],
+    ("pod", "namespace", "client", "port"),
+    [
+        (r.API, INGRESS_NAMESPACE, r.INGRESS_CONTROLLER, 8000),
+        (r.FRONTEND, INGRESS_NAMESPACE, r.INGRESS_CONTROLLER, 80),
+        (r.ACME_SOLVER, INGRESS_NAMESPACE, r.INGRESS_CONTROLLER, 8089),
+        (r.API, MONITORING_NAMESPACE, r.PROMETHEUS, 8000),
+        (r.API, MONITORING_NAMESPACE, r.BLACKBOX, 8000),
+        (r.FRONTEND, MONITORING_NAMESPACE, r.BLACKBOX, 80),
+        (r.REDIS_EXPORTER, MONITORING_NAMESPACE, r.PROMETHEUS, 9121),
+        (f"{DATABASE_CLUSTER}-1", MONITORING_NAMESPACE, r.PROMETHEUS, 9187),
+        (f"{DATABASE_CLUSTER}-1", DATABASE_OPERATOR_NAMESPACE, r.CNPG_OPERATOR, 8000),
+        (f"{RESTORE}-2", DATABASE_OPERATOR_NAMESPACE, r.CNPG_OPERATOR, 8000),
+    ],
 )
-def test_prometheus_and_the_blackbox_exporter_reach_what_they_scrape_and_probe(
-    workload: str, port: int
+def test_pods_of_other_namespaces_reach_what_they_call_and_only_that(
+    pod: str, namespace: str, client: str, port: int
 ) -> None:
-    allowed = [
-        r
-        for r in rules("ingress", prod_pod_labels()[workload])
-        if namespace_peer(MONITORING_NAMESPACE) in r["from"]
-    ]
-    assert {p for r in allowed for p, _ in ports_of(r)} == {port}
+    labels = pod_labels()[pod]
+    allowed = [rule for rule in rules("ingress", labels) if from_namespace(rule, namespace, outside(client))]
+    assert {p for rule in allowed for p, _ in ports_of(rule)} == {port}
+    # Their neighbours are not let in: Alertmanager beside Prometheus, the admission job beside
+    # the controller, the Barman Cloud plugin beside the operator.
+    for neighbour in (r.ALERTMANAGER, r.INGRESS_ADMISSION, r.BARMAN_PLUGIN):
+        assert not any(
+            from_namespace(rule, namespace, outside(neighbour)) for rule in rules("ingress", labels)
+        )
 
 
-def test_the_operator_reaches_the_instances_status_port() -> None:
-    allowed = [
-        r
-        for r in rules("ingress", prod_pod_labels()["database-instances"])
-        if namespace_peer(DATABASE_OPERATOR_NAMESPACE) in r["from"]
-    ]
-    assert [ports_of(r) for r in allowed] == [{(8000, "TCP")}]
+@pytest.mark.parametrize("cluster", [DATABASE_CLUSTER, RESTORE])
+def test_cloudnative_pgs_job_pods_reach_the_kubernetes_api(cluster: str) -> None:
+    """initdb reads its Cluster before it runs; without this no database is ever created."""
+    pods = pod_labels()
+    for job in (f"{cluster}-1-{b}-x" for b in ("initdb", "full-recovery")):
+        if job not in pods:
+            continue
+        to_api = [
+            rule for rule in rules("egress", pods[job]) if {"ipBlock": {"cidr": "0.0.0.0/0"}} in rule["to"]
+        ]
+        assert {port for rule in to_api for port, _ in ports_of(rule)} == {443, 6443}, job
+
+
+@pytest.mark.parametrize(("cluster", "other"), [(DATABASE_CLUSTER, RESTORE), (RESTORE, DATABASE_CLUSTER)])
+def test_a_join_job_reaches_its_own_clusters_instances_and_not_the_others(cluster: str, other: str) -> None:
+    pods = pod_labels()
+    join = pods[f"{cluster}-2-join-x"]
+    egress = list(rules("egress", join))
+    for serial in (1, 2, 3):
+        own, theirs = pods[f"{cluster}-{serial}"], pods[f"{other}-{serial}"]
+        assert any(admits(rule, "to", own, (5432, "TCP")) for rule in egress)
+        assert not any(admits(rule, "to", theirs, (5432, "TCP")) for rule in egress)
+        # ... and the instances let it in.
+        assert any(admits(rule, "from", join, (5432, "TCP")) for rule in rules("ingress", own))
+
+
+def test_the_pooler_reaches_only_the_running_clusters_instances() -> None:
+    pods = pod_labels()
+    egress = list(rules("egress", pods[r.POOLER]))
+    assert any(admits(rule, "to", pods[f"{DATABASE_CLUSTER}-1"], (5432, "TCP")) for rule in egress)
+    assert not any(admits(rule, "to", pods[f"{RESTORE}-1"], (5432, "TCP")) for rule in egress)

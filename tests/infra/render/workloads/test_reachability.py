@@ -1,0 +1,247 @@
+"""The app namespace's NetworkPolicies, judged by IBM's NetworkPolicy analyzer against the needed connections.
+
+Each stack's synthesized policies and every pod of the platform, labelled as
+its maker labels it (reachability.py), go to `nca`; what it says is allowed is
+compared with reachability.py's list: a needed connection it denies, or an
+allowed connection that starts or ends in the app namespace and the list does
+not name, fails the test.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.conventions import APP_NAMESPACE, MONITORING_NAMESPACE, NAME_LABEL, REDIS, Naming
+from infra.ops.synth.numbers import whole_numbers
+from infra.ops.synth.runner import Synthesis
+from infra.ops.synth.writer import is_kubernetes_object
+from infra.render.database.restore import default_name
+from infra.render.workloads import reachability as r
+from infra.render.workloads.canary import canary_deployment
+from infra.render.workloads.manifests import AppSpec
+from infra.render.workloads.network_policies import network_policies
+from tests import nca
+from tests.conftest import STACKS
+
+pytestmark = pytest.mark.tool
+
+Synth = Callable[[str], Synthesis]
+Manifest = dict[str, Any]
+Span = tuple[int, int]
+Needed = dict[tuple[str, str], nca.Allowed]
+# A recovery cluster as the restore command names one (its name is chosen at restore time).
+RESTORE = default_name(None, datetime(2026, 1, 1, tzinfo=UTC))
+
+
+@dataclass
+class Verdict:
+    needed: int = 0
+    denied: list[str] = field(default_factory=list)
+    allowed: int = 0
+    unneeded: list[str] = field(default_factory=list)
+
+    def summary(self, name: str) -> str:
+        return (
+            f"{name}: needed {self.needed}, needed denied {len(self.denied)}; "
+            f"allowed in the app namespace {self.allowed}, unneeded allowed {len(self.unneeded)}"
+        )
+
+
+def manifests(synthesis: Synthesis, kind: str) -> list[Manifest]:
+    """The app namespace's objects of a kind, as synth writes them (whole numbers as ints)."""
+    return [
+        whole_numbers(res.inputs)
+        for res in synthesis.deployed()
+        if is_kubernetes_object(res)
+        and res.inputs["kind"] == kind
+        and res.inputs["metadata"].get("namespace") == APP_NAMESPACE
+    ]
+
+
+def app_pods(synthesis: Synthesis) -> dict[str, Mapping[str, str]]:
+    """Our pods in the app namespace, by their name label, as the synthesized workloads label them."""
+    found = {
+        w["spec"]["template"]["metadata"]["labels"][NAME_LABEL]: w["spec"]["template"]["metadata"]["labels"]
+        for kind in ("Deployment", "StatefulSet", "Job")
+        for w in manifests(synthesis, kind)
+    }
+    # The canary's pods run only during a release: as the canary's renderer makes them.
+    canary = canary_deployment(Naming(synthesis.settings.stack), AppSpec.of(synthesis.settings), "image")
+    found[r.CANARY] = canary["spec"]["template"]["metadata"]["labels"]
+    return found
+
+
+def stack_of(synthesis: Synthesis) -> r.Stack:
+    settings = synthesis.settings
+    return r.Stack(
+        domain=settings.identity.domain,
+        vpc_cidr=str(settings.network.cidr),
+        redis_in_cluster=settings.workloads.redis.in_cluster is not None,
+        database_instances=settings.database.instances,
+        restore_cluster=RESTORE,
+    )
+
+
+def pods_of(platform: r.Platform) -> dict[str, list[nca.Pod]]:
+    found = {
+        w.name: [nca.Pod(w.namespace, name, labels) for name, labels in w.pods] for w in platform.workloads
+    }
+    keys = [f"{p.namespace}/{p.name}" for group in found.values() for p in group]
+    assert len(keys) == len(set(keys)), "two pods share a name"
+    return found
+
+
+def needed_pairs(platform: r.Platform) -> Needed:
+    """(client pod, server pod or external's name) -> the protocols and ports the list names."""
+    pods = pods_of(platform)
+    externals = {e.name for e in platform.externals}
+    needed: Needed = defaultdict(dict)
+    for c in platform.connections:
+        assert c.client in pods, f"{c}: no workload {c.client!r}"
+        assert c.server in pods or c.server in externals, f"{c}: nothing named {c.server!r}"
+        servers = [f"{p.namespace}/{p.name}" for p in pods.get(c.server, [])] or [c.server]
+        for client in (f"{p.namespace}/{p.name}" for p in pods[c.client]):
+            for server in (s for s in servers if s != client):
+                ports = needed[client, server]
+                for protocol in (nca.PROTOCOLS[name] for name in c.protocols):
+                    ports[protocol] = nca.merge([*ports.get(protocol, []), *((p, p) for p in c.ports)])
+    return needed
+
+
+def covers(ranges: Iterable[Span], first: int, last: int) -> bool:
+    for low, high in nca.merge(ranges):
+        if low <= first <= high:
+            first = high + 1
+    return first > last
+
+
+Lines = list[tuple[str, str, nca.Allowed]]
+
+
+def is_denied(
+    lines: Lines, client: str, server: str, protocol: int, port: int, *, block: Span | None
+) -> bool:
+    """Whether nca allows no such connection (to an address block: not to every address in it)."""
+
+    def lets(through: nca.Allowed) -> bool:
+        return any(low <= port <= high for low, high in through.get(protocol, []))
+
+    if block is None:
+        return not any(src == client and dst == server and lets(t) for src, dst, t in lines)
+    spans = [span for src, dst, t in lines if src == client and (span := nca.addresses(dst)) and lets(t)]
+    return not covers(spans, *block)
+
+
+def named_for(needed: Needed, blocks: dict[str, Span | None], src: str, dst: str) -> nca.Allowed:
+    """What the list names from `src` to `dst`: a pod, or an address range inside named blocks."""
+    span = nca.addresses(dst)
+    if span is None:
+        return needed.get((src, dst), {})
+    named: nca.Allowed = {}
+    for name, block in blocks.items():
+        if block and block[0] <= span[0] and span[1] <= block[1]:
+            for protocol, intervals in needed.get((src, name), {}).items():
+                named[protocol] = nca.merge([*named.get(protocol, []), *intervals])
+    return named
+
+
+def judge(platform: r.Platform, output: list[str]) -> Verdict:
+    needed = needed_pairs(platform)
+    blocks = {e.name: nca.addresses(e.cidr) for e in platform.externals}
+    lines = [nca.parse_line(line) for line in output]
+    verdict = Verdict(needed=len(needed))
+    for (client, server), ports in needed.items():
+        for protocol, intervals in ports.items():
+            for port in (p for low, high in intervals for p in range(low, high + 1)):
+                if is_denied(lines, client, server, protocol, port, block=blocks.get(server)):
+                    verdict.denied.append(f"{client} -> {server} {protocol}/{port}")
+    here = f"{APP_NAMESPACE}/"
+    for src, dst, through in lines:
+        if src.startswith(here) or dst.startswith(here):
+            verdict.allowed += 1
+            extra = nca.subtract(through, named_for(needed, blocks, src, dst))
+            if extra:
+                verdict.unneeded.append(f"{src} -> {dst} {extra}")
+    return verdict
+
+
+def policies_of(synthesis: Synthesis) -> list[Manifest]:
+    return manifests(synthesis, "NetworkPolicy")
+
+
+def analyze(
+    synthesis: Synthesis, policies: list[Manifest], workdir: Path, *, managed_redis: bool = False
+) -> Verdict:
+    stack, app = stack_of(synthesis), app_pods(synthesis)
+    if managed_redis:
+        stack, app = replace(stack, redis_in_cluster=False), {k: v for k, v in app.items() if k != REDIS}
+    platform = r.platform(stack, app)
+    pods = [pod for group in pods_of(platform).values() for pod in group]
+    return judge(platform, nca.connectivity(workdir, policies, pods))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_policies_allow_every_needed_connection_and_nothing_else(
+    synthesized: Synth, stack: str, tmp_path: Path
+) -> None:
+    synthesis = synthesized(stack)
+    started = time.perf_counter()
+    verdict = analyze(synthesis, policies_of(synthesis), tmp_path)
+    print(f"{verdict.summary(stack)} ({time.perf_counter() - started:.1f} s)")
+    assert verdict.needed > 40
+    assert verdict.denied == []
+    assert verdict.unneeded == []
+
+
+def test_with_managed_redis_the_app_and_the_exporter_reach_it_in_the_vpc_and_nothing_else(
+    synthesized: Synth, tmp_path: Path
+) -> None:
+    """The renderer with prod's settings, Redis moved to Yandex Managed Redis in the VPC."""
+    synthesis = synthesized("prod")
+    settings = synthesis.settings
+    rendered = network_policies(Naming(settings.stack), str(settings.network.cidr), redis_in_cluster=False)
+    verdict = analyze(synthesis, rendered, tmp_path, managed_redis=True)
+    print(verdict.summary("prod with Managed Redis"))
+    assert verdict.denied == []
+    assert verdict.unneeded == []
+
+
+def test_dropping_the_database_jobs_way_to_the_api_is_caught(synthesized: Synth, tmp_path: Path) -> None:
+    """CloudNativePG's initdb job reads its Cluster before it runs: without that rule, no database."""
+    synthesis = synthesized("prod")
+    policies = [p for p in policies_of(synthesis) if p["metadata"]["name"] != "database"]
+    verdict = analyze(synthesis, policies, tmp_path)
+    print(verdict.summary("prod without the 'database' policy"))
+    initdb = f"{APP_NAMESPACE}/samokoder-db-1-initdb-x -> {r.KUBE_API} 6/443"
+    assert initdb in verdict.denied
+    assert verdict.unneeded == []
+
+
+def test_letting_in_the_whole_monitoring_namespace_is_caught(synthesized: Synth, tmp_path: Path) -> None:
+    """The API admits Prometheus, not every pod beside it (Alertmanager has no business there)."""
+    synthesis = synthesized("prod")
+    policies = copy.deepcopy(policies_of(synthesis))
+    (api,) = (p for p in policies if p["metadata"]["name"] == "api")
+    for rule in api["spec"]["ingress"]:
+        for peer in rule["from"]:
+            if (
+                peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+                == MONITORING_NAMESPACE
+            ):
+                del peer["podSelector"]
+    verdict = analyze(synthesis, policies, tmp_path)
+    print(verdict.summary("prod with the API open to the monitoring namespace"))
+    assert verdict.denied == []
+    assert any(
+        u.startswith(f"{MONITORING_NAMESPACE}/{r.ALERTMANAGER}-0 -> {APP_NAMESPACE}/")
+        for u in verdict.unneeded
+    ), verdict.unneeded
