@@ -8,7 +8,6 @@ reserved address, so the name's records hold whenever the Service is recreated.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 
@@ -49,16 +48,16 @@ class Ingress(pulumi.ComponentResource):
             child,
         )
         before: list[pulumi.Resource] = [home, args.monitoring.release]
-        values: pulumi.Input[dict[str, Any]] = controller_values(args.replicas)
+        address = None
         if args.site is not None:
             # The load balancer asks for the address when the Service is created: reserve it first.
             before.append(args.site.reserved)
-            values = args.site.address.apply(lambda ip: controller_values(args.replicas, ip))
+            address = args.site.address
         self.release = helm_release(
             name,
             charts.INGRESS_NGINX,
             INGRESS_NAMESPACE,
-            values,
+            controller_values(args.replicas, address),
             pulumi.ResourceOptions(parent=self, depends_on=before),
         )
         custom_resource(

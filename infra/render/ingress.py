@@ -9,8 +9,12 @@ from infra.conventions import CLUSTER_ISSUER, INGRESS_CLASS, INGRESS_NODE_PORTS,
 ACME_SERVER: Final = "https://acme-v02.api.letsencrypt.org/directory"
 
 
-def controller_values(replicas: int, address: str | None = None) -> dict[str, Any]:
-    """The controller's values; ``address``: the reserved public address its load balancer takes."""
+def controller_values(replicas: int, address: object | None = None) -> dict[str, Any]:
+    """The controller's values; ``address``: the reserved public address its load balancer takes.
+
+    Placed as given: the component hands the address as the cloud will report it (a Pulumi
+    output), so only that value is unknown before the address exists, not the whole values.
+    """
     service: dict[str, Any] = {
         # Client addresses reach the pods (rate limits, logs). Fixed NodePorts: the
         # nodes' security group admits clients to these two only.

@@ -16,11 +16,12 @@ import pytest
 
 from infra import app_contract as app
 from infra.conventions import APP_SECRET, CONFIG_MAP, NAME_LABEL, REDIS, REDIS_PORT, REDIS_TLS_PORT
-from infra.ops.synth.runner import Synthesis
+from infra.ops.synth.mocks import UNKNOWN_MARK
+from infra.ops.synth.runner import Synthesis, synthesize
 from infra.ops.synth.writer import is_kubernetes_object
 from infra.render import charts
 from infra.render.secrets.rotation import rotation_stamp
-from tests.conftest import STACKS
+from tests.conftest import PROJECT_DIR, STACKS
 from tests.variants import synthesize_variant, with_managed_redis
 
 Synth = Callable[[str], Synthesis]
@@ -277,3 +278,12 @@ def test_a_cluster_without_a_public_load_balancer_reserves_no_address_and_publis
     assert "site" not in synthesis.outputs
     (release,) = (r for r in synthesis.of_type(RELEASE) if r.inputs["chart"] == charts.INGRESS_NGINX.name)
     assert "loadBalancerIP" not in release.inputs["values"]["controller"]["service"]
+
+
+def test_before_the_address_exists_only_it_is_unknown_in_the_controllers_values() -> None:
+    # A first preview: the chart's other values stay known, for the policies that read them.
+    synthesis = synthesize("staging", PROJECT_DIR, preview=True)
+    (release,) = (r for r in synthesis.of_type(RELEASE) if r.inputs["chart"] == charts.INGRESS_NGINX.name)
+    service = release.inputs["values"]["controller"]["service"]
+    assert service["loadBalancerIP"] == UNKNOWN_MARK
+    assert service["externalTrafficPolicy"] == "Local"
