@@ -10,7 +10,7 @@ Pods that operators and charts create are not in the synthesized objects;
 ``pods`` adds them with the labels their makers document:
 CloudNativePG's instance and job pods of each cluster (and of a recovery
 cluster a restore may add), Prometheus, the ingress controller and others as
-``infra/render/workloads/reachability.py`` records them with their sources;
+``infra/render/workloads/upstream_pods.py`` records them with their sources;
 pooler pods carry ``cnpg.io/poolerName``; the prometheus-community,
 ingress-nginx, cert-manager and external-secrets charts label their pods
 ``app.kubernetes.io/name: <chart>`` and ``app.kubernetes.io/instance: <release>``;
@@ -32,7 +32,7 @@ import pytest
 from infra.conventions import APP_NAMESPACE
 from infra.ops.synth.runner import Synthesis
 from infra.ops.synth.writer import is_kubernetes_object
-from infra.render.workloads import reachability
+from infra.render.workloads import upstream_pods
 from tests.conftest import STACKS
 
 Synth = Callable[[str], Synthesis]
@@ -104,7 +104,7 @@ def pods(objects: Objects) -> list[Pod]:
 
 
 def operated_pods(objects: Objects) -> list[Pod]:
-    """Pods operators and charts make, as infra/render/workloads/reachability.py labels them.
+    """Pods operators and charts make, as infra/render/workloads/upstream_pods.py labels them.
 
     CloudNativePG's instances and job pods (a replica's join too) of each Cluster and of a recovery
     cluster the restore command may create beside the running one; Prometheus, the ingress
@@ -113,11 +113,11 @@ def operated_pods(objects: Objects) -> list[Pod]:
     found: list[Pod] = []
     clusters = [(c["metadata"]["name"], namespace_of(c), "initdb") for c in objects.of_kind("Cluster")]
     for name, home, bootstrap in [*clusters, (RESTORE_CLUSTER, APP_NAMESPACE, "full-recovery")]:
-        for workload in reachability.database_workloads(name, 2, bootstrap):
+        for workload in upstream_pods.database_workloads(name, 2, bootstrap):
             for pod, labels in workload.pods:
                 metrics = {"metrics": 9187} if "cnpg.io/podRole" in labels else {}
                 found.append(Pod(home, f"Cluster/{name}/{pod}", dict(labels), metrics))
-    for workload in reachability.cluster_workloads():
+    for workload in upstream_pods.cluster_workloads():
         for pod, labels in workload.pods:
             found.append(Pod(workload.namespace, f"{workload.name}/{pod}", dict(labels)))
     return found

@@ -3,7 +3,8 @@
 Calico (the cluster's network policy provider) enforces them with the standard
 NetworkPolicy semantics. Peers are named by pod labels inside the namespace and
 by the standard ``kubernetes.io/metadata.name`` label and the pods' own labels
-outside it. What they must allow, and nothing more, is reachability.py's list;
+outside it. Pods are named by the labels upstream_pods.py records. What they must allow,
+and nothing more, is reachability.py's list;
 a NetworkPolicy analyzer checks the two against each other
 (tests/infra/render/workloads/test_reachability.py).
 """
@@ -29,24 +30,24 @@ from infra.conventions import (
     pod_selector,
     workload_name,
 )
-from infra.render.workloads import reachability as r
+from infra.render.workloads import upstream_pods as up
 from infra.render.workloads.manifests import meta
 
 MIGRATE = {NAME_LABEL: MIGRATION}
-POOLER = {"cnpg.io/poolerName": r.POOLER}
+POOLER = {"cnpg.io/poolerName": up.POOLER}
 # Every CloudNativePG instance and job pod of every cluster in the namespace, and the instances alone.
-DATABASE = dict(r.CNPG_DATABASE)
-INSTANCES = {**DATABASE, r.POD_ROLE: "instance"}
-JOINS = {**DATABASE, r.JOB_ROLE: "join"}
+DATABASE = dict(up.CNPG_DATABASE)
+INSTANCES = {**DATABASE, up.POD_ROLE: "instance"}
+JOINS = {**DATABASE, up.JOB_ROLE: "join"}
 ANYWHERE = {"ipBlock": {"cidr": "0.0.0.0/0"}}
-REDIS_EXPORTER = {NAME_LABEL: r.REDIS_EXPORTER_LABELS[NAME_LABEL]}
+REDIS_EXPORTER = {NAME_LABEL: up.REDIS_EXPORTER_LABELS[NAME_LABEL]}
 REDIS_PODS = pod_selector(REDIS)
-ACME_SOLVER = dict(r.ACME_SOLVER_LABEL)
-# Pods of other namespaces, by the labels their makers set (reachability.py names the sources).
-INGRESS_CONTROLLER = {k: r.INGRESS_CONTROLLER_LABELS[k] for k in (r.NAME, r.INSTANCE, r.COMPONENT)}
-PROMETHEUS = {k: r.PROMETHEUS_LABELS[k] for k in (r.NAME, "operator.prometheus.io/name")}
-BLACKBOX = {k: r.BLACKBOX_LABELS[k] for k in (r.NAME, r.INSTANCE)}
-CNPG_OPERATOR = dict(r.CNPG_OPERATOR_LABELS)
+ACME_SOLVER = dict(up.ACME_SOLVER_LABEL)
+# Pods of other namespaces, by the labels their makers set (upstream_pods.py names the sources).
+INGRESS_CONTROLLER = {k: up.INGRESS_CONTROLLER_LABELS[k] for k in (up.NAME, up.INSTANCE, up.COMPONENT)}
+PROMETHEUS = {k: up.PROMETHEUS_LABELS[k] for k in (up.NAME, "operator.prometheus.io/name")}
+BLACKBOX = {k: up.BLACKBOX_LABELS[k] for k in (up.NAME, up.INSTANCE)}
+CNPG_OPERATOR = dict(up.CNPG_OPERATOR_LABELS)
 # The running cluster's pods, and those of a recovery cluster beside it, whatever the restore named it.
 CLUSTERS = {"database": "In", "database-restore": "NotIn"}
 
@@ -58,7 +59,7 @@ def selector(labels: dict[str, str], cluster: str | None = None) -> Rule:
     found: Rule = {"matchLabels": labels} if labels else {}
     if cluster:
         found["matchExpressions"] = [
-            {"key": r.CLUSTER_LABEL, "operator": cluster, "values": [DATABASE_CLUSTER]}
+            {"key": up.CLUSTER_LABEL, "operator": cluster, "values": [DATABASE_CLUSTER]}
         ]
     return found
 
@@ -119,7 +120,7 @@ def _database(naming: Naming, to_kube_api: Rule) -> list[Rule]:
         running = cluster == "In"
         # The app reaches the running cluster through the pooler, and Prometheus scrapes it.
         clients = [instances, joins, *([pods(POOLER)] if running else [])]
-        scraped = [_from(namespace(MONITORING_NAMESPACE, PROMETHEUS), r.INSTANCE_METRICS)] if running else []
+        scraped = [_from(namespace(MONITORING_NAMESPACE, PROMETHEUS), up.INSTANCE_METRICS)] if running else []
         policies += [
             # Streaming replication and a new replica's clone; the operator's and the liveness
             # probe's isolation check's calls to the status port.
@@ -128,11 +129,11 @@ def _database(naming: Naming, to_kube_api: Rule) -> list[Rule]:
                 f"{name}-instances",
                 selector(INSTANCES, cluster),
                 [
-                    rule(clients, ports(r.POSTGRES), "ingress"),
-                    rule([operator, instances], ports(r.INSTANCE_STATUS), "ingress"),
+                    rule(clients, ports(up.POSTGRES), "ingress"),
+                    rule([operator, instances], ports(up.INSTANCE_STATUS), "ingress"),
                     *scraped,
                 ],
-                [rule([instances], ports(r.POSTGRES, r.INSTANCE_STATUS), "egress")],
+                [rule([instances], ports(up.POSTGRES, up.INSTANCE_STATUS), "egress")],
             ),
             # A new replica's join job clones its cluster's primary.
             _policy(
@@ -140,7 +141,7 @@ def _database(naming: Naming, to_kube_api: Rule) -> list[Rule]:
                 f"{name}-join",
                 selector(JOINS, cluster),
                 [],
-                [rule([instances], ports(r.POSTGRES), "egress")],
+                [rule([instances], ports(up.POSTGRES), "egress")],
             ),
         ]
     return policies
@@ -154,13 +155,15 @@ def network_policies(naming: Naming, vpc_cidr: str, *, redis_in_cluster: bool) -
         redis = rule([pods(REDIS_PODS)], ports(REDIS_PORT), "egress")
     else:
         redis = rule([{"ipBlock": {"cidr": vpc_cidr}}], ports(REDIS_TLS_PORT), "egress")
-    to_pooler = rule([pods(POOLER)], ports(r.POSTGRES), "egress")
-    to_internet = rule([ANYWHERE], ports(r.HTTPS), "egress")
-    to_kube_api = rule([ANYWHERE], ports(*r.KUBE_API_PORTS), "egress")
+    to_pooler = rule([pods(POOLER)], ports(up.POSTGRES), "egress")
+    to_internet = rule([ANYWHERE], ports(up.HTTPS), "egress")
+    to_kube_api = rule([ANYWHERE], ports(*up.KUBE_API_PORTS), "egress")
     ingress_controller = namespace(INGRESS_NAMESPACE, INGRESS_CONTROLLER)
     prometheus = namespace(MONITORING_NAMESPACE, PROMETHEUS)
     blackbox = namespace(MONITORING_NAMESPACE, BLACKBOX)
-    dns = rule([namespace("kube-system")], [*ports(r.DNS_PORT, protocol="UDP"), *ports(r.DNS_PORT)], "egress")
+    dns = rule(
+        [namespace("kube-system")], [*ports(up.DNS_PORT, protocol="UDP"), *ports(up.DNS_PORT)], "egress"
+    )
     policies = [
         _policy(naming, "default-deny", {}, [], [], deny=True),
         _policy(naming, "allow-dns", {}, [], [dns]),
@@ -188,15 +191,15 @@ def network_policies(naming: Naming, vpc_cidr: str, *, redis_in_cluster: bool) -
             naming,
             "redis-exporter",
             selector(REDIS_EXPORTER),
-            [_from(prometheus, r.REDIS_EXPORTER_PORT)],
+            [_from(prometheus, up.REDIS_EXPORTER_PORT)],
             [redis],
         ),
         _policy(
             naming,
             "database-pooler",
             selector(POOLER),
-            [rule([pods(api), pods(worker), pods(MIGRATE)], ports(r.POSTGRES), "ingress")],
-            [rule([pods(INSTANCES, "In")], ports(r.POSTGRES), "egress"), to_kube_api],
+            [rule([pods(api), pods(worker), pods(MIGRATE)], ports(up.POSTGRES), "ingress")],
+            [rule([pods(INSTANCES, "In")], ports(up.POSTGRES), "egress"), to_kube_api],
         ),
         *_database(naming, to_kube_api),
         _policy(naming, "migrate", selector(MIGRATE), [], [to_pooler, to_kube_api]),
@@ -205,7 +208,7 @@ def network_policies(naming: Naming, vpc_cidr: str, *, redis_in_cluster: bool) -
             naming,
             "acme-http01-solver",
             selector(ACME_SOLVER),
-            [_from(ingress_controller, r.ACME_SOLVER_PORT)],
+            [_from(ingress_controller, up.ACME_SOLVER_PORT)],
             [],
         ),
     ]

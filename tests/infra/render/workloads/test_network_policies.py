@@ -1,7 +1,7 @@
 """NetworkPolicies: deny by default; each allowed connection is allowed at both of its ends, no other.
 
 These read the policies directly, with the pods' labels as the renderers and
-the operators set them (reachability.py). test_reachability.py has IBM's
+the operators set them (upstream_pods.py). test_reachability.py has IBM's
 NetworkPolicy analyzer judge the whole set against the needed connections.
 """
 
@@ -28,6 +28,7 @@ from infra.conventions import (
 from infra.render import redis
 from infra.render.workloads import manifests as m
 from infra.render.workloads import reachability as r
+from infra.render.workloads import upstream_pods as up
 from infra.render.workloads.migrations import migration_job
 from infra.render.workloads.network_policies import network_policies
 from infra.settings import load_settings
@@ -102,10 +103,12 @@ def pod_labels() -> dict[str, Labels]:
     spec = m.AppSpec.of(settings)
     ours: dict[str, Labels] = {
         service: render(NAMING, spec, "image")["spec"]["template"]["metadata"]["labels"]
-        for service, render in ((r.API, m.api_deployment), (r.WORKER, m.worker_deployment))
+        for service, render in ((up.API, m.api_deployment), (up.WORKER, m.worker_deployment))
     }
-    ours[r.FRONTEND] = m.frontend_deployment(NAMING, spec, "image")["spec"]["template"]["metadata"]["labels"]
-    ours[r.MIGRATE] = migration_job(NAMING, "4f2a9c1d7e3b", "image")["spec"]["template"]["metadata"]["labels"]
+    ours[up.FRONTEND] = m.frontend_deployment(NAMING, spec, "image")["spec"]["template"]["metadata"]["labels"]
+    ours[up.MIGRATE] = migration_job(NAMING, "4f2a9c1d7e3b", "image")["spec"]["template"]["metadata"][
+        "labels"
+    ]
     assert settings.workloads.redis.in_cluster is not None
     ours[REDIS] = redis.stateful_set(NAMING, settings.workloads.redis.in_cluster)["spec"]["template"][
         "metadata"
@@ -119,7 +122,7 @@ def pod_labels() -> dict[str, Labels]:
 
 
 def outside(name: str) -> Labels:
-    (workload,) = (w for w in r.cluster_workloads() if w.name == name)
+    (workload,) = (w for w in up.cluster_workloads() if w.name == name)
     ((_, labels),) = workload.pods
     return labels
 
@@ -212,7 +215,7 @@ def test_redis_in_the_cluster_lets_in_only_the_api_the_worker_and_the_exporter()
     admitted = sorted(
         name for name, labels in pods.items() if admits(allowed[0], "from", labels, (6379, "TCP"))
     )
-    assert admitted == sorted([r.API, r.REDIS_EXPORTER, r.WORKER])
+    assert admitted == sorted([up.API, up.REDIS_EXPORTER, up.WORKER])
     # Nothing reaches a Redis outside the cluster, and Redis itself calls nothing but DNS.
     for spec in policies().values():
         for rule in spec.get("egress", []):
@@ -232,23 +235,23 @@ def test_the_internet_is_reached_only_over_https_and_the_kubernetes_api_ports() 
 def test_the_frontend_and_the_worker_are_reached_only_as_they_must_be() -> None:
     pods = pod_labels()
     # Nothing calls the worker; the frontend calls nothing but DNS.
-    assert list(rules("ingress", pods[r.WORKER])) == []
-    assert list(rules("egress", pods[r.FRONTEND])) == policies()["allow-dns"]["egress"]
+    assert list(rules("ingress", pods[up.WORKER])) == []
+    assert list(rules("egress", pods[up.FRONTEND])) == policies()["allow-dns"]["egress"]
 
 
 @pytest.mark.parametrize(
     ("pod", "namespace", "client", "port"),
     [
-        (r.API, INGRESS_NAMESPACE, r.INGRESS_CONTROLLER, 8000),
-        (r.FRONTEND, INGRESS_NAMESPACE, r.INGRESS_CONTROLLER, 80),
-        (r.ACME_SOLVER, INGRESS_NAMESPACE, r.INGRESS_CONTROLLER, 8089),
-        (r.API, MONITORING_NAMESPACE, r.PROMETHEUS, 8000),
-        (r.API, MONITORING_NAMESPACE, r.BLACKBOX, 8000),
-        (r.FRONTEND, MONITORING_NAMESPACE, r.BLACKBOX, 80),
-        (r.REDIS_EXPORTER, MONITORING_NAMESPACE, r.PROMETHEUS, 9121),
-        (f"{DATABASE_CLUSTER}-1", MONITORING_NAMESPACE, r.PROMETHEUS, 9187),
-        (f"{DATABASE_CLUSTER}-1", DATABASE_OPERATOR_NAMESPACE, r.CNPG_OPERATOR, 8000),
-        (f"{RESTORE}-2", DATABASE_OPERATOR_NAMESPACE, r.CNPG_OPERATOR, 8000),
+        (up.API, INGRESS_NAMESPACE, up.INGRESS_CONTROLLER, 8000),
+        (up.FRONTEND, INGRESS_NAMESPACE, up.INGRESS_CONTROLLER, 80),
+        (up.ACME_SOLVER, INGRESS_NAMESPACE, up.INGRESS_CONTROLLER, 8089),
+        (up.API, MONITORING_NAMESPACE, up.PROMETHEUS, 8000),
+        (up.API, MONITORING_NAMESPACE, up.BLACKBOX, 8000),
+        (up.FRONTEND, MONITORING_NAMESPACE, up.BLACKBOX, 80),
+        (up.REDIS_EXPORTER, MONITORING_NAMESPACE, up.PROMETHEUS, 9121),
+        (f"{DATABASE_CLUSTER}-1", MONITORING_NAMESPACE, up.PROMETHEUS, 9187),
+        (f"{DATABASE_CLUSTER}-1", DATABASE_OPERATOR_NAMESPACE, up.CNPG_OPERATOR, 8000),
+        (f"{RESTORE}-2", DATABASE_OPERATOR_NAMESPACE, up.CNPG_OPERATOR, 8000),
     ],
 )
 def test_pods_of_other_namespaces_reach_what_they_call_and_only_that(
@@ -259,7 +262,7 @@ def test_pods_of_other_namespaces_reach_what_they_call_and_only_that(
     assert {p for rule in allowed for p, _ in ports_of(rule)} == {port}
     # Their neighbours are not let in: Alertmanager beside Prometheus, the admission job beside
     # the controller, the Barman Cloud plugin beside the operator.
-    for neighbour in (r.ALERTMANAGER, r.INGRESS_ADMISSION, r.BARMAN_PLUGIN):
+    for neighbour in (up.ALERTMANAGER, up.INGRESS_ADMISSION, up.BARMAN_PLUGIN):
         assert not any(
             from_namespace(rule, namespace, outside(neighbour)) for rule in rules("ingress", labels)
         )
@@ -293,6 +296,6 @@ def test_a_join_job_reaches_its_own_clusters_instances_and_not_the_others(cluste
 
 def test_the_pooler_reaches_only_the_running_clusters_instances() -> None:
     pods = pod_labels()
-    egress = list(rules("egress", pods[r.POOLER]))
+    egress = list(rules("egress", pods[up.POOLER]))
     assert any(admits(rule, "to", pods[f"{DATABASE_CLUSTER}-1"], (5432, "TCP")) for rule in egress)
     assert not any(admits(rule, "to", pods[f"{RESTORE}-1"], (5432, "TCP")) for rule in egress)

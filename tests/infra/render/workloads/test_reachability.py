@@ -26,6 +26,7 @@ from infra.ops.synth.runner import Synthesis
 from infra.ops.synth.writer import is_kubernetes_object
 from infra.render.database.restore import default_name
 from infra.render.workloads import reachability as r
+from infra.render.workloads import upstream_pods as up
 from infra.render.workloads.canary import canary_deployment
 from infra.render.workloads.manifests import AppSpec
 from infra.render.workloads.network_policies import network_policies
@@ -76,7 +77,7 @@ def app_pods(synthesis: Synthesis) -> dict[str, Mapping[str, str]]:
     }
     # The canary's pods run only during a release: as the canary's renderer makes them.
     canary = canary_deployment(Naming(synthesis.settings.stack), AppSpec.of(synthesis.settings), "image")
-    found[r.CANARY] = canary["spec"]["template"]["metadata"]["labels"]
+    found[up.CANARY] = canary["spec"]["template"]["metadata"]["labels"]
     return found
 
 
@@ -242,6 +243,6 @@ def test_letting_in_the_whole_monitoring_namespace_is_caught(synthesized: Synth,
     print(verdict.summary("prod with the API open to the monitoring namespace"))
     assert verdict.denied == []
     assert any(
-        u.startswith(f"{MONITORING_NAMESPACE}/{r.ALERTMANAGER}-0 -> {APP_NAMESPACE}/")
+        u.startswith(f"{MONITORING_NAMESPACE}/{up.ALERTMANAGER}-0 -> {APP_NAMESPACE}/")
         for u in verdict.unneeded
     ), verdict.unneeded
