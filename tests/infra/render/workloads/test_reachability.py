@@ -52,8 +52,9 @@ class Verdict:
 
     def summary(self, name: str) -> str:
         return (
-            f"{name}: needed {self.needed}, needed denied {len(self.denied)}; "
-            f"allowed in the app namespace {self.allowed}, unneeded allowed {len(self.unneeded)}"
+            f"{name}: needed {self.needed} (pod pair and port), needed denied {len(self.denied)}; "
+            f"allowed pod pairs touching the app namespace {self.allowed}, "
+            f"unneeded allowed {len(self.unneeded)}"
         )
 
 
@@ -159,10 +160,11 @@ def judge(platform: r.Platform, output: list[str]) -> Verdict:
     needed = needed_pairs(platform)
     blocks = {e.name: nca.addresses(e.cidr) for e in platform.externals}
     lines = [nca.parse_line(line) for line in output]
-    verdict = Verdict(needed=len(needed))
+    verdict = Verdict()
     for (client, server), ports in needed.items():
         for protocol, intervals in ports.items():
             for port in (p for low, high in intervals for p in range(low, high + 1)):
+                verdict.needed += 1
                 if is_denied(lines, client, server, protocol, port, block=blocks.get(server)):
                     verdict.denied.append(f"{client} -> {server} {protocol}/{port}")
     here = f"{APP_NAMESPACE}/"
