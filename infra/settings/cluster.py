@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 
 from pydantic import (
@@ -11,7 +12,7 @@ from pydantic import (
     model_validator,
 )
 
-from infra.settings.base import Cidr, Clock, StrictModel, Zone, is_production
+from infra.settings.base import Cidr, Clock, StrictModel, Zone, is_offline, is_production
 
 
 class NetworkProfile(StrictModel):
@@ -56,6 +57,11 @@ DATABASE_OPERATOR_KUBERNETES = ("1.34", "1.35", "1.36")
 
 # The widest block a production stack may open its Kubernetes API to.
 MIN_PRODUCTION_API_PREFIX = 8
+# RFC 5737's documentation ranges: routed nowhere, so an allow-list of them admits nobody.
+# The committed prod profile carries one as a placeholder that synth accepts and a real run refuses.
+DOCUMENTATION_RANGES = tuple(
+    ipaddress.ip_network(block) for block in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
+)
 
 
 class ClusterProfile(StrictModel):
@@ -108,6 +114,19 @@ class ClusterProfile(StrictModel):
                 f"a production Kubernetes API must not be open to the internet ({', '.join(too_wide)}): "
                 f"list the operators' and CI runners' egress CIDRs (/{MIN_PRODUCTION_API_PREFIX} or "
                 "narrower), or set public_api: false"
+            )
+        return cidrs
+
+    @field_validator("api_allowed_cidrs")
+    @classmethod
+    def _no_placeholder_in_a_real_run(cls, cidrs: list[Cidr], info: ValidationInfo) -> list[Cidr]:
+        # Offline (synth, check) the placeholder is fine; a real run would wait on an API nobody reaches.
+        placeholders = [str(c) for c in cidrs if any(c.subnet_of(d) for d in DOCUMENTATION_RANGES)]
+        if placeholders and not is_offline(info):
+            raise ValueError(
+                f"{', '.join(placeholders)} is a documentation range (RFC 5737) that admits nobody: "
+                "list the CI runner's address (scripts/bootstrap-runner prints it) and the operators' "
+                "egress ranges (docs/first-deploy.md, step 6)"
             )
         return cidrs
 

@@ -64,3 +64,30 @@ def test_nodes_are_private_by_default(stack: str) -> None:
 def test_prod_refuses_nodes_with_public_addresses() -> None:
     (problem,) = refused("prod", {"node_group.public_ip": True})
     assert problem.startswith("stacks/prod.yaml: node_group.public_ip:")
+
+
+def real_run_problems(cidrs: list[str]) -> list[str]:
+    """What a real run (not synth) says of prod with this API allow-list."""
+    profile = with_changes(read_profile("prod"), {"cluster.api_allowed_cidrs": cidrs})
+    try:
+        validate_settings("prod", profile, stack_file_values("prod"), offline=False)
+    except ConfigError as error:
+        return [str(p) for p in error.problems if "cluster.api_allowed_cidrs" in str(p)]
+    return []
+
+
+def test_a_real_run_refuses_the_documentation_placeholder_synth_accepts() -> None:
+    committed = [str(c) for c in read_profile("prod")["cluster"]["api_allowed_cidrs"]]
+    (problem,) = real_run_problems(committed)
+    assert "203.0.113.0/24 is a documentation range (RFC 5737) that admits nobody" in problem
+    assert "scripts/bootstrap-runner" in problem
+    validate_settings("prod", read_profile("prod"), stack_file_values("prod"), offline=True)
+
+
+@pytest.mark.parametrize("cidrs", [["198.51.100.7/32"], ["192.0.2.0/25", "84.201.128.10/32"]])
+def test_any_documentation_block_is_refused_in_a_real_run(cidrs: list[str]) -> None:
+    assert real_run_problems(cidrs)
+
+
+def test_a_real_allow_list_passes_a_real_run() -> None:
+    assert real_run_problems(["84.201.128.10/32", "93.158.0.0/16"]) == []
