@@ -129,7 +129,10 @@ def test_the_runner_has_its_own_network_no_ingress_and_leaves_from_the_reserved_
 
 def test_cloud_init_installs_the_pinned_runner_and_the_tools_prods_jobs_run(planned: str) -> None:
     config = cloud_init(planned)
-    assert {"docker.io", "skopeo", "make", "python3-venv", "jq"} <= set(config["packages"])
+    assert {"skopeo", "make", "python3-venv", "jq"} <= set(config["packages"])
+    # Prod's jobs build nothing; the docker group would make every job's code root on the VM.
+    assert not {"docker.io", "docker-ce"} & set(config["packages"])
+    assert "docker" not in config["write_files"][0]["content"]
     (install,) = config["write_files"]
     script = install["content"]
     assert install["permissions"] == "0700"
