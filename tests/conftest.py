@@ -181,3 +181,15 @@ def write_project(root: Path, stack: str, config: dict[str, Any]) -> Path:
 
 def load_json(path: Path) -> Any:
     return json.loads(path.read_text())
+
+
+# What an operator writes over prod's committed placeholder (RFC 5737's 203.0.113.0/24, which a
+# real run refuses) before its first `pulumi up`: the runner's reserved address and an office range.
+DEPLOYED_API_ALLOWED_CIDRS = ["84.201.128.10/32", "93.158.0.0/24"]
+
+
+def deployable_profile(stack: str) -> dict[str, Any]:
+    """The stack's committed profile as a real run takes it: the API allow-list filled in."""
+    from infra.settings.loader import read_profile  # noqa: PLC0415
+
+    return with_changes(read_profile(stack), {"cluster.api_allowed_cidrs": DEPLOYED_API_ALLOWED_CIDRS})

@@ -60,7 +60,7 @@ MIN_PRODUCTION_API_PREFIX = 8
 # RFC 5737's documentation ranges: routed nowhere, so an allow-list of them admits nobody.
 # The committed prod profile carries one as a placeholder that synth accepts and a real run refuses.
 DOCUMENTATION_RANGES = tuple(
-    ipaddress.ip_network(block) for block in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
+    ipaddress.IPv4Network(block) for block in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
 )
 
 
@@ -126,7 +126,7 @@ class ClusterProfile(StrictModel):
             raise ValueError(
                 f"{', '.join(placeholders)} is a documentation range (RFC 5737) that admits nobody: "
                 "list the CI runner's address (scripts/bootstrap-runner prints it) and the operators' "
-                "egress ranges (docs/first-deploy.md, step 6)"
+                "egress ranges (docs/first-deploy.md)"
             )
         return cidrs
 

@@ -7,7 +7,14 @@ from typing import Any
 import pytest
 
 from infra.settings.loader import ConfigError, read_profile, validate_settings
-from tests.conftest import DELETE, STACKS, provided_secrets, stack_file_values, with_changes
+from tests.conftest import (
+    DELETE,
+    STACKS,
+    deployable_profile,
+    provided_secrets,
+    stack_file_values,
+    with_changes,
+)
 
 GOOD_DIGEST = "sha256:" + "ab" * 32
 MANAGED = {"resource_preset_id": "hm3-c2-m8", "disk_size_gb": 16}
@@ -20,7 +27,7 @@ def validate(
     config = {**stack_file_values(stack), "secrets": provided_secrets()}
     validate_settings(
         stack,
-        with_changes(read_profile(stack), profile_changes or {}),
+        with_changes(deployable_profile(stack), profile_changes or {}),
         with_changes(config, config_changes or {}),
     )
 
@@ -39,13 +46,13 @@ def test_the_projects_own_stacks_are_valid_offline_and_with_their_secrets(stack:
     offline = validate_settings(stack, read_profile(stack), stack_file_values(stack), offline=True)
     assert offline.stack == stack
     config = {**stack_file_values(stack), "secrets": provided_secrets()}
-    assert validate_settings(stack, read_profile(stack), config).stack == stack
+    assert validate_settings(stack, deployable_profile(stack), config).stack == stack
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_pulumi_up_refuses_a_stack_whose_secrets_are_not_set(stack: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        validate_settings(stack, read_profile(stack), stack_file_values(stack))
+        validate_settings(stack, deployable_profile(stack), stack_file_values(stack))
     (problem,) = caught.value.problems
     assert "secrets not set: openrouter_api_key, watchdog_url, telegram_bot_token" in str(problem)
     assert "pulumi config set --secret --path samokoder:secrets.openrouter_api_key" in str(problem)
