@@ -40,6 +40,12 @@ BUCKET = "yandex:index/storageBucket:StorageBucket"
 KMS_KEY = "yandex:index/kmsSymmetricKey:KmsSymmetricKey"
 
 
+# The site's reserved address and its public zone: a new address breaks every cached answer,
+# and a deleted public zone can be claimed by another cloud (components/dns.py).
+SITE_ADDRESS = "yandex:index/vpcAddress:VpcAddress"
+DNS_ZONE = "yandex:index/dnsZone:DnsZone"
+
+
 CNPG_CLUSTER = "kubernetes:postgresql.cnpg.io/v1:Cluster"
 
 

@@ -10,12 +10,14 @@ from typing import Any
 from infra.policy.validators.common import (
     BUCKET,
     CNPG_CLUSTER,
+    DNS_ZONE,
     DYNAMIC_REDIS,
     K8S_CLUSTER,
     KMS_KEY,
     MDB_REDIS,
     OBJECT_STORE,
     SCHEDULED_BACKUP,
+    SITE_ADDRESS,
     STATEFUL_SET,
     Report,
     ResourceArgs,
@@ -142,7 +144,7 @@ def _stateful(resource: Any) -> bool:
     if kind == CNPG_CLUSTER:
         return "recovery" not in ((resource.props.get("spec") or {}).get("bootstrap") or {})
     return (
-        kind in (BUCKET, KMS_KEY, K8S_CLUSTER, MDB_REDIS, DYNAMIC_REDIS, STATEFUL_SET)
+        kind in (BUCKET, KMS_KEY, K8S_CLUSTER, MDB_REDIS, DYNAMIC_REDIS, STATEFUL_SET, SITE_ADDRESS, DNS_ZONE)
         or "redis" in kind.lower()
         or _lockbox(resource)
     )
@@ -152,7 +154,8 @@ def prod_stateful_protected(args: StackArgs, report: Report) -> None:
     """In production, what holds state is protected from deletion.
 
     Buckets, KMS keys, the Kubernetes cluster, database clusters, Redis
-    (managed, or in-cluster as a StatefulSet) and Lockbox secrets.
+    (managed, or in-cluster as a StatefulSet), Lockbox secrets, and the site's
+    reserved address and public DNS zone.
     """
     if not args.get_config().get("production"):
         return

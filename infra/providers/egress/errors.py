@@ -15,8 +15,8 @@ GATEWAY = Subject(
     "VPC NAT gateway",
     EgressError,
     {
-        grpc.StatusCode.PERMISSION_DENIED: "the account lacks vpc.gateways.editor (or vpc.admin) "
-        "on the folder",
+        grpc.StatusCode.PERMISSION_DENIED: "the account lacks vpc.gateways.editor on the folder "
+        "(docs/iam-roles.md)",
         grpc.StatusCode.RESOURCE_EXHAUSTED: "the gateways-per-cloud quota is used up: delete an unused "
         "gateway or ask for a higher quota",
         grpc.StatusCode.FAILED_PRECONDITION: "a route table still points at the gateway: delete or change "

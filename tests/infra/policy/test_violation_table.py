@@ -369,6 +369,18 @@ FIXTURES: tuple[Fixture, ...] = (
         R(bucket().type, "backups", bucket().props),
         stack="prod",
     ),
+    f(
+        "prod site address unprotected",
+        "prod-stateful-protected",
+        unprotected("yandex:index/vpcAddress:VpcAddress", {"externalIpv4Address": {}}),
+        stack="prod",
+    ),
+    f(
+        "prod public DNS zone unprotected",
+        "prod-stateful-protected",
+        unprotected("yandex:index/dnsZone:DnsZone", {"zone": "samokoder.ru.", "public": True}),
+        stack="prod",
+    ),
     # database
     f("no WAL archiver", "postgres-backed-up", *database(archiver=False)),
     f("no scheduled backup", "postgres-backed-up", *database(scheduled=False)),
