@@ -1,4 +1,4 @@
-"""`diff`: what a change would do to a stack, resource by resource, offline."""
+"""`diff`: what a change renders differently for a stack, resource by resource, offline."""
 
 from __future__ import annotations
 
@@ -19,12 +19,13 @@ if TYPE_CHECKING:
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     diff = commands.add_parser(
         "diff",
-        help="what a change would do to a stack, resource by resource, offline",
+        help="what a change renders differently for a stack, resource by resource, offline",
         description=(
             "Synthesize STACK at a base commit (default: the merge base with main) and at the working "
-            "tree, and print the resources that would be added, removed, updated (with the changed "
-            "input paths) or replaced (when an input that forces replacement changed, by the program's "
-            "own table, not the provider's). Exit 0 with no change, 1 with changes, 2 for bad input."
+            "tree, and print what the program renders differently: the resources added, removed and "
+            "changed (with the changed input paths). Whether a change updates a resource in place or "
+            "replaces it is the real `pulumi preview`'s to tell (the PR workflow runs it). "
+            "Exit 0 with no change, 1 with changes, 2 for bad input."
         ),
     )
     diff.add_argument(

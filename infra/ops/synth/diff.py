@@ -1,14 +1,13 @@
-"""What a change does to a stack, resource by resource: two synth builds compared.
+"""What the program renders differently for a stack: two synth builds compared.
 
 Resources are keyed by URN (from `resources.json`). One present only in the
 change is added, only in the base removed; one in both whose inputs differ
-is updated, or replaced when a changed input is one that forces replacement
-(infra/ops/synth/replacement.py: the program's own knowledge, not the
-provider's). A removed and an added resource with the same parent and name
-but another type (a Kubernetes kind or apiVersion changed) are one
-replacement. Changes under a resource's `ignore_changes` are left out, as an
-update leaves them. Secrets are `[secret]` on both sides of a synth build, so
-a change of a secret's value alone does not show, and none is ever printed.
+is changed, input by input. Whether a change updates a resource in place or
+replaces it is the providers' to say, so it is left to the real `pulumi
+preview` (the PR workflow runs it beside this diff). Changes under a
+resource's `ignore_changes` are left out, as Pulumi leaves them. Secrets are
+`[secret]` on both sides of a synth build, so a change of a secret's value
+alone does not show, and none is ever printed.
 """
 
 from __future__ import annotations
@@ -19,8 +18,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from infra.ops.synth.replacement import replacing_changes
 
 Resource = Mapping[str, Any]
 Path_ = tuple[str | int, ...]
@@ -50,13 +47,11 @@ class Change:
 
 @dataclass(frozen=True)
 class ResourceChange:
-    action: str  # added, removed, updated, replaced
+    action: str  # added, removed, changed
     urn: str
     type: str
     name: str
     changes: tuple[Change, ...] = ()
-    # For a replacement: the inputs that force it (or the type that changed).
-    because: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -156,51 +151,18 @@ def _compare(old: Resource, new: Resource) -> ResourceChange | None:
         found.append(Change(("(protect)",), old.get("protect"), new.get("protect")))
     if not found:
         return None
-    # Replacement is judged on the inputs an update would apply (ignored ones aside).
-    because = tuple(
-        path
-        for path in replacing_changes(new["type"], old["inputs"], new["inputs"])
-        if not _ignored(tuple(path.split(".")), ignore)
-    )
-    return ResourceChange(
-        action="replaced" if because else "updated",
-        urn=new["urn"],
-        type=new["type"],
-        name=new["name"],
-        changes=tuple(found),
-        because=because,
-    )
-
-
-def _retyped(removed: list[Resource], added: list[Resource]) -> list[tuple[Resource, Resource]]:
-    """Pairs (old, new) with the same parent and name and another type: one replacement each."""
-    by_place = {(r.get("parent"), r["name"]): r for r in removed}
-    return [
-        (by_place[(r.get("parent"), r["name"])], r) for r in added if (r.get("parent"), r["name"]) in by_place
-    ]
+    return ResourceChange("changed", new["urn"], new["type"], new["name"], tuple(found))
 
 
 def diff_resources(base: Sequence[Resource], head: Sequence[Resource]) -> list[ResourceChange]:
-    """The resource changes from `base` to `head` (resources.json lists), ordered by URN."""
+    """The resource changes from `base` to `head` (resources.json lists), ordered by URN.
+
+    A new kind or apiVersion is a new URN: the old resource shows removed and the new one added.
+    """
     old = {r["urn"]: r for r in base}
     new = {r["urn"]: r for r in head}
-    removed = [old[u] for u in sorted(set(old) - set(new))]
-    added = [new[u] for u in sorted(set(new) - set(old))]
-    found: list[ResourceChange] = []
-    for before, after in _retyped(removed, added):
-        removed.remove(before)
-        added.remove(after)
-        found.append(
-            ResourceChange(
-                "replaced",
-                after["urn"],
-                after["type"],
-                after["name"],
-                because=(f"type {before['type']} -> {after['type']}",),
-            )
-        )
-    found += [ResourceChange("removed", r["urn"], r["type"], r["name"]) for r in removed]
-    found += [ResourceChange("added", r["urn"], r["type"], r["name"]) for r in added]
+    found = [ResourceChange("removed", u, r["type"], r["name"]) for u, r in old.items() if u not in new]
+    found += [ResourceChange("added", u, r["type"], r["name"]) for u, r in new.items() if u not in old]
     for urn in sorted(set(old) & set(new)):
         change = _compare(old[urn], new[urn])
         if change:

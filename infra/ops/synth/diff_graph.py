@@ -1,4 +1,4 @@
-"""The stack's picture with a change coloured on it: what is added, updated, replaced, removed."""
+"""The stack's picture with a change coloured on it: what is added, changed, removed."""
 
 from __future__ import annotations
 

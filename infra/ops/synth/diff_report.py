@@ -6,21 +6,22 @@ from collections.abc import Mapping, Sequence
 
 from infra.ops.synth.diff import Change, ResourceChange, StackDiff
 
-# Pulumi's own symbols for the steps, so a reader of both sees one language.
-SYMBOLS = {"added": "+", "removed": "-", "updated": "~", "replaced": "+-"}
-VERBS = {"added": "add", "removed": "remove", "updated": "update", "replaced": "replace"}
-ORDER = ("replaced", "updated", "added", "removed")
+# Pulumi's own symbols for added and removed; a changed resource gets `~` and not `+-`,
+# since whether it is updated in place or replaced is the preview's to say.
+SYMBOLS = {"added": "+", "removed": "-", "changed": "~"}
+VERBS = {"added": "add", "removed": "remove", "changed": "change"}
+ORDER = ("changed", "added", "removed")
 # Past this many changed inputs a resource's list is cut, with the count of the rest.
 MAX_CHANGES = 12
 CAVEAT = (
-    "Replacement is judged by this program's own table of inputs that force it "
-    "(infra/ops/synth/replacement.py), not by the providers: `pulumi preview` has the last word. "
+    "This is what the program renders differently, offline. Whether a change updates a resource "
+    "in place or replaces it is for the providers to say: read the `pulumi preview` of the stack. "
     "Secret values are redacted in synth, so a change of a secret's value alone does not show."
 )
 
 
 def summary(diff: StackDiff) -> str:
-    """`1 to replace, 2 to update, 0 to add, 0 to remove; 110 unchanged`."""
+    """`2 to change, 0 to add, 0 to remove; 110 unchanged`."""
     counts = ", ".join(f"{diff.count(action)} to {VERBS[action]}" for action in ORDER)
     outputs = f"; {len(diff.outputs)} output(s) changed" if diff.outputs else ""
     return f"{counts}; {diff.unchanged} unchanged{outputs}"
@@ -47,8 +48,6 @@ def text(diffs: Sequence[StackDiff], base: str) -> str:
             lines.append(
                 f"  {SYMBOLS[change.action]:<2} {VERBS[change.action]:<7} {change.type}  {change.name}"
             )
-            if change.because:
-                lines.append(f"        forced by: {', '.join(change.because)}")
             shown, more = _cut(change.changes)
             lines += [f"        {c.where}: {c.values()}" for c in shown]
             if more:
@@ -65,9 +64,8 @@ def _code(value: str) -> str:
 
 
 def _cell(change: ResourceChange) -> str:
-    parts = [f"**forced by** {', '.join(_code(b) for b in change.because)}"] if change.because else []
     shown, more = _cut(change.changes)
-    parts += [f"{_code(c.where)}: {_code(c.values())}" for c in shown]
+    parts = [f"{_code(c.where)}: {_code(c.values())}" for c in shown]
     if more:
         parts.append(f"… and {more} more")
     return "<br>".join(parts) or "—"
@@ -92,10 +90,8 @@ def _stack_section(diff: StackDiff) -> list[str]:
         return [f"No changes ({diff.unchanged} resources)."]
     rows = ["| | resource | type | what changes |", "|---|---|---|---|"]
     for change in _ordered(diff):
-        verb = VERBS[change.action]
         rows.append(
-            f"| {'**' + verb + '**' if change.action == 'replaced' else verb} "
-            f"| {_code(change.name)} | {_code(change.type)} | {_cell(change)} |"
+            f"| {VERBS[change.action]} | {_code(change.name)} | {_code(change.type)} | {_cell(change)} |"
         )
     if diff.outputs:
         cells = "<br>".join(f"{_code(c.where)}: {_code(c.values())}" for c in diff.outputs)

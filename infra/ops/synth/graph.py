@@ -37,8 +37,7 @@ _FAMILY_COLOURS = (
 # What a change does, as the diff marks it: fill and border.
 MARK_STYLES = {
     "added": ('"#b7e4b0"', '"#2e7d32"'),
-    "updated": ('"#ffe08a"', '"#b26a00"'),
-    "replaced": ('"#ffb38a"', '"#c62828"'),
+    "changed": ('"#ffe08a"', '"#b26a00"'),
     "removed": ('"#f4c7c3"', '"#c62828"'),
 }
 

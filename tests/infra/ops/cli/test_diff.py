@@ -77,7 +77,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return clone, before
 
 
-def test_a_threshold_and_a_replica_change_update_the_rule_and_the_deployment_only(
+def test_a_threshold_and_a_replica_change_change_the_rule_and_the_deployment_only(
     repo: tuple[Path, str], tmp_path: Path
 ) -> None:
     clone, before = repo
@@ -86,27 +86,27 @@ def test_a_threshold_and_a_replica_change_update_the_rule_and_the_deployment_onl
     assert result.returncode == 1, result.stderr
     changed = re.findall(r"^  (\S+) +(\w+) +(\S+)  (\S+)$", result.stdout, re.MULTILINE)
     assert sorted(changed) == [
-        ("~", "update", "kubernetes:apps/v1:Deployment", "workloads-worker-deployment"),
-        ("~", "update", "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "monitoring-rules-api"),
+        ("~", "change", "kubernetes:apps/v1:Deployment", "workloads-worker-deployment"),
+        ("~", "change", "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "monitoring-rules-api"),
     ], result.stdout
     assert "        spec.replicas: 1 -> 2\n" in result.stdout
     assert re.search(
         r"^        spec\.groups\[\d+\]\.rules\[\d+\]\.expr: .*0\.05.* -> .*0\.06", result.stdout, re.M
     )
-    assert "0 to replace, 2 to update, 0 to add, 0 to remove" in result.stdout
+    assert "2 to change, 0 to add, 0 to remove" in result.stdout
     # The same two builds, seen as a PR comment, as a monitoring summary and as a picture.
     diff = diff_builds("staging", builds / "base" / "staging", builds / "head" / "staging")
     comment = markdown([diff], f"`{before[:12]}`")
     assert (
-        "| update | `workloads-worker-deployment` | `kubernetes:apps/v1:Deployment` | `spec.replicas`"
+        "| change | `workloads-worker-deployment` | `kubernetes:apps/v1:Deployment` | `spec.replicas`"
         in comment
     )
     summary = samokoder_infra(clone, "monitoring-diff", str(builds / "base"), str(builds / "head"))
     assert summary.returncode == 0, summary.stderr
     assert "- changed alert `HighRateLimitHits` (warning): expr" in summary.stdout, summary.stdout
     picture = (builds / "staging-changes.svg").read_text()
-    assert "updated: Deployment" in picture
-    assert "updated: PrometheusRule" in picture
+    assert "changed: Deployment" in picture
+    assert "changed: PrometheusRule" in picture
 
 
 def test_an_unchanged_tree_exits_0(repo: tuple[Path, str]) -> None:

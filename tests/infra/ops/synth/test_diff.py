@@ -1,4 +1,4 @@
-"""The offline diff's comparison: paths, updates, replacements, ignored inputs, secrets; and its reports."""
+"""The offline diff's comparison: paths, changed inputs, ignored inputs, secrets; and its reports."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ from typing import Any
 
 from infra.ops.synth.diff import Change, diff_builds, diff_resources, format_path, show
 from infra.ops.synth.diff_report import markdown, text
-from infra.ops.synth.replacement import LOCKBOX_REPLACED_BY, replacing_changes
 from infra.ops.synth.runner import Synthesis
 from infra.ops.synth.writer import write_synthesis
-from infra.providers.lockbox.provider import REPLACED_BY
 
 Synth = Callable[[str], Synthesis]
 
@@ -52,55 +50,46 @@ def test_paths_read_as_a_reader_writes_them() -> None:
     )
 
 
-def test_an_image_change_is_an_update_at_its_path_and_whole_floats_equal_ints() -> None:
+def test_an_image_change_is_a_change_at_its_path_and_whole_floats_equal_ints() -> None:
     base = [_resource("d", "kubernetes:apps/v1:Deployment", _deployment())]
     head = copy.deepcopy(base)
     head[0]["inputs"]["spec"]["template"]["spec"]["containers"][0]["image"] = "cr.yandex/r/api@sha256:2"
     head[0]["inputs"]["spec"]["replicas"] = 1  # written as an int by a newer synth: the same value
     (change,) = diff_resources(base, head)
-    assert (change.action, change.because) == ("updated", ())
+    assert change.action == "changed"
     assert [c.where for c in change.changes] == ["spec.template.spec.containers[0].image"]
     assert change.changes[0].values() == '"cr.yandex/r/api@sha256:1" -> "cr.yandex/r/api@sha256:2"'
 
 
-def test_a_new_name_or_selector_replaces_a_kubernetes_object() -> None:
-    base = [_resource("d", "kubernetes:apps/v1:Deployment", _deployment())]
-    renamed = copy.deepcopy(base)
-    renamed[0]["inputs"]["metadata"]["name"] = "api-2"
-    renamed[0]["inputs"]["spec"]["selector"]["matchLabels"]["tier"] = "web"
-    (change,) = diff_resources(base, renamed)
-    assert change.action == "replaced"
-    assert change.because == ("metadata.name", "spec.selector")
-
-
-def test_config_map_data_and_cloud_placement_replace_a_label_does_not() -> None:
+def test_every_changed_input_is_listed_and_none_is_judged_an_update_or_a_replacement() -> None:
     config_map = {"kind": "ConfigMap", "metadata": {"name": "c", "namespace": "n"}, "data": {"a": "1"}}
     subnet = {"zone": "ru-central1-a", "folderId": "f", "labels": {"env": "staging"}}
     base = [
         _resource("c", "kubernetes:core/v1:ConfigMap", config_map),
-        _resource("s", "yandex:index/vpcSubnet:VpcSubnet", copy.deepcopy(subnet)),
-        _resource("t", "yandex:index/vpcSubnet:VpcSubnet", copy.deepcopy(subnet)),
+        _resource("d", "kubernetes:apps/v1:Deployment", _deployment()),
+        _resource("s", "yandex:index/vpcSubnet:VpcSubnet", subnet),
     ]
     head = copy.deepcopy(base)
     head[0]["inputs"]["data"]["a"] = "2"
-    head[1]["inputs"]["zone"] = "ru-central1-b"
+    head[1]["inputs"]["metadata"]["name"] = "api-2"
+    head[1]["inputs"]["spec"]["selector"]["matchLabels"]["tier"] = "web"
+    head[2]["inputs"]["zone"] = "ru-central1-b"
     head[2]["inputs"]["labels"]["env"] = "prod"
-    actions = {c.urn: (c.action, c.because) for c in diff_resources(base, head)}
-    assert actions == {
-        "c": ("replaced", ("data",)),
-        "s": ("replaced", ("zone",)),
-        "t": ("updated", ()),
+    found = {c.urn: (c.action, [x.where for x in c.changes]) for c in diff_resources(base, head)}
+    assert found == {
+        "c": ("changed", ["data.a"]),
+        "d": ("changed", ["metadata.name", "spec.selector.matchLabels.tier"]),
+        "s": ("changed", ["labels.env", "zone"]),
     }
 
 
-def test_added_removed_and_a_changed_api_version_paired_as_one_replacement() -> None:
+def test_a_changed_api_version_is_a_new_urn_so_the_old_is_removed_and_the_new_added() -> None:
     old_pdb = _resource("old", "kubernetes:policy/v1beta1:PodDisruptionBudget", {"spec": {}}, name="pdb")
     new_pdb = _resource("new", "kubernetes:policy/v1:PodDisruptionBudget", {"spec": {}}, name="pdb")
     base = [old_pdb, _resource("gone", "yandex:index/vpcNetwork:VpcNetwork", {})]
     head = [new_pdb, _resource("born", "yandex:index/vpcNetwork:VpcNetwork", {})]
-    found = {c.urn: (c.action, c.because) for c in diff_resources(base, head)}
-    retyped = f"type {old_pdb['type']} -> {new_pdb['type']}"
-    assert found == {"new": ("replaced", (retyped,)), "gone": ("removed", ()), "born": ("added", ())}
+    found = {c.urn: c.action for c in diff_resources(base, head)}
+    assert found == {"old": "removed", "new": "added", "gone": "removed", "born": "added"}
 
 
 def test_ignored_inputs_are_left_out_as_an_update_leaves_them() -> None:
@@ -111,7 +100,7 @@ def test_ignored_inputs_are_left_out_as_an_update_leaves_them() -> None:
     assert diff_resources(base, head) == []
     head[0]["protect"] = True
     (change,) = diff_resources(base, head)
-    assert (change.action, [c.where for c in change.changes]) == ("updated", ["(protect)"])
+    assert (change.action, [c.where for c in change.changes]) == ("changed", ["(protect)"])
 
 
 def test_a_secret_is_never_shown_and_long_texts_show_the_part_that_differs() -> None:
@@ -120,19 +109,6 @@ def test_a_secret_is_never_shown_and_long_texts_show_the_part_that_differs() -> 
     expr = "sum(rate(samokoder_auth_failures_total[5m])) / sum(rate(samokoder_auth_total[5m])) * 100 > {}"
     values = Change(("expr",), expr.format(30), expr.format(35)).values()
     assert values == '"…[5m])) * 100 > 30" -> "…[5m])) * 100 > 35"'
-
-
-def test_random_passwords_and_lockbox_secrets_are_replaced_by_any_or_their_own_inputs() -> None:
-    assert replacing_changes(
-        "random:index/randomPassword:RandomPassword", {"length": 64}, {"length": 32}
-    ) == ["(any input)"]
-    # The table's copy of the Lockbox provider's own list is the provider's list.
-    assert set(LOCKBOX_REPLACED_BY) == set(REPLACED_BY)
-    lockbox = {"payload": {"KEY": "[secret]"}, "kms_key_id": "a"}
-    rekeyed = {**lockbox, "kms_key_id": "b"}
-    assert replacing_changes("pulumi-python:dynamic:Resource", lockbox, rekeyed) == ["kms_key_id"]
-    # Another dynamic resource is not judged by Lockbox's rules: nothing is known of it.
-    assert replacing_changes("pulumi-python:dynamic:Resource", {"kms_key_id": "a"}, {"kms_key_id": "b"}) == []
 
 
 def test_a_real_build_with_a_changed_image_and_zone(synthesized: Synth, tmp_path: Path) -> None:
@@ -144,19 +120,22 @@ def test_a_real_build_with_a_changed_image_and_zone(synthesized: Synth, tmp_path
     deployment = next(r for r in resources if r["type"] == "kubernetes:apps/v1:Deployment")
     deployment["inputs"]["spec"]["template"]["spec"]["containers"][0]["image"] += "0"
     subnet = next(r for r in resources if r["type"] == "yandex:index/vpcSubnet:VpcSubnet")
-    subnet["inputs"]["zone"] = "ru-central1-d"
+    zone, subnet["inputs"]["zone"] = subnet["inputs"]["zone"], "ru-central1-d"
     path.write_text(json.dumps(resources))
     diff = diff_builds("staging", tmp_path / "base", tmp_path / "head")
     assert {(c.type, c.action) for c in diff.resources} == {
-        ("kubernetes:apps/v1:Deployment", "updated"),
-        ("yandex:index/vpcSubnet:VpcSubnet", "replaced"),
+        ("kubernetes:apps/v1:Deployment", "changed"),
+        ("yandex:index/vpcSubnet:VpcSubnet", "changed"),
     }
     assert diff.unchanged == len(resources) - 2
     report = text([diff], "`main`")
-    assert "~  update  kubernetes:apps/v1:Deployment" in report
-    assert "spec.template.spec.containers[0].image" in report
-    assert "forced by: zone" in report
-    assert "not by the providers" in report
+    assert "~  change  kubernetes:apps/v1:Deployment" in report
+    assert "        spec.template.spec.containers[0].image: " in report
+    assert f'        zone: "{zone}" -> "ru-central1-d"' in report
+    # No report guesses a replacement (Pulumi's `+-`): it names the preview as the one that tells.
+    assert "+-" not in report
+    assert "`pulumi preview`" in report
     comment = markdown([diff], "`main`")
-    assert "| **replace** | `" in comment
-    assert "1 to replace, 1 to update, 0 to add, 0 to remove" in comment
+    assert "| change | `" in comment
+    assert "2 to change, 0 to add, 0 to remove" in comment
+    assert "`pulumi preview`" in comment

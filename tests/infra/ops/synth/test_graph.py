@@ -75,6 +75,6 @@ def test_marks_colour_what_a_change_does_and_render() -> None:
         {"urn": "s", "type": "pulumi:pulumi:Stack", "name": "s", "parent": "", "custom": False},
         {"urn": "k", "type": "kubernetes:apps/v1:Deployment", "name": "api", "parent": "s", "custom": True},
     ]
-    dot = to_dot(resources, "t", marks={"k": "updated"})
-    assert 'label="updated: Deployment\\napi"' in dot
-    assert b"updated: Deployment" in render_svg(dot)
+    dot = to_dot(resources, "t", marks={"k": "changed"})
+    assert 'label="changed: Deployment\\napi"' in dot
+    assert b"changed: Deployment" in render_svg(dot)
