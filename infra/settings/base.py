@@ -45,6 +45,7 @@ _CLOCK = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 
 
 def _digest(value: str) -> str:
+    """an image digest: `sha256:` and 64 lowercase hex characters"""
     if not _DIGEST.fullmatch(value):
         raise ValueError(
             "must be an image digest: 'sha256:' followed by 64 lowercase hex characters "
@@ -54,24 +55,28 @@ def _digest(value: str) -> str:
 
 
 def _yc_id(value: str) -> str:
+    """a Yandex Cloud id: 20 lowercase letters and digits"""
     if not _YC_ID.fullmatch(value):
         raise ValueError(f"must be a Yandex Cloud id: 20 lowercase letters and digits (got {value!r})")
     return value
 
 
 def _hostname(value: str) -> str:
+    """a lowercase DNS name"""
     if not _HOSTNAME.fullmatch(value):
         raise ValueError(f"must be a lowercase DNS name such as 'staging.example.ru' (got {value!r})")
     return value
 
 
 def _clock(value: str) -> str:
+    """a 24-hour time `HH:MM`"""
     if not _CLOCK.fullmatch(value):
         raise ValueError(f"must be a 24-hour time HH:MM (got {value!r})")
     return value
 
 
 def _timezone(value: str) -> str:
+    """an IANA time zone, e.g. `Europe/Moscow`"""
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):

@@ -16,8 +16,10 @@ from infra.settings.base import Cidr, Clock, StrictModel, Zone, is_offline, is_p
 
 
 class NetworkProfile(StrictModel):
-    zones: list[Zone] = Field(min_length=1)
-    cidr: Cidr
+    """The VPC: one subnet per zone, routed to the internet through a NAT gateway."""
+
+    zones: list[Zone] = Field(min_length=1, description="the zones the stack runs in, each once")
+    cidr: Cidr = Field(description="the VPC's address range, which the zones' subnets are carved from")
     # One subnet of this size per zone is carved from `cidr`, in zone order.
     subnet_prefix: int = Field(default=24, ge=16, le=28)
 
@@ -45,9 +47,13 @@ class NetworkProfile(StrictModel):
 
 
 class MaintenanceWindow(StrictModel):
-    day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-    start_time: Clock
-    duration_hours: int = Field(ge=1, le=24)
+    """When Managed Kubernetes may update the master: one window a week."""
+
+    day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = Field(
+        description="the window's weekday"
+    )
+    start_time: Clock = Field(description="when it starts")
+    duration_hours: int = Field(ge=1, le=24, description="its length in hours")
 
 
 # CloudNativePG 1.30 (infra/render/charts.py) supports these Kubernetes minors
@@ -65,10 +71,18 @@ DOCUMENTATION_RANGES = tuple(
 
 
 class ClusterProfile(StrictModel):
-    version: str = Field(pattern=r"^1\.(2[89]|3[0-9])$", description="Kubernetes minor, e.g. '1.34'")
-    release_channel: Literal["RAPID", "REGULAR", "STABLE"]
-    regional_master: bool
-    public_api: bool
+    """The Managed Kubernetes cluster: version, master, API access and address ranges."""
+
+    version: str = Field(
+        pattern=r"^1\.(2[89]|3[0-9])$",
+        description="Kubernetes minor: one CloudNativePG supports "
+        f"({', '.join(DATABASE_OPERATOR_KUBERNETES)})",
+    )
+    release_channel: Literal["RAPID", "REGULAR", "STABLE"] = Field(
+        description="Managed Kubernetes release channel: how soon the master gets new versions"
+    )
+    regional_master: bool = Field(description="a master in each of 3 zones (needs exactly 3 zones)")
+    public_api: bool = Field(description="a public address for the Kubernetes API")
     # Who may reach the Kubernetes API when it is public (operators, CI runners).
     api_allowed_cidrs: list[Cidr] = Field(default_factory=list)
     # Lets the cluster create a public load balancer for the ingress controller
@@ -76,9 +90,9 @@ class ClusterProfile(StrictModel):
     # (the network load balancer keeps client addresses); every other NodePort
     # answers only the load balancer's health checks and the cluster.
     public_ingress: bool = True
-    pod_cidr: Cidr
-    service_cidr: Cidr
-    node_cidr_mask_size: int = Field(default=24, ge=24, le=28)
+    pod_cidr: Cidr = Field(description="pods' addresses; overlaps neither service_cidr nor network.cidr")
+    service_cidr: Cidr = Field(description="Services' addresses; overlaps neither pod_cidr nor network.cidr")
+    node_cidr_mask_size: int = Field(default=24, ge=24, le=28, description="the pod range of each node")
     maintenance: MaintenanceWindow
 
     @field_validator("version")
@@ -132,19 +146,25 @@ class ClusterProfile(StrictModel):
 
 
 class NodeGroupProfile(StrictModel):
-    platform_id: Literal["standard-v2", "standard-v3"] = "standard-v3"
-    cores: int = Field(ge=2, le=96)
-    memory_gb: int = Field(ge=2, le=640)
-    core_fraction: Literal[20, 50, 100] = 100
-    disk_type: Literal["network-hdd", "network-ssd"] = "network-ssd"
-    disk_gb: int = Field(ge=64, le=2048)
-    preemptible: bool = False
+    """The worker nodes: one autoscaled group per zone, all of this size."""
+
+    platform_id: Literal["standard-v2", "standard-v3"] = Field(
+        default="standard-v3", description="the VMs' Compute Cloud platform"
+    )
+    cores: int = Field(ge=2, le=96, description="vCPUs per node")
+    memory_gb: int = Field(ge=2, le=640, description="memory per node, GB")
+    core_fraction: Literal[20, 50, 100] = Field(default=100, description="guaranteed share of each vCPU, %")
+    disk_type: Literal["network-hdd", "network-ssd"] = Field(
+        default="network-ssd", description="the boot disk's type"
+    )
+    disk_gb: int = Field(ge=64, le=2048, description="the boot disk's size, GB")
+    preemptible: bool = Field(default=False, description="preemptible VMs (cheaper; stopped at any time)")
     # Nodes have no public address: egress goes through the network's NAT gateway
     # (components/network.py). A public address per node is for debugging a
     # non-production stack only.
     public_ip: bool = False
-    min_per_zone: int = Field(ge=0, le=100)
-    max_per_zone: int = Field(ge=1, le=100)
+    min_per_zone: int = Field(ge=0, le=100, description="the autoscaler's floor in each zone")
+    max_per_zone: int = Field(ge=1, le=100, description="its ceiling in each zone, at least min_per_zone")
 
     @field_validator("preemptible")
     @classmethod

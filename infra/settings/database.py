@@ -28,18 +28,26 @@ PRODUCTION_BACKUP_RETENTION_FLOOR_DAYS = 30
 class DatabaseProfile(StrictModel):
     """The CloudNativePG cluster: size, placement and backups."""
 
-    instances: int = Field(le=5)
-    storage_gb: int = Field(ge=10, le=4096)
-    storage_class: StorageClass
+    instances: int = Field(le=5, description="PostgreSQL instances, spread over the zones")
+    storage_gb: int = Field(ge=10, le=4096, description="each instance's volume, GiB")
+    storage_class: StorageClass = Field(description="the volumes' storage class")
     # Requests equal limits: Guaranteed QoS, so the kernel never picks
     # Postgres first under memory pressure.
     cpu_cores: float = Field(gt=0, le=32)
-    memory_gb: float = Field(gt=0, le=256)
-    backup_retention_days: int = Field(le=365)
+    memory_gb: float = Field(gt=0, le=256, description="memory of each instance, GiB (requests = limits)")
+    backup_retention_days: int = Field(
+        le=365,
+        description=f"how far back the backups reach, days: at least {BACKUP_RETENTION_FLOOR_DAYS}, "
+        f"{PRODUCTION_BACKUP_RETENTION_FLOOR_DAYS} in production",
+    )
     # A daily base backup starts at this time (UTC, the operator's clock).
     backup_time_utc: Clock
-    archive_timeout_seconds: int = Field(gt=0)
-    pooler_instances: int = Field(ge=1, le=10)
+    archive_timeout_seconds: int = Field(
+        gt=0,
+        description="longest wait before a partly filled WAL segment is archived: the recovery point "
+        f"(at most {MAX_ARCHIVE_TIMEOUT_SECONDS})",
+    )
+    pooler_instances: int = Field(ge=1, le=10, description="PgBouncer pods in front of the primary")
 
     @field_validator("instances")
     @classmethod

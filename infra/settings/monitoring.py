@@ -17,10 +17,15 @@ from infra.settings.base import Clock, Percent, StorageClass, StrictModel, TimeZ
 
 
 class SloProfile(StrictModel):
-    window_days: int = Field(ge=7, le=90)
-    availability_percent: float = Field(ge=90)
-    latency_threshold_seconds: float
-    latency_percent: float = Field(ge=50)
+    """The API's objectives, measured at the ingress and computed by Prometheus."""
+
+    window_days: int = Field(ge=7, le=90, description="the SLO period, days")
+    availability_percent: float = Field(ge=90, description="objective: share of requests not answered 5xx, %")
+    latency_threshold_seconds: float = Field(
+        description="a request this fast is good: a bucket bound of "
+        f"{REQUEST_DURATION} ({', '.join(f'{b:g}' for b in TIME_BUCKETS_SECONDS)})"
+    )
+    latency_percent: float = Field(ge=50, description="objective: share of requests under the threshold, %")
 
     @field_validator("availability_percent", "latency_percent")
     @classmethod
@@ -48,8 +53,8 @@ class SloProfile(StrictModel):
 class Threshold(StrictModel):
     """Alert levels in percent of a capacity or of requests; warning fires before critical."""
 
-    warning: Percent
-    critical: Percent
+    warning: Percent = Field(description="the warning alert's level, %")
+    critical: Percent = Field(description="the critical alert's level, %, above warning")
 
     @model_validator(mode="after")
     def _ordered(self) -> Threshold:
@@ -61,14 +66,14 @@ class Threshold(StrictModel):
 class QueueThreshold(Threshold):
     """Worker queue depth in percent of ``capacity`` queued jobs (the app exports a depth, not a share)."""
 
-    capacity: int = Field(gt=0)
+    capacity: int = Field(gt=0, description="queued jobs that make 100 %")
 
 
 class DurationThreshold(StrictModel):
     """A quantile of a latency histogram, in seconds; warning fires before critical."""
 
-    warning: float = Field(gt=0)
-    critical: float = Field(gt=0)
+    warning: float = Field(gt=0, description="the warning alert's level, seconds")
+    critical: float = Field(gt=0, description="the critical alert's level, seconds, above warning")
 
     @model_validator(mode="after")
     def _ordered(self) -> DurationThreshold:
@@ -80,8 +85,8 @@ class DurationThreshold(StrictModel):
 class BudgetThreshold(StrictModel):
     """Error budget remaining in percent; critical fires when less is left."""
 
-    warning: Percent
-    critical: Percent
+    warning: Percent = Field(description="warn when less than this share of the budget is left, %")
+    critical: Percent = Field(description="page when less than this is left, %, below warning")
 
     @model_validator(mode="after")
     def _ordered(self) -> BudgetThreshold:
@@ -94,41 +99,64 @@ class BudgetThreshold(StrictModel):
 
 
 class Thresholds(StrictModel):
-    # Golden signals of the API: P95 latency and the share of 5xx answers.
-    latency_p95_seconds: DurationThreshold
-    error_rate: Threshold
-    # Saturation, in percent of the container limit, the volume, the descriptor
-    # limit, the connection pool and the queue capacity.
-    cpu: Threshold
-    memory: Threshold
-    disk: Threshold
-    file_descriptors: Threshold
-    db_pool: Threshold
-    queue_depth: QueueThreshold
+    """The alerts' levels; each key names the alert it sets."""
+
+    # Golden signals of the API.
+    latency_p95_seconds: DurationThreshold = Field(description="ApiLatencyHigh: the API's P95 at the ingress")
+    error_rate: Threshold = Field(description="ApiErrorRateHigh: share of the API's requests answered 5xx")
+    # Saturation, in percent of a capacity.
+    cpu: Threshold = Field(description="ContainerCpuHigh: a container's CPU use against its limit")
+    memory: Threshold = Field(description="ContainerMemoryHigh: a container's working set against its limit")
+    disk: Threshold = Field(description="VolumeFillingUp: a volume's used share")
+    file_descriptors: Threshold = Field(
+        description="FileDescriptorsExhausting: the API process's open descriptors against its limit"
+    )
+    db_pool: Threshold = Field(
+        description="DatabasePoolSaturated: the app's connection pool in use (instrumentation.database)"
+    )
+    queue_depth: QueueThreshold = Field(description="WorkerQueueSaturated: the worker queue against capacity")
     # Dependencies: the LLM providers and the database.
-    llm_error_rate: Threshold
-    llm_latency_p95_seconds: DurationThreshold
-    # Tokens per second over the last hour against the day before: a cost spike.
-    llm_token_spike_factor: float = Field(gt=1)
-    db_error_rate: Threshold
-    db_query_p95_seconds: DurationThreshold
-    # How far a database replica's replay is behind the primary.
-    db_replication_lag_seconds: DurationThreshold
-    # Share of failed logins (brute force or a broken auth path).
-    auth_failure_rate: Threshold
-    error_budget: BudgetThreshold
-    # Share of the API's requests its rate limiter answers 429 (one warning: clients, not us).
-    rate_limit_hits_percent: Percent
-    # Redis memory against its maxmemory: it runs noeviction, so a full Redis refuses writes.
-    redis_memory: Threshold
+    llm_error_rate: Threshold = Field(
+        description="LlmErrorRateHigh: share of failed LLM calls (instrumentation.llm)"
+    )
+    llm_latency_p95_seconds: DurationThreshold = Field(
+        description="LlmLatencyHigh: P95 of LLM calls (instrumentation.llm)"
+    )
+    llm_token_spike_factor: float = Field(
+        gt=1,
+        description="LlmTokenSpike: tokens per second over the last hour against the day before, a cost "
+        "spike (instrumentation.llm)",
+    )
+    db_error_rate: Threshold = Field(
+        description="DatabaseErrorRateHigh: share of failed queries (instrumentation.database)"
+    )
+    db_query_p95_seconds: DurationThreshold = Field(
+        description="DatabaseQueriesSlow: P95 of the app's queries (instrumentation.database)"
+    )
+    db_replication_lag_seconds: DurationThreshold = Field(
+        description="DatabaseReplicationLag: how far a replica's replay is behind the primary"
+    )
+    auth_failure_rate: Threshold = Field(
+        description="AuthFailureSpike: share of failed logins, brute force or a broken auth path "
+        "(instrumentation.auth)"
+    )
+    error_budget: BudgetThreshold = Field(description="Api*BudgetLow: the SLOs' error budget left")
+    # One warning only: a client being limited is the client's problem, not ours.
+    rate_limit_hits_percent: Percent = Field(
+        description="HighRateLimitHits: share of the API's requests its rate limiter answers 429"
+    )
+    # Redis runs noeviction, so a full Redis refuses writes.
+    redis_memory: Threshold = Field(description="RedisMemoryHigh: Redis memory against its maxmemory")
 
 
 Receiver = Literal["telegram", "email", "pagerduty"]
 
 
 class QuietHours(StrictModel):
-    start: Clock
-    end: Clock
+    """Hours in which info alerts are muted, in the stack's time zone."""
+
+    start: Clock = Field(description="when the quiet hours begin")
+    end: Clock = Field(description="when they end (may be past midnight)")
 
     @model_validator(mode="after")
     def _not_empty(self) -> QuietHours:
@@ -138,9 +166,11 @@ class QuietHours(StrictModel):
 
 
 class AlertRoutes(StrictModel):
-    critical: list[Receiver] = Field(min_length=1)
-    warning: list[Receiver] = Field(min_length=1)
-    info: list[Receiver] = Field(min_length=1)
+    """Which receivers each severity goes to; each must be configured under receivers."""
+
+    critical: list[Receiver] = Field(min_length=1, description="receivers of critical alerts (pages)")
+    warning: list[Receiver] = Field(min_length=1, description="receivers of warnings")
+    info: list[Receiver] = Field(min_length=1, description="receivers of info alerts, muted in quiet hours")
 
     @field_validator("critical")
     @classmethod
@@ -151,31 +181,38 @@ class AlertRoutes(StrictModel):
 
 
 class TelegramReceiver(StrictModel):
+    """A Telegram chat; its bot token is the provided secret telegram_bot_token."""
+
     # Not a credential; the bot token is read from a mounted Secret.
-    chat_id: int
+    chat_id: int = Field(description="the chat alerts are posted to")
 
 
 class EmailReceiver(StrictModel):
-    to: list[str] = Field(min_length=1)
-    sender: str
+    """E-mail through an SMTP relay; its password is the provided secret smtp_password."""
+
+    to: list[str] = Field(min_length=1, description="recipients' addresses")
+    sender: str = Field(description="the From address")
     # host:port of the SMTP relay; its password is read from a mounted Secret.
     smarthost: str = Field(pattern=r"^[A-Za-z0-9.-]+:[0-9]{1,5}$")
-    username: str
+    username: str = Field(description="the SMTP login")
 
 
 class PagerDutyReceiver(StrictModel):
-    # The routing key is read from a mounted Secret; nothing to set here yet.
-    pass
+    """PagerDuty Events v2: set it as `{}`; its routing key is the provided secret pagerduty_routing_key."""
 
 
 class Receivers(StrictModel):
+    """The receivers alerts may go to; one left out is not configured."""
+
     telegram: TelegramReceiver | None = None
     email: EmailReceiver | None = None
     pagerduty: PagerDutyReceiver | None = None
 
 
 class AlertingProfile(StrictModel):
-    timezone: TimeZone
+    """Where alerts go, and when info alerts stay quiet."""
+
+    timezone: TimeZone = Field(description="the time zone of the quiet hours")
     # Info alerts are muted in these hours (stack time zone).
     quiet_hours: QuietHours
     routes: AlertRoutes
@@ -220,6 +257,10 @@ def never_set(group: InstrumentationGroup) -> tuple[str, ...]:
     return tuple(name for name in INSTRUMENTATION_METRICS[group] if name not in emitted)
 
 
+def _group_reads(group: InstrumentationGroup) -> str:
+    return "the rules and panels on " + ", ".join(INSTRUMENTATION_METRICS[group])
+
+
 class Instrumentation(StrictModel):
     """Rules and panels on app metrics the app does not set yet: each group stays off until it does.
 
@@ -230,11 +271,11 @@ class Instrumentation(StrictModel):
     the group on.
     """
 
-    llm: bool = False
-    database: bool = False
-    auth: bool = False
-    projects: bool = False
-    connections: bool = False
+    llm: bool = Field(default=False, description=_group_reads("llm"))
+    database: bool = Field(default=False, description=_group_reads("database"))
+    auth: bool = Field(default=False, description=_group_reads("auth"))
+    projects: bool = Field(default=False, description=_group_reads("projects"))
+    connections: bool = Field(default=False, description=_group_reads("connections"))
 
     @field_validator(*INSTRUMENTATION_GROUPS)
     @classmethod
@@ -256,9 +297,13 @@ class Instrumentation(StrictModel):
 
 
 class MonitoringProfile(StrictModel):
-    retention_days: int = Field(ge=1, le=365)
-    storage_class: StorageClass
-    storage_gb: int = Field(ge=10)
-    grafana_storage_gb: int = Field(ge=1)
+    """kube-prometheus-stack's size, and which rules on the app's own metrics are on."""
+
+    retention_days: int = Field(
+        ge=1, le=365, description="Prometheus keeps this many days, at least slo.window_days"
+    )
+    storage_class: StorageClass = Field(description="storage class of Prometheus's and Grafana's volumes")
+    storage_gb: int = Field(ge=10, description="Prometheus's volume, GiB")
+    grafana_storage_gb: int = Field(ge=1, description="Grafana's volume, GiB")
     # Off for every group by default: see Instrumentation.
     instrumentation: Instrumentation = Instrumentation()

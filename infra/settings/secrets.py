@@ -51,6 +51,16 @@ class ProvidedSecret:
     def required(self, receivers: Receivers) -> bool:
         return self.receiver is None or getattr(receivers, self.receiver) is not None
 
+    @property
+    def description(self) -> str:
+        needed = (
+            "every stack" if self.receiver is None else f"a stack with alerting.receivers.{self.receiver}"
+        )
+        return (
+            f"{self.rule.what}, at least {self.rule.min_length} characters; the entry {self.variable} "
+            f"of the stack's {self.group} secrets; needed by {needed}"
+        )
+
 
 OPENROUTER_API_KEY: Final = ProvidedSecret(
     "openrouter_api_key",
@@ -117,7 +127,11 @@ MAX_ROTATION_DAYS = 90
 
 
 class SecretsProfile(StrictModel):
-    rotation_days: int = Field(ge=1)
+    """How often the generated secrets are renewed."""
+
+    rotation_days: int = Field(
+        ge=1, description=f"days after which a secret group is due for rotation, at most {MAX_ROTATION_DAYS}"
+    )
 
     @field_validator("rotation_days")
     @classmethod
@@ -171,7 +185,10 @@ else:
         __base__=_ProvidedSecretsModel,
         __module__=__name__,
         __doc__=_ProvidedSecretsModel.__doc__,
-        **{secret.key: (SecretStr | None, None) for secret in PROVIDED_SECRETS},
+        **{
+            secret.key: (SecretStr | None, Field(default=None, description=secret.description))
+            for secret in PROVIDED_SECRETS
+        },
     )
 
 
@@ -183,12 +200,16 @@ class LockboxSettings(StrictModel):
     YC_IAM_TOKEN, else the VM's metadata service.
     """
 
-    auth: Literal["service_account_key_file", "iam_token", "metadata", "environment"] = "environment"
-    key_file: str | None = None
+    auth: Literal["service_account_key_file", "iam_token", "metadata", "environment"] = Field(
+        default="environment", description="where the provider's IAM token comes from"
+    )
+    key_file: str | None = Field(
+        default=None, description="the authorized key's file, with (and only with) service_account_key_file"
+    )
     # Gets the IAM token: only Yandex Cloud's API (YANDEX_API_DOMAINS), or with
     # `test_endpoint: true` a loopback address (the tests' fake APIs).
     endpoint: str = "api.cloud.yandex.net:443"
-    test_endpoint: bool = False
+    test_endpoint: bool = Field(default=False, description="allow a loopback endpoint (the tests' fake APIs)")
 
     @model_validator(mode="after")
     def _key_file_with_its_method(self) -> LockboxSettings:
