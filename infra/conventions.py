@@ -50,6 +50,8 @@ CERT_MANAGER_NAMESPACE: Final = "cert-manager"
 # The Barman Cloud plugin must run in the CloudNativePG operator's namespace.
 DATABASE_OPERATOR_NAMESPACE: Final = "cnpg-system"
 EXTERNAL_SECRETS_NAMESPACE: Final = "external-secrets"
+# Flagger, the controller that judges and promotes the API's releases, and its loadtester.
+FLAGGER_NAMESPACE: Final = "flagger"
 
 # --- the app's objects ---------------------------------------------------------
 
@@ -103,11 +105,19 @@ def workload_name(service: str) -> str:
 
 
 def canary_name(service: str) -> str:
-    """The canary's Deployment, Service and Ingress beside a service, e.g. ``samokoder-api-canary``.
+    """The Service (and Ingress) Flagger makes for a release under analysis, e.g. ``samokoder-api-canary``.
 
-    Flagger's naming (``<service>-canary``), so dashboards and the judge tell the two apart.
+    Flagger's naming (``<service>-canary``: pkg/apis/flagger/v1beta1/canary.go:608-615 at v1.44.0).
     """
     return f"{workload_name(service)}-canary"
+
+
+def primary_name(service: str) -> str:
+    """The Deployment, Service and autoscaler Flagger makes for the promoted release (``…-primary``).
+
+    Flagger's naming (``<target>-primary``: pkg/canary/deployment_controller.go:236 at v1.44.0).
+    """
+    return f"{workload_name(service)}-primary"
 
 
 def pod_selector(name: str) -> dict[str, str]:

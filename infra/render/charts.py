@@ -38,6 +38,14 @@ CLOUDNATIVE_PG: Final = Chart("cloudnative-pg", "0.29.0", CLOUDNATIVE_PG_CHARTS)
 # Barman Cloud plugin v0.13.0; its ObjectStore CRD is unchanged in the v0.14 line we validate against.
 BARMAN_CLOUD_PLUGIN: Final = Chart("plugin-barman-cloud", "0.7.0", CLOUDNATIVE_PG_CHARTS)
 EXTERNAL_SECRETS: Final = Chart("external-secrets", "2.9.0", "https://charts.external-secrets.io")
+# Flagger 1.44.0, the newest release tag of fluxcd/flagger (charts/flagger/Chart.yaml:3-4 at v1.44.0):
+# the version of the Canary and MetricTemplate CRDs tests/crds/ holds and of the facts
+# infra/render/flagger.py cites. The loadtester is released from the same tag
+# (charts/loadtester/Chart.yaml:3-4); the repository is the one the docs add
+# (docs/gitbook/install/flagger-install-on-kubernetes.md:12).
+FLAGGER_CHARTS: Final = "https://flagger.app"
+FLAGGER: Final = Chart("flagger", "1.44.0", FLAGGER_CHARTS)
+FLAGGER_LOADTESTER: Final = Chart("loadtester", "0.38.0", FLAGGER_CHARTS)
 
 # Services the operators and the deploy workflow reach by port-forward: kube-prometheus-stack's
 # Prometheus ("<fullname>-prometheus", fullname the release name when it holds the chart's name:
