@@ -25,6 +25,8 @@ MAX_JUDGING_MINUTES = 240
 
 
 class CanaryProfile(StrictModel):
+    """How a release of the API proves itself beside stable before it takes all traffic."""
+
     # The canary's share of the API's requests at each step, in percent, rising; promotion follows the last.
     weights: tuple[int, ...] = Field(min_length=1, max_length=6)
     # Each step is judged over this window, after the step has run for as long.

@@ -16,17 +16,17 @@ from infra.settings.base import Digest, Hostname, StrictModel, YcId
 class Identity(StrictModel):
     """Where the stack lives; the only per-stack facts besides the release."""
 
-    cloud_id: YcId
-    folder_id: YcId
-    domain: Hostname
+    cloud_id: YcId = Field(description="the cloud")
+    folder_id: YcId = Field(description="the folder every resource of the stack is created in")
+    domain: Hostname = Field(description="the site's public domain")
 
 
 class ReleaseImages(StrictModel):
     """Image digests of one release, one per service; all are required."""
 
-    api: Digest
-    worker: Digest
-    frontend: Digest
+    api: Digest = Field(description="the api image")
+    worker: Digest = Field(description="the worker image")
+    frontend: Digest = Field(description="the frontend image")
 
     def digest(self, service: Service) -> str:
         return str(getattr(self, service))
@@ -48,10 +48,10 @@ class CanaryRelease(StrictModel):
     and promotion makes it the release.
     """
 
-    id: ReleaseId
+    id: ReleaseId = Field(description="its release id")
     images: ReleaseImages
-    migration_revision: MigrationRevision
-    weight: int = Field(ge=1, le=99)
+    migration_revision: MigrationRevision = Field(description="its migration revision")
+    weight: int = Field(ge=1, le=99, description="its share of the API's requests, %")
 
 
 class ImageBuild(StrictModel):
@@ -60,15 +60,17 @@ class ImageBuild(StrictModel):
     context: str = Field(min_length=1, description="path of the app's source checkout")
     # api and worker share one Dockerfile; the frontend has its own.
     backend_dockerfile: str = "Dockerfile"
-    frontend_context: str = "frontend"
-    frontend_dockerfile: str = "Dockerfile"
-    platform: Literal["linux/amd64", "linux/arm64"] = "linux/amd64"
+    frontend_context: str = Field(default="frontend", description="the frontend's directory, in context")
+    frontend_dockerfile: str = Field(default="Dockerfile", description="its Dockerfile, in frontend_context")
+    platform: Literal["linux/amd64", "linux/arm64"] = Field(
+        default="linux/amd64", description="the platform the images are built for"
+    )
 
 
 class Release(StrictModel):
     """What runs: a release id and either image digests or a build."""
 
-    id: ReleaseId
+    id: ReleaseId = Field(description="the release's name (a Kubernetes label value)")
     images: ReleaseImages | None = None
     build: ImageBuild | None = None
     # When it changes, the database is backed up and migrated before the new version rolls.

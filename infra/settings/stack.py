@@ -74,7 +74,11 @@ class StackSettings(StrictModel):
     # From the stack file: provided secrets, Lockbox access, rotation requests.
     secrets: ProvidedSecrets = ProvidedSecrets()
     lockbox: LockboxSettings = LockboxSettings()
-    rotation: dict[SecretGroup, datetime] = Field(default_factory=dict)
+    rotation: dict[SecretGroup, datetime] = Field(
+        default_factory=dict,
+        description="set by `samokoder-infra rotate-secrets`: a group stamped here is regenerated at the "
+        "next `pulumi up`",
+    )
 
     @field_validator("rotation")
     @classmethod

@@ -15,9 +15,11 @@ from infra.settings.base import StorageClass, StrictModel, is_production
 
 
 class Replicas(StrictModel):
-    api: int = Field(ge=1, le=50)
-    worker: int = Field(ge=1, le=50)
-    frontend: int = Field(ge=1, le=50)
+    """How many pods of each process run."""
+
+    api: int = Field(ge=1, le=50, description="api pods (the autoscaler's floor)")
+    worker: int = Field(ge=1, le=50, description="worker pods")
+    frontend: int = Field(ge=1, le=50, description="frontend pods")
 
     @model_validator(mode="after")
     def _ha_in_production(self, info: ValidationInfo) -> Replicas:
@@ -29,10 +31,10 @@ class Replicas(StrictModel):
 class ContainerResources(StrictModel):
     """Requests and limits of one container; requests never above limits."""
 
-    cpu_request_m: int = Field(ge=10)
-    cpu_limit_m: int = Field(ge=10)
-    memory_request_mib: int = Field(ge=16)
-    memory_limit_mib: int = Field(ge=16)
+    cpu_request_m: int = Field(ge=10, description="CPU request, millicores")
+    cpu_limit_m: int = Field(ge=10, description="CPU limit, millicores")
+    memory_request_mib: int = Field(ge=16, description="memory request, MiB")
+    memory_limit_mib: int = Field(ge=16, description="memory limit, MiB")
 
     @model_validator(mode="after")
     def _requests_within_limits(self) -> ContainerResources:
@@ -51,17 +53,19 @@ class ContainerResources(StrictModel):
 class ManagedRedisProfile(StrictModel):
     """Yandex Managed Redis 7: TLS only, with a password."""
 
-    resource_preset_id: str = Field(pattern=r"^[a-z0-9]+-[a-z0-9]+-[a-z0-9]+$")
-    disk_size_gb: int = Field(ge=4, le=512)
-    disk_type_id: Literal["network-ssd", "local-ssd"] = "network-ssd"
+    resource_preset_id: str = Field(
+        pattern=r"^[a-z0-9]+-[a-z0-9]+-[a-z0-9]+$", description="the hosts' class"
+    )
+    disk_size_gb: int = Field(ge=4, le=512, description="disk per host, GB")
+    disk_type_id: Literal["network-ssd", "local-ssd"] = Field(default="network-ssd", description="disk type")
 
 
 class InClusterRedisProfile(StrictModel):
     """Redis 7 in the app's namespace: one pod, its queue on a volume, reachable by the app's pods only."""
 
-    memory_mib: int = Field(ge=64, le=16384)
-    storage_gb: int = Field(ge=1, le=512)
-    storage_class: StorageClass
+    memory_mib: int = Field(ge=64, le=16384, description="the pod's memory, MiB")
+    storage_gb: int = Field(ge=1, le=512, description="its volume, GiB")
+    storage_class: StorageClass = Field(description="its volume's storage class")
 
 
 class RedisProfile(StrictModel):
@@ -106,6 +110,8 @@ AppEnvironment = Literal["production", "staging", "development"]
 
 
 class WorkloadsProfile(StrictModel):
+    """The app's processes: their resources, environment, Redis and the certificate contact."""
+
     api: ContainerResources
     worker: ContainerResources
     frontend: ContainerResources
