@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from grafana_foundation_sdk.builders import dashboard as db
 from grafana_foundation_sdk.builders import gauge, prometheus, stat, timeseries
+from grafana_foundation_sdk.cog import builder as cogbuilder
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as model
@@ -92,6 +93,17 @@ def new_dashboard(uid: str, title: str, description: str) -> db.Dashboard:
         .timezone("browser")
         .with_variable(db.DatasourceVariable("datasource").label("Data source").type("prometheus"))
     )
+
+
+def with_panels(
+    dashboard: db.Dashboard, panels: Iterable[cogbuilder.Builder[model.Panel]], row: str | None = None
+) -> db.Dashboard:
+    """The panels added in order, under a new row titled ``row`` when one is given."""
+    if row is not None:
+        dashboard = dashboard.with_row(db.Row(row))
+    for panel in panels:
+        dashboard = dashboard.with_panel(panel)
+    return dashboard
 
 
 def to_json(dashboard: db.Dashboard) -> dict[str, Any]:
