@@ -11,7 +11,7 @@ from infra.conventions import DATABASE_CLUSTER
 from infra.render.database import plan
 from infra.render.monitoring import contract as m
 from infra.render.monitoring.promql import selector
-from infra.render.monitoring.rules import Alert, Recording, RuleFile, RuleGroup
+from infra.render.monitoring.rules import Alert, Recording, Rule, RuleFile, RuleGroup, Severity
 from infra.render.monitoring.thresholds import threshold_alerts
 from infra.settings.database import DatabaseProfile
 from infra.settings.stack import StackSettings
@@ -39,30 +39,22 @@ def age_thresholds_seconds(profile: DatabaseProfile) -> tuple[int, int]:
 
 
 def backup_rules(settings: StackSettings) -> RuleFile:
+    """The database's rule file: its base backups, its WAL archive, then its instances."""
+    rules = (*base_backup_rules(settings.database), *wal_archive_alerts(), *instance_alerts(settings))
+    return RuleFile("database", (RuleGroup("samokoder-database", rules),))
+
+
+def base_backup_rules(profile: DatabaseProfile) -> tuple[Rule, ...]:
+    """The last base backup's age (recorded, then too old twice over), a failed one, none reported."""
     last_backup = selector(m.LAST_BACKUP, m.DATABASE)
     up = selector(m.CNPG_UP, m.DATABASE)
-    instances = settings.database.instances
-    warning_age, critical_age = age_thresholds_seconds(settings.database)
-    every = backup_every_hours(settings.database)
+    warning_age, critical_age = age_thresholds_seconds(profile)
+    every = backup_every_hours(profile)
     cadence = "daily" if every == DAY_HOURS else f"every {every} h"
-
-    def too_old(severity: str, seconds: int) -> Alert:
-        return Alert(
-            "DatabaseBackupTooOld",
-            f"{BACKUP_AGE} > {seconds}",
-            "critical" if severity == "critical" else "warning",
-            "No recent base backup of the database",
-            "The last successful base backup of {{ $labels.cluster }} finished "
-            f"{{{{ $value | humanizeDuration }}}} ago; backups run {cadence} "
-            f"(threshold {seconds // 3600} h). Restores replay more WAL the older it gets.",
-            for_="15m",
-            labels=LABELS,
-        )
-
-    rules = (
+    return (
         Recording(BACKUP_AGE, f"time() - {PER_CLUSTER} ({last_backup})"),
-        too_old("warning", warning_age),
-        too_old("critical", critical_age),
+        backup_too_old("warning", warning_age, cadence),
+        backup_too_old("critical", critical_age, cadence),
         Alert(
             "DatabaseBackupFailed",
             f"{PER_CLUSTER} ({selector(m.LAST_FAILED_BACKUP, m.DATABASE)})\n> {PER_CLUSTER} ({last_backup})",
@@ -83,6 +75,26 @@ def backup_rules(settings: StackSettings) -> RuleFile:
             for_="1h",
             labels=LABELS,
         ),
+    )
+
+
+def backup_too_old(severity: Severity, seconds: int, cadence: str) -> Alert:
+    return Alert(
+        "DatabaseBackupTooOld",
+        f"{BACKUP_AGE} > {seconds}",
+        severity,
+        "No recent base backup of the database",
+        "The last successful base backup of {{ $labels.cluster }} finished "
+        f"{{{{ $value | humanizeDuration }}}} ago; backups run {cadence} "
+        f"(threshold {seconds // 3600} h). Restores replay more WAL the older it gets.",
+        for_="15m",
+        labels=LABELS,
+    )
+
+
+def wal_archive_alerts() -> tuple[Alert, ...]:
+    """WAL archiving failing outright, and segments left waiting for it."""
+    return (
         Alert(
             "DatabaseWalArchivingFailing",
             f"sum {PER_POD} (increase({selector(m.WAL_ARCHIVE_FAILED, m.DATABASE)}[10m])) > 0\n"
@@ -104,6 +116,14 @@ def backup_rules(settings: StackSettings) -> RuleFile:
             for_="10m",
             labels=LABELS,
         ),
+    )
+
+
+def instance_alerts(settings: StackSettings) -> tuple[Alert, ...]:
+    """The instances: a replica lagging, fewer ready than the profile runs, none at all."""
+    up = selector(m.CNPG_UP, m.DATABASE)
+    instances = settings.database.instances
+    return (
         *threshold_alerts(
             "DatabaseReplicationLag",
             f"max {PER_POD} ({selector(m.REPLICATION_LAG, m.DATABASE)})",
@@ -137,4 +157,3 @@ def backup_rules(settings: StackSettings) -> RuleFile:
             labels={**LABELS, "cluster": DATABASE_CLUSTER},
         ),
     )
-    return RuleFile("database", (RuleGroup("samokoder-database", rules),))
