@@ -80,26 +80,50 @@ class Database(pulumi.ComponentResource):
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("samokoder:database:Database", name, None, opts)
         self._name = name
-        naming, profile = args.naming, args.profile
         before: list[pulumi.Resource] = [
             args.app_namespace,
             args.cert_manager.release,
             args.monitoring.release,
             *args.secrets.external_secrets,
         ]
-        backups = p.backup_plan(naming, profile)
+        backups = p.backup_plan(args.naming, args.profile)
         stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
 
         bucket, access_key = self._backup_storage(args, backups, stateful)
-        credentials = kubernetes_object(
-            f"{name}-backup-credentials",
+        credentials = self._backup_credentials(args, access_key, before)
+        plugin = self._operators(args.naming, before)
+        cluster, pooler = self._postgres(args, backups, plugin, credentials, before)
+
+        self.pooler_host = pooler.id.apply(lambda _: f"{p.POOLER}.{args.namespace}.svc")
+        self.pooler_port = pulumi.Output.from_input(p.POOLER_PORT)
+        credentials_name = args.owner_secret or p.APP_CREDENTIALS_SECRET
+        self.app_credentials_secret = cluster.id.apply(lambda _: credentials_name)
+        self.bucket = bucket.bucket
+        self.register_outputs(
+            {
+                "pooler_host": self.pooler_host,
+                "pooler_port": self.pooler_port,
+                "app_credentials_secret": self.app_credentials_secret,
+                "bucket": self.bucket,
+            }
+        )
+
+    def _backup_credentials(
+        self,
+        args: DatabaseArgs,
+        access_key: yandex.IamServiceAccountStaticAccessKey,
+        before: Sequence[pulumi.Resource],
+    ) -> KubernetesObject:
+        """The backup writer's static key as the Secret barman-cloud reads in the database's pods."""
+        return kubernetes_object(
+            f"{self._name}-backup-credentials",
             {
                 "apiVersion": "v1",
                 "kind": "Secret",
                 "metadata": {
                     "name": p.BACKUP_CREDENTIALS_SECRET,
                     "namespace": args.namespace,
-                    "labels": naming.k8s_labels(p.BACKUP_CREDENTIALS_SECRET, "backup"),
+                    "labels": args.naming.k8s_labels(p.BACKUP_CREDENTIALS_SECRET, "backup"),
                 },
                 "stringData": {
                     p.ACCESS_KEY_ID_KEY: access_key.access_key,
@@ -109,8 +133,19 @@ class Database(pulumi.ComponentResource):
             },
             pulumi.ResourceOptions(parent=self, depends_on=list(before)),
         )
-        plugin = self._operators(naming, before)
 
+    def _postgres(
+        self,
+        args: DatabaseArgs,
+        backups: p.BackupPlan,
+        plugin: HelmRelease,
+        credentials: KubernetesObject,
+        before: Sequence[pulumi.Resource],
+    ) -> tuple[KubernetesObject, KubernetesObject]:
+        """The plugin's ObjectStore, the Cluster archiving to it and what hangs off the Cluster (the
+        scheduled backup, the pooler, the PodMonitor), and a recovery cluster when one is requested;
+        returns the Cluster and the Pooler."""
+        name, naming, profile = self._name, args.naming, args.profile
         in_cluster = pulumi.ResourceOptions(parent=self, depends_on=[plugin, credentials, *before])
         store = custom_resource(
             f"{name}-object-store", manifests.object_store(naming, args.namespace, backups), in_cluster
@@ -147,20 +182,7 @@ class Database(pulumi.ComponentResource):
                 ),
                 after_store,
             )
-
-        self.pooler_host = pooler.id.apply(lambda _: f"{p.POOLER}.{args.namespace}.svc")
-        self.pooler_port = pulumi.Output.from_input(p.POOLER_PORT)
-        credentials_name = args.owner_secret or p.APP_CREDENTIALS_SECRET
-        self.app_credentials_secret = cluster.id.apply(lambda _: credentials_name)
-        self.bucket = bucket.bucket
-        self.register_outputs(
-            {
-                "pooler_host": self.pooler_host,
-                "pooler_port": self.pooler_port,
-                "app_credentials_secret": self.app_credentials_secret,
-                "bucket": self.bucket,
-            }
-        )
+        return cluster, pooler
 
     def _backup_storage(
         self, args: DatabaseArgs, backups: p.BackupPlan, stateful: pulumi.ResourceOptions
