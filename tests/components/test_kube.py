@@ -18,7 +18,6 @@ from infra.render.workloads.network_policies import network_policies
 from infra.render.workloads.routes import api_ingress, site_ingress
 from infra.settings.workloads import (
     ContainerResources,
-    InClusterRedisProfile,
     RedisProfile,
     Replicas,
     WorkloadsProfile,
@@ -29,7 +28,7 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 ENFORCE = "pod-security.kubernetes.io/enforce"
 PINNED = [c for c in vars(charts).values() if isinstance(c, Chart)]
-REDIS = InClusterRedisProfile(memory_mib=256, storage_gb=2, storage_class="yc-network-hdd")
+REDIS = RedisProfile(memory_mib=256, storage_gb=2, storage_class="yc-network-hdd")
 APP = m.AppSpec(
     stack="unit",
     domain="unit.samokoder.example",
@@ -47,7 +46,7 @@ APP = m.AppSpec(
         ),
         api_max_replicas=4,
         environment="staging",
-        redis=RedisProfile(in_cluster=REDIS),
+        redis=REDIS,
         acme_email="oncall@samokoder.ru",
     ),
 )
@@ -67,7 +66,7 @@ def rendered_objects() -> list[dict[str, Any]]:
         m.api_autoscaler(NAMING, APP),
         site_ingress(NAMING, APP),
         api_ingress(NAMING, APP),
-        *network_policies(NAMING, "10.20.0.0/16", redis_in_cluster=True),
+        *network_policies(NAMING),
         *migration_access(NAMING),
         migration_job(NAMING, revision, IMAGE),
         pre_migration_backup(NAMING, revision),
@@ -158,9 +157,9 @@ def test_every_rendered_object_reaches_the_provider_as_rendered_under_its_own_ty
 def sdk_class(api_version: str, kind: str) -> Any:
     """pulumi-kubernetes' class for a kind: its module follows the API group, its name the kind.
 
-    `apps/v1` Deployment is `kubernetes.apps.v1.Deployment`, the core group's `v1` Secret is
-    `kubernetes.core.v1.Secret`, `networking.k8s.io/v1` is `kubernetes.networking.v1`; a kind
-    of any other group (a CRD's) is a `kubernetes.apiextensions.CustomResource`.
+    `apps/v1` Deployment: `kubernetes.apps.v1.Deployment`; the core group's `v1` kinds live in
+    `kubernetes.core.v1`; `networking.k8s.io/v1`: `kubernetes.networking.v1`. A kind of any
+    other group (a CRD's) is a `kubernetes.apiextensions.CustomResource`.
     """
     group, _, version = api_version.rpartition("/")
     if group and "." in group and not group.endswith(".k8s.io"):
