@@ -206,9 +206,11 @@ class LockboxSettings(StrictModel):
     key_file: str | None = Field(
         default=None, description="the authorized key's file, with (and only with) service_account_key_file"
     )
-    # Gets the IAM token: only Yandex Cloud's API (YANDEX_API_DOMAINS), or with
-    # `test_endpoint: true` a loopback address (the tests' fake APIs).
-    endpoint: str = "api.cloud.yandex.net:443"
+    endpoint: str = Field(
+        default="api.cloud.yandex.net:443",
+        description="the API's HOST:PORT; the IAM token goes there, so it is Yandex Cloud's "
+        f"({', '.join(YANDEX_API_DOMAINS)}), or with test_endpoint a loopback address",
+    )
     test_endpoint: bool = Field(default=False, description="allow a loopback endpoint (the tests' fake APIs)")
 
     @model_validator(mode="after")

@@ -51,10 +51,12 @@ class StackSettings(StrictModel):
 
     # Short enough that "<object>-<stack>" stays a valid label value (infra/conventions.py).
     stack: str = Field(pattern=rf"^[a-z][a-z0-9-]{{0,{MAX_STACK_NAME - 1}}}$")
-    # Stateful resources (the cluster that holds the database, the KMS key of
-    # its Secrets, later buckets) get `protect`: deleting them needs a
-    # deliberate unprotect first.
-    protect_stateful: bool = False
+    # Deleting a protected resource needs a deliberate unprotect first.
+    protect_stateful: bool = Field(
+        default=False,
+        description="Pulumi's `protect` on the stateful resources (the cluster, the database and its "
+        "bucket, the KMS keys, the Lockbox secrets, the site's address and zone)",
+    )
     identity: Identity
     release: Release
     network: NetworkProfile
