@@ -10,7 +10,7 @@ archiving WAL through the plugin, a daily ``ScheduledBackup``, a PgBouncer
 creates a recovery cluster beside the running one.
 
 Bucket management itself uses the provider's storage key
-(``YC_STORAGE_ACCESS_KEY``/``YC_STORAGE_SECRET_KEY``, see README).
+(``YC_STORAGE_ACCESS_KEY``/``YC_STORAGE_SECRET_KEY``, see docs/operations.md, Credentials).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ def require_cli() -> None:
     if shutil.which("pulumi") is None:
         raise OperationError(
             "the pulumi CLI is not on PATH: install it (https://www.pulumi.com/docs/install/) and log in "
-            "to the state backend (README, 'Running it for real') before applying"
+            "to the state backend (docs/first-deploy.md, step 7) before applying"
         )
 
 
