@@ -14,13 +14,13 @@ import pulumi
 from components.kube import KubernetesObject, kubernetes_object
 from infra.conventions import Naming
 from infra.render import redis
-from infra.settings.workloads import InClusterRedisProfile
+from infra.settings.workloads import RedisProfile
 
 
 @dataclass(frozen=True)
 class ClusterRedisArgs:
     naming: Naming
-    profile: InClusterRedisProfile
+    profile: RedisProfile
     # The app namespace it lives in: created first.
     namespace: KubernetesObject
     protect: bool
@@ -28,9 +28,7 @@ class ClusterRedisArgs:
 
 class ClusterRedis(pulumi.ComponentResource):
     host: pulumi.Output[str]
-    password = None
     port = redis.address()[1]
-    tls = False
 
     def __init__(self, name: str, args: ClusterRedisArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("samokoder:redis:ClusterRedis", name, None, opts)

@@ -13,7 +13,6 @@ import pulumi
 from components.cluster_redis import ClusterRedis
 from components.kube import custom_resource, helm_release
 from components.monitoring import Monitoring
-from components.redis import ManagedRedis
 from components.secrets import Secrets
 from infra.conventions import (
     APP_NAMESPACE,
@@ -29,8 +28,8 @@ from infra.render.exporters import blackbox_values, probe, redis_exporter_values
 @dataclass(frozen=True)
 class ExportersArgs:
     naming: Naming
-    # The Redis the exporter reads (a managed one's password is in the app's Secret).
-    redis: ClusterRedis | ManagedRedis
+    # The Redis the exporter reads.
+    redis: ClusterRedis
     # The monitoring release installs the ServiceMonitor and Probe CRDs.
     monitoring: Monitoring
     secrets: Secrets
@@ -46,11 +45,7 @@ class Exporters(pulumi.ComponentResource):
             f"{name}-redis",
             charts.REDIS_EXPORTER,
             APP_NAMESPACE,
-            args.redis.host.apply(
-                lambda host: redis_exporter_values(
-                    host, redis.port, tls=redis.tls, password=redis.password is not None
-                )
-            ),
+            args.redis.host.apply(lambda host: redis_exporter_values(host, redis.port)),
             after,
             release_name=REDIS_EXPORTER_RELEASE,
         )

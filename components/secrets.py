@@ -58,8 +58,6 @@ class SecretsArgs:
     offline: bool
     # Namespaces the ExternalSecrets are created in.
     namespaces: Sequence[KubernetesObject]
-    # Values other components make (entry key -> value), e.g. managed Redis's password.
-    external: Mapping[str, pulumi.Input[str]]
 
 
 class Secrets(pulumi.ComponentResource):
@@ -147,8 +145,6 @@ class Secrets(pulumi.ComponentResource):
         for entry in group.entries:
             if entry.source == "plain":
                 payload[entry.key] = entry.origin
-            elif entry.source == "external":
-                payload[entry.key] = pulumi.Output.secret(args.external[entry.key])
             elif entry.source == "fernet":
                 payload[entry.key] = self._fernet_key(group, entry, stamp)
             elif entry.source == "generated":

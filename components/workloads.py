@@ -23,7 +23,6 @@ from components.cluster_redis import ClusterRedis
 from components.database import Database
 from components.ingress import Ingress
 from components.kube import KubernetesObject, kubernetes_object
-from components.redis import ManagedRedis
 from components.secrets import Secrets
 from infra.app_contract import API_PORT, FRONTEND_PORT
 from infra.conventions import Naming, Service
@@ -57,8 +56,6 @@ class CanaryArgs:
 class WorkloadsArgs:
     naming: Naming
     app: m.AppSpec
-    # The VPC range: the network policies let the pods reach managed services in it.
-    network_cidr: str
     # The release's Alembic revision: a new one is migrated, behind a backup, before the pods roll.
     migration_revision: str
     # service -> "cr.yandex/<registry>/<service>@sha256:..."
@@ -69,7 +66,7 @@ class WorkloadsArgs:
     database: Database
     ingress: Ingress
     secrets: Secrets
-    redis: ClusterRedis | ManagedRedis
+    redis: ClusterRedis
     canary: CanaryArgs | None = None
 
 
@@ -97,9 +94,7 @@ class Workloads(pulumi.ComponentResource):
             return kubernetes_object(f"{name}-{resource_name}", dict(manifest), options)
 
         config = apply("config", config_map(naming, app), first)
-        for policy in network_policies(
-            naming, args.network_cidr, redis_in_cluster=isinstance(args.redis, ClusterRedis)
-        ):
+        for policy in network_policies(naming):
             apply(f"policy-{policy['metadata']['name']}", policy, first)
 
         for access in migration_access(naming):

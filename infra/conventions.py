@@ -67,9 +67,7 @@ INGRESS_CLASS: Final = "nginx"
 # that admits clients through the load balancer to these two alone).
 INGRESS_NODE_PORTS: Final = {"http": 30080, "https": 30443}
 CLUSTER_ISSUER: Final = "letsencrypt"
-# Yandex Managed Redis with TLS on answers on this port.
-REDIS_TLS_PORT: Final = 6380
-# Redis in the app's namespace (while the app cannot use a password or TLS): its
+# Redis in the app's namespace (the app cannot use a password or TLS): its
 # StatefulSet, Service and pods are named this, and it answers on the plain port.
 REDIS: Final = "samokoder-redis"
 REDIS_PORT: Final = 6379

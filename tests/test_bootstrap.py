@@ -8,10 +8,8 @@ import shlex
 import subprocess
 
 import pytest
-import yaml
 
 from infra.policy.validators import PRIMITIVE_ROLES
-from stacks import known_stacks, profile_path
 from tests.conftest import PROJECT_DIR
 
 SCRIPT = PROJECT_DIR / "scripts" / "bootstrap"
@@ -31,7 +29,6 @@ SERVICE_PAGES = {
     "iam": "iam",
     "resource-manager": "resource-manager",
     "dns": "dns",
-    "managed-redis": "managed-redis",
 }
 ACCESS_PAGE = re.compile(r"https://yandex\.cloud/en/docs/([a-z-]+)/security/")
 
@@ -123,15 +120,14 @@ def test_every_documented_role_names_its_calls_and_its_services_access_page() ->
             assert found[1] == SERVICE_PAGES[role.split(".")[0]], (section, role, page)
 
 
-def test_managed_redis_has_a_role_exactly_when_a_stack_runs_it() -> None:
-    # The provider in infra/providers/redis/ is composed only for a stack whose profile asks for it.
-    runs_it = [
-        s
-        for s in known_stacks()
-        if "managed" in yaml.safe_load(profile_path(s).read_text())["workloads"]["redis"]
-    ]
-    has_role = any(r.startswith("managed-redis.") for r in documented_roles(DEPLOY_SECTION))
-    assert has_role == bool(runs_it), runs_it
+def test_no_account_may_manage_a_cloud_redis_since_redis_runs_in_the_cluster() -> None:
+    # Redis is a StatefulSet in the app's namespace (components/cluster_redis.py); the program makes
+    # no Managed Redis, so no role for it is granted or documented.
+    grants = granted(dry_run("--environment", "staging", "--registry-puller", "production").stdout)
+    documented = documented_roles(DEPLOY_SECTION) | documented_roles(PULLER_SECTION)
+    roles = set().union(*grants.values(), documented)
+    assert roles
+    assert not {r for r in roles if r.startswith("managed-redis.")}, roles
 
 
 def test_two_folders_get_two_state_buckets_and_two_environments() -> None:

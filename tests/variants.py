@@ -7,19 +7,12 @@ changed profile with the stack's own Pulumi.<stack>.yaml and runs
 
 from __future__ import annotations
 
-import functools
-from typing import Any, Final
+from typing import Any
 
 from infra.ops import program
 from infra.ops.synth.runner import Synthesis, recorded_synthesis, run_mocked
 from infra.settings.loader import read_profile, validate_settings
 from tests.conftest import stack_file_values, with_changes
-
-# Once the app builds its Redis connections from REDIS_URL: Managed Redis, with TLS and a password.
-MANAGED_REDIS: Final[dict[str, Any]] = {
-    "app_reads_redis_url": True,
-    "managed": {"resource_preset_id": "hm3-c2-m8", "disk_size_gb": 16},
-}
 
 
 def synthesize_variant(stack: str, profile_changes: dict[str, Any], *, preview: bool = False) -> Synthesis:
@@ -30,9 +23,3 @@ def synthesize_variant(stack: str, profile_changes: dict[str, Any], *, preview: 
         lambda: program.build(settings, offline=True), stack, preview=preview
     )
     return recorded_synthesis(stack, platform, monitor, warnings, preview=preview)
-
-
-@functools.cache
-def with_managed_redis(stack: str = "staging") -> Synthesis:
-    """`stack` once its app reads a Redis URL (synthesized once per session)."""
-    return synthesize_variant(stack, {"workloads.redis": MANAGED_REDIS})

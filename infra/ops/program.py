@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_kubernetes as k8s
 import pulumi_yandex as yandex
 
 from components.cert_manager import CertManager, CertManagerArgs
@@ -24,7 +23,6 @@ from components.kube import namespace as kube_namespace
 from components.kubernetes_cluster import KubernetesCluster, KubernetesClusterArgs
 from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
-from components.redis import ManagedRedis, ManagedRedisArgs
 from components.registry import Registry, RegistryArgs
 from components.secrets import Secrets, SecretsArgs
 from components.workloads import CanaryArgs, Workloads, WorkloadsArgs
@@ -32,11 +30,9 @@ from infra.conventions import APP_NAMESPACE, DB_OWNER_SECRET, Naming
 from infra.providers.yandex.connection import Connection
 from infra.render.monitoring.bundle import MonitoringArtifacts, generate
 from infra.render.secrets.catalog import catalog
-from infra.render.secrets.rotation import rotation_stamp
 from infra.render.workloads.manifests import AppSpec
 from infra.settings import StackSettings, load_settings
 from infra.settings.source import namespace_config
-from stacks import PRODUCTION_STACKS
 
 
 @dataclass(frozen=True)
@@ -133,7 +129,17 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
         CertManagerArgs(naming=naming),
         opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
     )
-    redis = _redis(settings, naming, network, namespace, in_cloud=in_cloud, provider=cluster.provider)
+    # Redis in the app's namespace: the app connects without a password or TLS (docs/app-contract.md).
+    redis = ClusterRedis(
+        "redis",
+        ClusterRedisArgs(
+            naming=naming,
+            profile=settings.workloads.redis,
+            namespace=namespace,
+            protect=settings.protect_stateful,
+        ),
+        opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
+    )
     secrets = Secrets(
         "secrets",
         SecretsArgs(
@@ -147,11 +153,6 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
             protect=settings.protect_stateful,
             offline=offline,
             namespaces=[namespace, monitoring.namespace],
-            external=(
-                {"REDIS_PASSWORD": redis.password, "REDIS_HOST": redis.host}
-                if isinstance(redis, ManagedRedis)
-                else {}
-            ),
         ),
         opts=pulumi.ResourceOptions(providers={"yandex": cloud, "kubernetes": cluster.provider}),
     )
@@ -193,7 +194,6 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
         WorkloadsArgs(
             naming=naming,
             app=AppSpec.of(settings),
-            network_cidr=str(settings.network.cidr),
             migration_revision=settings.release.migration_revision,
             images=registry.images,
             namespace=namespace,
@@ -275,46 +275,4 @@ def _canary(settings: StackSettings, registry: Registry) -> CanaryArgs | None:
         return None
     return CanaryArgs(
         image=registry.canary_image, migration_revision=canary.migration_revision, weight=canary.weight
-    )
-
-
-def _redis(
-    settings: StackSettings,
-    naming: Naming,
-    network: Network,
-    namespace: KubernetesObject,
-    *,
-    in_cloud: pulumi.ResourceOptions,
-    provider: k8s.Provider,
-) -> ClusterRedis | ManagedRedis:
-    """Redis the app can use: in the cluster until it reads a URL with a password and TLS."""
-    profile = settings.workloads.redis
-    if profile.managed is not None:
-        return ManagedRedis(
-            "redis",
-            ManagedRedisArgs(
-                naming=naming,
-                folder_id=settings.identity.folder_id,
-                network_id=network.network_id,
-                subnets=network.subnet_ids,
-                profile=profile.managed,
-                production=settings.stack in PRODUCTION_STACKS,
-                protect=settings.protect_stateful,
-                rotation=rotation_stamp(settings.rotation, "app"),
-                # The same Yandex Cloud API auth as the Lockbox provider (samokoder:lockbox).
-                connection=Connection(
-                    auth=settings.lockbox.auth,
-                    key_file=settings.lockbox.key_file,
-                    endpoint=settings.lockbox.endpoint,
-                ),
-            ),
-            opts=in_cloud,
-        )
-    assert profile.in_cluster is not None  # the settings require one of the two
-    return ClusterRedis(
-        "redis",
-        ClusterRedisArgs(
-            naming=naming, profile=profile.in_cluster, namespace=namespace, protect=settings.protect_stateful
-        ),
-        opts=pulumi.ResourceOptions(providers={"kubernetes": provider}),
     )

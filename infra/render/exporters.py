@@ -13,7 +13,6 @@ from typing import Any, Final
 from infra.app_contract import API_PORT, FRONTEND_PORT, QUEUE_KEY
 from infra.conventions import (
     APP_NAMESPACE,
-    APP_SECRET,
     BLACKBOX_JOB,
     BLACKBOX_RELEASE,
     MONITORING_NAMESPACE,
@@ -42,19 +41,16 @@ def _small() -> dict[str, Any]:
     }
 
 
-def redis_exporter_values(host: str, port: int, *, tls: bool, password: bool) -> dict[str, Any]:
+def redis_exporter_values(host: str, port: int) -> dict[str, Any]:
     """The exporter reads Redis as the app does, and the queue's depth (ZCARD of arq's sorted set)."""
-    values: dict[str, Any] = {
+    return {
         **_restricted(),
-        "redisAddress": f"{'rediss' if tls else 'redis'}://{host}:{port}",
+        "redisAddress": f"redis://{host}:{port}",
         # Exported as redis_key_size{key="arq:queue"}: the app's own queue gauge is never set.
         "extraArgs": {"check-single-keys": QUEUE_KEY},
         "serviceMonitor": {"enabled": True},
         "resources": _small(),
     }
-    if password:
-        values["auth"] = {"enabled": True, "secret": {"name": APP_SECRET, "key": "REDIS_PASSWORD"}}
-    return values
 
 
 def blackbox_values() -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from infra.conventions import APP_NAMESPACE, REDIS, REDIS_PORT, Naming, pod_selector
 from infra.render.workloads.security import container_security, pod_security
-from infra.settings.workloads import InClusterRedisProfile
+from infra.settings.workloads import RedisProfile
 
 # Redis 7.2 (BSD-licensed, the line the app and Managed Redis run), pinned by digest:
 # the tag as resolved on 2026-10-08 by public projects; verify with `crane digest`.
@@ -31,7 +31,7 @@ def _labels(naming: Naming) -> dict[str, str]:
     return naming.k8s_labels(REDIS, "queue")
 
 
-def stateful_set(naming: Naming, profile: InClusterRedisProfile) -> dict[str, Any]:
+def stateful_set(naming: Naming, profile: RedisProfile) -> dict[str, Any]:
     labels = _labels(naming)
     memory = f"{profile.memory_mib}Mi"
     # Headroom over maxmemory for the process itself and the AOF rewrite's buffers.

@@ -50,53 +50,18 @@ class ContainerResources(StrictModel):
         return self
 
 
-class ManagedRedisProfile(StrictModel):
-    """Yandex Managed Redis 7: TLS only, with a password."""
+class RedisProfile(StrictModel):
+    """The worker's arq queue and the API's rate-limit storage: Redis 7 in the app's namespace.
 
-    resource_preset_id: str = Field(
-        pattern=r"^[a-z0-9]+-[a-z0-9]+-[a-z0-9]+$", description="the hosts' class"
-    )
-    disk_size_gb: int = Field(ge=4, le=512, description="disk per host, GB")
-    disk_type_id: Literal["network-ssd", "local-ssd"] = Field(default="network-ssd", description="disk type")
-
-
-class InClusterRedisProfile(StrictModel):
-    """Redis 7 in the app's namespace: one pod, its queue on a volume, reachable by the app's pods only."""
+    One pod, its queue on a volume, reachable by the app's pods only. The app
+    builds its Redis connections from REDIS_HOST and REDIS_PORT alone
+    (worker/main.py:111-114, api/middleware/rate_limiter.py:35-40): no password
+    and no TLS; see docs/app-contract.md.
+    """
 
     memory_mib: int = Field(ge=64, le=16384, description="the pod's memory, MiB")
     storage_gb: int = Field(ge=1, le=512, description="its volume, GiB")
     storage_class: StorageClass = Field(description="its volume's storage class")
-
-
-class RedisProfile(StrictModel):
-    """The worker's arq queue and the API's rate-limit storage.
-
-    The app builds its Redis connections from REDIS_HOST and REDIS_PORT only
-    (worker/main.py:111-114, api/middleware/rate_limiter.py:35-40): no password
-    and no TLS, which Managed Redis requires. Until the app reads a URL
-    (`app_reads_redis_url`), Redis runs in the cluster, open to the app's pods
-    alone; see docs/app-contract.md.
-    """
-
-    # True once arq and the limiter are built from REDIS_URL (RedisSettings.from_dsn takes
-    # rediss:// and a password): the stack then uses Managed Redis.
-    app_reads_redis_url: bool = False
-    in_cluster: InClusterRedisProfile | None = None
-    managed: ManagedRedisProfile | None = None
-
-    @model_validator(mode="after")
-    def _the_kind_the_app_can_use(self) -> RedisProfile:
-        wanted, unused = ("managed", "in_cluster") if self.app_reads_redis_url else ("in_cluster", "managed")
-        if getattr(self, wanted) is None:
-            raise ValueError(
-                f"set redis.{wanted}: with app_reads_redis_url {str(self.app_reads_redis_url).lower()} "
-                f"the stack runs {'Managed Redis' if wanted == 'managed' else 'Redis in the cluster'}"
-            )
-        if getattr(self, unused) is not None:
-            raise ValueError(
-                f"redis.{unused} is not used with app_reads_redis_url {str(self.app_reads_redis_url).lower()}"
-            )
-        return self
 
 
 # Names RFC 2606 and RFC 6761 reserve: mail to them is never delivered, and ACME

@@ -11,13 +11,13 @@ from components.cluster_redis import ClusterRedis, ClusterRedisArgs
 from components.kube import kubernetes_object
 from infra.conventions import APP_NAMESPACE, REDIS, REDIS_PORT
 from infra.render import redis
-from infra.settings.workloads import InClusterRedisProfile
+from infra.settings.workloads import RedisProfile
 from tests.components.harness import NAMING, Built, build
 
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
 SERVICE = "kubernetes:core/v1:Service"
 NAMESPACE = "kubernetes:core/v1:Namespace"
-PROFILE = InClusterRedisProfile(memory_mib=256, storage_gb=2, storage_class="yc-network-hdd")
+PROFILE = RedisProfile(memory_mib=256, storage_gb=2, storage_class="yc-network-hdd")
 
 
 @dataclass(frozen=True)
@@ -76,5 +76,3 @@ def test_the_app_and_the_exporter_reach_it_through_its_service_in_plain_text_wit
     assert run.host == f"{REDIS}.{APP_NAMESPACE}.svc"
     component = run.built.component
     assert component.port == REDIS_PORT == service["spec"]["ports"][0]["port"]
-    assert component.tls is False
-    assert component.password is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Literal, cast
+from typing import cast
 from urllib.parse import urlsplit
 
 import pulumi
@@ -15,30 +15,24 @@ from components.cluster_redis import ClusterRedis, ClusterRedisArgs
 from components.exporters import Exporters, ExportersArgs
 from components.kube import kubernetes_object
 from components.monitoring import Monitoring
-from components.redis import ManagedRedis, ManagedRedisArgs
 from components.secrets import Secrets
 from infra.conventions import (
     APP_NAMESPACE,
-    APP_SECRET,
     BLACKBOX_JOB,
     BLACKBOX_RELEASE,
     MONITORING_NAMESPACE,
     REDIS_EXPORTER_RELEASE,
     REDIS_PORT,
-    REDIS_TLS_PORT,
 )
 from infra.ops.synth.mocks import RecordedResource
-from infra.providers.yandex.connection import Connection
 from infra.render import charts
 from infra.render.charts import Chart
-from infra.settings.workloads import InClusterRedisProfile, ManagedRedisProfile
+from infra.settings.workloads import RedisProfile
 from tests.components.harness import NAMING, Built, build
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 PROBE = "kubernetes:monitoring.coreos.com/v1:Probe"
-MANAGED_REDIS = "pulumi-python:dynamic/redis:ManagedRedisCluster"
 REDIS_SERVICE = "kubernetes:core/v1:Service"
-RedisKind = Literal["in-cluster", "managed"]
 # Stand-ins for the siblings whose one resource the exporters wait for.
 MONITORING_RELEASE = "monitoring"
 APP_EXTERNAL_SECRET = "secrets-app-external-secret"  # pragma: allowlist secret (a resource name)
@@ -57,22 +51,7 @@ class Exported:
         return self.built.named(name).urn
 
 
-def redis_of(kind: RedisKind) -> ClusterRedis | ManagedRedis:
-    if kind == "managed":
-        return ManagedRedis(
-            "redis",
-            ManagedRedisArgs(
-                naming=NAMING,
-                folder_id="b1gfolder00000000001",
-                network_id="enp-network",
-                subnets={"ru-central1-a": "subnet-a"},
-                profile=ManagedRedisProfile(resource_preset_id="hm3-c2-m8", disk_size_gb=16),
-                production=False,
-                protect=False,
-                rotation="initial",
-                connection=Connection(auth="iam_token"),
-            ),
-        )
+def redis_in_the_cluster() -> ClusterRedis:
     namespace = kubernetes_object(
         "app-namespace",
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": APP_NAMESPACE}},
@@ -82,18 +61,18 @@ def redis_of(kind: RedisKind) -> ClusterRedis | ManagedRedis:
         "redis",
         ClusterRedisArgs(
             naming=NAMING,
-            profile=InClusterRedisProfile(memory_mib=256, storage_gb=2, storage_class="yc-network-hdd"),
+            profile=RedisProfile(memory_mib=256, storage_gb=2, storage_class="yc-network-hdd"),
             namespace=namespace,
             protect=False,
         ),
     )
 
 
-def exporters(kind: RedisKind = "managed") -> Exported:
+def exporters() -> Exported:
     hosts: list[str] = []
 
     def program() -> Exporters:
-        redis = redis_of(kind)
+        redis = redis_in_the_cluster()
         redis.host.apply(hosts.append)
         release = k8s.helm.v3.Release(MONITORING_RELEASE, chart=charts.KUBE_PROMETHEUS_STACK.name)
         external_secret = k8s.apiextensions.CustomResource(
@@ -153,19 +132,8 @@ def test_the_probe_sends_prometheus_to_the_service_the_blackbox_release_creates(
     assert spec["module"] in blackbox["values"]["config"]["modules"]
 
 
-def test_the_redis_exporter_reads_the_siblings_master_over_tls_with_the_apps_password() -> None:
-    exported = exporters("managed")
-    release = exported.release(charts.REDIS_EXPORTER)
-    values = release.inputs["values"]
-    address = urlsplit(values["redisAddress"])
-    assert (address.scheme, address.hostname, address.port) == ("rediss", exported.redis_host, REDIS_TLS_PORT)
-    assert values["auth"] == {"enabled": True, "secret": {"name": APP_SECRET, "key": "REDIS_PASSWORD"}}
-    # The address is known only once the cluster exists.
-    assert exported.built.one(MANAGED_REDIS).urn in release.dependencies
-
-
 def test_the_redis_exporter_reads_the_redis_in_the_cluster_in_plain_text_without_a_password() -> None:
-    exported = exporters("in-cluster")
+    exported = exporters()
     release = exported.release(charts.REDIS_EXPORTER)
     values = release.inputs["values"]
     address = urlsplit(values["redisAddress"])
@@ -178,12 +146,9 @@ def test_the_redis_exporter_reads_the_redis_in_the_cluster_in_plain_text_without
     assert service.urn in release.dependencies
 
 
-@pytest.mark.parametrize("kind", ["in-cluster", "managed"])
 @pytest.mark.parametrize("chart", [charts.REDIS_EXPORTER, charts.BLACKBOX_EXPORTER], ids=lambda c: c.name)
-def test_both_exporters_wait_for_the_monitoring_crds_and_the_delivered_secrets(
-    chart: Chart, kind: RedisKind
-) -> None:
-    exported = exporters(kind)
+def test_both_exporters_wait_for_the_monitoring_crds_and_the_delivered_secrets(chart: Chart) -> None:
+    exported = exporters()
     dependencies = set(exported.release(chart).dependencies)
     assert {exported.urn(MONITORING_RELEASE), exported.urn(APP_EXTERNAL_SECRET)} <= dependencies
 

@@ -5,8 +5,7 @@ A pod's environment is the union of what its container is given: the keys of
 each ConfigMap it reads whole (envFrom configMapRef), the keys of each Secret
 it reads whole (envFrom secretRef), which External Secrets fills from the
 ExternalSecret's ``data[].secretKey`` and its template's keys (merged), and
-its own ``env`` names. Read from the synthesized objects, both stacks, and
-staging on Managed Redis.
+its own ``env`` names. Read from the synthesized objects of both stacks.
 """
 
 from __future__ import annotations
@@ -22,20 +21,14 @@ from infra.conventions import HTTP_PORT_NAME, MIGRATION, workload_name
 from infra.ops.synth.runner import Synthesis
 from infra.ops.synth.writer import is_kubernetes_object
 from tests.conftest import STACKS
-from tests.variants import with_managed_redis
 
 Synth = Callable[[str], Synthesis]
 Manifest = dict[str, Any]
 # The processes that run in a pod of ours, and that pod's main container.
 CONTAINER = {"api": "api", "worker": "worker", "frontend": "frontend", "migrations": "migrate"}
 WITH_A_POD = [p for p in app.PROCESSES if p.name in CONTAINER]
-VARIANTS = [*STACKS, "staging-managed"]
 # The image's working directory, against which the contract's relative paths resolve.
 WORKDIR = "/app"
-
-
-def synthesis_of(synthesized: Synth, variant: str) -> Synthesis:
-    return with_managed_redis("staging") if variant == "staging-managed" else synthesized(variant)
 
 
 def objects(synthesis: Synthesis) -> list[Manifest]:
@@ -103,11 +96,11 @@ def environment(synthesis: Synthesis, process: app.Process) -> dict[str, set[str
 
 
 @pytest.mark.parametrize("process", WITH_A_POD, ids=lambda p: p.name)
-@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("variant", STACKS)
 def test_every_required_variable_reaches_the_processs_pod(
     synthesized: Synth, variant: str, process: app.Process
 ) -> None:
-    sources = environment(synthesis_of(synthesized, variant), process)
+    sources = environment(synthesized(variant), process)
     available = set().union(*sources.values())
     required = set(process.required_env())
     print(
@@ -118,11 +111,11 @@ def test_every_required_variable_reaches_the_processs_pod(
     assert required <= available, f"{process.name} misses {sorted(required - available)}"
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("variant", STACKS)
 def test_the_app_reads_a_required_variable_from_one_place_only(synthesized: Synth, variant: str) -> None:
     # The same key in the ConfigMap and the Secret: envFrom's later source silently wins.
     for process in WITH_A_POD:
-        sources = environment(synthesis_of(synthesized, variant), process)
+        sources = environment(synthesized(variant), process)
         for variable in process.required_env():
             places = [where for where, names in sources.items() if variable in names]
             assert len(places) == 1, (process.name, variable, places)

@@ -31,7 +31,7 @@ _FAMILY_COLOURS = (
     ("yandex:", "#fdf0c8"),
     ("pulumi:providers:", "#eeeeee"),
     ("random:", "#f2e1f0"),
-    # Lockbox secrets (pulumi-python:dynamic:Resource) and Managed Redis (pulumi-python:dynamic/redis:…).
+    # Lockbox secrets and the egress gateway (pulumi-python:dynamic…).
     ("pulumi-python:dynamic", "#fde2cf"),
 )
 # What a change does, as the diff marks it: fill and border.

@@ -88,12 +88,6 @@ K8S_CLUSTER = "yandex:index/kubernetesCluster:KubernetesCluster"
 NODE_GROUP = "yandex:index/kubernetesNodeGroup:KubernetesNodeGroup"
 
 
-MDB_REDIS = "yandex:index/mdbRedisCluster:MdbRedisCluster"
-
-
-DYNAMIC_REDIS = "pulumi-python:dynamic/redis:ManagedRedisCluster"
-
-
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
 
 

@@ -11,10 +11,8 @@ from infra.policy.validators.common import (
     BUCKET,
     CNPG_CLUSTER,
     DNS_ZONE,
-    DYNAMIC_REDIS,
     K8S_CLUSTER,
     KMS_KEY,
-    MDB_REDIS,
     OBJECT_STORE,
     SCHEDULED_BACKUP,
     SITE_ADDRESS,
@@ -143,19 +141,15 @@ def _stateful(resource: Any) -> bool:
     kind = resource.resource_type
     if kind == CNPG_CLUSTER:
         return "recovery" not in ((resource.props.get("spec") or {}).get("bootstrap") or {})
-    return (
-        kind in (BUCKET, KMS_KEY, K8S_CLUSTER, MDB_REDIS, DYNAMIC_REDIS, STATEFUL_SET, SITE_ADDRESS, DNS_ZONE)
-        or "redis" in kind.lower()
-        or _lockbox(resource)
-    )
+    return kind in (BUCKET, KMS_KEY, K8S_CLUSTER, STATEFUL_SET, SITE_ADDRESS, DNS_ZONE) or _lockbox(resource)
 
 
 def prod_stateful_protected(args: StackArgs, report: Report) -> None:
     """In production, what holds state is protected from deletion.
 
-    Buckets, KMS keys, the Kubernetes cluster, database clusters, Redis
-    (managed, or in-cluster as a StatefulSet), Lockbox secrets, and the site's
-    reserved address and public DNS zone.
+    Buckets, KMS keys, the Kubernetes cluster, database clusters, StatefulSets
+    (Redis in the cluster), Lockbox secrets, and the site's reserved address and
+    public DNS zone.
     """
     if not args.get_config().get("production"):
         return

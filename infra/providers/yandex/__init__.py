@@ -10,6 +10,6 @@
 * ``unknowns``: what ``check`` and ``diff`` receive at preview when a value is
   not known yet, and how to compare it.
 
-A resource (``infra/providers/lockbox/``, ``infra/providers/redis/``) adds its
+A resource (``infra/providers/lockbox/``, ``infra/providers/egress/``) adds its
 own requests and its Pulumi provider on top.
 """

@@ -4,9 +4,8 @@ One Lockbox secret per consumer group (``app``, ``monitoring``). An entry is
 generated (random, rotated on request; a Fernet key where the app
 needs one), provided (an operator's secret
 config, strength-checked; each is declared once, in ``PROVIDED_SECRETS`` of
-``infra/settings/secrets.py``, and taken from there), plain (a non-secret part
-such as a host name, kept beside the password it goes with) or external (made
-by another component, such as managed Redis's password).
+``infra/settings/secrets.py``, and taken from there) or plain (a non-secret part
+such as a host name, kept beside the password it goes with).
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from infra.app_contract import DATABASE_URL, REDIS_HOST, REDIS_PORT, REDIS_URL
+from infra.app_contract import DATABASE_URL
 from infra.conventions import (
     ALERTMANAGER_RECEIVERS_SECRET,
     APP_NAMESPACE,
@@ -22,7 +21,6 @@ from infra.conventions import (
     DB_OWNER_SECRET,
     GRAFANA_ADMIN_SECRET,
     MONITORING_NAMESPACE,
-    REDIS_TLS_PORT,
     Naming,
 )
 from infra.render.database import plan as db
@@ -52,9 +50,8 @@ ALERTMANAGER_FILES: dict[ProvidedSecret, str] = {
 @dataclass(frozen=True)
 class Entry:
     key: str
-    source: Literal["generated", "fernet", "provided", "plain", "external"]
-    # provided: the field of settings.secrets; plain: the value; external: made
-    # by another component (the Redis password and host)
+    source: Literal["generated", "fernet", "provided", "plain"]
+    # provided: the field of settings.secrets; plain: the value
     origin: str = ""
 
 
@@ -113,17 +110,6 @@ def _app(settings: StackSettings) -> Group:
     # the parts, which the URL template reads
     keys += ["DATABASE_USER", "DATABASE_PASSWORD", "DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME"]
     templates = {DATABASE_URL.name: url}
-    if settings.workloads.redis.app_reads_redis_url:
-        # Managed Redis speaks TLS only (rediss://) on its TLS port, with a password.
-        entries += [
-            Entry("REDIS_PASSWORD", "external"),
-            Entry(REDIS_HOST.name, "external"),
-            Entry(REDIS_PORT.name, "plain", str(REDIS_TLS_PORT)),
-        ]
-        keys += ["REDIS_PASSWORD", REDIS_HOST.name, REDIS_PORT.name]
-        templates[REDIS_URL.name] = (
-            f"rediss://:{{{{ .REDIS_PASSWORD }}}}@{{{{ .REDIS_HOST }}}}:{REDIS_TLS_PORT}/0"
-        )
     return Group(
         "app",
         "Keys, database credentials and LLM provider keys the Samokoder app reads",

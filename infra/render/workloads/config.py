@@ -1,8 +1,9 @@
 """The app's non-secret configuration: a ConfigMap with every variable the contract says it reads.
 
 Names and meanings come from infra/app_contract.py; the secret ones
-(SECRET_KEY, APP_SECRET_KEY, SAMOKODER_DATABASE_URL, and Redis's URL when it
-is managed) come from the Secret External Secrets keeps.
+(SECRET_KEY, APP_SECRET_KEY, SAMOKODER_DATABASE_URL) come from the Secret
+External Secrets keeps. Redis, in the app's namespace, has no password: its
+address is plain configuration.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from infra.render.workloads.manifests import AppSpec
 
 
 def config_map(naming: Naming, spec: AppSpec) -> dict[str, Any]:
+    host, port = redis.address()
     data = {
         app.ENVIRONMENT.name: spec.workloads.environment,
         # The site calls the API on its own origin; CORS matters only for other origins.
@@ -25,14 +27,10 @@ def config_map(naming: Naming, spec: AppSpec) -> dict[str, Any]:
         # X-Forwarded-For, so that rate limits count clients, not the controller.
         app.FORWARDED_ALLOW_IPS.name: "*",
         app.DISABLE_TELEMETRY.name: "1",
+        app.REDIS_HOST.name: host,
+        app.REDIS_PORT.name: str(port),
+        app.REDIS_URL.name: f"redis://{host}:{port}/0",
     }
-    if not spec.workloads.redis.app_reads_redis_url:
-        host, port = redis.address()
-        data |= {
-            app.REDIS_HOST.name: host,
-            app.REDIS_PORT.name: str(port),
-            app.REDIS_URL.name: f"redis://{host}:{port}/0",
-        }
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",

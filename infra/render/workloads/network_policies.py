@@ -24,7 +24,6 @@ from infra.conventions import (
     NAME_LABEL,
     REDIS,
     REDIS_PORT,
-    REDIS_TLS_PORT,
     Naming,
     component_selector,
     pod_selector,
@@ -147,14 +146,11 @@ def _database(naming: Naming, to_kube_api: Rule) -> list[Rule]:
     return policies
 
 
-def network_policies(naming: Naming, vpc_cidr: str, *, redis_in_cluster: bool) -> list[Rule]:
+def network_policies(naming: Naming) -> list[Rule]:
     # The API's pods by their component: stable's and, during a release, the canary's.
     api = component_selector("api")
     worker, frontend = (meta(naming, s).selector for s in ("worker", "frontend"))
-    if redis_in_cluster:
-        redis = rule([pods(REDIS_PODS)], ports(REDIS_PORT), "egress")
-    else:
-        redis = rule([{"ipBlock": {"cidr": vpc_cidr}}], ports(REDIS_TLS_PORT), "egress")
+    redis = rule([pods(REDIS_PODS)], ports(REDIS_PORT), "egress")
     to_pooler = rule([pods(POOLER)], ports(up.POSTGRES), "egress")
     to_internet = rule([ANYWHERE], ports(up.HTTPS), "egress")
     to_kube_api = rule([ANYWHERE], ports(*up.KUBE_API_PORTS), "egress")
@@ -211,11 +207,13 @@ def network_policies(naming: Naming, vpc_cidr: str, *, redis_in_cluster: bool) -
             [_from(ingress_controller, up.ACME_SOLVER_PORT)],
             [],
         ),
-    ]
-    if redis_in_cluster:
         # Redis has no password (the app cannot send one): only these pods may connect.
-        clients = [pods(api), pods(worker), pods(REDIS_EXPORTER)]
-        policies.append(
-            _policy(naming, "redis", selector(REDIS_PODS), [rule(clients, ports(REDIS_PORT), "ingress")], [])
-        )
+        _policy(
+            naming,
+            "redis",
+            selector(REDIS_PODS),
+            [rule([pods(api), pods(worker), pods(REDIS_EXPORTER)], ports(REDIS_PORT), "ingress")],
+            [],
+        ),
+    ]
     return policies

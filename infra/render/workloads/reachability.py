@@ -17,14 +17,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from infra.app_contract import API_PORT, FRONTEND_PORT
-from infra.conventions import APP_NAMESPACE, DATABASE_CLUSTER, REDIS, REDIS_PORT, REDIS_TLS_PORT
+from infra.conventions import APP_NAMESPACE, DATABASE_CLUSTER, REDIS, REDIS_PORT
 from infra.render.workloads import upstream_pods as up
 from infra.render.workloads.upstream_pods import Labels, Workload
 
 KUBE_API = "kubernetes-api"
 OBJECT_STORAGE = "object-storage"
 INTERNET = "llm-providers"
-MANAGED_REDIS = "managed-redis"
 ANYWHERE = "0.0.0.0/0"
 CNPG = "cnpg"
 BARMAN = "barman"
@@ -53,8 +52,6 @@ class Stack:
     """What of a stack shapes its pods and connections."""
 
     domain: str
-    vpc_cidr: str
-    redis_in_cluster: bool
     database_instances: int
     # A recovery cluster beside the running one, named as the restore command names it.
     restore_cluster: str
@@ -75,8 +72,8 @@ def app_namespace_workloads(stack: Stack, app: Mapping[str, Labels]) -> list[Wor
     return [*ours, *up.app_namespace_workloads(stack.domain, stack.database_instances, stack.restore_cluster)]
 
 
-def externals(stack: Stack) -> list[External]:
-    found = [
+def externals() -> list[External]:
+    return [
         # Pods reach the master's address through the kubernetes Service; it is the cloud's to choose.
         External(
             KUBE_API, ANYWHERE, "yandex-cloud/docs managed-kubernetes/operations/connect/security-groups.md"
@@ -85,33 +82,29 @@ def externals(stack: Stack) -> list[External]:
         External(OBJECT_STORAGE, ANYWHERE, "infra/render/database/plan.py S3_ENDPOINT"),
         External(INTERNET, ANYWHERE, "DESIGN.md: the app calls its LLM providers over HTTPS"),
     ]
-    if not stack.redis_in_cluster:
-        found.append(External(MANAGED_REDIS, stack.vpc_cidr, "Yandex Managed Redis in the stack's VPC"))
-    return found
 
 
 def platform(stack: Stack, app: Mapping[str, Labels]) -> Platform:
     workloads = [*app_namespace_workloads(stack, app), *up.cluster_workloads()]
-    return Platform(tuple(workloads), tuple(externals(stack)), tuple(connections(stack, app)))
+    return Platform(tuple(workloads), tuple(externals()), tuple(connections(stack, app)))
 
 
 def connections(stack: Stack, app: Mapping[str, Labels]) -> list[Connection]:
-    return [*_app(stack), *_database(stack), *_edges(), *_dns(stack, app)]
+    return [*_app(), *_database(stack), *_edges(), *_dns(stack, app)]
 
 
-def _app(stack: Stack) -> Iterator[Connection]:
-    redis, redis_port = (REDIS, REDIS_PORT) if stack.redis_in_cluster else (MANAGED_REDIS, REDIS_TLS_PORT)
+def _app() -> Iterator[Connection]:
     for client in (up.API, up.CANARY, up.WORKER):
         yield Connection(
             client, up.POOLER, (up.POSTGRES,), "SAMOKODER_DATABASE_URL: infra/render/workloads/config.py"
         )
         yield Connection(
-            client, redis, (redis_port,), "REDIS_HOST, REDIS_PORT: infra/app_contract.py:120-124"
+            client, REDIS, (REDIS_PORT,), "REDIS_HOST, REDIS_PORT: infra/app_contract.py:120-124"
         )
         yield Connection(client, INTERNET, (up.HTTPS,), "the LLM providers (infra/app_contract.py:106)")
     yield Connection(up.MIGRATE, up.POOLER, (up.POSTGRES,), "alembic: infra/render/workloads/migrations.py")
     yield Connection(up.MIGRATE, KUBE_API, up.KUBE_API_PORTS, "infra/render/workloads/wait_for_backup.py:31")
-    yield Connection(up.REDIS_EXPORTER, redis, (redis_port,), "redisAddress: infra/render/exporters.py")
+    yield Connection(up.REDIS_EXPORTER, REDIS, (REDIS_PORT,), "redisAddress: infra/render/exporters.py")
 
 
 def _cluster(name: str, bootstrap: str, many: bool) -> Iterator[Connection]:

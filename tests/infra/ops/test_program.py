@@ -1,9 +1,7 @@
-"""The composition: which Redis a stack gets, and that everything the app reads of it reaches the app.
+"""The composition: Redis in the app's namespace reaches the app, and the site's address and name agree.
 
-Until the app reads a Redis URL, Redis runs in the app's namespace with no
-password, and its NetworkPolicy is the only fence; once it does
-(``redis.app_reads_redis_url``), the stack runs Managed Redis and the app
-gets its address and password from the delivered Secret.
+The app connects to Redis without a password or TLS, so Redis runs in the
+app's namespace and its NetworkPolicy is the only fence.
 """
 
 from __future__ import annotations
@@ -15,29 +13,19 @@ from urllib.parse import urlsplit
 import pytest
 
 from infra import app_contract as app
-from infra.conventions import APP_SECRET, CONFIG_MAP, NAME_LABEL, REDIS, REDIS_PORT, REDIS_TLS_PORT
+from infra.conventions import APP_SECRET, CONFIG_MAP, NAME_LABEL, REDIS, REDIS_PORT
 from infra.ops.synth.mocks import UNKNOWN_MARK
 from infra.ops.synth.runner import Synthesis, synthesize
 from infra.ops.synth.writer import is_kubernetes_object
 from infra.render import charts
-from infra.render.secrets.rotation import rotation_stamp
 from tests.conftest import PROJECT_DIR, STACKS
-from tests.variants import synthesize_variant, with_managed_redis
+from tests.variants import synthesize_variant
 
 Synth = Callable[[str], Synthesis]
 Manifest = dict[str, Any]
 Labels = dict[str, str]
-MANAGED_CLUSTER = "yandex:index/mdbRedisCluster:MdbRedisCluster"
 RELEASE = "kubernetes:helm.sh/v3:Release"
-DYNAMIC = "pulumi-python:dynamic:Resource"
-PASSWORD = "random:index/randomPassword:RandomPassword"  # pragma: allowlist secret (a type token)
 APP_PODS = {"samokoder-api", "samokoder-worker", "samokoder-redis-exporter"}
-# Every variant: the project's two stacks (Redis in the cluster) and staging on Managed Redis.
-VARIANTS = [*STACKS, "staging-managed"]
-
-
-def synthesis_of(synthesized: Synth, variant: str) -> Synthesis:
-    return with_managed_redis("staging") if variant == "staging-managed" else synthesized(variant)
 
 
 def manifests(synthesis: Synthesis, kind: str) -> list[Manifest]:
@@ -112,14 +100,16 @@ def let_in(synthesis: Synthesis, pods: Labels, namespace: str, port: int) -> set
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_the_projects_stacks_run_redis_in_the_cluster_and_no_managed_redis(
+def test_the_projects_stacks_run_redis_in_the_cluster_and_nothing_of_redis_in_the_cloud(
     synthesized: Synth, stack: str
 ) -> None:
     synthesis = synthesized(stack)
-    assert synthesis.settings.workloads.redis.app_reads_redis_url is False
     assert [r.name for r in synthesis.of_type("samokoder:redis:ClusterRedis")] == ["redis"]
-    assert synthesis.of_type(MANAGED_CLUSTER) == []
-    assert synthesis.of_type("samokoder:redis:Redis") == []
+    # Every Redis resource is a Kubernetes object in the cluster (or the component holding them).
+    assert {r.type.split(":")[0] for r in synthesis.resources if "redis" in r.name} <= {
+        "kubernetes",
+        "samokoder",
+    }
     assert named(synthesis, "StatefulSet", REDIS)
     assert named(synthesis, "Service", REDIS)
 
@@ -140,9 +130,9 @@ def test_redis_in_the_cluster_is_reached_only_by_the_api_the_worker_and_the_expo
     assert {owner.split("/")[1] for owner in admitted} == APP_PODS
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
-def test_protected_mode_is_off_only_where_a_policy_fences_redis(synthesized: Synth, variant: str) -> None:
-    synthesis = synthesis_of(synthesized, variant)
+@pytest.mark.parametrize("stack", STACKS)
+def test_protected_mode_is_off_only_where_a_policy_fences_redis(synthesized: Synth, stack: str) -> None:
+    synthesis = synthesized(stack)
     unprotected = [
         s
         for s in manifests(synthesis, "StatefulSet")
@@ -150,7 +140,7 @@ def test_protected_mode_is_off_only_where_a_policy_fences_redis(synthesized: Syn
         if "--protected-mode" in c.get("command", [])
         and c["command"][c["command"].index("--protected-mode") + 1] == "no"
     ]
-    assert len(unprotected) == (0 if variant == "staging-managed" else 1)
+    assert len(unprotected) == 1
     for redis in unprotected:
         labels = redis["spec"]["template"]["metadata"]["labels"]
         admitted = let_in(synthesis, labels, redis["metadata"]["namespace"], REDIS_PORT)
@@ -175,60 +165,6 @@ def test_the_app_and_the_exporter_find_redis_in_the_cluster_without_tls_or_a_pas
     secret = app_secret(synthesis)
     assert not [d for d in secret["data"] if "REDIS" in d["secretKey"]]
     assert app.REDIS_URL.name not in secret["target"]["template"]["data"]
-
-
-# --- Managed Redis once the app reads a URL ---------------------------------------------------
-
-
-def test_a_stack_whose_app_reads_a_redis_url_gets_managed_redis_and_no_redis_in_the_cluster() -> None:
-    synthesis = with_managed_redis("staging")
-    (component,) = synthesis.of_type("samokoder:redis:Redis")
-    # Its cluster: whichever resource type carries it, TLS on.
-    (cluster,) = (r for r in synthesis.deployed() if r.parent == component.urn and r.type != PASSWORD)
-    assert cluster.inputs.get("tlsEnabled", cluster.inputs.get("tls_enabled")) is True
-    assert synthesis.of_type("samokoder:redis:ClusterRedis") == []
-    assert manifests(synthesis, "StatefulSet") == []
-    names = {m["metadata"]["name"] for m in manifests(synthesis, "NetworkPolicy")}
-    assert "redis" not in names
-    assert REDIS not in {m["metadata"]["name"] for m in manifests(synthesis, "Service")}
-
-
-def test_with_managed_redis_the_app_reads_a_rediss_url_with_the_password_from_the_secret() -> None:
-    synthesis = with_managed_redis("staging")
-    secret = app_secret(synthesis)
-    template = secret["target"]["template"]
-    url = template["data"][app.REDIS_URL.name]
-    assert url.startswith("rediss://:{{ .REDIS_PASSWORD }}@{{ .REDIS_HOST }}:")
-    assert url.endswith(f":{REDIS_TLS_PORT}/0")
-    delivered = {d["secretKey"] for d in secret["data"]}
-    assert {"REDIS_PASSWORD", app.REDIS_HOST.name, app.REDIS_PORT.name} <= delivered
-    # The ConfigMap does not say otherwise.
-    assert not {app.REDIS_HOST.name, app.REDIS_PORT.name, app.REDIS_URL.name} & set(
-        named(synthesis, "ConfigMap", CONFIG_MAP)["data"]
-    )
-    (lockbox,) = (
-        r for r in synthesis.of_type(DYNAMIC) if r.inputs.get("name") == "samokoder-staging-app-secrets"
-    )
-    assert {"REDIS_PASSWORD", app.REDIS_HOST.name, app.REDIS_PORT.name} <= set(lockbox.inputs["payload"])
-
-
-def test_with_managed_redis_the_exporter_uses_tls_and_the_password_and_the_api_leaves_by_the_tls_port() -> (
-    None
-):
-    synthesis = with_managed_redis("staging")
-    values = exporter_values(synthesis)
-    assert urlsplit(values["redisAddress"]).scheme == "rediss"
-    assert urlsplit(values["redisAddress"]).port == REDIS_TLS_PORT
-    assert values["auth"]["secret"] == {"name": APP_SECRET, "key": "REDIS_PASSWORD"}
-    api = named(synthesis, "NetworkPolicy", "api")["spec"]
-    assert REDIS_TLS_PORT in {p["port"] for r in api["egress"] for p in r["ports"]}
-    assert REDIS_PORT not in {p["port"] for r in api["egress"] for p in r["ports"]}
-
-
-def test_managed_redis_password_rotates_with_the_apps_keys() -> None:
-    synthesis = with_managed_redis("staging")
-    (password,) = (r for r in synthesis.of_type(PASSWORD) if r.name == "redis-password")
-    assert password.inputs["keepers"] == {"rotation": rotation_stamp(synthesis.settings.rotation, "app")}
 
 
 # --- the site's address and name ------------------------------------------------------------

@@ -339,18 +339,6 @@ FIXTURES: tuple[Fixture, ...] = (
         stack="prod",
     ),
     f(
-        "prod managed Redis (dynamic) unprotected",
-        "prod-stateful-protected",
-        unprotected("pulumi-python:dynamic/redis:ManagedRedisCluster", {"name": "r"}),
-        stack="prod",
-    ),
-    f(
-        "prod MdbRedisCluster unprotected",
-        "prod-stateful-protected",
-        unprotected("yandex:index/mdbRedisCluster:MdbRedisCluster", {"name": "r"}),
-        stack="prod",
-    ),
-    f(
         "prod in-cluster Redis unprotected",
         "prod-stateful-protected",
         R(workload("StatefulSet").type, "redis", workload("StatefulSet").props),

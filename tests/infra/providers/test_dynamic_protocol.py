@@ -3,7 +3,7 @@
 The provider runs as ``python -m pulumi.dynamic``, the process the engine
 starts, and is called over gRPC the way the engine calls it at a first
 ``pulumi preview`` (nothing exists: every id and generated value unknown) and
-at a pull request's preview (a rotated value, a replaced key or network).
+at a pull request's preview (a rotated value, a replaced key or network, a new gateway).
 """
 
 from __future__ import annotations
@@ -14,14 +14,13 @@ from typing import Any
 import pytest
 from pulumi.runtime.rpc import UNKNOWN
 
+from infra.providers.egress.provider import GatewayRouteTableProvider
 from infra.providers.lockbox.provider import LockboxSecretProvider
-from infra.providers.redis.provider import ManagedRedisClusterProvider
 from infra.providers.yandex.connection import Connection
 from tests.infra.providers.dynamic_protocol import DynamicProvider, serving_dynamic_provider
 
 CONNECTION = Connection(auth="iam_token").as_inputs()
-SUBNET_A = "e9bsubnet00000000001"
-PASSWORD = "p" * 64  # pragma: allowlist secret
+GATEWAY = "enpgateway0000000001"
 
 
 def lockbox_inputs(**overrides: Any) -> dict[str, Any]:
@@ -40,24 +39,15 @@ def lockbox_inputs(**overrides: Any) -> dict[str, Any]:
     }
 
 
-def redis_inputs(**overrides: Any) -> dict[str, Any]:
+def table_inputs(**overrides: Any) -> dict[str, Any]:
     return {
         "connection": CONNECTION,
         "folder_id": "b1gfolder00000000001",
-        "name": "samokoder-staging-redis",
-        "description": "",
-        "labels": {"component": "redis"},
-        "environment": "PRESTABLE",
         "network_id": "enpnetwork0000000001",
-        "version": "7.2",
-        "password": PASSWORD,
-        "maxmemory_policy": "NOEVICTION",
-        "resource_preset_id": "hm3-c2-m8",
-        "disk_size_gb": 16,
-        "disk_type_id": "network-ssd",
-        "hosts": [{"zone": "ru-central1-a", "subnet_id": SUBNET_A}],
-        "tls_enabled": True,
-        "deletion_protection": True,
+        "name": "samokoder-staging-egress",
+        "description": "",
+        "labels": {"component": "network"},
+        "routes": [{"destination_prefix": "0.0.0.0/0", "gateway_id": GATEWAY}],
         **overrides,
     }
 
@@ -74,8 +64,8 @@ def lockbox(engine: Any) -> DynamicProvider:
 
 
 @pytest.fixture
-def redis(engine: Any) -> DynamicProvider:
-    return DynamicProvider(engine, ManagedRedisClusterProvider())
+def route_table(engine: Any) -> DynamicProvider:
+    return DynamicProvider(engine, GatewayRouteTableProvider())
 
 
 def deployed(provider: DynamicProvider, inputs: dict[str, Any], **outputs: Any) -> dict[str, Any]:
@@ -126,37 +116,36 @@ def test_lockbox_with_nothing_unknown_and_unchanged(lockbox: DynamicProvider) ->
     assert lockbox.diff("e6q00000000000000001", olds, checked.inputs).changes == "DIFF_NONE"
 
 
-def test_redis_at_a_first_preview(redis: DynamicProvider) -> None:
-    news = redis_inputs(
-        password=UNKNOWN, network_id=UNKNOWN, hosts=[{"zone": "ru-central1-a", "subnet_id": UNKNOWN}]
+def test_a_route_table_at_a_first_preview(route_table: DynamicProvider) -> None:
+    news = table_inputs(
+        network_id=UNKNOWN, routes=[{"destination_prefix": "0.0.0.0/0", "gateway_id": UNKNOWN}]
     )
-    checked = redis.check({}, news)
+    checked = route_table.check({}, news)
     assert checked.failures == {}
-    assert (checked.inputs["password"], checked.inputs["network_id"]) == (UNKNOWN, UNKNOWN)
+    assert (checked.inputs["network_id"], checked.inputs["routes"][0]["gateway_id"]) == (UNKNOWN, UNKNOWN)
 
 
 @pytest.mark.parametrize(
     ("overrides", "replaces"),
     [
-        ({"password": UNKNOWN}, []),
+        ({"routes": [{"destination_prefix": "0.0.0.0/0", "gateway_id": UNKNOWN}]}, []),
         ({"labels": {"component": UNKNOWN}}, []),
         ({"network_id": UNKNOWN}, ["network_id"]),
-        ({"hosts": [{"zone": "ru-central1-a", "subnet_id": UNKNOWN}]}, ["hosts"]),
-        ({"hosts": UNKNOWN}, ["hosts"]),
+        ({"folder_id": UNKNOWN}, ["folder_id"]),
     ],
-    ids=["a rotated password", "a label", "a replaced network", "a replaced subnet", "the hosts"],
+    ids=["a new gateway", "a label", "a replaced network", "another folder"],
 )
-def test_redis_at_a_pull_requests_preview(
-    redis: DynamicProvider, overrides: dict[str, Any], replaces: list[str]
+def test_a_route_table_at_a_pull_requests_preview(
+    route_table: DynamicProvider, overrides: dict[str, Any], replaces: list[str]
 ) -> None:
-    olds = deployed(redis, redis_inputs(), cluster_id="c9q00000000000000001")
-    checked = redis.check(olds, redis_inputs(**overrides))
+    olds = deployed(route_table, table_inputs(), route_table_id="enptable000000000001")
+    checked = route_table.check(olds, table_inputs(**overrides))
     assert checked.failures == {}
-    diff = redis.diff("c9q00000000000000001", olds, checked.inputs)
+    diff = route_table.diff("enptable000000000001", olds, checked.inputs)
     assert (diff.changes, diff.replaces, diff.delete_before_replace) == ("DIFF_SOME", replaces, True)
 
 
-def test_redis_with_nothing_unknown_and_unchanged(redis: DynamicProvider) -> None:
-    olds = deployed(redis, redis_inputs(), cluster_id="c9q00000000000000001")
-    checked = redis.check(olds, redis_inputs())
-    assert redis.diff("c9q00000000000000001", olds, checked.inputs).changes == "DIFF_NONE"
+def test_a_route_table_with_nothing_unknown_and_unchanged(route_table: DynamicProvider) -> None:
+    olds = deployed(route_table, table_inputs(), route_table_id="enptable000000000001")
+    checked = route_table.check(olds, table_inputs())
+    assert route_table.diff("enptable000000000001", olds, checked.inputs).changes == "DIFF_NONE"

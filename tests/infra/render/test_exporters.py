@@ -11,12 +11,10 @@ import pytest
 from infra.app_contract import QUEUE_KEY
 from infra.conventions import (
     APP_NAMESPACE,
-    APP_SECRET,
     BLACKBOX_JOB,
     BLACKBOX_RELEASE,
     MONITORING_NAMESPACE,
     REDIS_PORT,
-    REDIS_TLS_PORT,
     Naming,
     workload_name,
 )
@@ -29,15 +27,13 @@ from infra.render.exporters import (
     probe_targets,
     redis_exporter_values,
 )
-from infra.render.secrets.catalog import catalog
 from infra.render.workloads import manifests
 from infra.settings import load_settings
-from infra.settings.loader import read_profile, validate_settings
-from tests.conftest import stack_file_values, with_changes
+from tests.conftest import stack_file_values
 from tests.crd_schemas import crd_problems
 
 NAMING = Naming("unit")
-HOST = "c-c9q0000000000000000.rw.mdb.yandexcloud.net"
+HOST, PORT = "samokoder-redis.samokoder.svc", REDIS_PORT
 UNITS = {"m": 1e-3, "": 1.0, "Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30}
 DNS_LABEL = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
 
@@ -54,67 +50,28 @@ def seconds(text: str) -> int:
     return int(match[1])
 
 
-# The two kinds of Redis a stack runs: in the cluster (no TLS, no password) and managed.
-IN_CLUSTER = ("samokoder-redis.samokoder.svc", REDIS_PORT, False, False)
-MANAGED = (HOST, REDIS_TLS_PORT, True, True)
-MANAGED_PROFILE = {
-    "app_reads_redis_url": True,
-    "managed": {"resource_preset_id": "hm3-c2-m8", "disk_size_gb": 16},
-}
-
-
-def redis_values(host: str, port: int, tls: bool, password: bool) -> dict[str, Any]:
-    return redis_exporter_values(host, port, tls=tls, password=password)
-
-
-@pytest.mark.parametrize(
-    ("redis", "scheme"), [(IN_CLUSTER, "redis"), (MANAGED, "rediss")], ids=["in-cluster", "managed"]
-)
-def test_the_redis_exporter_connects_to_the_host_and_port_it_is_given_with_tls_when_told(
-    redis: tuple[str, int, bool, bool], scheme: str
-) -> None:
-    host, port, _, _ = redis
-    address = urlsplit(redis_values(*redis)["redisAddress"])
-    assert (address.scheme, address.hostname, address.port) == (scheme, host, port)
+def test_the_redis_exporter_connects_to_the_host_and_port_it_is_given_in_plain_text() -> None:
+    address = urlsplit(redis_exporter_values(HOST, PORT)["redisAddress"])
+    assert (address.scheme, address.hostname, address.port) == ("redis", HOST, PORT)
 
 
 def test_the_redis_exporter_sends_no_password_to_a_redis_without_one() -> None:
-    assert "auth" not in redis_values(*IN_CLUSTER)
+    assert "auth" not in redis_exporter_values(HOST, PORT)
 
 
-def test_the_redis_exporters_password_is_a_key_the_app_secret_is_delivered_with() -> None:
-    auth = redis_values(*MANAGED)["auth"]
-    assert auth["enabled"] is True
-    # Only a stack on Managed Redis delivers its password.
-    settings = validate_settings(
-        "staging",
-        with_changes(read_profile("staging"), {"workloads.redis": MANAGED_PROFILE}),
-        stack_file_values("staging"),
-        offline=True,
-    )
-    (target,) = (t for g in catalog(settings) for t in g.targets if t.name == auth["secret"]["name"])
-    assert target.name == APP_SECRET
-    # The exporter runs beside the app: the Secret is in the app's namespace.
-    assert target.namespace == APP_NAMESPACE
-    assert auth["secret"]["key"] in target.keys
-
-
-@pytest.mark.parametrize("redis", [IN_CLUSTER, MANAGED], ids=["in-cluster", "managed"])
-def test_the_redis_exporter_exports_the_depth_of_the_workers_queue(
-    redis: tuple[str, int, bool, bool],
-) -> None:
+def test_the_redis_exporter_exports_the_depth_of_the_workers_queue() -> None:
     # redis_key_size{key="arq:queue"}: ZCARD of the sorted set arq queues jobs in.
-    assert redis_values(*redis)["extraArgs"] == {"check-single-keys": QUEUE_KEY}
+    assert redis_exporter_values(HOST, PORT)["extraArgs"] == {"check-single-keys": QUEUE_KEY}
 
 
 def test_the_redis_exporter_is_scraped_through_a_service_monitor() -> None:
-    assert redis_values(*IN_CLUSTER)["serviceMonitor"] == {"enabled": True}
+    assert redis_exporter_values(HOST, PORT)["serviceMonitor"] == {"enabled": True}
 
 
 @pytest.mark.parametrize(
     "values",
-    [redis_values(*IN_CLUSTER), redis_values(*MANAGED), blackbox_values()],
-    ids=["redis-exporter-in-cluster", "redis-exporter-managed", "blackbox"],
+    [redis_exporter_values(HOST, PORT), blackbox_values()],
+    ids=["redis-exporter", "blackbox"],
 )
 def test_exporters_request_no_more_than_their_limits(values: dict[str, Any]) -> None:
     resources = values["resources"]

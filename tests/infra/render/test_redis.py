@@ -15,7 +15,7 @@ from infra.render.workloads.migrations import migration_job
 from infra.render.workloads.network_policies import network_policies
 from infra.settings import load_settings
 from infra.settings.stack import StackSettings
-from infra.settings.workloads import InClusterRedisProfile
+from infra.settings.workloads import RedisProfile
 from tests.conftest import STACKS, stack_file_values
 
 NAMING = Naming("unit")
@@ -27,10 +27,8 @@ def settings(stack: str) -> StackSettings:
     return load_settings(stack, stack_file_values(stack), offline=True)
 
 
-def profile(stack: str) -> InClusterRedisProfile:
-    found = settings(stack).workloads.redis.in_cluster
-    assert found is not None, f"{stack} runs Redis in the cluster"
-    return found
+def profile(stack: str) -> RedisProfile:
+    return settings(stack).workloads.redis
 
 
 def pod_spec(stack: str) -> dict[str, Any]:
@@ -141,12 +139,12 @@ def app_pods(stack: str) -> dict[str, Labels]:
     return pods
 
 
-def admitted(stack: str, *, redis_in_cluster: bool) -> set[str]:
+def admitted(stack: str) -> set[str]:
     """Which pods the policies let reach Redis's pods on its port (default-deny applies to them too)."""
     labels = redis.stateful_set(NAMING, profile(stack))["spec"]["template"]["metadata"]["labels"]
     applying = [
         p["spec"]
-        for p in network_policies(NAMING, "10.20.0.0/16", redis_in_cluster=redis_in_cluster)
+        for p in network_policies(NAMING)
         if "Ingress" in p["spec"]["policyTypes"]
         and selects(p["spec"]["podSelector"].get("matchLabels", {}), labels)
     ]
@@ -169,11 +167,4 @@ def admitted(stack: str, *, redis_in_cluster: bool) -> set[str]:
 def test_protected_mode_is_off_only_behind_a_policy_that_admits_the_app_and_the_exporter(stack: str) -> None:
     # No password (the app cannot send one) and protected mode off: the NetworkPolicy is the fence.
     assert flags(stack)["protected-mode"] == "no"
-    assert admitted(stack, redis_in_cluster=True) == {"api", "worker", "redis-exporter"}
-
-
-def test_without_redis_in_the_cluster_no_pod_is_let_in_on_its_port() -> None:
-    # The gate comes with the Redis it guards; Managed Redis is reached in the VPC instead.
-    assert admitted("staging", redis_in_cluster=False) == set()
-    names = {p["metadata"]["name"] for p in network_policies(NAMING, "10.20.0.0/16", redis_in_cluster=False)}
-    assert "redis" not in names
+    assert admitted(stack) == {"api", "worker", "redis-exporter"}

@@ -17,8 +17,6 @@ from tests.conftest import (
 )
 
 GOOD_DIGEST = "sha256:" + "ab" * 32
-MANAGED = {"resource_preset_id": "hm3-c2-m8", "disk_size_gb": 16}
-IN_CLUSTER = {"memory_mib": 256, "storage_gb": 2, "storage_class": "yc-network-hdd"}
 
 
 def validate(
@@ -399,37 +397,23 @@ BAD_INPUTS = [
     ),
     pytest.param(
         "staging",
-        {"workloads.redis": {"managed": MANAGED}},
-        {},
-        "workloads.redis: set redis.in_cluster: with app_reads_redis_url false",
-        id="managed redis for an app that cannot read its url",
-    ),
-    pytest.param(
-        "staging",
-        {"workloads.redis.managed": MANAGED},
-        {},
-        "workloads.redis: redis.managed is not used with app_reads_redis_url false",
-        id="managed redis beside redis in the cluster",
-    ),
-    pytest.param(
-        "staging",
         {"workloads.redis.app_reads_redis_url": True},
         {},
-        "workloads.redis: set redis.managed: with app_reads_redis_url true",
-        id="an app that reads a redis url without managed redis",
+        "stacks/staging.yaml: workloads.redis.app_reads_redis_url: unknown key",
+        id="the switch to managed redis (gone: redis runs in the cluster)",
     ),
     pytest.param(
         "staging",
-        {"workloads.redis": {"app_reads_redis_url": True, "managed": MANAGED, "in_cluster": IN_CLUSTER}},
+        {"workloads.redis.managed": {"resource_preset_id": "hm3-c2-m8", "disk_size_gb": 16}},
         {},
-        "workloads.redis: redis.in_cluster is not used with app_reads_redis_url true",
-        id="redis in the cluster beside managed redis",
+        "stacks/staging.yaml: workloads.redis.managed: unknown key",
+        id="a managed redis profile",
     ),
     pytest.param(
         "staging",
-        {"workloads.redis.in_cluster.memory_mib": 32},
+        {"workloads.redis.memory_mib": 32},
         {},
-        "workloads.redis.in_cluster.memory_mib: Input should be greater than or equal to 64 (got 32)",
+        "workloads.redis.memory_mib: Input should be greater than or equal to 64 (got 32)",
         id="redis in the cluster with too little memory",
     ),
 ]
@@ -559,18 +543,7 @@ def test_an_encrypted_secret_is_taken_on_trust_offline_and_checked_when_decrypte
     assert settings.secrets.value("smtp_password") == "[secret]"
 
 
-@pytest.mark.parametrize("stack", STACKS)
-def test_a_stack_whose_app_reads_a_redis_url_may_move_to_managed_redis(stack: str) -> None:
-    validate(stack, {"workloads.redis": {"app_reads_redis_url": True, "managed": MANAGED}})
-
-
 @pytest.mark.parametrize(("stack", "environment"), [("prod", "production"), ("staging", "staging")])
-def test_the_projects_stacks_run_the_app_in_their_environment_on_redis_in_the_cluster(
-    stack: str, environment: str
-) -> None:
+def test_the_projects_stacks_run_the_app_in_their_environment(stack: str, environment: str) -> None:
     settings = validate_settings(stack, read_profile(stack), stack_file_values(stack), offline=True)
     assert settings.workloads.environment == environment
-    # The app reads REDIS_HOST and REDIS_PORT only: no password, no TLS, so not Managed Redis yet.
-    redis = settings.workloads.redis
-    assert (redis.app_reads_redis_url, redis.managed) == (False, None)
-    assert redis.in_cluster is not None

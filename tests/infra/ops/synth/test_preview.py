@@ -20,24 +20,20 @@ import pulumi
 import pytest
 from pulumi.runtime import rpc
 
-from infra.ops import program
 from infra.ops.cli import main as cli
 from infra.ops.cli.synth import out_dir_of
 from infra.ops.synth.mocks import UNKNOWN_MARK, RecordingMonitor, SynthMocks, mock_id
 from infra.ops.synth.preview import PreviewCheckFailed
 from infra.ops.synth.runner import Synthesis, run_mocked, synthesize
+from infra.providers.egress.provider import GatewayRouteTable
 from infra.providers.lockbox.provider import LockboxSecret
-from infra.providers.redis.provider import ManagedRedisCluster
 from infra.providers.yandex.connection import Connection
 from infra.providers.yandex.unknowns import is_unknown
-from infra.settings.loader import read_profile, validate_settings
 from infra.settings.source import REDACTED
-from tests.conftest import PROJECT_DIR, STACKS, stack_file_values, with_changes
-from tests.variants import MANAGED_REDIS
+from tests.conftest import PROJECT_DIR, STACKS
 
 Synth = Callable[[str], Synthesis]
 LOCKBOX = "pulumi-python:dynamic:Resource"
-REDIS_CLUSTER = "pulumi-python:dynamic/redis:ManagedRedisCluster"
 PREVIEWS: dict[str, tuple[Synthesis, RecordingMonitor]] = {}
 
 
@@ -156,29 +152,6 @@ def test_every_lockbox_secret_was_checked_by_its_provider_with_its_unknowns(stac
         assert rpc.is_rpc_secret(state["payload"]), "the payload stays secret"
 
 
-def test_managed_redis_at_a_first_preview() -> None:
-    settings = validate_settings(
-        "staging",
-        with_changes(read_profile("staging"), {"workloads.redis": MANAGED_REDIS}),
-        stack_file_values("staging"),
-        offline=True,
-    )
-    monitor = RecordingMonitor(SynthMocks(preview=True))
-    run_mocked(lambda: program.build(settings, offline=True), "staging", monitor=monitor, preview=True)
-    ((urn, cluster),) = [
-        (u, r) for u, r in monitor.resources.items() if u.split("::")[2].endswith(REDIS_CLUSTER)
-    ]
-    # Checked with a password and a network not known yet, and no id.
-    assert is_unknown(rpc.unwrap_rpc_secret(cluster.state["password"]))
-    assert is_unknown(cluster.state["network_id"])
-    assert not cluster.id
-    (recorded,) = (r for r in monitor.recorded if r.urn == urn)
-    assert recorded.inputs["password"] == "[secret]"  # pragma: allowlist secret
-    # The app's Redis host follows the cluster's id: unknown, and so is the payload that carries it.
-    (app,) = (u for u, r in monitor.resources.items() if u.endswith("::secrets-app"))
-    assert is_unknown(rpc.unwrap_rpc_secret(monitor.resources[app].state["payload"]))
-
-
 @pytest.fixture
 def failed_runs_quiet() -> Iterator[None]:
     """A failed run leaves futures holding its error; asyncio would log each as never retrieved."""
@@ -201,27 +174,23 @@ def run_preview(body: Callable[[], object]) -> None:
 def test_a_dynamic_providers_check_failure_fails_the_preview_and_an_unknown_is_not_judged() -> None:
     connection = Connection(auth="iam_token")
 
-    def cluster(password: pulumi.Input[str]) -> None:
-        ManagedRedisCluster(
-            "redis",
+    def table(prefix: pulumi.Input[str]) -> None:
+        GatewayRouteTable(
+            "egress",
             connection=connection,
             folder_id="b1gfolder00000000001",
-            name="samokoder-unit-redis",
-            environment="PRESTABLE",
             network_id=pulumi.Output.from_input("enp"),
-            version="7.2",
-            password=password,
-            maxmemory_policy="NOEVICTION",
-            resource_preset_id="hm3-c2-m8",
-            disk_size_gb=16,
-            disk_type_id="network-ssd",
-            hosts=[{"zone": "ru-central1-a", "subnet_id": "e9b"}],
+            name="samokoder-unit-egress",
+            routes=[{"destination_prefix": prefix, "gateway_id": "enpgateway"}],
         )
 
-    with pytest.raises(PreviewCheckFailed, match=r"'redis': check failed: password: the password must be 8"):
-        run_preview(lambda: cluster("short"))
-    # A password generated at apply is not known at preview, and passes.
-    run_preview(lambda: cluster(pulumi.Output(set(), _unknown(), _false(), _false())))
+    with pytest.raises(
+        PreviewCheckFailed,
+        match=r"'egress': check failed: routes\[0\]: destination_prefix is not an IPv4 CIDR",
+    ):
+        run_preview(lambda: table("0.0.0.0/33"))
+    # A value made at apply is not known at preview, and passes.
+    run_preview(lambda: table(pulumi.Output(set(), _unknown(), _false(), _false())))
 
     with pytest.raises(PreviewCheckFailed, match=r"payload: a Lockbox version needs at least one entry"):
         run_preview(

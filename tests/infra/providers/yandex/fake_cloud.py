@@ -1,6 +1,6 @@
 """What every fake Yandex Cloud API on loopback shares, built on the ``yandexcloud`` SDK's own stubs.
 
-A service's fake (``tests/infra/providers/redis/fake_api.py``) adds its own
+A service's fake (``tests/infra/providers/egress/fake_api.py``) adds its own
 servicer on top of these, and behaves as the API reference documents:
 
 * ``ApiEndpointService.List`` tells the SDK where every service lives (here);

@@ -1,7 +1,8 @@
 """The shared base against a fake API on loopback: retries, idempotency, operations, auth, messages.
 
-The Managed Redis client (infra/providers/redis/client.py) stands for every
-resource on the base; the Lockbox provider's own tests run the same base.
+The NAT gateway's client (infra/providers/egress/client.py) stands for every
+resource on the base, the route table's where an operation fails; the
+Lockbox provider's own tests run the same base.
 """
 
 from __future__ import annotations
@@ -13,32 +14,20 @@ from typing import Any
 import grpc
 import pytest
 
-from infra.providers.redis import client
-from infra.providers.redis.client import ClusterSpec, Host, RedisApi
-from infra.providers.redis.errors import RedisError
+from infra.providers.egress.client import GatewayApi, Route, RouteTableApi, RouteTableSpec
+from infra.providers.egress.errors import EgressError
 from infra.providers.yandex import api
 from infra.providers.yandex.api import RetryPolicy
 from infra.providers.yandex.connection import IAM_TOKEN_ENV, Connection, ConnectionError_
-from tests.infra.providers.redis.fake_api import FakeRedis, serving_redis
+from tests.infra.providers.egress.fake_api import FakeVpc, serving_vpc
 from tests.infra.providers.yandex import fake_cloud
 from tests.infra.providers.yandex.fake_cloud import authorized_key_file, serving_metadata
 
 TOKEN = "t1.operator-token"
-NETWORK = "enpnetwork0000000001"
-SPEC = ClusterSpec(
-    folder_id="b1gfolder00000000001",
-    name="samokoder-unit-redis",
-    environment="PRESTABLE",
-    network_id=NETWORK,
-    version="7.2",
-    password="p" * 40,  # pragma: allowlist secret
-    maxmemory_policy="NOEVICTION",
-    resource_preset_id="hm3-c2-m8",
-    disk_size_gb=16,
-    disk_type_id="network-ssd",
-    hosts=(Host("ru-central1-a", "e9bsubnet00000000001"),),
-)
-CREATE, GET_OPERATION = "ClusterService.Create", "OperationService.Get"
+FOLDER = "b1gfolder00000000001"
+NETWORK, MISSING = "enpnetwork0000000001", "enpmissing0000000001"
+NAME = "samokoder-unit-egress"
+CREATE, GET_OPERATION = "GatewayService.Create", "OperationService.Get"
 UNAVAILABLE, EXHAUSTED, DEADLINE = (
     grpc.StatusCode.UNAVAILABLE,
     grpc.StatusCode.RESOURCE_EXHAUSTED,
@@ -47,16 +36,21 @@ UNAVAILABLE, EXHAUSTED, DEADLINE = (
 
 
 @pytest.fixture
-def cloud(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeRedis]:
-    monkeypatch.setattr(client, "POLL_SECONDS", 0.01)
-    with serving_redis(tmp_path, {NETWORK: {"ru-central1-a": "e9bsubnet00000000001"}}) as served:
+def cloud(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeVpc]:
+    monkeypatch.setattr(api, "POLL_SECONDS", 0.01)
+    with serving_vpc(tmp_path, {NETWORK}) as served:
         served.state.tokens.add(TOKEN)
         monkeypatch.setenv(IAM_TOKEN_ENV, TOKEN)
         yield served
 
 
-def redis_api(cloud: FakeRedis, **connection: Any) -> RedisApi:
-    return RedisApi(cloud.connection(**connection), SPEC.name)
+def gateways(cloud: FakeVpc, **connection: Any) -> GatewayApi:
+    return GatewayApi(cloud.connection(**connection), NAME)
+
+
+def create(cloud: FakeVpc, **connection: Any) -> str:
+    """A gateway made through the base; its id."""
+    return gateways(cloud, **connection).create(FOLDER, NAME, "", {}).id
 
 
 def test_the_default_policy_backs_off_exponentially_and_gives_up_within_seconds() -> None:
@@ -73,113 +67,108 @@ def test_the_default_policy_backs_off_exponentially_and_gives_up_within_seconds(
 
 
 @pytest.mark.parametrize("code", [UNAVAILABLE, EXHAUSTED, DEADLINE], ids=lambda c: c.name)
-def test_a_transient_failure_is_retried_and_the_work_done_once(
-    cloud: FakeRedis, code: grpc.StatusCode
-) -> None:
+def test_a_transient_failure_is_retried_and_the_work_done_once(cloud: FakeVpc, code: grpc.StatusCode) -> None:
     cloud.state.faults[CREATE] = [code, code]
     cloud.state.faults[GET_OPERATION] = [code]
-    state = redis_api(cloud).create(SPEC)
+    made = create(cloud)
     assert cloud.state.count(CREATE) == 3
-    assert list(cloud.state.clusters) == [state.id]
+    assert list(cloud.state.gateways) == [made]
 
 
-def test_a_retry_after_a_lost_answer_reuses_the_idempotency_key_and_makes_one_cluster(
-    cloud: FakeRedis,
-) -> None:
+def test_a_retry_after_a_lost_answer_reuses_the_idempotency_key_and_makes_one_gateway(cloud: FakeVpc) -> None:
     cloud.state.lost_answers[CREATE] = 1
-    redis_api(cloud).create(SPEC)
+    create(cloud)
     assert cloud.state.count(CREATE) == 2
-    assert len(cloud.state.clusters) == 1
+    assert len(cloud.state.gateways) == 1
     ((_, first), (_, second)) = [k for k in cloud.state.keys if k[0] == CREATE]
     assert first is not None
     assert first == second
     # Another create is another key.
-    with pytest.raises(RedisError, match="ALREADY_EXISTS"):
-        redis_api(cloud).create(SPEC)
+    with pytest.raises(EgressError, match="ALREADY_EXISTS"):
+        create(cloud)
     assert len({key for method, key in cloud.state.keys if method == CREATE}) == 2
 
 
-def test_retries_are_bounded_and_the_message_says_so(cloud: FakeRedis) -> None:
+def test_retries_are_bounded_and_the_message_says_so(cloud: FakeVpc) -> None:
     cloud.state.faults[CREATE] = [UNAVAILABLE] * 10
-    with pytest.raises(RedisError) as failed:
-        redis_api(cloud).create(SPEC)
+    with pytest.raises(EgressError) as failed:
+        create(cloud)
     assert cloud.state.count(CREATE) == api.RETRY.attempts
     message = str(failed.value)
-    assert message.startswith("Managed Redis cluster 'samokoder-unit-redis': create failed (UNAVAILABLE")
+    assert message.startswith(f"VPC NAT gateway '{NAME}': create failed (UNAVAILABLE")
     assert "check the endpoint and network" in message
     assert message.endswith(f"(gave up after {api.RETRY.attempts} attempts)")
     assert failed.value.code == UNAVAILABLE
-    assert cloud.state.clusters == {}
+    assert cloud.state.gateways == {}
 
 
 @pytest.mark.parametrize(
     "code", [grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.INTERNAL]
 )
-def test_other_failures_are_not_retried(cloud: FakeRedis, code: grpc.StatusCode) -> None:
+def test_other_failures_are_not_retried(cloud: FakeVpc, code: grpc.StatusCode) -> None:
     cloud.state.faults[CREATE] = [code]
-    with pytest.raises(RedisError, match=rf"create failed \({code.name}") as failed:
-        redis_api(cloud).create(SPEC)
+    with pytest.raises(EgressError, match=rf"create failed \({code.name}") as failed:
+        create(cloud)
     assert cloud.state.count(CREATE) == 1
     assert "gave up" not in str(failed.value)
 
 
-def test_reads_are_retried_and_carry_no_idempotency_key(cloud: FakeRedis) -> None:
-    created = redis_api(cloud).create(SPEC)
-    cloud.state.faults["ClusterService.Get"] = [EXHAUSTED]
-    assert redis_api(cloud).get(created.id).id == created.id
-    assert cloud.state.count("ClusterService.Get") >= 2
+def test_reads_are_retried_and_carry_no_idempotency_key(cloud: FakeVpc) -> None:
+    made = create(cloud)
+    cloud.state.faults["GatewayService.Get"] = [EXHAUSTED]
+    assert gateways(cloud).get(made).id == made
+    assert cloud.state.count("GatewayService.Get") >= 2
     assert {method for method, _ in cloud.state.keys} == {CREATE}
 
 
 def test_an_operation_that_does_not_finish_in_time_names_it(
-    cloud: FakeRedis, monkeypatch: pytest.MonkeyPatch
+    cloud: FakeVpc, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(fake_cloud, "OPERATION_SECONDS", 2.0)
-    monkeypatch.setattr(RedisApi, "operation_timeout_seconds", 0.1)
+    monkeypatch.setattr(GatewayApi, "operation_timeout_seconds", 0.1)
     with pytest.raises(
-        RedisError, match=r"create did not finish in 0.1 s \(operation op\d+\); check it with `yc"
+        EgressError, match=r"create did not finish in 0.1 s \(operation op\d+\); check it with `yc"
     ):
-        redis_api(cloud).create(SPEC)
+        create(cloud)
 
 
-def test_an_operations_error_is_the_resources_error(cloud: FakeRedis) -> None:
-    spec = ClusterSpec(**{**SPEC.__dict__, "network_id": "enpmissing0000000001", "hosts": ()})
-    with pytest.raises(RedisError, match=r"create failed \(INVALID_ARGUMENT: host_specs"):
-        redis_api(cloud).create(spec)
-    spec = ClusterSpec(**{**SPEC.__dict__, "network_id": "enpmissing0000000001"})
+def test_an_operations_error_is_the_resources_error(cloud: FakeVpc) -> None:
+    # The call is accepted; the operation fails later, as the API fails a missing network.
+    spec = RouteTableSpec(FOLDER, MISSING, NAME, (Route("0.0.0.0/0", create(cloud)),))
     with pytest.raises(
-        RedisError, match=r"create failed \(NOT_FOUND: Network enpmissing0000000001 not found\)"
+        EgressError,
+        match=rf"^VPC route table '{NAME}': create failed \(NOT_FOUND: Network {MISSING} not found\)",
     ):
-        redis_api(cloud).create(spec)
+        RouteTableApi(cloud.connection(), NAME).create(spec)
+    assert cloud.state.tables == {}
 
 
 def test_an_iam_token_from_the_environment_authenticates(
-    cloud: FakeRedis, monkeypatch: pytest.MonkeyPatch
+    cloud: FakeVpc, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert redis_api(cloud).create(SPEC).status == "RUNNING"
+    assert create(cloud) in cloud.state.gateways
     monkeypatch.setenv(IAM_TOKEN_ENV, "t1.expired")
-    with pytest.raises(RedisError, match=r"UNAUTHENTICATED.*YC_IAM_TOKEN"):
-        redis_api(cloud).get("c9q")
+    with pytest.raises(EgressError, match=r"UNAUTHENTICATED.*YC_IAM_TOKEN"):
+        gateways(cloud).get("enp")
     monkeypatch.delenv(IAM_TOKEN_ENV)
     with pytest.raises(ConnectionError_, match="reads YC_IAM_TOKEN, which is not set"):
-        redis_api(cloud)
+        gateways(cloud)
 
 
-def test_a_service_account_key_file_authenticates(cloud: FakeRedis, tmp_path: Path) -> None:
+def test_a_service_account_key_file_authenticates(cloud: FakeVpc, tmp_path: Path) -> None:
     key_file = authorized_key_file(tmp_path, cloud.state)
-    by_key = redis_api(cloud, auth="service_account_key_file", key_file=str(key_file))
-    assert by_key.create(SPEC).status == "RUNNING"
+    assert create(cloud, auth="service_account_key_file", key_file=str(key_file)) in cloud.state.gateways
     (tmp_path / "broken.json").write_text("{")
     with pytest.raises(ConnectionError_, match=r"broken.json: cannot read an authorized key"):
-        redis_api(cloud, auth="service_account_key_file", key_file=str(tmp_path / "broken.json"))
+        gateways(cloud, auth="service_account_key_file", key_file=str(tmp_path / "broken.json"))
 
 
-def test_a_vms_metadata_service_authenticates(cloud: FakeRedis, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_vms_metadata_service_authenticates(cloud: FakeVpc, monkeypatch: pytest.MonkeyPatch) -> None:
     cloud.state.tokens.add("t1.vm-account")
     monkeypatch.delenv(IAM_TOKEN_ENV)
     with serving_metadata("t1.vm-account") as address:
         monkeypatch.setenv("YC_METADATA_ADDR", address)
-        assert redis_api(cloud, auth="metadata").create(SPEC).status == "RUNNING"
+        assert create(cloud, auth="metadata") in cloud.state.gateways
 
 
 def test_connection_settings_that_cannot_work_name_the_setting() -> None:

@@ -15,7 +15,6 @@ from infra.conventions import (
     APP_SECRET,
     DB_OWNER_SECRET,
     MONITORING_NAMESPACE,
-    REDIS_TLS_PORT,
     Naming,
 )
 from infra.render.database import manifests as db_manifests
@@ -23,11 +22,10 @@ from infra.render.database import plan as db
 from infra.render.monitoring import alertmanager as am
 from infra.render.secrets.catalog import Group, Target, catalog
 from infra.settings import load_settings
-from infra.settings.loader import read_profile, validate_settings
 from infra.settings.monitoring import AlertingProfile
 from infra.settings.secrets import ProvidedSecrets
 from infra.settings.stack import StackSettings
-from tests.conftest import STACKS, stack_file_values, with_changes
+from tests.conftest import STACKS, stack_file_values
 
 TEMPLATE_VARIABLE = re.compile(r"\{\{\s*\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 RECEIVERS: dict[str, dict[str, Any]] = {
@@ -45,16 +43,6 @@ RECEIVER_SETS = [set(c) for n in (1, 2, 3) for c in combinations(RECEIVERS, n)]
 
 def settings(stack: str) -> StackSettings:
     return load_settings(stack, stack_file_values(stack), offline=True)
-
-
-def with_managed_redis() -> StackSettings:
-    """Staging once the app reads its Redis URL: Managed Redis, with a password and TLS."""
-    managed = {
-        "app_reads_redis_url": True,
-        "managed": {"resource_preset_id": "hm3-c2-m8", "disk_size_gb": 16},
-    }
-    profile = with_changes(read_profile("staging"), {"workloads.redis": managed})
-    return validate_settings("staging", profile, stack_file_values("staging"), offline=True)
 
 
 def with_receivers(kinds: set[str]) -> StackSettings:
@@ -157,7 +145,7 @@ def test_no_credential_is_kept_as_a_plain_value(stack: str) -> None:
         for entry in g.entries:
             if entry.source == "plain":
                 assert not re.search(r"PASSWORD|TOKEN|SECRET|API_KEY", entry.key), entry
-            if entry.source in ("generated", "fernet", "external"):
+            if entry.source in ("generated", "fernet"):
                 assert entry.origin == "", entry
 
 
@@ -187,21 +175,8 @@ def test_the_app_connects_to_the_pooler() -> None:
     assert url.startswith("postgresql+asyncpg://")
 
 
-def test_managed_redis_is_reached_over_tls_with_its_password_from_lockbox() -> None:
-    groups = catalog(with_managed_redis())
-    sources = {e.key: e for e in group(groups, "app").entries}
-    assert sources["REDIS_PASSWORD"].source == "external"
-    assert sources[app.REDIS_PORT.name].origin == str(REDIS_TLS_PORT)
-    secret = target(groups, APP_SECRET)
-    assert {"REDIS_PASSWORD", app.REDIS_HOST.name, app.REDIS_PORT.name} <= set(secret.keys)
-    redis = secret.templates[app.REDIS_URL.name]
-    assert redis.startswith("rediss://:{{ .REDIS_PASSWORD }}@")
-    assert f":{REDIS_TLS_PORT}/" in redis
-
-
 def test_redis_in_the_cluster_needs_nothing_from_lockbox() -> None:
     groups = catalog(settings("staging"))
-    assert settings("staging").workloads.redis.app_reads_redis_url is False
     keys = {e.key for g in groups for e in g.entries}
     assert not {k for k in keys if k.startswith("REDIS")}, keys
     assert app.REDIS_URL.name not in target(groups, APP_SECRET).templates

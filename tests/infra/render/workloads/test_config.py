@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 from urllib.parse import urlsplit
 
 import kubernetes_validate
@@ -15,27 +14,18 @@ from infra.render import redis
 from infra.render.workloads import manifests as m
 from infra.render.workloads.config import config_map
 from infra.settings import load_settings
-from infra.settings.loader import read_profile, validate_settings
 from infra.settings.stack import StackSettings
-from tests.conftest import STACKS, stack_file_values, with_changes
+from tests.conftest import STACKS, stack_file_values
 
 NAMING = Naming("unit")
-MANAGED_REDIS = {
-    "app_reads_redis_url": True,
-    "managed": {"resource_preset_id": "hm3-c2-m8", "disk_size_gb": 16},
-}
-REDIS_KEYS = {app.REDIS_HOST.name, app.REDIS_PORT.name, app.REDIS_URL.name}
 
 
-def settings(stack: str, profile_changes: dict[str, Any] | None = None) -> StackSettings:
-    if profile_changes is None:
-        return load_settings(stack, stack_file_values(stack), offline=True)
-    profile = with_changes(read_profile(stack), profile_changes)
-    return validate_settings(stack, profile, stack_file_values(stack), offline=True)
+def settings(stack: str) -> StackSettings:
+    return load_settings(stack, stack_file_values(stack), offline=True)
 
 
-def data(stack: str, profile_changes: dict[str, Any] | None = None) -> dict[str, str]:
-    found: dict[str, str] = config_map(NAMING, m.AppSpec.of(settings(stack, profile_changes)))["data"]
+def data(stack: str) -> dict[str, str]:
+    found: dict[str, str] = config_map(NAMING, m.AppSpec.of(settings(stack)))["data"]
     return found
 
 
@@ -102,10 +92,3 @@ def test_the_app_finds_redis_in_the_cluster_by_its_services_address(stack: str) 
     assert int(values[app.REDIS_PORT.name]) == port
     url = urlsplit(values[app.REDIS_URL.name])
     assert (url.scheme, url.hostname, url.port, url.password) == ("redis", host, port, None)
-
-
-def test_with_managed_redis_its_address_comes_from_the_secret_not_the_config_map() -> None:
-    values = data("staging", {"workloads.redis": MANAGED_REDIS})
-    assert not REDIS_KEYS & set(values)
-    # The rest stays as it is.
-    assert {k: v for k, v in data("staging").items() if k not in REDIS_KEYS} == values

@@ -120,10 +120,7 @@ def test_the_jobs_account_may_only_read_backups_in_its_namespace() -> None:
 
 def test_the_jobs_pods_are_the_ones_the_network_policies_let_reach_the_pooler() -> None:
     labels = job()["spec"]["template"]["metadata"]["labels"]
-    policies = {
-        p["metadata"]["name"]: p["spec"]
-        for p in network_policies(NAMING, "10.20.0.0/16", redis_in_cluster=True)
-    }
+    policies = {p["metadata"]["name"]: p["spec"] for p in network_policies(NAMING)}
     migrate = policies["migrate"]["podSelector"]["matchLabels"]
     assert all(labels.get(k) == v for k, v in migrate.items())
     pooler_sources = [

@@ -22,7 +22,6 @@ from infra.conventions import (
     MONITORING_NAMESPACE,
     REDIS,
     REDIS_PORT,
-    REDIS_TLS_PORT,
     Naming,
 )
 from infra.render import redis
@@ -35,19 +34,13 @@ from infra.settings import load_settings
 from tests.conftest import stack_file_values
 
 NAMING = Naming("unit")
-VPC = "10.20.0.0/16"
 RESTORE = "samokoder-db-restore-20260101-0000"
 Policy = dict[str, Any]
 Labels = Mapping[str, str]
 
 
-# Redis in the app's namespace (without a password: the policies are its fence), or Managed Redis in the VPC.
-PLACEMENTS = {"redis in cluster": True, "managed redis": False}
-
-
-def policies(cidr: str = VPC, *, in_cluster: bool = True) -> dict[str, Policy]:
-    documents = network_policies(NAMING, cidr, redis_in_cluster=in_cluster)
-    return {p["metadata"]["name"]: p["spec"] for p in documents}
+def policies() -> dict[str, Policy]:
+    return {p["metadata"]["name"]: p["spec"] for p in network_policies(NAMING)}
 
 
 def matches(selector: Policy, labels: Labels) -> bool:
@@ -70,9 +63,9 @@ def ports_of(rule: Policy) -> set[tuple[int, str]]:
     return {(p["port"], p.get("protocol", "TCP")) for p in rule.get("ports", [])}
 
 
-def rules(direction: str, pods: Labels, *, in_cluster: bool = True) -> Iterator[Policy]:
+def rules(direction: str, pods: Labels) -> Iterator[Policy]:
     """Every rule of one direction that applies to pods carrying these labels."""
-    for spec in policies(in_cluster=in_cluster).values():
+    for spec in policies().values():
         if direction.capitalize() in spec["policyTypes"] and matches(spec["podSelector"], pods):
             yield from spec.get(direction, [])
 
@@ -109,11 +102,10 @@ def pod_labels() -> dict[str, Labels]:
     ours[up.MIGRATE] = migration_job(NAMING, "4f2a9c1d7e3b", "image")["spec"]["template"]["metadata"][
         "labels"
     ]
-    assert settings.workloads.redis.in_cluster is not None
-    ours[REDIS] = redis.stateful_set(NAMING, settings.workloads.redis.in_cluster)["spec"]["template"][
-        "metadata"
-    ]["labels"]
-    stack = r.Stack("example.org", VPC, True, 3, RESTORE)
+    ours[REDIS] = redis.stateful_set(NAMING, settings.workloads.redis)["spec"]["template"]["metadata"][
+        "labels"
+    ]
+    stack = r.Stack("example.org", 3, RESTORE)
     return {
         (w.name if len(w.pods) == 1 else pod): labels
         for w in r.app_namespace_workloads(stack, ours)
@@ -127,9 +119,8 @@ def outside(name: str) -> Labels:
     return labels
 
 
-@pytest.mark.parametrize("in_cluster", PLACEMENTS.values(), ids=PLACEMENTS.keys())
-def test_the_policies_are_valid_objects_of_the_app_namespace_with_unique_names(in_cluster: bool) -> None:
-    documents = network_policies(NAMING, VPC, redis_in_cluster=in_cluster)
+def test_the_policies_are_valid_objects_of_the_app_namespace_with_unique_names() -> None:
+    documents = network_policies(NAMING)
     for document in documents:
         kubernetes_validate.validate(document, "1.30.0", strict=True)
         assert document["metadata"]["namespace"] == APP_NAMESPACE
@@ -151,9 +142,8 @@ def test_every_pod_may_resolve_names_over_udp_and_tcp() -> None:
     assert ports_of(rule) == {(53, "UDP"), (53, "TCP")}
 
 
-@pytest.mark.parametrize("in_cluster", PLACEMENTS.values(), ids=PLACEMENTS.keys())
-def test_each_policy_declares_exactly_the_directions_it_has_rules_for(in_cluster: bool) -> None:
-    for name, spec in policies(in_cluster=in_cluster).items():
+def test_each_policy_declares_exactly_the_directions_it_has_rules_for() -> None:
+    for name, spec in policies().items():
         if name == "default-deny":
             continue
         declared = set(spec["policyTypes"])
@@ -172,11 +162,10 @@ def test_every_policy_selects_some_pod_and_every_pod_is_selected_by_some_policy_
     assert {pod for found in chosen.values() for pod in found} == set(pods)
 
 
-@pytest.mark.parametrize("in_cluster", PLACEMENTS.values(), ids=PLACEMENTS.keys())
-def test_every_connection_allowed_at_one_end_is_allowed_at_the_other(in_cluster: bool) -> None:
+def test_every_connection_allowed_at_one_end_is_allowed_at_the_other() -> None:
     pods = pod_labels()
     seen = 0
-    for name, spec in policies(in_cluster=in_cluster).items():
+    for name, spec in policies().items():
         own = [labels for labels in pods.values() if matches(spec["podSelector"], labels)]
         for direction, side, other in (("egress", "to", "ingress"), ("ingress", "from", "egress")):
             for rule in spec.get(direction, []):
@@ -186,26 +175,14 @@ def test_every_connection_allowed_at_one_end_is_allowed_at_the_other(in_cluster:
                         assert pairs, (name, peer)
                         for mine, theirs in pairs:
                             back = "from" if other == "ingress" else "to"
-                            assert any(
-                                admits(r_, back, mine, port)
-                                for r_ in rules(other, theirs, in_cluster=in_cluster)
-                            ), (name, direction, peer, port)
+                            assert any(admits(r_, back, mine, port) for r_ in rules(other, theirs)), (
+                                name,
+                                direction,
+                                peer,
+                                port,
+                            )
                             seen += 1
     assert seen >= 30
-
-
-@pytest.mark.parametrize("cidr", ["10.10.0.0/16", "10.20.0.0/16", "172.16.0.0/12"])
-def test_managed_redis_is_reached_only_inside_the_vpc_and_only_on_its_tls_port(cidr: str) -> None:
-    found = 0
-    for spec in policies(cidr, in_cluster=False).values():
-        for rule in spec.get("egress", []):
-            if (REDIS_TLS_PORT, "TCP") in ports_of(rule):
-                found += 1
-                assert rule["to"] == [{"ipBlock": {"cidr": cidr}}]
-                assert ports_of(rule) == {(REDIS_TLS_PORT, "TCP")}
-    # The api, the worker and the Redis exporter.
-    assert found == 3
-    assert "redis" not in policies(cidr, in_cluster=False)
 
 
 def test_redis_in_the_cluster_lets_in_only_the_api_the_worker_and_the_exporter() -> None:
@@ -216,10 +193,18 @@ def test_redis_in_the_cluster_lets_in_only_the_api_the_worker_and_the_exporter()
         name for name, labels in pods.items() if admits(allowed[0], "from", labels, (6379, "TCP"))
     )
     assert admitted == sorted([up.API, up.REDIS_EXPORTER, up.WORKER])
-    # Nothing reaches a Redis outside the cluster, and Redis itself calls nothing but DNS.
-    for spec in policies().values():
-        for rule in spec.get("egress", []):
-            assert (REDIS_TLS_PORT, "TCP") not in ports_of(rule)
+    # Redis's port leads to Redis's pods alone, and Redis itself calls nothing but DNS.
+    to_redis = [
+        rule
+        for spec in policies().values()
+        for rule in spec.get("egress", [])
+        if (REDIS_PORT, "TCP") in ports_of(rule)
+    ]
+    assert len(to_redis) == 3  # the api's, the worker's, the exporter's
+    for rule in to_redis:
+        assert ports_of(rule) == {(REDIS_PORT, "TCP")}
+        assert [matches(peer, pods[REDIS]) for peer in in_namespace_peers(rule, "to")] == [True]
+        assert len(rule["to"]) == 1
     assert list(rules("egress", pods[REDIS])) == policies()["allow-dns"]["egress"]
 
 

@@ -13,14 +13,14 @@ import copy
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from infra.conventions import APP_NAMESPACE, MONITORING_NAMESPACE, NAME_LABEL, REDIS, Naming
+from infra.conventions import APP_NAMESPACE, MONITORING_NAMESPACE, NAME_LABEL, Naming
 from infra.ops.synth.numbers import whole_numbers
 from infra.ops.synth.runner import Synthesis
 from infra.ops.synth.writer import is_kubernetes_object
@@ -29,7 +29,6 @@ from infra.render.workloads import reachability as r
 from infra.render.workloads import upstream_pods as up
 from infra.render.workloads.canary import canary_deployment
 from infra.render.workloads.manifests import AppSpec
-from infra.render.workloads.network_policies import network_policies
 from tests import nca
 from tests.conftest import STACKS
 
@@ -86,8 +85,6 @@ def stack_of(synthesis: Synthesis) -> r.Stack:
     settings = synthesis.settings
     return r.Stack(
         domain=settings.identity.domain,
-        vpc_cidr=str(settings.network.cidr),
-        redis_in_cluster=settings.workloads.redis.in_cluster is not None,
         database_instances=settings.database.instances,
         restore_cluster=RESTORE,
     )
@@ -181,13 +178,8 @@ def policies_of(synthesis: Synthesis) -> list[Manifest]:
     return manifests(synthesis, "NetworkPolicy")
 
 
-def analyze(
-    synthesis: Synthesis, policies: list[Manifest], workdir: Path, *, managed_redis: bool = False
-) -> Verdict:
-    stack, app = stack_of(synthesis), app_pods(synthesis)
-    if managed_redis:
-        stack, app = replace(stack, redis_in_cluster=False), {k: v for k, v in app.items() if k != REDIS}
-    platform = r.platform(stack, app)
+def analyze(synthesis: Synthesis, policies: list[Manifest], workdir: Path) -> Verdict:
+    platform = r.platform(stack_of(synthesis), app_pods(synthesis))
     pods = [pod for group in pods_of(platform).values() for pod in group]
     return judge(platform, nca.connectivity(workdir, policies, pods))
 
@@ -201,19 +193,6 @@ def test_the_policies_allow_every_needed_connection_and_nothing_else(
     verdict = analyze(synthesis, policies_of(synthesis), tmp_path)
     print(f"{verdict.summary(stack)} ({time.perf_counter() - started:.1f} s)")
     assert verdict.needed > 40
-    assert verdict.denied == []
-    assert verdict.unneeded == []
-
-
-def test_with_managed_redis_the_app_and_the_exporter_reach_it_in_the_vpc_and_nothing_else(
-    synthesized: Synth, tmp_path: Path
-) -> None:
-    """The renderer with prod's settings, Redis moved to Yandex Managed Redis in the VPC."""
-    synthesis = synthesized("prod")
-    settings = synthesis.settings
-    rendered = network_policies(Naming(settings.stack), str(settings.network.cidr), redis_in_cluster=False)
-    verdict = analyze(synthesis, rendered, tmp_path, managed_redis=True)
-    print(verdict.summary("prod with Managed Redis"))
     assert verdict.denied == []
     assert verdict.unneeded == []
 
