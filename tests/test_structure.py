@@ -34,9 +34,6 @@ ALLOWED: Final = frozenset(
         "infra/ops/program.py::build",
         # The home-made canary controller is being deleted for Flagger (issue 23).
         "infra/ops/canary/",
-        # The static analysis of Alembic scripts goes too (issue 23: the real migration is
-        # rehearsed on a real copy instead).
-        "infra/ops/releases/alembic_operations.py",
     }
 )
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.ops.releases.migrations import MigrationsError, heads, migration_revision
+from infra.ops.releases.migrations import MigrationsError, heads, migration_revision, read_script
 from infra.settings.release import Release
 from tests.cli_runner import samokoder_infra
 from tests.conftest import PROJECT_DIR
@@ -75,13 +75,36 @@ def test_unreadable_histories_are_refused_with_the_file(tmp_path: Path) -> None:
     bad = write(tmp_path / "bad", {"x.py": "revision = make_id()\n"})
     with pytest.raises(MigrationsError, match=r"x.py: a revision that is not a literal"):
         heads(bad)
-    # The heads come from the revision graph (alembic_graph.py): what Alembic refuses is refused.
+    # What Alembic refuses is refused.
     orphan = write(tmp_path / "orphan", {"0002.py": f'revision = "{USERS}"\ndown_revision = "{INIT}"\n'})
     with pytest.raises(MigrationsError, match=rf"0002\.py: down_revision {INIT} is not in"):
         heads(orphan)
     broken = write(tmp_path / "broken", {**SCRIPTS, "0004.py": "revision = (\n"})
-    with pytest.raises(MigrationsError, match=r"0004\.py: not readable as Python"):
+    with pytest.raises(MigrationsError, match=r"0004\.py: not readable as Python \(line 1"):
         heads(broken)
+    twice = write(tmp_path / "twice", {**SCRIPTS, "copy.py": f'revision = "{INIT}"\n'})
+    with pytest.raises(MigrationsError, match=rf"copy\.py: revision {INIT} is also .*0001_init\.py"):
+        heads(twice)
+    # A cycle beside a sound branch: the branch's head alone would look like an answer.
+    cycle = {
+        "x1.py": 'revision = "x1"\ndown_revision = "x2"\n',
+        "x2.py": 'revision = "x2"\ndown_revision = "x1"\n',
+    }
+    with pytest.raises(MigrationsError, match="form a cycle"):
+        heads(write(tmp_path / "cycle", {**SCRIPTS, **cycle}))
+    for text, message in (
+        ("revision = None\n", "revision is empty"),
+        ("revision = 1\n", "a revision that is not a string"),
+    ):
+        with pytest.raises(MigrationsError, match=rf"odd\.py: {message}"):
+            heads(write(tmp_path / "odd", {**SCRIPTS, "odd.py": text}))
+
+
+def test_files_that_are_not_scripts_are_skipped(tmp_path: Path) -> None:
+    versions = write(tmp_path / "v", SCRIPTS)
+    assert read_script(versions / "helpers.py") is None
+    assert read_script(versions / "__init__.py") is None
+    assert read_script(versions / "2025_10_07.py") == (DATED, (INIT,))
 
 
 def test_the_command_prints_what_the_deploy_records(tmp_path: Path) -> None:
