@@ -1,14 +1,19 @@
-"""How a release of the API proves itself: the canary's steps and what it is judged on.
+"""How a release of the API proves itself: Flagger's analysis of the API's ``Canary``.
 
-A release first runs beside stable as ``samokoder-api-canary``, taking a share
-of the API's requests at the ingress (``weights``, one step after another);
-each step is judged over ``analysis_minutes`` from ingress-nginx's request
-metrics by ``samokoder-infra verify`` (infra/ops/canary/judge.py). The latency
-bound is the SLO's own threshold (``slo.latency_threshold_seconds``).
+Flagger (infra/render/workloads/canary.py) shifts ``weights`` of the API's
+requests to the new version one step after another, one step every
+``analysis_minutes``, judging each over that window on the canary's own
+requests at the ingress: its share of 5xx answers (``max_error_percent``) and
+its P95 (the latency SLO's threshold, ``slo.latency_threshold_seconds``), on
+at least ``min_requests`` requests. A check that fails (or has too few
+requests to decide) holds the step; at ``max_failed_checks`` failed checks
+Flagger routes everything back to the promoted version and scales the new one
+to zero.
 """
 
 from __future__ import annotations
 
+import math
 from itertools import pairwise
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -18,30 +23,36 @@ from infra.settings.base import StrictModel, is_production
 # A production canary is judged on enough traffic and time to tell a regression from noise.
 PRODUCTION_MIN_ANALYSIS_MINUTES = 5
 PRODUCTION_MIN_REQUESTS = 100
+# How long Flagger lets the new version's pods, then the promoted ones, become ready (the Canary's
+# progressDeadlineSeconds): Flagger's own default (pkg/apis/flagger/v1beta1/canary.go:32 at v1.44.0).
+PROGRESS_DEADLINE_SECONDS = 600
 # The deploy job runs on a GitHub-hosted runner, cut off after 6 hours (docs.github.com, Actions
-# usage limits: "Job execution time"); the longest judging leaves two hours of it for the images,
-# the migration (its Job's deadline is 60 min) and the rollouts.
-MAX_JUDGING_MINUTES = 240
+# usage limits: "Job execution time"); the longest wait for Flagger's verdict leaves two hours of it
+# for the images, the migration (its Job's deadline is 60 min), the two `pulumi up`s and the rollouts.
+MAX_VERDICT_MINUTES = 240
+# Flagger's ticks of a release that every check passes, besides one per weight
+# (pkg/controller/scheduler.go at v1.44.0): the tick that sees the new revision and scales it up
+# (:921-930), the one that runs the pre-rollout webhooks and sets the first weight (:449-459,
+# :565-613), the one that routes everything back to the promoted pods (:381-389, :508-530), and
+# the one that scales the new version down and says Succeeded (:393-426).
+UNJUDGED_TICKS = 4
 
 
 class CanaryProfile(StrictModel):
-    """How a release of the API proves itself beside stable before it takes all traffic."""
+    """How a release of the API proves itself beside the promoted one before it takes all traffic."""
 
-    # The canary's share of the API's requests at each step, in percent, rising; promotion follows the last.
+    # The canary's share of the API's requests at each step, in percent, rising (Flagger's
+    # stepWeights); promotion follows the last.
     weights: tuple[int, ...] = Field(min_length=1, max_length=6)
-    # Each step is judged over this window, after the step has run for as long.
-    analysis_minutes: int = Field(ge=1, le=120)
-    # Fewer canary requests than this in the window decide nothing (inconclusive).
+    # Minutes between Flagger's steps (its analysis interval); each check reads this window.
+    analysis_minutes: int = Field(ge=1, le=60)
+    # A check on fewer canary requests than this in the window fails: too few to decide.
     min_requests: int = Field(ge=10)
-    # The canary's share of 5xx answers may not pass this (percent of its requests) ...
+    # The canary's share of 5xx answers, percent of its requests, may not pass this.
     max_error_percent: float = Field(gt=0, le=50)
-    # ... nor stable's share by more than this many percentage points.
-    max_error_increase_points: float = Field(gt=0, le=50)
-    # The canary's P95 may not pass stable's P95 times this (nor the SLO's latency threshold).
-    max_latency_ratio: float = Field(ge=1, le=10)
-    # An inconclusive step waits another window and is judged again (over all its time) this many
-    # times before the release is aborted.
-    inconclusive_retries: int = Field(ge=0, le=5)
+    # Failed checks (summed over the whole analysis) at which Flagger rolls the release back
+    # (its analysis threshold).
+    max_failed_checks: int = Field(ge=1, le=10)
 
     @field_validator("weights")
     @classmethod
@@ -73,20 +84,29 @@ class CanaryProfile(StrictModel):
         return self
 
     @model_validator(mode="after")
-    def _judged_within_the_deploy_job(self) -> CanaryProfile:
-        if self.longest_judged_minutes() > MAX_JUDGING_MINUTES:
+    def _decided_within_the_deploy_job(self) -> CanaryProfile:
+        if self.verdict_minutes() > MAX_VERDICT_MINUTES:
             raise ValueError(
-                f"{len(self.weights)} weights x {self.analysis_minutes} min x "
-                f"(1 + {self.inconclusive_retries} retries) = {self.longest_judged_minutes()} min of judging "
-                "at most, over the "
-                f"{MAX_JUDGING_MINUTES} min a deploy job can give it"
+                f"{self.verdict_minutes()} min to Flagger's verdict at most ({len(self.weights)} weights, "
+                f"{self.max_failed_checks} failed checks, {self.analysis_minutes}-minute intervals and "
+                f"two rollouts), over the {MAX_VERDICT_MINUTES} min a deploy job can wait for it"
             )
         return self
 
-    def judged_minutes(self) -> int:
-        """How long the steps are judged when every window decides: one window per weight."""
-        return len(self.weights) * self.analysis_minutes
+    def ticks(self) -> int:
+        """Flagger's analysis intervals from a new API image to Succeeded, when checks fail all they may.
 
-    def longest_judged_minutes(self) -> int:
-        """Every window but each weight's last inconclusive: the longest judging before a promotion."""
-        return self.judged_minutes() * (1 + self.inconclusive_retries)
+        One per weight and ``UNJUDGED_TICKS`` around them; each failed check short of the
+        threshold holds its step one more interval (scheduler.go:461-466).
+        """
+        return len(self.weights) + UNJUDGED_TICKS + self.max_failed_checks - 1
+
+    def verdict_minutes(self) -> int:
+        """The longest wait for Flagger's verdict on a release, from the `pulumi up` that changes the API.
+
+        The first tick comes within one interval, each other one interval later; waiting for the
+        new pods, then for the promoted ones, holds a tick until they are ready or the progress
+        deadline passes (scheduler.go:294-311, :353-361), whole intervals each.
+        """
+        waiting = math.ceil(PROGRESS_DEADLINE_SECONDS / (60 * self.analysis_minutes))
+        return (self.ticks() + 2 * waiting) * self.analysis_minutes

@@ -6,11 +6,12 @@ from typing import Annotated, Literal
 
 from pydantic import (
     Field,
+    ValidationInfo,
     model_validator,
 )
 
 from infra.conventions import Service
-from infra.settings.base import Digest, Hostname, StrictModel, YcId
+from infra.settings.base import Digest, Hostname, StrictModel, YcId, is_production
 
 
 class Identity(StrictModel):
@@ -40,20 +41,6 @@ ReleaseId = Annotated[str, Field(pattern=r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Z
 MigrationRevision = Annotated[str, Field(pattern=r"^[0-9a-f]{6,12}$")]
 
 
-class CanaryRelease(StrictModel):
-    """The next release while it runs as the canary beside the stable one.
-
-    Written by ``samokoder-infra canary start`` (infra/ops/cli/canary/): its
-    migration has run, its API takes ``weight`` percent of the API's requests,
-    and promotion makes it the release.
-    """
-
-    id: ReleaseId = Field(description="its release id")
-    images: ReleaseImages
-    migration_revision: MigrationRevision = Field(description="its migration revision")
-    weight: int = Field(ge=1, le=99, description="its share of the API's requests, %")
-
-
 class ImageBuild(StrictModel):
     """Build the images from the app's source checkout instead of using digests."""
 
@@ -66,6 +53,16 @@ class ImageBuild(StrictModel):
         default="linux/amd64", description="the platform the images are built for"
     )
 
+    @model_validator(mode="after")
+    def _not_in_production(self, info: ValidationInfo) -> ImageBuild:
+        if is_production(info):
+            raise ValueError(
+                "a production stack runs released images by digest (release.images), never a build of "
+                "a local directory: what that holds is nowhere recorded, reviewed, scanned or signed, "
+                "and a rollback has no digest to return to"
+            )
+        return self
+
 
 class Release(StrictModel):
     """What runs: a release id and either image digests or a build."""
@@ -75,25 +72,12 @@ class Release(StrictModel):
     build: ImageBuild | None = None
     # When it changes, the database is backed up and migrated before the new version rolls.
     migration_revision: MigrationRevision
-    # The next release, while it proves itself beside this one.
-    canary: CanaryRelease | None = None
+    # Promote the API without Flagger's analysis (a rollback to a release that proved itself, or a
+    # release that must go whole): the Canary's skipAnalysis (infra/render/workloads/canary.py).
+    skip_analysis: bool = False
 
     @model_validator(mode="after")
     def _one_image_source(self) -> Release:
         if (self.images is None) == (self.build is None):
             raise ValueError("set exactly one of 'images' (release digests) or 'build' (source checkout)")
-        return self
-
-    @model_validator(mode="after")
-    def _canary_beside_digests(self) -> Release:
-        if self.canary is None:
-            return self
-        if self.images is None:
-            raise ValueError("canary: a canary runs beside a release by digests, not beside a build")
-        # Only the API takes a share of the traffic: its image is what the canary judges.
-        if self.canary.images.api == self.images.api:
-            raise ValueError(
-                f"canary: release {self.canary.id} has the stable release's API image: there is nothing "
-                "to judge; release it without a canary"
-            )
         return self

@@ -1,4 +1,4 @@
-"""The canary's settings: shares that rise, enough to judge in production, no looser than the alerts."""
+"""Flagger's analysis settings: shares that rise, enough to judge in production, no looser than the alerts."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import pytest
 
 from infra.settings.loader import ConfigError, read_profile, validate_settings
 from tests.conftest import stack_file_values, with_changes
-
-NEXT = {"api": "sha256:" + "a" * 64, "worker": "sha256:" + "b" * 64, "frontend": "sha256:" + "c" * 64}
 
 
 def problems(stack: str, changes: dict[str, object], release: dict[str, object] | None = None) -> list[str]:
@@ -61,29 +59,45 @@ def test_a_canary_may_not_pass_more_errors_than_the_warning_alert() -> None:
 def test_prod_judges_more_strictly_than_staging() -> None:
     staging, prod = read_profile("staging")["canary"], read_profile("prod")["canary"]
     assert prod["max_error_percent"] <= staging["max_error_percent"]
-    assert prod["max_error_increase_points"] <= staging["max_error_increase_points"]
-    assert prod["max_latency_ratio"] <= staging["max_latency_ratio"]
     assert prod["min_requests"] >= staging["min_requests"]
     assert prod["analysis_minutes"] >= staging["analysis_minutes"]
     assert prod["weights"][0] <= staging["weights"][0]
 
 
-def test_a_recorded_canary_needs_a_new_api_image_and_a_share() -> None:
-    canary = {"id": "r2", "migration_revision": "bbbb2222", "images": NEXT, "weight": 25}
-    assert problems("staging", {}, {"canary": canary}) == []
-    running_api = stack_file_values("staging")["release"]["images"]["api"]
-    (same,) = problems("staging", {}, {"canary": {**canary, "images": {**NEXT, "api": running_api}}})
-    assert "has the stable release's API image: there is nothing to judge" in same
-    (whole,) = problems("staging", {}, {"canary": {**canary, "weight": 100}})
-    assert "release.canary.weight" in whole
-    (tagged,) = problems("staging", {}, {"canary": {**canary, "images": {**NEXT, "api": "latest"}}})
-    assert "release.canary.images.api" in tagged
+@pytest.mark.parametrize("key", ["max_error_increase_points", "max_latency_ratio", "inconclusive_retries"])
+def test_the_home_made_judges_settings_are_refused_by_name(key: str) -> None:
+    """Flagger judges the canary on its own requests; what compared it with stable is gone."""
+    (problem,) = problems("staging", {f"canary.{key}": 1})
+    assert f"canary.{key}" in problem
+    assert problem.endswith("unknown key")
 
 
-def test_the_longest_judging_fits_in_a_deploy_job() -> None:
-    """Six weights of 60 minutes with a retry each is 12 hours: a hosted runner stops at 6."""
+@pytest.mark.parametrize("value", [0, 11])
+def test_failed_checks_are_one_to_ten(value: int) -> None:
+    (problem,) = problems("staging", {"canary.max_failed_checks": value})
+    assert "canary.max_failed_checks" in problem
+
+
+def test_a_release_skips_analysis_only_when_it_says_so() -> None:
+    assert problems("staging", {}, {"skip_analysis": True}) == []
+    (wrong,) = problems("staging", {}, {"skip_analysis": "sometimes"})
+    assert "release.skip_analysis" in wrong
+    (gone,) = problems("staging", {}, {"canary": {"id": "r2", "weight": 25}})
+    assert "release.canary" in gone
+
+
+def test_the_longest_wait_for_flaggers_verdict_fits_in_a_deploy_job() -> None:
+    """Six weights of 60 minutes: (6 + 4 + 1) intervals and two rollouts is 13 hours; a runner stops at 6."""
     (problem,) = problems(
         "staging", {"canary.weights": [5, 10, 20, 30, 40, 50], "canary.analysis_minutes": 60}
     )
-    assert "= 720 min of judging at most, over the 240 min a deploy job can give it" in problem
-    assert problems("staging", {"canary.weights": [10, 50], "canary.analysis_minutes": 60}) == []
+    assert "780 min to Flagger's verdict at most (6 weights, 2 failed checks, 60-minute intervals" in problem
+    assert "over the 240 min a deploy job can wait for it" in problem
+    assert problems("staging", {"canary.weights": [10, 50], "canary.analysis_minutes": 20}) == []
+
+
+@pytest.mark.parametrize(("stack", "minutes"), [("staging", 55), ("prod", 110)])
+def test_the_verdict_comes_within_the_ticks_flagger_takes(stack: str, minutes: int) -> None:
+    """Staging: (2 weights + 4 + 1 failed check) x 5 min and 2 x 10 min of rollouts; prod: 9 x 10 + 20."""
+    profile = validate_settings(stack, read_profile(stack), stack_file_values(stack), offline=True).canary
+    assert profile.verdict_minutes() == minutes
