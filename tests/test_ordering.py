@@ -29,6 +29,8 @@ CRD_CHART = {
     "barmancloud.cnpg.io": charts.BARMAN_CLOUD_PLUGIN.name,
     "external-secrets.io": charts.EXTERNAL_SECRETS.name,
     "cert-manager.io": charts.CERT_MANAGER.name,
+    # Its crds/ directory (tests/crds/README.md).
+    "flagger.app": charts.FLAGGER.name,
 }
 # Values that make a chart render monitoring.coreos.com objects.
 MONITOR_KEYS = ('"serviceMonitor": {"enabled": true', '"podMonitor": {"enabled": true')
@@ -96,6 +98,14 @@ def test_every_chart_that_renders_monitors_comes_after_the_monitoring_crds(
     assert rendering, "expected charts with a ServiceMonitor (ingress-nginx, the redis exporter)"
     for release in rendering:
         assert monitoring & needs(release), f"{release.inputs['chart']} may render monitors before their CRDs"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_flagger_comes_after_the_ingress_controller_it_routes_through(synthesized: Synth, stack: str) -> None:
+    synthesis = synthesized(stack)
+    (flagger,) = release_urns(synthesis, charts.FLAGGER.name)
+    (release,) = (r for r in synthesis.of_type(RELEASE) if r.urn == flagger)
+    assert release_urns(synthesis, charts.INGRESS_NGINX.name) & before(synthesis)(release)
 
 
 @pytest.mark.parametrize("stack", STACKS)
