@@ -35,8 +35,6 @@ class RegistryArgs:
 class Registry(pulumi.ComponentResource):
     registry_id: pulumi.Output[str]
     images: dict[Service, pulumi.Output[str]]
-    # The API image of the release running as the canary, while one does.
-    canary_image: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: RegistryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("samokoder:registry:Registry", name, None, opts)
@@ -79,8 +77,6 @@ class Registry(pulumi.ComponentResource):
                 service: self._build(service, release.id, release.build, registry, repositories[service])
                 for service in SERVICES
             }
-        canary = release.canary
-        self.canary_image = None if canary is None else _by_digest(registry.id, "api", canary.images.api)
         self.register_outputs({"registry_id": self.registry_id, "images": self.images})
 
     def _build(

@@ -1,13 +1,22 @@
 """Workloads: the app's api, worker and frontend, their Services, scaling, budgets, network policies
-and Ingress, the migration that runs behind a backup before a new schema rolls out, and the
-canary of the next release while it proves itself.
+and Ingress, the migration that runs behind a backup before a new schema rolls out, and the API's
+Canary, through which Flagger releases it.
 
 Images come by digest from the registry component; configuration from a
 ConfigMap; secrets only from the Secret External Secrets keeps. The objects
 themselves are rendered by ``infra/render/workloads/``; this component applies them
 and orders them: the Deployments wait for the migration Job of the release's
-revision, which waits for its backup; the worker rolls after the API has; a
-canary waits for its own release's migration, which runs before it.
+revision, which waits for its backup; the worker rolls after the API has.
+
+Pulumi and Flagger own different objects (docs/runbooks/canary.md): Pulumi the API
+Deployment (Flagger's target: the release under analysis), its autoscaler, its
+Ingress, the Canary and its MetricTemplates; Flagger the promoted copy
+(``samokoder-api-primary``: Deployment and autoscaler), the three Services
+(``samokoder-api``, ``-primary``, ``-canary``) and the canary Ingress
+(infra/render/workloads/flagger_made.py). So Pulumi makes no Service named
+``samokoder-api`` (Flagger points it at the promoted pods), never sets the
+API Deployment's replicas (Flagger scales it to zero between releases and up
+for one), and lets Flagger's scaling be.
 """
 
 from __future__ import annotations
@@ -21,35 +30,33 @@ import pulumi
 
 from components.cluster_redis import ClusterRedis
 from components.database import Database
+from components.flagger import Flagger
 from components.ingress import Ingress
 from components.kube import KubernetesObject, kubernetes_object
 from components.secrets import Secrets
-from infra.app_contract import API_PORT, FRONTEND_PORT
+from infra.app_contract import FRONTEND_PORT
 from infra.conventions import Naming, Service
 from infra.render.workloads import manifests as m
-from infra.render.workloads.canary import (
-    canary_autoscaler,
-    canary_budget,
-    canary_deployment,
-    canary_ingress,
-    canary_service,
-)
+from infra.render.workloads.canary import canary, metric_templates, primary_budget
 from infra.render.workloads.config import config_map
 from infra.render.workloads.migrations import migration_access, migration_job, pre_migration_backup
 from infra.render.workloads.network_policies import network_policies
 from infra.render.workloads.routes import api_ingress, site_ingress
+from infra.settings.canary import CanaryProfile
+from infra.settings.monitoring import SloProfile
 
 Renderer = Callable[[Naming, m.AppSpec, str], dict[str, Any]]
 
 
 @dataclass(frozen=True)
-class CanaryArgs:
-    """The next release's API beside the stable one, with its share of the API's requests."""
+class ReleaseArgs:
+    """How the API's releases go: through Flagger, judged as the stack's settings say."""
 
-    # "cr.yandex/<registry>/api@sha256:..."
-    image: pulumi.Input[str]
-    migration_revision: str
-    weight: int
+    flagger: Flagger
+    canary: CanaryProfile
+    slo: SloProfile
+    # Promote the API without analysis (a rollback, or a release that must go whole).
+    skip_analysis: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,7 +74,7 @@ class WorkloadsArgs:
     ingress: Ingress
     secrets: Secrets
     redis: ClusterRedis
-    canary: CanaryArgs | None = None
+    release: ReleaseArgs
 
 
 def _spec(render: Renderer, naming: Naming, app: m.AppSpec, image: str) -> dict[str, Any]:
@@ -118,6 +125,7 @@ class Workloads(pulumi.ComponentResource):
 
         job = migration(args.migration_revision, args.images["api"])
         after_migration = pulumi.ResourceOptions(parent=self, depends_on=[*before, job, config])
+        release = self._canary(name, args, first)
         renderers: dict[Service, Renderer] = {
             "api": m.api_deployment,
             "worker": m.worker_deployment,
@@ -129,64 +137,36 @@ class Workloads(pulumi.ComponentResource):
             manifest = render(naming, app, "{image}")
             manifest["spec"] = image.apply(functools.partial(_spec, render, naming, app))
             options = after_migration
+            if service == "api":
+                # Flagger's target. Its analysis settings reach Flagger before a new image does (a
+                # rollback's skipAnalysis, and the next release's return to analysis); Flagger scales
+                # it (pkg/canary/deployment_controller.go:150-211, 374-387 at v1.44.0), Pulumi never.
+                options = after_migration.merge(
+                    pulumi.ResourceOptions(depends_on=[release], ignore_changes=["spec.replicas"])
+                )
             if service == "worker":
                 # The worker takes no traffic to split: it rolls once the API has (a promotion).
                 options = after_migration.merge(pulumi.ResourceOptions(depends_on=[deployments["api"]]))
             deployments[service] = apply(f"{service}-deployment", manifest, options)
             apply(f"{service}-budget", m.pod_disruption_budget(naming, service), first)
-        apply("api-service", m.service(naming, "api", API_PORT), first)
+        # The promoted pods Flagger runs keep one serving through a drain, as the API's own do.
+        apply("api-primary-budget", primary_budget(naming), first)
         apply("frontend-service", m.service(naming, "frontend", FRONTEND_PORT), first)
         apply("api-autoscaler", m.api_autoscaler(naming, app), first)
         apply("ingress", site_ingress(naming, app), first)
-        api_ingress_object = apply("api-ingress", api_ingress(naming, app), first)
-        if args.canary is not None:
-            self._canary(
-                name,
-                args,
-                canary=args.canary,
-                migration=migration,
-                stable_job=job,
-                first=first,
-                api_ingress_object=api_ingress_object,
-            )
+        apply("api-ingress", api_ingress(naming, app), first)
         self.register_outputs({})
 
-    def _canary(
-        self,
-        name: str,
-        args: WorkloadsArgs,
-        *,
-        canary: CanaryArgs,
-        migration: Callable[[str, pulumi.Input[str]], pulumi.Resource],
-        stable_job: pulumi.Resource,
-        first: pulumi.ResourceOptions,
-        api_ingress_object: pulumi.Resource,
-    ) -> None:
-        """The canary's Deployment, Service, autoscaler and weighted Ingress, after its migration."""
-        naming, app = args.naming, args.app
-        job = stable_job
-        if canary.migration_revision != args.migration_revision:
-            # The canary's schema comes first; stable's code runs on it from then on.
-            job = migration(canary.migration_revision, canary.image)
-        image = pulumi.Output.from_input(canary.image)
-        manifest = canary_deployment(naming, app, "{image}")
-        manifest["spec"] = image.apply(lambda ref: canary_deployment(naming, app, ref)["spec"])
-        deployment = kubernetes_object(
-            f"{name}-api-canary-deployment",
-            manifest,
-            first.merge(pulumi.ResourceOptions(depends_on=[job])),
-        )
-        service = kubernetes_object(f"{name}-api-canary-service", canary_service(naming), first)
-        scaling = kubernetes_object(
-            f"{name}-api-canary-autoscaler", canary_autoscaler(naming, app, canary.weight), first
-        )
-        kubernetes_object(f"{name}-api-canary-budget", canary_budget(naming), first)
-        # Traffic turns to the canary only once its pods are ready behind their Service, with its
-        # autoscaler's bounds set for the new share, and only into the API's location (the API's Ingress).
-        kubernetes_object(
-            f"{name}-api-canary-ingress",
-            canary_ingress(naming, app, canary.weight),
-            first.merge(
-                pulumi.ResourceOptions(depends_on=[deployment, service, scaling, api_ingress_object])
-            ),
+    def _canary(self, name: str, args: WorkloadsArgs, first: pulumi.ResourceOptions) -> pulumi.Resource:
+        """The API's Canary and the MetricTemplates it reads, once Flagger's CRDs are installed."""
+        release, naming = args.release, args.naming
+        with_flagger = first.merge(pulumi.ResourceOptions(depends_on=[release.flagger.release]))
+        templates = [
+            kubernetes_object(f"{name}-{template['metadata']['name']}", template, with_flagger)
+            for template in metric_templates(naming, release.canary, release.slo)
+        ]
+        return kubernetes_object(
+            f"{name}-api-canary",
+            canary(naming, release.canary, release.slo, skip_analysis=release.skip_analysis),
+            with_flagger.merge(pulumi.ResourceOptions(depends_on=[*templates, release.flagger.loadtester])),
         )

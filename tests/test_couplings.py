@@ -15,7 +15,10 @@ pooler pods carry ``cnpg.io/poolerName``; the prometheus-community,
 ingress-nginx, cert-manager and external-secrets charts label their pods
 ``app.kubernetes.io/name: <chart>`` and ``app.kubernetes.io/instance: <release>``;
 cert-manager starts HTTP-01 solver pods (``acme.cert-manager.io/http01-solver``,
-port 8089) beside an Ingress it issues a certificate for.
+port 8089) beside an Ingress it issues a certificate for. Flagger's objects
+(the promoted Deployment, the API's three Services, the promoted autoscaler and
+the canary Ingress) are derived from each synthesized Canary and the objects
+it names, as ``infra/render/workloads/flagger_made.py`` records Flagger's code.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from infra.conventions import APP_NAMESPACE
 from infra.ops.synth.runner import Synthesis
 from infra.ops.synth.writer import is_kubernetes_object
 from infra.render.workloads import upstream_pods
+from infra.render.workloads.flagger_made import made_by_flagger
 from tests.conftest import STACKS
 
 Synth = Callable[[str], Synthesis]
@@ -70,7 +74,30 @@ class Objects:
 def objects_of(synthesis: Synthesis) -> Objects:
     manifests = [r.inputs for r in synthesis.deployed() if is_kubernetes_object(r)]
     releases = [r.inputs for r in synthesis.of_type(RELEASE)]
-    return Objects(manifests, releases)
+    return Objects([*manifests, *flaggers(manifests)], releases)
+
+
+def flaggers(manifests: list[Manifest]) -> list[Manifest]:
+    """What Flagger makes from each Canary and the Deployment, autoscaler and Ingress it names."""
+
+    def named(kind: str, namespace: str, name: str) -> Manifest:
+        (found,) = (
+            m
+            for m in manifests
+            if (m["kind"], namespace_of(m), m["metadata"]["name"]) == (kind, namespace, name)
+        )
+        return found
+
+    made: list[Manifest] = []
+    for canary in (m for m in manifests if m["kind"] == "Canary"):
+        home, spec = namespace_of(canary), canary["spec"]
+        made += made_by_flagger(
+            canary,
+            named("Deployment", home, spec["targetRef"]["name"]),
+            named("HorizontalPodAutoscaler", home, spec["autoscalerRef"]["name"]),
+            named("Ingress", home, spec["ingressRef"]["name"]),
+        )
+    return made
 
 
 def namespace_of(manifest: Manifest) -> str:

@@ -143,6 +143,16 @@ BREAKAGES = {
     "Backup": Breakage(
         "a method outside the enum", {"spec.method": "tape"}, 'spec.method: Unsupported value: "tape"'
     ),
+    "Canary": Breakage(
+        "a traffic provider outside the enum",
+        {"spec.provider": "haproxy"},
+        'spec.provider: Unsupported value: "haproxy"',
+    ),
+    "MetricTemplate": Breakage(
+        "a metrics provider outside the enum",
+        {"spec.provider.type": "graphana"},
+        'spec.provider.type: Unsupported value: "graphana"',
+    ),
     "ObjectStore": Breakage(
         "a CEL rule: the server name in the object store",
         {"spec.configuration.serverName": "samokoder-db"},

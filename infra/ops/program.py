@@ -17,6 +17,7 @@ from components.cluster_redis import ClusterRedis, ClusterRedisArgs
 from components.database import Database, DatabaseArgs
 from components.dns import Dns, DnsArgs
 from components.exporters import Exporters, ExportersArgs
+from components.flagger import Flagger, FlaggerArgs
 from components.ingress import Ingress, IngressArgs
 from components.kube import KubernetesObject
 from components.kube import namespace as kube_namespace
@@ -25,11 +26,12 @@ from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
 from components.registry import Registry, RegistryArgs
 from components.secrets import Secrets, SecretsArgs
-from components.workloads import CanaryArgs, Workloads, WorkloadsArgs
+from components.workloads import ReleaseArgs, Workloads, WorkloadsArgs
 from infra.conventions import APP_NAMESPACE, DB_OWNER_SECRET, Naming
 from infra.providers.yandex.connection import Connection
 from infra.render.monitoring.bundle import MonitoringArtifacts, generate
 from infra.render.secrets.catalog import catalog
+from infra.render.workloads.canary import CANARY
 from infra.render.workloads.manifests import AppSpec
 from infra.settings import StackSettings, load_settings
 from infra.settings.source import namespace_config
@@ -189,6 +191,10 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
         ),
         opts=in_cluster,
     )
+    # After ingress-nginx (whose Ingress it copies) and kube-prometheus-stack (PodMonitor, Prometheus).
+    flagger = Flagger(
+        "flagger", FlaggerArgs(naming=naming, ingress=ingress, monitoring=monitoring), opts=in_cluster
+    )
     workloads = Workloads(
         "workloads",
         WorkloadsArgs(
@@ -201,7 +207,12 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
             ingress=ingress,
             secrets=secrets,
             redis=redis,
-            canary=_canary(settings, registry),
+            release=ReleaseArgs(
+                flagger=flagger,
+                canary=settings.canary,
+                slo=settings.slo,
+                skip_analysis=settings.release.skip_analysis,
+            ),
         ),
         opts=in_cluster,
     )
@@ -213,6 +224,16 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
 
     pulumi.export("release", settings.release.id)
     pulumi.export("migration_revision", settings.release.migration_revision)
+    # What the deploy waits on after a `pulumi up` (.github/workflows/deploy-stack.yml): the API's
+    # Canary, and the longest Flagger may take to its verdict.
+    pulumi.export(
+        "canary",
+        {
+            "namespace": APP_NAMESPACE,
+            "name": CANARY,
+            "verdict_timeout_seconds": 60 * settings.canary.verdict_minutes(),
+        },
+    )
     pulumi.export("images", registry.images)
     pulumi.export("registry_id", registry.registry_id)
     pulumi.export("cluster_id", cluster.cluster_id)
@@ -266,13 +287,4 @@ def _site(settings: StackSettings, naming: Naming, in_cloud: pulumi.ResourceOpti
             protect=settings.protect_stateful,
         ),
         opts=in_cloud,
-    )
-
-
-def _canary(settings: StackSettings, registry: Registry) -> CanaryArgs | None:
-    canary = settings.release.canary
-    if canary is None or registry.canary_image is None:
-        return None
-    return CanaryArgs(
-        image=registry.canary_image, migration_revision=canary.migration_revision, weight=canary.weight
     )

@@ -27,7 +27,7 @@ warning    3d               6h              1 (10 % in 3 d)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from infra.render.monitoring import contract as m
@@ -69,6 +69,8 @@ class Slo:
     total: Callable[[str], str]
     # The raw series whose absence blinds the SLO.
     source: str
+    # The matchers of the requests it counts (the latency SLO's: timed ones, websockets left out).
+    matchers: tuple[str, ...] = ()
 
     @property
     def budget(self) -> float:
@@ -83,10 +85,11 @@ class Slo:
         return f'{ERROR_RATIO.format(window=window)}{{slo="{self.name}"}}'
 
 
-def api_slos(profile: SloProfile) -> tuple[Slo, ...]:
-    requests = selector(m.EDGE_REQUESTS, m.EDGE_API)
-    failed = selector(m.EDGE_REQUESTS, m.EDGE_API, m.EDGE_ERRORS)
-    timed = (m.EDGE_API, m.EDGE_NOT_WEBSOCKET)
+def api_slos(profile: SloProfile, only: Sequence[str] = ()) -> tuple[Slo, ...]:
+    """The API's SLOs; ``only``: matchers that narrow them to a part of its requests (a canary's)."""
+    requests = selector(m.EDGE_REQUESTS, m.EDGE_API, *only)
+    failed = selector(m.EDGE_REQUESTS, m.EDGE_API, m.EDGE_ERRORS, *only)
+    timed = (m.EDGE_API, m.EDGE_NOT_WEBSOCKET, *only)
     count = selector(f"{m.EDGE_DURATION}_count", *timed)
     fast = selector(f"{m.EDGE_DURATION}_bucket", *timed, m.le_matcher(profile.latency_threshold_seconds))
     threshold = f"{profile.latency_threshold_seconds:g} s"
@@ -99,6 +102,7 @@ def api_slos(profile: SloProfile) -> tuple[Slo, ...]:
             bad=lambda w: sum_rate(failed, w),
             total=lambda w: sum_rate(requests, w),
             source=requests,
+            matchers=(m.EDGE_API, *only),
         ),
         Slo(
             name="latency",
@@ -108,6 +112,7 @@ def api_slos(profile: SloProfile) -> tuple[Slo, ...]:
             bad=lambda w: f"({sum_rate(count, w)} - {sum_rate(fast, w)})",
             total=lambda w: sum_rate(count, w),
             source=count,
+            matchers=timed,
         ),
     )
 
