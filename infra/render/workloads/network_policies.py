@@ -18,6 +18,7 @@ from infra.conventions import (
     APP_NAMESPACE,
     DATABASE_CLUSTER,
     DATABASE_OPERATOR_NAMESPACE,
+    FLAGGER_NAMESPACE,
     INGRESS_NAMESPACE,
     MIGRATION,
     MONITORING_NAMESPACE,
@@ -27,8 +28,10 @@ from infra.conventions import (
     Naming,
     component_selector,
     pod_selector,
+    primary_name,
     workload_name,
 )
+from infra.render import flagger
 from infra.render.workloads import upstream_pods as up
 from infra.render.workloads.manifests import meta
 
@@ -47,6 +50,7 @@ INGRESS_CONTROLLER = {k: up.INGRESS_CONTROLLER_LABELS[k] for k in (up.NAME, up.I
 PROMETHEUS = {k: up.PROMETHEUS_LABELS[k] for k in (up.NAME, "operator.prometheus.io/name")}
 BLACKBOX = {k: up.BLACKBOX_LABELS[k] for k in (up.NAME, up.INSTANCE)}
 CNPG_OPERATOR = dict(up.CNPG_OPERATOR_LABELS)
+LOADTESTER = dict(flagger.LOADTESTER_POD_LABELS)
 # The running cluster's pods, and those of a recovery cluster beside it, whatever the restore named it.
 CLUSTERS = {"database": "In", "database-restore": "NotIn"}
 
@@ -147,7 +151,8 @@ def _database(naming: Naming, to_kube_api: Rule) -> list[Rule]:
 
 
 def network_policies(naming: Naming) -> list[Rule]:
-    # The API's pods by their component: stable's and, during a release, the canary's.
+    # The API's pods by their component: the promoted ones Flagger runs and, during a release, its
+    # Deployment's (the canary's).
     api = component_selector("api")
     worker, frontend = (meta(naming, s).selector for s in ("worker", "frontend"))
     redis = rule([pods(REDIS_PODS)], ports(REDIS_PORT), "egress")
@@ -171,9 +176,17 @@ def network_policies(naming: Naming) -> list[Rule]:
             # The LLM providers are on the internet, over HTTPS.
             [to_pooler, redis, to_internet],
         ),
-        # The availability probe asks stable's Service, not the canary's.
+        # The availability probe asks the apex Service, which selects the promoted pods.
         _policy(
-            naming, "api-probe", selector(pod_selector(workload_name("api"))), [_from(blackbox, API_PORT)], []
+            naming, "api-probe", selector(pod_selector(primary_name("api"))), [_from(blackbox, API_PORT)], []
+        ),
+        # Flagger's smoke check, from its loadtester to the canary's Service: the release's own pods.
+        _policy(
+            naming,
+            "api-smoke",
+            selector(pod_selector(workload_name("api"))),
+            [_from(namespace(FLAGGER_NAMESPACE, LOADTESTER), API_PORT)],
+            [],
         ),
         _policy(naming, "worker", selector(worker), [], [to_pooler, redis, to_internet]),
         _policy(

@@ -8,7 +8,8 @@ other that starts or ends in the app namespace. The pods are upstream_pods.py's
 label them (``app``: the name label's value -> the pod template's labels).
 Upstream sources are at the versions infra/render/charts.py pins:
 CloudNativePG 1.30.0 ("cnpg"), plugin-barman-cloud v0.13.0 ("barman"),
-cert-manager v1.19.1, ingress-nginx 4.15.1, kube-prometheus-stack 88.0.0.
+cert-manager v1.19.1, ingress-nginx 4.15.1, kube-prometheus-stack 88.0.0,
+Flagger 1.44.0 and its loadtester ("flagger").
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 from infra.app_contract import API_PORT, FRONTEND_PORT
 from infra.conventions import APP_NAMESPACE, DATABASE_CLUSTER, REDIS, REDIS_PORT
+from infra.render import charts, flagger
 from infra.render.workloads import upstream_pods as up
 from infra.render.workloads.upstream_pods import Labels, Workload
 
@@ -27,6 +29,7 @@ INTERNET = "llm-providers"
 ANYWHERE = "0.0.0.0/0"
 CNPG = "cnpg"
 BARMAN = "barman"
+FLAGGER = "flagger"
 
 
 @dataclass(frozen=True)
@@ -90,11 +93,11 @@ def platform(stack: Stack, app: Mapping[str, Labels]) -> Platform:
 
 
 def connections(stack: Stack, app: Mapping[str, Labels]) -> list[Connection]:
-    return [*_app(), *_database(stack), *_edges(), *_dns(stack, app)]
+    return [*_app(), *_database(stack), *_edges(), *_release(), *_dns(stack, app)]
 
 
 def _app() -> Iterator[Connection]:
-    for client in (up.API, up.CANARY, up.WORKER):
+    for client in (up.API, up.API_PRIMARY, up.WORKER):
         yield Connection(
             client, up.POOLER, (up.POSTGRES,), "SAMOKODER_DATABASE_URL: infra/render/workloads/config.py"
         )
@@ -159,10 +162,11 @@ def _database(stack: Stack) -> Iterator[Connection]:
 
 
 def _edges() -> Iterator[Connection]:
-    for service in (up.API, up.CANARY):
-        # The API's Ingress and the canary's send /api here; the API's ServiceMonitor selects both
-        # Services by component.
-        routed = "infra/render/workloads/routes.py, canary.py"
+    for service in (up.API, up.API_PRIMARY):
+        # The API's Ingress sends /api to the promoted pods (through the apex Service), Flagger's copy
+        # of it the canary's share to the release's; the API's ServiceMonitor selects the primary's and
+        # the canary's Services by component (infra/render/workloads/canary.py: service_labels).
+        routed = "infra/render/workloads/routes.py, flagger_made.py"
         yield Connection(up.INGRESS_CONTROLLER, service, (API_PORT,), routed)
         yield Connection(
             up.PROMETHEUS, service, (API_PORT,), "infra/render/monitoring/stack.py ServiceMonitor"
@@ -171,15 +175,36 @@ def _edges() -> Iterator[Connection]:
     # Let's Encrypt's request arrives through the controller, at the solver's Ingress.
     solver = "cert-manager pkg/issuer/acme/http/http.go:49, ingress.go"
     yield Connection(up.INGRESS_CONTROLLER, up.ACME_SOLVER, (up.ACME_SOLVER_PORT,), solver)
-    # The Probe's targets are the stable Services.
+    # The Probe's targets are the Services users reach: the API's apex selects the promoted pods.
     probe = "infra/render/exporters.py probe_targets"
-    yield Connection(up.BLACKBOX, up.API, (API_PORT,), probe)
+    yield Connection(up.BLACKBOX, up.API_PRIMARY, (API_PORT,), probe)
     yield Connection(up.BLACKBOX, up.FRONTEND, (FRONTEND_PORT,), probe)
     yield Connection(
         up.PROMETHEUS, up.BLACKBOX, (up.BLACKBOX_PORT,), "infra/render/exporters.py Probe prober"
     )
     exporter = "prometheus-redis-exporter 6.29.0 templates/deployment.yaml:56, servicemonitor.yaml"
     yield Connection(up.PROMETHEUS, up.REDIS_EXPORTER, (up.REDIS_EXPORTER_PORT,), exporter)
+
+
+def _release() -> Iterator[Connection]:
+    """Flagger watches and writes through the API, reads Prometheus and calls its loadtester's webhook."""
+    yield Connection(
+        up.FLAGGER, KUBE_API, up.KUBE_API_PORTS, f"{FLAGGER} cmd/flagger/main.go:153 (in-cluster)"
+    )
+    # prometheus-operator's Prometheus serves its web port, the Service's (infra/render/charts.py).
+    yield Connection(
+        up.FLAGGER, up.PROMETHEUS, (charts.PROMETHEUS_SERVICE[1],), "infra/render/flagger.py PROMETHEUS_URL"
+    )
+    yield Connection(
+        up.FLAGGER, up.LOADTESTER, (flagger.LOADTESTER_PORT,), "the Canary's pre-rollout webhook"
+    )
+    yield Connection(
+        up.PROMETHEUS, up.FLAGGER, (flagger.FLAGGER_PORT,), "flagger chart templates/podmonitor.yaml"
+    )
+    # The smoke check: the loadtester's curl to the canary's Service, which selects the release's pods.
+    smoke = "infra/render/workloads/canary.py smoke_check"
+    yield Connection(up.LOADTESTER, up.API, (API_PORT,), smoke)
+    yield Connection(up.LOADTESTER, up.DNS, (up.DNS_PORT,), smoke, ("UDP", "TCP"))
 
 
 def _dns(stack: Stack, app: Mapping[str, Labels]) -> Iterator[Connection]:

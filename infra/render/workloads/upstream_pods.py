@@ -24,14 +24,15 @@ from infra.conventions import (
     CERT_MANAGER_NAMESPACE,
     DATABASE_CLUSTER,
     DATABASE_OPERATOR_NAMESPACE,
+    FLAGGER_NAMESPACE,
     INGRESS_NAMESPACE,
     MIGRATION,
     MONITORING_NAMESPACE,
     REDIS_EXPORTER_RELEASE,
-    canary_name,
+    primary_name,
     workload_name,
 )
-from infra.render import charts
+from infra.render import charts, flagger
 from infra.render.database import plan as db
 
 Labels = Mapping[str, str]
@@ -58,8 +59,11 @@ KUBE_API_PORTS: Final = (443, 6443)
 DNS_PORT: Final = 53
 
 # --- who: the names connections use ----------------------------------------------
+# The API's pods: its Deployment's (Flagger's target, the release under analysis: zero pods
+# between releases) and the promoted ones Flagger runs from its copy (infra/render/workloads/
+# flagger_made.py), which serve every request the canary does not.
 API, WORKER, FRONTEND = (workload_name(s) for s in ("api", "worker", "frontend"))
-CANARY = canary_name("api")
+API_PRIMARY = primary_name("api")
 MIGRATE = MIGRATION
 REDIS_EXPORTER = REDIS_EXPORTER_RELEASE
 POOLER = db.POOLER
@@ -72,6 +76,8 @@ BLACKBOX = BLACKBOX_RELEASE
 CNPG_OPERATOR = "cloudnative-pg"
 BARMAN_PLUGIN = "plugin-barman-cloud"
 CERT_MANAGER = "cert-manager"
+FLAGGER = flagger.FLAGGER_RELEASE
+LOADTESTER = flagger.LOADTESTER_RELEASE
 DNS = "coredns"
 
 # --- labels the makers set ---------------------------------------------------------
@@ -222,6 +228,15 @@ def cluster_workloads() -> list[Workload]:
                 "helm.sh/chart": f"{CERT_MANAGER}-{charts.CERT_MANAGER.version}",
             },
             "cert-manager v1.19.1",
+        ),
+        _one(
+            FLAGGER, FLAGGER_NAMESPACE, flagger.FLAGGER_POD_LABELS, "flagger 1.44.0 (infra/render/flagger.py)"
+        ),
+        _one(
+            LOADTESTER,
+            FLAGGER_NAMESPACE,
+            flagger.LOADTESTER_POD_LABELS,
+            "flagger loadtester 0.38.0 (infra/render/flagger.py)",
         ),
     ]
 

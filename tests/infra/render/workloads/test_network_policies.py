@@ -18,6 +18,7 @@ from infra.conventions import (
     APP_NAMESPACE,
     DATABASE_CLUSTER,
     DATABASE_OPERATOR_NAMESPACE,
+    FLAGGER_NAMESPACE,
     INGRESS_NAMESPACE,
     MONITORING_NAMESPACE,
     REDIS,
@@ -28,6 +29,7 @@ from infra.render import redis
 from infra.render.workloads import manifests as m
 from infra.render.workloads import reachability as r
 from infra.render.workloads import upstream_pods as up
+from infra.render.workloads.flagger_made import primary_deployment
 from infra.render.workloads.migrations import migration_job
 from infra.render.workloads.network_policies import network_policies
 from infra.settings import load_settings
@@ -99,6 +101,9 @@ def pod_labels() -> dict[str, Labels]:
         for service, render in ((up.API, m.api_deployment), (up.WORKER, m.worker_deployment))
     }
     ours[up.FRONTEND] = m.frontend_deployment(NAMING, spec, "image")["spec"]["template"]["metadata"]["labels"]
+    # The promoted API pods Flagger runs from the API's Deployment.
+    promoted = primary_deployment(m.api_deployment(NAMING, spec, "image"))
+    ours[up.API_PRIMARY] = promoted["spec"]["template"]["metadata"]["labels"]
     ours[up.MIGRATE] = migration_job(NAMING, "4f2a9c1d7e3b", "image")["spec"]["template"]["metadata"][
         "labels"
     ]
@@ -192,7 +197,7 @@ def test_redis_in_the_cluster_lets_in_only_the_api_the_worker_and_the_exporter()
     admitted = sorted(
         name for name, labels in pods.items() if admits(allowed[0], "from", labels, (6379, "TCP"))
     )
-    assert admitted == sorted([up.API, up.REDIS_EXPORTER, up.WORKER])
+    assert admitted == sorted([up.API, up.API_PRIMARY, up.REDIS_EXPORTER, up.WORKER])
     # Redis's port leads to Redis's pods alone, and Redis itself calls nothing but DNS.
     to_redis = [
         rule
@@ -228,10 +233,14 @@ def test_the_frontend_and_the_worker_are_reached_only_as_they_must_be() -> None:
     ("pod", "namespace", "client", "port"),
     [
         (up.API, INGRESS_NAMESPACE, up.INGRESS_CONTROLLER, 8000),
+        (up.API_PRIMARY, INGRESS_NAMESPACE, up.INGRESS_CONTROLLER, 8000),
         (up.FRONTEND, INGRESS_NAMESPACE, up.INGRESS_CONTROLLER, 80),
         (up.ACME_SOLVER, INGRESS_NAMESPACE, up.INGRESS_CONTROLLER, 8089),
         (up.API, MONITORING_NAMESPACE, up.PROMETHEUS, 8000),
-        (up.API, MONITORING_NAMESPACE, up.BLACKBOX, 8000),
+        (up.API_PRIMARY, MONITORING_NAMESPACE, up.PROMETHEUS, 8000),
+        # The probe asks the apex Service (the promoted pods), the smoke check the canary's.
+        (up.API_PRIMARY, MONITORING_NAMESPACE, up.BLACKBOX, 8000),
+        (up.API, FLAGGER_NAMESPACE, up.LOADTESTER, 8000),
         (up.FRONTEND, MONITORING_NAMESPACE, up.BLACKBOX, 80),
         (up.REDIS_EXPORTER, MONITORING_NAMESPACE, up.PROMETHEUS, 9121),
         (f"{DATABASE_CLUSTER}-1", MONITORING_NAMESPACE, up.PROMETHEUS, 9187),

@@ -20,15 +20,14 @@ from typing import Any
 
 import pytest
 
-from infra.conventions import APP_NAMESPACE, MONITORING_NAMESPACE, NAME_LABEL, Naming
+from infra.conventions import APP_NAMESPACE, FLAGGER_NAMESPACE, MONITORING_NAMESPACE, NAME_LABEL
 from infra.ops.synth.numbers import whole_numbers
 from infra.ops.synth.runner import Synthesis
 from infra.ops.synth.writer import is_kubernetes_object
 from infra.render.database.restore import default_name
 from infra.render.workloads import reachability as r
 from infra.render.workloads import upstream_pods as up
-from infra.render.workloads.canary import canary_deployment
-from infra.render.workloads.manifests import AppSpec
+from infra.render.workloads.flagger_made import primary_deployment
 from tests import nca
 from tests.conftest import STACKS
 
@@ -57,27 +56,29 @@ class Verdict:
         )
 
 
-def manifests(synthesis: Synthesis, kind: str) -> list[Manifest]:
-    """The app namespace's objects of a kind, as synth writes them (whole numbers as ints)."""
+def manifests(
+    synthesis: Synthesis, kind: str, namespaces: tuple[str, ...] = (APP_NAMESPACE,)
+) -> list[Manifest]:
+    """The objects of a kind in these namespaces, as synth writes them (whole numbers as ints)."""
     return [
         whole_numbers(res.inputs)
         for res in synthesis.deployed()
         if is_kubernetes_object(res)
         and res.inputs["kind"] == kind
-        and res.inputs["metadata"].get("namespace") == APP_NAMESPACE
+        and res.inputs["metadata"].get("namespace") in namespaces
     ]
 
 
 def app_pods(synthesis: Synthesis) -> dict[str, Mapping[str, str]]:
-    """Our pods in the app namespace, by their name label, as the synthesized workloads label them."""
+    """Our pods in the app namespace by their name label, as the synthesized workloads label them, and
+    the promoted API pods Flagger runs from the API's Deployment (flagger_made.py)."""
+    workloads = [w for kind in ("Deployment", "StatefulSet", "Job") for w in manifests(synthesis, kind)]
     found = {
         w["spec"]["template"]["metadata"]["labels"][NAME_LABEL]: w["spec"]["template"]["metadata"]["labels"]
-        for kind in ("Deployment", "StatefulSet", "Job")
-        for w in manifests(synthesis, kind)
+        for w in workloads
     }
-    # The canary's pods run only during a release: as the canary's renderer makes them.
-    canary = canary_deployment(Naming(synthesis.settings.stack), AppSpec.of(synthesis.settings), "image")
-    found[up.CANARY] = canary["spec"]["template"]["metadata"]["labels"]
+    (api,) = (w for w in workloads if w["kind"] == "Deployment" and w["metadata"]["name"] == up.API)
+    found[up.API_PRIMARY] = primary_deployment(api)["spec"]["template"]["metadata"]["labels"]
     return found
 
 
@@ -175,7 +176,8 @@ def judge(platform: r.Platform, output: list[str]) -> Verdict:
 
 
 def policies_of(synthesis: Synthesis) -> list[Manifest]:
-    return manifests(synthesis, "NetworkPolicy")
+    """The app namespace's policies and the one that keeps Flagger's loadtester to its smoke check."""
+    return manifests(synthesis, "NetworkPolicy", (APP_NAMESPACE, FLAGGER_NAMESPACE))
 
 
 def analyze(synthesis: Synthesis, policies: list[Manifest], workdir: Path) -> Verdict:
@@ -227,3 +229,14 @@ def test_letting_in_the_whole_monitoring_namespace_is_caught(synthesized: Synth,
         u.startswith(f"{MONITORING_NAMESPACE}/{up.ALERTMANAGER}-0 -> {APP_NAMESPACE}/")
         for u in verdict.unneeded
     ), verdict.unneeded
+
+
+def test_dropping_the_smoke_checks_way_to_the_release_is_caught(synthesized: Synth, tmp_path: Path) -> None:
+    """Flagger's pre-rollout webhook: its loadtester asks the release's pods, and only them."""
+    synthesis = synthesized("staging")
+    policies = [p for p in policies_of(synthesis) if p["metadata"]["name"] != "api-smoke"]
+    verdict = analyze(synthesis, policies, tmp_path)
+    print(verdict.summary("staging without the 'api-smoke' policy"))
+    smoke = f"{FLAGGER_NAMESPACE}/{up.LOADTESTER}-0 -> {APP_NAMESPACE}/{up.API}-0 6/8000"
+    assert verdict.denied == [smoke]
+    assert verdict.unneeded == []
