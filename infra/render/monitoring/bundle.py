@@ -8,6 +8,7 @@ from typing import Any
 from infra.render.monitoring.alertmanager import alertmanager_config
 from infra.render.monitoring.alerts import platform_rules
 from infra.render.monitoring.backups import backup_rules
+from infra.render.monitoring.canary import canary_rules
 from infra.render.monitoring.dashboards import dashboards
 from infra.render.monitoring.rules import RuleFile
 from infra.render.monitoring.slo import slo_rules
@@ -22,7 +23,7 @@ class MonitoringArtifacts:
 
 
 def rule_files(settings: StackSettings) -> tuple[RuleFile, ...]:
-    return (*platform_rules(settings), backup_rules(settings), *slo_rules(settings))
+    return (*platform_rules(settings), backup_rules(settings), canary_rules(settings), *slo_rules(settings))
 
 
 def generate(settings: StackSettings) -> MonitoringArtifacts:

@@ -18,10 +18,12 @@ from typing import Final
 
 from infra import ingress_contract as edge
 from infra.app_contract import API_METRICS_PATH, APP_COMMIT, CLIENT_METRICS, METRICS
+from infra.render import flagger
 from infra.render.charts import (
     BARMAN_CLOUD_PLUGIN,
     BLACKBOX_EXPORTER,
     CLOUDNATIVE_PG,
+    FLAGGER,
     INGRESS_NGINX,
     KUBE_PROMETHEUS_STACK,
     REDIS_EXPORTER,
@@ -260,6 +262,27 @@ BARMAN_CLOUD_SOURCE: Final = Source(
     ),
 )
 
+# --- Flagger --------------------------------------------------------------------------
+
+FLAGGER_SOURCE: Final = Source(
+    "flagger",
+    f"{FLAGGER.version} (chart {FLAGGER.name} {FLAGGER.version})",
+    "the chart's PodMonitor (infra/render/flagger.py: podMonitor, honorLabels off)",
+    POD_TARGET,
+    (
+        Series(
+            flagger.CANARY_STATUS,
+            ("name", "namespace"),
+            "fluxcd/flagger v1.44.0 pkg/metrics/recorder.go:86-91, pkg/controller/controller.go:111",
+        ),
+        Series(
+            flagger.CANARY_WEIGHT,
+            ("workload", "namespace"),
+            "fluxcd/flagger v1.44.0 pkg/metrics/recorder.go:93-97, 173-177",
+        ),
+    ),
+)
+
 # --- Prometheus itself --------------------------------------------------------------
 
 PROMETHEUS_SOURCE: Final = Source(
@@ -286,5 +309,6 @@ def catalogue(app_emitted: frozenset[str] | None = None) -> tuple[Source, ...]:
         REDIS_EXPORTER_SOURCE,
         CLOUDNATIVE_PG_SOURCE,
         BARMAN_CLOUD_SOURCE,
+        FLAGGER_SOURCE,
         PROMETHEUS_SOURCE,
     )

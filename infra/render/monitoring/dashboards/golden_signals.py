@@ -5,11 +5,11 @@ only); the app's own series add the per-endpoint detail, probes and scrapes
 included. Panels on app metrics the app does not set yet appear only for the
 instrumentation groups the profile turns on.
 
-During a release the canary answers part of the API's requests beside stable
-(``samokoder-api-canary``): a row shows the two side by side, from the same
-ingress series, told apart by the controller's ``canary`` label alone. The
-release's steps (``samokoder-infra annotate``, infra/ops/canary/annotations.py)
-show on every panel through an annotation query on their tags.
+During a release Flagger's canary answers part of the API's requests beside the
+promoted copy (through ``samokoder-api-canary``): a row shows the two side by
+side, from the same ingress series, told apart by the controller's ``canary``
+label alone. Each release's analysis shows on every panel as the stretch in
+which Flagger gave the canary a weight (its own ``flagger_canary_weight``).
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ from typing import Final
 
 from grafana_foundation_sdk.builders import dashboard as db
 from grafana_foundation_sdk.builders import gauge, stat, timeseries
-from grafana_foundation_sdk.models import dashboard as model
 
-from infra.conventions import PROJECT
+from infra.conventions import APP_NAMESPACE, workload_name
+from infra.render import flagger
 from infra.render.monitoring import alerts as rec
 from infra.render.monitoring import contract as m
 from infra.render.monitoring.dashboards.panels import (
+    DATASOURCE,
     gauge_panel,
     graph,
     new_dashboard,
@@ -43,15 +44,13 @@ STABLE: Final = 'canary=""'
 CANARY: Final = 'canary!=""'
 SIDES: Final = (("stable", STABLE), ("canary", CANARY))
 
-# The release annotations carry these tags among theirs (infra/ops/canary/annotations.py); the
-# dashboard asks Grafana's own annotation store for those carrying all of them. Organization
-# annotations filtered by tags: Grafana's "grafana" data source, public/app/plugins/datasource/
-# grafana/datasource.ts (getAnnotations: target.type "tags", tags, matchAny, limit) and types.ts
-# (GrafanaAnnotationType; matchAny false: every tag must match); the data source's reference as
-# public/app/features/dashboard/state/DashboardModel.ts spells it for the built-in query.
-RELEASE_TAG: Final = "release"
-RELEASE_ANNOTATION_TAGS: Final = (PROJECT, RELEASE_TAG)
-GRAFANA_ANNOTATIONS: Final = model.DataSourceRef(type_val="grafana", uid="-- Grafana --")
+# Flagger's weight of the API's canary, labelled with the target's name and the Canary's namespace
+# (stored aside: infra/render/flagger.py); 0 between releases (fluxcd/flagger v1.44.0
+# pkg/metrics/recorder.go:93-97, 173-177). A Prometheus annotation marks where a series is not 0.
+RELEASE_WEIGHT: Final = (
+    f'max({flagger.CANARY_WEIGHT}{{workload="{workload_name("api")}", '
+    f'{flagger.CANARY_NAMESPACE_LABEL}="{APP_NAMESPACE}"}}) > 0'
+)
 RELEASES_ANNOTATION: Final = "Releases"
 RELEASE_COLOUR: Final = "purple"
 # The audit's traffic colours (requests per second); traffic has no alert.
@@ -229,15 +228,13 @@ def canary_panels() -> list[timeseries.Panel]:
 
 
 def release_annotations() -> db.AnnotationQuery:
-    """The release steps `samokoder-infra annotate` writes, on every panel of the dashboard."""
+    """Each release's analysis, the canary's weight above 0, on every panel of the dashboard."""
     return (
         db.AnnotationQuery()
         .name(RELEASES_ANNOTATION)
-        .datasource(GRAFANA_ANNOTATIONS)
+        .datasource(DATASOURCE)
+        .expr(RELEASE_WEIGHT)
         .enable(True)
         .hide(False)
         .icon_color(RELEASE_COLOUR)
-        .target(
-            db.AnnotationTarget().type("tags").tags(list(RELEASE_ANNOTATION_TAGS)).match_any(False).limit(100)
-        )
     )

@@ -521,6 +521,38 @@ def database_scenarios(settings: StackSettings, healthy: Load) -> list[Scenario]
     ]
 
 
+def release_scenarios(settings: StackSettings, healthy: Load) -> list[Scenario]:
+    """Flagger's verdicts: a rollback warns until the next release; an analysis past its longest, too."""
+    failed, stalled = ("ApiCanaryFailed", "warning"), ("ApiCanaryStalled", "warning")
+    longest = settings.canary.verdict_minutes()
+    # In whole 5-minute steps: within the longest, and past it.
+    within, past = 5 * (longest // 5), 5 * -(-longest // 5) + 20
+    return [
+        Scenario(
+            "Flagger rolls a release back",
+            (Phase(LEAD, healthy.but(canary_status=0)), Phase(20, healthy.but(canary_status=2))),
+            (
+                Check(LEAD - 1, quiet=frozenset({failed, stalled})),
+                Check(LEAD + 19, firing=frozenset({failed}), quiet=frozenset({stalled})),
+            ),
+        ),
+        Scenario(
+            "a release in analysis, as long as it may take",
+            (Phase(LEAD, healthy), Phase(within, healthy.but(canary_status=0))),
+            (Check(LEAD + within - 1, quiet=frozenset({failed, stalled})),),
+            step_minutes=5,
+            evaluation_minutes=5,
+        ),
+        Scenario(
+            "a release stuck in analysis",
+            (Phase(LEAD, healthy), Phase(past, healthy.but(canary_status=0))),
+            (Check(LEAD + past - 5, firing=frozenset({stalled}), quiet=frozenset({failed})),),
+            step_minutes=5,
+            evaluation_minutes=5,
+        ),
+    ]
+
+
 HEALTHY_PLATFORM = "healthy platform"
 
 
@@ -548,4 +580,5 @@ def all_scenarios(settings: StackSettings, all_alerts: frozenset[AlertKey]) -> l
         *product_scenarios(settings, healthy),
         *database_scenarios(settings, healthy),
         *slo_scenarios(settings, healthy),
+        *release_scenarios(settings, healthy),
     ]

@@ -11,11 +11,14 @@ from infra.render.monitoring.dashboards.redis import UID as REDIS
 from infra.render.monitoring.dashboards.slo import UID as SLO
 from tests.infra.render.monitoring.support import stack_settings
 
-RULE_FILES = ["api", "dependencies", "saturation", "product", "database", "slo-availability", "slo-latency"]
+RULE_FILES = [
+    *("api", "dependencies", "saturation", "product", "database", "release"),
+    *("slo-availability", "slo-latency"),
+]
 DASHBOARDS = [GOLDEN_SIGNALS, SLO, DATABASE, REDIS]
 
 
-def test_every_rule_file_comes_once_platform_backups_then_slos() -> None:
+def test_every_rule_file_comes_once_platform_backups_releases_then_slos() -> None:
     for stack in ("staging", "prod"):
         artifacts = bundle.generate(stack_settings(stack))
         assert [f.name for f in artifacts.rule_files] == RULE_FILES

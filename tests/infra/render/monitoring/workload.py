@@ -23,8 +23,8 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from infra import ingress_contract as edge
-from infra.app_contract import API_PORT, LATENCY_BUCKETS_SECONDS, QUEUE_KEY
-from infra.conventions import APP_NAMESPACE, canary_name
+from infra.app_contract import LATENCY_BUCKETS_SECONDS, QUEUE_KEY
+from infra.render.workloads.canary import canary_upstream
 
 # Every series carries the labels its source and its scrape give it (infra/render/monitoring/sources.py).
 API_TARGET = (
@@ -46,8 +46,14 @@ EDGE_TARGET = (
 )
 EDGE_API = f'{EDGE_TARGET}, ingress="samokoder-api", exported_service="samokoder-api", path="/api(/|$)(.*)"'
 EDGE_SITE = f'{EDGE_TARGET}, ingress="samokoder", exported_service="samokoder-frontend", path="/"'
-# The canary's requests keep the API Ingress's labels; only "canary" names the upstream that answered.
-EDGE_CANARY = f'{EDGE_API}, canary="{edge.upstream_name(APP_NAMESPACE, canary_name("api"), API_PORT)}"'
+# Flagger's canary's requests keep the API Ingress's labels; only "canary" names the upstream that answered.
+EDGE_CANARY = f'{EDGE_API}, canary="{canary_upstream()}"'
+# Flagger's controller, scraped by its chart's PodMonitor (honorLabels off): the Canary's own
+# namespace is stored as exported_namespace (infra/render/flagger.py).
+FLAGGER_TARGET = (
+    'job="flagger/flagger", namespace="flagger", pod="flagger-7d9c-m4x2p", container="flagger", '
+    'endpoint="http", instance="10.1.0.40:8080", name="samokoder-api", exported_namespace="samokoder"'
+)
 REDIS_TARGET = (
     'job="samokoder-redis-exporter-prometheus-redis-exporter", namespace="samokoder", '
     'service="samokoder-redis-exporter-prometheus-redis-exporter", '
@@ -119,6 +125,8 @@ class Load:
     redis_rejected_per_second: float = 0.0
     # One of the cluster's info alerts (kube-prometheus-stack's CPUThrottlingHigh) fires in our namespace.
     cluster_info_alert: bool = False
+    # Flagger's last verdict on the API's Canary (0 progressing, 1 succeeded, 2 failed); None: no Flagger.
+    canary_status: int | None = 1
     # The database: instance pods (the first is the primary) and how many run PostgreSQL.
     db_instances: int = 3
     db_instances_up: int = 3
@@ -418,6 +426,8 @@ def _series_of(load: Load) -> Emitted:
     )
     yield f'probe_success{{{probe}, instance="http://samokoder-frontend.samokoder.svc/"}}', "gauge", 1.0
     yield from _database_series(load)
+    status = load.canary_status
+    yield f"flagger_canary_status{{{FLAGGER_TARGET}}}", "gauge", None if status is None else float(status)
 
 
 def _continues(first: float | None, previous: float | None, current: float | None, step: float) -> bool:

@@ -114,16 +114,15 @@ def test_the_canary_latency_leaves_websockets_out_and_reads_the_edge_histogram()
         assert target["expr"].startswith("histogram_quantile(0.95, sum by (le) (")
 
 
-def test_the_dashboard_shows_the_release_annotations_by_their_tags() -> None:
+def test_the_dashboard_marks_each_release_by_flaggers_weight_of_its_canary() -> None:
     (query,) = built()["annotations"]["list"]
     assert query["name"] == "Releases"
     assert query["enable"] is True
-    # Grafana's own annotation store: organization annotations filtered by tags, all of them.
-    assert query["datasource"] == {"type": "grafana", "uid": "-- Grafana --"}
-    assert query["target"] == {
-        "type": "tags",
-        "tags": ["samokoder", "release"],
-        "matchAny": False,
-        "limit": 100,
-    }
+    # Prometheus's, where the canary's weight is above 0 (Flagger's series, as our Prometheus stores it).
+    assert query["datasource"]["type"] == "prometheus"
+    ((name, matchers),) = _selectors(query["expr"])
+    assert name == "flagger_canary_weight"
+    assert matchers["workload"] == (pp.MatchOp.Equal, "samokoder-api")
+    assert matchers["exported_namespace"] == (pp.MatchOp.Equal, "samokoder")
+    assert query["expr"].endswith("> 0")
     assert query.get("builtIn") != 1
