@@ -32,8 +32,6 @@ ALLOWED: Final = frozenset(
         "infra/render/monitoring/alerts.py::saturation",
         # Another change is editing the composition; it is split once that lands.
         "infra/ops/program.py::build",
-        # The home-made canary controller is being deleted for Flagger (issue 23).
-        "infra/ops/canary/",
     }
 )
 

@@ -8,9 +8,7 @@ import warnings
 from collections.abc import Sequence
 
 from infra.ops.cli import (
-    annotate,
     app_commit,
-    canary,
     check,
     diff,
     kube_credential,
@@ -23,7 +21,6 @@ from infra.ops.cli import (
     rotate_secrets,
     smoke,
     synth,
-    verify,
 )
 
 
@@ -43,10 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         rotate_secrets,
         releases,
         rollback,
-        canary,
-        verify,
         smoke,
-        annotate,
         kube_credential,
         migration_revision,
         app_commit,

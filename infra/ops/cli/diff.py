@@ -100,9 +100,9 @@ def canary_sections(project: Path, stacks: Sequence[str]) -> dict[str, list[str]
     """For each stack: what its canary will be judged on, by the working tree's settings.
 
     Every stack's, whatever the change: a merge to main is a release (main.yml builds the app
-    and deploys it through each stack's canary), judged by the settings the change leaves.
+    and Flagger releases it through each stack's Canary), judged by the settings the change leaves.
     """
-    from infra.ops.canary.criteria import judged_on  # noqa: PLC0415
+    from infra.render.workloads.canary import judged_on  # noqa: PLC0415
     from infra.settings.loader import read_yaml_file, validate_settings  # noqa: PLC0415
     from infra.settings.source import stack_file_values  # noqa: PLC0415
 
@@ -113,7 +113,8 @@ def canary_sections(project: Path, stacks: Sequence[str]) -> dict[str, list[str]
             project / "stacks" / f"{stack}.yaml", f"stacks/{stack}.yaml", stack, "profile"
         )
         values = stack_file_values(project / f"Pulumi.{stack}.yaml")
-        sections[stack] = judged_on(validate_settings(stack, profile, values, offline=True))
+        settings = validate_settings(stack, profile, values, offline=True)
+        sections[stack] = judged_on(settings.canary, settings.slo)
     return sections
 
 

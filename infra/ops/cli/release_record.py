@@ -20,9 +20,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description=(
             "Write the release (id, migration revision, the three digests) into Pulumi.STACK.yaml's "
             "samokoder:release, everything else in the file kept as it is. Either give it "
-            "(--id --migration --api --worker --frontend: a deploy, before `pulumi up`) or take it from "
-            "the stack's last successful update (--deployed, after a rollback; --history FILE reads a "
-            "recorded history instead of the state backend)."
+            "(--id --migration --api [--worker --frontend]: a deploy, before `pulumi up`; a digest left "
+            "out keeps the one the file records, as the deploy's first update, the API's alone, does) "
+            "or take it from the stack's last successful update (--deployed, after a rollback; "
+            "--history FILE reads a recorded history instead of the state backend)."
         ),
     )
     add_stack_argument(record)
@@ -36,6 +37,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     for service in ("api", "worker", "frontend"):
         record.add_argument(f"--{service}", metavar="DIGEST", help=f"the {service} image's sha256 digest")
+    record.add_argument(
+        "--skip-analysis",
+        action="store_true",
+        help="promote the API without Flagger's analysis (a release that must go whole)",
+    )
     record.set_defaults(handler=run_record)
 
     verify = commands.add_parser(
@@ -61,22 +67,36 @@ def run_record(args: argparse.Namespace) -> int:
 
     from infra.ops.automation.stack import OperationError  # noqa: PLC0415
     from infra.ops.cli.common import update_history  # noqa: PLC0415
-    from infra.ops.releases.record import RecordError, deployed, given, write_release  # noqa: PLC0415
+    from infra.ops.releases.record import (  # noqa: PLC0415
+        RecordError,
+        deployed,
+        given,
+        read_release,
+        write_release,
+    )
 
     named = [args.release_id, args.migration, args.api, args.worker, args.frontend]
-    if args.deployed == any(v is not None for v in named) or (not args.deployed and None in named):
+    required = [args.release_id, args.migration, args.api]
+    if args.deployed == any(v is not None for v in named) or (not args.deployed and None in required):
         print(
-            "record-release: give either --deployed or all of --id --migration --api --worker --frontend",
+            "record-release: give either --deployed or --id --migration --api (and --worker --frontend)",
             file=sys.stderr,
         )
         return EXIT_INVALID
+    path = _stack_file(args.stack)
     try:
         if args.deployed:
             release = deployed(update_history(args))
         else:
+            text = path.read_text()
+            kept = read_release(text)
             images = {"api": args.api, "worker": args.worker, "frontend": args.frontend}
-            release = given(args.release_id, args.migration, images)
-        path = _stack_file(args.stack)
+            for service in ("worker", "frontend"):
+                if images[service] is None:
+                    if kept is None or service not in kept.images:
+                        raise RecordError(f"--{service}: {path.name} records no {service} digest to keep")
+                    images[service] = kept.images[service]
+            release = given(args.release_id, args.migration, images, skip_analysis=args.skip_analysis)
         path.write_text(write_release(path.read_text(), release))
     except (RecordError, ValidationError) as error:
         print(f"record-release: {error}", file=sys.stderr)
@@ -104,15 +124,6 @@ def run_verify(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     recorded = read_release(path.read_text())
     found = differences(recorded, running)
-    if running.canary is not None and (recorded is None or recorded.canary != running.canary):
-        # Recording it would put a canary on main, where the next `pulumi up` would keep it.
-        print(
-            f"verify-release {args.stack}: release {running.canary.id} runs as the canary beside "
-            f"{running.id}: a release is in progress, or its run was lost. Wait for it, or abort it "
-            f"(samokoder-infra canary abort {args.stack} --deployed --apply); do not record it",
-            file=sys.stderr,
-        )
-        return EXIT_FAILED
     if found:
         listed = "\n".join(f"  {line}" for line in found)
         print(

@@ -30,8 +30,6 @@ class Release:
     id: str
     images: dict[str, str]
     migration_revision: str
-    # The next release, while it ran as the canary beside this one (as the stack file holds it).
-    canary: dict[str, Any] | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -68,7 +66,6 @@ def releases(history: Sequence[Mapping[str, Any]]) -> list[Release]:
                 id=str(release["id"]),
                 images=dict(release["images"]),
                 migration_revision=str(release.get("migration_revision", "")),
-                canary=release.get("canary") if isinstance(release.get("canary"), dict) else None,
             )
         )
     return sorted(found, key=lambda r: r.version, reverse=True)
@@ -83,25 +80,10 @@ class RollbackPlan:
         return sorted(s for s in self.target.images if self.target.images[s] != self.current.images.get(s))
 
 
-def _schemas_run_on(every: Sequence[Release], target: Release) -> set[str]:
-    """The revisions the target's code has run on: its own, and those of canaries beside it.
-
-    A canary's migration runs first and stable keeps serving on it for the whole
-    canary (it is checked to be backward compatible), so the release that was
-    stable then is known to work on that schema.
-    """
-    schemas = {target.migration_revision}
-    for release in every:
-        if release.succeeded and release.same_images(target) and release.canary:
-            schemas.add(str(release.canary.get("migration_revision", "")))
-    return schemas
-
-
 def _refuse_across_a_migration(every: Sequence[Release], target: Release) -> None:
     """Refused when any update since the target, failed ones included, carried a revision it never ran on."""
     since = [r for r in every if r.version > target.version]
-    known = _schemas_run_on(every, target)
-    moved = [r for r in since if r.migration_revision not in known]
+    moved = [r for r in since if r.migration_revision != target.migration_revision]
     if moved:
         newest = moved[0]
         state = "is at" if newest.succeeded else "may be at"
@@ -112,15 +94,6 @@ def _refuse_across_a_migration(every: Sequence[Release], target: Release) -> Non
             f"{newest.migration_revision} (release {newest.id}{how}): its code would run against a "
             "schema it does not know. Roll forward with a fix, or restore the database "
             "(docs/runbooks/database-restore.md) and then roll back."
-        )
-
-
-def _refuse_beside_a_canary(current: Release) -> None:
-    if current.succeeded and current.canary:
-        raise RollbackRefused(
-            f"release {current.canary.get('id')} runs as the canary beside release {current.id} "
-            f"(update {current.version}): abort it (samokoder-infra canary abort STACK --apply); a "
-            "rollback goes back from a release, not from a canary"
         )
 
 
@@ -143,7 +116,6 @@ def choose_target(
     if not every:
         raise RollbackRefused("the stack has no update that deployed a release by digest")
     current = every[0]
-    _refuse_beside_a_canary(current)
     successful = [r for r in every if r.succeeded]
     if not successful or successful == [current]:
         raise RollbackRefused(

@@ -6,7 +6,11 @@ deploy workflow writes the new release there (``record-release``), runs
 ``pulumi up`` from that file and, only when the update and the smoke check
 pass, commits the file to ``main``; a failed deploy is rolled back to the
 recorded release and leaves the record as it was; a rollback records the
-release it went back to. So a ``pulumi up`` from a clean checkout of ``main``
+release it went back to. The API goes first (its new image, the worker's and the
+site's kept) and Flagger judges it; a release Flagger rolls back is not
+committed either, and the stack's newest update then holds its API image in
+the Deployment Flagger scaled to zero, which ``verify-release`` reports until
+the next release (docs/runbooks/canary.md). So a ``pulumi up`` from a clean checkout of ``main``
 deploys the recorded release, and a pull request (merged with ``main`` for
 its preview) previews against it. ``verify-release`` compares the record
 with the stack's own history (its newest update and its last successful
@@ -35,35 +39,17 @@ class RecordError(ValueError):
 
 
 @dataclass(frozen=True)
-class RecordedCanary:
-    """The next release while it runs as the canary, with its share of the API's requests."""
-
-    id: str
-    migration_revision: str
-    images: dict[str, str]
-    weight: int
-
-    @classmethod
-    def of(cls, value: Mapping[str, Any]) -> RecordedCanary:
-        return cls(
-            str(value["id"]),
-            str(value.get("migration_revision", "")),
-            dict(value["images"]),
-            int(value["weight"]),
-        )
-
-
-@dataclass(frozen=True)
 class Recorded:
     id: str
     migration_revision: str
     images: dict[str, str]
-    canary: RecordedCanary | None = None
+    # The API promoted without Flagger's analysis (a rollback's, or a release that must go whole): not
+    # a part of what runs, so no difference between a record and a stack.
+    skip_analysis: bool = False
 
     @classmethod
     def of(cls, release: Release) -> Recorded:
-        canary = None if release.canary is None else RecordedCanary.of(release.canary)
-        return cls(release.id, release.migration_revision, dict(release.images), canary)
+        return cls(release.id, release.migration_revision, dict(release.images))
 
     def as_config(self) -> dict[str, Any]:
         """The release as the program reads ``samokoder:release``."""
@@ -72,28 +58,27 @@ class Recorded:
             "migration_revision": self.migration_revision,
             "images": {s: self.images[s] for s in SERVICES},
         }
-        if self.canary is not None:
-            config["canary"] = {
-                "id": self.canary.id,
-                "migration_revision": self.canary.migration_revision,
-                "images": {s: self.canary.images[s] for s in SERVICES},
-                "weight": self.canary.weight,
-            }
+        if self.skip_analysis:
+            config["skip_analysis"] = True
         return config
 
 
-def given(release_id: str, migration_revision: str, images: Mapping[str, str]) -> Recorded:
+def given(
+    release_id: str, migration_revision: str, images: Mapping[str, str], *, skip_analysis: bool = False
+) -> Recorded:
     """A release given on a command line, validated as the program validates ``samokoder:release``.
 
     Raises pydantic's ValidationError, whose message names the field (``images.api``, ``id`` ...).
     """
     from infra.settings.release import Release  # noqa: PLC0415
 
-    Release(id=release_id, migration_revision=migration_revision, images=dict(images))
-    return Recorded(release_id, migration_revision, dict(images))
+    Release(
+        id=release_id, migration_revision=migration_revision, images=dict(images), skip_analysis=skip_analysis
+    )
+    return Recorded(release_id, migration_revision, dict(images), skip_analysis)
 
 
-def _release_lines(release: Recorded | RecordedCanary, indent: str) -> list[str]:
+def _release_lines(release: Recorded, indent: str) -> list[str]:
     missing = [s for s in SERVICES if s not in release.images]
     if missing:
         raise RecordError(f"release {release.id}: no digest for {', '.join(missing)}")
@@ -108,12 +93,8 @@ def _release_lines(release: Recorded | RecordedCanary, indent: str) -> list[str]
 
 def render_block(release: Recorded) -> str:
     lines = [f"  {RELEASE_KEY}:", *_release_lines(release, "    ")]
-    if release.canary is not None:
-        lines += [
-            "    canary:",
-            *_release_lines(release.canary, "      "),
-            f"      weight: {release.canary.weight}",
-        ]
+    if release.skip_analysis:
+        lines.append("    skip_analysis: true")
     return "\n".join(lines) + "\n"
 
 
@@ -138,12 +119,11 @@ def read_release(stack_file_text: str) -> Recorded | None:
     value = config.get(RELEASE_KEY)
     if not isinstance(value, Mapping) or not value.get("images"):
         return None
-    canary = value.get("canary")
     return Recorded(
         str(value["id"]),
         str(value.get("migration_revision", "")),
         dict(value["images"]),
-        RecordedCanary.of(canary) if isinstance(canary, Mapping) else None,
+        value.get("skip_analysis") is True,
     )
 
 
@@ -178,12 +158,4 @@ def differences(recorded: Recorded | None, running: Recorded) -> list[str]:
                 f"images.{service}: recorded {recorded.images.get(service)}, "
                 f"deployed {running.images.get(service)}"
             )
-    if recorded.canary != running.canary:
-        found.append(
-            f"canary: recorded {_canary_text(recorded.canary)}, deployed {_canary_text(running.canary)}"
-        )
     return found
-
-
-def _canary_text(canary: RecordedCanary | None) -> str:
-    return "none" if canary is None else f"{canary.id} at {canary.weight} %"

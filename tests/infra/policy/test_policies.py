@@ -12,17 +12,14 @@ from typing import Any
 import jsonschema
 import pytest
 
-from infra.ops.canary import transitions
-from infra.ops.canary.steps import synthesize_record
 from infra.ops.check.config import policy_config
 from infra.ops.check.offline import check, mandatory
-from infra.ops.releases.record import Recorded, read_release
 from infra.ops.synth.mocks import RecordedResource
 from infra.ops.synth.runner import Synthesis
 from infra.policy.catalog import POLICIES
 from infra.settings.loader import load_settings
 from tests.cli_runner import samokoder_infra
-from tests.conftest import PROJECT_DIR, STACKS, stack_file_values, write_project
+from tests.conftest import STACKS, stack_file_values, write_project
 from tests.infra.policy.pack import Pack, running_pack
 
 Synth = Callable[[str], Synthesis]
@@ -384,19 +381,6 @@ def test_both_stacks_pass_every_mandatory_policy(synthesized: Synth, stack: str)
     violations = check(synthesis.resources, policy_config(synthesis.settings))
     assert mandatory(violations) == []
     assert violations == [], "advisory findings in the project's own stacks"
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("stack", STACKS)
-def test_both_stacks_pass_every_policy_with_a_canary_running(stack: str, tmp_path: Path) -> None:
-    """The canary's objects are held to the same policies as stable's: replicas, budgets, labels, images."""
-    stable = read_release((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())
-    assert stable is not None
-    images = {s: "sha256:" + c * 64 for s, c in (("api", "a"), ("worker", "b"), ("frontend", "c"))}
-    during = transitions.start(stable, Recorded("2026.12.01-1", stable.migration_revision, images), 5)
-    synthesis = synthesize_record(stack, PROJECT_DIR, during, tmp_path)
-    assert any("api-canary" in r.name for r in synthesis.resources)
-    assert check(synthesis.resources, policy_config(synthesis.settings)) == []
 
 
 def test_the_check_command_prints_the_table_and_writes_the_report(tmp_path: Path) -> None:

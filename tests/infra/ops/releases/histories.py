@@ -19,18 +19,9 @@ def update(
     result: str = "succeeded",
     revision: str = "aaaa1111",
     kind: str = "update",
-    *,
-    canary: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
-    """One update; ``canary``: (release, its revision) running beside ``release`` at 25 %."""
+    """One update of ``release``."""
     value: dict[str, Any] = {"id": release, "images": DIGESTS[release], "migration_revision": revision}
-    if canary is not None:
-        value["canary"] = {
-            "id": canary[0],
-            "images": DIGESTS[canary[0]],
-            "migration_revision": canary[1],
-            "weight": 25,
-        }
     return {
         "kind": kind,
         "version": version,

@@ -107,72 +107,19 @@ def test_the_release_list_is_newest_first_with_results() -> None:
     ]
 
 
-def test_a_rollback_preview_may_only_update_deployments() -> None:
+def test_a_rollback_preview_may_only_update_deployments_and_the_canary() -> None:
     deployment = "kubernetes:apps/v1:Deployment"
     fine = [
         Step("update", deployment, "urn:...:workloads-api-deployment"),
-        Step("same", "kubernetes:core/v1:Service", "urn:...:workloads-api-service"),
+        # The Canary's skipAnalysis: Flagger promotes the proven release without judging it again.
+        Step("update", "kubernetes:flagger.app/v1beta1:Canary", "urn:...:workloads-api-canary"),
+        Step("same", "kubernetes:flagger.app/v1beta1:MetricTemplate", "urn:...:workloads-samokoder-api-x"),
     ]
     assert unexpected(fine) == []
     bad = [
         Step("replace", deployment, "urn:...:workloads-api-deployment"),
         Step("update", "kubernetes:core/v1:ConfigMap", "urn:...:workloads-config"),
         Step("create", "kubernetes:batch/v1:Job", "urn:...:workloads-migrate-x"),
+        Step("delete", "kubernetes:flagger.app/v1beta1:Canary", "urn:...:workloads-api-canary"),
     ]
     assert unexpected([*fine, *bad]) == bad
-
-
-def test_a_rollback_takes_a_running_canary_away_and_nothing_else() -> None:
-    urn = "urn:pulumi:prod::samokoder::samokoder:workloads:Workloads${type}::{name}"
-    canary = [
-        Step("delete", t, urn.format(type=t, name=f"workloads-api-canary-{o}"))
-        for t, o in (
-            ("kubernetes:apps/v1:Deployment", "deployment"),
-            ("kubernetes:networking.k8s.io/v1:Ingress", "ingress"),
-        )
-    ]
-    its_job = Step(
-        "delete",
-        "kubernetes:batch/v1:Job",
-        urn.format(type="kubernetes:batch/v1:Job", name="workloads-migrate-bbbb2222"),
-    )
-    stable_service = Step(
-        "delete",
-        "kubernetes:core/v1:Service",
-        urn.format(type="kubernetes:core/v1:Service", name="workloads-api-service"),
-    )
-    assert unexpected(canary) == []
-    # The canary's migration objects go only when the canary moved the schema to that revision.
-    assert unexpected([its_job], "bbbb2222") == []
-    assert unexpected([its_job]) == [its_job]
-    assert unexpected([its_job], "cccc3333") == [its_job]
-    assert unexpected([*canary, stable_service], "bbbb2222") == [stable_service]
-
-
-def test_a_promoted_canarys_schema_is_one_the_release_before_it_ran_on() -> None:
-    """r2 moved A -> B as a canary beside r1, was promoted, then failed its smoke check: r1 is safe."""
-    history = [
-        update(5, "r2", revision="bbbb2222"),
-        update(4, "r1", canary=("r2", "bbbb2222")),
-        update(3, "r1", canary=("r2", "bbbb2222")),
-        update(2, "r1"),
-        update(1, "r3", revision="0000aaaa"),
-    ]
-    plan = choose_target(history)
-    assert (plan.current.id, plan.target.id) == ("r2", "r1")
-    # Without the canary's record, r1 never ran on B: refused as before.
-    plain = [update(5, "r2", revision="bbbb2222"), update(2, "r1")]
-    with pytest.raises(RollbackRefused, match="expects database migration revision aaaa1111"):
-        choose_target(plain)
-    # r3 (on 0000aaaa) never ran on B either.
-    with pytest.raises(RollbackRefused, match="expects database migration revision 0000aaaa"):
-        choose_target(history, to="r3")
-
-
-def test_no_rollback_beside_a_running_canary() -> None:
-    history = [update(3, "r1", canary=("r2", "aaaa1111")), update(2, "r1"), update(1, "r3")]
-    with pytest.raises(RollbackRefused, match=r"runs as the canary beside release r1 .* canary abort"):
-        choose_target(history)
-    # After a failed canary step the last good release is the target, run alone.
-    failed = [update(4, "r1", result="failed", canary=("r2", "aaaa1111")), *history]
-    assert choose_target(failed).target.id == "r1"

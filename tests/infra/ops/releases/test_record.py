@@ -24,7 +24,6 @@ import yaml
 from infra.ops.releases.history import releases
 from infra.ops.releases.record import (
     Recorded,
-    RecordedCanary,
     RecordError,
     deployed,
     differences,
@@ -163,26 +162,21 @@ def test_the_block_is_rewritten_in_place_and_read_back() -> None:
         write_release(text, Recorded("r9", "aaaa1111", {"api": "sha256:1", "frontend": "sha256:2"}))
 
 
-def test_a_canary_is_written_beside_the_release_read_back_and_compared() -> None:
+def test_a_release_without_analysis_is_written_read_back_and_no_difference() -> None:
+    """A release that must go whole says so in its block; the program reads it, the comparison not."""
     text = (PROJECT_DIR / "Pulumi.staging.yaml").read_text()
-    stable = read_release(text)
-    assert stable is not None
-    canary = RecordedCanary("r4", "bbbb2222", DIGESTS["r4"], 25)
-    during = replace(stable, canary=canary)
-    written = write_release(text, during)
-    assert read_release(written) == during
-    # The program reads it as the release's canary, next to the unchanged stable release.
-    values = {**stack_file_values_of(written)}
-    settings = load_settings("staging", values, offline=True)
-    assert settings.release.canary is not None
-    assert settings.release.canary.weight == 25
-    assert settings.release.canary.images.api == DIGESTS["r4"]["api"]
-    assert settings.release.images is not None
-    assert settings.release.images.api == stable.images["api"]
-    # Back without it, the file is what it was, byte for byte.
-    assert write_release(written, stable) == text
-    assert differences(during, stable) == ["canary: recorded r4 at 25 %, deployed none"]
-    assert differences(during, during) == []
+    recorded = read_release(text)
+    assert recorded is not None
+    whole = replace(recorded, skip_analysis=True)
+    written = write_release(text, whole)
+    assert read_release(written) == whole
+    assert "    skip_analysis: true\n" in written
+    settings = load_settings("staging", stack_file_values_of(written), offline=True)
+    assert settings.release.skip_analysis is True
+    assert load_settings("staging", stack_file_values_of(text), offline=True).release.skip_analysis is False
+    # Back without it, the file is what it was, byte for byte; and it is not a different release.
+    assert write_release(written, recorded) == text
+    assert differences(whole, recorded) == []
 
 
 def test_record_release_takes_a_whole_release_or_the_deployed_one(tmp_path: Path) -> None:
@@ -190,7 +184,7 @@ def test_record_release_takes_a_whole_release_or_the_deployed_one(tmp_path: Path
     shutil.copy(PROJECT_DIR / "Pulumi.staging.yaml", tmp_path)
     half = samokoder_infra(tmp_path, "record-release", "staging", "--id", "r1")
     assert half.returncode == 2
-    assert "give either --deployed or all of" in half.stderr
+    assert "give either --deployed or --id --migration --api" in half.stderr
     bad = samokoder_infra(
         tmp_path,
         "record-release",
@@ -206,6 +200,41 @@ def test_record_release_takes_a_whole_release_or_the_deployed_one(tmp_path: Path
     assert bad.returncode == 2
     assert "images.api" in bad.stderr
     assert (tmp_path / "Pulumi.staging.yaml").read_text() == (PROJECT_DIR / "Pulumi.staging.yaml").read_text()
+
+
+def test_the_api_goes_first_with_the_recorded_worker_and_site_then_the_whole_release(tmp_path: Path) -> None:
+    """The deploy's two updates: the new API (Flagger judges it) beside the running worker and site."""
+    shutil.copy(PROJECT_DIR / "Pulumi.yaml", tmp_path)
+    shutil.copy(PROJECT_DIR / "Pulumi.staging.yaml", tmp_path)
+    path = tmp_path / "Pulumi.staging.yaml"
+    running = read_release(path.read_text())
+    assert running is not None
+    new = DIGESTS["r4"]
+    first = samokoder_infra(
+        tmp_path, "record-release", "staging", "--id", "r4", "--migration", "bbbb2222", "--api", new["api"]
+    )
+    assert first.returncode == 0, first.stderr
+    api_first = read_release(path.read_text())
+    assert api_first == Recorded("r4", "bbbb2222", {**running.images, "api": new["api"]}, skip_analysis=False)
+    whole = samokoder_infra(
+        tmp_path,
+        "record-release",
+        "staging",
+        "--id=r4",
+        "--migration=bbbb2222",
+        *(f"--{service}={digest}" for service, digest in new.items()),
+        "--skip-analysis",
+    )
+    assert whole.returncode == 0, whole.stderr
+    assert read_release(path.read_text()) == Recorded("r4", "bbbb2222", dict(new), skip_analysis=True)
+    # A stack file without a release has no worker or site to keep.
+    bare = tmp_path / "Pulumi.prod.yaml"
+    bare.write_text("config:\n  samokoder:identity:\n    domain: x.example\n")
+    lone = samokoder_infra(
+        tmp_path, "record-release", "prod", "--id", "r4", "--migration", "bbbb2222", "--api", new["api"]
+    )
+    assert lone.returncode == 2
+    assert "--worker: Pulumi.prod.yaml records no worker digest to keep" in lone.stderr
 
 
 def stack_file_values_of(text: str) -> dict[str, Any]:
