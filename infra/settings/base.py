@@ -105,6 +105,32 @@ Percent = Annotated[float, Field(gt=0, lt=100)]
 Cidr = ipaddress.IPv4Network
 
 
+# RFC 1918's private ranges: routed nowhere on the internet.
+RFC1918_RANGES = tuple(
+    ipaddress.IPv4Network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+)
+
+
+def is_private_range(network: ipaddress.IPv4Network) -> bool:
+    return any(network.subnet_of(block) for block in RFC1918_RANGES)
+
+
+def _private_cidr(value: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
+    """an address range inside RFC 1918 (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)"""
+    if not is_private_range(value):
+        raise ValueError(
+            f"must be inside RFC 1918's private ranges ({', '.join(map(str, RFC1918_RANGES))}) "
+            f"(got {value}): the security groups admit this range to the Kubernetes API and to every "
+            "port of the nodes (infra/render/security_rules.py), so a public range opens them to whoever "
+            "holds those addresses on the internet"
+        )
+    return value
+
+
+# A range the program admits to the master and the nodes as if it were the cluster's own.
+PrivateCidr = Annotated[ipaddress.IPv4Network, AfterValidator(_private_cidr)]
+
+
 class Zone(StrEnum):
     # ru-central1-c was closed by Yandex Cloud; d replaced it.
     A = "ru-central1-a"

@@ -12,14 +12,14 @@ from pydantic import (
     model_validator,
 )
 
-from infra.settings.base import Cidr, Clock, StrictModel, Zone, is_offline, is_production
+from infra.settings.base import Cidr, Clock, PrivateCidr, StrictModel, Zone, is_offline, is_production
 
 
 class NetworkProfile(StrictModel):
     """The VPC: one subnet per zone, routed to the internet through a NAT gateway."""
 
     zones: list[Zone] = Field(min_length=1, description="the zones the stack runs in, each once")
-    cidr: Cidr = Field(description="the VPC's address range, which the zones' subnets are carved from")
+    cidr: PrivateCidr = Field(description="the VPC's address range, which the zones' subnets are carved from")
     # One subnet of this size per zone is carved from `cidr`, in zone order.
     subnet_prefix: int = Field(default=24, ge=16, le=28)
 
@@ -61,13 +61,21 @@ class MaintenanceWindow(StrictModel):
 DATABASE_OPERATOR_KUBERNETES = ("1.34", "1.35", "1.36")
 
 
-# The widest block a production stack may open its Kubernetes API to.
-MIN_PRODUCTION_API_PREFIX = 8
+# How many addresses a production stack's API allow-list may admit, all entries together (overlaps
+# merged): a /16. The list is for the operators' offices and the CI runners' egress, a few /32s and a
+# /24 or two; a /16 is already a whole provider's pool, and past it the list admits strangers by the
+# million (221 /8 blocks, each narrow enough alone, are 86 % of the internet).
+MAX_PRODUCTION_API_ADDRESSES = 2**16
 # RFC 5737's documentation ranges: routed nowhere, so an allow-list of them admits nobody.
 # The committed prod profile carries one as a placeholder that synth accepts and a real run refuses.
 DOCUMENTATION_RANGES = tuple(
     ipaddress.IPv4Network(block) for block in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
 )
+
+
+def allowed_addresses(cidrs: list[Cidr]) -> int:
+    """How many addresses the blocks admit together, each counted once however many blocks hold it."""
+    return sum(block.num_addresses for block in ipaddress.collapse_addresses(cidrs))
 
 
 class ClusterProfile(StrictModel):
@@ -84,14 +92,22 @@ class ClusterProfile(StrictModel):
     regional_master: bool = Field(description="a master in each of 3 zones (needs exactly 3 zones)")
     public_api: bool = Field(description="a public address for the Kubernetes API")
     # Who may reach the Kubernetes API when it is public (operators, CI runners).
-    api_allowed_cidrs: list[Cidr] = Field(default_factory=list)
+    api_allowed_cidrs: list[Cidr] = Field(
+        default_factory=list,
+        description="who may reach the Kubernetes API (operators' and CI runners' egress); in production "
+        f"{MAX_PRODUCTION_API_ADDRESSES:,} addresses at most, all entries together",
+    )
     # Lets the cluster create a public load balancer for the ingress controller
     # and opens the controller's two NodePorts to the clients it forwards
     # (the network load balancer keeps client addresses); every other NodePort
     # answers only the load balancer's health checks and the cluster.
     public_ingress: bool = True
-    pod_cidr: Cidr = Field(description="pods' addresses; overlaps neither service_cidr nor network.cidr")
-    service_cidr: Cidr = Field(description="Services' addresses; overlaps neither pod_cidr nor network.cidr")
+    pod_cidr: PrivateCidr = Field(
+        description="pods' addresses; overlaps neither service_cidr nor network.cidr"
+    )
+    service_cidr: PrivateCidr = Field(
+        description="Services' addresses; overlaps neither pod_cidr nor network.cidr"
+    )
     node_cidr_mask_size: int = Field(default=24, ge=24, le=28, description="the pod range of each node")
     maintenance: MaintenanceWindow
 
@@ -121,13 +137,16 @@ class ClusterProfile(StrictModel):
     @field_validator("api_allowed_cidrs")
     @classmethod
     def _api_not_open_to_all_in_production(cls, cidrs: list[Cidr], info: ValidationInfo) -> list[Cidr]:
-        # A block this wide is the internet in all but name (0.0.0.0/0, or 0.0.0.0/1 and 128.0.0.0/1).
-        too_wide = [str(c) for c in cidrs if c.prefixlen < MIN_PRODUCTION_API_PREFIX]
-        if is_production(info) and too_wide:
+        # Judged by what the entries open together: the security groups admit each of them on 443 and
+        # 6443 (infra/render/security_rules.py), whether or not public_api is set.
+        admitted = allowed_addresses(cidrs)
+        if is_production(info) and admitted > MAX_PRODUCTION_API_ADDRESSES:
+            share = 100 * admitted / 2**32
             raise ValueError(
-                f"a production Kubernetes API must not be open to the internet ({', '.join(too_wide)}): "
-                f"list the operators' and CI runners' egress CIDRs (/{MIN_PRODUCTION_API_PREFIX} or "
-                "narrower), or set public_api: false"
+                f"a production Kubernetes API answers only its operators and CI: the {len(cidrs)} entries "
+                f"admit {admitted:,} addresses together ({share:.3g} % of IPv4), more than a /16 "
+                f"({MAX_PRODUCTION_API_ADDRESSES:,}): list the operators' and CI runners' egress CIDRs, "
+                "or set public_api: false and list none"
             )
         return cidrs
 
@@ -163,7 +182,9 @@ class NodeGroupProfile(StrictModel):
     # (components/network.py). A public address per node is for debugging a
     # non-production stack only.
     public_ip: bool = False
-    min_per_zone: int = Field(ge=0, le=100, description="the autoscaler's floor in each zone")
+    min_per_zone: int = Field(
+        ge=0, le=100, description="the autoscaler's floor in each zone, at least 1 in production"
+    )
     max_per_zone: int = Field(ge=1, le=100, description="its ceiling in each zone, at least min_per_zone")
 
     @field_validator("preemptible")
@@ -179,6 +200,18 @@ class NodeGroupProfile(StrictModel):
         if is_production(info) and public_ip:
             raise ValueError("production nodes must not have public addresses (egress is the NAT gateway)")
         return public_ip
+
+    @field_validator("min_per_zone")
+    @classmethod
+    def _nodes_in_every_zone_in_production(cls, value: int, info: ValidationInfo) -> int:
+        if is_production(info) and value < 1:
+            raise ValueError(
+                f"a production stack keeps at least 1 node in each zone (got {value}): with 0 the "
+                "autoscaler may remove a zone's last node, and what is bound to that zone (its database "
+                "instance, on a zonal volume) waits minutes for a new one, so the three zones no longer "
+                "ride out a zone's outage"
+            )
+        return value
 
     @model_validator(mode="after")
     def _bounds(self) -> NodeGroupProfile:

@@ -25,6 +25,24 @@ BACKUP_RETENTION_FLOOR_DAYS = 7
 PRODUCTION_BACKUP_RETENTION_FLOOR_DAYS = 30
 
 
+# What one PostgreSQL instance needs to serve at all, requests being limits (Guaranteed QoS: past
+# the limit the kernel kills it). PostgreSQL 15's defaults take a good part of half a GiB: shared_buffers
+# 128MB and max_connections 100 (postgresql.conf.sample of 15.18, :127 and :65, as Debian's
+# postgresql-15 installs it in /usr/share/postgresql/15/), each backend with memory of its own, beside
+# the CloudNativePG instance manager in the same container.
+MEMORY_FLOOR_GB = 0.5
+# Half a core: below it the instance is throttled while it checkpoints and archives WAL, and the
+# archive_timeout bound on the recovery point stops holding.
+CPU_FLOOR_CORES = 0.5
+# Production serves every replica of the API and the worker through the pooler from one primary.
+PRODUCTION_MEMORY_FLOOR_GB = 2.0
+PRODUCTION_CPU_FLOOR_CORES = 1.0
+
+
+def _which(info: ValidationInfo) -> str:
+    return "a production stack" if is_production(info) else "every stack"
+
+
 class DatabaseProfile(StrictModel):
     """The CloudNativePG cluster: size, placement and backups."""
 
@@ -33,8 +51,18 @@ class DatabaseProfile(StrictModel):
     storage_class: StorageClass = Field(description="the volumes' storage class")
     # Requests equal limits: Guaranteed QoS, so the kernel never picks
     # Postgres first under memory pressure.
-    cpu_cores: float = Field(gt=0, le=32)
-    memory_gb: float = Field(gt=0, le=256, description="memory of each instance, GiB (requests = limits)")
+    cpu_cores: float = Field(
+        gt=0,
+        le=32,
+        description=f"CPU of each instance, cores (requests = limits): at least {CPU_FLOOR_CORES:g}, "
+        f"{PRODUCTION_CPU_FLOOR_CORES:g} in production",
+    )
+    memory_gb: float = Field(
+        gt=0,
+        le=256,
+        description=f"memory of each instance, GiB (requests = limits): at least {MEMORY_FLOOR_GB:g}, "
+        f"{PRODUCTION_MEMORY_FLOOR_GB:g} in production",
+    )
     backup_retention_days: int = Field(
         le=365,
         description=f"how far back the backups reach, days: at least {BACKUP_RETENTION_FLOOR_DAYS}, "
@@ -54,6 +82,30 @@ class DatabaseProfile(StrictModel):
     def _at_least_one(cls, value: int) -> int:
         if value < 1:
             raise ValueError(f"must be at least 1 (got {value}): a cluster with no instance serves nothing")
+        return value
+
+    @field_validator("memory_gb")
+    @classmethod
+    def _memory_floor(cls, value: float, info: ValidationInfo) -> float:
+        floor = PRODUCTION_MEMORY_FLOOR_GB if is_production(info) else MEMORY_FLOOR_GB
+        if value < floor:
+            raise ValueError(
+                f"must be at least {floor:g} GiB for {_which(info)} (got {value:g}): PostgreSQL's own "
+                "defaults (128 MB of shared buffers, 100 connections) and the operator's instance "
+                "manager need it, and an instance at its limit is killed, not slowed"
+            )
+        return value
+
+    @field_validator("cpu_cores")
+    @classmethod
+    def _cpu_floor(cls, value: float, info: ValidationInfo) -> float:
+        floor = PRODUCTION_CPU_FLOOR_CORES if is_production(info) else CPU_FLOOR_CORES
+        if value < floor:
+            raise ValueError(
+                f"must be at least {floor:g} cores for {_which(info)} (got {value:g}): below it the "
+                "instance is throttled while it checkpoints and archives WAL, and the recovery point "
+                "falls behind archive_timeout_seconds"
+            )
         return value
 
     @field_validator("backup_retention_days")

@@ -42,7 +42,7 @@ MigrationRevision = Annotated[str, Field(pattern=r"^[0-9a-f]{6,12}$")]
 
 
 class ImageBuild(StrictModel):
-    """Build the images from the app's source checkout instead of using digests."""
+    """Build the images from the app's source checkout instead of using digests (never in production)."""
 
     context: str = Field(min_length=1, description="path of the app's source checkout")
     # api and worker share one Dockerfile; the frontend has its own.

@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from infra.conventions import REDACTED
-from infra.settings.base import StrictModel
+from infra.settings.base import StrictModel, is_production
 from infra.settings.monitoring import Receivers
 from infra.settings.strength import Rule
 
@@ -106,20 +106,46 @@ PROVIDED_SECRETS: Final = (
 _BY_KEY: Final = {secret.key: secret for secret in PROVIDED_SECRETS}
 
 
-# Yandex Cloud's API hosts: api.cloud.yandex.net and its subdomains (what ApiEndpointService
-# lists, e.g. lockbox.api.cloud.yandex.net, payload.lockbox.api.cloud.yandex.net), and
-# *.yandexcloud.net (storage.yandexcloud.net, the Managed services' hosts).
-YANDEX_API_DOMAINS = ("api.cloud.yandex.net", "*.api.cloud.yandex.net", "*.yandexcloud.net")
+# Where an IAM token may be sent: Yandex Cloud's own API hosts, named one by one. A wildcard would
+# not do: tenants create names under yandexcloud.net (a bucket's website, an API gateway, a
+# serverless container), and whoever answers the SDK's endpoint discovery chooses where the token
+# goes next. The addresses ApiEndpointService lists for the discovery endpoint itself ("endpoint") and
+# for the services the program's providers and External Secrets call: iam, lockbox, lockbox-payload,
+# kms, operation, vpc (yandex-cloud/docs en/api-design-guide/concepts/endpoints.md at 03529ab, the
+# `curl https://api.cloud.yandex.net/endpoints` answer; {{ api-host-lockbox }} and
+# {{ api-host-lockbox-payload }} are lockbox.api.cloud.yandex.net and payload.lockbox.api.cloud.yandex.net).
+YANDEX_API_ENDPOINTS = (
+    "api.cloud.yandex.net:443",
+    "iam.api.cloud.yandex.net:443",
+    "lockbox.api.cloud.yandex.net:443",
+    "payload.lockbox.api.cloud.yandex.net:443",
+    "kms.api.cloud.yandex.net:443",
+    "operation.api.cloud.yandex.net:443",
+    "vpc.api.cloud.yandex.net:443",
+)
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
-def is_yandex_api_host(host: str) -> bool:
-    host = host.lower().rstrip(".")
-    return host == "api.cloud.yandex.net" or any(
-        host.endswith(domain.removeprefix("*")) and len(host) > len(domain) - 1
-        for domain in YANDEX_API_DOMAINS
-        if domain.startswith("*")
-    )
+def is_yandex_api_endpoint(endpoint: str) -> bool:
+    """HOST:PORT is one of Yandex Cloud's API endpoints (case and a trailing dot aside)."""
+    host, _, port = endpoint.strip().lower().rpartition(":")
+    return f"{host.rstrip('.')}:{port}" in YANDEX_API_ENDPOINTS
+
+
+# What a key file's content looks like where its path belongs: the authorized key's JSON
+# (`yc iam key create` writes {"id", "service_account_id", "private_key", ...}) or a PEM block.
+_KEY_CONTENT_MARKERS = ("{", "-----BEGIN", "private_key", "PRIVATE KEY")
+# Linux's PATH_MAX: no path is longer.
+MAX_PATH_CHARS = 4096
+
+
+def key_content_problem(value: str) -> str | None:
+    """Why `value` is not a file's path but looks like a credential's content (None: a path)."""
+    if any(marker in value for marker in _KEY_CONTENT_MARKERS) or "\n" in value or "\r" in value:
+        return "looks like a key's content (JSON or PEM)"
+    if len(value) > MAX_PATH_CHARS:
+        return f"is {len(value)} characters long, longer than any path ({MAX_PATH_CHARS})"
+    return None
 
 
 # The audit: rotate every 90 days at the latest.
@@ -204,14 +230,42 @@ class LockboxSettings(StrictModel):
         default="environment", description="where the provider's IAM token comes from"
     )
     key_file: str | None = Field(
-        default=None, description="the authorized key's file, with (and only with) service_account_key_file"
+        default=None,
+        min_length=1,
+        description="the path of the authorized key's file (never its content), with (and only with) "
+        "service_account_key_file",
+    )
+    test_endpoint: bool = Field(
+        default=False, description="allow a loopback endpoint (the tests' fake APIs); never in production"
     )
     endpoint: str = Field(
         default="api.cloud.yandex.net:443",
-        description="the API's HOST:PORT; the IAM token goes there, so it is Yandex Cloud's "
-        f"({', '.join(YANDEX_API_DOMAINS)}), or with test_endpoint a loopback address",
+        description="the API's HOST:PORT; the IAM token goes there, so it is one of Yandex Cloud's "
+        f"({', '.join(YANDEX_API_ENDPOINTS)}), or outside production with test_endpoint a loopback address",
     )
-    test_endpoint: bool = Field(default=False, description="allow a loopback endpoint (the tests' fake APIs)")
+
+    @field_validator("key_file")
+    @classmethod
+    def _a_path_not_a_key(cls, value: str | None) -> str | None:
+        # The settings are not secret: they reach resources.json (which CI uploads) and error messages.
+        problem = None if value is None else key_content_problem(value)
+        if problem:
+            raise ValueError(
+                f"must be the path of the authorized key's file, and the value {problem} (not shown): the "
+                "settings are not secret and travel to resources.json and error messages; remove it, "
+                "revoke the key, and name the file instead"
+            )
+        return value
+
+    @field_validator("test_endpoint")
+    @classmethod
+    def _no_test_endpoint_in_production(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and is_production(info):
+            raise ValueError(
+                "a production stack talks to Yandex Cloud's API only: a loopback endpoint is the tests' "
+                "fake API, and on a shared machine whatever listens there would receive the IAM token"
+            )
+        return value
 
     @model_validator(mode="after")
     def _key_file_with_its_method(self) -> LockboxSettings:
@@ -227,16 +281,24 @@ class LockboxSettings(StrictModel):
             raise ValueError("must be HOST:PORT, e.g. api.cloud.yandex.net:443 (no scheme, no path)")
         return endpoint
 
-    @model_validator(mode="after")
-    def _yandex_cloud_only(self) -> LockboxSettings:
-        host = self.endpoint.rpartition(":")[0].lower().strip("[]")
-        if self.test_endpoint:
+    @field_validator("endpoint")
+    @classmethod
+    def _yandex_cloud_only(cls, endpoint: str, info: ValidationInfo) -> str:
+        # test_endpoint is declared first, so it is validated (and refused in production) by now.
+        host = endpoint.rpartition(":")[0].lower().strip("[]")
+        if info.data.get("test_endpoint"):
             if host not in LOOPBACK_HOSTS:
                 raise ValueError("test_endpoint allows only a loopback endpoint (127.0.0.1, localhost, ::1)")
-            return self
-        if not is_yandex_api_host(host):
-            raise ValueError(
-                "endpoint: the IAM token goes to this host, so it must be Yandex Cloud's API "
-                f"({', '.join(YANDEX_API_DOMAINS)}); a test's loopback API needs test_endpoint: true"
+            return endpoint
+        if not is_yandex_api_endpoint(endpoint):
+            loopback = (
+                "a loopback address is never one in production"
+                if is_production(info)
+                else "a test's loopback API needs test_endpoint: true"
             )
-        return self
+            raise ValueError(
+                "the IAM token goes to this host, so it must be Yandex Cloud's API, one of "
+                f"{', '.join(YANDEX_API_ENDPOINTS)}, not any *.yandexcloud.net name (tenants create "
+                f"those); {loopback}"
+            )
+        return endpoint

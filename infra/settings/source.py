@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pulumi
 
 from infra.conventions import REDACTED
 from infra.settings.loader import NAMESPACE, STACK_FILE_KEYS, ConfigError, Problem, read_yaml_file
+from infra.settings.secrets import YANDEX_API_ENDPOINTS, is_yandex_api_endpoint, key_content_problem
 
 __all__ = ["REDACTED", "namespace_config", "read_stack_file", "stack_file_values"]
 
@@ -35,26 +37,68 @@ def namespace_config(namespace: str = NAMESPACE) -> dict[str, Any]:
     # pulumi.Config is to give again for a secret key read in plain text (pulumi#7127).
     found = {key: pulumi.runtime.get_config(key) for key in sorted(keys)}
     raw = {key: value for key, value in found.items() if value is not None}
-    _refuse_plaintext_secrets(raw)
+    _refuse_credentials_in_the_clear()
     return {key.removeprefix(prefix): _decode(value) for key, value in raw.items() if key != prefix}
 
 
-def _refuse_plaintext_secrets(raw: dict[str, Any]) -> None:
-    """What `pulumi up` was given in plain text where only encrypted values belong.
+def _refuse_credentials_in_the_clear() -> None:
+    """What `pulumi up` was given in plain text where only encrypted values belong, in any namespace.
 
     The CLI hands the program decrypted values and the list of keys that were
-    encrypted; a secret key missing from that list was written in plain text.
+    encrypted; a credential's key missing from that list was written in plain text.
     """
-    if os.environ.get(PLAINTEXT_SECRETS_IN_TESTS) == "1":
-        return
     stack = pulumi.get_stack()
+    source = f"Pulumi.{stack}.yaml"
+    checked = () if os.environ.get(PLAINTEXT_SECRETS_IN_TESTS) == "1" else sorted(SECRET_CONFIG_KEYS)
     problems = [
-        Problem(f"Pulumi.{stack}.yaml", key.partition(":")[2], PLAINTEXT_REASON)
-        for key in sorted(SECRET_CONFIG_KEYS)
-        if raw.get(key) and not pulumi.runtime.is_config_secret(key)
+        Problem(source, key.removeprefix(f"{NAMESPACE}:"), PLAINTEXT_REASON)
+        for key in checked
+        if pulumi.runtime.get_config(key) and not pulumi.runtime.is_config_secret(key)
     ]
+    problems += provider_config_problems(source, pulumi.runtime.get_config, pulumi.runtime.is_config_secret)
     if problems:
         raise ConfigError(stack, problems)
+
+
+# The Yandex provider's config keys (pulumi_yandex 0.13.0, config/vars.py): where its token goes,
+# its key file ("either the path to or the contents of a Service Account key file"), and the
+# switches that send the token without TLS or without checking whose certificate answers.
+PROVIDER_ENDPOINT = "yandex:endpoint"
+PROVIDER_KEY_FILE = "yandex:serviceAccountKeyFile"
+PROVIDER_TLS_SWITCHES = ("yandex:plaintext", "yandex:insecure")
+
+
+def provider_config_problems(
+    source: str, value_of: Callable[[str], Any], is_secret: Callable[[str], bool]
+) -> list[Problem]:
+    """The Yandex provider's settings in a stack file that would hand its credential to someone else."""
+    problems = []
+    endpoint = value_of(PROVIDER_ENDPOINT)
+    if endpoint is not None and not (isinstance(endpoint, str) and is_yandex_api_endpoint(endpoint)):
+        problems.append(
+            Problem(
+                source,
+                PROVIDER_ENDPOINT,
+                "the provider's token goes to this host, so it must be Yandex Cloud's API, one of "
+                f"{', '.join(YANDEX_API_ENDPOINTS)} (or left out)",
+            )
+        )
+    key_file = value_of(PROVIDER_KEY_FILE)
+    if isinstance(key_file, str) and not is_secret(PROVIDER_KEY_FILE) and key_content_problem(key_file):
+        problems.append(
+            Problem(
+                source,
+                PROVIDER_KEY_FILE,
+                f"{key_content_problem(key_file)} in plain text (not shown): name the key's file, or set "
+                f"it encrypted with `pulumi config set --secret {PROVIDER_KEY_FILE}`",
+            )
+        )
+    problems += [
+        Problem(source, key, "sends the provider's token without TLS or to an unchecked certificate")
+        for key in PROVIDER_TLS_SWITCHES
+        if str(value_of(key)).lower() == "true"
+    ]
+    return problems
 
 
 def _decode(value: Any) -> Any:
@@ -94,6 +138,9 @@ def read_stack_file(path: Path) -> StackFile:
             for name in _plaintext_leaves(value)
         ]
     )
+    problems += provider_config_problems(
+        source, lambda key: _plain(entries.get(key)), lambda key: bool(_redact(entries.get(key))[1])
+    )
     if problems:
         raise ConfigError(stack, problems)
     for key, value in entries.items():
@@ -104,8 +151,12 @@ def read_stack_file(path: Path) -> StackFile:
     return StackFile(config=config, secret_keys=sorted(secret_keys))
 
 
-# Config keys whose every value is a secret: in the stack file only `secure:` (encrypted).
-SECRET_CONFIG_KEYS = frozenset({f"{NAMESPACE}:secrets"})
+# Config keys whose every value is a credential: in the stack file only `secure:` (encrypted). The
+# program's provided secrets, and the Yandex provider's token and static keys' secret halves
+# (pulumi_yandex 0.13.0, config/vars.py: token, storageSecretKey, ymqSecretKey).
+SECRET_CONFIG_KEYS = frozenset(
+    {f"{NAMESPACE}:secrets", "yandex:token", "yandex:storageSecretKey", "yandex:ymqSecretKey"}
+)
 # Set by the tests that put made-up secrets in a stack file to see none leaks; never elsewhere.
 PLAINTEXT_SECRETS_IN_TESTS = "SAMOKODER_TEST_PLAINTEXT_SECRETS"  # pragma: allowlist secret
 PLAINTEXT_REASON = (
@@ -125,6 +176,12 @@ def _plaintext_leaves(value: Any, path: str = "") -> list[str]:
     if isinstance(value, list):
         return [leaf for i, child in enumerate(value) for leaf in _plaintext_leaves(child, f"{path}[{i}]")]
     return [] if value is None else [path]
+
+
+def _plain(value: Any) -> Any:
+    """A stack file's value as the program would read it in plain text; None if it is encrypted."""
+    plain, secret = _redact(value)
+    return None if secret else plain
 
 
 def _join(path: str, key: str) -> str:

@@ -191,6 +191,20 @@ class StackSettings(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _database_fits_a_node(self) -> StackSettings:
+        # Requests equal limits: an instance asking for more than a whole node is never scheduled,
+        # and the database waits Pending while everything that needs it fails.
+        database, node = self.database, self.node_group
+        if database.memory_gb >= node.memory_gb or database.cpu_cores >= node.cores:
+            raise ValueError(
+                f"database.memory_gb ({database.memory_gb:g}) and database.cpu_cores "
+                f"({database.cpu_cores:g}) must each be below a node's node_group.memory_gb "
+                f"({node.memory_gb}) and node_group.cores ({node.cores}): an instance bigger than a node "
+                "is never scheduled"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _regional_master_zones(self) -> StackSettings:
         if self.cluster.regional_master and len(self.network.zones) != 3:
             raise ValueError(

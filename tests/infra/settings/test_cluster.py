@@ -36,17 +36,51 @@ def refused(stack: str, changes: dict[str, object]) -> list[str]:
     return [str(p) for p in caught.value.problems]
 
 
-@pytest.mark.parametrize("cidrs", [["0.0.0.0/0"], ["0.0.0.0/1", "128.0.0.0/1"], ["10.0.0.0/8", "64.0.0.0/4"]])
-def test_prod_refuses_a_public_api_open_to_the_internet(cidrs: list[str]) -> None:
+def slash_eights(count: int) -> list[str]:
+    """`count` distinct /8 blocks: each one narrow enough for a per-entry rule."""
+    return [f"{first}.0.0.0/8" for first in range(1, count + 1)]
+
+
+@pytest.mark.parametrize(
+    ("cidrs", "admitted"),
+    [
+        (["0.0.0.0/0"], 2**32),
+        (["0.0.0.0/1", "128.0.0.0/1"], 2**32),
+        (["10.0.0.0/8", "64.0.0.0/4"], 2**24 + 2**28),
+        (slash_eights(221), 221 * 2**24),
+        # Overlaps are counted once: a /15 and the two /16s inside it admit a /15.
+        (["93.158.0.0/15", "93.158.0.0/16", "93.159.0.0/16"], 2**17),
+        ([f"93.{third}.0.0/16" for third in range(2)] + ["84.201.128.10/32"], 2**17 + 1),
+    ],
+)
+def test_prod_refuses_an_api_allow_list_by_what_its_entries_open_together(
+    cidrs: list[str], admitted: int
+) -> None:
     (problem,) = refused("prod", {"cluster.public_api": True, "cluster.api_allowed_cidrs": cidrs})
     assert problem.startswith("stacks/prod.yaml: cluster.api_allowed_cidrs:")
-    assert "must not be open to the internet" in problem
+    assert f"admit {admitted:,} addresses together" in problem
+    assert "more than a /16 (65,536)" in problem
+
+
+def test_the_bound_is_a_16_in_total_however_it_is_split() -> None:
+    whole = ["93.158.0.0/16"]
+    halves = ["93.158.0.0/17", "93.158.128.0/17"]
+    scattered = [f"93.158.{third}.0/24" for third in range(255)] + ["84.201.128.10/32"]
+    for cidrs in (whole, halves, scattered):
+        validate_settings(
+            "prod",
+            with_changes(read_profile("prod"), {"cluster.api_allowed_cidrs": cidrs}),
+            stack_file_values("prod"),
+            offline=True,
+        )
+    # One address past it is refused, however few the entries.
+    assert refused("prod", {"cluster.api_allowed_cidrs": [*whole, "84.201.128.10/32"]})
 
 
 def test_prod_takes_a_private_api_or_narrow_ranges_and_staging_may_stay_open() -> None:
     for changes in (
         {"cluster.public_api": False, "cluster.api_allowed_cidrs": []},
-        {"cluster.api_allowed_cidrs": ["198.51.100.7/32", "10.0.0.0/8"]},
+        {"cluster.api_allowed_cidrs": ["198.51.100.7/32", "10.0.0.0/24"]},
     ):
         validate_settings(
             "prod", with_changes(read_profile("prod"), changes), stack_file_values("prod"), offline=True
@@ -90,4 +124,4 @@ def test_any_documentation_block_is_refused_in_a_real_run(cidrs: list[str]) -> N
 
 
 def test_a_real_allow_list_passes_a_real_run() -> None:
-    assert real_run_problems(["84.201.128.10/32", "93.158.0.0/16"]) == []
+    assert real_run_problems(["84.201.128.10/32", "93.158.0.0/24"]) == []
