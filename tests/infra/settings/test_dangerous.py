@@ -26,7 +26,7 @@ def _without_nones(changes: dict[str, Any]) -> dict[str, Any]:
     return {key: DELETE if value is None else value for key, value in changes.items()}
 
 
-def _settings_problems(case: Dangerous) -> list[str]:
+def _through_the_settings(case: Dangerous) -> None:
     profile = read_profile(case.stack) if case.committed_profile else deployable_profile(case.stack)
     config = {**stack_file_values(case.stack), "secrets": provided_secrets()}
     validate_settings(
@@ -34,10 +34,9 @@ def _settings_problems(case: Dangerous) -> list[str]:
         with_changes(profile, _without_nones(case.profile)),
         with_changes(config, _without_nones(case.config)),
     )
-    return []
 
 
-def _stack_file_problems(case: Dangerous, directory: Path) -> list[str]:
+def _through_the_stack_file(case: Dangerous, directory: Path) -> None:
     assert case.stack_file is not None
     path = directory / f"Pulumi.{case.stack}.yaml"
     committed = (Path(__file__).parents[3] / path.name).read_text()
@@ -45,10 +44,9 @@ def _stack_file_problems(case: Dangerous, directory: Path) -> list[str]:
     extra = "".join(f"  {key}: {json.dumps(value)}\n" for key, value in case.stack_file.items())
     path.write_text(committed.rstrip("\n") + "\n" + extra)
     read_stack_file(path)
-    return []
 
 
-def _runtime_problems(case: Dangerous) -> object:
+def _through_the_runtime(case: Dangerous) -> None:
     assert case.runtime is not None
 
     def body() -> object:
@@ -60,18 +58,17 @@ def _runtime_problems(case: Dangerous) -> object:
     result, _, _ = run_mocked(body, case.stack, dict(case.runtime), secret_keys=[])
     if isinstance(result, ConfigError):
         raise result
-    return result
 
 
 def refusal(case: Dangerous, directory: Path) -> str | None:
     """The refusal's text, or None if the value was accepted."""
     try:
         if case.stack_file is not None:
-            _stack_file_problems(case, directory)
+            _through_the_stack_file(case, directory)
         elif case.runtime is not None:
-            _runtime_problems(case)
+            _through_the_runtime(case)
         else:
-            _settings_problems(case)
+            _through_the_settings(case)
     except ConfigError as error:
         return str(error)
     return None
