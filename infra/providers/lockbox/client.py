@@ -112,19 +112,16 @@ class LockboxApi(YandexApi):
 
     def find(self, folder_id: str) -> SecretState | None:
         """The folder's secret of this name, if there is one (every page of the folder's list)."""
-        token = ""
-        while True:
-            response = self.call(
-                "find by name",
-                self._secrets.List,
-                ListSecretsRequest(folder_id=folder_id, page_size=100, page_token=token),
-            )
-            for secret in response.secrets:
+        pages = self.pages(
+            "find by name",
+            self._secrets.List,
+            lambda token: ListSecretsRequest(folder_id=folder_id, page_size=100, page_token=token),
+        )
+        for page in pages:
+            for secret in page.secrets:
                 if secret.name == self._name:
                     return _state(secret)
-            token = response.next_page_token
-            if not token:
-                return None
+        return None
 
     def get(self, secret_id: str) -> SecretState:
         return _state(self.call("read", self._secrets.Get, GetSecretRequest(secret_id=secret_id)))

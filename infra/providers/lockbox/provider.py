@@ -1,8 +1,9 @@
 """``LockboxSecret``: a Pulumi dynamic resource for one Lockbox secret and its payload.
 
 * create waits for the operation; access bindings and deletion protection
-  are applied after the payload, and a failure on the way deletes what was
-  created, so nothing is left half-made;
+  are applied after the payload, and a failure on the way deletes what this
+  create made, so nothing is left half-made, but never a secret it adopted
+  (that one was live before: it is kept, and the next run adopts it again);
 * a payload change adds a new version, which becomes current; the secret
   itself stays;
 * a change of folder or KMS key, which the API cannot update, replaces it;
@@ -40,7 +41,14 @@ from pulumi.dynamic import (
 from infra.providers.lockbox.errors import SECRET, LockboxError
 from infra.providers.lockbox.payload import fingerprints, new_salt, payload_changes
 from infra.providers.yandex.connection import Connection
-from infra.providers.yandex.converge import already_exists, cleanup_failed, gone, is_ours, not_ours_message
+from infra.providers.yandex.converge import (
+    adopted_kept,
+    already_exists,
+    cleanup_failed,
+    gone,
+    is_ours,
+    not_ours_message,
+)
 from infra.providers.yandex.unknowns import contains_unknowns, differs, is_unknown, same_or_unknown
 
 if TYPE_CHECKING:
@@ -151,6 +159,7 @@ class LockboxSecretProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         api = _api(props)
         labels = dict(props.get("labels") or {})
+        adopted = False
         try:
             state = api.create(
                 folder_id=props["folder_id"],
@@ -164,6 +173,7 @@ class LockboxSecretProvider(ResourceProvider):
                 raise
             # A create of ours whose answer was lost, or that finished after we stopped waiting.
             state = _adopt(api, props, error)
+            adopted = True
         try:
             viewers = list(props.get("payload_viewers") or [])
             if viewers:
@@ -171,7 +181,10 @@ class LockboxSecretProvider(ResourceProvider):
             if props.get("deletion_protection"):
                 state = api.update(state.id, deletion_protection=True)
         except LockboxError as error:
-            # Nothing half-made: the secret is not yet protected, so it can go.
+            if adopted:
+                # Live before this create (an earlier run's, its state lost): never ours to delete here.
+                raise adopted_kept(error, f"secret {state.id}", LockboxError) from None
+            # Nothing half-made: the secret this create made is not yet protected, so it can go.
             try:
                 api.delete(state.id)
             except Exception as cleanup:

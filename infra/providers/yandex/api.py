@@ -1,9 +1,13 @@
 """Calls to the Yandex Cloud API through the SDK: bounded retries, operations waited for, errors described.
 
-* a call that fails with a transient status (``UNAVAILABLE``,
-  ``DEADLINE_EXCEEDED``, ``RESOURCE_EXHAUSTED``) is tried again after an
-  exponential, jittered, capped delay, at most ``RETRY.attempts`` times in all;
-  any other status fails at once;
+* a call that fails with a status worth another try (``errors.TRANSIENT``:
+  ``UNAVAILABLE``, ``DEADLINE_EXCEEDED``, ``INTERNAL``, ``UNKNOWN``,
+  ``ABORTED``) is tried again after an exponential, jittered, capped delay, at
+  most ``RETRY.attempts`` times in all and not past ``RETRY.total_seconds``;
+  the final error lists the statuses met and the time spent. Any other status
+  (a used-up quota, ``RESOURCE_EXHAUSTED``, among them) fails at once;
+* a list is read page by page, at most ``MAX_PAGES`` pages, and an answer that
+  repeats a page token it gave before ends it with an error instead of a loop;
 * a mutating call carries an ``idempotency-key`` that stays the same across its
   retries, so a retry after a lost answer does not do the work twice (the API
   answers it with the first attempt's operation);
@@ -20,7 +24,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -40,6 +44,8 @@ OPERATION_TIMEOUT_SECONDS = 300
 POLL_SECONDS = 0.25
 CALL_TIMEOUT_SECONDS = 30
 IDEMPOTENCY_KEY = "idempotency-key"
+# Far more than any folder of this program holds at 100 a page; read at call time (tests lower it).
+MAX_PAGES = 100
 
 
 @dataclass(frozen=True)
@@ -50,9 +56,16 @@ class RetryPolicy:
     attempts: int = 5
     first_delay: float = 0.5
     max_delay: float = 8.0
+    # No retry starts later than this after the first attempt (the calls' own time counted).
+    total_seconds: float = 60.0
 
     def __post_init__(self) -> None:
-        if self.attempts < 1 or self.first_delay < 0 or self.max_delay < self.first_delay:
+        if (
+            self.attempts < 1
+            or self.first_delay < 0
+            or self.max_delay < self.first_delay
+            or self.total_seconds < 0
+        ):
             raise ValueError(f"an unusable retry policy: {self}")
 
     def ceiling(self, retry: int) -> float:
@@ -107,18 +120,48 @@ class YandexApi:
         """``method(request)``, retried while it fails transiently; any failure a described error."""
         metadata = ((IDEMPOTENCY_KEY, str(uuid.uuid4())),) if mutating else ()
         policy = RETRY
-        attempt = 1
+        started = time.monotonic()
+        met: list[str] = []
         while True:
             try:
                 return method(request, timeout=CALL_TIMEOUT_SECONDS, metadata=metadata)
             except grpc.RpcError as error:
                 code = error.code()
-                if code not in TRANSIENT or attempt >= policy.attempts:
+                met.append(code.name)
+                wait = policy.delay(len(met))
+                spent = time.monotonic() - started
+                if (
+                    code not in TRANSIENT
+                    or len(met) >= policy.attempts
+                    or spent + wait > policy.total_seconds
+                ):
+                    tried = f" in {spent:.1f} s: {', '.join(met)}"
                     raise self.subject.describe(
-                        self._name, action, code, error.details() or "", attempt
+                        self._name, action, code, error.details() or "", len(met), tried=tried
                     ) from None
-            time.sleep(policy.delay(attempt))
-            attempt += 1
+            time.sleep(wait)
+
+    def pages(self, action: str, method: Callable[..., Any], request: Callable[[str], Any]) -> Iterator[Any]:
+        """Every page of a list: `request(page_token)` for each; bounded, so a broken list ends."""
+        seen: set[str] = set()
+        token = ""
+        for _ in range(MAX_PAGES):
+            response = self.call(action, method, request(token))
+            yield response
+            token = str(response.next_page_token)
+            if not token:
+                return
+            if token in seen:
+                raise self.subject.error(
+                    f"{self.subject.kind} '{self._name}': {action} failed: the API gave page token "
+                    f"{token[:40]!r} a second time ({len(seen) + 1} pages read), so the list would never "
+                    "end; nothing was changed: run again later, and report it if it repeats"
+                )
+            seen.add(token)
+        raise self.subject.error(
+            f"{self.subject.kind} '{self._name}': {action} failed: the list did not end within "
+            f"{MAX_PAGES} pages; nothing was changed: run again later, and report it if it repeats"
+        )
 
     def wait(self, action: str, operation: Operation, response: Any = None, meta: Any = None) -> Finished:
         """Poll the operation until it is done; its error, if any, becomes the resource's error."""

@@ -7,6 +7,9 @@
   program asks for is on it with the same value, ``managed-by: pulumi``
   among them (``infra/conventions.py``: ``Naming.cloud_labels``). Anything
   else is someone else's, and the error says so;
+* what a create adopted was live before it: a later step of that create that
+  fails never deletes it (a cleanup deletes only what the same create made);
+  the error says it is kept, and the next run adopts it again;
 * deleting what is already gone (``NOT_FOUND``) is success;
 * a cleanup that fails after a failed step reports both failures, and what
   is left behind.
@@ -60,5 +63,16 @@ def cleanup_failed(
     return kind(
         f"{error}; cleaning up failed too ({cleanup}): {left} is left behind, labelled as this "
         "stack's, so the next run adopts it",
+        error.code,
+    )
+
+
+def adopted_kept(
+    error: YandexApiError, what: str, kind: type[YandexApiError] = YandexApiError
+) -> YandexApiError:
+    """A step after an adoption failed: the adopted resource stays (it was live before this create)."""
+    return kind(
+        f"{error} ({what} was adopted, not made by this create, so it is kept as it is; "
+        "the next run adopts it again)",
         error.code,
     )

@@ -10,9 +10,18 @@ import grpc
 # google.rpc.Code numbers, as long-running operations report them.
 _CODES = {code.value[0]: code for code in grpc.StatusCode}
 
-# Failures worth another try: the API was unreachable, slow, or asked us to slow down.
+# Failures worth another try, by what they mean: the API was unreachable or slow (UNAVAILABLE,
+# DEADLINE_EXCEEDED), failed inside (INTERNAL, UNKNOWN), or a concurrent change won (ABORTED).
+# A retry of a mutating call is safe: it carries the first attempt's idempotency key.
+# RESOURCE_EXHAUSTED is not among them: a used-up quota stays used up however often it is asked.
 TRANSIENT = frozenset(
-    {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED}
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.UNKNOWN,
+        grpc.StatusCode.ABORTED,
+    }
 )
 
 # What to do, whatever the resource.
@@ -30,6 +39,9 @@ COMMON_FIXES: Mapping[grpc.StatusCode, str] = {
     grpc.StatusCode.INVALID_ARGUMENT: "the request was rejected as invalid",
     grpc.StatusCode.UNAVAILABLE: "the API could not be reached: check the endpoint and network",
     grpc.StatusCode.DEADLINE_EXCEEDED: "the API did not answer in time: retry",
+    grpc.StatusCode.INTERNAL: "the API failed inside: retry later",
+    grpc.StatusCode.UNKNOWN: "the API failed without saying why: retry later",
+    grpc.StatusCode.ABORTED: "a concurrent change to the resource won: run again",
 }
 
 
@@ -54,9 +66,17 @@ class Subject:
         return self.fixes.get(code) or COMMON_FIXES.get(code, "see the API's message")
 
     def describe(
-        self, name: str, action: str, code: grpc.StatusCode, detail: str, attempts: int = 1
+        self,
+        name: str,
+        action: str,
+        code: grpc.StatusCode,
+        detail: str,
+        attempts: int = 1,
+        *,
+        tried: str = "",
     ) -> YandexApiError:
-        tried = f" (gave up after {attempts} attempts)" if attempts > 1 else ""
+        """`tried`: what the retries met and how long they took, when there were any."""
+        tried = f" (gave up after {attempts} attempts{tried})" if attempts > 1 else ""
         return self.error(
             f"{self.kind} '{name}': {action} failed ({code.name}: {detail}); {self.fix(code)}{tried}", code
         )

@@ -13,6 +13,10 @@ what the providers call:
   ``NOT_FOUND`` otherwise) and routes whose next hop is an existing gateway
   or an address, each prefix a CIDR; ``Delete`` of a table a subnet uses is
   ``FAILED_PRECONDITION``;
+* names are unique in a folder (``ALREADY_EXISTS``; "The name must be unique
+  within the folder": yandex/cloud/vpc/v1/gateway_service.proto and
+  route_table_service.proto, as the SDK's ``*_pb2.pyi`` carry them);
+* ``List`` pages through a folder's gateways or route tables;
 * ``Get`` and ``Delete`` of what does not exist are ``NOT_FOUND``.
 """
 
@@ -44,6 +48,7 @@ from tests.infra.providers.yandex.fake_cloud import (
     abort,
     failure,
     now,
+    page,
     serving_cloud,
 )
 
@@ -125,6 +130,18 @@ class GatewayService(Servicer, gateway_service_pb2_grpc.GatewayServiceServicer):
 
         return self.mutate("Create", context, start)
 
+    def List(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self.enter("List", context)
+        with self.state.lock:
+            found = sorted(
+                (g for g in self.state.gateways.values() if g.folder_id == request.folder_id),
+                key=lambda gateway: gateway.id,
+            )
+        gateways, token = page(
+            self.state, "GatewayService.List", found, request.page_size, request.page_token
+        )
+        return gateway_service_pb2.ListGatewaysResponse(gateways=gateways, next_page_token=token)
+
     def Get(self, request: Any, context: grpc.ServicerContext) -> gateway_pb2.Gateway:
         self.enter("Get", context)
         with self.state.lock:
@@ -205,6 +222,15 @@ class RouteTableService(Servicer, route_table_service_pb2_grpc.RouteTableService
         def start() -> Any:
             _check_name(request.name, context)
             self._check_routes(request.static_routes, context)
+            if any(
+                t.folder_id == request.folder_id and t.name == request.name
+                for t in self.state.tables.values()
+            ):
+                abort(
+                    context,
+                    grpc.StatusCode.ALREADY_EXISTS,
+                    f"Route table with name {request.name} already exists",
+                )
             table_id = self.state.new_id("enp")
 
             def finish() -> tuple[Any, Any]:
@@ -230,6 +256,18 @@ class RouteTableService(Servicer, route_table_service_pb2_grpc.RouteTableService
             )
 
         return self.mutate("Create", context, start)
+
+    def List(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self.enter("List", context)
+        with self.state.lock:
+            found = sorted(
+                (t for t in self.state.tables.values() if t.folder_id == request.folder_id),
+                key=lambda table: table.id,
+            )
+        tables, token = page(
+            self.state, "RouteTableService.List", found, request.page_size, request.page_token
+        )
+        return route_table_service_pb2.ListRouteTablesResponse(route_tables=tables, next_page_token=token)
 
     def Get(self, request: Any, context: grpc.ServicerContext) -> route_table_pb2.RouteTable:
         self.enter("Get", context)

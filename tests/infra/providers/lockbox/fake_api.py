@@ -42,6 +42,7 @@ from tests.infra.providers.yandex.fake_cloud import (
     abort,
     failure,
     now,
+    page,
     serving_cloud,
     serving_metadata,
 )
@@ -127,11 +128,8 @@ class SecretService(Servicer, secret_service_pb2_grpc.SecretServiceServicer):
                 (s.secret for s in self.state.secrets.values() if s.secret.folder_id == request.folder_id),
                 key=lambda secret: secret.id,
             )
-        size = request.page_size or 100
-        start = int(request.page_token or 0)
-        page = found[start : start + size]
-        token = str(start + size) if start + size < len(found) else ""
-        return secret_service_pb2.ListSecretsResponse(secrets=page, next_page_token=token)
+        secrets, token = page(self.state, "SecretService.List", found, request.page_size, request.page_token)
+        return secret_service_pb2.ListSecretsResponse(secrets=secrets, next_page_token=token)
 
     def Create(self, request: Any, context: grpc.ServicerContext) -> Any:
         def start() -> Any:

@@ -13,7 +13,8 @@ servicer on top of these, and behaves as the API reference documents:
   ``idempotency-key`` returns the first call's operation and does nothing;
 * faults on demand: a method's next calls fail with given status codes
   (``faults``), or do their work and lose the answer (``lost_answers``), as an
-  overloaded or flaky API does.
+  overloaded or flaky API does; a list answers a page token it gave before,
+  or a new one forever (``broken_lists``), as a buggy API could.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from tests.processes import free_port, send_json, serving_http
 # Long enough that every operation is unfinished when its call returns.
 OPERATION_SECONDS = 0.05
 IDEMPOTENCY_KEY = "idempotency-key"
+T = TypeVar("T")
 
 
 def now() -> timestamp_pb2.Timestamp:
@@ -90,6 +92,8 @@ class CloudState:
     faults: dict[str, list[grpc.StatusCode]] = field(default_factory=dict)
     # "Service.Method" -> how many of its next calls do their work and then lose the answer
     lost_answers: dict[str, int] = field(default_factory=dict)
+    # "Service.List" -> "repeat" (the same next page token again and again) or "endless" (a new one each time)
+    broken_lists: dict[str, str] = field(default_factory=dict)
     # idempotency key -> the operation the first call with it started
     idempotent: dict[str, str] = field(default_factory=dict)
     # the idempotency key of each mutating call (None: none sent)
@@ -102,6 +106,18 @@ class CloudState:
 
     def count(self, method: str) -> int:
         return self.calls.count(method)
+
+
+def page(state: CloudState, method: str, found: Sequence[T], size: int, token: str) -> tuple[list[T], str]:
+    """One page of `found` after `token`, and the next token; broken as ``state.broken_lists`` says."""
+    broken = state.broken_lists.get(method)
+    if broken == "repeat":
+        return [], "page-2"
+    if broken == "endless":
+        return [], f"page-{int(token.removeprefix('page-') or 1) + 1}"
+    start = int(token or 0)
+    end = start + (size or 100)
+    return list(found[start:end]), (str(end) if end < len(found) else "")
 
 
 Finish = Callable[[], tuple[Any, status_pb2.Status | None]]
