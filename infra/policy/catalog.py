@@ -99,6 +99,24 @@ POLICIES: tuple[Policy, ...] = (
             }
         },
     ),
+    Policy(
+        "admin-ports-closed",
+        "mandatory",
+        "resource",
+        v.admin_ports_closed,
+        {
+            "apiAllowedCidrs": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": [],
+                "description": "who may reach the Kubernetes API (cluster.api_allowed_cidrs, when public)",
+            }
+        },
+    ),
+    Policy("no-wildcard-roles", "mandatory", "resource", v.no_wildcard_roles),
+    Policy("no-public-database", "mandatory", "resource", v.no_public_database),
+    Policy("ingress-tls", "mandatory", "resource", v.ingress_tls),
+    Policy("no-trust-auth", "mandatory", "resource", v.no_trust_auth),
     Policy("nodes-private", "mandatory", "resource", v.nodes_private),
     Policy("prod-stateful-protected", "mandatory", "stack", v.prod_stateful_protected, PRODUCTION),
     Policy("prod-api-private", "mandatory", "stack", v.prod_api_private, PRODUCTION),

@@ -35,6 +35,11 @@ def policy_config(settings: StackSettings, registry_ids: Sequence[str] = ()) -> 
         "images-from-own-registry": {"registryIds": own},
         "postgres-backed-up": {"minimumRetentionDays": floor},
         "security-groups-closed": {"publicNodePorts": sorted(INGRESS_NODE_PORTS.values())},
+        "admin-ports-closed": {
+            "apiAllowedCidrs": [str(c) for c in settings.cluster.api_allowed_cidrs]
+            if settings.cluster.public_api
+            else []
+        },
         "prod-api-private": {"production": production},
         "prod-stateful-protected": {"production": production},
         "user-facing-replicas": {"production": production},

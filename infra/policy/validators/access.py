@@ -1,4 +1,4 @@
-"""Who and what may reach the stack: IAM roles, security groups, private nodes, a private prod API."""
+"""Who may do what: IAM roles and Kubernetes RBAC, judged by what a role allows rather than its name."""
 
 from __future__ import annotations
 
@@ -6,144 +6,94 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from infra.policy.validators.common import (
-    K8S_CLUSTER,
-    NODE_GROUP,
-    SECURITY_GROUP,
-    SECURITY_GROUP_RULE,
-    Report,
-    ResourceArgs,
-    StackArgs,
-    _kind,
-)
+from infra.policy.validators.common import Report, ResourceArgs, _is_list, _kind
+from infra.policy.validators.values import value_mappings
 
 PRIMITIVE_ROLES = frozenset({"admin", "editor", "owner"})
 
 
-# resource-manager.clouds.owner, resource-manager.admin, organization-manager.admin, ...
-BROAD_ROLE = re.compile(r"^(resource-manager|organization-manager|billing)\.([a-z]+\.)?(owner|admin|editor)$")
+# Services whose roles reach every resource of a cloud or organization, or any account's access.
+WHOLE_CLOUD = re.compile(r"^(resource-manager|organization-manager|billing|iam)\.")
+
+
+# A role that administers what it is granted on: Yandex Cloud names a service's admin,
+# owner and editor roles so (`kms.admin`, `resource-manager.clouds.owner`, `compute.editor`),
+# and its narrower administering ones `...Admin` or `...-admin` (`vpc.publicAdmin`,
+# `k8s.cluster-api.cluster-admin`): each page's role list, yandex-cloud/docs en/_roles/.
+ADMINISTERING = re.compile(r"(^|\.)(admin|owner|editor)$|Admin$|-admin$")
+
+
+# The administering roles the platform needs, and who for: the managed cluster's service
+# account creates the ingress's public load balancer and takes public addresses
+# (components/kubernetes_cluster.py:28-39, docs/iam-roles.md; Yandex Managed Kubernetes'
+# security page: "vpc.publicAdmin", "load-balancer.admin").
+NEEDED = frozenset({"vpc.publicAdmin", "load-balancer.admin"})
+
+
+# Kubernetes' built-in ClusterRoles that administer a namespace or the cluster
+# (kubernetes/website content/en/docs/reference/access-authn-authz/rbac.md, "User-facing roles").
+BUILT_IN_ADMIN = frozenset({"cluster-admin", "admin", "edit"})
+
+
+EVERYONE = frozenset({"system:allUsers", "system:allAuthenticatedUsers"})
 
 
 def _broad_role(role: str) -> bool:
-    return role in PRIMITIVE_ROLES or bool(BROAD_ROLE.match(role))
+    if role in PRIMITIVE_ROLES or (WHOLE_CLOUD.match(role) and ADMINISTERING.search(role)):
+        return True
+    return bool(ADMINISTERING.search(role)) and role not in NEEDED
 
 
 def no_primitive_roles(args: ResourceArgs, report: Report) -> None:
-    """No account gets a primitive role (admin, editor) or owner/admin of a cloud, folder or organization."""
+    """No account can administer more than its job: no role that is admin, owner or editor in all but name.
+
+    Primitive roles, any service's admin/owner/editor (``*.admin``,
+    ``resource-manager.clouds.owner``, ``compute.editor``, ``vpc.publicAdmin``) but
+    the two the cluster's account needs, Kubernetes' built-in admin roles, and
+    grants to everyone.
+    """
     roles = [args.props.get("role"), *(args.props.get("roles") or [])]
     for role in roles:
         if isinstance(role, str) and _broad_role(role):
             report(f"{args.name}: grants the broad role '{role}'; grant the narrowest service role instead")
     if _kind(args.resource_type) in ("ClusterRoleBinding", "RoleBinding"):
         ref = (args.props.get("roleRef") or {}).get("name")
-        if ref in ("cluster-admin", "admin"):
+        if ref in BUILT_IN_ADMIN:
             report(f"{args.name}: binds the Kubernetes role '{ref}'; bind a role with only the verbs needed")
+        subjects = args.props.get("subjects") or []
+        if any(isinstance(s, Mapping) and s.get("name") == "system:masters" for s in subjects):
+            report(f"{args.name}: binds the group system:masters, which no RBAC can limit; name an account")
     members = [args.props.get("member"), *(args.props.get("members") or [])]
-    if any(m in ("system:allUsers", "system:allAuthenticatedUsers") for m in members):
+    if any(m in EVERYONE for m in members):
         report(f"{args.name}: grants a role to everyone (system:allUsers); name the accounts instead")
 
 
-# Ports of databases and caches that must never face the internet.
-DATABASE_PORTS = (3306, 5432, 6379, 6380, 6432, 9200, 11211, 26379, 27017)
+# Verbs that let a role holder grant itself more (kubernetes/website rbac.md,
+# "Restrictions on role creation or update" and "User impersonation").
+ESCALATING = frozenset({"escalate", "bind", "impersonate"})
 
 
-KUBERNETES_API_PORTS = (443, 6443)
+def _rules(args: ResourceArgs) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    if _kind(args.resource_type) in ("Role", "ClusterRole"):
+        rules = args.props.get("rules") or []
+        for i, rule in enumerate(rules if _is_list(rules) else []):
+            if isinstance(rule, Mapping):
+                yield f"rules[{i}]", rule
+    # A chart's extra rules (`rbac.extraRules`, `rbac.clusterRoleRules`...): any mapping with verbs.
+    for where, mapping in value_mappings(args):
+        if _is_list(mapping.get("verbs")):
+            yield where, mapping
 
 
-NODE_PORT_RANGE = (30000, 32767)
-
-
-WORLD = frozenset({"0.0.0.0/0", "::/0"})
-
-
-def _ingress_rules(resource: Any) -> Iterator[Mapping[str, Any]]:
-    if resource.resource_type == SECURITY_GROUP:
-        yield from (r for r in resource.props.get("ingresses") or [] if isinstance(r, Mapping))
-    elif resource.resource_type == SECURITY_GROUP_RULE and resource.props.get("direction") == "ingress":
-        yield resource.props
-
-
-def _port(value: Any) -> int | None:
-    # Numbers arrive as floats through the engine's protobuf Struct.
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        return None
-    return int(value)
-
-
-def _ports(rule: Mapping[str, Any]) -> tuple[int, int]:
-    port = _port(rule.get("port"))
-    if port is not None:
-        return port, port
-    low, high = _port(rule.get("fromPort")), _port(rule.get("toPort"))
-    return (0 if low is None else low, 65535 if high is None else high)
-
-
-def _world_open(rule: Mapping[str, Any]) -> bool:
-    blocks = [*(rule.get("v4CidrBlocks") or []), *(rule.get("v6CidrBlocks") or [])]
-    return any(block in WORLD for block in blocks)
-
-
-def _covers(ports: tuple[int, int], wanted: tuple[int, ...]) -> list[int]:
-    return [port for port in wanted if ports[0] <= port <= ports[1]]
-
-
-def security_groups_closed(args: ResourceArgs, report: Report) -> None:
-    """No security group opens database ports, every port, or NodePorts beyond the ingress's to anyone.
-
-    The Kubernetes API's exposure is ``prod-api-private``'s.
-    """
-    public = {int(port) for port in args.get_config().get("publicNodePorts") or []}
-    for rule in _ingress_rules(args):
-        if not _world_open(rule) or rule.get("protocol") == "ICMP":
-            continue
-        ports = _ports(rule)
-        label = f"{args.name}: ingress '{rule.get('description', '')}'"
-        if databases := _covers(ports, DATABASE_PORTS):
+def no_wildcard_roles(args: ResourceArgs, report: Report) -> None:
+    """No Role or ClusterRole of ours grants everything, or a way to more (escalate, bind, impersonate)."""
+    for where, rule in _rules(args):
+        verbs = [str(v) for v in rule.get("verbs") or []]
+        resources = [str(r) for r in rule.get("resources") or []]
+        if "*" in verbs or any("*" in r for r in resources):
             report(
-                f"{label} opens database port(s) {', '.join(map(str, databases))} to 0.0.0.0/0; "
-                "allow only the cluster's subnets"
+                f"{args.name}: {where} grants '*' ({', '.join(verbs)} on "
+                f"{', '.join(resources) or 'no resource'}); list the verbs and resources the account uses"
             )
-        nodeports = ports[0] <= NODE_PORT_RANGE[1] and ports[1] >= NODE_PORT_RANGE[0]
-        if nodeports and ports != (0, 65535) and not (ports[0] == ports[1] and ports[0] in public):
-            report(
-                f"{label} opens NodePorts to 0.0.0.0/0; allow only the load balancer's health-check "
-                "ranges (198.18.235.0/24, 198.18.248.0/24) and the cluster's own networks, and clients "
-                "to the ingress controller's own NodePorts (publicNodePorts) alone"
-            )
-        if ports == (0, 65535):
-            report(f"{label} opens every port to 0.0.0.0/0; open only the ports needed")
-
-
-def nodes_private(args: ResourceArgs, report: Report) -> None:
-    """Kubernetes nodes have no public IP address: egress goes through the NAT gateway."""
-    if args.resource_type != NODE_GROUP:
-        return
-    template = args.props.get("instanceTemplate") or {}
-    for interface in template.get("networkInterfaces") or []:
-        if isinstance(interface, Mapping) and interface.get("nat"):
-            report(
-                f"{args.name}: nodes get public IP addresses (nat: true); set node_group.public_ip: false "
-                "(egress goes through the network's NAT gateway)"
-            )
-
-
-def prod_api_private(args: StackArgs, report: Report) -> None:
-    """In production, a public Kubernetes API is not open to the whole internet."""
-    if not args.get_config().get("production"):
-        return
-    public = [
-        r
-        for r in args.resources
-        if r.resource_type == K8S_CLUSTER and ((r.props.get("master") or {}).get("publicIp") is True)
-    ]
-    if not public:
-        return
-    for resource in args.resources:
-        for rule in _ingress_rules(resource):
-            if _world_open(rule) and _covers(_ports(rule), KUBERNETES_API_PORTS):
-                report(
-                    f"{public[0].name}: the public Kubernetes API is open to 0.0.0.0/0 "
-                    f"({resource.name}: '{rule.get('description', '')}'); set cluster.api_allowed_cidrs to "
-                    "the operators' and CI's CIDRs, or cluster.public_api: false",
-                    public[0].urn,
-                )
+        if escalating := sorted(ESCALATING & set(verbs)):
+            report(f"{args.name}: {where} grants {', '.join(escalating)}, a way to any permission; remove it")

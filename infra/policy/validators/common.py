@@ -82,6 +82,10 @@ SECURITY_GROUP = "yandex:index/vpcSecurityGroup:VpcSecurityGroup"
 SECURITY_GROUP_RULE = "yandex:index/vpcSecurityGroupRule:VpcSecurityGroupRule"
 
 
+# The network's default group: its rules apply to every interface not given another group.
+DEFAULT_SECURITY_GROUP = "yandex:index/vpcDefaultSecurityGroup:VpcDefaultSecurityGroup"
+
+
 K8S_CLUSTER = "yandex:index/kubernetesCluster:KubernetesCluster"
 
 
@@ -100,15 +104,30 @@ def _is_list(node: Any) -> bool:
 
 
 def _kind(resource_type: str) -> str:
-    """`kubernetes:apps/v1:StatefulSet` -> `StatefulSet`; '' for anything not Kubernetes."""
-    if not resource_type.startswith("kubernetes:"):
+    """`kubernetes:apps/v1:StatefulSet` -> `StatefulSet`; '' for anything not Kubernetes.
+
+    A patch reaches the cluster as much as the object it patches: pulumi-kubernetes
+    names its patch types after the kind (`kubernetes:apps/v1:DeploymentPatch`), and
+    they are judged as that kind.
+    """
+    if not resource_type.startswith("kubernetes:") or _helm(resource_type):
         return ""
-    return resource_type.rsplit(":", 1)[-1]
+    return resource_type.rsplit(":", 1)[-1].removesuffix("Patch")
+
+
+def _patch(resource_type: str) -> bool:
+    """A server-side apply patch: it changes what it names and nothing else."""
+    return resource_type.startswith("kubernetes:") and resource_type.endswith("Patch")
+
+
+def _helm(resource_type: str) -> bool:
+    """A chart installed through Helm (`helm.sh/v3:Release`, and v4's `Chart`)."""
+    return resource_type.startswith("kubernetes:helm.sh/")
 
 
 def _values(args: ResourceArgs) -> Mapping[str, Any]:
-    """A Helm release's values (what this program controls of a chart's pods)."""
-    if args.resource_type != HELM_RELEASE:
+    """A Helm release's `values` map (its value files: `infra.policy.validators.values`)."""
+    if not _helm(args.resource_type):
         return {}
     values = args.props.get("values")
     return values if isinstance(values, Mapping) else {}

@@ -25,7 +25,7 @@ from infra.policy.validators.common import (
 
 
 def buckets_locked_down(args: ResourceArgs, report: Report) -> None:
-    """Object Storage buckets are private, versioned, KMS-encrypted and have lifecycle rules."""
+    """Stored data stays private and recoverable: buckets are private, versioned, KMS-encrypted, expiring."""
     if args.resource_type != BUCKET:
         return
     props = args.props
@@ -82,7 +82,10 @@ def _public_bucket_policy(policy: Any) -> bool:
 
 
 def postgres_backed_up(args: StackArgs, report: Report) -> None:
-    """Every Postgres cluster archives WAL, has scheduled backups, and keeps them for the stack's floor."""
+    """Every database can be restored: it archives WAL, has scheduled backups, and keeps them long enough.
+
+    Long enough: the stack's floor (``minimumRetentionDays``).
+    """
     floor = int(args.get_config().get("minimumRetentionDays", 7))
     clusters = [r for r in args.resources if r.resource_type == CNPG_CLUSTER]
     scheduled = {
@@ -145,7 +148,7 @@ def _stateful(resource: Any) -> bool:
 
 
 def prod_stateful_protected(args: StackArgs, report: Report) -> None:
-    """In production, what holds state is protected from deletion.
+    """In production, nothing that holds state is deleted by an update: it is protected.
 
     Buckets, KMS keys, the Kubernetes cluster, database clusters, StatefulSets
     (Redis in the cluster), Lockbox secrets, and the site's reserved address and

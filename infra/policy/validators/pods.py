@@ -8,7 +8,6 @@ from typing import Any
 
 from infra.policy.validators.common import (
     DEPLOYMENT,
-    HELM_RELEASE,
     PDB,
     REGISTRY_BINDING,
     REPOSITORY,
@@ -16,9 +15,9 @@ from infra.policy.validators.common import (
     ResourceArgs,
     StackArgs,
     _kind,
-    _mappings,
-    _values,
+    _patch,
 )
+from infra.policy.validators.values import UNREADABLE, value_leaves, value_mappings, value_trees
 
 RECOMMENDED_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/part-of", "app.kubernetes.io/managed-by")
 
@@ -69,7 +68,7 @@ def _images(args: ResourceArgs) -> Iterator[tuple[str, str]]:
     for pod in _pod_specs(args):
         for container in _containers(pod):
             yield f"container '{container.get('name')}'", str(container.get("image", ""))
-    for path, mapping in _mappings(_values(args)):
+    for path, mapping in value_mappings(args):
         image = mapping.get("image")
         if isinstance(image, str) and "/" in image:
             yield path + ".image", image
@@ -96,10 +95,10 @@ def _registry_problem(image: str, config: Mapping[str, Any]) -> str | None:
 
 
 def images_by_digest(args: ResourceArgs, report: Report) -> None:
-    """Workload images are referenced by digest, from an allowed registry (the stack's own on cr.yandex)."""
+    """What runs is exactly the image that was built and checked: by digest, from an allowed registry."""
     config = args.get_config()
     for where, image in _images(args):
-        helm = where.startswith("values")
+        helm = where.startswith(("values", "valueYamlFiles"))
         if not helm and "@sha256:" not in image:
             report(
                 f"{args.name}: {where} uses image '{image}' by tag; "
@@ -112,7 +111,7 @@ def images_by_digest(args: ResourceArgs, report: Report) -> None:
 
 
 def images_from_own_registry(args: StackArgs, report: Report) -> None:
-    """Images on cr.yandex come from the registry this stack creates (no other tenant's registry)."""
+    """No image comes from another tenant's registry: on cr.yandex, only from the one this stack creates."""
     own = {str(i) for i in args.get_config().get("registryIds") or []}
     for resource in args.resources:
         if resource.resource_type == REGISTRY_BINDING and resource.props.get("registryId"):
@@ -133,7 +132,23 @@ def images_from_own_registry(args: StackArgs, report: Report) -> None:
 
 
 def containers_locked_down(args: ResourceArgs, report: Report) -> None:
-    """Containers run as non-root, never escalate, and have limits; long-running ones have probes."""
+    """A compromised container stays a process of an unprivileged user, bounded and health-checked.
+
+    It runs as non-root, never escalates, has limits, and (long-running) probes. A
+    patch is judged by what it sets: what it leaves out stays as the object has it.
+    """
+    _values_locked_down(args, report)
+    if _patch(args.resource_type):
+        for pod in _pod_specs(args):
+            _context_problems(f"{args.name}: the pod", pod.get("securityContext") or {}, report)
+            for container in _containers(pod):
+                context = container.get("securityContext") or {}
+                _context_problems(f"{args.name}: container '{container.get('name')}'", context, report)
+        return
+    _pods_locked_down(args, report)
+
+
+def _pods_locked_down(args: ResourceArgs, report: Report) -> None:
     for pod in _pod_specs(args):
         pod_context = pod.get("securityContext") or {}
         for container in _containers(pod):
@@ -153,20 +168,24 @@ def containers_locked_down(args: ResourceArgs, report: Report) -> None:
                         f"{args.name}: container '{container.get('name')}' lacks a readiness or "
                         "liveness probe; add both"
                     )
-    _values_locked_down(args, report)
+
+
+def _context_problems(where: str, context: Mapping[str, Any], report: Report) -> None:
+    if context.get("runAsNonRoot") is False or context.get("runAsUser") == 0:
+        report(f"{where} runs as root; set runAsNonRoot: true and a non-zero user")
+    if context.get("allowPrivilegeEscalation") is True:
+        report(f"{where} allows privilege escalation; set it to false")
 
 
 def _values_locked_down(args: ResourceArgs, report: Report) -> None:
-    for where, context in _value_contexts(args):
-        if context.get("runAsNonRoot") is False or context.get("runAsUser") == 0:
-            report(f"{args.name}: {where} runs as root; set runAsNonRoot: true and a non-zero user")
-        if context.get("allowPrivilegeEscalation") is True:
-            report(f"{args.name}: {where} allows privilege escalation; set it to false")
+    # Wherever a chart reads them from: any mapping of the values or of a values file.
+    for where, mapping in value_mappings(args):
+        _context_problems(f"{args.name}: {where}", mapping, report)
 
 
 def _value_contexts(args: ResourceArgs) -> Iterator[tuple[str, Mapping[str, Any]]]:
     """Every security context in a Helm release's values (securityContext, podSecurityContext, ...)."""
-    for path, mapping in _mappings(_values(args)):
+    for path, mapping in value_mappings(args):
         for key in sorted(SECURITY_CONTEXTS & set(mapping)):
             if isinstance(mapping[key], Mapping):
                 yield f"{path}.{key}", mapping[key]
@@ -183,7 +202,11 @@ def _host_access(context: Mapping[str, Any]) -> list[str]:
 
 
 def no_host_access(args: ResourceArgs, report: Report) -> None:
-    """No pod is privileged, adds capabilities, mounts a hostPath or shares the node's namespaces."""
+    """No pod can reach the node it runs on.
+
+    Not privileged, no added capabilities, no hostPath, none of the node's
+    namespaces: in a pod spec, a patch, or a chart's values wherever they sit.
+    """
     for pod in _pod_specs(args):
         for key in HOST_NAMESPACES:
             if pod.get(key) is True:
@@ -204,21 +227,28 @@ def no_host_access(args: ResourceArgs, report: Report) -> None:
 
 
 def _no_host_access_in_values(args: ResourceArgs, report: Report) -> None:
-    for path, mapping in _mappings(_values(args)):
-        for key in HOST_NAMESPACES:
-            if mapping.get(key) is True:
-                report(
-                    f"{args.name}: {path}.{key} is true; the chart's pods would share the node's namespaces"
-                )
+    # Charts name these keys as they like (`controller.hostNetwork`, `daemonset.useHostPort`...):
+    # judged by key wherever it sits, not only under a key named like a security context.
+    for where, tree in value_trees(args):
+        if tree is UNREADABLE:
+            report(f"{args.name}: {where} cannot be read, so the policies cannot judge it; inline it")
+    for where, keys, value in value_leaves(args):
+        if keys[-1:] and keys[-1] in HOST_NAMESPACES and value is True:
+            report(f"{args.name}: {where} is true; the chart's pods would share the node's namespaces")
+        elif keys[-1:] == ("privileged",) and value is True:
+            report(f"{args.name}: {where} is true; the chart's pods would be privileged")
+        elif "add" in keys and "capabilities" in keys and isinstance(value, str):
+            report(f"{args.name}: {where} adds a capability; drop it")
+    for where, mapping in value_mappings(args):
         if "hostPath" in mapping:
-            report(f"{args.name}: {path} mounts a hostPath; use a volume that is not the node's disk")
-    for where, context in _value_contexts(args):
-        for problem in _host_access(context):
-            report(f"{args.name}: {where} has {problem}; drop it")
+            report(f"{args.name}: {where} mounts a hostPath; use a volume that is not the node's disk")
 
 
 def user_facing_replicas(args: ResourceArgs, report: Report) -> None:
-    """In production, user-facing workloads run at least two replicas (an autoscaler's floor included)."""
+    """In production, users are served while a pod restarts: user-facing workloads run two replicas or more.
+
+    An autoscaler's floor included.
+    """
     config = args.get_config()
     kind = _kind(args.resource_type)
     if kind not in ("Deployment", "StatefulSet", "HorizontalPodAutoscaler") or not config.get("production"):
@@ -240,7 +270,7 @@ def user_facing_replicas(args: ResourceArgs, report: Report) -> None:
 
 
 def workloads_have_budgets(args: StackArgs, report: Report) -> None:
-    """Every workload has a PodDisruptionBudget selecting its pods."""
+    """A node drain never takes a workload down: every workload has a PodDisruptionBudget for its pods."""
     budgets = [
         ((r.props.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
         for r in args.resources
@@ -255,9 +285,9 @@ def workloads_have_budgets(args: StackArgs, report: Report) -> None:
 
 
 def recommended_labels(args: ResourceArgs, report: Report) -> None:
-    """Kubernetes objects carry the recommended app.kubernetes.io labels."""
-    if not args.resource_type.startswith("kubernetes:") or args.resource_type == HELM_RELEASE:
-        return
+    """Every Kubernetes object says what it belongs to: the recommended app.kubernetes.io labels."""
+    if not _kind(args.resource_type) or _patch(args.resource_type):
+        return  # a patch changes what it names; the labels stay the object's
     if args.resource_type.startswith("pulumi:providers:"):
         return
     labels = (args.props.get("metadata") or {}).get("labels") or {}

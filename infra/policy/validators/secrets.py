@@ -3,96 +3,80 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from infra.policy.validators.common import (
-    CONFIG_MAP,
-    DYNAMIC,
-    HELM_RELEASE,
-    REDACTED,
-    SECRET,
-    Report,
-    ResourceArgs,
-    StackArgs,
-    _walk,
-)
+from infra.policy.validators.common import DYNAMIC, REDACTED, Report, ResourceArgs, StackArgs, _kind
+from infra.policy.validators.looks import decoded, secret_in
 from infra.policy.validators.pods import _containers, _pod_specs
-
-SECRETISH = re.compile(r"(passw(or)?d|secret|token|api[_-]?key|private[_-]?key|credential)", re.IGNORECASE)
-
-
-# Secret-looking values: PEM keys, Yandex IAM and OAuth tokens, static keys, long opaque strings.
-SECRET_VALUE = re.compile(
-    r"(-----BEGIN [A-Z ]*PRIVATE KEY-----|^t1\.[A-Za-z0-9_-]{20,}|^y0_[A-Za-z0-9_-]{20,}"
-    r"|^YC[A-Za-z0-9_-]{30,}|^sk-[A-Za-z0-9_-]{20,})"
-)
-
+from infra.policy.validators.values import value_leaves
 
 # scheme://user:password@host: a connection URL that carries its password.  # pragma: allowlist secret
-URL_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/:@\s]+:[^@/\s]+@", re.IGNORECASE)
-
-
-# A Kubernetes object name or key: what a secret-named field holds when it refers to a Secret.
-REFERENCE = re.compile(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
+URL_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/:@\s]+:[^@/\s]+@", re.IGNORECASE | re.MULTILINE)
 
 
 def lockbox_encrypted(args: ResourceArgs, report: Report) -> None:
-    """Lockbox secrets are encrypted with a KMS key of ours."""
+    """A Lockbox secret is readable only through a KMS key of ours: it is encrypted with one."""
     if args.resource_type == DYNAMIC and "payload" in args.props and not args.props.get("kms_key_id"):
         report(f"{args.name}: the Lockbox secret has no KMS key; set kms_key_id to the stack's Lockbox key")
 
 
-def _secret_looking(key: str, value: Any) -> bool:
-    if not isinstance(value, str) or not value or value == REDACTED:
-        return False
-    if SECRET_VALUE.search(value):
-        return True
-    # A secret-named key holding a literal of some length: not a Secret's or key's name, a path or a template.
-    return (
-        bool(SECRETISH.search(key))
-        and len(value) >= 12
-        and not REFERENCE.fullmatch(value)
-        and not value.startswith(("/", "{{", "$"))
-    )
+# A command-line option with its value (`--db-password=...`), not a script passed whole.
+OPTION = re.compile(r"--?([A-Za-z][\w.-]*)=([^\n]+)")
+
+
+def _places(args: ResourceArgs) -> Iterator[tuple[str, str, Any]]:
+    """(where, the key it is kept under, value) of every literal a secret could hide in."""
+    kind = _kind(args.resource_type)
+    if kind == "ConfigMap":
+        for key, value in (args.props.get("data") or {}).items():
+            yield f"data.{key}", str(key), value
+        for key, value in (args.props.get("binaryData") or {}).items():
+            yield f"binaryData.{key}", str(key), decoded(value)
+    for where, keys, value in value_leaves(args):
+        yield where, keys[-1] if keys else "", value
+    for pod in _pod_specs(args):
+        for container in _containers(pod):
+            label = f"of '{container.get('name')}'"
+            for env in container.get("env") or []:
+                yield f"env {env.get('name')} {label}", str(env.get("name")), env.get("value")
+            for arg in [*(container.get("command") or []), *(container.get("args") or [])]:
+                if match := OPTION.fullmatch(str(arg)):
+                    yield f"argument --{match[1]} {label}", match[1], match[2]
 
 
 def no_secret_literals(args: ResourceArgs, report: Report) -> None:
-    """No secret-looking literal in a ConfigMap, an env var or Helm values."""
-    places: list[tuple[str, Any]] = []
-    if args.resource_type == CONFIG_MAP:
-        places = [(f"data.{k}", v) for k, v in (args.props.get("data") or {}).items()]
-    elif args.resource_type == HELM_RELEASE:
-        places = list(_walk(args.props.get("values") or {}, "values"))
-    for pod in _pod_specs(args):
-        for container in _containers(pod):
-            for env in container.get("env") or []:
-                places.append((f"env {env.get('name')} of '{container.get('name')}'", env.get("value")))
-    for where, value in places:
-        if isinstance(value, str) and value != REDACTED and URL_PASSWORD.search(value):
+    """No secret is written where anyone who reads the cluster's configuration can read it.
+
+    Judged by what a value looks like, wherever it sits: a ConfigMap's data and
+    binaryData (and the env or config files they hold), containers' env and
+    arguments, a chart's values and values files.
+    """
+    for where, key, value in _places(args):
+        if not isinstance(value, str) or value == REDACTED:
+            continue
+        if URL_PASSWORD.search(value):
             report(
                 f"{args.name}: {where} is a URL with an inline password; give the password through a "
                 "Secret (SAMOKODER_DATABASE_PASSWORD from External Secrets) and keep the URL without it"
             )
-            continue
-        key = where.rsplit(".", 1)[-1]
-        if _secret_looking(key if not where.startswith("env ") else where.split()[1], value):
+        elif (why := secret_in(key, value, REDACTED)) is not None:
             report(
-                f"{args.name}: {where} holds a secret-looking literal; move it to Lockbox and read it "
-                "from a Secret (External Secrets)"
+                f"{args.name}: {where} holds {why}; move it to Lockbox and read it from a Secret "
+                "(External Secrets)"
             )
 
 
 def secrets_not_in_code(args: ResourceArgs, report: Report) -> None:
-    """A Kubernetes Secret's data comes from secret values (Lockbox, Outputs), never from literals in code.
+    """No secret's value is written in the program: a Secret's data comes from Lockbox or secret Outputs.
 
     What tells them apart: a value from a secret Output reaches the validators
     redacted (synth writes ``[secret]``; the pack, ``policy/__main__.py``,
     redacts what the engine marks secret the same way), a literal reaches them
     as itself.
     """
-    if args.resource_type != SECRET:
+    if _kind(args.resource_type) != "Secret":
         return
     for field_name in ("data", "stringData"):
         data = args.props.get(field_name)
@@ -107,7 +91,7 @@ def secrets_not_in_code(args: ResourceArgs, report: Report) -> None:
 
 
 def secrets_rotated(args: StackArgs, report: Report) -> None:
-    """Lockbox secrets are rotated within the stack's period.
+    """A leaked secret stops working within the stack's rotation period: Lockbox secrets are rotated.
 
     A stack policy, because the age is what the provider reports (``created_at``,
     an output) unless a rotation was stamped (``rotated_at``, an input): a
