@@ -19,6 +19,7 @@ from yandex.cloud.vpc.v1.gateway_service_pb2 import (
     DeleteGatewayMetadata,
     DeleteGatewayRequest,
     GetGatewayRequest,
+    ListGatewaysRequest,
     SharedEgressGatewaySpec,
     UpdateGatewayMetadata,
     UpdateGatewayRequest,
@@ -31,6 +32,7 @@ from yandex.cloud.vpc.v1.route_table_service_pb2 import (
     DeleteRouteTableMetadata,
     DeleteRouteTableRequest,
     GetRouteTableRequest,
+    ListRouteTablesRequest,
     UpdateRouteTableMetadata,
     UpdateRouteTableRequest,
 )
@@ -137,6 +139,20 @@ class GatewayApi(YandexApi):
         created = self.run("create", self._gateways.Create, request, Gateway, CreateGatewayMetadata)
         return _gateway_state(created.response)
 
+    def find(self, folder_id: str) -> GatewayState | None:
+        """The folder's gateway of this name, if there is one (names are unique in a folder:
+        yandex/cloud/vpc/v1/gateway_service.proto, CreateGatewayRequest.name)."""
+        pages = self.pages(
+            "find by name",
+            self._gateways.List,
+            lambda token: ListGatewaysRequest(folder_id=folder_id, page_size=100, page_token=token),
+        )
+        for page in pages:
+            for gateway in page.gateways:
+                if gateway.name == self._name:
+                    return _gateway_state(gateway)
+        return None
+
     def get(self, gateway_id: str) -> GatewayState:
         return _gateway_state(self.call("read", self._gateways.Get, GetGatewayRequest(gateway_id=gateway_id)))
 
@@ -175,6 +191,20 @@ class RouteTableApi(YandexApi):
         )
         created = self.run("create", self._tables.Create, request, RouteTable, CreateRouteTableMetadata)
         return _table_state(created.response)
+
+    def find(self, folder_id: str) -> RouteTableState | None:
+        """The folder's route table of this name, if there is one (names are unique in a folder:
+        yandex/cloud/vpc/v1/route_table_service.proto, CreateRouteTableRequest.name)."""
+        pages = self.pages(
+            "find by name",
+            self._tables.List,
+            lambda token: ListRouteTablesRequest(folder_id=folder_id, page_size=100, page_token=token),
+        )
+        for page in pages:
+            for table in page.route_tables:
+                if table.name == self._name:
+                    return _table_state(table)
+        return None
 
     def get(self, table_id: str) -> RouteTableState:
         request = GetRouteTableRequest(route_table_id=table_id)

@@ -6,6 +6,10 @@
   routes send each prefix to a gateway (``0.0.0.0/0`` to the NAT gateway);
   routes, name, description and labels are updated in place, a folder or
   network change replaces it;
+* a create that meets ``ALREADY_EXISTS`` (an earlier create whose answer was
+  lost, or whose operation outlived the wait) adopts the folder's resource of
+  that name when its labels say it is this stack's, brings its fields to the
+  inputs, and refuses otherwise (``infra/providers/yandex/converge.py``);
 * read refreshes from the API and reports a resource gone (``NOT_FOUND``) as
   gone; delete of one already gone is success, so destroy converges;
 * check and diff take inputs not known yet (a preview: a new gateway's id):
@@ -35,6 +39,7 @@ from pulumi.dynamic import (
 
 from infra.providers.egress.errors import EgressError
 from infra.providers.yandex.connection import Connection
+from infra.providers.yandex.converge import already_exists, is_ours, not_ours_message
 from infra.providers.yandex.unknowns import contains_unknowns, differs, is_unknown, same_or_unknown
 
 if TYPE_CHECKING:
@@ -79,6 +84,40 @@ class _VpcProvider(ResourceProvider):
 
     def _outputs(self, props: Mapping[str, Any], state: Any) -> dict[str, Any]:
         raise NotImplementedError
+
+    def _wanted(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """What an adopted resource must hold, by its state's field name (fields updated in place)."""
+        return {"description": props.get("description", ""), "labels": dict(props.get("labels") or {})}
+
+    def _refuse(self, api: Any, props: Mapping[str, Any], found: Any, error: EgressError) -> None:
+        """Raise when `found`, though this stack's, cannot become this resource in place."""
+
+    def _create(self, api: Any, props: Mapping[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        api = self._api(props)
+        try:
+            state = self._create(api, props)
+        except EgressError as error:
+            if not already_exists(error):
+                raise
+            # A create of ours whose answer was lost, or that finished after we stopped waiting.
+            state = self._adopt(api, props, error)
+        return CreateResult(state.id, self._outputs(props, state))
+
+    def _adopt(self, api: Any, props: Mapping[str, Any], error: EgressError) -> Any:
+        """The folder's resource of this name, made ours again, when its labels say it is this stack's."""
+        found = api.find(str(props["folder_id"]))
+        if found is None:
+            raise error
+        if not is_ours(found.labels, dict(props.get("labels") or {})):
+            raise EgressError(
+                not_ours_message(api.subject.kind, api.name, found.id, found.labels), error.code
+            ) from None
+        self._refuse(api, props, found, error)
+        changes = {key: value for key, value in self._wanted(props).items() if getattr(found, key) != value}
+        return api.update(found.id, changes) if changes else found
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         try:
@@ -127,11 +166,10 @@ class EgressGatewayProvider(_VpcProvider):
             delete_before_replace=same_or_unknown(olds.get("name"), news.get("name")),
         )
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        state = self._api(props).create(
+    def _create(self, api: GatewayApi, props: Mapping[str, Any]) -> Any:
+        return api.create(
             props["folder_id"], props["name"], props.get("description", ""), props.get("labels") or {}
         )
-        return CreateResult(state.id, self._outputs(props, state))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         changes: dict[str, Any] = {
@@ -216,9 +254,20 @@ class GatewayRouteTableProvider(_VpcProvider):
             delete_before_replace=same_or_unknown(olds.get("name"), news.get("name")),
         )
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        state = self._api(props).create(_spec(props))
-        return CreateResult(state.id, self._outputs(props, state))
+    def _create(self, api: RouteTableApi, props: Mapping[str, Any]) -> Any:
+        return api.create(_spec(props))
+
+    def _wanted(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        return {**super()._wanted(props), "routes": _spec(props).routes}
+
+    def _refuse(self, api: Any, props: Mapping[str, Any], found: Any, error: EgressError) -> None:
+        if found.network_id != props["network_id"]:
+            raise EgressError(
+                f"{api.subject.kind} '{api.name}' ({found.id}) is this stack's but in network "
+                f"{found.network_id}, not {props['network_id']}: delete it "
+                "(`yc vpc route-table delete`) and run again",
+                error.code,
+            )
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         changes: dict[str, Any] = {
