@@ -86,7 +86,8 @@ def roll_back(
             put_back()
             listed = "\n".join(f"  {s.op} {s.type} {s.urn}" for s in wrong)
             raise OperationError(
-                f"the preview changes more than the Deployments' images; nothing was applied:\n{listed}"
+                "the preview changes more than the Deployments' images and the Canary; "
+                f"nothing was applied:\n{listed}"
             )
         stack.up(on_output=on_output, **policies)
     except auto.errors.CommandError as error:
