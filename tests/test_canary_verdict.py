@@ -142,6 +142,14 @@ def test_an_image_flagger_rolled_back_before_fails_once_flagger_would_have_picke
     assert "Flagger has not started on" in stale.stderr
 
 
+def test_the_target_back_on_the_promoted_template_after_a_rejection_is_at_rest(tmp_path: Path) -> None:
+    """A rollback of a rejected release: Flagger does not judge the promoted template again."""
+    state = {"phase": "Failed", "changed": stamp(time.time() - 7200), "target": OLD, "primary": OLD}
+    run = verdict(tmp_path, [state], since=time.time())
+    assert run.returncode == 0, run.stderr
+    assert f"samokoder-api at rest; samokoder-api-primary runs {OLD}" in run.stdout
+
+
 def test_bad_arguments_exit_2(tmp_path: Path) -> None:
     run = subprocess.run([str(SCRIPT), "samokoder"], capture_output=True, text=True, check=False)
     assert run.returncode == 2

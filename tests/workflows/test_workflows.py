@@ -234,3 +234,20 @@ def test_pull_requests_get_an_offline_diff_of_both_stacks_beside_the_preview() -
     assert "monitoring-diff diff-builds/base diff-builds/head" in runs
     (script,) = _steps_using(job, "actions/github-script@")
     assert '["diff.md", "monitoring.md"]' in script["with"]["script"]
+
+
+def test_a_rollback_waits_for_flagger_to_promote_the_apis_template() -> None:
+    job = workflow("rollback.yml")["jobs"]["rollback"]
+    steps = job["steps"]
+    names = [s.get("name") for s in steps]
+    wait = steps[names.index("Flagger's promotion of the API")]
+    assert (
+        names.index("Roll back")
+        < names.index("Flagger's promotion of the API")
+        < names.index("Record the release")
+    )
+    assert 'scripts/canary-verdict "$namespace" "$name" "$timeout" "$SINCE"' in wait["run"]
+    assert wait["env"]["SINCE"] == "${{ steps.rollback.outputs.since }}"
+    assert 'echo "since=$(date -u +%s)" >> "$GITHUB_OUTPUT"' in steps[names.index("Roll back")]["run"]
+    deploy = workflow("deploy-stack.yml")["jobs"]["deploy"]
+    assert job["env"]["KUBECTL_VERSION"] == deploy["env"]["KUBECTL_VERSION"]
