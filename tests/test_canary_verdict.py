@@ -62,7 +62,7 @@ def stamp(epoch: float) -> str:
 
 
 def verdict(
-    tmp_path: Path, states: list[dict[str, Any]], *, since: float, timeout: int = 30
+    tmp_path: Path, states: list[dict[str, Any]], *, since: float, timeout: int = 30, grace: int = 60
 ) -> subprocess.CompletedProcess[str]:
     (tmp_path / "states.json").write_text(json.dumps(states))
     kubectl = tmp_path / "kubectl"
@@ -73,7 +73,12 @@ def verdict(
         capture_output=True,
         text=True,
         check=False,
-        env={"PATH": "/usr/bin:/bin", "KUBECTL": str(kubectl), "CANARY_POLL_SECONDS": "0"},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "KUBECTL": str(kubectl),
+            "CANARY_POLL_SECONDS": "0",
+            "CANARY_PICKUP_GRACE_SECONDS": str(grace),
+        },
         timeout=120,
     )
 
@@ -135,11 +140,32 @@ def test_an_image_flagger_rolled_back_before_fails_once_flagger_would_have_picke
     )
     assert waiting.returncode == 1
     assert "no verdict from Flagger on samokoder-api within 2s" in waiting.stderr
-    # Past it, the stale Failed is the answer.
+    # Past it, the stale Failed is the answer (a 1 s interval and no grace keep the wait short).
     (tmp_path / "polls").unlink()
-    stale = verdict(tmp_path, [{**failed, "changed": stamp(time.time() - 7200)}], since=time.time() - 120)
+    short = {**failed, "interval": "1s", "changed": stamp(time.time() - 7200)}
+    stale = verdict(tmp_path, [short], since=time.time(), timeout=20, grace=0)
     assert stale.returncode == 1
     assert "Flagger has not started on" in stale.stderr
+    assert int((tmp_path / "polls").read_text()) > 1
+
+
+def test_a_long_update_after_a_rejection_still_waits_for_flaggers_next_tick(tmp_path: Path) -> None:
+    """The wait for Flagger to pick the release up counts from the end of the update, not its start.
+
+    A migration and the rest of `pulumi up` can take longer than an interval; the target's new template
+    is then seconds old when the wait begins, and Flagger's next tick may be an interval away.
+    """
+    since = time.time() - 3600
+    rejected = {"phase": "Failed", "changed": stamp(since - 7200), "target": NEW, "primary": OLD}
+    states: list[dict[str, Any]] = [
+        rejected,
+        rejected,
+        {**rejected, "phase": "Progressing", "changed": stamp(time.time() + 5)},
+        {**rejected, "phase": "Succeeded", "changed": stamp(time.time() + 10), "primary": NEW},
+    ]
+    run = verdict(tmp_path, states, since=since)
+    assert run.returncode == 0, run.stderr
+    assert f"samokoder-api Succeeded; samokoder-api-primary runs {NEW}" in run.stdout
 
 
 def test_the_target_back_on_the_promoted_template_after_a_rejection_is_at_rest(tmp_path: Path) -> None:
