@@ -226,6 +226,15 @@ def no_host_access(args: ResourceArgs, report: Report) -> None:
     _no_host_access_in_values(args, report)
 
 
+def _switched_on(value: Any) -> bool:
+    """A chart value that turns a switch on: true, or a string a template renders as true.
+
+    `hostNetwork: {{ .Values.hostNetwork }}` writes "true" or "yes" into the
+    manifest as it is, where Kubernetes reads YAML 1.1's true.
+    """
+    return value is True or (isinstance(value, str) and value.strip().lower() in ("true", "yes", "on"))
+
+
 def _no_host_access_in_values(args: ResourceArgs, report: Report) -> None:
     # Charts name these keys as they like (`controller.hostNetwork`, `daemonset.useHostPort`...):
     # judged by key wherever it sits, not only under a key named like a security context.
@@ -233,9 +242,9 @@ def _no_host_access_in_values(args: ResourceArgs, report: Report) -> None:
         if tree is UNREADABLE:
             report(f"{args.name}: {where} cannot be read, so the policies cannot judge it; inline it")
     for where, keys, value in value_leaves(args):
-        if keys[-1:] and keys[-1] in HOST_NAMESPACES and value is True:
+        if keys[-1:] and keys[-1] in HOST_NAMESPACES and _switched_on(value):
             report(f"{args.name}: {where} is true; the chart's pods would share the node's namespaces")
-        elif keys[-1:] == ("privileged",) and value is True:
+        elif keys[-1:] == ("privileged",) and _switched_on(value):
             report(f"{args.name}: {where} is true; the chart's pods would be privileged")
         elif "add" in keys and "capabilities" in keys and isinstance(value, str):
             report(f"{args.name}: {where} adds a capability; drop it")

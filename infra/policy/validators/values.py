@@ -30,7 +30,12 @@ def value_trees(args: ResourceArgs) -> Iterator[tuple[str, Any]]:
     files = args.props.get("valueYamlFiles") or []
     for i, asset in enumerate(files if _is_list(files) else [files]):
         text = _asset_text(asset)
-        yield f"valueYamlFiles[{i}]", UNREADABLE if text is None else read_yaml(text)
+        try:
+            tree = UNREADABLE if text is None else read_yaml(text)
+        except ValueError:
+            # YAML this reader does not follow: refused whole, never judged by the part it read.
+            tree = UNREADABLE
+        yield f"valueYamlFiles[{i}]", tree
 
 
 def value_mappings(args: ResourceArgs) -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -83,7 +88,14 @@ KEY = re.compile(r"""^("[^"]*"|'[^']*'|[^\s#'"][^#]*?)\s*:(?:\s+(.*))?$""")
 
 
 def read_yaml(text: str) -> Any:
-    """A block-YAML document as nested dicts and lists (JSON, which is YAML, as JSON)."""
+    """A block-YAML document as nested dicts and lists (JSON, which is YAML, as JSON).
+
+    Raises ValueError for what Helm's YAML reader takes and this one does not
+    follow (anchors, aliases and merge keys, tags, a flow mapping such as
+    `{privileged: true}` or one over several lines) and for any line its
+    structure leaves unread: such a file is refused whole, never judged by the
+    part read before it (a `hostNetwork: true` after an anchor went unjudged).
+    """
     stripped = text.strip()
     if stripped.startswith(("{", "[")):
         try:
@@ -95,7 +107,9 @@ def read_yaml(text: str) -> Any:
         body = raw.rstrip()
         if body.strip() and not body.strip().startswith("#") and body.strip() not in ("---", "..."):
             lines.append((len(body) - len(body.lstrip(" ")), body.strip()))
-    node, _ = _block(lines, 0, lines[0][0]) if lines else ({}, 0)
+    node, read = _block(lines, 0, lines[0][0]) if lines else ({}, 0)
+    if read < len(lines):
+        raise ValueError(f"line {read + 1} of the document's content lies outside its structure")
     return node
 
 
@@ -154,6 +168,8 @@ def _scalar(text: str) -> Any:
     if text[:1] in ("'", '"') and (end := text.find(text[0], 1)) > 0:
         return text[1:end]
     text = re.sub(r"\s+#.*$", "", text)
+    if text[:1] in ("&", "*", "!", "|", ">", "{", "[") and not _flow_json(text):
+        raise ValueError(f"YAML this reader does not follow: {text[:20]!r}")
     if text.lower() in WORDS:
         return WORDS[text.lower()]
     if re.fullmatch(r"-?[0-9]+", text):
@@ -166,3 +182,17 @@ def _scalar(text: str) -> Any:
     if text.startswith("[") and text.endswith("]") and "[" not in text[1:]:
         return [_scalar(item.strip()) for item in text[1:-1].split(",") if item.strip()]
     return text
+
+
+def _flow_json(text: str) -> bool:
+    """A flow collection this reader takes: JSON, or a one-line list of plain scalars."""
+    if text.startswith(("[", "{")):
+        try:
+            json.loads(text)
+            return True
+        except ValueError:
+            pass
+    if not (text.startswith("[") and text.endswith("]")) or re.search(r"[\[\]{}]", text[1:-1]):
+        return False
+    # An item that is an anchor, an alias or a tagged value is not a plain scalar.
+    return not any(item.strip()[:1] in ("&", "*", "!") for item in text[1:-1].split(","))
