@@ -125,7 +125,13 @@ class Workloads(pulumi.ComponentResource):
 
         job = migration(args.migration_revision, args.images["api"])
         after_migration = pulumi.ResourceOptions(parent=self, depends_on=[*before, job, config])
-        release = self._canary(name, args, first)
+        # Flagger reads the API's autoscaler and Ingress when it initialises the Canary
+        # (pkg/canary/hpa_reconciler.go:36-44, pkg/router/ingress.go:52-55 at v1.44.0).
+        scaler = apply("api-autoscaler", m.api_autoscaler(naming, app), first)
+        api_route = apply("api-ingress", api_ingress(naming, app), first)
+        release = self._canary(
+            name, args, first.merge(pulumi.ResourceOptions(depends_on=[scaler, api_route]))
+        )
         renderers: dict[Service, Renderer] = {
             "api": m.api_deployment,
             "worker": m.worker_deployment,
@@ -152,9 +158,7 @@ class Workloads(pulumi.ComponentResource):
         # The promoted pods Flagger runs keep one serving through a drain, as the API's own do.
         apply("api-primary-budget", primary_budget(naming), first)
         apply("frontend-service", m.service(naming, "frontend", FRONTEND_PORT), first)
-        apply("api-autoscaler", m.api_autoscaler(naming, app), first)
         apply("ingress", site_ingress(naming, app), first)
-        apply("api-ingress", api_ingress(naming, app), first)
         self.register_outputs({})
 
     def _canary(self, name: str, args: WorkloadsArgs, first: pulumi.ResourceOptions) -> pulumi.Resource:

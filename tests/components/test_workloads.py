@@ -282,3 +282,11 @@ def test_pulumi_leaves_flaggers_objects_and_fields_to_flagger(synthesized: Synth
     assert {releases["flagger"], releases["loadtester"]} <= set(canary.dependencies)
     templates = synthesis.of_type("kubernetes:flagger.app/v1beta1:MetricTemplate")
     assert {t.urn for t in templates} <= set(canary.dependencies)
+    # Flagger initialises the Canary from the API's autoscaler and Ingress: they come first.
+    (scaler,) = synthesis.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+    api_ingress = next(
+        i
+        for i in synthesis.of_type("kubernetes:networking.k8s.io/v1:Ingress")
+        if i.name == "workloads-api-ingress"
+    )
+    assert {scaler.urn, api_ingress.urn} <= set(canary.dependencies)
