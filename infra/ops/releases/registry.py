@@ -12,6 +12,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 
+from infra.ops.releases.safe_http import urlopen
+
 REFERENCE = re.compile(r"(?P<host>[^/]+)/(?P<repository>.+)@(?P<digest>sha256:[0-9a-f]{64})")
 MANIFEST_TYPES = ", ".join(
     (
@@ -37,7 +39,7 @@ def manifest_exists(reference: str, iam_token: str, scheme: str = "https", timeo
         url, method="HEAD", headers={"Authorization": f"Basic {credentials}", "Accept": MANIFEST_TYPES}
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with urlopen(request, timeout=timeout) as response:
             return bool(response.status == 200)
     except urllib.error.HTTPError as error:
         if error.code == 404:

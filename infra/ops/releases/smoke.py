@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 import urllib.error
-import urllib.request
 from dataclasses import dataclass
 
 from infra.app_contract import API_HEALTH_PATH, BROWSER_API_PREFIX
+from infra.ops.releases.safe_http import urlopen
 
 
 def health_url(domain: str) -> str:
@@ -28,7 +28,7 @@ def check_health(url: str, *, attempts: int = 10, interval: float = 6.0, timeout
     detail = ""
     for attempt in range(1, attempts + 1):
         try:
-            with urllib.request.urlopen(url, timeout=timeout) as response:
+            with urlopen(url, timeout=timeout) as response:
                 if response.status == 200:
                     return SmokeResult(url, True, attempt, "HTTP 200")
                 detail = f"HTTP {response.status}"

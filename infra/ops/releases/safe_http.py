@@ -1,0 +1,50 @@
+"""HTTP(S) requests whose credentials stay with the host they were meant for.
+
+``urllib.request.urlopen`` follows redirects and copies every header of the
+request onto the redirected one (``HTTPRedirectHandler.redirect_request`` in
+CPython's Lib/urllib/request.py builds the new Request from ``req.headers``),
+so an ``Authorization`` header goes wherever a ``Location`` points. Here a
+redirect to another origin (scheme, host or port) loses every credential
+header; one to the same origin keeps them.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+import urllib.request
+from http.client import HTTPMessage
+from typing import IO, Any
+
+# Headers that carry a credential, in the capitalised form urllib stores them in.
+CREDENTIAL_HEADERS = ("Authorization", "Proxy-authorization", "Cookie")
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or default
+
+
+class CredentialStrippingRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(  # noqa: PLR0917  (urllib's signature)
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        redirected = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if redirected is not None and origin(redirected.full_url) != origin(req.full_url):
+            for name in CREDENTIAL_HEADERS:
+                redirected.remove_header(name)
+        return redirected
+
+
+_OPENER = urllib.request.build_opener(CredentialStrippingRedirects())
+
+
+def urlopen(request: urllib.request.Request | str, *, timeout: float, **kwargs: Any) -> Any:
+    """``urllib.request.urlopen`` whose redirects never carry a credential to another origin."""
+    return _OPENER.open(request, timeout=timeout, **kwargs)
