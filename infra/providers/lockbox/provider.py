@@ -17,9 +17,14 @@
 * read refreshes the state from the API;
 * diff names the entries that change, by key, never by value;
 * check and diff take inputs not known yet (a preview, a new random value, a
-  KMS key being replaced): an unknown entry or payload has no fingerprint and
-  counts as a change, an unknown KMS key or folder as a replacement
-  (``infra/providers/yandex/unknowns.py``).
+  KMS key being replaced): an unknown entry or payload counts as a change, an
+  unknown KMS key or folder as a replacement
+  (``infra/providers/yandex/unknowns.py``);
+* nothing computed from a value is a plain input or output: a payload change
+  is found by comparing the payload itself (secret in the state, as the new
+  one is), so no fingerprint or salt is kept, and one left in an older state
+  is dropped (a plain salt next to a plain HMAC let a dictionary recover a
+  weak value that passed the strength rule).
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ from pulumi.dynamic import (
 )
 
 from infra.providers.lockbox.errors import SECRET, LockboxError
-from infra.providers.lockbox.payload import fingerprints, new_salt, payload_changes
+from infra.providers.lockbox.payload import payload_changes
 from infra.providers.yandex.connection import Connection
 from infra.providers.yandex.converge import (
     adopted_kept,
@@ -58,6 +63,8 @@ if TYPE_CHECKING:
 REPLACED_BY = ("folder_id", "kms_key_id")
 # Inputs Update can change, and their API field names.
 UPDATABLE = ("name", "description", "labels")
+# Kept by earlier versions of this provider (a salt and HMACs of the values): dropped on sight.
+RETIRED = ("salt", "fingerprints")
 
 
 def _connection(props: Mapping[str, Any]) -> Connection:
@@ -74,7 +81,7 @@ def _api(props: Mapping[str, Any]) -> LockboxApi:
 
 def _outputs(props: Mapping[str, Any], state: SecretState, viewers: Sequence[str]) -> dict[str, Any]:
     return {
-        **props,
+        **{key: value for key, value in props.items() if key not in RETIRED},
         "secret_id": state.id,
         "name": state.name,
         "description": state.description,
@@ -114,6 +121,12 @@ def _adopt(api: LockboxApi, props: Mapping[str, Any], error: LockboxError) -> Se
     if found.labels != labels:
         fields["labels"] = labels
     state = api.update(found.id, **fields) if fields else found
+    # Who may read it is set before our payload goes in: whoever made it may have granted itself
+    # lockbox.payloadViewer (labels are anyone's to write), and SetAccessBindings replaces them all.
+    try:
+        api.set_payload_viewers(state.id, list(props.get("payload_viewers") or []))
+    except LockboxError as failed:
+        raise adopted_kept(failed, f"secret {state.id}", LockboxError) from None
     payload = dict(props["payload"])
     removed = sorted(set(state.entry_keys) - set(payload))
     api.add_version(state.id, state.version_id, "Pulumi: adopted", payload, removed)
@@ -135,16 +148,12 @@ class LockboxSecretProvider(ResourceProvider):
             failures.append(
                 pulumi.dynamic.CheckFailure("payload", "a Lockbox version needs at least one entry")
             )
-        # The salt is kept for the life of the resource, so fingerprints compare.
-        salt = olds.get("salt") or new_salt()
-        return CheckResult(
-            {**news, "salt": salt, "fingerprints": fingerprints(salt, payload or {})}, failures
-        )
+        return CheckResult({key: value for key, value in news.items() if key not in RETIRED}, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         # An input not known yet may change: a replacement where it replaces, else an update.
         replaces = [key for key in REPLACED_BY if differs(olds.get(key), news.get(key))]
-        compared = (*UPDATABLE, "deletion_protection", "payload_viewers", "connection", "fingerprints")
+        compared = (*UPDATABLE, "deletion_protection", "payload_viewers", "connection")
         changed = [key for key in compared if differs(olds.get(key), news.get(key))]
         payload = payload_changes(olds.get("payload") or {}, news.get("payload") or {})
         return DiffResult(
@@ -176,7 +185,7 @@ class LockboxSecretProvider(ResourceProvider):
             adopted = True
         try:
             viewers = list(props.get("payload_viewers") or [])
-            if viewers:
+            if viewers and not adopted:
                 api.set_payload_viewers(state.id, viewers)
             if props.get("deletion_protection"):
                 state = api.update(state.id, deletion_protection=True)
@@ -237,7 +246,7 @@ class LockboxSecretProvider(ResourceProvider):
 
 
 class LockboxSecret(Resource):
-    """One Lockbox secret; ``payload`` is secret end to end, ``fingerprints`` tell changes apart."""
+    """One Lockbox secret; ``payload`` is secret end to end, ``entry_keys`` name its entries."""
 
     secret_id: pulumi.Output[str]
     version_id: pulumi.Output[str]
