@@ -1,42 +1,22 @@
-"""Payload bookkeeping that never handles a value in the open: what changed, and fingerprints.
+"""What changed in a payload, by entry key, never by value.
 
-A fingerprint is a truncated HMAC of an entry's value under a random salt
-kept in the resource's state. It lets a preview say *which* entries change
-without showing, or making guessable, what they hold.
+Nothing here derives anything from a value that could leave in the open: an
+earlier version kept a salt and a truncated HMAC of each value as plain
+outputs, from which a dictionary recovered a weak value. Changes are found by
+comparing the payloads themselves, which the state holds as secrets.
 
 At preview a payload may be unknown as a whole, or hold entries whose values
-are unknown (``infra/providers/yandex/unknowns.py``): no fingerprint is made
-of an unknown, and an unknown entry counts as changed (or added).
+are unknown (``infra/providers/yandex/unknowns.py``): an unknown entry counts
+as changed (or added).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from infra.providers.yandex.unknowns import UNKNOWN, is_unknown
-
-FINGERPRINT_HEX = 12
-
-
-def new_salt() -> str:
-    return secrets.token_hex(16)
-
-
-def fingerprints(salt: str, payload: Mapping[str, Any] | Any) -> dict[str, Any] | Any:
-    """Entry key -> fingerprint; unknown where the value is unknown, and unknown for an unknown payload."""
-    if is_unknown(payload):
-        return UNKNOWN
-    return {
-        key: UNKNOWN
-        if is_unknown(value)
-        else hmac.new(salt.encode(), value.encode(), hashlib.sha256).hexdigest()[:FINGERPRINT_HEX]
-        for key, value in sorted(payload.items())
-    }
+from infra.providers.yandex.unknowns import is_unknown
 
 
 @dataclass(frozen=True)

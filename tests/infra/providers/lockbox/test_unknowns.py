@@ -54,26 +54,12 @@ def wire(value: Any) -> Any:
 
 
 @pytest.mark.parametrize("unknown", UNKNOWNS, ids=UNKNOWN_IDS)
-def test_a_first_preview_checks_an_unknown_payload_without_a_fingerprint(unknown: Any) -> None:
+def test_a_first_preview_checks_an_unknown_payload(unknown: Any) -> None:
     checked = LockboxSecretProvider().check({}, inputs(payload=unknown, kms_key_id=unknown))
     assert checked.failures == []
-    assert isinstance(checked.inputs["salt"], str)
-    # Sent back unknown: no fingerprint is made of the sentinel's text.
-    assert wire(checked.inputs["fingerprints"]) == rpc.UNKNOWN
+    assert not {"salt", "fingerprints"} & set(checked.inputs)
+    assert wire(checked.inputs["payload"]) == rpc.UNKNOWN
     assert wire(checked.inputs["kms_key_id"]) == rpc.UNKNOWN
-
-
-@pytest.mark.parametrize("unknown", UNKNOWNS, ids=UNKNOWN_IDS)
-def test_an_unknown_entry_has_no_fingerprint_and_the_known_ones_keep_theirs(unknown: Any) -> None:
-    olds = deployed()
-    payload = {**VALUES, "SECRET_KEY": unknown}
-    checked = LockboxSecretProvider().check(olds, inputs(payload=payload)).inputs
-    assert checked["salt"] == olds["salt"]
-    assert checked["fingerprints"]["APP_SECRET_KEY"] == olds["fingerprints"]["APP_SECRET_KEY"]
-    assert wire(checked["fingerprints"]) == {
-        "APP_SECRET_KEY": olds["fingerprints"]["APP_SECRET_KEY"],
-        "SECRET_KEY": rpc.UNKNOWN,
-    }
 
 
 @pytest.mark.parametrize("unknown", UNKNOWNS, ids=UNKNOWN_IDS)
