@@ -184,6 +184,10 @@ ADMIN_PORTS = {
     2380: "etcd peers",
     6443: "the Kubernetes API",
 }
+# More of the internet than this reaching an administrative port is too much: a /16, the most a
+# production stack's whole API allow-list may admit (infra/settings/cluster.py,
+# MAX_PRODUCTION_API_ADDRESSES). WORLD_SHARE (a /8) let SSH or the kubelet face 8 million addresses.
+ADMIN_SHARE = 2**16 / PUBLIC_V4
 
 
 def _outside(networks: list[Network], allowed: list[Network]) -> list[Network]:
@@ -198,7 +202,7 @@ def admin_ports_closed(args: ResourceArgs, report: Report) -> None:
     """No one administers a node or the cluster from the internet.
 
     SSH, the kubelet, etcd and the Kubernetes API (6443) are open to no more than a
-    /8's worth of the internet, the API beyond that only inside the stack's own
+    /16's worth of the internet, the API beyond that only inside the stack's own
     allow-list (``cluster.api_allowed_cidrs``: ``apiAllowedCidrs``).
     """
     allowed = _networks(args.get_config().get("apiAllowedCidrs") or [])
@@ -207,10 +211,11 @@ def admin_ports_closed(args: ResourceArgs, report: Report) -> None:
         if port == 6443:
             opened = _outside(opened, allowed)
         share = public_share(opened)
-        if share >= WORLD_SHARE:
+        if share > ADMIN_SHARE:
             report(
-                f"{args.name}: opens port {port} ({what}) to {percent(share)} of the internet; "
-                "allow only the cluster's own networks (and, for the API, cluster.api_allowed_cidrs)"
+                f"{args.name}: opens port {port} ({what}) to {share:.3%} of the internet (more than a "
+                "/16's worth); allow only the cluster's own networks (and, for the API, "
+                "cluster.api_allowed_cidrs)"
             )
 
 
