@@ -7,8 +7,10 @@ workflows write and commit it, and check it against the stack's history).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from infra.ops.cli.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, add_stack_argument, project_dir
 
@@ -62,18 +64,52 @@ def _stack_file(stack: str) -> Path:
     return project_dir() / f"Pulumi.{stack}.yaml"
 
 
+def _read_text(path: Path) -> str:
+    """The stack file's text, or a RecordError naming it."""
+    from infra.ops.releases.record import RecordError  # noqa: PLC0415
+
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise RecordError(f"{path.name}: cannot be read ({error.strerror or type(error).__name__})") from None
+    except UnicodeDecodeError:
+        raise RecordError(f"{path.name}: not UTF-8 text") from None
+
+
+def _recorded(path: Path, text: str) -> Any:
+    from infra.ops.releases.record import RecordError, read_release  # noqa: PLC0415
+
+    try:
+        return read_release(text)
+    except RecordError as error:
+        raise RecordError(f"{path.name}: {error}") from None
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Replace `path` whole or not at all: an interrupted write never leaves half a stack file."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _one_line(error: Exception) -> str:
+    """pydantic's multi-line report as one line: each field and its problem."""
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    if isinstance(error, ValidationError):
+        return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
+    return str(error)
+
+
 def run_record(args: argparse.Namespace) -> int:
     from pydantic import ValidationError  # noqa: PLC0415
 
     from infra.ops.automation.stack import OperationError  # noqa: PLC0415
-    from infra.ops.cli.common import update_history  # noqa: PLC0415
-    from infra.ops.releases.record import (  # noqa: PLC0415
-        RecordError,
-        deployed,
-        given,
-        read_release,
-        write_release,
-    )
+    from infra.ops.cli.common import HistoryError, update_history  # noqa: PLC0415
+    from infra.ops.releases.record import RecordError, deployed, given, write_release  # noqa: PLC0415
 
     named = [args.release_id, args.migration, args.api, args.worker, args.frontend]
     required = [args.release_id, args.migration, args.api]
@@ -85,11 +121,11 @@ def run_record(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     path = _stack_file(args.stack)
     try:
+        text = _read_text(path)
+        kept = _recorded(path, text)
         if args.deployed:
             release = deployed(update_history(args))
         else:
-            text = path.read_text()
-            kept = read_release(text)
             images = {"api": args.api, "worker": args.worker, "frontend": args.frontend}
             for service in ("worker", "frontend"):
                 if images[service] is None:
@@ -97,10 +133,14 @@ def run_record(args: argparse.Namespace) -> int:
                         raise RecordError(f"--{service}: {path.name} records no {service} digest to keep")
                     images[service] = kept.images[service]
             release = given(args.release_id, args.migration, images, skip_analysis=args.skip_analysis)
-        path.write_text(write_release(path.read_text(), release))
-    except (RecordError, ValidationError) as error:
-        print(f"record-release: {error}", file=sys.stderr)
+        # Validated (given, deployed) and read back (write_release) before anything is written.
+        _write_atomically(path, write_release(text, release))
+    except (RecordError, ValidationError, HistoryError) as error:
+        print(f"record-release: {_one_line(error)}", file=sys.stderr)
         return EXIT_INVALID
+    except OSError as error:
+        print(f"record-release: {path.name}: cannot be written ({error.strerror})", file=sys.stderr)
+        return EXIT_FAILED
     except OperationError as error:
         print(f"record-release: {error}", file=sys.stderr)
         return EXIT_FAILED
@@ -110,19 +150,24 @@ def run_record(args: argparse.Namespace) -> int:
 
 def run_verify(args: argparse.Namespace) -> int:
     from infra.ops.automation.stack import OperationError  # noqa: PLC0415
-    from infra.ops.cli.common import update_history  # noqa: PLC0415
-    from infra.ops.releases.record import RecordError, deployed, differences, read_release  # noqa: PLC0415
+    from infra.ops.cli.common import HistoryError, update_history  # noqa: PLC0415
+    from infra.ops.releases.record import RecordError, deployed, differences  # noqa: PLC0415
 
     path = _stack_file(args.stack)
     try:
-        running = deployed(update_history(args))
-    except RecordError as error:
+        recorded = _recorded(path, _read_text(path))
+        history = update_history(args)
+    except (RecordError, HistoryError) as error:
         print(f"verify-release {args.stack}: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_INVALID
     except OperationError as error:
         print(f"verify-release: {error}", file=sys.stderr)
         return EXIT_FAILED
-    recorded = read_release(path.read_text())
+    try:
+        running = deployed(history)
+    except RecordError as error:
+        print(f"verify-release {args.stack}: {error}", file=sys.stderr)
+        return EXIT_FAILED
     found = differences(recorded, running)
     if found:
         listed = "\n".join(f"  {line}" for line in found)

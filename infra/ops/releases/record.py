@@ -115,9 +115,17 @@ def write_release(stack_file_text: str, release: Recorded) -> str:
 
 
 def read_release(stack_file_text: str) -> Recorded | None:
-    config = (yaml.safe_load(stack_file_text) or {}).get("config") or {}
-    value = config.get(RELEASE_KEY)
-    if not isinstance(value, Mapping) or not value.get("images"):
+    """The release a stack file records (None: none); RecordError when the file is no stack file."""
+    try:
+        document = yaml.safe_load(stack_file_text) or {}
+    except (yaml.YAMLError, RecursionError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise RecordError(f"not valid YAML ({first})") from None
+    config = document.get("config") if isinstance(document, Mapping) else None
+    if document and not isinstance(config, Mapping | None):
+        raise RecordError("not a stack file: expected a mapping with a config: mapping")
+    value = (config or {}).get(RELEASE_KEY)
+    if not isinstance(value, Mapping) or not isinstance(value.get("images"), Mapping) or not value["images"]:
         return None
     return Recorded(
         str(value["id"]),
@@ -129,7 +137,10 @@ def read_release(stack_file_text: str) -> Recorded | None:
 
 def deployed(history: Sequence[Mapping[str, Any]]) -> Recorded:
     """The release of the stack's last successful update; refused while its newest update failed."""
-    every = releases(history)
+    try:
+        every = releases(history)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise RecordError(f"the history holds an update of the wrong shape ({error!r})") from None
     if not every:
         raise RecordError("the stack's history has no update that deployed a release by digest")
     newest = every[0]
@@ -138,7 +149,22 @@ def deployed(history: Sequence[Mapping[str, Any]]) -> Recorded:
             f"the stack's newest update ({newest.version}, release {newest.id}) {newest.result}: "
             "what runs is not a recorded release; roll back (`samokoder-infra rollback`) or deploy again"
         )
-    return Recorded.of(newest)
+    recorded = Recorded.of(newest)
+    _validated(recorded, f"the stack's newest update ({newest.version})")
+    return recorded
+
+
+def _validated(release: Recorded, source: str) -> None:
+    """RecordError unless `release` is one the program would deploy (digests, not tags like `latest`)."""
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    try:
+        given(release.id, release.migration_revision, release.images, skip_analysis=release.skip_analysis)
+    except ValidationError as error:
+        fields = ", ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}={str(e.get('input'))[:80]!r}" for e in error.errors()
+        )
+        raise RecordError(f"{source} ran no valid release ({fields}): nothing recorded") from None
 
 
 def differences(recorded: Recorded | None, running: Recorded) -> list[str]:
