@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import sys
 import warnings
 from collections.abc import Sequence
 
@@ -22,6 +23,7 @@ from infra.ops.cli import (
     smoke,
     synth,
 )
+from infra.ops.cli.common import EXIT_FAILED, EXIT_INVALID
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,5 +65,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="pkg_resources is deprecated as an API", category=UserWarning)
     args = build_parser().parse_args(argv)
     handler = args.handler
-    result: int = handler(args)
+    from infra.settings import ConfigError  # noqa: PLC0415
+
+    try:
+        result: int = handler(args)
+    except ConfigError as error:
+        # A stack file a command reads on the side (smoke's domain, a rollback's): the same one
+        # message synth gives for it, not a traceback.
+        print(f"{args.command}: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        # Ctrl-C: one line, not a traceback. synth swaps its tree in whole or not at all (its
+        # partial tree is removed on the way out) and record-release replaces the stack file whole.
+        print(f"{args.command}: interrupted", file=sys.stderr)
+        return EXIT_FAILED
     return result

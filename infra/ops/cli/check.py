@@ -47,6 +47,12 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     # Made only once the config is good: a refused check leaves no empty directory.
     out_dir.mkdir(parents=True, exist_ok=True)
+    if not any(out_dir.iterdir()):
+        # build/STACK is synth's too: marked as its tree, the next synth replaces it rather than
+        # refusing a directory it did not make (check, then synth, on a fresh clone).
+        from infra.ops.synth.writer import MARKER, MARKER_TEXT  # noqa: PLC0415
+
+        (out_dir / MARKER).write_text(MARKER_TEXT)
     return EXIT_OK if policy_check(synthesis, out_dir) else EXIT_FAILED
 
 
@@ -79,9 +85,21 @@ def check_file(stack: str, path: Path) -> int:
         settings = load_settings(
             stack, stack_file_values(project_dir() / f"Pulumi.{stack}.yaml"), offline=True
         )
-        resources = load_resources(path)
-    except (ConfigError, OSError, ValueError) as error:
+    except ConfigError as error:
         print(f"check: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        resources = load_resources(path)
+    except OSError as error:
+        print(f"check: {path}: cannot be read ({error.strerror or type(error).__name__})", file=sys.stderr)
+        return EXIT_INVALID
+    except RecursionError:
+        print(f"check: {path}: nested too deeply to be synth's resources.json", file=sys.stderr)
+        return EXIT_INVALID
+    except (ValueError, TypeError, AttributeError) as error:
+        # JSON, UTF-8 and shape errors alike: one line naming the file.
+        reason = str(error).removeprefix(f"{path}: ")
+        print(f"check: {path}: not synth's resources.json ({reason})", file=sys.stderr)
         return EXIT_INVALID
     violations = check(resources, policy_config(settings))
     print(f"policies for {stack} on {path}:\n{table(violations)}\n")

@@ -44,10 +44,15 @@ class HistoryError(ValueError):
 
 def domain(stack: str) -> str:
     """The stack's public domain, from Pulumi.STACK.yaml."""
+    from infra.settings.loader import ConfigError, Problem  # noqa: PLC0415
     from infra.settings.source import stack_file_values  # noqa: PLC0415
 
-    identity: dict[str, str] = stack_file_values(project_dir() / f"Pulumi.{stack}.yaml")["identity"]
-    return identity["domain"]
+    name = f"Pulumi.{stack}.yaml"
+    identity = stack_file_values(project_dir() / name).get("identity")
+    found = identity.get("domain") if isinstance(identity, dict) else None
+    if not isinstance(found, str) or not found:
+        raise ConfigError(stack, [Problem(name, "samokoder:identity.domain", "not set: no domain to reach")])
+    return found
 
 
 def update_history(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -71,6 +76,8 @@ def read_history(path: Path) -> list[dict[str, Any]]:
         raise HistoryError(
             f"{path}: not JSON (line {error.lineno}, column {error.colno}: {error.msg})"
         ) from None
+    except RecursionError:
+        raise HistoryError(f"{path}: nested too deeply to be an update history") from None
     if not isinstance(loaded, list) or not all(isinstance(update, dict) for update in loaded):
         raise HistoryError(
             f"{path}: not an update history: expected a JSON list of updates, as "

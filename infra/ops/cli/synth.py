@@ -122,6 +122,12 @@ def _synth_one(args: argparse.Namespace, project: Path, stack: str, out_dir: Pat
     except OutDirError as error:
         print(f"synth: {error}", file=sys.stderr)
         return EXIT_INVALID
+    except OSError as error:
+        # --out under /proc, under a file, on a read-only mount: nothing of the tree is left there.
+        print(
+            f"synth: {out_dir}: cannot be written ({error.strerror or type(error).__name__})", file=sys.stderr
+        )
+        return EXIT_INVALID
     _print_summary(synthesis.counts_by_type(), synthesis.warnings)
     if args.preview:
         # The offline validators read known values; CrossGuard at preview makes a policy

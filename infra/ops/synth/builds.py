@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -103,9 +104,18 @@ def _synth(checkout: Path, stack: str, out: Path) -> subprocess.Popen[str]:
 
 def build(project: Path, base: Base, stacks: Sequence[str], into: Path) -> Builds:
     """Synthesize `stacks` at `base` and at the working tree: into/base/<stack>, into/head/<stack>."""
+    from infra.ops.synth.writer import MARKER  # noqa: PLC0415
+
     checkout = into / "checkout"
+    # A reused --builds DIR: the last run's checkout (another commit's files) and builds (synth's own,
+    # by its marker) go first, so a side that fails now leaves nothing of an earlier run to compare.
+    shutil.rmtree(checkout, ignore_errors=True)
     export_commit(project, base.commit, checkout)
     builds = Builds(base=into / "base", head=into / "head")
+    for root in (builds.base, builds.head):
+        for stack in stacks:
+            if (root / stack / MARKER).is_file():
+                shutil.rmtree(root / stack)
     runs = {
         (side, stack): _synth(tree, stack, root / stack)
         for side, tree, root in (("base", checkout, builds.base), ("working tree", project, builds.head))
