@@ -106,23 +106,14 @@ PROVIDED_SECRETS: Final = (
 _BY_KEY: Final = {secret.key: secret for secret in PROVIDED_SECRETS}
 
 
-# Where an IAM token may be sent: Yandex Cloud's own API hosts, named one by one. A wildcard would
+# Where an IAM token may be sent: Yandex Cloud's API discovery endpoint, by name. A wildcard would
 # not do: tenants create names under yandexcloud.net (a bucket's website, an API gateway, a
 # serverless container), and whoever answers the SDK's endpoint discovery chooses where the token
-# goes next. The addresses ApiEndpointService lists for the discovery endpoint itself ("endpoint") and
-# for the services the program's providers and External Secrets call: iam, lockbox, lockbox-payload,
-# kms, operation, vpc (yandex-cloud/docs en/api-design-guide/concepts/endpoints.md at 03529ab, the
-# `curl https://api.cloud.yandex.net/endpoints` answer; {{ api-host-lockbox }} and
-# {{ api-host-lockbox-payload }} are lockbox.api.cloud.yandex.net and payload.lockbox.api.cloud.yandex.net).
-YANDEX_API_ENDPOINTS = (
-    "api.cloud.yandex.net:443",
-    "iam.api.cloud.yandex.net:443",
-    "lockbox.api.cloud.yandex.net:443",
-    "payload.lockbox.api.cloud.yandex.net:443",
-    "kms.api.cloud.yandex.net:443",
-    "operation.api.cloud.yandex.net:443",
-    "vpc.api.cloud.yandex.net:443",
-)
+# goes next. The setting is the SDK's discovery endpoint, not a service's: the SDK asks
+# ApiEndpointService.List there for every service's address (yandexcloud 0.413.0 _channels.py,
+# _get_endpoints) and builds a key's token audience from it (`https://iam.{endpoint}`,
+# _auth_fabric.py:94), so a service host (lockbox.api.cloud.yandex.net) would pass a check and fail the run.
+YANDEX_API_ENDPOINTS = ("api.cloud.yandex.net:443",)
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 

@@ -116,7 +116,7 @@ def test_what_is_safe_beside_the_dangerous_stays_accepted(tmp_path: Path) -> Non
     # The neighbours of the table's values: the rules refuse the danger, not the setting.
     config = {**stack_file_values("prod"), "secrets": provided_secrets()}
     for changes in (
-        {"lockbox": {"endpoint": "lockbox.api.cloud.yandex.net:443"}},
+        {"lockbox": {"endpoint": "API.Cloud.Yandex.net.:443"}},
         {"lockbox": {"auth": "service_account_key_file", "key_file": "/run/secrets/lockbox-key.json"}},
     ):
         validate_settings("prod", deployable_profile("prod"), {**config, **changes})
