@@ -6,9 +6,9 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders import dashboard as db
 from grafana_foundation_sdk.builders import gauge, stat, timeseries
 
-from infra.render.monitoring import alerts as rec
 from infra.render.monitoring import backups
 from infra.render.monitoring import contract as m
+from infra.render.monitoring.alerts import series as rec
 from infra.render.monitoring.dashboards.panels import (
     falling,
     gauge_panel,

@@ -21,8 +21,8 @@ from grafana_foundation_sdk.builders import gauge, stat, timeseries
 
 from infra.conventions import APP_NAMESPACE, workload_name
 from infra.render import flagger
-from infra.render.monitoring import alerts as rec
 from infra.render.monitoring import contract as m
+from infra.render.monitoring.alerts import series as rec
 from infra.render.monitoring.dashboards.panels import (
     DATASOURCE,
     gauge_panel,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard as db
 
-from infra.render.monitoring import alerts as rec
 from infra.render.monitoring import contract as m
+from infra.render.monitoring.alerts import series as rec
 from infra.render.monitoring.dashboards.panels import graph, new_dashboard
 
 UID = "samokoder-llm"

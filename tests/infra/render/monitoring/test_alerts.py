@@ -8,6 +8,7 @@ from collections import defaultdict
 import pytest
 
 from infra.render.monitoring import alerts
+from infra.render.monitoring.alerts import series
 from infra.render.monitoring.rules import Alert, all_alerts
 from tests.infra.render.monitoring.support import stack_settings
 
@@ -50,7 +51,7 @@ def test_the_profiles_thresholds_are_the_levels_the_expressions_compare_against(
     assert levels(found, "ApiLatencyHigh") == {"warning": 1.5, "critical": 4}
     assert levels(found, "HighRateLimitHits") == {"warning": 0.12}
     assert levels(found, "WorkerQueueSaturated") == {"warning": 0.6, "critical": 0.75}
-    (queue,) = (r for f in files for r in f.recordings if r.record == alerts.QUEUE_RATIO)
+    (queue,) = (r for f in files for r in f.recordings if r.record == series.QUEUE_RATIO)
     assert queue.expr.endswith("/ 400")
 
 

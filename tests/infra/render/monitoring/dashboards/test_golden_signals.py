@@ -7,7 +7,7 @@ from typing import Any
 import promql_parser as pp
 
 from infra import ingress_contract as edge
-from infra.render.monitoring import alerts as rec
+from infra.render.monitoring.alerts import series as rec
 from infra.render.monitoring.dashboards.golden_signals import UID, golden_signals
 from infra.render.monitoring.dashboards.panels import to_json
 from infra.render.workloads.routes import API as API_INGRESS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from infra.render.monitoring import alerts
+from infra.render.monitoring.alerts import series
 from infra.render.monitoring.dashboards.llm import UID, llm_dashboard
 from infra.render.monitoring.dashboards.panels import to_json
 from tests.infra.render.monitoring.support import assert_well_formed, content_panels, stack_settings
@@ -24,5 +25,5 @@ def test_every_recorded_series_it_reads_is_recorded_when_the_llm_group_is_on() -
         for target in panel["targets"]
         if target["expr"].startswith("samokoder:")
     }
-    assert read == {alerts.LLM_ERROR_RATIO, alerts.LLM_LATENCY_P95, alerts.LLM_TOKENS_RATE}
+    assert read == {series.LLM_ERROR_RATIO, series.LLM_LATENCY_P95, series.LLM_TOKENS_RATE}
     assert read <= recorded

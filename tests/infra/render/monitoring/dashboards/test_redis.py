@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.render.monitoring import alerts as rec
+from infra.render.monitoring.alerts import series as rec
 from infra.render.monitoring.contract import QUEUE
 from infra.render.monitoring.dashboards.panels import to_json
 from infra.render.monitoring.dashboards.redis import UID, redis_dashboard
