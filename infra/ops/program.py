@@ -59,7 +59,60 @@ def main(offline: bool = False) -> Platform:
 
 
 def build(settings: StackSettings, offline: bool = False) -> Platform:
+    """Register the stack's resources, in the order of the steps below, and its outputs."""
     naming = Naming(settings.stack)
+    cloud = _cloud_foundation(settings, naming)
+    cluster = _cluster(settings, naming, cloud)
+    platform = _in_cluster_platform(settings, naming, cloud, cluster, offline)
+    app = _app(settings, naming, cloud, cluster, platform)
+    _exports(settings, cluster, platform, app.site)
+    return Platform(
+        settings=settings,
+        network=cloud.network,
+        cluster=cluster.cluster,
+        registry=cluster.registry,
+        namespace=cluster.namespace,
+        monitoring=platform.monitoring,
+        monitoring_artifacts=platform.artifacts,
+        secrets=platform.secrets,
+        database=platform.database,
+        workloads=app.workloads,
+    )
+
+
+@dataclass(frozen=True)
+class _Cloud:
+    provider: yandex.Provider
+    # Options that pin a resource to the stack's cloud and folder.
+    opts: pulumi.ResourceOptions
+    network: Network
+
+
+@dataclass(frozen=True)
+class _Cluster:
+    cluster: KubernetesCluster
+    registry: Registry
+    namespace: KubernetesObject
+
+
+@dataclass(frozen=True)
+class _InCluster:
+    monitoring: Monitoring
+    artifacts: MonitoringArtifacts
+    cert_manager: CertManager
+    redis: ClusterRedis
+    secrets: Secrets
+    database: Database
+
+
+@dataclass(frozen=True)
+class _App:
+    site: Dns | None
+    workloads: Workloads
+
+
+def _cloud_foundation(settings: StackSettings, naming: Naming) -> _Cloud:
+    """The cloud provider and the network."""
     folder_id = settings.identity.folder_id
     # An explicit provider pins every cloud resource to this stack's cloud and
     # folder; credentials come from the environment (YC_TOKEN or
@@ -88,12 +141,19 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
         ),
         opts=in_cloud,
     )
+    return _Cloud(provider=cloud, opts=in_cloud, network=network)
+
+
+def _cluster(settings: StackSettings, naming: Naming, cloud: _Cloud) -> _Cluster:
+    """The Kubernetes cluster, the registry its nodes pull from, and the app's namespace."""
+    folder_id = settings.identity.folder_id
+    in_cloud = cloud.opts
     cluster = KubernetesCluster(
         "cluster",
         KubernetesClusterArgs(
             naming=naming,
             folder_id=folder_id,
-            network=network,
+            network=cloud.network,
             cluster=settings.cluster,
             nodes=settings.node_group,
             protect=settings.protect_stateful,
@@ -117,7 +177,15 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
         "restricted",
         pulumi.ResourceOptions(provider=cluster.provider),
     )
+    return _Cluster(cluster=cluster, registry=registry, namespace=namespace)
 
+
+def _in_cluster_platform(
+    settings: StackSettings, naming: Naming, cloud: _Cloud, kube: _Cluster, offline: bool
+) -> _InCluster:
+    """What the app stands on: monitoring, cert-manager, Redis, the secrets and the database."""
+    folder_id = settings.identity.folder_id
+    cluster, namespace = kube.cluster, kube.namespace
     artifacts = generate(settings)
     monitoring = Monitoring(
         "monitoring",
@@ -156,7 +224,7 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
             offline=offline,
             namespaces=[namespace, monitoring.namespace],
         ),
-        opts=pulumi.ResourceOptions(providers={"yandex": cloud, "kubernetes": cluster.provider}),
+        opts=pulumi.ResourceOptions(providers={"yandex": cloud.provider, "kubernetes": cluster.provider}),
     )
     database = Database(
         "database",
@@ -174,18 +242,32 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
             restore=settings.restore,
             owner_secret=DB_OWNER_SECRET,
         ),
-        opts=pulumi.ResourceOptions(providers={"yandex": cloud, "kubernetes": cluster.provider}),
+        opts=pulumi.ResourceOptions(providers={"yandex": cloud.provider, "kubernetes": cluster.provider}),
+    )
+    return _InCluster(
+        monitoring=monitoring,
+        artifacts=artifacts,
+        cert_manager=cert_manager,
+        redis=redis,
+        secrets=secrets,
+        database=database,
     )
 
-    in_cluster = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
-    site = _site(settings, naming, in_cloud)
+
+def _app(
+    settings: StackSettings, naming: Naming, cloud: _Cloud, kube: _Cluster, platform: _InCluster
+) -> _App:
+    """The site's address, the ingress, Flagger, the app's workloads and their exporters."""
+    in_cluster = pulumi.ResourceOptions(providers={"kubernetes": kube.cluster.provider})
+    site = _site(settings, naming, cloud.opts)
+    monitoring = platform.monitoring
     ingress = Ingress(
         "ingress",
         IngressArgs(
             naming=naming,
             acme_email=settings.workloads.acme_email,
             replicas=min(2, settings.replicas.frontend),
-            cert_manager=cert_manager,
+            cert_manager=platform.cert_manager,
             monitoring=monitoring,
             site=site,
         ),
@@ -201,12 +283,12 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
             naming=naming,
             app=AppSpec.of(settings),
             migration_revision=settings.release.migration_revision,
-            images=registry.images,
-            namespace=namespace,
-            database=database,
+            images=kube.registry.images,
+            namespace=kube.namespace,
+            database=platform.database,
             ingress=ingress,
-            secrets=secrets,
-            redis=redis,
+            secrets=platform.secrets,
+            redis=platform.redis,
             release=ReleaseArgs(
                 flagger=flagger,
                 canary=settings.canary,
@@ -218,10 +300,15 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
     )
     Exporters(
         "exporters",
-        ExportersArgs(naming=naming, redis=redis, monitoring=monitoring, secrets=secrets),
+        ExportersArgs(naming=naming, redis=platform.redis, monitoring=monitoring, secrets=platform.secrets),
         opts=in_cluster,
     )
+    return _App(site=site, workloads=workloads)
 
+
+def _exports(settings: StackSettings, kube: _Cluster, platform: _InCluster, site: Dns | None) -> None:
+    """The stack's outputs."""
+    registry, cluster, database = kube.registry, kube.cluster, platform.database
     pulumi.export("release", settings.release.id)
     pulumi.export("migration_revision", settings.release.migration_revision)
     # What the deploy waits on after a `pulumi up` (.github/workflows/deploy-stack.yml): the API's
@@ -247,7 +334,7 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
             "backup_bucket": database.bucket,
         },
     )
-    pulumi.export("secret_ages", secrets.ages)
+    pulumi.export("secret_ages", platform.secrets.ages)
     if site is not None:
         # Where the domain is delegated (its NS records at the registrar or the parent zone)
         # and the address it resolves to.
@@ -259,18 +346,6 @@ def build(settings: StackSettings, offline: bool = False) -> Platform:
                 "name_servers": list(site.name_servers),
             },
         )
-    return Platform(
-        settings=settings,
-        network=network,
-        cluster=cluster,
-        registry=registry,
-        namespace=namespace,
-        monitoring=monitoring,
-        monitoring_artifacts=artifacts,
-        secrets=secrets,
-        database=database,
-        workloads=workloads,
-    )
 
 
 def _site(settings: StackSettings, naming: Naming, in_cloud: pulumi.ResourceOptions) -> Dns | None:
