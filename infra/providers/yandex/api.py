@@ -5,7 +5,9 @@
   ``ABORTED``) is tried again after an exponential, jittered, capped delay, at
   most ``RETRY.attempts`` times in all and not past ``RETRY.total_seconds``;
   the final error lists the statuses met and the time spent. Any other status
-  (a used-up quota, ``RESOURCE_EXHAUSTED``, among them) fails at once;
+  fails at once; ``RESOURCE_EXHAUSTED`` does on a mutating call (a used-up quota)
+  and is retried on a read, a list or an operation's poll, which use up no
+  quota, so there it can only be the API's request-rate limit;
 * a list is read page by page, at most ``MAX_PAGES`` pages, and an answer that
   repeats a page token it gave before ends it with an error instead of a loop;
 * a mutating call carries an ``idempotency-key`` that stays the same across its
@@ -41,7 +43,8 @@ T = TypeVar("T")
 C = TypeVar("C")
 
 OPERATION_TIMEOUT_SECONDS = 300
-POLL_SECONDS = 0.25
+# The SDK's own operation waiter looks once a second (yandexcloud 0.413.0 _operation_waiter.py:48).
+POLL_SECONDS = 1.0
 CALL_TIMEOUT_SECONDS = 30
 IDEMPOTENCY_KEY = "idempotency-key"
 # Far more than any folder of this program holds at 100 a page; read at call time (tests lower it).
@@ -52,10 +55,11 @@ MAX_PAGES = 100
 class RetryPolicy:
     """How often and how patiently a transient failure is retried."""
 
-    # Tries in all, the first included.
-    attempts: int = 5
+    # Tries in all, the first included: the waits add up to about 45 s, so an API blip of
+    # half a minute does not fail a `pulumi up` (the SDK's own waiter rides out ~3.4 minutes).
+    attempts: int = 8
     first_delay: float = 0.5
-    max_delay: float = 8.0
+    max_delay: float = 16.0
     # No retry starts later than this after the first attempt (the calls' own time counted).
     total_seconds: float = 60.0
 
@@ -130,8 +134,9 @@ class YandexApi:
                 met.append(code.name)
                 wait = policy.delay(len(met))
                 spent = time.monotonic() - started
+                rate_limited = code == grpc.StatusCode.RESOURCE_EXHAUSTED and not mutating
                 if (
-                    code not in TRANSIENT
+                    (code not in TRANSIENT and not rate_limited)
                     or len(met) >= policy.attempts
                     or spent + wait > policy.total_seconds
                 ):

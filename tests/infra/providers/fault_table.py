@@ -97,6 +97,16 @@ W = TypeVar("W", bound=World)
 TABLES: dict[str, list[Verdict]] = {}
 
 
+def retried(code: grpc.StatusCode, method: str) -> bool:
+    """Whether the providers try this status again: the transient ones, and a rate limit on a read.
+
+    A read, a list or an operation's poll uses up no quota, so RESOURCE_EXHAUSTED there is the
+    request-rate limit (infra/providers/yandex/api.py); on a mutating call it is a used-up quota.
+    """
+    reads = method.rsplit(".", 1)[-1].startswith(("Get", "List"))
+    return code in RETRIED or (code is grpc.StatusCode.RESOURCE_EXHAUSTED and reads)
+
+
 def status_faults(
     step: str,
     methods: Iterable[str],
@@ -121,8 +131,9 @@ def status_faults(
             gone = code is grpc.StatusCode.NOT_FOUND and method in gone_at
             if code is grpc.StatusCode.NOT_FOUND and method in untrue:
                 continue
-            expected = SUCCEEDS if code in RETRIED or gone else rf"\({code.name}\b"
-            what = "retried" if code in RETRIED else ("gone" if gone else "fails")
+            again = retried(code, method)
+            expected = SUCCEEDS if again or gone else rf"\({code.name}\b"
+            what = "retried" if again else ("gone" if gone else "fails")
             adopts = code is grpc.StatusCode.ALREADY_EXISTS and method in adopted_at
             faults.append(
                 Fault(
