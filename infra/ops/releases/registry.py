@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 
-from infra.ops.releases.safe_http import urlopen
+from infra.ops.releases.safe_http import status
 
 REFERENCE = re.compile(r"(?P<host>[^/]+)/(?P<repository>.+)@(?P<digest>sha256:[0-9a-f]{64})")
 MANIFEST_TYPES = ", ".join(
@@ -39,14 +39,14 @@ def manifest_exists(reference: str, iam_token: str, scheme: str = "https", timeo
         url, method="HEAD", headers={"Authorization": f"Basic {credentials}", "Accept": MANIFEST_TYPES}
     )
     try:
-        with urlopen(request, timeout=timeout) as response:
-            return bool(response.status == 200)
-    except urllib.error.HTTPError as error:
-        if error.code == 404:
-            return False
-        raise RegistryError(f"{url}: HTTP {error.code} {error.reason}") from None
+        code = status(request, timeout=timeout)
     except urllib.error.URLError as error:
         raise RegistryError(f"{url}: {error.reason}") from None
+    except OSError as error:
+        raise RegistryError(f"{url}: {error}") from None
+    if code in (200, 404):
+        return code == 200
+    raise RegistryError(f"{url}: HTTP {code}")
 
 
 def missing_images(images: Mapping[str, str], iam_token: str, scheme: str = "https") -> list[str]:

@@ -10,6 +10,9 @@ header; one to the same origin keeps them.
 
 from __future__ import annotations
 
+import queue
+import threading
+import urllib.error
 import urllib.parse
 import urllib.request
 from http.client import HTTPMessage
@@ -48,3 +51,33 @@ _OPENER = urllib.request.build_opener(CredentialStrippingRedirects())
 def urlopen(request: urllib.request.Request | str, *, timeout: float, **kwargs: Any) -> Any:
     """``urllib.request.urlopen`` whose redirects never carry a credential to another origin."""
     return _OPENER.open(request, timeout=timeout, **kwargs)
+
+
+def status(request: urllib.request.Request | str, *, timeout: float) -> int:
+    """The answer's HTTP status, within ``timeout`` seconds in all.
+
+    ``urlopen``'s timeout bounds each socket read, and a server that trickles a
+    byte at a time restarts it with every byte: the request runs in a daemon
+    thread and is given up at the deadline (the thread ends with its socket's
+    own timeout, or with the process).
+    """
+    outcome: queue.Queue[tuple[int, None] | tuple[None, BaseException]] = queue.Queue(maxsize=1)
+
+    def fetch() -> None:
+        try:
+            with urlopen(request, timeout=timeout) as response:
+                outcome.put((int(response.status), None))
+        except urllib.error.HTTPError as error:
+            outcome.put((error.code, None))
+        except BaseException as error:  # handed to the caller's thread as it is
+            outcome.put((None, error))
+
+    threading.Thread(target=fetch, name="http-status", daemon=True).start()
+    try:
+        code, error = outcome.get(timeout=timeout)
+    except queue.Empty:
+        raise TimeoutError(f"no complete answer within {timeout:g} s") from None
+    if error is not None:
+        raise error
+    assert code is not None
+    return code

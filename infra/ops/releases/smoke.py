@@ -7,7 +7,7 @@ import urllib.error
 from dataclasses import dataclass
 
 from infra.app_contract import API_HEALTH_PATH, BROWSER_API_PREFIX
-from infra.ops.releases.safe_http import urlopen
+from infra.ops.releases.safe_http import status
 
 
 def health_url(domain: str) -> str:
@@ -28,13 +28,11 @@ def check_health(url: str, *, attempts: int = 10, interval: float = 6.0, timeout
     detail = ""
     for attempt in range(1, attempts + 1):
         try:
-            with urlopen(url, timeout=timeout) as response:
-                if response.status == 200:
-                    return SmokeResult(url, True, attempt, "HTTP 200")
-                detail = f"HTTP {response.status}"
-        except urllib.error.HTTPError as error:
-            detail = f"HTTP {error.code}"
-        except (urllib.error.URLError, TimeoutError) as error:
+            code = status(url, timeout=timeout)
+            if code == 200:
+                return SmokeResult(url, True, attempt, "HTTP 200")
+            detail = f"HTTP {code}"
+        except (urllib.error.URLError, OSError) as error:
             detail = str(getattr(error, "reason", error))
         if attempt < attempts:
             time.sleep(interval)
