@@ -15,6 +15,13 @@ import urllib.request
 ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
+class NoRedirects(urllib.request.HTTPRedirectHandler):
+    """The token is for the API server alone: a redirect is an error, never followed elsewhere."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]  # noqa: PLR0917
+        return None
+
+
 def main() -> int:
     name, namespace = os.environ["BACKUP_NAME"], os.environ["BACKUP_NAMESPACE"]
     api = os.environ.get("KUBERNETES_API") or (
@@ -32,10 +39,9 @@ def main() -> int:
     deadline = time.monotonic() + float(os.environ.get("TIMEOUT_SECONDS", "3300"))
     while time.monotonic() < deadline:
         request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+        opener = urllib.request.build_opener(NoRedirects(), urllib.request.HTTPSHandler(context=context))
         try:
-            with urllib.request.urlopen(
-                request, context=context if url.startswith("https") else None
-            ) as answer:
+            with opener.open(request, timeout=30) as answer:
                 phase = json.load(answer).get("status", {}).get("phase", "")
         except OSError as error:
             phase = f"unreadable ({error})"

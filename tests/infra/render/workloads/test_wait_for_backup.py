@@ -80,3 +80,24 @@ def test_a_backup_that_never_completes_stops_the_migration_at_the_deadline(token
         result = wait(api, token, timeout="0.5")
     assert result.returncode == 1
     assert result.stdout.splitlines()[-1] == f"backup {BACKUP}: not completed in time"
+
+
+def test_a_redirect_is_not_followed_with_the_token(token: Path) -> None:
+    elsewhere: list[str] = []
+
+    def collector(request: http.server.BaseHTTPRequestHandler) -> None:
+        elsewhere.append(request.headers.get("Authorization", ""))
+        send_json(request, {"kind": "Backup", "status": {"phase": "completed"}})
+
+    with serving_http(collector) as other:
+
+        def redirect(request: http.server.BaseHTTPRequestHandler) -> None:
+            request.send_response(307)
+            request.send_header("Location", f"http://{other}{PATH}")
+            request.end_headers()
+
+        with serving_http(redirect) as api:
+            result = wait(f"http://{api}", token, timeout="1")
+    assert elsewhere == []
+    assert result.returncode == 1
+    assert "HTTP Error 307" in result.stdout
