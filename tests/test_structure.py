@@ -12,8 +12,6 @@ from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Final
 
-import pytest
-
 from tests.conftest import PROJECT_DIR
 
 PACKAGES: Final = ("infra", "components", "policy")
@@ -108,9 +106,11 @@ def test_no_module_or_function_is_over_its_limit() -> None:
     )
 
 
-@pytest.mark.parametrize("entry", sorted(ALLOWED))
-def test_every_allowed_entry_is_still_over_a_limit(entry: str) -> None:
-    matched = [
-        key for key in all_offenders() if key == entry or (entry.endswith("/") and key.startswith(entry))
+def test_every_allowed_entry_is_still_over_a_limit() -> None:
+    # A loop, not a parametrize: an empty allow-list is the goal, and must not read as a skipped test.
+    stale = [
+        entry
+        for entry in sorted(ALLOWED)
+        if not any(key == entry or (entry.endswith("/") and key.startswith(entry)) for key in all_offenders())
     ]
-    assert matched, f"{entry} is within the limits now (or gone): remove it from ALLOWED"
+    assert not stale, f"within the limits now (or gone): remove {stale} from ALLOWED"
