@@ -79,13 +79,26 @@ def check(resources: Sequence[RecordedResource], config: Mapping[str, Mapping[st
         if policy.kind == "resource":
             for resource in checked:
                 args = _as_args(resource, settings)
-                policy.validate(
-                    args, lambda message, urn=None, r=resource: report(message, urn, default=r.urn)
-                )
+                try:
+                    policy.validate(
+                        args, lambda message, urn=None, r=resource: report(message, urn, default=r.urn)
+                    )
+                except (TypeError, AttributeError, KeyError, ValueError) as error:
+                    raise ShapeError(policy.name, resource.urn, error) from None
         else:
             stack = _StackArgs([_as_args(r, settings) for r in checked], settings)
-            policy.validate(stack, report)
+            try:
+                policy.validate(stack, report)
+            except (TypeError, AttributeError, KeyError, ValueError) as error:
+                raise ShapeError(policy.name, "the stack", error) from None
     return violations
+
+
+class ShapeError(ValueError):
+    """A resource's inputs have a shape a policy cannot read (not what synth or an engine writes)."""
+
+    def __init__(self, policy: str, where: str, error: Exception) -> None:
+        super().__init__(f"{where}: inputs of a shape {policy} cannot read ({type(error).__name__}: {error})")
 
 
 def load_resources(path: Path) -> list[RecordedResource]:

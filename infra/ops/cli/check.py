@@ -77,7 +77,7 @@ def policy_check(synthesis: Any, out_dir: Path, *, lands_in: Path | None = None)
 def check_file(stack: str, path: Path) -> int:
     """The policies on a resources.json in synth's format, configured for `stack`."""
     from infra.ops.check.config import policy_config  # noqa: PLC0415
-    from infra.ops.check.offline import check, load_resources, mandatory, table  # noqa: PLC0415
+    from infra.ops.check.offline import ShapeError, check, load_resources, mandatory, table  # noqa: PLC0415
     from infra.settings.loader import load_settings  # noqa: PLC0415
     from infra.settings.source import stack_file_values  # noqa: PLC0415
 
@@ -101,6 +101,10 @@ def check_file(stack: str, path: Path) -> int:
         reason = str(error).removeprefix(f"{path}: ")
         print(f"check: {path}: not synth's resources.json ({reason})", file=sys.stderr)
         return EXIT_INVALID
-    violations = check(resources, policy_config(settings))
+    try:
+        violations = check(resources, policy_config(settings))
+    except ShapeError as error:
+        print(f"check: {path}: {error}", file=sys.stderr)
+        return EXIT_INVALID
     print(f"policies for {stack} on {path}:\n{table(violations)}\n")
     return EXIT_OK if not mandatory(violations) else EXIT_FAILED

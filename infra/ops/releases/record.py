@@ -127,6 +127,8 @@ def read_release(stack_file_text: str) -> Recorded | None:
     value = (config or {}).get(RELEASE_KEY)
     if not isinstance(value, Mapping) or not isinstance(value.get("images"), Mapping) or not value["images"]:
         return None
+    if not isinstance(value.get("id"), str | int) or isinstance(value.get("id"), bool):
+        raise RecordError(f"{RELEASE_KEY} has images but no release id")
     return Recorded(
         str(value["id"]),
         str(value.get("migration_revision", "")),
