@@ -45,7 +45,8 @@ def helm(values: dict[str, Any]) -> R:
 
 def values_file(text: str) -> R:
     """A Helm release whose values come from a file (a StringAsset, as the engine sends it)."""
-    asset = {"4dabf18193072939515e22adb298388d": "c44067f5952c0a294b673a41bacd8c17", "text": text}
+    sig = "4dabf18193072939515e22adb298388d"  # pragma: allowlist secret
+    asset = {sig: "c44067f5952c0a294b673a41bacd8c17", "text": text}  # pragma: allowlist secret
     return R(
         "kubernetes:helm.sh/v3:Release",
         "chart",
