@@ -16,11 +16,11 @@ from infra.policy.validators.common import (
     StackArgs,
     _kind,
     _patch,
+    dig,
 )
 from infra.policy.validators.values import UNREADABLE, value_leaves, value_mappings, value_trees
 
 RECOMMENDED_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/part-of", "app.kubernetes.io/managed-by")
-
 
 # Every kind whose objects carry a pod template, and where: a path of keys to the pod spec.
 POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
@@ -33,15 +33,8 @@ POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "Job": ("spec", "template", "spec"),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }
-
-
 # Kinds whose pods run for good (probes expected), not to completion.
 LONG_RUNNING = frozenset({"Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet"})
-
-
-SECURITY_CONTEXTS = frozenset({"securityContext", "podSecurityContext", "containerSecurityContext"})
-
-
 HOST_NAMESPACES = ("hostNetwork", "hostPID", "hostIPC")
 
 
@@ -137,7 +130,9 @@ def containers_locked_down(args: ResourceArgs, report: Report) -> None:
     It runs as non-root, never escalates, has limits, and (long-running) probes. A
     patch is judged by what it sets: what it leaves out stays as the object has it.
     """
-    _values_locked_down(args, report)
+    # Wherever a chart reads them from: any mapping of the values or of a values file.
+    for where, mapping in value_mappings(args):
+        _context_problems(f"{args.name}: {where}", mapping, report)
     if _patch(args.resource_type):
         for pod in _pod_specs(args):
             _context_problems(f"{args.name}: the pod", pod.get("securityContext") or {}, report)
@@ -158,7 +153,7 @@ def _pods_locked_down(args: ResourceArgs, report: Report) -> None:
                 report(f"{name} may run as root; set securityContext.runAsNonRoot: true")
             if context.get("allowPrivilegeEscalation") is not False:
                 report(f"{name} may escalate privileges; set securityContext.allowPrivilegeEscalation: false")
-            limits = (container.get("resources") or {}).get("limits") or {}
+            limits = dig(container, "resources", "limits") or {}
             if not {"cpu", "memory"} <= set(limits):
                 report(f"{name} has no CPU and memory limits; set resources.limits")
         if _kind(args.resource_type) in LONG_RUNNING:
@@ -175,20 +170,6 @@ def _context_problems(where: str, context: Mapping[str, Any], report: Report) ->
         report(f"{where} runs as root; set runAsNonRoot: true and a non-zero user")
     if context.get("allowPrivilegeEscalation") is True:
         report(f"{where} allows privilege escalation; set it to false")
-
-
-def _values_locked_down(args: ResourceArgs, report: Report) -> None:
-    # Wherever a chart reads them from: any mapping of the values or of a values file.
-    for where, mapping in value_mappings(args):
-        _context_problems(f"{args.name}: {where}", mapping, report)
-
-
-def _value_contexts(args: ResourceArgs) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """Every security context in a Helm release's values (securityContext, podSecurityContext, ...)."""
-    for path, mapping in value_mappings(args):
-        for key in sorted(SECURITY_CONTEXTS & set(mapping)):
-            if isinstance(mapping[key], Mapping):
-                yield f"{path}.{key}", mapping[key]
 
 
 def _host_access(context: Mapping[str, Any]) -> list[str]:
@@ -262,7 +243,7 @@ def user_facing_replicas(args: ResourceArgs, report: Report) -> None:
     kind = _kind(args.resource_type)
     if kind not in ("Deployment", "StatefulSet", "HorizontalPodAutoscaler") or not config.get("production"):
         return
-    component = ((args.props.get("metadata") or {}).get("labels") or {}).get("app.kubernetes.io/component")
+    component = dig(args.props, "metadata", "labels", "app.kubernetes.io/component")
     if component not in config.get("userFacing", ["api", "frontend"]):
         return
     spec = args.props.get("spec") or {}
@@ -281,14 +262,12 @@ def user_facing_replicas(args: ResourceArgs, report: Report) -> None:
 def workloads_have_budgets(args: StackArgs, report: Report) -> None:
     """A node drain never takes a workload down: every workload has a PodDisruptionBudget for its pods."""
     budgets = [
-        ((r.props.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+        dig(r.props, "spec", "selector", "matchLabels") or {}
         for r in args.resources
         if r.resource_type == PDB
     ]
     for deployment in (r for r in args.resources if r.resource_type == DEPLOYMENT):
-        labels = (((deployment.props.get("spec") or {}).get("template") or {}).get("metadata") or {}).get(
-            "labels"
-        ) or {}
+        labels = dig(deployment.props, "spec", "template", "metadata", "labels") or {}
         if not any(selector and selector.items() <= labels.items() for selector in budgets):
             report(f"{deployment.name}: no PodDisruptionBudget selects its pods; add one", deployment.urn)
 
@@ -299,7 +278,7 @@ def recommended_labels(args: ResourceArgs, report: Report) -> None:
         return  # a patch changes what it names; the labels stay the object's
     if args.resource_type.startswith("pulumi:providers:"):
         return
-    labels = (args.props.get("metadata") or {}).get("labels") or {}
+    labels = dig(args.props, "metadata", "labels") or {}
     missing = [label for label in RECOMMENDED_LABELS if label not in labels]
     if missing:
         report(f"{args.name}: missing labels {', '.join(missing)}; use Naming.k8s_labels")
