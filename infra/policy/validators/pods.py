@@ -38,16 +38,13 @@ LONG_RUNNING = frozenset({"Deployment", "ReplicaSet", "ReplicationController", "
 HOST_NAMESPACES = ("hostNetwork", "hostPID", "hostIPC")
 
 
-def _pod_specs(args: ResourceArgs) -> Iterator[dict[str, Any]]:
-    """The pod specs of any pod-bearing object, whatever its kind or API version."""
+def _pod(args: ResourceArgs) -> Mapping[str, Any]:
+    """The pod spec of any pod-bearing object, whatever its kind or API version; {} for any other."""
     path = POD_SPEC_PATHS.get(_kind(args.resource_type))
-    if path is None:
-        return
-    node: Any = args.props
-    for key in path:
+    node: Any = args.props if path else None
+    for key in path or ():
         node = node.get(key) if isinstance(node, Mapping) else None
-    if isinstance(node, Mapping) and node:
-        yield dict(node)
+    return node if isinstance(node, Mapping) else {}
 
 
 def _containers(pod: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
@@ -58,9 +55,8 @@ def _containers(pod: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
 
 def _images(args: ResourceArgs) -> Iterator[tuple[str, str]]:
     """(where, image reference) of every container of a pod-bearing object and of Helm values."""
-    for pod in _pod_specs(args):
-        for container in _containers(pod):
-            yield f"container '{container.get('name')}'", str(container.get("image", ""))
+    for container in _containers(_pod(args)):
+        yield f"container '{container.get('name')}'", str(container.get("image", ""))
     for path, mapping in value_mappings(args):
         image = mapping.get("image")
         if isinstance(image, str) and "/" in image:
@@ -133,36 +129,29 @@ def containers_locked_down(args: ResourceArgs, report: Report) -> None:
     # Wherever a chart reads them from: any mapping of the values or of a values file.
     for where, mapping in value_mappings(args):
         _context_problems(f"{args.name}: {where}", mapping, report)
+    pod = _pod(args)
+    pod_context = pod.get("securityContext") or {}
     if _patch(args.resource_type):
-        for pod in _pod_specs(args):
-            _context_problems(f"{args.name}: the pod", pod.get("securityContext") or {}, report)
-            for container in _containers(pod):
-                context = container.get("securityContext") or {}
-                _context_problems(f"{args.name}: container '{container.get('name')}'", context, report)
-        return
-    _pods_locked_down(args, report)
-
-
-def _pods_locked_down(args: ResourceArgs, report: Report) -> None:
-    for pod in _pod_specs(args):
-        pod_context = pod.get("securityContext") or {}
-        for container in _containers(pod):
-            name = f"{args.name}: container '{container.get('name')}'"
-            context = container.get("securityContext") or {}
-            if not (context.get("runAsNonRoot") or pod_context.get("runAsNonRoot")):
-                report(f"{name} may run as root; set securityContext.runAsNonRoot: true")
-            if context.get("allowPrivilegeEscalation") is not False:
-                report(f"{name} may escalate privileges; set securityContext.allowPrivilegeEscalation: false")
-            limits = dig(container, "resources", "limits") or {}
-            if not {"cpu", "memory"} <= set(limits):
-                report(f"{name} has no CPU and memory limits; set resources.limits")
-        if _kind(args.resource_type) in LONG_RUNNING:
-            for container in pod.get("containers") or []:
-                if not (container.get("readinessProbe") and container.get("livenessProbe")):
-                    report(
-                        f"{args.name}: container '{container.get('name')}' lacks a readiness or "
-                        "liveness probe; add both"
-                    )
+        _context_problems(f"{args.name}: the pod", pod_context, report)
+    for container in _containers(pod):
+        name = f"{args.name}: container '{container.get('name')}'"
+        context = container.get("securityContext") or {}
+        if _patch(args.resource_type):
+            _context_problems(name, context, report)
+            continue
+        if not (context.get("runAsNonRoot") or pod_context.get("runAsNonRoot")):
+            report(f"{name} may run as root; set securityContext.runAsNonRoot: true")
+        if context.get("allowPrivilegeEscalation") is not False:
+            report(f"{name} may escalate privileges; set securityContext.allowPrivilegeEscalation: false")
+        if not {"cpu", "memory"} <= set(dig(container, "resources", "limits") or {}):
+            report(f"{name} has no CPU and memory limits; set resources.limits")
+    long_running = _kind(args.resource_type) in LONG_RUNNING and not _patch(args.resource_type)
+    for container in (pod.get("containers") or []) if long_running else []:
+        if not (container.get("readinessProbe") and container.get("livenessProbe")):
+            report(
+                f"{args.name}: container '{container.get('name')}' lacks a readiness or "
+                "liveness probe; add both"
+            )
 
 
 def _context_problems(where: str, context: Mapping[str, Any], report: Report) -> None:
@@ -188,22 +177,22 @@ def no_host_access(args: ResourceArgs, report: Report) -> None:
     Not privileged, no added capabilities, no hostPath, none of the node's
     namespaces: in a pod spec, a patch, or a chart's values wherever they sit.
     """
-    for pod in _pod_specs(args):
-        for key in HOST_NAMESPACES:
-            if pod.get(key) is True:
-                report(f"{args.name}: the pod shares the node's namespace ({key}: true); remove it")
-        for volume in pod.get("volumes") or []:
-            if isinstance(volume, Mapping) and "hostPath" in volume:
-                report(
-                    f"{args.name}: volume '{volume.get('name')}' mounts a hostPath; "
-                    "use a PersistentVolumeClaim, emptyDir, ConfigMap or Secret"
-                )
-        for container in _containers(pod):
-            for problem in _host_access(container.get("securityContext") or {}):
-                report(
-                    f"{args.name}: container '{container.get('name')}' has {problem}; "
-                    "drop it (capabilities.drop: [ALL], privileged: false)"
-                )
+    pod = _pod(args)
+    for key in HOST_NAMESPACES:
+        if pod.get(key) is True:
+            report(f"{args.name}: the pod shares the node's namespace ({key}: true); remove it")
+    for volume in pod.get("volumes") or []:
+        if isinstance(volume, Mapping) and "hostPath" in volume:
+            report(
+                f"{args.name}: volume '{volume.get('name')}' mounts a hostPath; "
+                "use a PersistentVolumeClaim, emptyDir, ConfigMap or Secret"
+            )
+    for container in _containers(pod):
+        for problem in _host_access(container.get("securityContext") or {}):
+            report(
+                f"{args.name}: container '{container.get('name')}' has {problem}; "
+                "drop it (capabilities.drop: [ALL], privileged: false)"
+            )
     _no_host_access_in_values(args, report)
 
 
