@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,17 @@ from infra.policy.catalog import POLICIES
 from infra.policy.validators import REDACTED
 
 
-class Redacted(Mapping[str, Any]):
-    """A resource's inputs, those it declares secret shown as synth shows them.
+def _hidden(value: Any) -> Any:
+    if value is None:
+        return None
+    # A secret map (a Secret's data) keeps its keys, which name what is held.
+    if isinstance(value, Mapping):
+        return {str(name): REDACTED for name in value}
+    return REDACTED
+
+
+def _redacted(resource: Any) -> Any:
+    """A copy of a resource (validation arguments or a stack's resource), secret inputs as synth shows them.
 
     CrossGuard hands a validation every secret in plain text, with no mark
     that it was one (pulumi-policy 1.21.0: policy.py:997 and :1049 deserialize
@@ -44,50 +53,10 @@ class Redacted(Mapping[str, Any]):
     in synth's resources.json, so that the validators judge the same data in
     the pack and offline.
     """
-
-    def __init__(self, props: Mapping[str, Any], secret: Iterable[str]) -> None:
-        self._props = props
-        self._secret = frozenset(secret)
-
-    def __getitem__(self, key: str) -> Any:
-        value = self._props[key]
-        if key not in self._secret or value is None:
-            return value
-        # A secret map (a Secret's data) keeps its keys, which name what is held.
-        if isinstance(value, Mapping):
-            return {str(name): REDACTED for name in value}
-        return REDACTED
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._props)
-
-    def __len__(self) -> int:
-        return len(self._props)
-
-
-def _redacted(resource: Any) -> Any:
-    """A copy of a resource (its validation arguments or a stack's resource) with `Redacted` inputs."""
+    secret = frozenset(resource.opts.additional_secret_outputs)
     copied = copy.copy(resource)
-    copied.props = Redacted(resource.props, resource.opts.additional_secret_outputs)
+    copied.props = {key: _hidden(value) if key in secret else value for key, value in resource.props.items()}
     return copied
-
-
-def resource_validation(
-    validate: Callable[..., None],
-) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
-    def run(args: ResourceValidationArgs, report: ReportViolation) -> None:
-        validate(_redacted(args), report)
-
-    return run
-
-
-def stack_validation(validate: Callable[..., None]) -> Callable[[StackValidationArgs, ReportViolation], None]:
-    def run(args: StackValidationArgs, report: ReportViolation) -> None:
-        copied = copy.copy(args)
-        copied.resources = [_redacted(resource) for resource in args.resources]
-        validate(copied, report)
-
-    return run
 
 
 LEVELS = {"mandatory": EnforcementLevel.MANDATORY, "advisory": EnforcementLevel.ADVISORY}
@@ -102,8 +71,18 @@ def wrap(spec: Any) -> Policy:
     if spec.config:
         common["config_schema"] = PolicyConfigSchema(properties=spec.config)
     if spec.kind == "resource":
-        return ResourceValidationPolicy(validate=resource_validation(spec.validate), **common)
-    return StackValidationPolicy(validate=stack_validation(spec.validate), **common)
+
+        def resource_validation(args: ResourceValidationArgs, report: ReportViolation) -> None:
+            spec.validate(_redacted(args), report)
+
+        return ResourceValidationPolicy(validate=resource_validation, **common)
+
+    def stack_validation(args: StackValidationArgs, report: ReportViolation) -> None:
+        copied = copy.copy(args)
+        copied.resources = [_redacted(resource) for resource in args.resources]
+        spec.validate(copied, report)
+
+    return StackValidationPolicy(validate=stack_validation, **common)
 
 
 PolicyPack("samokoder", policies=[wrap(spec) for spec in POLICIES])

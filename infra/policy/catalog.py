@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from infra.policy import validators as v
+from infra.policy.validators import access, data, exposure, network, pods, secrets
 
 Enforcement = Literal["mandatory", "advisory"]
 
@@ -30,15 +30,23 @@ class Policy:
         return (self.validate.__doc__ or self.name).strip().splitlines()[0]
 
 
+def _list(items: str, default: list[Any], description: str) -> dict[str, Any]:
+    return {"type": "array", "items": {"type": items}, "default": default, "description": description}
+
+
+def _days(default: int, description: str) -> dict[str, Any]:
+    return {"type": "integer", "minimum": 1, "default": default, "description": description}
+
+
 PRODUCTION = {
     "production": {"type": "boolean", "default": False, "description": "the stack is a production one"}
 }
-
-REGISTRY_IDS: dict[str, Any] = {
-    "type": "array",
-    "items": {"type": "string"},
-    "default": [],
-    "description": "the stack's own Container Registry ids: the only ones on cr.yandex images may come from",
+REGISTRY_IDS = {
+    "registryIds": _list(
+        "string",
+        [],
+        "the stack's own Container Registry ids: the only ones on cr.yandex images may come from",
+    )
 }
 
 POLICIES: tuple[Policy, ...] = (
@@ -46,92 +54,65 @@ POLICIES: tuple[Policy, ...] = (
         "images-by-digest",
         "mandatory",
         "resource",
-        v.images_by_digest,
+        pods.images_by_digest,
         {
-            "allowedRegistries": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": ["cr.yandex/"],
-                "description": "image name prefixes workloads may pull from",
-            },
-            **{"registryIds": REGISTRY_IDS},
+            "allowedRegistries": _list(
+                "string", ["cr.yandex/"], "image name prefixes workloads may pull from"
+            ),
+            **REGISTRY_IDS,
         },
     ),
-    Policy(
-        "images-from-own-registry",
-        "mandatory",
-        "stack",
-        v.images_from_own_registry,
-        {"registryIds": REGISTRY_IDS},
-    ),
-    Policy("no-host-access", "mandatory", "resource", v.no_host_access),
-    Policy("containers-locked-down", "mandatory", "resource", v.containers_locked_down),
-    Policy("buckets-locked-down", "mandatory", "resource", v.buckets_locked_down),
+    Policy("images-from-own-registry", "mandatory", "stack", pods.images_from_own_registry, REGISTRY_IDS),
+    Policy("no-host-access", "mandatory", "resource", pods.no_host_access),
+    Policy("containers-locked-down", "mandatory", "resource", pods.containers_locked_down),
+    Policy("buckets-locked-down", "mandatory", "resource", data.buckets_locked_down),
     Policy(
         "postgres-backed-up",
         "mandatory",
         "stack",
-        v.postgres_backed_up,
-        {
-            "minimumRetentionDays": {
-                "type": "integer",
-                "minimum": 1,
-                "default": 7,
-                "description": "backup floor",
-            }
-        },
+        data.postgres_backed_up,
+        {"minimumRetentionDays": _days(7, "backup floor")},
     ),
-    Policy("lockbox-encrypted", "mandatory", "resource", v.lockbox_encrypted),
-    Policy("no-secret-literals", "mandatory", "resource", v.no_secret_literals),
-    Policy("secrets-not-in-code", "mandatory", "resource", v.secrets_not_in_code),
-    Policy("no-primitive-roles", "mandatory", "resource", v.no_primitive_roles),
+    Policy("lockbox-encrypted", "mandatory", "resource", secrets.lockbox_encrypted),
+    Policy("no-secret-literals", "mandatory", "resource", secrets.no_secret_literals),
+    Policy("secrets-not-in-code", "mandatory", "resource", secrets.secrets_not_in_code),
+    Policy("no-primitive-roles", "mandatory", "resource", access.no_primitive_roles),
     Policy(
         "security-groups-closed",
         "mandatory",
         "resource",
-        v.security_groups_closed,
+        network.security_groups_closed,
         {
-            "publicNodePorts": {
-                "type": "array",
-                "items": {"type": "integer"},
-                "default": [],
-                "description": "NodePorts clients may reach through the load balancer (the ingress's)",
-            }
+            "publicNodePorts": _list(
+                "integer", [], "NodePorts clients may reach through the load balancer (the ingress's)"
+            )
         },
     ),
     Policy(
         "admin-ports-closed",
         "mandatory",
         "resource",
-        v.admin_ports_closed,
+        network.admin_ports_closed,
         {
-            "apiAllowedCidrs": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": [],
-                "description": "who may reach the Kubernetes API (cluster.api_allowed_cidrs, when public)",
-            }
+            "apiAllowedCidrs": _list(
+                "string", [], "who may reach the Kubernetes API (cluster.api_allowed_cidrs, when public)"
+            )
         },
     ),
-    Policy("no-wildcard-roles", "mandatory", "resource", v.no_wildcard_roles),
-    Policy("no-public-database", "mandatory", "resource", v.no_public_database),
-    Policy("ingress-tls", "mandatory", "resource", v.ingress_tls),
-    Policy("no-trust-auth", "mandatory", "resource", v.no_trust_auth),
-    Policy("nodes-private", "mandatory", "resource", v.nodes_private),
-    Policy("prod-stateful-protected", "mandatory", "stack", v.prod_stateful_protected, PRODUCTION),
-    Policy("prod-api-private", "mandatory", "stack", v.prod_api_private, PRODUCTION),
+    Policy("no-wildcard-roles", "mandatory", "resource", access.no_wildcard_roles),
+    Policy("no-public-database", "mandatory", "resource", exposure.no_public_database),
+    Policy("ingress-tls", "mandatory", "resource", exposure.ingress_tls),
+    Policy("no-trust-auth", "mandatory", "resource", exposure.no_trust_auth),
+    Policy("nodes-private", "mandatory", "resource", network.nodes_private),
+    Policy("prod-stateful-protected", "mandatory", "stack", data.prod_stateful_protected, PRODUCTION),
+    Policy("prod-api-private", "mandatory", "stack", network.prod_api_private, PRODUCTION),
     Policy(
         "secrets-rotated",
         "advisory",
         "stack",
-        v.secrets_rotated,
+        secrets.secrets_rotated,
         {
-            "rotationDays": {
-                "type": "integer",
-                "minimum": 1,
-                "default": 90,
-                "description": "rotation period",
-            },
+            "rotationDays": _days(90, "rotation period"),
             "now": {
                 "type": "string",
                 "description": "the time to measure ages against (ISO 8601); default now",
@@ -142,19 +123,16 @@ POLICIES: tuple[Policy, ...] = (
         "user-facing-replicas",
         "advisory",
         "resource",
-        v.user_facing_replicas,
+        pods.user_facing_replicas,
         {
             **PRODUCTION,
-            "userFacing": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": ["api", "frontend"],
-                "description": "app.kubernetes.io/component values users reach",
-            },
+            "userFacing": _list(
+                "string", ["api", "frontend"], "app.kubernetes.io/component values users reach"
+            ),
         },
     ),
-    Policy("workloads-have-budgets", "advisory", "stack", v.workloads_have_budgets),
-    Policy("recommended-labels", "advisory", "resource", v.recommended_labels),
+    Policy("workloads-have-budgets", "advisory", "stack", pods.workloads_have_budgets),
+    Policy("recommended-labels", "advisory", "resource", pods.recommended_labels),
 )
 
 

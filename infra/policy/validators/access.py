@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from infra.policy.validators.common import Report, ResourceArgs, _is_list, _kind
+from infra.policy.validators.common import Report, ResourceArgs, _is_list, _kind, dig
 from infra.policy.validators.values import value_mappings
 
 PRIMITIVE_ROLES = frozenset({"admin", "editor", "owner"})
@@ -57,7 +57,7 @@ def no_primitive_roles(args: ResourceArgs, report: Report) -> None:
         if isinstance(role, str) and _broad_role(role):
             report(f"{args.name}: grants the broad role '{role}'; grant the narrowest service role instead")
     if _kind(args.resource_type) in ("ClusterRoleBinding", "RoleBinding"):
-        ref = (args.props.get("roleRef") or {}).get("name")
+        ref = dig(args.props, "roleRef", "name")
         if ref in BUILT_IN_ADMIN:
             report(f"{args.name}: binds the Kubernetes role '{ref}'; bind a role with only the verbs needed")
         subjects = args.props.get("subjects") or []

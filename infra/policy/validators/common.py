@@ -29,71 +29,26 @@ class StackArgs(Protocol):
 
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
-
-
-JOB = "kubernetes:batch/v1:Job"
-
-
+STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
+PDB = "kubernetes:policy/v1:PodDisruptionBudget"
+CNPG_CLUSTER = "kubernetes:postgresql.cnpg.io/v1:Cluster"
+SCHEDULED_BACKUP = "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup"
+OBJECT_STORE = "kubernetes:barmancloud.cnpg.io/v1:ObjectStore"
+DYNAMIC = "pulumi-python:dynamic:Resource"
 BUCKET = "yandex:index/storageBucket:StorageBucket"
-
-
 KMS_KEY = "yandex:index/kmsSymmetricKey:KmsSymmetricKey"
-
-
+REGISTRY_BINDING = "yandex:index/containerRegistryIamBinding:ContainerRegistryIamBinding"
+REPOSITORY = "yandex:index/containerRepository:ContainerRepository"
+K8S_CLUSTER = "yandex:index/kubernetesCluster:KubernetesCluster"
+NODE_GROUP = "yandex:index/kubernetesNodeGroup:KubernetesNodeGroup"
+SECURITY_GROUP = "yandex:index/vpcSecurityGroup:VpcSecurityGroup"
+SECURITY_GROUP_RULE = "yandex:index/vpcSecurityGroupRule:VpcSecurityGroupRule"
+# The network's default group: its rules apply to every interface not given another group.
+DEFAULT_SECURITY_GROUP = "yandex:index/vpcDefaultSecurityGroup:VpcDefaultSecurityGroup"
 # The site's reserved address and its public zone: a new address breaks every cached answer,
 # and a deleted public zone can be claimed by another cloud (components/dns.py).
 SITE_ADDRESS = "yandex:index/vpcAddress:VpcAddress"
 DNS_ZONE = "yandex:index/dnsZone:DnsZone"
-
-
-CNPG_CLUSTER = "kubernetes:postgresql.cnpg.io/v1:Cluster"
-
-
-SCHEDULED_BACKUP = "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup"
-
-
-OBJECT_STORE = "kubernetes:barmancloud.cnpg.io/v1:ObjectStore"
-
-
-DYNAMIC = "pulumi-python:dynamic:Resource"
-
-
-CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
-
-
-HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
-
-
-PDB = "kubernetes:policy/v1:PodDisruptionBudget"
-
-
-SECRET = "kubernetes:core/v1:Secret"  # pragma: allowlist secret
-
-
-REGISTRY_BINDING = "yandex:index/containerRegistryIamBinding:ContainerRegistryIamBinding"
-
-
-REPOSITORY = "yandex:index/containerRepository:ContainerRepository"
-
-
-SECURITY_GROUP = "yandex:index/vpcSecurityGroup:VpcSecurityGroup"
-
-
-SECURITY_GROUP_RULE = "yandex:index/vpcSecurityGroupRule:VpcSecurityGroupRule"
-
-
-# The network's default group: its rules apply to every interface not given another group.
-DEFAULT_SECURITY_GROUP = "yandex:index/vpcDefaultSecurityGroup:VpcDefaultSecurityGroup"
-
-
-K8S_CLUSTER = "yandex:index/kubernetesCluster:KubernetesCluster"
-
-
-NODE_GROUP = "yandex:index/kubernetesNodeGroup:KubernetesNodeGroup"
-
-
-STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
-
 
 REDACTED = "[secret]"
 
@@ -101,6 +56,17 @@ REDACTED = "[secret]"
 def _is_list(node: Any) -> bool:
     # CrossGuard hands lists over as read-only proxies (Sequences), not lists.
     return isinstance(node, Sequence) and not isinstance(node, str | bytes)
+
+
+def dig(node: Any, *keys: str) -> Any:
+    """The value under `keys`, read as `(node.get(a) or {}).get(b)` reads it.
+
+    A missing or empty step reads as empty; a step of another shape than a mapping
+    raises, which `samokoder-infra check` reports as inputs no policy can read.
+    """
+    for key in keys:
+        node = (node or {}).get(key)
+    return node
 
 
 def _kind(resource_type: str) -> str:
@@ -125,14 +91,6 @@ def _helm(resource_type: str) -> bool:
     return resource_type.startswith("kubernetes:helm.sh/")
 
 
-def _values(args: ResourceArgs) -> Mapping[str, Any]:
-    """A Helm release's `values` map (its value files: `infra.policy.validators.values`)."""
-    if not _helm(args.resource_type):
-        return {}
-    values = args.props.get("values")
-    return values if isinstance(values, Mapping) else {}
-
-
 def _mappings(node: Any, path: str = "values") -> Iterator[tuple[str, Mapping[str, Any]]]:
     """Every mapping in a tree of values, with its path."""
     if isinstance(node, Mapping):
@@ -142,14 +100,3 @@ def _mappings(node: Any, path: str = "values") -> Iterator[tuple[str, Mapping[st
     elif _is_list(node):
         for i, value in enumerate(node):
             yield from _mappings(value, f"{path}[{i}]")
-
-
-def _walk(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:
-    if isinstance(node, Mapping):
-        for key, value in node.items():
-            yield from _walk(value, f"{path}.{key}" if path else str(key))
-    elif _is_list(node):
-        for i, value in enumerate(node):
-            yield from _walk(value, f"{path}[{i}]")
-    else:
-        yield path, node

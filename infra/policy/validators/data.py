@@ -21,6 +21,7 @@ from infra.policy.validators.common import (
     ResourceArgs,
     StackArgs,
     _is_list,
+    dig,
 )
 
 
@@ -36,11 +37,9 @@ def buckets_locked_down(args: ResourceArgs, report: Report) -> None:
             f"{args.name}: the bucket is readable beyond its own accounts; "
             "keep acl private, grant accounts only"
         )
-    if not (props.get("versioning") or {}).get("enabled"):
+    if not dig(props, "versioning", "enabled"):
         report(f"{args.name}: versioning is off; set versioning.enabled so deleted objects can be recovered")
-    rule = ((props.get("serverSideEncryptionConfiguration") or {}).get("rule") or {}).get(
-        "applyServerSideEncryptionByDefault"
-    ) or {}
+    rule = dig(props, "serverSideEncryptionConfiguration", "rule", "applyServerSideEncryptionByDefault") or {}
     if rule.get("sseAlgorithm") != "aws:kms" or not rule.get("kmsMasterKeyId"):
         report(f"{args.name}: objects are not encrypted with a KMS key; set server-side encryption aws:kms")
     if not props.get("lifecycleRules"):
@@ -89,20 +88,14 @@ def postgres_backed_up(args: StackArgs, report: Report) -> None:
     floor = int(args.get_config().get("minimumRetentionDays", 7))
     clusters = [r for r in args.resources if r.resource_type == CNPG_CLUSTER]
     scheduled = {
-        ((r.props.get("spec") or {}).get("cluster") or {}).get("name")
-        for r in args.resources
-        if r.resource_type == SCHEDULED_BACKUP
+        dig(r.props, "spec", "cluster", "name") for r in args.resources if r.resource_type == SCHEDULED_BACKUP
     }
-    stores = {
-        (r.props.get("metadata") or {}).get("name"): r
-        for r in args.resources
-        if r.resource_type == OBJECT_STORE
-    }
+    stores = {dig(r.props, "metadata", "name"): r for r in args.resources if r.resource_type == OBJECT_STORE}
     for cluster in clusters:
         spec = cluster.props.get("spec") or {}
         if "recovery" in (spec.get("bootstrap") or {}):
             continue  # a restore's scratch copy is not the database of record
-        name = (cluster.props.get("metadata") or {}).get("name")
+        name = dig(cluster.props, "metadata", "name")
         archivers = [p for p in spec.get("plugins") or [] if p.get("isWALArchiver")]
         if not archivers:
             report(
@@ -112,7 +105,7 @@ def postgres_backed_up(args: StackArgs, report: Report) -> None:
             continue
         if name not in scheduled:
             report(f"{cluster.name}: no ScheduledBackup for cluster '{name}'; add a daily one", cluster.urn)
-        store = stores.get((archivers[0].get("parameters") or {}).get("barmanObjectName"))
+        store = stores.get(dig(archivers[0], "parameters", "barmanObjectName"))
         if store is None:
             report(f"{cluster.name}: its WAL archiver names no ObjectStore of this stack", cluster.urn)
             continue
@@ -143,7 +136,7 @@ def _lockbox(resource: Any) -> bool:
 def _stateful(resource: Any) -> bool:
     kind = resource.resource_type
     if kind == CNPG_CLUSTER:
-        return "recovery" not in ((resource.props.get("spec") or {}).get("bootstrap") or {})
+        return "recovery" not in (dig(resource.props, "spec", "bootstrap") or {})
     return kind in (BUCKET, KMS_KEY, K8S_CLUSTER, STATEFUL_SET, SITE_ADDRESS, DNS_ZONE) or _lockbox(resource)
 
 

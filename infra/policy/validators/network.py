@@ -21,6 +21,7 @@ from infra.policy.validators.common import (
     Report,
     ResourceArgs,
     StackArgs,
+    dig,
 )
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -130,17 +131,9 @@ def opened_to(args: ResourceArgs, port: int) -> list[Any]:
     return [block for rule in ingress_rules(args) if reaches(rule, port) for block in blocks(rule)]
 
 
-def percent(share: float) -> str:
-    return f"{share:.0%}" if share >= 0.01 else "over a /8's worth"
-
-
 # Ports of databases and caches that must never face the internet.
 DATABASE_PORTS = (3306, 5432, 6379, 6380, 6432, 9200, 11211, 26379, 27017)
-
-
 KUBERNETES_API_PORTS = (443, 6443)
-
-
 NODE_PORT_RANGE = (30000, 32767)
 
 
@@ -223,8 +216,7 @@ def nodes_private(args: ResourceArgs, report: Report) -> None:
     """Nodes are reached only through the cluster: they have no public IP address."""
     if args.resource_type != NODE_GROUP:
         return
-    template = args.props.get("instanceTemplate") or {}
-    for interface in template.get("networkInterfaces") or []:
+    for interface in dig(args.props, "instanceTemplate", "networkInterfaces") or []:
         if isinstance(interface, Mapping) and interface.get("nat"):
             report(
                 f"{args.name}: nodes get public IP addresses (nat: true); set node_group.public_ip: false "
@@ -239,7 +231,7 @@ def prod_api_private(args: StackArgs, report: Report) -> None:
     public = [
         r
         for r in args.resources
-        if r.resource_type == K8S_CLUSTER and ((r.props.get("master") or {}).get("publicIp") is True)
+        if r.resource_type == K8S_CLUSTER and dig(r.props, "master", "publicIp") is True
     ]
     if not public:
         return
@@ -247,8 +239,9 @@ def prod_api_private(args: StackArgs, report: Report) -> None:
         for port in KUBERNETES_API_PORTS:
             share = public_share(opened_to(resource, port))
             if share >= WORLD_SHARE:
+                opened = f"{share:.0%}" if share >= 0.01 else "over a /8's worth"
                 report(
-                    f"{public[0].name}: the public Kubernetes API is open to {percent(share)} of the "
+                    f"{public[0].name}: the public Kubernetes API is open to {opened} of the "
                     f"internet ({resource.name}, port {port}); set cluster.api_allowed_cidrs to "
                     "the operators' and CI's CIDRs, or cluster.public_api: false",
                     public[0].urn,

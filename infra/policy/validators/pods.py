@@ -16,11 +16,11 @@ from infra.policy.validators.common import (
     StackArgs,
     _kind,
     _patch,
+    dig,
 )
 from infra.policy.validators.values import UNREADABLE, value_leaves, value_mappings, value_trees
 
 RECOMMENDED_LABELS = ("app.kubernetes.io/name", "app.kubernetes.io/part-of", "app.kubernetes.io/managed-by")
-
 
 # Every kind whose objects carry a pod template, and where: a path of keys to the pod spec.
 POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
@@ -33,28 +33,18 @@ POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "Job": ("spec", "template", "spec"),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }
-
-
 # Kinds whose pods run for good (probes expected), not to completion.
 LONG_RUNNING = frozenset({"Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet"})
-
-
-SECURITY_CONTEXTS = frozenset({"securityContext", "podSecurityContext", "containerSecurityContext"})
-
-
 HOST_NAMESPACES = ("hostNetwork", "hostPID", "hostIPC")
 
 
-def _pod_specs(args: ResourceArgs) -> Iterator[dict[str, Any]]:
-    """The pod specs of any pod-bearing object, whatever its kind or API version."""
+def _pod(args: ResourceArgs) -> Mapping[str, Any]:
+    """The pod spec of any pod-bearing object, whatever its kind or API version; {} for any other."""
     path = POD_SPEC_PATHS.get(_kind(args.resource_type))
-    if path is None:
-        return
-    node: Any = args.props
-    for key in path:
+    node: Any = args.props if path else None
+    for key in path or ():
         node = node.get(key) if isinstance(node, Mapping) else None
-    if isinstance(node, Mapping) and node:
-        yield dict(node)
+    return node if isinstance(node, Mapping) else {}
 
 
 def _containers(pod: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
@@ -65,9 +55,8 @@ def _containers(pod: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
 
 def _images(args: ResourceArgs) -> Iterator[tuple[str, str]]:
     """(where, image reference) of every container of a pod-bearing object and of Helm values."""
-    for pod in _pod_specs(args):
-        for container in _containers(pod):
-            yield f"container '{container.get('name')}'", str(container.get("image", ""))
+    for container in _containers(_pod(args)):
+        yield f"container '{container.get('name')}'", str(container.get("image", ""))
     for path, mapping in value_mappings(args):
         image = mapping.get("image")
         if isinstance(image, str) and "/" in image:
@@ -137,37 +126,32 @@ def containers_locked_down(args: ResourceArgs, report: Report) -> None:
     It runs as non-root, never escalates, has limits, and (long-running) probes. A
     patch is judged by what it sets: what it leaves out stays as the object has it.
     """
-    _values_locked_down(args, report)
+    # Wherever a chart reads them from: any mapping of the values or of a values file.
+    for where, mapping in value_mappings(args):
+        _context_problems(f"{args.name}: {where}", mapping, report)
+    pod = _pod(args)
+    pod_context = pod.get("securityContext") or {}
     if _patch(args.resource_type):
-        for pod in _pod_specs(args):
-            _context_problems(f"{args.name}: the pod", pod.get("securityContext") or {}, report)
-            for container in _containers(pod):
-                context = container.get("securityContext") or {}
-                _context_problems(f"{args.name}: container '{container.get('name')}'", context, report)
-        return
-    _pods_locked_down(args, report)
-
-
-def _pods_locked_down(args: ResourceArgs, report: Report) -> None:
-    for pod in _pod_specs(args):
-        pod_context = pod.get("securityContext") or {}
-        for container in _containers(pod):
-            name = f"{args.name}: container '{container.get('name')}'"
-            context = container.get("securityContext") or {}
-            if not (context.get("runAsNonRoot") or pod_context.get("runAsNonRoot")):
-                report(f"{name} may run as root; set securityContext.runAsNonRoot: true")
-            if context.get("allowPrivilegeEscalation") is not False:
-                report(f"{name} may escalate privileges; set securityContext.allowPrivilegeEscalation: false")
-            limits = (container.get("resources") or {}).get("limits") or {}
-            if not {"cpu", "memory"} <= set(limits):
-                report(f"{name} has no CPU and memory limits; set resources.limits")
-        if _kind(args.resource_type) in LONG_RUNNING:
-            for container in pod.get("containers") or []:
-                if not (container.get("readinessProbe") and container.get("livenessProbe")):
-                    report(
-                        f"{args.name}: container '{container.get('name')}' lacks a readiness or "
-                        "liveness probe; add both"
-                    )
+        _context_problems(f"{args.name}: the pod", pod_context, report)
+    for container in _containers(pod):
+        name = f"{args.name}: container '{container.get('name')}'"
+        context = container.get("securityContext") or {}
+        if _patch(args.resource_type):
+            _context_problems(name, context, report)
+            continue
+        if not (context.get("runAsNonRoot") or pod_context.get("runAsNonRoot")):
+            report(f"{name} may run as root; set securityContext.runAsNonRoot: true")
+        if context.get("allowPrivilegeEscalation") is not False:
+            report(f"{name} may escalate privileges; set securityContext.allowPrivilegeEscalation: false")
+        if not {"cpu", "memory"} <= set(dig(container, "resources", "limits") or {}):
+            report(f"{name} has no CPU and memory limits; set resources.limits")
+    long_running = _kind(args.resource_type) in LONG_RUNNING and not _patch(args.resource_type)
+    for container in (pod.get("containers") or []) if long_running else []:
+        if not (container.get("readinessProbe") and container.get("livenessProbe")):
+            report(
+                f"{args.name}: container '{container.get('name')}' lacks a readiness or "
+                "liveness probe; add both"
+            )
 
 
 def _context_problems(where: str, context: Mapping[str, Any], report: Report) -> None:
@@ -175,20 +159,6 @@ def _context_problems(where: str, context: Mapping[str, Any], report: Report) ->
         report(f"{where} runs as root; set runAsNonRoot: true and a non-zero user")
     if context.get("allowPrivilegeEscalation") is True:
         report(f"{where} allows privilege escalation; set it to false")
-
-
-def _values_locked_down(args: ResourceArgs, report: Report) -> None:
-    # Wherever a chart reads them from: any mapping of the values or of a values file.
-    for where, mapping in value_mappings(args):
-        _context_problems(f"{args.name}: {where}", mapping, report)
-
-
-def _value_contexts(args: ResourceArgs) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """Every security context in a Helm release's values (securityContext, podSecurityContext, ...)."""
-    for path, mapping in value_mappings(args):
-        for key in sorted(SECURITY_CONTEXTS & set(mapping)):
-            if isinstance(mapping[key], Mapping):
-                yield f"{path}.{key}", mapping[key]
 
 
 def _host_access(context: Mapping[str, Any]) -> list[str]:
@@ -207,22 +177,22 @@ def no_host_access(args: ResourceArgs, report: Report) -> None:
     Not privileged, no added capabilities, no hostPath, none of the node's
     namespaces: in a pod spec, a patch, or a chart's values wherever they sit.
     """
-    for pod in _pod_specs(args):
-        for key in HOST_NAMESPACES:
-            if pod.get(key) is True:
-                report(f"{args.name}: the pod shares the node's namespace ({key}: true); remove it")
-        for volume in pod.get("volumes") or []:
-            if isinstance(volume, Mapping) and "hostPath" in volume:
-                report(
-                    f"{args.name}: volume '{volume.get('name')}' mounts a hostPath; "
-                    "use a PersistentVolumeClaim, emptyDir, ConfigMap or Secret"
-                )
-        for container in _containers(pod):
-            for problem in _host_access(container.get("securityContext") or {}):
-                report(
-                    f"{args.name}: container '{container.get('name')}' has {problem}; "
-                    "drop it (capabilities.drop: [ALL], privileged: false)"
-                )
+    pod = _pod(args)
+    for key in HOST_NAMESPACES:
+        if pod.get(key) is True:
+            report(f"{args.name}: the pod shares the node's namespace ({key}: true); remove it")
+    for volume in pod.get("volumes") or []:
+        if isinstance(volume, Mapping) and "hostPath" in volume:
+            report(
+                f"{args.name}: volume '{volume.get('name')}' mounts a hostPath; "
+                "use a PersistentVolumeClaim, emptyDir, ConfigMap or Secret"
+            )
+    for container in _containers(pod):
+        for problem in _host_access(container.get("securityContext") or {}):
+            report(
+                f"{args.name}: container '{container.get('name')}' has {problem}; "
+                "drop it (capabilities.drop: [ALL], privileged: false)"
+            )
     _no_host_access_in_values(args, report)
 
 
@@ -262,7 +232,7 @@ def user_facing_replicas(args: ResourceArgs, report: Report) -> None:
     kind = _kind(args.resource_type)
     if kind not in ("Deployment", "StatefulSet", "HorizontalPodAutoscaler") or not config.get("production"):
         return
-    component = ((args.props.get("metadata") or {}).get("labels") or {}).get("app.kubernetes.io/component")
+    component = dig(args.props, "metadata", "labels", "app.kubernetes.io/component")
     if component not in config.get("userFacing", ["api", "frontend"]):
         return
     spec = args.props.get("spec") or {}
@@ -281,14 +251,12 @@ def user_facing_replicas(args: ResourceArgs, report: Report) -> None:
 def workloads_have_budgets(args: StackArgs, report: Report) -> None:
     """A node drain never takes a workload down: every workload has a PodDisruptionBudget for its pods."""
     budgets = [
-        ((r.props.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+        dig(r.props, "spec", "selector", "matchLabels") or {}
         for r in args.resources
         if r.resource_type == PDB
     ]
     for deployment in (r for r in args.resources if r.resource_type == DEPLOYMENT):
-        labels = (((deployment.props.get("spec") or {}).get("template") or {}).get("metadata") or {}).get(
-            "labels"
-        ) or {}
+        labels = dig(deployment.props, "spec", "template", "metadata", "labels") or {}
         if not any(selector and selector.items() <= labels.items() for selector in budgets):
             report(f"{deployment.name}: no PodDisruptionBudget selects its pods; add one", deployment.urn)
 
@@ -299,7 +267,7 @@ def recommended_labels(args: ResourceArgs, report: Report) -> None:
         return  # a patch changes what it names; the labels stay the object's
     if args.resource_type.startswith("pulumi:providers:"):
         return
-    labels = (args.props.get("metadata") or {}).get("labels") or {}
+    labels = dig(args.props, "metadata", "labels") or {}
     missing = [label for label in RECOMMENDED_LABELS if label not in labels]
     if missing:
         report(f"{args.name}: missing labels {', '.join(missing)}; use Naming.k8s_labels")

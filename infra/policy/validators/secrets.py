@@ -9,7 +9,7 @@ from typing import Any
 
 from infra.policy.validators.common import DYNAMIC, REDACTED, Report, ResourceArgs, StackArgs, _kind
 from infra.policy.validators.looks import decoded, secret_in
-from infra.policy.validators.pods import _containers, _pod_specs
+from infra.policy.validators.pods import _containers, _pod
 from infra.policy.validators.values import value_leaves
 
 # scheme://user:password@host: a connection URL that carries its password.  # pragma: allowlist secret
@@ -36,14 +36,13 @@ def _places(args: ResourceArgs) -> Iterator[tuple[str, str, Any]]:
             yield f"binaryData.{key}", str(key), decoded(value)
     for where, keys, value in value_leaves(args):
         yield where, keys[-1] if keys else "", value
-    for pod in _pod_specs(args):
-        for container in _containers(pod):
-            label = f"of '{container.get('name')}'"
-            for env in container.get("env") or []:
-                yield f"env {env.get('name')} {label}", str(env.get("name")), env.get("value")
-            for arg in [*(container.get("command") or []), *(container.get("args") or [])]:
-                if match := OPTION.fullmatch(str(arg)):
-                    yield f"argument --{match[1]} {label}", match[1], match[2]
+    for container in _containers(_pod(args)):
+        label = f"of '{container.get('name')}'"
+        for env in container.get("env") or []:
+            yield f"env {env.get('name')} {label}", str(env.get("name")), env.get("value")
+        for arg in [*(container.get("command") or []), *(container.get("args") or [])]:
+            if match := OPTION.fullmatch(str(arg)):
+                yield f"argument --{match[1]} {label}", match[1], match[2]
 
 
 def no_secret_literals(args: ResourceArgs, report: Report) -> None:

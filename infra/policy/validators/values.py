@@ -11,13 +11,14 @@ subset value files are written in (mappings, lists, scalars, block scalars).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from infra.policy.validators.common import ResourceArgs, _helm, _is_list, _mappings, _values
+from infra.policy.validators.common import ResourceArgs, _helm, _is_list, _mappings
 
 UNREADABLE = object()
 
@@ -26,7 +27,8 @@ def value_trees(args: ResourceArgs) -> Iterator[tuple[str, Any]]:
     """(where, tree) of a Helm release's values map and of each values file (UNREADABLE if unread)."""
     if not _helm(args.resource_type):
         return
-    yield "values", _values(args)
+    values = args.props.get("values")
+    yield "values", values if isinstance(values, Mapping) else {}
     files = args.props.get("valueYamlFiles") or []
     for i, asset in enumerate(files if _is_list(files) else [files]):
         text = _asset_text(asset)
@@ -168,31 +170,15 @@ def _scalar(text: str) -> Any:
     if text[:1] in ("'", '"') and (end := text.find(text[0], 1)) > 0:
         return text[1:end]
     text = re.sub(r"\s+#.*$", "", text)
-    if text[:1] in ("&", "*", "!", "|", ">", "{", "[") and not _flow_json(text):
-        raise ValueError(f"YAML this reader does not follow: {text[:20]!r}")
     if text.lower() in WORDS:
         return WORDS[text.lower()]
     if re.fullmatch(r"-?[0-9]+", text):
         return int(text)
-    if text.startswith(("[", "{")):
-        try:
-            return json.loads(text)
-        except ValueError:
-            pass
-    if text.startswith("[") and text.endswith("]") and "[" not in text[1:]:
+    if text[:1] not in ("&", "*", "!", "|", ">", "{", "["):
+        return text
+    with contextlib.suppress(ValueError):
+        return json.loads(text)
+    # A one-line list of plain scalars; an anchor, alias or tagged item is refused as one.
+    if text.startswith("[") and text.endswith("]") and not re.search(r"[\[\]{}]", text[1:-1]):
         return [_scalar(item.strip()) for item in text[1:-1].split(",") if item.strip()]
-    return text
-
-
-def _flow_json(text: str) -> bool:
-    """A flow collection this reader takes: JSON, or a one-line list of plain scalars."""
-    if text.startswith(("[", "{")):
-        try:
-            json.loads(text)
-            return True
-        except ValueError:
-            pass
-    if not (text.startswith("[") and text.endswith("]")) or re.search(r"[\[\]{}]", text[1:-1]):
-        return False
-    # An item that is an anchor, an alias or a tagged value is not a plain scalar.
-    return not any(item.strip()[:1] in ("&", "*", "!") for item in text[1:-1].split(","))
+    raise ValueError(f"YAML this reader does not follow: {text[:20]!r}")
