@@ -33,8 +33,8 @@ def kms_key(
     )
 
 
-def member(account: yandex.IamServiceAccount) -> pulumi.Output[str]:
-    return pulumi.Output.concat("serviceAccount:", account.id)
+def member(account_id: pulumi.Input[str]) -> pulumi.Output[str]:
+    return pulumi.Output.concat("serviceAccount:", account_id)
 
 
 def key_user(
@@ -46,5 +46,5 @@ def key_user(
 ) -> yandex.KmsSymmetricKeyIamBinding:
     """``account`` may use ``key`` in ``role``: a binding on the key, not a folder role."""
     return yandex.KmsSymmetricKeyIamBinding(
-        resource_name, symmetric_key_id=key.id, role=role, members=[member(account)], opts=opts
+        resource_name, symmetric_key_id=key.id, role=role, members=[member(account.id)], opts=opts
     )

@@ -107,6 +107,15 @@ def custom_resource(
     )
 
 
+def spec_after(
+    render: Callable[[str], dict[str, Any]], value: pulumi.Input[str], placeholder: str
+) -> dict[str, Any]:
+    """``render``'s manifest whose spec is rendered once ``value`` (an image, a Lockbox id) is known;
+    its name and labels are known now."""
+    known = pulumi.Output.from_input(value)
+    return {**render(placeholder), "spec": known.apply(lambda text: render(text)["spec"])}
+
+
 def secret(
     resource_name: str,
     metadata: dict[str, Any],

@@ -79,7 +79,7 @@ class KubernetesCluster(Component):
                 f"{name}-cluster-{role.replace('.', '-')}",
                 folder_id=folder_id,
                 role=role,
-                member=member(cluster_sa),
+                member=member(cluster_sa.id),
                 opts=self.opts(),
             )
             for role in cluster_service_account_roles(args.cluster, args.nodes)

@@ -23,13 +23,13 @@ import pulumi_random as random
 import pulumi_yandex as yandex
 
 from components.kms import key_user, kms_key
-from components.kube import Component, KubernetesObject, custom_resource, installation, secret
+from components.kube import Component, KubernetesObject, custom_resource, installation, secret, spec_after
 from infra.conventions import EXTERNAL_SECRETS_NAMESPACE, Naming
 from infra.providers.lockbox.provider import LockboxSecret
 from infra.providers.yandex.connection import Connection
 from infra.render import charts
 from infra.render.secrets import delivery
-from infra.render.secrets.catalog import GENERATED_LENGTH, Entry, Group, Target
+from infra.render.secrets.catalog import GENERATED_LENGTH, Entry, Group
 from infra.render.secrets.rotation import rotation_stamp
 from infra.settings.secrets import LockboxSettings, ProvidedSecrets, SecretGroup
 
@@ -199,9 +199,9 @@ class Secrets(Component):
         created = []
         for group in self._args.groups:
             for target in group.targets:
-                manifest = delivery.external_secret(naming, target, "")
                 # The Lockbox id exists only once the secret is created.
-                manifest["spec"] = secrets[group.group].id.apply(functools.partial(_spec, naming, target))
+                render = functools.partial(delivery.external_secret, naming, target)
+                manifest = spec_after(render, secrets[group.group].id, "")
                 options = self.opts(store, *self._args.namespaces)
                 created.append(custom_resource(f"{name}-{target.name}", manifest, options))
         return created
@@ -224,8 +224,3 @@ class Secrets(Component):
                 "rotate_by": due.date().isoformat() if due else None,
             }
         return ages
-
-
-def _spec(naming: Naming, target: Target, lockbox_id: str) -> dict[str, Any]:
-    spec: dict[str, Any] = delivery.external_secret(naming, target, lockbox_id)["spec"]
-    return spec
