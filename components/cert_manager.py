@@ -1,5 +1,8 @@
-"""cert-manager, once per cluster: the Barman Cloud plugin's mutual TLS with CloudNativePG uses its
-certificates, and the ingress gets its own issuer on this same installation."""
+"""cert-manager: issues the TLS certificates in-cluster services need, installed once per cluster.
+
+The Barman Cloud plugin's mutual TLS with CloudNativePG uses its certificates;
+the ingress gets its own issuer on this same installation.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Monitoring: kube-prometheus-stack (pinned) with the platform's rules, routing and dashboards.
+"""Monitoring: kube-prometheus-stack with the platform's rules, routing and dashboards.
 
 Prometheus retention and storage come from the profile, Alertmanager runs the
 generated configuration, Grafana its dashboard sidecar; then the objects

@@ -1,5 +1,6 @@
-"""Workloads: the app's api, worker and frontend with what serves, scales and guards them, the
-migration that runs behind a backup before a new schema rolls out, and the API's Canary.
+"""Workloads: the app's api, worker and frontend, their Services, scaling, budgets, network policies
+and Ingress, the migration that runs behind a backup before a new schema rolls out, and the API's
+Canary, through which Flagger releases it.
 
 The Deployments wait for the migration Job of the release's revision, which waits for its
 backup; the worker rolls after the API has.
