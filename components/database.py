@@ -1,13 +1,10 @@
 """Database: PostgreSQL 15 on CloudNativePG, WAL archived and backed up daily to Object Storage.
 
-Cloud side: a KMS key, a private versioned bucket encrypted with it and
-lifecycle rules, and a service account that may write to this bucket and use
-this key, and nothing else; its static access key reaches the cluster only as
-a Kubernetes Secret. Cluster side: the CloudNativePG operator and the Barman
-Cloud plugin by Helm (pinned), the plugin's ``ObjectStore``, the ``Cluster``
-archiving WAL through the plugin, a daily ``ScheduledBackup``, a PgBouncer
-``Pooler`` for the app and a ``PodMonitor``. With a restore request it also
-creates a recovery cluster beside the running one.
+The backup writer may write to this bucket and use this key, and nothing else;
+its static access key reaches the cluster only as a Kubernetes Secret. The
+plugin's ``ObjectStore`` carries the Cluster's WAL archive and daily base
+backups; with a restore request a recovery cluster is created beside the
+running one.
 
 Bucket management itself uses the provider's storage key
 (``YC_STORAGE_ACCESS_KEY``/``YC_STORAGE_SECRET_KEY``, see docs/operations.md, Credentials).
@@ -23,14 +20,15 @@ import pulumi
 import pulumi_yandex as yandex
 
 from components.cert_manager import CertManager
-from components.kms import kms_key
+from components.kms import key_user, kms_key
 from components.kube import (
+    Component,
     HelmRelease,
     KubernetesObject,
     custom_resource,
     helm_release,
-    kubernetes_object,
-    namespace,
+    installation,
+    secret,
 )
 from components.monitoring import Monitoring
 from components.secrets import Secrets
@@ -71,7 +69,7 @@ class DatabaseArgs:
     owner_secret: str | None = None
 
 
-class Database(pulumi.ComponentResource):
+class Database(Component):
     pooler_host: pulumi.Output[str]
     pooler_port: pulumi.Output[int]
     app_credentials_secret: pulumi.Output[str]
@@ -87,11 +85,38 @@ class Database(pulumi.ComponentResource):
             *args.secrets.external_secrets,
         ]
         backups = p.backup_plan(args.naming, args.profile)
-        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
-
-        bucket, access_key = self._backup_storage(args, backups, stateful)
-        credentials = self._backup_credentials(args, access_key, before)
-        plugin = self._operators(args.naming, before)
+        bucket, access_key = self._backup_storage(args, backups)
+        # The backup writer's static key, as barman-cloud reads it in the database's pods.
+        credentials = secret(
+            f"{name}-backup-credentials",
+            {
+                "name": p.BACKUP_CREDENTIALS_SECRET,
+                "namespace": args.namespace,
+                "labels": args.naming.k8s_labels(p.BACKUP_CREDENTIALS_SECRET, "backup"),
+            },
+            {
+                p.ACCESS_KEY_ID_KEY: access_key.access_key,
+                p.SECRET_ACCESS_KEY_KEY: access_key.secret_key.apply(pulumi.Output.secret),
+                p.REGION_KEY: p.S3_REGION,
+            },
+            self.opts(*before),
+        )
+        home, operator = installation(
+            self,
+            f"{name}-operator",
+            charts.CLOUDNATIVE_PG,
+            operators.operator_values(),
+            home=DATABASE_OPERATOR_NAMESPACE,
+            labels=args.naming.k8s_labels("cloudnative-pg", "database-operator"),
+            pod_security="restricted",
+        )
+        plugin = helm_release(
+            f"{name}-backup-plugin",
+            charts.BARMAN_CLOUD_PLUGIN,
+            DATABASE_OPERATOR_NAMESPACE,
+            operators.plugin_values(),
+            self.opts(home, operator, *before),
+        )
         cluster, pooler = self._postgres(args, backups, plugin, credentials, before)
 
         self.pooler_host = pooler.id.apply(lambda _: f"{p.POOLER}.{args.namespace}.svc")
@@ -99,40 +124,7 @@ class Database(pulumi.ComponentResource):
         credentials_name = args.owner_secret or p.APP_CREDENTIALS_SECRET
         self.app_credentials_secret = cluster.id.apply(lambda _: credentials_name)
         self.bucket = bucket.bucket
-        self.register_outputs(
-            {
-                "pooler_host": self.pooler_host,
-                "pooler_port": self.pooler_port,
-                "app_credentials_secret": self.app_credentials_secret,
-                "bucket": self.bucket,
-            }
-        )
-
-    def _backup_credentials(
-        self,
-        args: DatabaseArgs,
-        access_key: yandex.IamServiceAccountStaticAccessKey,
-        before: Sequence[pulumi.Resource],
-    ) -> KubernetesObject:
-        """The backup writer's static key as the Secret barman-cloud reads in the database's pods."""
-        return kubernetes_object(
-            f"{self._name}-backup-credentials",
-            {
-                "apiVersion": "v1",
-                "kind": "Secret",
-                "metadata": {
-                    "name": p.BACKUP_CREDENTIALS_SECRET,
-                    "namespace": args.namespace,
-                    "labels": args.naming.k8s_labels(p.BACKUP_CREDENTIALS_SECRET, "backup"),
-                },
-                "stringData": {
-                    p.ACCESS_KEY_ID_KEY: access_key.access_key,
-                    p.SECRET_ACCESS_KEY_KEY: access_key.secret_key.apply(pulumi.Output.secret),
-                    p.REGION_KEY: p.S3_REGION,
-                },
-            },
-            pulumi.ResourceOptions(parent=self, depends_on=list(before)),
-        )
+        self.outputs("pooler_host", "pooler_port", "app_credentials_secret", "bucket")
 
     def _postgres(
         self,
@@ -142,53 +134,43 @@ class Database(pulumi.ComponentResource):
         credentials: KubernetesObject,
         before: Sequence[pulumi.Resource],
     ) -> tuple[KubernetesObject, KubernetesObject]:
-        """The plugin's ObjectStore, the Cluster archiving to it and what hangs off the Cluster (the
-        scheduled backup, the pooler, the PodMonitor), and a recovery cluster when one is requested;
-        returns the Cluster and the Pooler."""
-        name, naming, profile = self._name, args.naming, args.profile
-        in_cluster = pulumi.ResourceOptions(parent=self, depends_on=[plugin, credentials, *before])
+        """The ObjectStore, the Cluster archiving to it and what hangs off the Cluster, and a recovery
+        cluster when one is requested; returns the Cluster and the Pooler."""
+        name, naming, profile, namespace = self._name, args.naming, args.profile, args.namespace
         store = custom_resource(
-            f"{name}-object-store", manifests.object_store(naming, args.namespace, backups), in_cluster
+            f"{name}-object-store",
+            manifests.object_store(naming, namespace, backups),
+            self.opts(plugin, credentials, *before),
         )
-        after_store = pulumi.ResourceOptions(parent=self, depends_on=[store, plugin, *before])
+        postgres = manifests.cluster(
+            naming, namespace, profile, backups, args.zones, owner_secret=args.owner_secret
+        )
         cluster = custom_resource(
-            f"{name}-cluster",
-            manifests.cluster(
-                naming, args.namespace, profile, backups, args.zones, owner_secret=args.owner_secret
-            ),
-            after_store.merge(pulumi.ResourceOptions(protect=args.protect)),
+            f"{name}-cluster", postgres, self.opts(store, plugin, *before, protect=args.protect)
         )
-        after_cluster = pulumi.ResourceOptions(parent=self, depends_on=[cluster])
-        custom_resource(
-            f"{name}-scheduled-backup",
-            manifests.scheduled_backup(naming, args.namespace, backups),
-            after_cluster,
-        )
+        scheduled = manifests.scheduled_backup(naming, namespace, backups)
+        custom_resource(f"{name}-scheduled-backup", scheduled, self.opts(cluster))
         pooler = custom_resource(
-            f"{name}-pooler", manifests.pooler(naming, args.namespace, profile), after_cluster
+            f"{name}-pooler", manifests.pooler(naming, namespace, profile), self.opts(cluster)
         )
-        custom_resource(f"{name}-pod-monitor", manifests.pod_monitor(naming, args.namespace), after_cluster)
-        if args.restore is not None:
-            custom_resource(
-                f"{name}-restore-{args.restore.into}",
-                manifests.recovery_cluster(
-                    naming,
-                    args.namespace,
-                    profile,
-                    backups,
-                    args.zones,
-                    name=args.restore.into,
-                    target_time=args.restore.target_time,
-                ),
-                after_store,
+        custom_resource(f"{name}-pod-monitor", manifests.pod_monitor(naming, namespace), self.opts(cluster))
+        if (restore := args.restore) is not None:
+            recovery = manifests.recovery_cluster(
+                naming,
+                namespace,
+                profile,
+                backups,
+                args.zones,
+                name=restore.into,
+                target_time=restore.target_time,
             )
+            custom_resource(f"{name}-restore-{restore.into}", recovery, self.opts(store, plugin, *before))
         return cluster, pooler
 
     def _backup_storage(
-        self, args: DatabaseArgs, backups: p.BackupPlan, stateful: pulumi.ResourceOptions
+        self, args: DatabaseArgs, backups: p.BackupPlan
     ) -> tuple[yandex.StorageBucket, yandex.IamServiceAccountStaticAccessKey]:
         name, naming = self._name, args.naming
-        child = pulumi.ResourceOptions(parent=self)
         key = kms_key(
             f"{name}-backup-key",
             naming,
@@ -196,30 +178,22 @@ class Database(pulumi.ComponentResource):
             key_name="db-backups",
             component="database",
             description="Encrypts the database backups in Object Storage",
-            opts=stateful,
+            opts=self.opts(protect=args.protect),
         )
         writer = yandex.IamServiceAccount(
             f"{name}-backup-writer",
             name=naming.cloud("db-backup-writer"),
             folder_id=args.folder_id,
             description="Writes the database's WAL and base backups to its bucket; no folder role",
-            opts=child,
+            opts=self.opts(),
         )
-        member = pulumi.Output.concat("serviceAccount:", writer.id)
-        # Objects in the bucket are encrypted with this key: the writer must
-        # use it, and only it.
-        key_use = yandex.KmsSymmetricKeyIamBinding(
-            f"{name}-backup-key-use",
-            symmetric_key_id=key.id,
-            role=KMS_ROLE,
-            members=[member],
-            opts=child,
-        )
+        # Objects in the bucket are encrypted with this key: the writer must use it, and only it.
+        key_use = key_user(f"{name}-backup-key-use", key, KMS_ROLE, writer, self.opts())
         access_key = yandex.IamServiceAccountStaticAccessKey(
             f"{name}-backup-access-key",
             service_account_id=writer.id,
             description="barman-cloud in the database pods",
-            opts=child,
+            opts=self.opts(),
         )
         bucket = yandex.StorageBucket(
             f"{name}-backups",
@@ -255,32 +229,6 @@ class Database(pulumi.ComponentResource):
                     abort_incomplete_multipart_upload_days=ABORT_UPLOADS_AFTER_DAYS,
                 ),
             ],
-            opts=stateful.merge(pulumi.ResourceOptions(depends_on=[key_use])),
+            opts=self.opts(key_use, protect=args.protect),
         )
         return bucket, access_key
-
-    def _operators(self, naming: Naming, depends_on: Sequence[pulumi.Resource]) -> HelmRelease:
-        """CloudNativePG and its Barman Cloud plugin; returns the plugin, installed after the operator."""
-        name = self._name
-        child = pulumi.ResourceOptions(parent=self)
-        home = namespace(
-            f"{name}-operator-namespace",
-            DATABASE_OPERATOR_NAMESPACE,
-            naming.k8s_labels("cloudnative-pg", "database-operator"),
-            "restricted",
-            child,
-        )
-        operator = helm_release(
-            f"{name}-operator",
-            charts.CLOUDNATIVE_PG,
-            DATABASE_OPERATOR_NAMESPACE,
-            operators.operator_values(),
-            pulumi.ResourceOptions(parent=self, depends_on=[home]),
-        )
-        return helm_release(
-            f"{name}-backup-plugin",
-            charts.BARMAN_CLOUD_PLUGIN,
-            DATABASE_OPERATOR_NAMESPACE,
-            operators.plugin_values(),
-            pulumi.ResourceOptions(parent=self, depends_on=[home, operator, *depends_on]),
-        )

@@ -1,11 +1,9 @@
 """Dns: the site's reserved public address, and the Cloud DNS zone and records that name it.
 
-Creates a reserved external IPv4 address (``VpcAddress``) that the ingress
-controller's load balancer takes (components/ingress.py hands it to the chart as
-``controller.service.loadBalancerIP``), a public ``DnsZone`` for the stack's
-domain, and the records of ``infra.render.dns`` pointing the site's host at the
-address. The address outlives the load balancer's Service: recreating the
-controller keeps the name's address, and the records never go stale.
+The ingress controller's load balancer takes the reserved address
+(components/ingress.py hands it to the chart as ``controller.service.loadBalancerIP``).
+The address outlives the load balancer's Service: recreating the controller
+keeps the name's address, and the records never go stale.
 
 Yandex Cloud facts, from yandex-cloud/docs (en/):
 - a LoadBalancer Service takes a public address reserved in advance in its
@@ -31,6 +29,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_yandex as yandex
 
+from components.kube import Component
 from infra.conventions import Naming
 from infra.render.dns import NAME_SERVERS, site_records, zone_name
 
@@ -48,7 +47,7 @@ class DnsArgs:
     protect: bool = False
 
 
-class Dns(pulumi.ComponentResource):
+class Dns(Component):
     address: pulumi.Output[str]
     # What must exist before the load balancer may ask for the address.
     reserved: yandex.VpcAddress
@@ -59,7 +58,6 @@ class Dns(pulumi.ComponentResource):
         super().__init__("samokoder:network:Dns", name, None, opts)
         naming = args.naming
         labels = naming.cloud_labels("dns")
-        kept = pulumi.ResourceOptions(parent=self, protect=args.protect)
         self.reserved = yandex.VpcAddress(
             f"{name}-address",
             name=naming.cloud("site-address"),
@@ -67,7 +65,7 @@ class Dns(pulumi.ComponentResource):
             description=f"The ingress load balancer's address: {args.domain}",
             labels=labels,
             external_ipv4_address=yandex.VpcAddressExternalIpv4AddressArgs(zone_id=args.zone),
-            opts=kept,
+            opts=self.opts(protect=args.protect),
         )
         self.address = self.reserved.external_ipv4_address.apply(_ip)
         zone = yandex.DnsZone(
@@ -78,7 +76,7 @@ class Dns(pulumi.ComponentResource):
             public=True,
             description=f"The public zone of {args.domain}",
             labels=labels,
-            opts=kept,
+            opts=self.opts(protect=args.protect),
         )
         self.zone_id = zone.id
         self.name_servers = NAME_SERVERS
@@ -90,7 +88,7 @@ class Dns(pulumi.ComponentResource):
                 type=record.type,
                 ttl=record.ttl,
                 datas=[self.address],
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=self.opts(),
             )
         self.register_outputs(
             {"address": self.address, "zone_id": self.zone_id, "name_servers": list(self.name_servers)}

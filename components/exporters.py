@@ -1,7 +1,6 @@
 """Exporters: Redis metrics, and blackbox probes of the API and the frontend from inside the cluster.
 
-Both charts are pinned and run with the restricted security context; their
-values and the ``Probe`` are rendered by ``infra/render/exporters.py``.
+Both charts are pinned and run with the restricted security context.
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.cluster_redis import ClusterRedis
-from components.kube import custom_resource, helm_release
+from components.kube import Component, custom_resource, helm_release
 from components.monitoring import Monitoring
 from components.secrets import Secrets
 from infra.conventions import (
@@ -35,18 +34,17 @@ class ExportersArgs:
     secrets: Secrets
 
 
-class Exporters(pulumi.ComponentResource):
+class Exporters(Component):
     def __init__(self, name: str, args: ExportersArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("samokoder:monitoring:Exporters", name, None, opts)
-        redis = args.redis
-        first: list[pulumi.Resource] = [args.monitoring.release, *args.secrets.external_secrets]
-        after = pulumi.ResourceOptions(parent=self, depends_on=first)
+        port = args.redis.port
+        first = [args.monitoring.release, *args.secrets.external_secrets]
         helm_release(
             f"{name}-redis",
             charts.REDIS_EXPORTER,
             APP_NAMESPACE,
-            args.redis.host.apply(lambda host: redis_exporter_values(host, redis.port)),
-            after,
+            args.redis.host.apply(lambda host: redis_exporter_values(host, port)),
+            self.opts(*first),
             release_name=REDIS_EXPORTER_RELEASE,
         )
         blackbox = helm_release(
@@ -54,12 +52,8 @@ class Exporters(pulumi.ComponentResource):
             charts.BLACKBOX_EXPORTER,
             MONITORING_NAMESPACE,
             blackbox_values(),
-            after,
+            self.opts(*first),
             release_name=BLACKBOX_RELEASE,
         )
-        custom_resource(
-            f"{name}-probe",
-            probe(args.naming),
-            pulumi.ResourceOptions(parent=self, depends_on=[*first, blackbox]),
-        )
+        custom_resource(f"{name}-probe", probe(args.naming), self.opts(*first, blackbox))
         self.register_outputs({})

@@ -13,7 +13,7 @@ import pulumi
 
 from components.cert_manager import CertManager
 from components.dns import Dns
-from components.kube import HelmRelease, custom_resource, helm_release, namespace
+from components.kube import Component, HelmRelease, custom_resource, installation
 from components.monitoring import Monitoring
 from infra.conventions import INGRESS_NAMESPACE, Naming
 from infra.render import charts
@@ -33,36 +33,24 @@ class IngressArgs:
     site: Dns | None = None
 
 
-class Ingress(pulumi.ComponentResource):
+class Ingress(Component):
     release: HelmRelease
 
     def __init__(self, name: str, args: IngressArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("samokoder:cluster:Ingress", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        # The controller's admission webhook runs as the chart's non-root user.
-        home = namespace(
-            f"{name}-namespace",
-            INGRESS_NAMESPACE,
-            args.naming.k8s_labels("ingress-nginx", "ingress"),
-            "baseline",
-            child,
-        )
-        before: list[pulumi.Resource] = [home, args.monitoring.release]
-        address = None
-        if args.site is not None:
-            # The load balancer asks for the address when the Service is created: reserve it first.
-            before.append(args.site.reserved)
-            address = args.site.address
-        self.release = helm_release(
+        # The load balancer asks for the address when the Service is created: reserve it first.
+        site = args.site
+        _, self.release = installation(
+            self,
             name,
             charts.INGRESS_NGINX,
-            INGRESS_NAMESPACE,
-            controller_values(args.replicas, address),
-            pulumi.ResourceOptions(parent=self, depends_on=before),
+            controller_values(args.replicas, site.address if site else None),
+            home=INGRESS_NAMESPACE,
+            labels=args.naming.k8s_labels("ingress-nginx", "ingress"),
+            # The controller's admission webhook runs as the chart's non-root user.
+            pod_security="baseline",
+            after=[args.monitoring.release, *([site.reserved] if site else [])],
         )
-        custom_resource(
-            f"{name}-issuer",
-            cluster_issuer(args.naming, args.acme_email),
-            pulumi.ResourceOptions(parent=self, depends_on=[args.cert_manager.release]),
-        )
+        issuer = cluster_issuer(args.naming, args.acme_email)
+        custom_resource(f"{name}-issuer", issuer, self.opts(args.cert_manager.release))
         self.register_outputs({"release_status": self.release.status})

@@ -1,4 +1,4 @@
-"""The one way the platform makes a KMS key: AES-256, rotated yearly, named and labelled by convention."""
+"""The one way the platform makes a KMS key (AES-256, rotated yearly) and lets a service account use one."""
 
 from __future__ import annotations
 
@@ -30,4 +30,21 @@ def kms_key(
         rotation_period=ROTATION_PERIOD,
         labels=naming.cloud_labels(component),
         opts=opts,
+    )
+
+
+def member(account_id: pulumi.Input[str]) -> pulumi.Output[str]:
+    return pulumi.Output.concat("serviceAccount:", account_id)
+
+
+def key_user(
+    resource_name: str,
+    key: yandex.KmsSymmetricKey,
+    role: str,
+    account: yandex.IamServiceAccount,
+    opts: pulumi.ResourceOptions,
+) -> yandex.KmsSymmetricKeyIamBinding:
+    """``account`` may use ``key`` in ``role``: a binding on the key, not a folder role."""
+    return yandex.KmsSymmetricKeyIamBinding(
+        resource_name, symmetric_key_id=key.id, role=role, members=[member(account.id)], opts=opts
     )

@@ -1,16 +1,15 @@
-"""Small builders the components share: Helm releases of pinned charts, Kubernetes objects from dicts.
+"""What the components share: their base class, Helm releases of pinned charts, Kubernetes objects from dicts.
 
-Everything is registered by pulumi-kubernetes' own public classes: a built-in
-kind by its typed class (``core.v1.Namespace``, ``apps.v1.Deployment``, ...),
-a custom resource by ``apiextensions.CustomResource``, a release by
-``helm.v3.Release``. The SDK then sets what its classes set (type token,
-plugin version, a Secret's data kept secret), so nothing here repeats it.
+Everything is registered by pulumi-kubernetes' own public classes (a built-in
+kind by its typed class, a custom resource by ``apiextensions.CustomResource``,
+a release by ``helm.v3.Release``), so the SDK sets what its classes set (type
+token, plugin version, a Secret's data kept secret) and nothing here repeats it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, TypeAlias
 
 import pulumi
@@ -18,9 +17,9 @@ import pulumi_kubernetes as k8s
 
 from infra.render.charts import Chart
 
-# One Kubernetes object, as the SDK's class for its kind registered it.
 KubernetesObject: TypeAlias = pulumi.CustomResource
 HelmRelease: TypeAlias = k8s.helm.v3.Release
+PodSecurity = Literal["restricted", "baseline", "privileged"]
 
 # The SDK's typed class of every built-in kind the renderers write, by (apiVersion, kind).
 # A kind missing here fails loudly in kubernetes_object: add its class, never a fallback.
@@ -45,12 +44,21 @@ _CUSTOM_FIELDS = frozenset({"apiVersion", "kind", "metadata", "spec"})
 _WORD_START = re.compile(r"(?<!^)(?=[A-Z])")
 
 
-def _argument(field: str) -> str:
-    """A manifest's top-level field as the typed class's argument: ``roleRef`` -> ``role_ref``.
+class Component(pulumi.ComponentResource):
+    """A component whose children are parented to it; ``outputs`` registers attributes by name."""
 
-    Nested fields keep the manifest's camelCase: the SDK sends a plain dict as it is.
-    """
-    return _WORD_START.sub("_", field).lower()
+    def opts(
+        self,
+        *after: pulumi.Resource,
+        protect: bool | None = None,
+        ignore_changes: list[str] | None = None,
+    ) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(
+            parent=self, depends_on=list(after), protect=protect, ignore_changes=ignore_changes
+        )
+
+    def outputs(self, *names: str) -> None:
+        self.register_outputs({name: getattr(self, name) for name in names})
 
 
 def is_builtin(api_version: str) -> bool:
@@ -72,7 +80,10 @@ def kubernetes_object(
             f"{resource_name}: no typed class for {api_version} {kind} in components/kube.py (_TYPED); "
             "add pulumi-kubernetes' class for it"
         )
-    fields = {_argument(k): v for k, v in manifest.items() if k not in ("apiVersion", "kind")}
+    # A top-level field as the class's argument (roleRef -> role_ref); nested fields go as they are.
+    fields = {
+        _WORD_START.sub("_", k).lower(): v for k, v in manifest.items() if k not in ("apiVersion", "kind")
+    }
     return typed(resource_name, opts=opts, **fields)
 
 
@@ -93,6 +104,28 @@ def custom_resource(
         metadata=manifest.get("metadata"),
         spec=manifest.get("spec"),
         opts=opts,
+    )
+
+
+def spec_after(
+    render: Callable[[str], dict[str, Any]], value: pulumi.Input[str], placeholder: str
+) -> dict[str, Any]:
+    """``render``'s manifest whose spec is rendered once ``value`` (an image, a Lockbox id) is known;
+    its name and labels are known now."""
+    known = pulumi.Output.from_input(value)
+    return {**render(placeholder), "spec": known.apply(lambda text: render(text)["spec"])}
+
+
+def secret(
+    resource_name: str,
+    metadata: dict[str, Any],
+    string_data: Mapping[str, pulumi.Input[str]],
+    opts: pulumi.ResourceOptions,
+) -> KubernetesObject:
+    return kubernetes_object(
+        resource_name,
+        {"apiVersion": "v1", "kind": "Secret", "metadata": metadata, "stringData": dict(string_data)},
+        opts,
     )
 
 
@@ -121,9 +154,6 @@ def helm_release(
     return k8s.helm.v3.Release(resource_name, args, opts)
 
 
-PodSecurity = Literal["restricted", "baseline", "privileged"]
-
-
 def namespace(
     resource_name: str,
     name: str,
@@ -134,3 +164,20 @@ def namespace(
     """A namespace whose pods must meet the given Pod Security Standard."""
     enforced = {**labels, "pod-security.kubernetes.io/enforce": pod_security}
     return k8s.core.v1.Namespace(resource_name, metadata={"name": name, "labels": enforced}, opts=opts)
+
+
+def installation(
+    component: Component,
+    resource_name: str,
+    chart: Chart,
+    values: pulumi.Input[dict[str, Any]],
+    *,
+    home: str,
+    labels: dict[str, str],
+    pod_security: PodSecurity,
+    after: Sequence[pulumi.Resource] = (),
+) -> tuple[KubernetesObject, HelmRelease]:
+    """A chart's own namespace ``home`` and its release there, after the namespace and ``after``."""
+    created = namespace(f"{resource_name}-namespace", home, labels, pod_security, component.opts())
+    release = helm_release(resource_name, chart, home, values, component.opts(created, *after))
+    return created, release

@@ -1,10 +1,8 @@
 """KubernetesCluster: Yandex Managed Kubernetes and the provider every Kubernetes resource uses.
 
-Creates a KMS key that encrypts Kubernetes Secrets, two service accounts (the
-cluster's and the nodes') with only the roles they need, the cluster (regional
-master over three zones or a zonal one, Calico network policy), one autoscaled
-node group per zone (autoscaling groups are single-zone in Yandex Cloud), and a
-``pulumi_kubernetes.Provider`` built from the cluster's endpoint and CA.
+Kubernetes Secrets are encrypted with a KMS key; the cluster's and the nodes'
+service accounts hold only the roles they need; one autoscaled node group per
+zone, since autoscaling groups are single-zone in Yandex Cloud.
 """
 
 from __future__ import annotations
@@ -15,7 +13,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_yandex as yandex
 
-from components.kms import kms_key
+from components.kms import key_user, kms_key, member
+from components.kube import Component
 from components.network import Network
 from infra.conventions import Naming
 from infra.render.kubeconfig import render_kubeconfig
@@ -50,7 +49,7 @@ class KubernetesClusterArgs:
     protect: bool = False
 
 
-class KubernetesCluster(pulumi.ComponentResource):
+class KubernetesCluster(Component):
     cluster_id: pulumi.Output[str]
     node_service_account_id: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
@@ -62,7 +61,6 @@ class KubernetesCluster(pulumi.ComponentResource):
         super().__init__("samokoder:cluster:KubernetesCluster", name, None, opts)
         self._name = name
         self._args = args
-        self._child = pulumi.ResourceOptions(parent=self)
         naming, folder_id = args.naming, args.folder_id
 
         key = kms_key(
@@ -72,7 +70,7 @@ class KubernetesCluster(pulumi.ComponentResource):
             key_name="k8s-secrets",
             component="cluster",
             description="Encrypts Kubernetes Secrets at rest",
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=self.opts(protect=args.protect),
         )
         cluster_sa = self._service_account("cluster", "Runs the Managed Kubernetes cluster")
         node_sa = self._service_account("nodes", "Identity of the cluster's nodes (image pulls)")
@@ -81,20 +79,12 @@ class KubernetesCluster(pulumi.ComponentResource):
                 f"{name}-cluster-{role.replace('.', '-')}",
                 folder_id=folder_id,
                 role=role,
-                member=pulumi.Output.concat("serviceAccount:", cluster_sa.id),
-                opts=self._child,
+                member=member(cluster_sa.id),
+                opts=self.opts(),
             )
             for role in cluster_service_account_roles(args.cluster, args.nodes)
         ]
-        grants.append(
-            yandex.KmsSymmetricKeyIamBinding(
-                f"{name}-cluster-kms",
-                symmetric_key_id=key.id,
-                role=KMS_ENCRYPTER_DECRYPTER,
-                members=[pulumi.Output.concat("serviceAccount:", cluster_sa.id)],
-                opts=self._child,
-            )
-        )
+        grants.append(key_user(f"{name}-cluster-kms", key, KMS_ENCRYPTER_DECRYPTER, cluster_sa, self.opts()))
         cluster = self._cluster(cluster_sa, node_sa, key, grants)
         node_groups = [
             self._node_group(cluster, zone, subnet_id) for zone, subnet_id in args.network.subnet_ids.items()
@@ -107,22 +97,15 @@ class KubernetesCluster(pulumi.ComponentResource):
         self.kubeconfig = pulumi.Output.all(cluster.name, endpoint, master.cluster_ca_certificate).apply(
             lambda values: render_kubeconfig(values[0], values[1], values[2])
         )
+        # Every Kubernetes object and Helm release goes through this provider: none may start
+        # before there are nodes to run its pods (an atomic release would time out waiting and roll back).
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
             enable_server_side_apply=True,
-            # Every Kubernetes object and Helm release goes through this provider: none
-            # may start before there are nodes to run its pods (an atomic release would
-            # time out waiting and roll back).
-            opts=self._child.merge(pulumi.ResourceOptions(depends_on=node_groups)),
+            opts=self.opts(*node_groups),
         )
-        self.register_outputs(
-            {
-                "cluster_id": self.cluster_id,
-                "node_service_account_id": self.node_service_account_id,
-                "kubeconfig": self.kubeconfig,
-            }
-        )
+        self.outputs("cluster_id", "node_service_account_id", "kubeconfig")
 
     def _service_account(self, role: str, description: str) -> yandex.IamServiceAccount:
         return yandex.IamServiceAccount(
@@ -130,7 +113,7 @@ class KubernetesCluster(pulumi.ComponentResource):
             name=self._args.naming.cloud(f"k8s-{role}"),
             folder_id=self._args.folder_id,
             description=description,
-            opts=self._child,
+            opts=self.opts(),
         )
 
     def _cluster(
@@ -185,7 +168,7 @@ class KubernetesCluster(pulumi.ComponentResource):
             ),
             # The cluster's service account must hold its roles before the
             # cluster is created, or creation fails on permissions.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(grants), protect=args.protect),
+            opts=self.opts(*grants, protect=args.protect),
         )
 
     def _node_group(
@@ -235,5 +218,5 @@ class KubernetesCluster(pulumi.ComponentResource):
             maintenance_policy=yandex.KubernetesNodeGroupMaintenancePolicyArgs(
                 auto_upgrade=True, auto_repair=True
             ),
-            opts=self._child,
+            opts=self.opts(),
         )

@@ -1,12 +1,8 @@
 """Monitoring: kube-prometheus-stack with the platform's rules, routing and dashboards.
 
-Installs kube-prometheus-stack by Helm (chart version pinned) into its own
-namespace with Prometheus retention and storage from the profile, Alertmanager
-running the generated configuration, and Grafana with its admin password from
-a Secret and the dashboard sidecar; then applies the objects
-``infra/render/monitoring/stack.py`` renders from the generated artifacts:
-one ``PrometheusRule`` per rule file, one ConfigMap per dashboard, and the
-API's ``ServiceMonitor``.
+Prometheus retention and storage come from the profile, Alertmanager runs the
+generated configuration, Grafana its dashboard sidecar; then the objects
+``infra/render/monitoring/stack.py`` renders from the generated artifacts.
 
 Two Secrets are inputs, not made here: the Alertmanager receivers' files and
 Grafana's admin login. The secrets component delivers both from Lockbox
@@ -19,7 +15,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.kube import HelmRelease, KubernetesObject, helm_release, kubernetes_object
+from components.kube import Component, HelmRelease, KubernetesObject, helm_release, kubernetes_object
 from components.kube import namespace as kube_namespace
 from infra.conventions import MONITORING_NAMESPACE, Naming
 from infra.render import charts
@@ -37,7 +33,7 @@ class MonitoringArgs:
     app_namespace: KubernetesObject
 
 
-class Monitoring(pulumi.ComponentResource):
+class Monitoring(Component):
     # The release that installs the monitoring CRDs (ServiceMonitor, PodMonitor, ...).
     release: HelmRelease
     namespace: KubernetesObject
@@ -45,37 +41,24 @@ class Monitoring(pulumi.ComponentResource):
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("samokoder:monitoring:Monitoring", name, None, opts)
         naming, artifacts = args.naming, args.artifacts
-        child = pulumi.ResourceOptions(parent=self)
-
+        labels = naming.k8s_labels("monitoring", "monitoring")
+        # node-exporter reads the host: it cannot run restricted.
         self.namespace = kube_namespace(
-            f"{name}-namespace",
-            MONITORING_NAMESPACE,
-            naming.k8s_labels("monitoring", "monitoring"),
-            # node-exporter reads the host: it cannot run restricted.
-            "privileged",
-            child,
+            f"{name}-namespace", MONITORING_NAMESPACE, labels, "privileged", self.opts()
         )
         self.release = helm_release(
             f"{name}-stack",
             charts.KUBE_PROMETHEUS_STACK,
             MONITORING_NAMESPACE,
             stack.chart_values(args.profile, artifacts.alertmanager),
-            pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]),
+            self.opts(self.namespace),
         )
-        after_release = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
         for rule_file in artifacts.rule_files:
-            kubernetes_object(
-                f"{name}-rules-{rule_file.name}", stack.prometheus_rule(naming, rule_file), after_release
-            )
+            rule = stack.prometheus_rule(naming, rule_file)
+            kubernetes_object(f"{name}-rules-{rule_file.name}", rule, self.opts(self.release))
         for uid, dashboard in artifacts.dashboards.items():
-            kubernetes_object(
-                f"{name}-dashboard-{uid}",
-                stack.dashboard_config_map(naming, uid, dashboard),
-                child.merge(pulumi.ResourceOptions(depends_on=[self.namespace])),
-            )
-        kubernetes_object(
-            f"{name}-api-monitor",
-            stack.api_service_monitor(naming),
-            pulumi.ResourceOptions(parent=self, depends_on=[self.release, args.app_namespace]),
-        )
+            config_map = stack.dashboard_config_map(naming, uid, dashboard)
+            kubernetes_object(f"{name}-dashboard-{uid}", config_map, self.opts(self.namespace))
+        monitor = stack.api_service_monitor(naming)
+        kubernetes_object(f"{name}-api-monitor", monitor, self.opts(self.release, args.app_namespace))
         self.register_outputs({"release_status": self.release.status})

@@ -1,11 +1,8 @@
 """Network: the VPC, one subnet per zone, their NAT egress, and the security groups of the cluster.
 
-Creates a ``VpcNetwork``, a NAT gateway and a route table whose default route
-leads to it (``infra/providers/egress/``: pulumi-yandex 0.13 has no gateway, and its
-route tables cannot route to one), a
-``VpcSubnet`` per zone of the address plan using that route table, and
-two ``VpcSecurityGroup``s (the Kubernetes master's and the nodes') whose rules
-come from ``infra.render.security_rules``: only the ports each side needs.
+The NAT gateway and its route table are dynamic resources (``infra/providers/egress/``):
+pulumi-yandex 0.13 has no gateway, and its route tables cannot route to one. The
+master's and the nodes' security groups admit only the ports each side needs.
 """
 
 from __future__ import annotations
@@ -16,6 +13,7 @@ from typing import TypeVar
 import pulumi
 import pulumi_yandex as yandex
 
+from components.kube import Component
 from infra.conventions import INGRESS_NODE_PORTS, Naming
 from infra.providers.egress.provider import EgressGateway, GatewayRouteTable
 from infra.providers.yandex.connection import Connection
@@ -35,7 +33,7 @@ class NetworkArgs:
     connection: Connection
 
 
-class Network(pulumi.ComponentResource):
+class Network(Component):
     network_id: pulumi.Output[str]
     nat_gateway_id: pulumi.Output[str]
     route_table_id: pulumi.Output[str]
@@ -46,7 +44,6 @@ class Network(pulumi.ComponentResource):
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("samokoder:network:Network", name, None, opts)
         self._args = args
-        self._child = pulumi.ResourceOptions(parent=self)
         labels = args.naming.cloud_labels("network")
 
         network = yandex.VpcNetwork(
@@ -54,7 +51,7 @@ class Network(pulumi.ComponentResource):
             name=args.naming.cloud("network"),
             folder_id=args.folder_id,
             labels=labels,
-            opts=self._child,
+            opts=self.opts(),
         )
         self.network_id = network.id
         # Private nodes reach the internet (images, Yandex Cloud APIs, LLM providers)
@@ -66,7 +63,7 @@ class Network(pulumi.ComponentResource):
             name=args.naming.cloud("egress"),
             description="NAT for the cluster's private nodes",
             labels=labels,
-            opts=self._child,
+            opts=self.opts(),
         )
         routes = GatewayRouteTable(
             f"{name}-egress-routes",
@@ -77,7 +74,7 @@ class Network(pulumi.ComponentResource):
             routes=[{"destination_prefix": "0.0.0.0/0", "gateway_id": gateway.id}],
             description="The subnets' default route: the NAT gateway",
             labels=labels,
-            opts=self._child,
+            opts=self.opts(),
         )
         self.nat_gateway_id = gateway.id
         self.route_table_id = routes.id
@@ -92,7 +89,7 @@ class Network(pulumi.ComponentResource):
                 v4_cidr_blocks=[str(cidr)],
                 route_table_id=routes.id,
                 labels=labels,
-                opts=self._child,
+                opts=self.opts(),
             ).id
             for zone, cidr in plan.items()
         }
@@ -111,14 +108,8 @@ class Network(pulumi.ComponentResource):
         self.node_security_group_id = self._security_group(
             f"{name}-nodes", "k8s-nodes", node_rules(addresses), network.id
         ).id
-        self.register_outputs(
-            {
-                "network_id": self.network_id,
-                "nat_gateway_id": self.nat_gateway_id,
-                "subnet_ids": self.subnet_ids,
-                "master_security_group_id": self.master_security_group_id,
-                "node_security_group_id": self.node_security_group_id,
-            }
+        self.outputs(
+            "network_id", "nat_gateway_id", "subnet_ids", "master_security_group_id", "node_security_group_id"
         )
 
     def _security_group(
@@ -136,7 +127,7 @@ class Network(pulumi.ComponentResource):
             egresses=[
                 _rule_args(r, yandex.VpcSecurityGroupEgressArgs) for r in rules if r.direction == "egress"
             ],
-            opts=self._child,
+            opts=self.opts(),
         )
 
 

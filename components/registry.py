@@ -1,11 +1,9 @@
 """Registry: Yandex Container Registry, a repository per image, and the images by digest.
 
-Creates a ``ContainerRegistry``, a ``ContainerRepository`` for each service
-(api, worker, frontend), and grants image pulls on this registry only to the
-given service accounts (the cluster's nodes). Images are either the release's
-digests from config or built from the app's source checkout and pushed with
-pulumi-docker; either way the component's output per service is
-``cr.yandex/<registry id>/<service>@sha256:<digest>`` and never a tag.
+Image pulls are granted on this registry only, to the cluster's nodes. Images
+are the release's digests from config, or built from the app's source checkout
+and pushed with pulumi-docker; either way the output per service is
+``cr.yandex/<registry id>/<service>@sha256:<digest>``, never a tag.
 """
 
 from __future__ import annotations
@@ -17,6 +15,8 @@ from pathlib import Path
 import pulumi
 import pulumi_yandex as yandex
 
+from components.kms import member
+from components.kube import Component
 from infra.conventions import REGISTRY_HOST, SERVICES, Naming, Service, image_reference
 from infra.settings.release import ImageBuild, Release
 
@@ -32,28 +32,27 @@ class RegistryArgs:
     pullers: Sequence[pulumi.Input[str]]
 
 
-class Registry(pulumi.ComponentResource):
+class Registry(Component):
     registry_id: pulumi.Output[str]
     images: dict[Service, pulumi.Output[str]]
 
     def __init__(self, name: str, args: RegistryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("samokoder:registry:Registry", name, None, opts)
         self._name = name
-        self._child = pulumi.ResourceOptions(parent=self)
 
         registry = yandex.ContainerRegistry(
             name,
             name=args.naming.cloud("registry"),
             folder_id=args.folder_id,
             labels=args.naming.cloud_labels("registry"),
-            opts=self._child,
+            opts=self.opts(),
         )
         self.registry_id = registry.id
         repositories = {
             service: yandex.ContainerRepository(
                 f"{name}-{service}",
                 name=pulumi.Output.concat(registry.id, "/", service),
-                opts=self._child,
+                opts=self.opts(),
             )
             for service in SERVICES
         }
@@ -61,8 +60,8 @@ class Registry(pulumi.ComponentResource):
             f"{name}-pullers",
             registry_id=registry.id,
             role=PULLER_ROLE,
-            members=[pulumi.Output.concat("serviceAccount:", sa) for sa in args.pullers],
-            opts=self._child,
+            members=[member(sa) for sa in args.pullers],
+            opts=self.opts(),
         )
 
         release = args.release
@@ -77,7 +76,7 @@ class Registry(pulumi.ComponentResource):
                 service: self._build(service, release.id, release.build, registry, repositories[service])
                 for service in SERVICES
             }
-        self.register_outputs({"registry_id": self.registry_id, "images": self.images})
+        self.outputs("registry_id", "images")
 
     def _build(
         self,
@@ -103,7 +102,7 @@ class Registry(pulumi.ComponentResource):
             build=docker.DockerBuildArgs(
                 context=str(context), dockerfile=str(context / dockerfile), platform=build.platform
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[repository]),
+            opts=self.opts(repository),
         )
         return image.repo_digest.apply(_require_digest)
 

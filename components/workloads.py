@@ -2,21 +2,15 @@
 and Ingress, the migration that runs behind a backup before a new schema rolls out, and the API's
 Canary, through which Flagger releases it.
 
-Images come by digest from the registry component; configuration from a
-ConfigMap; secrets only from the Secret External Secrets keeps. The objects
-themselves are rendered by ``infra/render/workloads/``; this component applies them
-and orders them: the Deployments wait for the migration Job of the release's
-revision, which waits for its backup; the worker rolls after the API has.
+The Deployments wait for the migration Job of the release's revision, which waits for its
+backup; the worker rolls after the API has.
 
-Pulumi and Flagger own different objects (docs/runbooks/canary.md): Pulumi the API
-Deployment (Flagger's target: the release under analysis), its autoscaler, its
-Ingress, the Canary and its MetricTemplates; Flagger the promoted copy
-(``samokoder-api-primary``: Deployment and autoscaler), the three Services
-(``samokoder-api``, ``-primary``, ``-canary``) and the canary Ingress
-(infra/render/workloads/flagger_made.py). So Pulumi makes no Service named
-``samokoder-api`` (Flagger points it at the promoted pods), never sets the
-API Deployment's replicas (Flagger scales it to zero between releases and up
-for one), and lets Flagger's scaling be.
+Pulumi and Flagger own different objects (docs/runbooks/canary.md): Pulumi the API Deployment
+(Flagger's target), its autoscaler, its Ingress, the Canary and its MetricTemplates; Flagger the
+promoted copy (``samokoder-api-primary``), the three Services and the canary Ingress
+(infra/render/workloads/flagger_made.py). So Pulumi makes no Service named ``samokoder-api``
+(Flagger points it at the promoted pods), never sets the API Deployment's replicas (Flagger scales
+it to zero between releases and up for one), and lets Flagger's scaling be.
 """
 
 from __future__ import annotations
@@ -32,7 +26,7 @@ from components.cluster_redis import ClusterRedis
 from components.database import Database
 from components.flagger import Flagger
 from components.ingress import Ingress
-from components.kube import KubernetesObject, kubernetes_object
+from components.kube import Component, KubernetesObject, kubernetes_object, spec_after
 from components.secrets import Secrets
 from infra.app_contract import FRONTEND_PORT
 from infra.conventions import Naming, Service
@@ -77,61 +71,39 @@ class WorkloadsArgs:
     release: ReleaseArgs
 
 
-def _spec(render: Renderer, naming: Naming, app: m.AppSpec, image: str) -> dict[str, Any]:
-    spec: dict[str, Any] = render(naming, app, image)["spec"]
-    return spec
-
-
-class Workloads(pulumi.ComponentResource):
+class Workloads(Component):
     def __init__(self, name: str, args: WorkloadsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("samokoder:workloads:Workloads", name, None, opts)
+        self._name = name
         naming, app = args.naming, args.app
-        before: list[pulumi.Resource] = [
+        before = [
             args.namespace,
             args.database,
             args.ingress.release,
             *args.secrets.external_secrets,
             args.redis,
         ]
-        first = pulumi.ResourceOptions(parent=self, depends_on=before)
-
-        def apply(
-            resource_name: str, manifest: dict[str, object], options: pulumi.ResourceOptions
-        ) -> pulumi.Resource:
-            return kubernetes_object(f"{name}-{resource_name}", dict(manifest), options)
-
-        config = apply("config", config_map(naming, app), first)
+        apply = self._apply
+        config = apply("config", config_map(naming, app), *before)
         for policy in network_policies(naming):
-            apply(f"policy-{policy['metadata']['name']}", policy, first)
-
+            apply(f"policy-{policy['metadata']['name']}", policy, *before)
         for access in migration_access(naming):
-            apply(f"migrate-{access['kind'].lower()}", access, first)
+            apply(f"migrate-{access['kind'].lower()}", access, *before)
 
-        def migration(revision: str, api_image: pulumi.Input[str]) -> pulumi.Resource:
-            # One Backup and one Job per revision; once done they are history, so
-            # a later release with the same revision leaves them as they are.
-            frozen = pulumi.ResourceOptions(ignore_changes=["spec"])
-            backup = apply(f"backup-{revision}", pre_migration_backup(naming, revision), first.merge(frozen))
-            return kubernetes_object(
-                f"{name}-migrate-{revision}",
-                {
-                    **migration_job(naming, revision, "{api image}"),
-                    "spec": pulumi.Output.from_input(api_image).apply(
-                        lambda image: migration_job(naming, revision, image)["spec"]
-                    ),
-                },
-                pulumi.ResourceOptions(parent=self, depends_on=[*before, backup, config]).merge(frozen),
-            )
-
-        job = migration(args.migration_revision, args.images["api"])
-        after_migration = pulumi.ResourceOptions(parent=self, depends_on=[*before, job, config])
+        # One Backup and one Job per revision; once done they are history, so a later
+        # release with the same revision leaves them as they are.
+        revision, frozen = args.migration_revision, ["spec"]
+        backup = pre_migration_backup(naming, revision)
+        backup_done = apply(f"backup-{revision}", backup, *before, ignore_changes=frozen)
+        job = spec_after(
+            functools.partial(migration_job, naming, revision), args.images["api"], "{api image}"
+        )
+        migrated = apply(f"migrate-{revision}", job, *before, backup_done, config, ignore_changes=frozen)
         # Flagger reads the API's autoscaler and Ingress when it initialises the Canary
         # (pkg/canary/hpa_reconciler.go:36-44, pkg/router/ingress.go:52-55 at v1.44.0).
-        scaler = apply("api-autoscaler", m.api_autoscaler(naming, app), first)
-        api_route = apply("api-ingress", api_ingress(naming, app), first)
-        release = self._canary(
-            name, args, first.merge(pulumi.ResourceOptions(depends_on=[scaler, api_route]))
-        )
+        scaler = apply("api-autoscaler", m.api_autoscaler(naming, app), *before)
+        api_route = apply("api-ingress", api_ingress(naming, app), *before)
+        release = self._canary(args, *before, scaler, api_route)
         renderers: dict[Service, Renderer] = {
             "api": m.api_deployment,
             "worker": m.worker_deployment,
@@ -139,38 +111,43 @@ class Workloads(pulumi.ComponentResource):
         }
         deployments: dict[Service, pulumi.Resource] = {}
         for service, render in renderers.items():
-            image = pulumi.Output.from_input(args.images[service])
-            manifest = render(naming, app, "{image}")
-            manifest["spec"] = image.apply(functools.partial(_spec, render, naming, app))
-            options = after_migration
+            manifest = spec_after(functools.partial(render, naming, app), args.images[service], "{image}")
+            after: list[pulumi.Resource] = [*before, migrated, config]
+            ignore: list[str] | None = None
             if service == "api":
                 # Flagger's target. Its analysis settings reach Flagger before a new image does (a
                 # rollback's skipAnalysis, and the next release's return to analysis); Flagger scales
                 # it (pkg/canary/deployment_controller.go:150-211, 374-387 at v1.44.0), Pulumi never.
-                options = after_migration.merge(
-                    pulumi.ResourceOptions(depends_on=[release], ignore_changes=["spec.replicas"])
-                )
+                after, ignore = [*after, release], ["spec.replicas"]
             if service == "worker":
                 # The worker takes no traffic to split: it rolls once the API has (a promotion).
-                options = after_migration.merge(pulumi.ResourceOptions(depends_on=[deployments["api"]]))
-            deployments[service] = apply(f"{service}-deployment", manifest, options)
-            apply(f"{service}-budget", m.pod_disruption_budget(naming, service), first)
+                after.append(deployments["api"])
+            deployments[service] = apply(f"{service}-deployment", manifest, *after, ignore_changes=ignore)
+            apply(f"{service}-budget", m.pod_disruption_budget(naming, service), *before)
         # The promoted pods Flagger runs keep one serving through a drain, as the API's own do.
-        apply("api-primary-budget", primary_budget(naming), first)
-        apply("frontend-service", m.service(naming, "frontend", FRONTEND_PORT), first)
-        apply("ingress", site_ingress(naming, app), first)
+        apply("api-primary-budget", primary_budget(naming), *before)
+        apply("frontend-service", m.service(naming, "frontend", FRONTEND_PORT), *before)
+        apply("ingress", site_ingress(naming, app), *before)
         self.register_outputs({})
 
-    def _canary(self, name: str, args: WorkloadsArgs, first: pulumi.ResourceOptions) -> pulumi.Resource:
+    def _apply(
+        self,
+        resource_name: str,
+        manifest: dict[str, Any],
+        *after: pulumi.Resource,
+        ignore_changes: list[str] | None = None,
+    ) -> pulumi.Resource:
+        return kubernetes_object(
+            f"{self._name}-{resource_name}", manifest, self.opts(*after, ignore_changes=ignore_changes)
+        )
+
+    def _canary(self, args: WorkloadsArgs, *after: pulumi.Resource) -> pulumi.Resource:
         """The API's Canary and the MetricTemplates it reads, once Flagger's CRDs are installed."""
         release, naming = args.release, args.naming
-        with_flagger = first.merge(pulumi.ResourceOptions(depends_on=[release.flagger.release]))
         templates = [
-            kubernetes_object(f"{name}-{template['metadata']['name']}", template, with_flagger)
+            self._apply(template["metadata"]["name"], template, *after, release.flagger.release)
             for template in metric_templates(naming, release.canary, release.slo)
         ]
-        return kubernetes_object(
-            f"{name}-api-canary",
-            canary(naming, release.canary, release.slo, skip_analysis=release.skip_analysis),
-            with_flagger.merge(pulumi.ResourceOptions(depends_on=[*templates, release.flagger.loadtester])),
-        )
+        canary_manifest = canary(naming, release.canary, release.slo, skip_analysis=release.skip_analysis)
+        extra = [release.flagger.release, *templates, release.flagger.loadtester]
+        return self._apply("api-canary", canary_manifest, *after, *extra)

@@ -1,12 +1,9 @@
 """What the Samokoder app is, as this program depends on it: read from the app's own code.
 
 The app is ``AlexeyPevz/Samokoder``, branch
-``cursor/audit-and-enhance-deployment-pipelines-and-observability-604e`` at
-``APP_COMMIT``. Every fact names the file (and line) it was read from, so a
-change in the app is a change of one entry here, and the workloads, the
-Ingress, the delivered Secrets, the rules and the dashboards are generated
-from these entries. ``docs/app-contract.md`` is the same contract for people,
-with what the app still has to fix.
+``cursor/audit-and-enhance-deployment-pipelines-and-observability-604e`` at ``APP_COMMIT``.
+Every fact names the file (and line) it was read from, so a change in the app is a change
+of one entry here. ``docs/app-contract.md`` is the same contract for people.
 """
 
 from __future__ import annotations
@@ -23,13 +20,9 @@ MetricType = Literal["counter", "gauge", "histogram", "info"]
 
 @dataclass(frozen=True)
 class EnvVar:
-    """An environment variable a process reads.
-
-    ``required``: without it the process does not start or runs wrong here
-    (a default that points at localhost or a development mode counts as wrong).
-    """
-
     name: str
+    # Without it the process does not start or runs wrong here (a default that points
+    # at localhost or a development mode counts as wrong).
     required: bool
     purpose: str
     source: str
@@ -155,23 +148,13 @@ DISABLE_TELEMETRY = EnvVar(
 
 _VENV = "/app/.venv/bin"
 # The backend image (Dockerfile, python:3.12-slim, WORKDIR /app) has no CMD or ENTRYPOINT.
+_BACKEND_ENV = (SECRET_KEY, APP_SECRET_KEY, DATABASE_URL, ENVIRONMENT, REDIS_HOST, REDIS_PORT)
 API = Process(
     name="api",
     command=(f"{_VENV}/uvicorn", "samokoder.api.main:app", "--host", "0.0.0.0", "--port", str(API_PORT)),
     port=API_PORT,
     health_path=API_HEALTH_PATH,
-    env=(
-        SECRET_KEY,
-        APP_SECRET_KEY,
-        DATABASE_URL,
-        ENVIRONMENT,
-        REDIS_HOST,
-        REDIS_PORT,
-        CORS_ORIGINS,
-        REDIS_URL,
-        FORWARDED_ALLOW_IPS,
-        DISABLE_TELEMETRY,
-    ),
+    env=(*_BACKEND_ENV, CORS_ORIGINS, REDIS_URL, FORWARDED_ALLOW_IPS, DISABLE_TELEMETRY),
     # The audit log handler opens logs/security_audit.log at import (core/security/audit_logger.py:14,126).
     writable_paths=("/app/logs", "/tmp"),
     source="docker-compose.yml:22; Dockerfile:22-46",
@@ -183,16 +166,7 @@ WORKER = Process(
     # No HTTP server; `arq --check` reads the health key the worker writes to Redis.
     port=None,
     health_path=None,
-    env=(
-        SECRET_KEY,
-        APP_SECRET_KEY,
-        DATABASE_URL,
-        ENVIRONMENT,
-        REDIS_HOST,
-        REDIS_PORT,
-        CONFIG_DIR,
-        DISABLE_TELEMETRY,
-    ),
+    env=(*_BACKEND_ENV, CONFIG_DIR, DISABLE_TELEMETRY),
     # Generated projects go to workspace/ (core/config/config.py:121).
     writable_paths=("/app/workspace", "/app/config", "/tmp"),
     source="docker-compose.yml:57,66; worker/main.py:109-114",

@@ -1,15 +1,10 @@
 """Names, labels, selectors and keys: the one place that spells a value two places share.
 
-Cloud resources are named ``samokoder-<stack>-<component>``; Kubernetes
-objects carry the ``app.kubernetes.io/*`` recommended labels. Everything two
-objects must agree on lives here: a namespace and whoever addresses it, a
-Secret and the pods that read it, a scrape job and the rules that select it,
-a Service's port name and the monitor that scrapes it, a pod's labels and the
-selectors of its Service, budget and network policies. Both sides import the
-name from here; ``tests/test_couplings.py`` resolves every selector against
-the synthesized objects, so a side that goes its own way fails a test.
-
-This module is the bottom floor: it imports nothing from the project.
+A namespace and whoever addresses it, a Secret and the pods that read it, a scrape job
+and the rules that select it, a pod's labels and the selectors of its Service, budget
+and network policies: both sides import the name from here, and ``tests/test_couplings.py``
+resolves every selector against the synthesized objects. This module imports nothing
+from the project.
 """
 
 from __future__ import annotations
@@ -33,7 +28,6 @@ CONFIG_NAMESPACE: Final = PROJECT
 
 
 def config_key(name: str) -> str:
-    """A key of the project's config namespace, e.g. ``samokoder:release``."""
     return f"{CONFIG_NAMESPACE}:{name}"
 
 
@@ -103,28 +97,22 @@ def workload_name(service: str) -> str:
 
 
 def canary_name(service: str) -> str:
-    """The Service (and Ingress) Flagger makes for a release under analysis, e.g. ``samokoder-api-canary``.
-
-    Flagger's naming (``<service>-canary``: pkg/apis/flagger/v1beta1/canary.go:608-615 at v1.44.0).
-    """
+    """Flagger's Service (and Ingress) for a release under analysis
+    (pkg/apis/flagger/v1beta1/canary.go:608-615 at v1.44.0)."""
     return f"{workload_name(service)}-canary"
 
 
 def primary_name(service: str) -> str:
-    """The Deployment, Service and autoscaler Flagger makes for the promoted release (``…-primary``).
-
-    Flagger's naming (``<target>-primary``: pkg/canary/deployment_controller.go:236 at v1.44.0).
-    """
+    """Flagger's Deployment, Service and autoscaler for the promoted release
+    (pkg/canary/deployment_controller.go:236 at v1.44.0)."""
     return f"{workload_name(service)}-primary"
 
 
 def pod_selector(name: str) -> dict[str, str]:
-    """The labels that select the pods of one of the project's workloads by its name."""
     return {NAME_LABEL: name, PART_OF_LABEL: PROJECT}
 
 
 def component_selector(component: str) -> dict[str, str]:
-    """The labels that select the project's objects of one component, e.g. the API's Service."""
     return {PART_OF_LABEL: PROJECT, COMPONENT_LABEL: component}
 
 
@@ -147,7 +135,6 @@ class Naming:
         return f"{PROJECT}-{self.stack}"
 
     def cloud(self, component: str) -> str:
-        """Name of a cloud resource, e.g. ``samokoder-prod-network``."""
         return f"{self.prefix}-{component}"
 
     def cloud_labels(self, component: str) -> dict[str, str]:

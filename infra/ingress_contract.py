@@ -4,11 +4,8 @@ The API's SLIs are measured at the edge, from the controller's own per-request
 metrics: they count a crashed handler's 500 (the app's counter does not) and
 never see kubelet probes or Prometheus scrapes (which reach the pods directly).
 Every fact names the file it was read from in ``kubernetes/ingress-nginx`` at
-tag ``controller-v1.15.1`` (the controller of chart 4.15.1,
-``infra/render/charts.py``), so an upgrade is a change of one entry here.
-``infra/render/monitoring/sources.py`` catalogues these series with the
-other sources; the settings check the latency SLO's threshold against
-``TIME_BUCKETS_SECONDS``.
+tag ``controller-v1.15.1`` (the controller of chart 4.15.1), so an upgrade is a
+change of one entry here.
 """
 
 from __future__ import annotations
@@ -38,9 +35,9 @@ CONST_LABELS: Final = ("controller_namespace", "controller_class", "controller_p
 
 # The chart's ServiceMonitor leaves honorLabels unset (charts/ingress-nginx/values.yaml:948,
 # templates/controller-servicemonitor.yaml at helm-chart-4.15.1), so Prometheus keeps the
-# target's namespace and service (the controller's) and renames the request's own to these.
-# The rules select the API's Ingress by "ingress", which collides with no target label.
-COLLIDING_LABELS: Final = {"namespace": "exported_namespace", "service": "exported_service"}
+# target's namespace and service (the controller's) and renames the request's own to
+# exported_namespace and exported_service. The rules therefore select the API's Ingress by
+# "ingress", which collides with no target label.
 
 
 # A canary Ingress (canary: "true") makes no location of its own: the controller merges its
@@ -61,7 +58,6 @@ CANARY_SOURCES: Final = (
 # removed) at most this long after the controller posts it (rootfs/etc/nginx/lua/balancer.lua:21-25).
 BACKENDS_SYNC_SECONDS: Final = 1
 CANARY_ANNOTATION: Final = "nginx.ingress.kubernetes.io/canary"
-CANARY_WEIGHT_ANNOTATION: Final = "nginx.ingress.kubernetes.io/canary-weight"
 
 
 def upstream_name(namespace: str, service: str, port: int) -> str:
