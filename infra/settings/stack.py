@@ -14,18 +14,14 @@ Rules that span areas are checked here.
 
 from __future__ import annotations
 
+import operator
 import re
 from datetime import UTC, datetime, timedelta
 
-from pydantic import (
-    Field,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from infra.conventions import MAX_STACK_NAME
-from infra.settings.base import StrictModel, is_offline, is_production
+from infra.settings.base import StrictModel, is_offline, production_rules
 from infra.settings.canary import CanaryProfile
 from infra.settings.cluster import ClusterProfile, NetworkProfile, NodeGroupProfile
 from infra.settings.database import DatabaseProfile, RestoreRequest
@@ -101,12 +97,9 @@ class StackSettings(StrictModel):
             )
         return stamps
 
-    @field_validator("protect_stateful")
-    @classmethod
-    def _protected_in_production(cls, protect: bool, info: ValidationInfo) -> bool:
-        if is_production(info) and not protect:
-            raise ValueError("a production stack protects its stateful resources")
-        return protect
+    _in_production = production_rules(
+        {"protect_stateful": (operator.not_, "a production stack protects its stateful resources")}
+    )
 
     @model_validator(mode="after")
     def _address_plan(self) -> StackSettings:
@@ -120,15 +113,6 @@ class StackSettings(StrictModel):
             for second in names[i + 1 :]:
                 if ranges[first].overlaps(ranges[second]):
                     raise ValueError(f"{first} {ranges[first]} overlaps {second} {ranges[second]}")
-        return self
-
-    @model_validator(mode="after")
-    def _slo_window_retained(self) -> StackSettings:
-        if self.monitoring.retention_days < self.slo.window_days:
-            raise ValueError(
-                f"monitoring.retention_days ({self.monitoring.retention_days}) is shorter than "
-                f"slo.window_days ({self.slo.window_days}): the SLO window could not be computed"
-            )
         return self
 
     @model_validator(mode="after")
@@ -154,17 +138,6 @@ class StackSettings(StrictModel):
             raise ValueError("; ".join(problems))
         return self
 
-    @model_validator(mode="after")
-    def _canary_within_the_alerts(self) -> StackSettings:
-        # A canary allowed more errors than the warning alert would be promoted into an alert.
-        warning = self.thresholds.error_rate.warning
-        if self.canary.max_error_percent > warning:
-            raise ValueError(
-                f"canary.max_error_percent ({self.canary.max_error_percent:g}) is above "
-                f"thresholds.error_rate.warning ({warning:g}): a canary that trips the alert would pass"
-            )
-        return self
-
     def required_secrets(self) -> tuple[str, ...]:
         """The keys of the provided secrets this stack needs, as each one's declaration says."""
         return tuple(s.key for s in PROVIDED_SECRETS if s.required(self.alerting.receivers))
@@ -182,33 +155,40 @@ class StackSettings(StrictModel):
         return self
 
     @model_validator(mode="after")
-    def _api_can_scale(self) -> StackSettings:
-        if self.workloads.api_max_replicas < self.replicas.api:
-            raise ValueError(
-                f"workloads.api_max_replicas ({self.workloads.api_max_replicas}) is below "
-                f"replicas.api ({self.replicas.api})"
-            )
-        return self
-
-    @model_validator(mode="after")
-    def _database_fits_a_node(self) -> StackSettings:
-        # Requests equal limits: an instance asking for more than a whole node is never scheduled,
-        # and the database waits Pending while everything that needs it fails.
-        database, node = self.database, self.node_group
-        if database.memory_gb >= node.memory_gb or database.cpu_cores >= node.cores:
-            raise ValueError(
+    def _areas_agree(self) -> StackSettings:
+        database, node, zones = self.database, self.node_group, len(self.network.zones)
+        max_replicas, warning = self.workloads.api_max_replicas, self.thresholds.error_rate.warning
+        checks = [
+            (
+                self.monitoring.retention_days < self.slo.window_days,
+                f"monitoring.retention_days ({self.monitoring.retention_days}) is shorter than "
+                f"slo.window_days ({self.slo.window_days}): the SLO window could not be computed",
+            ),
+            # A canary allowed more errors than the warning alert would be promoted into an alert.
+            (
+                self.canary.max_error_percent > warning,
+                f"canary.max_error_percent ({self.canary.max_error_percent:g}) is above "
+                f"thresholds.error_rate.warning ({warning:g}): a canary that trips the alert would pass",
+            ),
+            (
+                max_replicas < self.replicas.api,
+                f"workloads.api_max_replicas ({max_replicas}) is below replicas.api ({self.replicas.api})",
+            ),
+            # Requests equal limits: an instance asking for more than a whole node is never scheduled,
+            # and the database waits Pending while everything that needs it fails.
+            (
+                database.memory_gb >= node.memory_gb or database.cpu_cores >= node.cores,
                 f"database.memory_gb ({database.memory_gb:g}) and database.cpu_cores "
                 f"({database.cpu_cores:g}) must each be below a node's node_group.memory_gb "
                 f"({node.memory_gb}) and node_group.cores ({node.cores}): an instance bigger than a node "
-                "is never scheduled"
-            )
-        return self
-
-    @model_validator(mode="after")
-    def _regional_master_zones(self) -> StackSettings:
-        if self.cluster.regional_master and len(self.network.zones) != 3:
-            raise ValueError(
-                "cluster.regional_master needs exactly 3 zones in network.zones "
-                f"(got {len(self.network.zones)})"
-            )
+                "is never scheduled",
+            ),
+            (
+                self.cluster.regional_master and zones != 3,
+                f"cluster.regional_master needs exactly 3 zones in network.zones (got {zones})",
+            ),
+        ]
+        broken = [reason for failed, reason in checks if failed]
+        if broken:
+            raise ValueError("; ".join(broken))
         return self

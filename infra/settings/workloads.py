@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import (
-    Field,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from infra.settings.base import StorageClass, StrictModel, is_production
+from infra.settings.base import StorageClass, StrictModel, is_production, production_rules
 
 
 class Replicas(StrictModel):
@@ -99,12 +94,12 @@ class WorkloadsProfile(StrictModel):
             )
         return value
 
-    @field_validator("environment")
-    @classmethod
-    def _production_runs_as_production(cls, value: str, info: ValidationInfo) -> str:
-        if is_production(info) and value != "production":
-            raise ValueError(
-                f"a production stack runs the app with ENVIRONMENT 'production' (got {value!r}): "
-                "anything else skips its secret checks, secure cookies and HSTS"
+    _in_production = production_rules(
+        {
+            "environment": (
+                lambda value: value != "production",
+                "a production stack runs the app with ENVIRONMENT 'production' (got {value!r}): anything "
+                "else skips its secret checks, secure cookies and HSTS",
             )
-        return value
+        }
+    )
