@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from typing import Final, Literal, get_args
 
-from pydantic import (
-    Field,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from infra.app_contract import METRICS
 from infra.ingress_contract import REQUEST_DURATION, TIME_BUCKETS_SECONDS
-from infra.settings.base import Clock, Percent, StorageClass, StrictModel, TimeZone, is_production
+from infra.settings.base import Clock, Percent, StorageClass, StrictModel, TimeZone, production_rules
 
 
 class SloProfile(StrictModel):
@@ -172,12 +167,14 @@ class AlertRoutes(StrictModel):
     warning: list[Receiver] = Field(min_length=1, description="receivers of warnings")
     info: list[Receiver] = Field(min_length=1, description="receivers of info alerts, muted in quiet hours")
 
-    @field_validator("critical")
-    @classmethod
-    def _page_in_production(cls, receivers: list[Receiver], info: ValidationInfo) -> list[Receiver]:
-        if is_production(info) and not {"telegram", "email", "pagerduty"} <= set(receivers):
-            raise ValueError("a production stack routes critical alerts to telegram, email and pagerduty")
-        return receivers
+    _in_production = production_rules(
+        {
+            "critical": (
+                lambda receivers: not {"telegram", "email", "pagerduty"} <= set(receivers),
+                "a production stack routes critical alerts to telegram, email and pagerduty",
+            )
+        }
+    )
 
 
 class TelegramReceiver(StrictModel):
