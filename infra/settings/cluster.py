@@ -96,7 +96,6 @@ class ClusterProfile(StrictModel):
     )
     regional_master: bool = Field(description="a master in each of 3 zones (needs exactly 3 zones)")
     public_api: bool = Field(description="a public address for the Kubernetes API")
-    # Who may reach the Kubernetes API when it is public (operators, CI runners).
     api_allowed_cidrs: list[Cidr] = Field(
         default_factory=list,
         description="who may reach the Kubernetes API (operators' and CI runners' egress); in production "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Final, Literal, get_args
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -145,6 +146,8 @@ class Thresholds(StrictModel):
 
 
 Receiver = Literal["telegram", "email", "pagerduty"]
+# An address Alertmanager's email notifier can send to: local@domain, no spaces, no list.
+_EMAIL = re.compile(r"[^@\s,<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 
 
 class QuietHours(StrictModel):
@@ -216,13 +219,31 @@ class AlertingProfile(StrictModel):
     receivers: Receivers
 
     @model_validator(mode="after")
-    def _routes_have_receivers(self) -> AlertingProfile:
+    def _alertmanager_accepts_it(self) -> AlertingProfile:
+        """What Alertmanager would refuse at load (or never deliver), refused here instead."""
+        telegram, email = self.receivers.telegram, self.receivers.email
+        problems = []
         for severity in ("critical", "warning", "info"):
-            for receiver in getattr(self.routes, severity):
-                if getattr(self.receivers, receiver) is None:
-                    raise ValueError(
-                        f"routes.{severity} sends to {receiver!r}, but receivers.{receiver} is not configured"
-                    )
+            route = getattr(self.routes, severity)
+            problems += [
+                f"routes.{severity} sends to {receiver!r}, but receivers.{receiver} is not configured"
+                for receiver in route
+                if getattr(self.receivers, receiver) is None
+            ]
+            if len(set(route)) != len(route):
+                problems.append(f"routes.{severity}: a receiver is listed twice")
+        if telegram is not None and telegram.chat_id == 0:
+            problems.append("receivers.telegram.chat_id: 0 is not a chat (Alertmanager refuses it)")
+        if email is not None:
+            bad = [i for i, to in enumerate(email.to) if not _EMAIL.fullmatch(to)]
+            if bad:
+                problems.append(f"receivers.email.to[{bad[0]}]: not an email address")
+            if len(set(email.to)) != len(email.to):
+                problems.append("receivers.email.to: an address is listed twice")
+            if not _EMAIL.fullmatch(email.sender):
+                problems.append("receivers.email.sender: not an email address")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 

@@ -33,15 +33,11 @@ class ContainerResources(StrictModel):
 
     @model_validator(mode="after")
     def _requests_within_limits(self) -> ContainerResources:
-        if self.cpu_request_m > self.cpu_limit_m:
-            raise ValueError(
-                f"cpu_request_m ({self.cpu_request_m}) is above cpu_limit_m ({self.cpu_limit_m})"
-            )
-        if self.memory_request_mib > self.memory_limit_mib:
-            raise ValueError(
-                f"memory_request_mib ({self.memory_request_mib}) is above "
-                f"memory_limit_mib ({self.memory_limit_mib})"
-            )
+        for request, limit in (("cpu_request_m", "cpu_limit_m"), ("memory_request_mib", "memory_limit_mib")):
+            if getattr(self, request) > getattr(self, limit):
+                raise ValueError(
+                    f"{request} ({getattr(self, request)}) is above {limit} ({getattr(self, limit)})"
+                )
         return self
 
 
