@@ -1,15 +1,11 @@
-"""The one model of a stack's settings: the merge of its profile and its stack file.
+"""The one model of a stack's settings: the merge of its profile (``stacks/<stack>.yaml``: sizes,
+replicas, zones, retention, SLO targets, thresholds, alert routes) and its stack file
+(``Pulumi.<stack>.yaml``, namespace ``samokoder:``: identity, release, secrets).
 
-A stack's settings are the merge of two sources: its profile
-(``stacks/<stack>.yaml``: sizes, replicas, zones, retention, SLO targets,
-thresholds, alert routes) and its identity and release
-(``Pulumi.<stack>.yaml``, namespace ``samokoder:``). Every model forbids
-unknown keys so that a typo fails instead of silently taking a default.
-
-Rules that hold only for production stacks (three zones, a regional master,
-HA replicas) are checked next to the fields they constrain, in the area
-modules; the validation context says whether the stack is a production one.
-Rules that span areas are checked here.
+Every model forbids unknown keys so that a typo fails instead of silently taking a default. Rules
+that hold only for production stacks (three zones, a regional master, HA replicas) are checked next
+to the fields they constrain, in the area modules (the validation context says whether the stack is
+a production one); rules that span areas are checked here.
 """
 
 from __future__ import annotations
