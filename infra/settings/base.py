@@ -5,16 +5,11 @@ from __future__ import annotations
 import ipaddress
 import re
 import zoneinfo
+from collections.abc import Callable, Mapping
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationInfo,
-)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 
 class StrictModel(BaseModel):
@@ -32,47 +27,66 @@ def is_offline(info: ValidationInfo) -> bool:
     return bool(info.context and info.context.get("offline"))
 
 
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+def production_rules(rules: Mapping[str, tuple[Callable[[Any], bool], str]]) -> Any:
+    """One validator of the fields a production stack constrains: a value `refused` there fails with its
+    reason (``{value}`` in it is the value)."""
+
+    def check(cls: type, value: Any, info: ValidationInfo) -> Any:
+        refused, reason = rules[str(info.field_name)]
+        if is_production(info) and refused(value):
+            raise ValueError(reason.format(value=value))
+        return value
+
+    return field_validator(*rules)(check)
 
 
-_YC_ID = re.compile(r"[a-z][a-z0-9]{19}")
+def _matching(pattern: str, what: str, must: str) -> AfterValidator:
+    """A string type that fully matches `pattern`; `what` is what the reference calls it."""
+    regex = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not regex.fullmatch(value):
+            raise ValueError(must.format(value=value))
+        return value
+
+    # The reference pages print a value type's check by its docstring (infra/ops/reference).
+    check.__doc__ = what
+    return AfterValidator(check)
 
 
-_HOSTNAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
-
-
-_CLOCK = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
-
-
-def _digest(value: str) -> str:
-    """an image digest: `sha256:` and 64 lowercase hex characters"""
-    if not _DIGEST.fullmatch(value):
-        raise ValueError(
-            "must be an image digest: 'sha256:' followed by 64 lowercase hex characters "
-            f"(got {value!r}); tags are never deployed"
-        )
-    return value
-
-
-def _yc_id(value: str) -> str:
-    """a Yandex Cloud id: 20 lowercase letters and digits"""
-    if not _YC_ID.fullmatch(value):
-        raise ValueError(f"must be a Yandex Cloud id: 20 lowercase letters and digits (got {value!r})")
-    return value
-
-
-def _hostname(value: str) -> str:
-    """a lowercase DNS name"""
-    if not _HOSTNAME.fullmatch(value):
-        raise ValueError(f"must be a lowercase DNS name such as 'staging.example.ru' (got {value!r})")
-    return value
-
-
-def _clock(value: str) -> str:
-    """a 24-hour time `HH:MM`"""
-    if not _CLOCK.fullmatch(value):
-        raise ValueError(f"must be a 24-hour time HH:MM (got {value!r})")
-    return value
+Digest = Annotated[
+    str,
+    _matching(
+        r"sha256:[0-9a-f]{64}",
+        "an image digest: `sha256:` and 64 lowercase hex characters",
+        "must be an image digest: 'sha256:' followed by 64 lowercase hex characters (got {value!r}); "
+        "tags are never deployed",
+    ),
+]
+YcId = Annotated[
+    str,
+    _matching(
+        r"[a-z][a-z0-9]{19}",
+        "a Yandex Cloud id: 20 lowercase letters and digits",
+        "must be a Yandex Cloud id: 20 lowercase letters and digits (got {value!r})",
+    ),
+]
+Hostname = Annotated[
+    str,
+    _matching(
+        r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}",
+        "a lowercase DNS name",
+        "must be a lowercase DNS name such as 'staging.example.ru' (got {value!r})",
+    ),
+]
+Clock = Annotated[
+    str,
+    _matching(
+        r"([01][0-9]|2[0-3]):[0-5][0-9]",
+        "a 24-hour time `HH:MM`",
+        "must be a 24-hour time HH:MM (got {value!r})",
+    ),
+]
 
 
 def _timezone(value: str) -> str:
@@ -84,27 +98,9 @@ def _timezone(value: str) -> str:
     return value
 
 
-Digest = Annotated[str, AfterValidator(_digest)]
-
-
-YcId = Annotated[str, AfterValidator(_yc_id)]
-
-
-Hostname = Annotated[str, AfterValidator(_hostname)]
-
-
-Clock = Annotated[str, AfterValidator(_clock)]
-
-
 TimeZone = Annotated[str, AfterValidator(_timezone)]
-
-
 Percent = Annotated[float, Field(gt=0, lt=100)]
-
-
 Cidr = ipaddress.IPv4Network
-
-
 # RFC 1918's private ranges: routed nowhere on the internet.
 RFC1918_RANGES = tuple(
     ipaddress.IPv4Network(block) for block in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")

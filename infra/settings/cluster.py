@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import ipaddress
+import operator
 from typing import Literal
 
-from pydantic import (
-    Field,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from infra.settings.base import Cidr, Clock, PrivateCidr, StrictModel, Zone, is_offline, is_production
+from infra.settings.base import (
+    Cidr,
+    Clock,
+    PrivateCidr,
+    StrictModel,
+    Zone,
+    is_offline,
+    is_production,
+    production_rules,
+)
 
 
 class NetworkProfile(StrictModel):
@@ -91,7 +96,6 @@ class ClusterProfile(StrictModel):
     )
     regional_master: bool = Field(description="a master in each of 3 zones (needs exactly 3 zones)")
     public_api: bool = Field(description="a public address for the Kubernetes API")
-    # Who may reach the Kubernetes API when it is public (operators, CI runners).
     api_allowed_cidrs: list[Cidr] = Field(
         default_factory=list,
         description="who may reach the Kubernetes API (operators' and CI runners' egress); in production "
@@ -121,12 +125,9 @@ class ClusterProfile(StrictModel):
             )
         return value
 
-    @field_validator("regional_master")
-    @classmethod
-    def _regional_in_production(cls, regional: bool, info: ValidationInfo) -> bool:
-        if is_production(info) and not regional:
-            raise ValueError("a production stack needs a regional (three-zone) master")
-        return regional
+    _in_production = production_rules(
+        {"regional_master": (operator.not_, "a production stack needs a regional (three-zone) master")}
+    )
 
     @model_validator(mode="after")
     def _api_reachable(self) -> ClusterProfile:
@@ -136,7 +137,7 @@ class ClusterProfile(StrictModel):
 
     @field_validator("api_allowed_cidrs")
     @classmethod
-    def _api_not_open_to_all_in_production(cls, cidrs: list[Cidr], info: ValidationInfo) -> list[Cidr]:
+    def _api_allow_list(cls, cidrs: list[Cidr], info: ValidationInfo) -> list[Cidr]:
         # Judged by what the entries open together: the security groups admit each of them on 443 and
         # 6443 (infra/render/security_rules.py), whether or not public_api is set.
         admitted = allowed_addresses(cidrs)
@@ -148,11 +149,6 @@ class ClusterProfile(StrictModel):
                 f"({MAX_PRODUCTION_API_ADDRESSES:,}): list the operators' and CI runners' egress CIDRs, "
                 "or set public_api: false and list none"
             )
-        return cidrs
-
-    @field_validator("api_allowed_cidrs")
-    @classmethod
-    def _no_placeholder_in_a_real_run(cls, cidrs: list[Cidr], info: ValidationInfo) -> list[Cidr]:
         # Offline (synth, check) the placeholder is fine; a real run would wait on an API nobody reaches.
         placeholders = [str(c) for c in cidrs if any(c.subnet_of(d) for d in DOCUMENTATION_RANGES)]
         if placeholders and not is_offline(info):
@@ -187,31 +183,22 @@ class NodeGroupProfile(StrictModel):
     )
     max_per_zone: int = Field(ge=1, le=100, description="its ceiling in each zone, at least min_per_zone")
 
-    @field_validator("preemptible")
-    @classmethod
-    def _not_preemptible_in_production(cls, preemptible: bool, info: ValidationInfo) -> bool:
-        if is_production(info) and preemptible:
-            raise ValueError("a production stack must not run on preemptible nodes")
-        return preemptible
-
-    @field_validator("public_ip")
-    @classmethod
-    def _private_in_production(cls, public_ip: bool, info: ValidationInfo) -> bool:
-        if is_production(info) and public_ip:
-            raise ValueError("production nodes must not have public addresses (egress is the NAT gateway)")
-        return public_ip
-
-    @field_validator("min_per_zone")
-    @classmethod
-    def _nodes_in_every_zone_in_production(cls, value: int, info: ValidationInfo) -> int:
-        if is_production(info) and value < 1:
-            raise ValueError(
-                f"a production stack keeps at least 1 node in each zone (got {value}): with 0 the "
-                "autoscaler may remove a zone's last node, and what is bound to that zone (its database "
-                "instance, on a zonal volume) waits minutes for a new one, so the three zones no longer "
-                "ride out a zone's outage"
-            )
-        return value
+    _in_production = production_rules(
+        {
+            "preemptible": (bool, "a production stack must not run on preemptible nodes"),
+            "public_ip": (
+                bool,
+                "production nodes must not have public addresses (egress is the NAT gateway)",
+            ),
+            "min_per_zone": (
+                lambda count: count < 1,
+                "a production stack keeps at least 1 node in each zone (got {value}): with 0 the autoscaler "
+                "may remove a zone's last node, and what is bound to that zone (its database instance, on a "
+                "zonal volume) waits minutes for a new one, so the three zones no longer ride out a zone's "
+                "outage",
+            ),
+        }
+    )
 
     @model_validator(mode="after")
     def _bounds(self) -> NodeGroupProfile:

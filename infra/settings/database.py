@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import (
-    Field,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from infra.conventions import DATABASE_CLUSTER
 from infra.settings.base import Clock, StorageClass, StrictModel, is_production
@@ -17,14 +12,8 @@ from infra.settings.base import Clock, StorageClass, StrictModel, is_production
 # The audit's DR target is an RPO under 6 h; continuous WAL archiving does far
 # better, bounded by how long a partly filled WAL segment may wait.
 MAX_ARCHIVE_TIMEOUT_SECONDS = 300
-
-
 BACKUP_RETENTION_FLOOR_DAYS = 7
-
-
 PRODUCTION_BACKUP_RETENTION_FLOOR_DAYS = 30
-
-
 # What one PostgreSQL instance needs to serve at all, requests being limits (Guaranteed QoS: past
 # the limit the kernel kills it). PostgreSQL 15's defaults take a good part of half a GiB: shared_buffers
 # 128MB and max_connections 100 (postgresql.conf.sample of 15.18, :127 and :65, as Debian's
@@ -37,10 +26,29 @@ CPU_FLOOR_CORES = 0.5
 # Production serves every replica of the API and the worker through the pooler from one primary.
 PRODUCTION_MEMORY_FLOOR_GB = 2.0
 PRODUCTION_CPU_FLOOR_CORES = 1.0
-
-
-def _which(info: ValidationInfo) -> str:
-    return "a production stack" if is_production(info) else "every stack"
+# Each floor: every stack's, a production stack's, its unit, and why (the end of the refusal).
+FLOORS = {
+    "memory_gb": (
+        MEMORY_FLOOR_GB,
+        PRODUCTION_MEMORY_FLOOR_GB,
+        "GiB",
+        ": PostgreSQL's own defaults (128 MB of shared buffers, 100 connections) and the operator's "
+        "instance manager need it, and an instance at its limit is killed, not slowed",
+    ),
+    "cpu_cores": (
+        CPU_FLOOR_CORES,
+        PRODUCTION_CPU_FLOOR_CORES,
+        "cores",
+        ": below it the instance is throttled while it checkpoints and archives WAL, and the recovery "
+        "point falls behind archive_timeout_seconds",
+    ),
+    "backup_retention_days": (
+        BACKUP_RETENTION_FLOOR_DAYS,
+        PRODUCTION_BACKUP_RETENTION_FLOOR_DAYS,
+        "days",
+        "",
+    ),
+}
 
 
 class DatabaseProfile(StrictModel):
@@ -84,37 +92,14 @@ class DatabaseProfile(StrictModel):
             raise ValueError(f"must be at least 1 (got {value}): a cluster with no instance serves nothing")
         return value
 
-    @field_validator("memory_gb")
+    @field_validator(*FLOORS)
     @classmethod
-    def _memory_floor(cls, value: float, info: ValidationInfo) -> float:
-        floor = PRODUCTION_MEMORY_FLOOR_GB if is_production(info) else MEMORY_FLOOR_GB
-        if value < floor:
-            raise ValueError(
-                f"must be at least {floor:g} GiB for {_which(info)} (got {value:g}): PostgreSQL's own "
-                "defaults (128 MB of shared buffers, 100 connections) and the operator's instance "
-                "manager need it, and an instance at its limit is killed, not slowed"
-            )
-        return value
-
-    @field_validator("cpu_cores")
-    @classmethod
-    def _cpu_floor(cls, value: float, info: ValidationInfo) -> float:
-        floor = PRODUCTION_CPU_FLOOR_CORES if is_production(info) else CPU_FLOOR_CORES
-        if value < floor:
-            raise ValueError(
-                f"must be at least {floor:g} cores for {_which(info)} (got {value:g}): below it the "
-                "instance is throttled while it checkpoints and archives WAL, and the recovery point "
-                "falls behind archive_timeout_seconds"
-            )
-        return value
-
-    @field_validator("backup_retention_days")
-    @classmethod
-    def _retention_floor(cls, value: int, info: ValidationInfo) -> int:
-        floor = PRODUCTION_BACKUP_RETENTION_FLOOR_DAYS if is_production(info) else BACKUP_RETENTION_FLOOR_DAYS
+    def _floors(cls, value: float, info: ValidationInfo) -> float:
+        every, production, unit, why = FLOORS[str(info.field_name)]
+        floor = production if is_production(info) else every
         if value < floor:
             stack = "a production stack" if is_production(info) else "every stack"
-            raise ValueError(f"must be at least {floor} days for {stack} (got {value})")
+            raise ValueError(f"must be at least {floor:g} {unit} for {stack} (got {value:g}){why}")
         return value
 
     @field_validator("archive_timeout_seconds")

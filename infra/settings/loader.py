@@ -144,23 +144,23 @@ def parse_yaml(text: str) -> Any:
 
 def read_yaml_file(path: Path, source: str, stack: str, kind: str) -> Any:
     """The parsed YAML of a settings file; a missing, oversized or unparsable one is a ConfigError."""
+
+    def refused(reason: str) -> ConfigError:
+        return ConfigError(stack, [Problem(source, "(file)", reason)])
+
     if not path.is_file():
-        known = ", ".join(known_stacks()) or "none"
-        raise ConfigError(stack, [Problem(source, "(file)", f"no such {kind}; known stacks: {known}")])
+        raise refused(f"no such {kind}; known stacks: {', '.join(known_stacks()) or 'none'}")
     size = path.stat().st_size
     if size > MAX_YAML_BYTES:
-        raise ConfigError(
-            stack,
-            [Problem(source, "(file)", f"{size} bytes: a settings file holds at most {MAX_YAML_BYTES}")],
-        )
+        raise refused(f"{size} bytes: a settings file holds at most {MAX_YAML_BYTES}")
     try:
         return parse_yaml(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
-        raise ConfigError(stack, [Problem(source, "(file)", "not UTF-8 text")]) from None
+        raise refused("not UTF-8 text") from None
     except yaml.YAMLError as error:
-        raise ConfigError(stack, [Problem(source, "(file)", _yaml_problem(error))]) from None
+        raise refused(_yaml_problem(error)) from None
     except RecursionError:
-        raise ConfigError(stack, [Problem(source, "(file)", "nested too deeply")]) from None
+        raise refused("nested too deeply") from None
 
 
 # How much of a bad value a message may quote; longer, or secret-looking, values are not shown.

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Final, Literal, get_args
 
-from pydantic import (
-    Field,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from infra.app_contract import METRICS
 from infra.ingress_contract import REQUEST_DURATION, TIME_BUCKETS_SECONDS
-from infra.settings.base import Clock, Percent, StorageClass, StrictModel, TimeZone, is_production
+from infra.settings.base import Clock, Percent, StorageClass, StrictModel, TimeZone, production_rules
 
 
 class SloProfile(StrictModel):
@@ -150,6 +146,8 @@ class Thresholds(StrictModel):
 
 
 Receiver = Literal["telegram", "email", "pagerduty"]
+# An address Alertmanager's email notifier can send to: local@domain, no spaces, no list.
+_EMAIL = re.compile(r"[^@\s,<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 
 
 class QuietHours(StrictModel):
@@ -172,12 +170,14 @@ class AlertRoutes(StrictModel):
     warning: list[Receiver] = Field(min_length=1, description="receivers of warnings")
     info: list[Receiver] = Field(min_length=1, description="receivers of info alerts, muted in quiet hours")
 
-    @field_validator("critical")
-    @classmethod
-    def _page_in_production(cls, receivers: list[Receiver], info: ValidationInfo) -> list[Receiver]:
-        if is_production(info) and not {"telegram", "email", "pagerduty"} <= set(receivers):
-            raise ValueError("a production stack routes critical alerts to telegram, email and pagerduty")
-        return receivers
+    _in_production = production_rules(
+        {
+            "critical": (
+                lambda receivers: not {"telegram", "email", "pagerduty"} <= set(receivers),
+                "a production stack routes critical alerts to telegram, email and pagerduty",
+            )
+        }
+    )
 
 
 class TelegramReceiver(StrictModel):
@@ -219,13 +219,31 @@ class AlertingProfile(StrictModel):
     receivers: Receivers
 
     @model_validator(mode="after")
-    def _routes_have_receivers(self) -> AlertingProfile:
+    def _alertmanager_accepts_it(self) -> AlertingProfile:
+        """What Alertmanager would refuse at load (or never deliver), refused here instead."""
+        telegram, email = self.receivers.telegram, self.receivers.email
+        problems = []
         for severity in ("critical", "warning", "info"):
-            for receiver in getattr(self.routes, severity):
-                if getattr(self.receivers, receiver) is None:
-                    raise ValueError(
-                        f"routes.{severity} sends to {receiver!r}, but receivers.{receiver} is not configured"
-                    )
+            route = getattr(self.routes, severity)
+            problems += [
+                f"routes.{severity} sends to {receiver!r}, but receivers.{receiver} is not configured"
+                for receiver in route
+                if getattr(self.receivers, receiver) is None
+            ]
+            if len(set(route)) != len(route):
+                problems.append(f"routes.{severity}: a receiver is listed twice")
+        if telegram is not None and telegram.chat_id == 0:
+            problems.append("receivers.telegram.chat_id: 0 is not a chat (Alertmanager refuses it)")
+        if email is not None:
+            bad = [i for i, to in enumerate(email.to) if not _EMAIL.fullmatch(to)]
+            if bad:
+                problems.append(f"receivers.email.to[{bad[0]}]: not an email address")
+            if len(set(email.to)) != len(email.to):
+                problems.append("receivers.email.to: an address is listed twice")
+            if not _EMAIL.fullmatch(email.sender):
+                problems.append("receivers.email.sender: not an email address")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 

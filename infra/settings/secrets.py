@@ -10,28 +10,17 @@ stack requires (``StackSettings.required_secrets``) and the Lockbox catalog
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Final, Literal, get_args
 
-from pydantic import (
-    Field,
-    SecretStr,
-    ValidationInfo,
-    create_model,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, SecretStr, ValidationInfo, create_model, field_validator, model_validator
 
 from infra.conventions import REDACTED
-from infra.settings.base import StrictModel, is_production
-from infra.settings.monitoring import Receivers
+from infra.settings.base import StrictModel, is_production, production_rules
+from infra.settings.monitoring import Receiver, Receivers
 from infra.settings.strength import Rule
 
 SecretGroup = Literal["app", "monitoring"]
-
-
-SECRET_GROUPS: tuple[SecretGroup, ...] = ("app", "monitoring")
-# An alert receiver of alerting.receivers (infra/settings/monitoring.py).
-Receiver = Literal["telegram", "email", "pagerduty"]
+SECRET_GROUPS: tuple[SecretGroup, ...] = get_args(SecretGroup)
 
 
 @dataclass(frozen=True)
@@ -40,13 +29,16 @@ class ProvidedSecret:
 
     # The key under samokoder:secrets, and the field of ProvidedSecrets.
     key: str
-    # The Lockbox entry and the key of the Kubernetes Secret it reaches: for the app group
-    # the environment variable the app reads; for monitoring the entry a receiver's file maps.
-    variable: str
     group: SecretGroup
     rule: Rule
-    # Needed only while this alert receiver is configured; None: every stack needs it.
+    # Needed only while this alert receiver (alerting.receivers) is configured; None: every stack needs it.
     receiver: Receiver | None = None
+
+    @property
+    def variable(self) -> str:
+        """The Lockbox entry and the key of the Kubernetes Secret it reaches: for the app group the
+        environment variable the app reads; for monitoring the entry a receiver's file maps."""
+        return self.key.upper()
 
     def required(self, receivers: Receivers) -> bool:
         return self.receiver is None or getattr(receivers, self.receiver) is not None
@@ -63,37 +55,23 @@ class ProvidedSecret:
 
 
 OPENROUTER_API_KEY: Final = ProvidedSecret(
-    "openrouter_api_key",
-    "OPENROUTER_API_KEY",
-    "app",
-    Rule(32, "an OpenRouter API key (sk-or-...)", r"sk-or-[A-Za-z0-9_-]+"),
+    "openrouter_api_key", "app", Rule(32, "an OpenRouter API key (sk-or-...)", r"sk-or-[A-Za-z0-9_-]+")
 )
 WATCHDOG_URL: Final = ProvidedSecret(
-    "watchdog_url",
-    "WATCHDOG_URL",
-    "monitoring",
-    Rule(24, "a dead man's switch URL (https://...)", r"https://[^\s]+"),
+    "watchdog_url", "monitoring", Rule(24, "a dead man's switch URL (https://...)", r"https://[^\s]+")
 )
 TELEGRAM_BOT_TOKEN: Final = ProvidedSecret(
     "telegram_bot_token",
-    "TELEGRAM_BOT_TOKEN",
     "monitoring",
     Rule(40, "a Telegram bot token (<bot id>:<35 characters>)", r"[0-9]{6,}:[A-Za-z0-9_-]{35}"),
-    receiver="telegram",
+    "telegram",
 )
-SMTP_PASSWORD: Final = ProvidedSecret(
-    "smtp_password",
-    "SMTP_PASSWORD",
-    "monitoring",
-    Rule(12, "an SMTP password"),
-    receiver="email",
-)
+SMTP_PASSWORD: Final = ProvidedSecret("smtp_password", "monitoring", Rule(12, "an SMTP password"), "email")
 PAGERDUTY_ROUTING_KEY: Final = ProvidedSecret(
     "pagerduty_routing_key",
-    "PAGERDUTY_ROUTING_KEY",
     "monitoring",
     Rule(32, "a PagerDuty Events v2 routing key (32 characters)", r"[A-Za-z0-9]{32}"),
-    receiver="pagerduty",
+    "pagerduty",
 )
 # In this order a stack lists what it is missing and the catalog lays out its entries.
 PROVIDED_SECRETS: Final = (
@@ -248,15 +226,15 @@ class LockboxSettings(StrictModel):
             )
         return value
 
-    @field_validator("test_endpoint")
-    @classmethod
-    def _no_test_endpoint_in_production(cls, value: bool, info: ValidationInfo) -> bool:
-        if value and is_production(info):
-            raise ValueError(
+    _in_production = production_rules(
+        {
+            "test_endpoint": (
+                bool,
                 "a production stack talks to Yandex Cloud's API only: a loopback endpoint is the tests' "
-                "fake API, and on a shared machine whatever listens there would receive the IAM token"
+                "fake API, and on a shared machine whatever listens there would receive the IAM token",
             )
-        return value
+        }
+    )
 
     @model_validator(mode="after")
     def _key_file_with_its_method(self) -> LockboxSettings:
@@ -266,17 +244,12 @@ class LockboxSettings(StrictModel):
 
     @field_validator("endpoint")
     @classmethod
-    def _host_and_port(cls, endpoint: str) -> str:
+    def _yandex_cloud_only(cls, endpoint: str, info: ValidationInfo) -> str:
         host, _, port = endpoint.rpartition(":")
         if not host or not port.isdigit() or not 0 < int(port) < 65536 or "/" in endpoint:
             raise ValueError("must be HOST:PORT, e.g. api.cloud.yandex.net:443 (no scheme, no path)")
-        return endpoint
-
-    @field_validator("endpoint")
-    @classmethod
-    def _yandex_cloud_only(cls, endpoint: str, info: ValidationInfo) -> str:
         # test_endpoint is declared first, so it is validated (and refused in production) by now.
-        host = endpoint.rpartition(":")[0].lower().strip("[]")
+        host = host.lower().strip("[]")
         if info.data.get("test_endpoint"):
             if host not in LOOPBACK_HOSTS:
                 raise ValueError("test_endpoint allows only a loopback endpoint (127.0.0.1, localhost, ::1)")

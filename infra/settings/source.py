@@ -126,8 +126,6 @@ def read_stack_file(path: Path) -> StackFile:
     entries = (document.get("config") or {}) if isinstance(document, dict) else None
     if not isinstance(entries, dict):
         raise ConfigError(stack, [Problem(source, "config", "must be a mapping of config keys")])
-    config: dict[str, str] = {}
-    secret_keys: list[str] = []
     problems = (
         []
         if os.environ.get(PLAINTEXT_SECRETS_IN_TESTS) == "1"
@@ -138,17 +136,19 @@ def read_stack_file(path: Path) -> StackFile:
             for name in _plaintext_leaves(value)
         ]
     )
-    problems += provider_config_problems(
-        source, lambda key: _plain(entries.get(key)), lambda key: bool(_redact(entries.get(key))[1])
-    )
+    redacted = {str(key): _redact(value) for key, value in entries.items()}
+    secret_keys = sorted(key for key, (_, secret) in redacted.items() if secret)
+    plain = {key: value for key, (value, secret) in redacted.items() if not secret}
+    problems += provider_config_problems(source, plain.get, secret_keys.__contains__)
     if problems:
         raise ConfigError(stack, problems)
-    for key, value in entries.items():
-        plain, secret = _redact(value)
-        config[str(key)] = plain if isinstance(plain, str) else json.dumps(plain, sort_keys=True)
-        if secret:
-            secret_keys.append(str(key))
-    return StackFile(config=config, secret_keys=sorted(secret_keys))
+    return StackFile(
+        config={
+            key: value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+            for key, (value, _) in redacted.items()
+        },
+        secret_keys=secret_keys,
+    )
 
 
 # Config keys whose every value is a credential: in the stack file only `secure:` (encrypted). The
@@ -171,21 +171,13 @@ def _plaintext_leaves(value: Any, path: str = "") -> list[str]:
         if set(value) == {"secure"}:
             return []
         return [
-            leaf for key, child in value.items() for leaf in _plaintext_leaves(child, _join(path, str(key)))
+            leaf
+            for key, child in value.items()
+            for leaf in _plaintext_leaves(child, f"{path}.{key}" if path else str(key))
         ]
     if isinstance(value, list):
         return [leaf for i, child in enumerate(value) for leaf in _plaintext_leaves(child, f"{path}[{i}]")]
     return [] if value is None else [path]
-
-
-def _plain(value: Any) -> Any:
-    """A stack file's value as the program would read it in plain text; None if it is encrypted."""
-    plain, secret = _redact(value)
-    return None if secret else plain
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
 
 
 def _redact(value: Any) -> tuple[Any, bool]:

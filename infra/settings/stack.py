@@ -1,31 +1,23 @@
-"""The one model of a stack's settings: the merge of its profile and its stack file.
+"""The one model of a stack's settings: the merge of its profile (``stacks/<stack>.yaml``: sizes,
+replicas, zones, retention, SLO targets, thresholds, alert routes) and its stack file
+(``Pulumi.<stack>.yaml``, namespace ``samokoder:``: identity, release, secrets).
 
-A stack's settings are the merge of two sources: its profile
-(``stacks/<stack>.yaml``: sizes, replicas, zones, retention, SLO targets,
-thresholds, alert routes) and its identity and release
-(``Pulumi.<stack>.yaml``, namespace ``samokoder:``). Every model forbids
-unknown keys so that a typo fails instead of silently taking a default.
-
-Rules that hold only for production stacks (three zones, a regional master,
-HA replicas) are checked next to the fields they constrain, in the area
-modules; the validation context says whether the stack is a production one.
-Rules that span areas are checked here.
+Every model forbids unknown keys so that a typo fails instead of silently taking a default. Rules
+that hold only for production stacks (three zones, a regional master, HA replicas) are checked next
+to the fields they constrain, in the area modules (the validation context says whether the stack is
+a production one); rules that span areas are checked here.
 """
 
 from __future__ import annotations
 
-import re
+import operator
 from datetime import UTC, datetime, timedelta
+from itertools import combinations
 
-from pydantic import (
-    Field,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from infra.conventions import MAX_STACK_NAME
-from infra.settings.base import StrictModel, is_offline, is_production
+from infra.settings.base import StrictModel, is_offline, production_rules
 from infra.settings.canary import CanaryProfile
 from infra.settings.cluster import ClusterProfile, NetworkProfile, NodeGroupProfile
 from infra.settings.database import DatabaseProfile, RestoreRequest
@@ -40,8 +32,6 @@ from infra.settings.secrets import (
 )
 from infra.settings.workloads import Replicas, WorkloadsProfile
 
-# An address Alertmanager's email notifier can send to: local@domain, no spaces, no list.
-_EMAIL = re.compile(r"[^@\s,<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 # How far ahead of this machine's clock a rotation stamp may be (another machine's clock).
 ROTATION_CLOCK_SKEW = timedelta(minutes=5)
 
@@ -101,12 +91,9 @@ class StackSettings(StrictModel):
             )
         return stamps
 
-    @field_validator("protect_stateful")
-    @classmethod
-    def _protected_in_production(cls, protect: bool, info: ValidationInfo) -> bool:
-        if is_production(info) and not protect:
-            raise ValueError("a production stack protects its stateful resources")
-        return protect
+    _in_production = production_rules(
+        {"protect_stateful": (operator.not_, "a production stack protects its stateful resources")}
+    )
 
     @model_validator(mode="after")
     def _address_plan(self) -> StackSettings:
@@ -115,54 +102,9 @@ class StackSettings(StrictModel):
             "cluster.pod_cidr": self.cluster.pod_cidr,
             "cluster.service_cidr": self.cluster.service_cidr,
         }
-        names = list(ranges)
-        for i, first in enumerate(names):
-            for second in names[i + 1 :]:
-                if ranges[first].overlaps(ranges[second]):
-                    raise ValueError(f"{first} {ranges[first]} overlaps {second} {ranges[second]}")
-        return self
-
-    @model_validator(mode="after")
-    def _slo_window_retained(self) -> StackSettings:
-        if self.monitoring.retention_days < self.slo.window_days:
-            raise ValueError(
-                f"monitoring.retention_days ({self.monitoring.retention_days}) is shorter than "
-                f"slo.window_days ({self.slo.window_days}): the SLO window could not be computed"
-            )
-        return self
-
-    @model_validator(mode="after")
-    def _alertmanager_accepts_the_receivers(self) -> StackSettings:
-        """What Alertmanager would refuse at load (or never deliver), refused here instead."""
-        receivers = self.alerting.receivers
-        problems = []
-        if receivers.telegram is not None and receivers.telegram.chat_id == 0:
-            problems.append("alerting.receivers.telegram.chat_id: 0 is not a chat (Alertmanager refuses it)")
-        if receivers.email is not None:
-            bad = [i for i, to in enumerate(receivers.email.to) if not _EMAIL.fullmatch(to)]
-            if bad:
-                problems.append(f"alerting.receivers.email.to[{bad[0]}]: not an email address")
-            if len(set(receivers.email.to)) != len(receivers.email.to):
-                problems.append("alerting.receivers.email.to: an address is listed twice")
-            if not _EMAIL.fullmatch(receivers.email.sender):
-                problems.append("alerting.receivers.email.sender: not an email address")
-        for severity in ("critical", "warning", "info"):
-            route = getattr(self.alerting.routes, severity)
-            if len(set(route)) != len(route):
-                problems.append(f"alerting.routes.{severity}: a receiver is listed twice")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
-
-    @model_validator(mode="after")
-    def _canary_within_the_alerts(self) -> StackSettings:
-        # A canary allowed more errors than the warning alert would be promoted into an alert.
-        warning = self.thresholds.error_rate.warning
-        if self.canary.max_error_percent > warning:
-            raise ValueError(
-                f"canary.max_error_percent ({self.canary.max_error_percent:g}) is above "
-                f"thresholds.error_rate.warning ({warning:g}): a canary that trips the alert would pass"
-            )
+        for (first, one), (second, other) in combinations(ranges.items(), 2):
+            if one.overlaps(other):
+                raise ValueError(f"{first} {one} overlaps {second} {other}")
         return self
 
     def required_secrets(self) -> tuple[str, ...]:
@@ -182,33 +124,40 @@ class StackSettings(StrictModel):
         return self
 
     @model_validator(mode="after")
-    def _api_can_scale(self) -> StackSettings:
-        if self.workloads.api_max_replicas < self.replicas.api:
-            raise ValueError(
-                f"workloads.api_max_replicas ({self.workloads.api_max_replicas}) is below "
-                f"replicas.api ({self.replicas.api})"
-            )
-        return self
-
-    @model_validator(mode="after")
-    def _database_fits_a_node(self) -> StackSettings:
-        # Requests equal limits: an instance asking for more than a whole node is never scheduled,
-        # and the database waits Pending while everything that needs it fails.
-        database, node = self.database, self.node_group
-        if database.memory_gb >= node.memory_gb or database.cpu_cores >= node.cores:
-            raise ValueError(
+    def _areas_agree(self) -> StackSettings:
+        database, node, zones = self.database, self.node_group, len(self.network.zones)
+        max_replicas, warning = self.workloads.api_max_replicas, self.thresholds.error_rate.warning
+        checks = [
+            (
+                self.monitoring.retention_days < self.slo.window_days,
+                f"monitoring.retention_days ({self.monitoring.retention_days}) is shorter than "
+                f"slo.window_days ({self.slo.window_days}): the SLO window could not be computed",
+            ),
+            # A canary allowed more errors than the warning alert would be promoted into an alert.
+            (
+                self.canary.max_error_percent > warning,
+                f"canary.max_error_percent ({self.canary.max_error_percent:g}) is above "
+                f"thresholds.error_rate.warning ({warning:g}): a canary that trips the alert would pass",
+            ),
+            (
+                max_replicas < self.replicas.api,
+                f"workloads.api_max_replicas ({max_replicas}) is below replicas.api ({self.replicas.api})",
+            ),
+            # Requests equal limits: an instance asking for more than a whole node is never scheduled,
+            # and the database waits Pending while everything that needs it fails.
+            (
+                database.memory_gb >= node.memory_gb or database.cpu_cores >= node.cores,
                 f"database.memory_gb ({database.memory_gb:g}) and database.cpu_cores "
                 f"({database.cpu_cores:g}) must each be below a node's node_group.memory_gb "
                 f"({node.memory_gb}) and node_group.cores ({node.cores}): an instance bigger than a node "
-                "is never scheduled"
-            )
-        return self
-
-    @model_validator(mode="after")
-    def _regional_master_zones(self) -> StackSettings:
-        if self.cluster.regional_master and len(self.network.zones) != 3:
-            raise ValueError(
-                "cluster.regional_master needs exactly 3 zones in network.zones "
-                f"(got {len(self.network.zones)})"
-            )
+                "is never scheduled",
+            ),
+            (
+                self.cluster.regional_master and zones != 3,
+                f"cluster.regional_master needs exactly 3 zones in network.zones (got {zones})",
+            ),
+        ]
+        broken = [reason for failed, reason in checks if failed]
+        if broken:
+            raise ValueError("; ".join(broken))
         return self

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import (
-    Field,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from infra.settings.base import StorageClass, StrictModel, is_production
+from infra.settings.base import StorageClass, StrictModel, is_production, production_rules
 
 
 class Replicas(StrictModel):
@@ -38,15 +33,11 @@ class ContainerResources(StrictModel):
 
     @model_validator(mode="after")
     def _requests_within_limits(self) -> ContainerResources:
-        if self.cpu_request_m > self.cpu_limit_m:
-            raise ValueError(
-                f"cpu_request_m ({self.cpu_request_m}) is above cpu_limit_m ({self.cpu_limit_m})"
-            )
-        if self.memory_request_mib > self.memory_limit_mib:
-            raise ValueError(
-                f"memory_request_mib ({self.memory_request_mib}) is above "
-                f"memory_limit_mib ({self.memory_limit_mib})"
-            )
+        for request, limit in (("cpu_request_m", "cpu_limit_m"), ("memory_request_mib", "memory_limit_mib")):
+            if getattr(self, request) > getattr(self, limit):
+                raise ValueError(
+                    f"{request} ({getattr(self, request)}) is above {limit} ({getattr(self, limit)})"
+                )
         return self
 
 
@@ -99,12 +90,12 @@ class WorkloadsProfile(StrictModel):
             )
         return value
 
-    @field_validator("environment")
-    @classmethod
-    def _production_runs_as_production(cls, value: str, info: ValidationInfo) -> str:
-        if is_production(info) and value != "production":
-            raise ValueError(
-                f"a production stack runs the app with ENVIRONMENT 'production' (got {value!r}): "
-                "anything else skips its secret checks, secure cookies and HSTS"
+    _in_production = production_rules(
+        {
+            "environment": (
+                lambda value: value != "production",
+                "a production stack runs the app with ENVIRONMENT 'production' (got {value!r}): anything "
+                "else skips its secret checks, secure cookies and HSTS",
             )
-        return value
+        }
+    )
