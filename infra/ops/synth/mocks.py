@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pulumi.output import Unknown
-from pulumi.runtime import Mocks, rpc
-from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, rpc
+from pulumi.runtime.mocks import MockMonitor
 
 from infra.ops.synth.preview import checked_at_preview, is_dynamic, unknown_leaves
 from infra.settings.source import REDACTED

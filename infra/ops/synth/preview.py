@@ -21,8 +21,7 @@ from typing import Any
 
 import dill  # type: ignore[import-untyped]
 from pulumi.dynamic import ResourceProvider
-from pulumi.runtime import rpc
-from pulumi.runtime.mocks import MockResourceArgs
+from pulumi.runtime import MockResourceArgs, rpc
 
 DYNAMIC_PREFIX = "pulumi-python:dynamic"
 PROVIDER_KEY = "__provider"

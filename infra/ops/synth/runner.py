@@ -12,7 +12,6 @@ hold unknowns (``infra/ops/synth/preview.py``).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -24,9 +23,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pulumi
-from pulumi.runtime import settings as runtime_settings
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 from infra.conventions import PROJECT
 from infra.ops import program
@@ -79,33 +75,6 @@ class _WarningCollector(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def _run_body(body: Callable[[], T], returned: list[T]) -> None:
-    returned.append(body())
-    # set_mocks registers the root stack's (empty) outputs before the program
-    # runs; register them again now that the program has exported its own, as
-    # the CLI does at the end of a run.
-    root = runtime_settings.get_root_resource()
-    if root is not None:
-        root._outputs_registered = False  # type: ignore[attr-defined]
-        root._finish()  # type: ignore[attr-defined]
-
-
-def _discard_leftovers() -> None:
-    """What a failed run left behind (its unfinished outputs and RPCs) is not the next run's.
-
-    As pulumi's own ``mocks.test`` decorator, clear it; a leftover that failed
-    has its error taken, so that it is not logged as never retrieved.
-    """
-    rpc_manager = runtime_settings.SETTINGS.rpc_manager
-    for leftover in [*runtime_settings.SETTINGS.outputs, *rpc_manager.rpcs]:
-        if not isinstance(leftover, asyncio.Future):
-            continue
-        if leftover.done() and not leftover.cancelled():
-            leftover.exception()
-    rpc_manager.clear()
-    runtime_settings.SETTINGS.outputs.clear()
-
-
 @contextmanager
 def _config_as_the_cli_hands_it(config: dict[str, Any], secret_keys: list[str]) -> Iterator[None]:
     """The stack's config where a `pulumi up` finds it, for the length of one run.
@@ -150,18 +119,28 @@ def run_mocked(
     mocks = SynthMocks(preview=preview)
     monitor = monitor or RecordingMonitor(mocks)
     collector = _WarningCollector()
-    logger = logging.getLogger(f"samokoder.synth.{stack}")
-    logger.propagate = False
-    logger.handlers = [collector]
-
-    runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
+    # A logger outside logging's tree: this run's warnings reach the collector alone.
+    logger = logging.Logger(f"samokoder.synth.{stack}")
+    logger.addHandler(collector)
+    # Drops the last run's root stack, so that set_mocks makes this run's own.
+    pulumi.runtime.reset_options(project=PROJECT, stack=stack, preview=preview)
     pulumi.runtime.set_mocks(
         mocks, project=PROJECT, stack=stack, preview=preview, logger=logger, monitor=monitor
     )
     returned: list[T] = []
+
+    # `test` also clears what a failed run left unfinished: it is not this run's to wait for.
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def run() -> None:
+        returned.append(body())
+        # set_mocks registered the root stack's outputs, empty, before the program ran;
+        # register them again now that it has exported its own, as the CLI does at the end.
+        root = pulumi.runtime.get_root_resource()
+        assert isinstance(root, pulumi.ComponentResource)
+        root.register_outputs(root.outputs)  # type: ignore[attr-defined]
+
     with _config_as_the_cli_hands_it(config or {}, secret_keys or []):
-        _discard_leftovers()
-        _sync_await(run_pulumi_func(lambda: _run_body(body, returned)))
+        run()
     return returned[0], monitor, collector.messages
 
 
