@@ -9,7 +9,7 @@ import pulumi
 
 import components
 from infra.ops.reference.markdown import code, table
-from infra.ops.reference.sources import Sources, by_stack, stacks
+from infra.ops.reference.sources import Sources, per_stack, stacks
 from infra.render import charts
 
 # Who provides a type, by the part of its token before the first ':', in the order shown.
@@ -82,9 +82,7 @@ def components_table(sources: Sources) -> str:
     return table(("component", "module", "what it makes", *counts), rows)
 
 
-def outputs_table(sources: Sources) -> str:
-    """The stack outputs each stack's synthesis exports."""
-    rows = by_stack(
-        {stack: [(code(name),) for name in sorted(sources.synthesis(stack).outputs)] for stack in stacks()}
-    )
-    return table(("output", "stacks"), rows)
+# The stack outputs each stack's synthesis exports.
+outputs_table = per_stack(
+    ("output",), lambda synthesis: [(code(name),) for name in sorted(synthesis.outputs)]
+)
