@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.handlers
 import os
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -47,32 +49,20 @@ class Synthesis:
     preview: bool = False
 
     def deployed(self) -> list[RecordedResource]:
-        """Every registered resource but the implicit root stack."""
         return [r for r in self.resources if r.type != STACK_TYPE]
 
     def of_type(self, type_: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == type_]
 
     def one(self, type_: str, name: str) -> RecordedResource:
-        """The resource of type `type_` registered as `name`; exactly one must exist."""
         (found,) = (r for r in self.resources if r.type == type_ and r.name == name)
         return found
 
     def id_of(self, resource: RecordedResource) -> str:
-        """The id the mock cloud gave `resource`, as other resources see it."""
         return mock_id(resource.type, resource.name)
 
     def counts_by_type(self) -> dict[str, int]:
         return dict(sorted(Counter(r.type for r in self.deployed()).items()))
-
-
-class _WarningCollector(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
 
 
 @contextmanager
@@ -111,17 +101,15 @@ def run_mocked(
 ) -> tuple[T, RecordingMonitor, list[str]]:
     """Run `body` as a Pulumi program of `stack` under the mock runtime synth uses.
 
-    Returns what `body` returned, the monitor that recorded every
-    registration, and the warnings logged. Each run starts from a clean
-    runtime, so several can run in one process. With `preview`, as a first
-    `pulumi preview` (a given `monitor` answers with its own mocks).
+    Returns what `body` returned, the monitor that recorded every registration, and the
+    warnings logged. Each run starts from a clean runtime, so several can run in one process.
     """
     mocks = SynthMocks(preview=preview)
     monitor = monitor or RecordingMonitor(mocks)
-    collector = _WarningCollector()
-    # A logger outside logging's tree: this run's warnings reach the collector alone.
-    logger = logging.Logger(f"samokoder.synth.{stack}")
-    logger.addHandler(collector)
+    # A logger outside logging's tree: this run's warnings reach its buffer alone.
+    logger = logging.Logger(f"samokoder.synth.{stack}", logging.WARNING)
+    collected = logging.handlers.BufferingHandler(capacity=sys.maxsize)
+    logger.addHandler(collected)
     # Drops the last run's root stack, so that set_mocks makes this run's own.
     pulumi.runtime.reset_options(project=PROJECT, stack=stack, preview=preview)
     pulumi.runtime.set_mocks(
@@ -141,7 +129,7 @@ def run_mocked(
 
     with _config_as_the_cli_hands_it(config or {}, secret_keys or []):
         run()
-    return returned[0], monitor, collector.messages
+    return returned[0], monitor, [record.getMessage() for record in collected.buffer]
 
 
 def synthesize(
@@ -149,12 +137,9 @@ def synthesize(
 ) -> Synthesis:
     """Run the program for `stack` under mocks and return what it registered.
 
-    Raises `infra.settings.ConfigError` for invalid settings; the program
-    validates them before it registers anything. Pass `monitor` to see what
-    was registered even when the run fails (with `preview`, a monitor over
-    ``SynthMocks(preview=True)``). With `preview`, as a stack's first
-    `pulumi preview`: what is recorded holds ``[unknown]`` where a value
-    is not known before the resources exist.
+    Raises `infra.settings.ConfigError` for invalid settings, before anything is registered.
+    Pass `monitor` to see what was registered even when the run fails (with `preview`, a
+    monitor over ``SynthMocks(preview=True)``).
     """
     stack_file = read_stack_file(project_dir / f"Pulumi.{stack}.yaml")
     platform, monitor, warnings = run_mocked(
