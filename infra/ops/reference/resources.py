@@ -29,7 +29,6 @@ def _provider(type_: str) -> str:
 
 
 def resources_table(sources: Sources) -> str:
-    """One row per resource type and a column per stack, grouped by provider with subtotals."""
     counts = {stack: sources.synthesis(stack).counts_by_type() for stack in stacks()}
     every_type = sorted({t for c in counts.values() for t in c})
     rows: list[tuple[str, ...]] = []
@@ -53,7 +52,6 @@ def charts_table(_: Sources) -> str:
 
 
 def _component_modules() -> dict[str, tuple[str, str]]:
-    """Each component class's name: its module's path and the first line of its docstring."""
     found: dict[str, tuple[str, str]] = {}
     for info in pkgutil.iter_modules(components.__path__):
         module = importlib.import_module(f"{components.__name__}.{info.name}")

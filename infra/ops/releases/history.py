@@ -22,8 +22,6 @@ class RollbackRefused(ValueError):
 
 @dataclass(frozen=True)
 class Release:
-    """One update of the stack and the release it deployed."""
-
     version: int
     time: str
     result: str

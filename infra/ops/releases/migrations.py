@@ -116,14 +116,12 @@ def _history(versions: Path) -> dict[str, tuple[Path, Parents]]:
 
 
 def heads(versions: Path) -> list[str]:
-    """The revisions no script under VERSIONS names as a parent, sorted."""
     scripts = _history(versions)
     parents = {parent for _, theirs in scripts.values() for parent in theirs}
     return sorted(revision for revision in scripts if revision not in parents)
 
 
 def migration_revision(found_heads: Iterable[str]) -> str:
-    """The release's migration revision for these heads (see the module's docstring)."""
     ordered = sorted(set(found_heads))
     if not ordered:
         raise MigrationsError("no heads")

@@ -52,7 +52,6 @@ class Recorded:
         return cls(release.id, release.migration_revision, dict(release.images))
 
     def as_config(self) -> dict[str, Any]:
-        """The release as the program reads ``samokoder:release``."""
         config: dict[str, Any] = {
             "id": self.id,
             "migration_revision": self.migration_revision,

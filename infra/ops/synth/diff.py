@@ -175,7 +175,6 @@ def read_build(build: Path, name: str = "resources.json") -> Any:
 
 
 def diff_builds(stack: str, base: Path, head: Path) -> StackDiff:
-    """Compare build/<stack>/ of the base with that of the change."""
     head_resources = read_build(head)
     resources = diff_resources(read_build(base), head_resources)
     outputs = tuple(changes(read_build(base, "outputs.json"), read_build(head, "outputs.json")))

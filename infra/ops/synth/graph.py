@@ -45,7 +45,6 @@ Resource = Mapping[str, Any]
 
 
 def quote(text: str) -> str:
-    """A DOT string literal."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 

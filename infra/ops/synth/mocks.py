@@ -174,8 +174,6 @@ class RecordedResource:
 
 
 class RecordingMonitor(MockMonitor):
-    """A MockMonitor that remembers every registration and the stack's outputs."""
-
     def __init__(self, mocks: Mocks) -> None:
         super().__init__(mocks)
         self._lock = threading.Lock()

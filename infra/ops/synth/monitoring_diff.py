@@ -33,7 +33,6 @@ def _rules(build: Path) -> Rules:
 
 
 def _dashboards(build: Path) -> dict[str, list[str]]:
-    """Dashboard title -> its panel titles."""
     found = {}
     for path in sorted((build / "monitoring" / "dashboards").glob("*.json")):
         dashboard = json.loads(path.read_text())

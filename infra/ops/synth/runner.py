@@ -161,7 +161,6 @@ def recorded_synthesis(
     *,
     preview: bool = False,
 ) -> Synthesis:
-    """What one mocked run of the program registered, as synth reports it."""
     return Synthesis(
         stack=stack,
         settings=platform.settings,
