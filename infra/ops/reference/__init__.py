@@ -53,7 +53,6 @@ def pages() -> tuple[str, ...]:
 
 
 def regenerate(page: str, text: str, sources: Sources) -> str:
-    """The page's text with each of its generated blocks written anew."""
     for block in BLOCKS:
         if block.page == page:
             text = fill(text, block.name, block.render(sources))

@@ -34,7 +34,6 @@ class MissingBlock(ValueError):
 
 
 def fill(page: str, name: str, content: str) -> str:
-    """The page with the block `name` replaced by `content` (markers kept)."""
     begin, end = _markers(name)
     pattern = re.compile(re.escape(begin) + r"\n.*?" + re.escape(end), re.DOTALL)
     if not pattern.search(page):

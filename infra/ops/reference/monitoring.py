@@ -6,16 +6,14 @@ Read from what the monitoring component deploys (the synthesis's artifacts,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from infra.ops.reference.markdown import DASH, code, table
-from infra.ops.reference.sources import Row, Sources, by_stack, stacks
+from infra.ops.reference.sources import Row, Sources, per_stack, stacks
+from infra.ops.synth.runner import Synthesis
 from infra.render.monitoring.bundle import MonitoringArtifacts
 from infra.render.monitoring.slo import BURN_WINDOWS
-
-
-def _artifacts(sources: Sources) -> dict[str, MonitoringArtifacts]:
-    return {stack: sources.synthesis(stack).monitoring for stack in stacks()}
 
 
 def _alert_rows(artifacts: MonitoringArtifacts) -> list[Row]:
@@ -26,19 +24,8 @@ def _alert_rows(artifacts: MonitoringArtifacts) -> list[Row]:
     ]
 
 
-def alerts_table(sources: Sources) -> str:
-    """Every alert rule, one row per name and severity, with the stacks that have it."""
-    rows = by_stack({stack: _alert_rows(a) for stack, a in _artifacts(sources).items()})
-    return table(("alert", "severity", "for", "rule file", "summary", "stacks"), rows)
-
-
 def _rule_file_rows(artifacts: MonitoringArtifacts) -> list[Row]:
     return [(code(f.name), str(len(f.alerts)), str(len(f.recordings))) for f in artifacts.rule_files]
-
-
-def rule_files_table(sources: Sources) -> str:
-    rows = by_stack({stack: _rule_file_rows(a) for stack, a in _artifacts(sources).items()})
-    return table(("rule file", "alerts", "recording rules", "stacks"), rows)
 
 
 def _dashboard_rows(artifacts: MonitoringArtifacts) -> list[Row]:
@@ -51,69 +38,63 @@ def _dashboard_rows(artifacts: MonitoringArtifacts) -> list[Row]:
     return rows
 
 
-def dashboards_table(sources: Sources) -> str:
-    rows = by_stack({stack: _dashboard_rows(a) for stack, a in _artifacts(sources).items()})
-    return table(("uid", "title", "rows", "panels", "stacks"), rows)
-
-
 def _integrations(receiver: dict[str, Any]) -> str:
     kinds = [key.removesuffix("_configs") for key in receiver if key.endswith("_configs")]
     return ", ".join(kinds) or "nothing (dropped)"
 
 
-def _route_rows(config: dict[str, Any]) -> list[Row]:
+def _route_rows(artifacts: MonitoringArtifacts) -> list[Row]:
+    # First match wins: what each route sends to, how fast, how often, when muted.
+    config = artifacts.alertmanager
     receivers = {r["name"]: r for r in config["receivers"]}
     top = config["route"]
-    rows: list[Row] = []
-    for route in [*top.get("routes", []), {**top, "matchers": ["anything else"]}]:
-        rows.append(
-            (
-                ", ".join(code(m) for m in route.get("matchers", [])),
-                code(route["receiver"]),
-                _integrations(receivers[route["receiver"]]),
-                route.get("group_wait", top["group_wait"]),
-                route.get("repeat_interval", top["repeat_interval"]),
-                ", ".join(route.get("mute_time_intervals", [])) or "never",
-            )
+    return [
+        (
+            ", ".join(code(m) for m in route.get("matchers", [])),
+            code(route["receiver"]),
+            _integrations(receivers[route["receiver"]]),
+            route.get("group_wait", top["group_wait"]),
+            route.get("repeat_interval", top["repeat_interval"]),
+            ", ".join(route.get("mute_time_intervals", [])) or "never",
         )
-    return rows
+        for route in [*top.get("routes", []), {**top, "matchers": ["anything else"]}]
+    ]
 
 
-def routes_table(sources: Sources) -> str:
-    """Alertmanager's routes, first match wins: what each sends to, how fast, how often, when muted."""
-    rows = by_stack({stack: _route_rows(a.alertmanager) for stack, a in _artifacts(sources).items()})
-    headers = ("alerts matching", "receiver", "sends with", "group wait", "repeat", "muted", "stacks")
-    return table(headers, rows)
-
-
-def _inhibition_rows(config: dict[str, Any]) -> list[Row]:
+def _inhibition_rows(artifacts: MonitoringArtifacts) -> list[Row]:
     return [
         (
             ", ".join(code(m) for m in rule["source_matchers"]),
             ", ".join(code(m) for m in rule["target_matchers"]),
             ", ".join(rule.get("equal", [])),
         )
-        for rule in config.get("inhibit_rules", [])
+        for rule in artifacts.alertmanager.get("inhibit_rules", [])
     ]
 
 
-def inhibitions_table(sources: Sources) -> str:
-    rows = by_stack({stack: _inhibition_rows(a.alertmanager) for stack, a in _artifacts(sources).items()})
-    return table(("an alert matching", "mutes those matching", "with the same", "stacks"), rows)
-
-
-def _interval_rows(config: dict[str, Any]) -> list[Row]:
+def _interval_rows(artifacts: MonitoringArtifacts) -> list[Row]:
     rows: list[Row] = []
-    for interval in config.get("time_intervals", []):
+    for interval in artifacts.alertmanager.get("time_intervals", []):
         for spec in interval["time_intervals"]:
             times = ", ".join(f"{t['start_time']}{DASH}{t['end_time']}" for t in spec.get("times", []))
             rows.append((code(interval["name"]), times, spec.get("location", "UTC")))
     return rows
 
 
-def time_intervals_table(sources: Sources) -> str:
-    rows = by_stack({stack: _interval_rows(a.alertmanager) for stack, a in _artifacts(sources).items()})
-    return table(("interval", "times", "time zone", "stacks"), rows)
+def _monitoring(rows: Callable[[MonitoringArtifacts], list[Row]]) -> Callable[[Synthesis], list[Row]]:
+    return lambda synthesis: rows(synthesis.monitoring)
+
+
+alerts_table = per_stack(("alert", "severity", "for", "rule file", "summary"), _monitoring(_alert_rows))
+rule_files_table = per_stack(("rule file", "alerts", "recording rules"), _monitoring(_rule_file_rows))
+dashboards_table = per_stack(("uid", "title", "rows", "panels"), _monitoring(_dashboard_rows))
+routes_table = per_stack(
+    ("alerts matching", "receiver", "sends with", "group wait", "repeat", "muted"), _monitoring(_route_rows)
+)
+inhibitions_table = per_stack(
+    ("an alert matching", "mutes those matching", "with the same"), _monitoring(_inhibition_rows)
+)
+time_intervals_table = per_stack(("interval", "times", "time zone"), _monitoring(_interval_rows))
 
 
 def objectives_table(sources: Sources) -> str:

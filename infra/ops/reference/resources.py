@@ -9,7 +9,7 @@ import pulumi
 
 import components
 from infra.ops.reference.markdown import code, table
-from infra.ops.reference.sources import Sources, by_stack, stacks
+from infra.ops.reference.sources import Sources, per_stack, stacks
 from infra.render import charts
 
 # Who provides a type, by the part of its token before the first ':', in the order shown.
@@ -29,7 +29,6 @@ def _provider(type_: str) -> str:
 
 
 def resources_table(sources: Sources) -> str:
-    """One row per resource type and a column per stack, grouped by provider with subtotals."""
     counts = {stack: sources.synthesis(stack).counts_by_type() for stack in stacks()}
     every_type = sorted({t for c in counts.values() for t in c})
     rows: list[tuple[str, ...]] = []
@@ -53,7 +52,6 @@ def charts_table(_: Sources) -> str:
 
 
 def _component_modules() -> dict[str, tuple[str, str]]:
-    """Each component class's name: its module's path and the first line of its docstring."""
     found: dict[str, tuple[str, str]] = {}
     for info in pkgutil.iter_modules(components.__path__):
         module = importlib.import_module(f"{components.__name__}.{info.name}")
@@ -82,9 +80,7 @@ def components_table(sources: Sources) -> str:
     return table(("component", "module", "what it makes", *counts), rows)
 
 
-def outputs_table(sources: Sources) -> str:
-    """The stack outputs each stack's synthesis exports."""
-    rows = by_stack(
-        {stack: [(code(name),) for name in sorted(sources.synthesis(stack).outputs)] for stack in stacks()}
-    )
-    return table(("output", "stacks"), rows)
+# The stack outputs each stack's synthesis exports.
+outputs_table = per_stack(
+    ("output",), lambda synthesis: [(code(name),) for name in sorted(synthesis.outputs)]
+)

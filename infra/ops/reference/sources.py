@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra.ops.cli.common import DEFAULT_STACK
+from infra.ops.reference.markdown import table
 from infra.ops.synth.runner import Synthesis, synthesize
 from stacks import known_stacks
 
@@ -51,3 +52,10 @@ def by_stack(rows: Mapping[str, Sequence[Row]]) -> list[Row]:
                 where[row].append(stack)
             anchor = merged.index(row)
     return [(*row, ", ".join(where[row])) for row in merged]
+
+
+def per_stack(headers: Row, rows_of: Callable[[Synthesis], Sequence[Row]]) -> Callable[[Sources], str]:
+    """A block's table of each stack's rows, merged `by_stack` with a last column of the stacks."""
+    return lambda sources: table(
+        (*headers, "stacks"), by_stack({stack: rows_of(sources.synthesis(stack)) for stack in stacks()})
+    )

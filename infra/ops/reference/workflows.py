@@ -21,7 +21,6 @@ EXPRESSION = re.compile(r"\$\{\{\s*[\w.]*?(\w+)\s*\}\}")
 
 
 def _workflows(sources: Sources) -> list[tuple[str, dict[Any, Any], str]]:
-    """(file name, parsed document, text) of each workflow, by file name."""
     found = []
     for path in sorted((sources.project_dir / WORKFLOWS).glob("*.yml")):
         text = path.read_text()
@@ -80,7 +79,6 @@ def workflows_table(sources: Sources) -> str:
 
 
 def secrets_table(sources: Sources) -> str:
-    """Every secret a workflow reads, and which workflows read it."""
     readers: dict[str, list[str]] = {}
     for name, _, text in _workflows(sources):
         for secret in SECRET.findall(text):

@@ -22,8 +22,6 @@ class RollbackRefused(ValueError):
 
 @dataclass(frozen=True)
 class Release:
-    """One update of the stack and the release it deployed."""
-
     version: int
     time: str
     result: str
@@ -34,9 +32,6 @@ class Release:
     @property
     def succeeded(self) -> bool:
         return self.result == "succeeded"
-
-    def same_images(self, other: Release) -> bool:
-        return self.images == other.images
 
 
 def _release_config(config: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -130,7 +125,7 @@ def choose_target(
         # A re-deploy of the same images is not a release to go back to;
         # after a failure the last good release is, whatever its images.
         seen = [*earlier] if not current.succeeded else [current, *earlier]
-        if not any(release.same_images(e) for e in seen):
+        if not any(release.images == e.images for e in seen):
             earlier.append(release)
     if to is not None:
         if to == current.id and current.succeeded:

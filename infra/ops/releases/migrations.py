@@ -27,7 +27,8 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 __all__ = ["HEX", "MigrationsError", "heads", "migration_revision", "read_script"]
@@ -107,34 +108,20 @@ def _history(versions: Path) -> dict[str, tuple[Path, Parents]]:
         for parent in parents:
             if parent not in scripts:
                 raise MigrationsError(f"{path}: down_revision {parent} is not in {versions}")
-    if _in_cycles(scripts):
-        raise MigrationsError(f"{versions}: the revisions' down_revisions form a cycle")
+    try:
+        TopologicalSorter({revision: parents for revision, (_, parents) in scripts.items()}).prepare()
+    except CycleError:
+        raise MigrationsError(f"{versions}: the revisions' down_revisions form a cycle") from None
     return scripts
 
 
-def _in_cycles(scripts: Mapping[str, tuple[Path, Parents]]) -> bool:
-    """Whether some revisions descend from themselves: they are left once every root's line is taken."""
-    waiting = {revision: len(set(parents)) for revision, (_, parents) in scripts.items()}
-    ready = [revision for revision, count in waiting.items() if not count]
-    while ready:
-        taken = ready.pop()
-        for revision, (_, parents) in scripts.items():
-            if taken in parents:
-                waiting[revision] -= 1
-                if not waiting[revision]:
-                    ready.append(revision)
-    return any(waiting.values())
-
-
 def heads(versions: Path) -> list[str]:
-    """The revisions no script under VERSIONS names as a parent, sorted."""
     scripts = _history(versions)
     parents = {parent for _, theirs in scripts.values() for parent in theirs}
     return sorted(revision for revision in scripts if revision not in parents)
 
 
 def migration_revision(found_heads: Iterable[str]) -> str:
-    """The release's migration revision for these heads (see the module's docstring)."""
     ordered = sorted(set(found_heads))
     if not ordered:
         raise MigrationsError("no heads")

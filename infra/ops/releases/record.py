@@ -52,7 +52,6 @@ class Recorded:
         return cls(release.id, release.migration_revision, dict(release.images))
 
     def as_config(self) -> dict[str, Any]:
-        """The release as the program reads ``samokoder:release``."""
         config: dict[str, Any] = {
             "id": self.id,
             "migration_revision": self.migration_revision,
@@ -78,21 +77,18 @@ def given(
     return Recorded(release_id, migration_revision, dict(images), skip_analysis)
 
 
-def _release_lines(release: Recorded, indent: str) -> list[str]:
+def render_block(release: Recorded) -> str:
     missing = [s for s in SERVICES if s not in release.images]
     if missing:
         raise RecordError(f"release {release.id}: no digest for {', '.join(missing)}")
-    return [
-        f'{indent}id: "{release.id}"',
+    lines = [
+        f"  {RELEASE_KEY}:",
+        f'    id: "{release.id}"',
         # The scan for secrets takes an Alembic revision for one.
-        f"{indent}migration_revision: {release.migration_revision}  {PRAGMA}",
-        f"{indent}images:",
-        *(f"{indent}  {service}: {release.images[service]}" for service in SERVICES),
+        f"    migration_revision: {release.migration_revision}  {PRAGMA}",
+        "    images:",
+        *(f"      {service}: {release.images[service]}" for service in SERVICES),
     ]
-
-
-def render_block(release: Recorded) -> str:
-    lines = [f"  {RELEASE_KEY}:", *_release_lines(release, "    ")]
     if release.skip_analysis:
         lines.append("    skip_analysis: true")
     return "\n".join(lines) + "\n"
@@ -172,18 +168,9 @@ def _validated(release: Recorded, source: str) -> None:
 def differences(recorded: Recorded | None, running: Recorded) -> list[str]:
     if recorded is None:
         return [f"the stack file records no release; the stack runs {running.id}"]
-    found = []
-    if recorded.id != running.id:
-        found.append(f"id: recorded {recorded.id}, deployed {running.id}")
-    if recorded.migration_revision != running.migration_revision:
-        found.append(
-            f"migration_revision: recorded {recorded.migration_revision}, "
-            f"deployed {running.migration_revision}"
-        )
-    for service in SERVICES:
-        if recorded.images.get(service) != running.images.get(service):
-            found.append(
-                f"images.{service}: recorded {recorded.images.get(service)}, "
-                f"deployed {running.images.get(service)}"
-            )
-    return found
+    pairs = [
+        ("id", recorded.id, running.id),
+        ("migration_revision", recorded.migration_revision, running.migration_revision),
+        *((f"images.{s}", recorded.images.get(s), running.images.get(s)) for s in SERVICES),
+    ]
+    return [f"{name}: recorded {old}, deployed {new}" for name, old, new in pairs if old != new]

@@ -50,5 +50,4 @@ def manifest_exists(reference: str, iam_token: str, scheme: str = "https", timeo
 
 
 def missing_images(images: Mapping[str, str], iam_token: str, scheme: str = "https") -> list[str]:
-    """The services whose image is no longer in the registry."""
     return sorted(service for service, ref in images.items() if not manifest_exists(ref, iam_token, scheme))

@@ -57,7 +57,6 @@ def _commit(project: Path, ref: str) -> str | None:
 
 
 def resolve_base(project: Path, ref: str | None) -> Base:
-    """The commit to compare with: `ref`, or the merge base of HEAD with main."""
     if _git(project, "rev-parse", "--git-dir").returncode != 0:
         raise BuildError(f"{project} is not a git checkout: there is no base to compare with")
     if ref is not None:
@@ -76,7 +75,6 @@ def resolve_base(project: Path, ref: str | None) -> Base:
 
 
 def export_commit(project: Path, commit: str, into: Path) -> None:
-    """The files of `commit`, as committed, under `into`."""
     archive = _git(project, "archive", "--format=tar", commit)
     if archive.returncode != 0:
         raise BuildError(f"git archive {commit[:12]} failed: {archive.stderr.decode().strip()}")

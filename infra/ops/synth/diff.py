@@ -170,16 +170,14 @@ def diff_resources(base: Sequence[Resource], head: Sequence[Resource]) -> list[R
     return sorted(found, key=lambda c: c.urn)
 
 
+def read_build(build: Path, name: str = "resources.json") -> Any:
+    return json.loads((build / name).read_text())
+
+
 def diff_builds(stack: str, base: Path, head: Path) -> StackDiff:
-    """Compare build/<stack>/ of the base with that of the change."""
-    base_resources = json.loads((base / "resources.json").read_text())
-    head_resources = json.loads((head / "resources.json").read_text())
-    resources = diff_resources(base_resources, head_resources)
-    outputs = tuple(
-        changes(
-            json.loads((base / "outputs.json").read_text()), json.loads((head / "outputs.json").read_text())
-        )
-    )
+    head_resources = read_build(head)
+    resources = diff_resources(read_build(base), head_resources)
+    outputs = tuple(changes(read_build(base, "outputs.json"), read_build(head, "outputs.json")))
     touched = {r.urn for r in resources}
     unchanged = sum(1 for r in head_resources if r["urn"] not in touched)
     return StackDiff(stack=stack, resources=tuple(resources), outputs=outputs, unchanged=unchanged)

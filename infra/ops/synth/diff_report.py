@@ -36,7 +36,6 @@ def _cut(items: Sequence[Change]) -> tuple[Sequence[Change], int]:
 
 
 def text(diffs: Sequence[StackDiff], base: str) -> str:
-    """The report for a terminal: one block per stack."""
     lines = []
     for diff in diffs:
         lines.append(f"{diff.stack}: {base} -> working tree")
@@ -85,7 +84,6 @@ def markdown(diffs: Sequence[StackDiff], base: str, canary: Mapping[str, Sequenc
 
 
 def _stack_section(diff: StackDiff) -> list[str]:
-    """A stack's summary and its table of changes."""
     if diff.empty:
         return [f"No changes ({diff.unchanged} resources)."]
     rows = ["| | resource | type | what changes |", "|---|---|---|---|"]

@@ -45,7 +45,6 @@ Resource = Mapping[str, Any]
 
 
 def quote(text: str) -> str:
-    """A DOT string literal."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
@@ -92,35 +91,24 @@ def _node(resource: Resource, marks: Mapping[str, str], indent: str) -> str:
     return f"{indent}{quote(urn)} [{listed}];"
 
 
-def _cluster(
-    component: Resource,
-    children: Mapping[str, list[Resource]],
-    marks: Mapping[str, str],
-    indent: str,
-) -> list[str]:
-    urn = component["urn"]
-    label = f"{short_type(component['type'])} {component['name']}"
-    lines = [
-        f"{indent}subgraph {quote('cluster_' + urn)} {{",
-        f"{indent}  label={quote(label)};",
-        _node(component, marks, indent + "  "),
-    ]
-    lines += _members(children.get(urn, []), children, marks, indent + "  ")
-    return [*lines, f"{indent}}}"]
-
-
 def _members(
-    members: Iterable[Resource],
-    children: Mapping[str, list[Resource]],
-    marks: Mapping[str, str],
-    indent: str,
+    members: Iterable[Resource], children: Mapping[str, list[Resource]], marks: Mapping[str, str], indent: str
 ) -> list[str]:
+    """Each resource a node; a component a cluster of itself and its children, nested."""
     lines = []
     for resource in members:
-        if resource["urn"] in children:
-            lines += _cluster(resource, children, marks, indent)
-        else:
+        urn = resource["urn"]
+        if urn not in children:
             lines.append(_node(resource, marks, indent))
+            continue
+        label = f"{short_type(resource['type'])} {resource['name']}"
+        lines += [
+            f"{indent}subgraph {quote('cluster_' + urn)} {{",
+            f"{indent}  label={quote(label)};",
+            _node(resource, marks, indent + "  "),
+            *_members(children[urn], children, marks, indent + "  "),
+            f"{indent}}}",
+        ]
     return lines
 
 
@@ -129,10 +117,11 @@ def to_dot(resources: Sequence[Resource], title: str, marks: Mapping[str, str] |
     marks = marks or {}
     ordered = sorted(resources, key=lambda r: r["urn"])
     urns = {r["urn"] for r in ordered}
+    root = next((r["urn"] for r in ordered if r["type"] == STACK_TYPE), "")
     children: dict[str, list[Resource]] = {}
     for resource in ordered:
         # Only components hold others; a parent missing from the build is drawn at the top.
-        if resource.get("parent") in urns and resource["parent"] != _root(ordered):
+        if resource.get("parent") in urns and resource["parent"] != root:
             children.setdefault(resource["parent"], []).append(resource)
     top = [r for r in ordered if r["urn"] not in {c["urn"] for cs in children.values() for c in cs}]
     lines = [
@@ -147,7 +136,3 @@ def to_dot(resources: Sequence[Resource], title: str, marks: Mapping[str, str] |
         "}",
     ]
     return "\n".join(lines) + "\n"
-
-
-def _root(resources: Sequence[Resource]) -> str:
-    return next((r["urn"] for r in resources if r["type"] == STACK_TYPE), "")

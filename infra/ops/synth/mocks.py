@@ -12,6 +12,7 @@ registration asked for: type, name, parent, provider, options, inputs.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import threading
 from collections.abc import Callable
@@ -19,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pulumi.output import Unknown
-from pulumi.runtime import Mocks, rpc
-from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, rpc
+from pulumi.runtime.mocks import MockMonitor
 
 from infra.ops.synth.preview import checked_at_preview, is_dynamic, unknown_leaves
 from infra.settings.source import REDACTED
@@ -165,23 +166,14 @@ class RecordedResource:
     secret_outputs: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "urn": self.urn,
-            "type": self.type,
-            "name": self.name,
-            "parent": self.parent,
-            "provider": self.provider,
-            "custom": self.custom,
-            "protect": self.protect,
-            "dependencies": list(self.dependencies),
-            "ignore_changes": list(self.ignore_changes),
-            "inputs": self.inputs,
+        # The secret outputs are the policies' to read, not resources.json's.
+        fields = {
+            f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "secret_outputs"
         }
+        return {key: list(value) if isinstance(value, tuple) else value for key, value in fields.items()}
 
 
 class RecordingMonitor(MockMonitor):
-    """A MockMonitor that remembers every registration and the stack's outputs."""
-
     def __init__(self, mocks: Mocks) -> None:
         super().__init__(mocks)
         self._lock = threading.Lock()
@@ -219,23 +211,17 @@ def redact(value: Any) -> Any:
     """A JSON-ready copy of `value` with every secret, and every value not known yet, replaced by a marker."""
     if isinstance(value, Unknown) or (isinstance(value, str) and value == rpc.UNKNOWN):
         return UNKNOWN_MARK
-    if isinstance(value, dict):
-        return _redact_map(value)
-    if isinstance(value, list | tuple):
-        return [redact(v) for v in value]
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
-
-
-def _redact_map(value: dict[Any, Any]) -> Any:
     # A secret reaches the monitor wrapped as the mock runtime's own deserializer
     # wraps it (pulumi.runtime.rpc.deserialize_properties); its helpers tell and unwrap it.
     if rpc.is_rpc_secret(value):
         inner = rpc.unwrap_rpc_secret(value)
         # A secret map (a Secret's data) keeps its keys: they name what is
         # held, and the manifest stays a valid object.
-        if isinstance(inner, dict):
-            return {str(k): REDACTED for k in inner}
-        return REDACTED
-    return {str(k): redact(v) for k, v in value.items()}
+        return {str(k): REDACTED for k in inner} if isinstance(inner, dict) else REDACTED
+    if isinstance(value, dict):
+        return {str(k): redact(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)

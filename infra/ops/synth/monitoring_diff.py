@@ -8,12 +8,14 @@ than a YAML diff.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
 Rules = dict[str, dict[str, Any]]
+T = TypeVar("T")
 
 
 def _rules(build: Path) -> Rules:
@@ -31,7 +33,6 @@ def _rules(build: Path) -> Rules:
 
 
 def _dashboards(build: Path) -> dict[str, list[str]]:
-    """Dashboard title -> its panel titles."""
     found = {}
     for path in sorted((build / "monitoring" / "dashboards").glob("*.json")):
         dashboard = json.loads(path.read_text())
@@ -45,36 +46,29 @@ def _changed_fields(before: dict[str, Any], after: dict[str, Any]) -> str:
     return ", ".join(field for field in before if before[field] != after.get(field))
 
 
+def _panels(before: list[str], after: list[str]) -> str:
+    added = ", ".join(p for p in after if p not in before)
+    removed = ", ".join(p for p in before if p not in after)
+    parts = [f"panels added: {added}" if added else "", f"panels removed: {removed}" if removed else ""]
+    return "; ".join(filter(None, parts)) or "panels edited"
+
+
+def _compared(
+    old: Mapping[str, T], new: Mapping[str, T], what: str, detail: Callable[[T, T], str]
+) -> list[str]:
+    """Markdown lines: each key added, removed, or changed (with `detail` of how), as `what` names it."""
+    lines = [f"- added {what.format(key)}" for key in sorted(set(new) - set(old))]
+    lines += [f"- removed {what.format(key)}" for key in sorted(set(old) - set(new))]
+    common = sorted(set(old) & set(new))
+    return lines + [
+        f"- changed {what.format(k)}: {detail(old[k], new[k])}" for k in common if old[k] != new[k]
+    ]
+
+
 def summarize(base: Path, head: Path) -> list[str]:
     """Markdown lines; empty when rules and dashboards are the same."""
-    lines: list[str] = []
-    old, new = _rules(base), _rules(head)
-    lines += [f"- added {key}" for key in sorted(set(new) - set(old))]
-    lines += [f"- removed {key}" for key in sorted(set(old) - set(new))]
-    lines += [
-        f"- changed {key}: {_changed_fields(old[key], new[key])}"
-        for key in sorted(set(old) & set(new))
-        if old[key] != new[key]
-    ]
-    old_boards, new_boards = _dashboards(base), _dashboards(head)
-    lines += [f"- added dashboard **{title}**" for title in sorted(set(new_boards) - set(old_boards))]
-    lines += [f"- removed dashboard **{title}**" for title in sorted(set(old_boards) - set(new_boards))]
-    for title in sorted(set(old_boards) & set(new_boards)):
-        added = [p for p in new_boards[title] if p not in old_boards[title]]
-        removed = [p for p in old_boards[title] if p not in new_boards[title]]
-        if added or removed or new_boards[title] != old_boards[title]:
-            detail = "; ".join(
-                part
-                for part in (
-                    f"panels added: {', '.join(added)}" if added else "",
-                    f"panels removed: {', '.join(removed)}" if removed else "",
-                )
-                if part
-            )
-            lines.append(
-                f"- changed dashboard **{title}**" + (f": {detail}" if detail else ": panels edited")
-            )
-    return lines
+    rules = _compared(_rules(base), _rules(head), "{}", _changed_fields)
+    return rules + _compared(_dashboards(base), _dashboards(head), "dashboard **{}**", _panels)
 
 
 def report(base_root: Path, head_root: Path) -> str:

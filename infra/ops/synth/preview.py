@@ -21,10 +21,8 @@ from typing import Any
 
 import dill  # type: ignore[import-untyped]
 from pulumi.dynamic import ResourceProvider
-from pulumi.runtime import rpc
-from pulumi.runtime.mocks import MockResourceArgs
+from pulumi.runtime import MockResourceArgs, rpc
 
-DYNAMIC_PREFIX = "pulumi-python:dynamic"
 PROVIDER_KEY = "__provider"
 
 
@@ -53,20 +51,16 @@ def plain(value: Any) -> Any:
 
 
 def is_dynamic(type_: str) -> bool:
-    return type_.startswith(DYNAMIC_PREFIX)
-
-
-def provider_of(inputs: dict[str, Any]) -> ResourceProvider:
-    """The dynamic provider serialized in a resource's inputs, loaded as ``pulumi.dynamic`` loads it."""
-    provider = dill.loads(base64.b64decode(plain(inputs[PROVIDER_KEY])))
-    assert isinstance(provider, ResourceProvider)
-    return provider
+    return type_.startswith("pulumi-python:dynamic")
 
 
 def checked_at_preview(args: MockResourceArgs) -> dict[str, Any]:
     """A new dynamic resource's state at preview: its provider's check of its inputs, secrets kept secret."""
     inputs: dict[str, Any] = args.inputs
-    result = provider_of(inputs).check({}, plain(inputs))
+    # The provider serialized in the inputs, loaded as ``pulumi.dynamic`` loads it.
+    provider = dill.loads(base64.b64decode(plain(inputs[PROVIDER_KEY])))
+    assert isinstance(provider, ResourceProvider)
+    result = provider.check({}, plain(inputs))
     if result.failures:
         reasons = "; ".join(f"{failure.property}: {failure.reason}" for failure in result.failures)
         raise PreviewCheckFailed(f"{args.typ} '{args.name}': check failed: {reasons}")

@@ -12,10 +12,11 @@ hold unknowns (``infra/ops/synth/preview.py``).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
+import logging.handlers
 import os
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,9 +25,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pulumi
-from pulumi.runtime import settings as runtime_settings
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 from infra.conventions import PROJECT
 from infra.ops import program
@@ -51,59 +49,20 @@ class Synthesis:
     preview: bool = False
 
     def deployed(self) -> list[RecordedResource]:
-        """Every registered resource but the implicit root stack."""
         return [r for r in self.resources if r.type != STACK_TYPE]
 
     def of_type(self, type_: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == type_]
 
     def one(self, type_: str, name: str) -> RecordedResource:
-        """The resource of type `type_` registered as `name`; exactly one must exist."""
         (found,) = (r for r in self.resources if r.type == type_ and r.name == name)
         return found
 
     def id_of(self, resource: RecordedResource) -> str:
-        """The id the mock cloud gave `resource`, as other resources see it."""
         return mock_id(resource.type, resource.name)
 
     def counts_by_type(self) -> dict[str, int]:
         return dict(sorted(Counter(r.type for r in self.deployed()).items()))
-
-
-class _WarningCollector(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
-def _run_body(body: Callable[[], T], returned: list[T]) -> None:
-    returned.append(body())
-    # set_mocks registers the root stack's (empty) outputs before the program
-    # runs; register them again now that the program has exported its own, as
-    # the CLI does at the end of a run.
-    root = runtime_settings.get_root_resource()
-    if root is not None:
-        root._outputs_registered = False  # type: ignore[attr-defined]
-        root._finish()  # type: ignore[attr-defined]
-
-
-def _discard_leftovers() -> None:
-    """What a failed run left behind (its unfinished outputs and RPCs) is not the next run's.
-
-    As pulumi's own ``mocks.test`` decorator, clear it; a leftover that failed
-    has its error taken, so that it is not logged as never retrieved.
-    """
-    rpc_manager = runtime_settings.SETTINGS.rpc_manager
-    for leftover in [*runtime_settings.SETTINGS.outputs, *rpc_manager.rpcs]:
-        if not isinstance(leftover, asyncio.Future):
-            continue
-        if leftover.done() and not leftover.cancelled():
-            leftover.exception()
-    rpc_manager.clear()
-    runtime_settings.SETTINGS.outputs.clear()
 
 
 @contextmanager
@@ -142,27 +101,35 @@ def run_mocked(
 ) -> tuple[T, RecordingMonitor, list[str]]:
     """Run `body` as a Pulumi program of `stack` under the mock runtime synth uses.
 
-    Returns what `body` returned, the monitor that recorded every
-    registration, and the warnings logged. Each run starts from a clean
-    runtime, so several can run in one process. With `preview`, as a first
-    `pulumi preview` (a given `monitor` answers with its own mocks).
+    Returns what `body` returned, the monitor that recorded every registration, and the
+    warnings logged. Each run starts from a clean runtime, so several can run in one process.
     """
     mocks = SynthMocks(preview=preview)
     monitor = monitor or RecordingMonitor(mocks)
-    collector = _WarningCollector()
-    logger = logging.getLogger(f"samokoder.synth.{stack}")
-    logger.propagate = False
-    logger.handlers = [collector]
-
-    runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
+    # A logger outside logging's tree: this run's warnings reach its buffer alone.
+    logger = logging.Logger(f"samokoder.synth.{stack}", logging.WARNING)
+    collected = logging.handlers.BufferingHandler(capacity=sys.maxsize)
+    logger.addHandler(collected)
+    # Drops the last run's root stack, so that set_mocks makes this run's own.
+    pulumi.runtime.reset_options(project=PROJECT, stack=stack, preview=preview)
     pulumi.runtime.set_mocks(
         mocks, project=PROJECT, stack=stack, preview=preview, logger=logger, monitor=monitor
     )
     returned: list[T] = []
+
+    # `test` also clears what a failed run left unfinished: it is not this run's to wait for.
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def run() -> None:
+        returned.append(body())
+        # set_mocks registered the root stack's outputs, empty, before the program ran;
+        # register them again now that it has exported its own, as the CLI does at the end.
+        root = pulumi.runtime.get_root_resource()
+        assert isinstance(root, pulumi.ComponentResource)
+        root.register_outputs(root.outputs)  # type: ignore[attr-defined]
+
     with _config_as_the_cli_hands_it(config or {}, secret_keys or []):
-        _discard_leftovers()
-        _sync_await(run_pulumi_func(lambda: _run_body(body, returned)))
-    return returned[0], monitor, collector.messages
+        run()
+    return returned[0], monitor, [record.getMessage() for record in collected.buffer]
 
 
 def synthesize(
@@ -170,12 +137,9 @@ def synthesize(
 ) -> Synthesis:
     """Run the program for `stack` under mocks and return what it registered.
 
-    Raises `infra.settings.ConfigError` for invalid settings; the program
-    validates them before it registers anything. Pass `monitor` to see what
-    was registered even when the run fails (with `preview`, a monitor over
-    ``SynthMocks(preview=True)``). With `preview`, as a stack's first
-    `pulumi preview`: what is recorded holds ``[unknown]`` where a value
-    is not known before the resources exist.
+    Raises `infra.settings.ConfigError` for invalid settings, before anything is registered.
+    Pass `monitor` to see what was registered even when the run fails (with `preview`, a
+    monitor over ``SynthMocks(preview=True)``).
     """
     stack_file = read_stack_file(project_dir / f"Pulumi.{stack}.yaml")
     platform, monitor, warnings = run_mocked(
@@ -197,7 +161,6 @@ def recorded_synthesis(
     *,
     preview: bool = False,
 ) -> Synthesis:
-    """What one mocked run of the program registered, as synth reports it."""
     return Synthesis(
         stack=stack,
         settings=platform.settings,
