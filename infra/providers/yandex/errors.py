@@ -59,7 +59,6 @@ class Subject:
     """What a provider's messages call its resource, and its own advice per status code."""
 
     kind: str
-    error: type[YandexApiError] = YandexApiError
     fixes: Mapping[grpc.StatusCode, str] = field(default_factory=dict)
 
     def fix(self, code: grpc.StatusCode) -> str:
@@ -77,7 +76,7 @@ class Subject:
     ) -> YandexApiError:
         """`tried`: what the retries met and how long they took, when there were any."""
         tried = f" (gave up after {attempts} attempts{tried})" if attempts > 1 else ""
-        return self.error(
+        return YandexApiError(
             f"{self.kind} '{name}': {action} failed ({code.name}: {detail}); {self.fix(code)}{tried}", code
         )
 

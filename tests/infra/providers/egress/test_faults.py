@@ -318,7 +318,7 @@ def test_every_fault_converges_on_rerun_and_harms_nothing(
 ) -> None:
     faults = _faults(service)
     with pytest.MonkeyPatch.context() as monkeypatch, serving_vpc(tmp_path, {NETWORK}) as api:
-        monkeypatch.setattr(yandex_api, "POLL_SECONDS", 0.005)
+        monkeypatch.setattr(yandex_api.YandexApi, "poll_seconds", 0.005)
         monkeypatch.setattr(fake_cloud, "OPERATION_SECONDS", 0.01)
         verdicts = [_row(fault, kind, api, monkeypatch) for fault in faults]
     assert len(verdicts) > 150

@@ -350,7 +350,7 @@ def _row(fault: Fault, api: FakeLockbox, monkeypatch: pytest.MonkeyPatch) -> Any
 def test_every_fault_converges_on_rerun_and_harms_nothing(tmp_path: Path) -> None:
     faults = _faults()
     with pytest.MonkeyPatch.context() as monkeypatch, serving_lockbox(tmp_path, {KMS_KEY}) as api:
-        monkeypatch.setattr(client, "POLL_SECONDS", 0.005)
+        monkeypatch.setattr(client.LockboxApi, "poll_seconds", 0.005)
         monkeypatch.setattr(fake_cloud, "OPERATION_SECONDS", 0.01)
         verdicts = [_row(fault, api, monkeypatch) for fault in faults]
     assert len(verdicts) > 200
