@@ -75,7 +75,7 @@ class GatewayApi(YandexApi):
 
     def __init__(self, connection: Connection, name: str) -> None:
         super().__init__(connection, name)
-        self._gateways = self.client(GatewayServiceStub)
+        self._gateways = self.sdk.client(GatewayServiceStub)
 
     def create(self, fields: Mapping[str, Any]) -> Gateway:
         request = CreateGatewayRequest(**fields, shared_egress_gateway_spec=SharedEgressGatewaySpec())
@@ -107,7 +107,7 @@ class RouteTableApi(YandexApi):
 
     def __init__(self, connection: Connection, name: str) -> None:
         super().__init__(connection, name)
-        self._tables = self.client(RouteTableServiceStub)
+        self._tables = self.sdk.client(RouteTableServiceStub)
 
     def create(self, fields: Mapping[str, Any]) -> RouteTable:
         request = CreateRouteTableRequest(**_fields(fields))

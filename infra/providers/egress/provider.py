@@ -1,20 +1,10 @@
 """``EgressGateway`` and ``GatewayRouteTable``: the NAT gateway of private nodes and the route to it.
 
-* ``EgressGateway`` creates a shared egress gateway in the folder; name,
-  description and labels are updated in place, a folder change replaces it;
-* ``GatewayRouteTable`` creates a route table of the network whose static
-  routes send each prefix to a gateway (``0.0.0.0/0`` to the NAT gateway);
-  routes, name, description and labels are updated in place, a folder or
-  network change replaces it;
-* a create that meets ``ALREADY_EXISTS`` (an earlier create whose answer was
-  lost, or whose operation outlived the wait) adopts the folder's resource of
-  that name when its labels say it is this stack's, brings its fields to the
-  inputs, and refuses otherwise (``infra/providers/yandex/converge.py``);
-* read refreshes from the API and reports a resource gone (``NOT_FOUND``) as
-  gone; delete of one already gone is success, so destroy converges;
-* check and diff take inputs not known yet (a preview: a new gateway's id):
-  an unknown input is not judged, and is a change
-  (``infra/providers/yandex/unknowns.py``).
+A route table's static routes send each prefix to a gateway (``0.0.0.0/0`` to
+the NAT gateway). Name, description, labels and routes are updated in place; a
+folder or network change replaces the resource. Adoption after a lost create,
+gone meaning done, and inputs not known at preview (a new gateway's id): the
+shared base (``infra/providers/yandex/converge.py``).
 """
 
 from __future__ import annotations

@@ -56,12 +56,12 @@ class LockboxApi(YandexApi):
 
     def __init__(self, connection: Connection, secret_name: str) -> None:
         super().__init__(connection, secret_name)
-        self._secrets = self.client(SecretServiceStub)
+        self._secrets = self.sdk.client(SecretServiceStub)
 
     def create(self, props: Mapping[str, Any]) -> Secret:
         request = CreateSecretRequest(
             folder_id=props["folder_id"],
-            name=self._name,
+            name=self.name,
             description=props.get("description", ""),
             labels=dict(props.get("labels") or {}),
             kms_key_id=props["kms_key_id"],

@@ -1,21 +1,13 @@
 """``LockboxSecret``: a Pulumi dynamic resource for one Lockbox secret and its payload.
 
-* create waits for the operation; access bindings and deletion protection
-  are applied after the payload, and a failure on the way deletes what this
-  create made, so nothing is left half-made, but never a secret it adopted
-  (that one was live before: it is kept, and the next run adopts it again);
-* a payload change adds a new version, which becomes current; the secret
-  itself stays;
+* access bindings and deletion protection are applied after the payload, and
+  a failure on the way deletes what this create made, so nothing is left
+  half-made, but never a secret it adopted (``infra/providers/yandex/converge.py``);
+* a payload change adds a new version, which becomes current (its description
+  names the entries by key, never by value); the secret itself stays;
 * a change of folder or KMS key, which the API cannot update, replaces it;
-* a create that meets ``ALREADY_EXISTS`` (an earlier create whose answer was
-  lost, or whose operation finished after the wait) adopts the folder's secret
-  of that name when its labels say it is this stack's, and refuses otherwise
-  (``infra/providers/yandex/converge.py``); a cleanup that fails reports both
-  failures;
 * delete respects deletion protection (the API refuses; the message says how
-  to lift it); a secret already gone is deleted;
-* read refreshes the state from the API;
-* diff names the entries that change, by key, never by value;
+  to lift it);
 * check and diff take inputs not known yet (a preview, a new random value, a
   KMS key being replaced): an unknown entry or payload counts as a change, an
   unknown KMS key or folder as a replacement
@@ -35,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, Resource, UpdateResult
 
-from infra.providers.lockbox.payload import payload_changes
 from infra.providers.yandex.connection import Connection
 from infra.providers.yandex.converge import CloudProvider, cleanup_failed, connection, described
 from infra.providers.yandex.errors import YandexApiError
@@ -51,9 +42,20 @@ UPDATABLE = ("name", "description", "labels")
 RETIRED = ("salt", "fingerprints")
 
 
+def _version_description(old: Mapping[str, str], changed: Mapping[str, str], removed: Sequence[str]) -> str:
+    """Entry keys only, never a value, e.g. ``Pulumi: added SMTP_PASSWORD; changed SECRET_KEY``."""
+    groups = (
+        ("added", [key for key in changed if key not in old]),
+        ("changed", [key for key in changed if key in old]),
+        ("removed", removed),
+    )
+    return "Pulumi: " + "; ".join(f"{verb} {', '.join(sorted(keys))}" for verb, keys in groups if keys)
+
+
 class LockboxSecretProvider(CloudProvider):
     replaced_by = ("folder_id", "kms_key_id")
-    in_place = (*UPDATABLE, "deletion_protection", "payload_viewers")
+    # A payload holding a value not known yet (preview) may change: `differs` counts it.
+    in_place = (*UPDATABLE, "deletion_protection", "payload_viewers", "payload")
 
     def api(self, props: Mapping[str, Any]) -> LockboxApi:
         # The SDK and its stubs load only where the provider runs, not in every
@@ -85,9 +87,6 @@ class LockboxSecretProvider(CloudProvider):
         if not is_unknown(payload) and not payload:
             failures.append(CheckFailure("payload", "a Lockbox version needs at least one entry"))
         return CheckResult({key: value for key, value in news.items() if key not in RETIRED}, failures)
-
-    def changed_beyond(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
-        return bool(payload_changes(olds.get("payload") or {}, news.get("payload") or {}))
 
     def made(self, api: LockboxApi, props: Mapping[str, Any]) -> Secret:
         return api.create(props)
@@ -138,10 +137,11 @@ class LockboxSecretProvider(CloudProvider):
         if not news.get("deletion_protection") and olds.get("deletion_protection"):
             fields["deletion_protection"] = False
         found = api.update(id_, fields) if fields else api.get(id_)
-        changes = payload_changes(olds.get("payload") or {}, news.get("payload") or {})
-        if changes:
-            changed = {key: news["payload"][key] for key in (*changes.added, *changes.changed)}
-            api.add_version(found, f"Pulumi: {changes.describe()}", changed, changes.removed)
+        old, new = olds.get("payload") or {}, news["payload"]
+        changed = {key: value for key, value in new.items() if old.get(key) != value}
+        removed = sorted(set(old) - set(new))
+        if changed or removed:
+            api.add_version(found, _version_description(old, changed, removed), changed, removed)
             found = api.get(id_)
         viewers = sorted(news.get("payload_viewers") or [])
         if viewers != sorted(olds.get("payload_viewers") or []):

@@ -15,7 +15,7 @@
   answers it with the first attempt's operation);
 * each call has a deadline, so a hung connection becomes ``DEADLINE_EXCEEDED``;
 * a long-running operation is polled through ``OperationService.Get`` (with the
-  same retries) until it is done or ``OPERATION_TIMEOUT_SECONDS`` pass; its
+  same retries) until it is done or ``operation_timeout_seconds`` pass; its
   error becomes the resource's error;
 * every failure is one ``YandexApiError`` whose message names the resource,
   the action, the status and the fix.
@@ -41,12 +41,8 @@ from infra.providers.yandex.connection import Connection
 from infra.providers.yandex.errors import TRANSIENT, Subject, YandexApiError, code_of
 
 T = TypeVar("T")
-C = TypeVar("C")
 M = TypeVar("M", bound=Message)
 
-OPERATION_TIMEOUT_SECONDS = 300
-# The SDK's own operation waiter looks once a second (yandexcloud 0.413.0 _operation_waiter.py:48).
-POLL_SECONDS = 1.0
 CALL_TIMEOUT_SECONDS = 30
 IDEMPOTENCY_KEY = "idempotency-key"
 PAGE_SIZE = 100
@@ -66,15 +62,6 @@ class RetryPolicy:
     # No retry starts later than this after the first attempt (the calls' own time counted).
     total_seconds: float = 60.0
 
-    def __post_init__(self) -> None:
-        if (
-            self.attempts < 1
-            or self.first_delay < 0
-            or self.max_delay < self.first_delay
-            or self.total_seconds < 0
-        ):
-            raise ValueError(f"an unusable retry policy: {self}")
-
     def ceiling(self, retry: int) -> float:
         """The longest wait before retry number `retry` (1 is the first retry): doubling, capped."""
         return float(min(self.max_delay, self.first_delay * 2 ** (retry - 1)))
@@ -83,9 +70,6 @@ class RetryPolicy:
         """The wait before retry number `retry`: in the upper half of its ceiling, at random."""
         ceiling = self.ceiling(retry)
         return ceiling / 2 + random.uniform(0, ceiling / 2)  # spreads retries; not a secret
-
-    def longest_wait(self) -> float:
-        return sum(self.ceiling(retry) for retry in range(1, self.attempts))
 
 
 DEFAULT_RETRY = RetryPolicy()
@@ -105,21 +89,15 @@ class YandexApi:
 
     subject: ClassVar[Subject] = Subject("Yandex Cloud resource")
     # How long an operation may run before the provider gives up waiting (it goes on in the cloud).
-    operation_timeout_seconds: ClassVar[float] = OPERATION_TIMEOUT_SECONDS
-    # How long to wait between two looks at an unfinished operation.
-    poll_seconds: ClassVar[float] = POLL_SECONDS
+    operation_timeout_seconds: ClassVar[float] = 300
+    # Between two looks at an unfinished operation: the SDK's own waiter looks once a second
+    # (yandexcloud 0.413.0 _operation_waiter.py:48).
+    poll_seconds: ClassVar[float] = 1.0
 
     def __init__(self, connection: Connection, name: str) -> None:
-        self._sdk: SDK = connection.sdk()
-        self._name = name
-        self._operations = self._sdk.client(OperationServiceStub)
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    def client(self, stub: Callable[[Any], C]) -> C:
-        return self._sdk.client(stub)
+        self.sdk: SDK = connection.sdk()
+        self.name = name
+        self._operations = self.sdk.client(OperationServiceStub)
 
     def call(self, action: str, method: Callable[..., T], request: Any, *, mutating: bool = False) -> T:
         """``method(request)``, retried while it fails transiently; any failure a described error."""
@@ -141,9 +119,10 @@ class YandexApi:
                     or len(met) >= policy.attempts
                     or spent + wait > policy.total_seconds
                 ):
-                    tried = f" in {spent:.1f} s: {', '.join(met)}"
+                    tried = f" (gave up after {len(met)} attempts in {spent:.1f} s: {', '.join(met)})"
+                    detail = error.details() or ""
                     raise self.subject.describe(
-                        self._name, action, code, error.details() or "", len(met), tried=tried
+                        self.name, action, code, detail, tried if len(met) > 1 else ""
                     ) from None
             time.sleep(wait)
 
@@ -159,13 +138,13 @@ class YandexApi:
                 return
             if token in seen:
                 raise YandexApiError(
-                    f"{self.subject.kind} '{self._name}': {action} failed: the API gave page token "
+                    f"{self.subject.kind} '{self.name}': {action} failed: the API gave page token "
                     f"{token[:40]!r} a second time ({len(seen) + 1} pages read), so the list would never "
                     "end; nothing was changed: run again later, and report it if it repeats"
                 )
             seen.add(token)
         raise YandexApiError(
-            f"{self.subject.kind} '{self._name}': {action} failed: the list did not end within "
+            f"{self.subject.kind} '{self.name}': {action} failed: the list did not end within "
             f"{MAX_PAGES} pages; nothing was changed: run again later, and report it if it repeats"
         )
 
@@ -184,7 +163,7 @@ class YandexApi:
         )
         for page in pages:
             for item in getattr(page, items):
-                if item.name == self._name:
+                if item.name == self.name:
                     return item
         return None
 
@@ -196,14 +175,12 @@ class YandexApi:
         while not current.done:
             if time.monotonic() > deadline:
                 raise YandexApiError(
-                    f"{self.subject.kind} '{self._name}': {action} did not finish in "
+                    f"{self.subject.kind} '{self.name}': {action} did not finish in "
                     f"{self.operation_timeout_seconds:g} s (operation {operation.id}); "
                     f"check it with `yc operation get {operation.id}`"
                 )
             time.sleep(self.poll_seconds)
             current = self.call(action, self._operations.Get, GetOperationRequest(operation_id=operation.id))
         if current.error.code:
-            raise self.subject.describe(
-                self._name, action, code_of(current.error.code), current.error.message
-            )
+            raise self.subject.describe(self.name, action, code_of(current.error.code), current.error.message)
         return current

@@ -128,16 +128,12 @@ class CloudProvider(ResourceProvider):
             return [CheckFailure("connection", str(error))]
         return []
 
-    def changed_beyond(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
-        """A change the lists of inputs do not show (a subclass's)."""
-        return False
-
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         # An input not known yet may change: a replacement where it replaces, else an update.
         replaces = [key for key in self.replaced_by if differs(olds.get(key), news.get(key))]
         changed = [key for key in (*self.in_place, "connection") if differs(olds.get(key), news.get(key))]
         return DiffResult(
-            changes=bool(replaces or changed or self.changed_beyond(olds, news)),
+            changes=bool(replaces or changed),
             replaces=replaces,
             stables=list(self.stables),
             # Names are unique in a folder: the old one must go before its replacement

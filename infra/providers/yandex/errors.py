@@ -65,17 +65,9 @@ class Subject:
         return self.fixes.get(code) or COMMON_FIXES.get(code, "see the API's message")
 
     def describe(
-        self,
-        name: str,
-        action: str,
-        code: grpc.StatusCode,
-        detail: str,
-        attempts: int = 1,
-        *,
-        tried: str = "",
+        self, name: str, action: str, code: grpc.StatusCode, detail: str, tried: str = ""
     ) -> YandexApiError:
         """`tried`: what the retries met and how long they took, when there were any."""
-        tried = f" (gave up after {attempts} attempts{tried})" if attempts > 1 else ""
         return YandexApiError(
             f"{self.kind} '{name}': {action} failed ({code.name}: {detail}); {self.fix(code)}{tried}", code
         )
