@@ -21,14 +21,19 @@ The totals per provider are printed at the end of the session
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import grpc
 import pytest
+from pulumi.dynamic import ResourceProvider
 
+from infra.providers.yandex import api as yandex_api
+from infra.providers.yandex.connection import IAM_TOKEN_ENV
 from infra.providers.yandex.errors import YandexApiError
+from tests.infra.providers.yandex import fake_cloud
 from tests.infra.providers.yandex.fake_cloud import CloudState
 
 STATUSES = tuple(code for code in grpc.StatusCode if code is not grpc.StatusCode.OK)
@@ -80,6 +85,21 @@ class World:
         """Every resource in the cloud: id -> what it holds (a change of it shows)."""
         raise NotImplementedError
 
+    def provider(self) -> ResourceProvider:
+        raise NotImplementedError
+
+    def inputs(self, *, updated: bool = False) -> dict[str, Any]:
+        """The checked inputs of the create, or of the update (`updated`)."""
+        raise NotImplementedError
+
+    def plant(self, *, ours: bool) -> str:
+        """One of the name made outside this run (an earlier run's, its state lost; or someone else's)."""
+        raise NotImplementedError
+
+    def converged(self, step: str) -> None:
+        """The cloud holds what the last step asked for, and Pulumi's state says so (or raise)."""
+        raise NotImplementedError
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -95,6 +115,178 @@ W = TypeVar("W", bound=World)
 
 # provider -> its rows' verdicts, printed at the end of the session
 TABLES: dict[str, list[Verdict]] = {}
+
+
+def do_create(world: World) -> None:
+    created = world.provider().create(world.inputs())
+    world.resource_id, world.outs = created.id, dict(created.outs or {})
+
+
+def do_update(world: World) -> None:
+    updated = world.provider().update(world.resource_id, world.outs, world.inputs(updated=True))
+    world.outs = dict(updated.outs or {})
+
+
+def do_read(world: World) -> None:
+    read = world.provider().read(world.resource_id, world.outs)
+    # An empty id: gone from the cloud, so refresh drops it from the state.
+    world.resource_id, world.outs = str(read.id or ""), dict(read.outs or {})
+
+
+def do_delete(world: World) -> None:
+    world.provider().delete(world.resource_id, world.outs)
+    world.resource_id, world.outs = "", {}
+
+
+STEPS: dict[str, Callable[[World], None]] = {
+    "create": do_create,
+    "update": do_update,
+    "read": do_read,
+    "delete": do_delete,
+}
+
+
+def settle(state: CloudState) -> None:
+    """Every operation started has finished (as it does in the cloud, whoever waits for it)."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        with state.lock:
+            if all(op.done for op in state.operations.values()):
+                return
+        time.sleep(0.005)
+    raise AssertionError("an operation never finished")
+
+
+def calm(world: World) -> None:
+    """The faults stop."""
+    settle(world.state)
+    world.state.faults.clear()
+    world.state.lost_answers.clear()
+    world.state.broken_lists.clear()
+    world.state.read_only_tokens.clear()
+
+
+def fail(method: str, *codes: grpc.StatusCode) -> Callable[[World], None]:
+    def inject(world: World) -> None:
+        world.state.faults[method] = list(codes)
+
+    return inject
+
+
+def lose(method: str, *, retries: bool = True) -> Callable[[World], None]:
+    def inject(world: World) -> None:
+        world.state.lost_answers[method] = 1
+        if not retries:
+            # The run ends at the lost answer, as a killed `pulumi up` does.
+            world.monkeypatch.setattr(yandex_api, "RETRY", yandex_api.RetryPolicy(attempts=1))
+
+    return inject
+
+
+def slow_operations(world: World) -> None:
+    world.monkeypatch.setattr(yandex_api.YandexApi, "operation_timeout_seconds", 0.05)
+    # Far past the wait, even on a loaded machine.
+    world.monkeypatch.setattr(fake_cloud, "OPERATION_SECONDS", 1.0)
+
+
+def orphan(world: World) -> None:
+    world.others.add(world.plant(ours=True))
+
+
+def foreign(world: World) -> None:
+    world.theirs.add(world.plant(ours=False))
+
+
+def broken_list(kind: str, method: str) -> Callable[[World], None]:
+    def inject(world: World) -> None:
+        world.monkeypatch.setattr(yandex_api, "MAX_PAGES", 5)
+        world.state.broken_lists[method] = kind
+
+    return inject
+
+
+def read_only(world: World) -> None:
+    world.state.read_only_tokens.add("t1.viewer")
+    world.monkeypatch.setenv(IAM_TOKEN_ENV, "t1.viewer")
+
+
+def lost_faults(places: Iterable[tuple[str, str, Callable[[Any], None] | None]]) -> list[Fault]:
+    """Each mutating call's answer lost: retried with its idempotency key, or the run ending there."""
+    return [
+        Fault(
+            f"{method} answer lost{'' if retries else ', the run ends there'}",
+            step,
+            lose(method, retries=retries),
+            None if retries else r"\(UNAVAILABLE",
+            prepare=prepare,
+        )
+        for step, method, prepare in places
+        for retries in (True, False)
+    ]
+
+
+def shared_faults(create: str, list_: str, denied: str) -> list[Fault]:
+    """What every resource's table holds beyond the statuses: retries used up, slow operations,
+    names taken (by an earlier run, by someone else), broken lists, a read-only token."""
+    return [
+        *exhausted_faults("create", create, fail, yandex_api.RETRY.attempts),
+        Fault(
+            "create operation outlives the wait, then succeeds", "create", slow_operations, "did not finish"
+        ),
+        Fault("ALREADY_EXISTS, labelled as ours: adopted", "create", orphan),
+        Fault(
+            "ALREADY_EXISTS, labelled as someone else's: left alone",
+            "create",
+            foreign,
+            r"ALREADY_EXISTS.*not as this stack's",
+            fixable=False,
+        ),
+        Fault(
+            "adopting: List repeats its page token",
+            "create",
+            broken_list("repeat", list_),
+            "a second time",
+            prepare=orphan,
+        ),
+        Fault(
+            "adopting: List never ends",
+            "create",
+            broken_list("endless", list_),
+            "within 5 pages",
+            prepare=orphan,
+        ),
+        Fault("PERMISSION_DENIED on Create (a read-only token)", "create", read_only, denied),
+    ]
+
+
+def adopting(methods: Iterable[str]) -> list[Fault]:
+    """Each status at the first call of each method a create that adopts an earlier run's makes."""
+    return [
+        Fault(f"adopting: {f.name}", f.step, f.inject, f.fails_with, prepare=orphan)
+        for f in status_faults("create", methods, fail)
+    ]
+
+
+def run_row(fault: Fault, world: World, secrets: Sequence[str] = ()) -> Verdict:
+    """One row on a fresh cloud: the world made ready for the step, then judged."""
+    if fault.step != "create":
+        do_create(world)
+    if fault.prepare is not None:
+        fault.prepare(world)
+
+    def rerun(world: World) -> None:
+        if fault.step == "read" and not world.resource_id:
+            # Refresh dropped it: the next up creates it again.
+            do_create(world)
+            world.converged("create")
+        elif fault.step == "delete" and not world.resource_id:
+            # Destroyed: gone from the state, nothing left to run.
+            world.converged("delete")
+        else:
+            STEPS[fault.step](world)
+            world.converged(fault.step)
+
+    return judge(fault, world, step=STEPS[fault.step], rerun=rerun, calm=calm, secrets=secrets)
 
 
 def retried(code: grpc.StatusCode, method: str) -> bool:
