@@ -23,19 +23,8 @@ from infra.providers.yandex import api as yandex_api
 from infra.providers.yandex.connection import IAM_TOKEN_ENV
 from tests.infra.providers.egress.fake_api import FakeVpc, VpcState, serving_vpc
 from tests.infra.providers.egress.test_provider import FOLDER, NETWORK, TOKEN, gateway_inputs, table_inputs
-from tests.infra.providers.fault_table import (
-    Fault,
-    World,
-    adopting,
-    assert_table,
-    fail,
-    lost_faults,
-    orphan,
-    run_row,
-    settle,
-    shared_faults,
-    status_faults,
-)
+from tests.infra.providers.fault_rows import adopting, fail, lost_faults, orphan, shared_faults
+from tests.infra.providers.fault_table import Fault, World, assert_table, run_row, settle, status_faults
 from tests.infra.providers.yandex import fake_cloud
 
 # End to end (a loopback API): out of `make quick`, in `make test`.

@@ -23,19 +23,8 @@ from yandex.cloud.lockbox.v1 import secret_pb2
 from infra.providers.lockbox import client
 from infra.providers.lockbox.provider import LockboxSecretProvider
 from infra.providers.yandex.connection import IAM_TOKEN_ENV
-from tests.infra.providers.fault_table import (
-    Fault,
-    World,
-    adopting,
-    assert_table,
-    fail,
-    lost_faults,
-    orphan,
-    run_row,
-    settle,
-    shared_faults,
-    status_faults,
-)
+from tests.infra.providers.fault_rows import adopting, fail, lost_faults, orphan, shared_faults
+from tests.infra.providers.fault_table import Fault, World, assert_table, run_row, settle, status_faults
 from tests.infra.providers.lockbox.fake_api import FakeLockbox, LockboxState, StoredSecret, serving_lockbox
 from tests.infra.providers.lockbox.test_provider import KMS_KEY, OTHER_KMS_KEY, READER, TOKEN, VALUES, inputs
 from tests.infra.providers.yandex import fake_cloud
