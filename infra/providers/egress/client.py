@@ -3,122 +3,71 @@
 ``GatewayService`` creates a shared egress gateway (the NAT gateway: the
 only kind the API has); ``RouteTableService`` a route table of a network
 whose static routes send a prefix to a gateway (``StaticRoute.gateway_id``).
+A resource's fields arrive as the provider's inputs: name, description,
+labels, and a route table's network and ``routes`` (the API's ``static_routes``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
+import grpc
 from google.protobuf.field_mask_pb2 import FieldMask
 from yandex.cloud.vpc.v1.gateway_pb2 import Gateway
 from yandex.cloud.vpc.v1.gateway_service_pb2 import (
-    CreateGatewayMetadata,
     CreateGatewayRequest,
-    DeleteGatewayMetadata,
     DeleteGatewayRequest,
     GetGatewayRequest,
     ListGatewaysRequest,
     SharedEgressGatewaySpec,
-    UpdateGatewayMetadata,
     UpdateGatewayRequest,
 )
 from yandex.cloud.vpc.v1.gateway_service_pb2_grpc import GatewayServiceStub
-from yandex.cloud.vpc.v1.route_table_pb2 import RouteTable, StaticRoute
+from yandex.cloud.vpc.v1.route_table_pb2 import RouteTable
 from yandex.cloud.vpc.v1.route_table_service_pb2 import (
-    CreateRouteTableMetadata,
     CreateRouteTableRequest,
-    DeleteRouteTableMetadata,
     DeleteRouteTableRequest,
     GetRouteTableRequest,
     ListRouteTablesRequest,
-    UpdateRouteTableMetadata,
     UpdateRouteTableRequest,
 )
 from yandex.cloud.vpc.v1.route_table_service_pb2_grpc import RouteTableServiceStub
 
-from infra.providers.egress.errors import GATEWAY, ROUTE_TABLE
-from infra.providers.yandex.api import YandexApi
+from infra.providers.yandex.api import YandexApi, unpack
 from infra.providers.yandex.connection import Connection
+from infra.providers.yandex.errors import Subject
 
-# Inputs either resource updates in place -> the update mask's path.
-UPDATE_PATHS: Mapping[str, str] = {
-    "name": "name",
-    "description": "description",
-    "labels": "labels",
-    "routes": "static_routes",
-}
+GATEWAY = Subject(
+    "VPC NAT gateway",
+    {
+        grpc.StatusCode.PERMISSION_DENIED: "the account lacks vpc.gateways.editor on the folder "
+        "(docs/iam-roles.md)",
+        grpc.StatusCode.RESOURCE_EXHAUSTED: "the gateways-per-cloud quota is used up: delete an unused "
+        "gateway or ask for a higher quota",
+        grpc.StatusCode.FAILED_PRECONDITION: "a route table still points at the gateway: delete or change "
+        "the route table first",
+    },
+)
 
-
-@dataclass(frozen=True)
-class GatewayState:
-    id: str
-    folder_id: str
-    name: str
-    description: str
-    labels: dict[str, str]
-    created_at: str
-
-
-@dataclass(frozen=True, order=True)
-class Route:
-    destination_prefix: str
-    gateway_id: str
-
-
-@dataclass(frozen=True)
-class RouteTableSpec:
-    folder_id: str
-    network_id: str
-    name: str
-    routes: tuple[Route, ...]
-    description: str = ""
-    labels: Mapping[str, str] = field(default_factory=dict)
+ROUTE_TABLE = Subject(
+    "VPC route table",
+    {
+        grpc.StatusCode.PERMISSION_DENIED: "the account lacks vpc.privateAdmin on the folder",
+        grpc.StatusCode.FAILED_PRECONDITION: "a subnet still uses the route table: detach it first",
+        grpc.StatusCode.INVALID_ARGUMENT: "the API refused the routes (a prefix, or a gateway that "
+        "does not exist): see its message",
+    },
+)
 
 
-@dataclass(frozen=True)
-class RouteTableState:
-    id: str
-    folder_id: str
-    network_id: str
-    name: str
-    description: str
-    labels: dict[str, str]
-    routes: tuple[Route, ...]
-    created_at: str
+def _fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Inputs as request fields: a route is a ``StaticRoute`` of the same two fields."""
+    return {("static_routes" if key == "routes" else key): value for key, value in fields.items()}
 
 
-def _stamp(message: Any) -> str:
-    return str(message.created_at.ToDatetime().isoformat()) + "Z"
-
-
-def _gateway_state(gateway: Gateway) -> GatewayState:
-    return GatewayState(
-        id=gateway.id,
-        folder_id=gateway.folder_id,
-        name=gateway.name,
-        description=gateway.description,
-        labels=dict(gateway.labels),
-        created_at=_stamp(gateway),
-    )
-
-
-def _table_state(table: RouteTable) -> RouteTableState:
-    return RouteTableState(
-        id=table.id,
-        folder_id=table.folder_id,
-        network_id=table.network_id,
-        name=table.name,
-        description=table.description,
-        labels=dict(table.labels),
-        routes=tuple(sorted(Route(r.destination_prefix, r.gateway_id) for r in table.static_routes)),
-        created_at=_stamp(table),
-    )
-
-
-def _static_routes(routes: Sequence[Route]) -> list[StaticRoute]:
-    return [StaticRoute(destination_prefix=r.destination_prefix, gateway_id=r.gateway_id) for r in routes]
+def _mask(fields: Mapping[str, Any]) -> FieldMask:
+    return FieldMask(paths=sorted(fields))
 
 
 class GatewayApi(YandexApi):
@@ -126,51 +75,31 @@ class GatewayApi(YandexApi):
 
     def __init__(self, connection: Connection, name: str) -> None:
         super().__init__(connection, name)
-        self._gateways = self.client(GatewayServiceStub)
+        self._gateways = self.sdk.client(GatewayServiceStub)
 
-    def create(self, folder_id: str, name: str, description: str, labels: Mapping[str, str]) -> GatewayState:
-        request = CreateGatewayRequest(
-            folder_id=folder_id,
-            name=name,
-            description=description,
-            labels=dict(labels),
-            shared_egress_gateway_spec=SharedEgressGatewaySpec(),
-        )
-        created = self.run("create", self._gateways.Create, request, Gateway, CreateGatewayMetadata)
-        return _gateway_state(created.response)
+    def create(self, fields: Mapping[str, Any]) -> Gateway:
+        request = CreateGatewayRequest(**fields, shared_egress_gateway_spec=SharedEgressGatewaySpec())
+        return unpack(self.run("create", self._gateways.Create, request).response, Gateway)
 
-    def find(self, folder_id: str) -> GatewayState | None:
-        """The folder's gateway of this name, if there is one (names are unique in a folder:
-        yandex/cloud/vpc/v1/gateway_service.proto, CreateGatewayRequest.name)."""
-        pages = self.pages(
-            "find by name",
-            self._gateways.List,
-            lambda token: ListGatewaysRequest(folder_id=folder_id, page_size=100, page_token=token),
-        )
-        for page in pages:
-            for gateway in page.gateways:
-                if gateway.name == self._name:
-                    return _gateway_state(gateway)
-        return None
+    def find(self, folder_id: str) -> Gateway | None:
+        found: Gateway | None = self.find_in(self._gateways.List, ListGatewaysRequest, folder_id, "gateways")
+        return found
 
-    def get(self, gateway_id: str) -> GatewayState:
-        return _gateway_state(self.call("read", self._gateways.Get, GetGatewayRequest(gateway_id=gateway_id)))
+    def get(self, gateway_id: str) -> Gateway:
+        return self.call("read", self._gateways.Get, GetGatewayRequest(gateway_id=gateway_id))
 
-    def update(self, gateway_id: str, changes: Mapping[str, Any]) -> GatewayState:
+    def update(self, gateway_id: str, fields: Mapping[str, Any]) -> Gateway:
         request = UpdateGatewayRequest(
             gateway_id=gateway_id,
-            update_mask=FieldMask(paths=sorted(UPDATE_PATHS[key] for key in changes)),
+            update_mask=_mask(fields),
             shared_egress_gateway_spec=SharedEgressGatewaySpec(),
-            name=str(changes.get("name", "")),
-            description=str(changes.get("description", "")),
-            labels=dict(changes.get("labels") or {}),
+            **fields,
         )
-        self.run("update", self._gateways.Update, request, Gateway, UpdateGatewayMetadata)
+        self.run("update", self._gateways.Update, request)
         return self.get(gateway_id)
 
     def delete(self, gateway_id: str) -> None:
-        request = DeleteGatewayRequest(gateway_id=gateway_id)
-        self.run("delete", self._gateways.Delete, request, meta=DeleteGatewayMetadata)
+        self.run("delete", self._gateways.Delete, DeleteGatewayRequest(gateway_id=gateway_id))
 
 
 class RouteTableApi(YandexApi):
@@ -178,53 +107,26 @@ class RouteTableApi(YandexApi):
 
     def __init__(self, connection: Connection, name: str) -> None:
         super().__init__(connection, name)
-        self._tables = self.client(RouteTableServiceStub)
+        self._tables = self.sdk.client(RouteTableServiceStub)
 
-    def create(self, spec: RouteTableSpec) -> RouteTableState:
-        request = CreateRouteTableRequest(
-            folder_id=spec.folder_id,
-            network_id=spec.network_id,
-            name=spec.name,
-            description=spec.description,
-            labels=dict(spec.labels),
-            static_routes=_static_routes(spec.routes),
+    def create(self, fields: Mapping[str, Any]) -> RouteTable:
+        request = CreateRouteTableRequest(**_fields(fields))
+        return unpack(self.run("create", self._tables.Create, request).response, RouteTable)
+
+    def find(self, folder_id: str) -> RouteTable | None:
+        found: RouteTable | None = self.find_in(
+            self._tables.List, ListRouteTablesRequest, folder_id, "route_tables"
         )
-        created = self.run("create", self._tables.Create, request, RouteTable, CreateRouteTableMetadata)
-        return _table_state(created.response)
+        return found
 
-    def find(self, folder_id: str) -> RouteTableState | None:
-        """The folder's route table of this name, if there is one (names are unique in a folder:
-        yandex/cloud/vpc/v1/route_table_service.proto, CreateRouteTableRequest.name)."""
-        pages = self.pages(
-            "find by name",
-            self._tables.List,
-            lambda token: ListRouteTablesRequest(folder_id=folder_id, page_size=100, page_token=token),
-        )
-        for page in pages:
-            for table in page.route_tables:
-                if table.name == self._name:
-                    return _table_state(table)
-        return None
+    def get(self, table_id: str) -> RouteTable:
+        return self.call("read", self._tables.Get, GetRouteTableRequest(route_table_id=table_id))
 
-    def get(self, table_id: str) -> RouteTableState:
-        request = GetRouteTableRequest(route_table_id=table_id)
-        return _table_state(self.call("read", self._tables.Get, request))
-
-    def update(self, table_id: str, changes: Mapping[str, Any]) -> RouteTableState:
-        fields: dict[str, Any] = {}
-        for key, value in changes.items():
-            if key == "routes":
-                fields["static_routes"] = _static_routes(value)
-            else:
-                fields[key] = dict(value) if key == "labels" else value
-        request = UpdateRouteTableRequest(
-            route_table_id=table_id,
-            update_mask=FieldMask(paths=sorted(UPDATE_PATHS[key] for key in changes)),
-            **fields,
-        )
-        self.run("update", self._tables.Update, request, RouteTable, UpdateRouteTableMetadata)
+    def update(self, table_id: str, fields: Mapping[str, Any]) -> RouteTable:
+        fields = _fields(fields)
+        request = UpdateRouteTableRequest(route_table_id=table_id, update_mask=_mask(fields), **fields)
+        self.run("update", self._tables.Update, request)
         return self.get(table_id)
 
     def delete(self, table_id: str) -> None:
-        request = DeleteRouteTableRequest(route_table_id=table_id)
-        self.run("delete", self._tables.Delete, request, meta=DeleteRouteTableMetadata)
+        self.run("delete", self._tables.Delete, DeleteRouteTableRequest(route_table_id=table_id))

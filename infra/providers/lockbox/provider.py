@@ -1,21 +1,13 @@
 """``LockboxSecret``: a Pulumi dynamic resource for one Lockbox secret and its payload.
 
-* create waits for the operation; access bindings and deletion protection
-  are applied after the payload, and a failure on the way deletes what this
-  create made, so nothing is left half-made, but never a secret it adopted
-  (that one was live before: it is kept, and the next run adopts it again);
-* a payload change adds a new version, which becomes current; the secret
-  itself stays;
+* access bindings and deletion protection are applied after the payload, and
+  a failure on the way deletes what this create made, so nothing is left
+  half-made, but never a secret it adopted (``infra/providers/yandex/converge.py``);
+* a payload change adds a new version, which becomes current (its description
+  names the entries by key, never by value); the secret itself stays;
 * a change of folder or KMS key, which the API cannot update, replaces it;
-* a create that meets ``ALREADY_EXISTS`` (an earlier create whose answer was
-  lost, or whose operation finished after the wait) adopts the folder's secret
-  of that name when its labels say it is this stack's, and refuses otherwise
-  (``infra/providers/yandex/converge.py``); a cleanup that fails reports both
-  failures;
 * delete respects deletion protection (the API refuses; the message says how
-  to lift it); a secret already gone is deleted;
-* read refreshes the state from the API;
-* diff names the entries that change, by key, never by value;
+  to lift it);
 * check and diff take inputs not known yet (a preview, a new random value, a
   KMS key being replaced): an unknown entry or payload counts as a change, an
   unknown KMS key or folder as a replacement
@@ -33,216 +25,128 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pulumi
-from pulumi.dynamic import (
-    CheckResult,
-    CreateResult,
-    DiffResult,
-    ReadResult,
-    Resource,
-    ResourceProvider,
-    UpdateResult,
-)
+from pulumi.dynamic import CheckFailure, CheckResult, Resource, UpdateResult
 
-from infra.providers.lockbox.errors import SECRET, LockboxError
-from infra.providers.lockbox.payload import payload_changes
 from infra.providers.yandex.connection import Connection
-from infra.providers.yandex.converge import (
-    adopted_kept,
-    already_exists,
-    cleanup_failed,
-    gone,
-    is_ours,
-    not_ours_message,
-)
-from infra.providers.yandex.unknowns import contains_unknowns, differs, is_unknown, same_or_unknown
+from infra.providers.yandex.converge import CloudProvider, cleanup_failed, connection, described
+from infra.providers.yandex.errors import YandexApiError
+from infra.providers.yandex.unknowns import is_unknown
 
 if TYPE_CHECKING:
-    from infra.providers.lockbox.client import LockboxApi, SecretState
+    from yandex.cloud.lockbox.v1.secret_pb2 import Secret
 
-# Inputs the API cannot change in place.
-REPLACED_BY = ("folder_id", "kms_key_id")
-# Inputs Update can change, and their API field names.
+    from infra.providers.lockbox.client import LockboxApi
+
 UPDATABLE = ("name", "description", "labels")
 # Kept by earlier versions of this provider (a salt and HMACs of the values): dropped on sight.
 RETIRED = ("salt", "fingerprints")
 
 
-def _connection(props: Mapping[str, Any]) -> Connection:
-    return Connection.from_inputs(dict(props["connection"]))
+def _version_description(old: Mapping[str, str], changed: Mapping[str, str], removed: Sequence[str]) -> str:
+    """Entry keys only, never a value, e.g. ``Pulumi: added SMTP_PASSWORD; changed SECRET_KEY``."""
+    groups = (
+        ("added", [key for key in changed if key not in old]),
+        ("changed", [key for key in changed if key in old]),
+        ("removed", removed),
+    )
+    return "Pulumi: " + "; ".join(f"{verb} {', '.join(sorted(keys))}" for verb, keys in groups if keys)
 
 
-def _api(props: Mapping[str, Any]) -> LockboxApi:
-    # The SDK and its stubs load only where the provider runs, not in every
-    # program (or synth) that merely declares a secret.
-    from infra.providers.lockbox.client import LockboxApi  # noqa: PLC0415
+class LockboxSecretProvider(CloudProvider):
+    replaced_by = ("folder_id", "kms_key_id")
+    # A payload holding a value not known yet (preview) may change: `differs` counts it.
+    in_place = (*UPDATABLE, "deletion_protection", "payload_viewers", "payload")
 
-    return LockboxApi(_connection(props), str(props["name"]))
+    def api(self, props: Mapping[str, Any]) -> LockboxApi:
+        # The SDK and its stubs load only where the provider runs, not in every
+        # program (or synth) that merely declares a secret.
+        from infra.providers.lockbox.client import LockboxApi  # noqa: PLC0415
 
+        return LockboxApi(connection(props), str(props["name"]))
 
-def _outputs(props: Mapping[str, Any], state: SecretState, viewers: Sequence[str]) -> dict[str, Any]:
-    return {
-        **{key: value for key, value in props.items() if key not in RETIRED},
-        "secret_id": state.id,
-        "name": state.name,
-        "description": state.description,
-        "labels": state.labels,
-        "kms_key_id": state.kms_key_id,
-        "deletion_protection": state.deletion_protection,
-        "payload_viewers": sorted(viewers),
-        "version_id": state.version_id,
-        "entry_keys": list(state.entry_keys),
-        "created_at": state.created_at,
-    }
+    def view(self, found: Secret) -> dict[str, Any]:
+        return {
+            **described(found),
+            "secret_id": found.id,
+            "kms_key_id": found.kms_key_id,
+            "deletion_protection": found.deletion_protection,
+            "version_id": found.current_version.id,
+            "entry_keys": sorted(found.current_version.payload_entry_keys),
+        }
 
+    def outputs(self, props: Mapping[str, Any], found: Secret) -> dict[str, Any]:
+        kept = {key: value for key, value in props.items() if key not in RETIRED}
+        return {**kept, **self.view(found), "payload_viewers": sorted(props.get("payload_viewers") or [])}
 
-def _adopt(api: LockboxApi, props: Mapping[str, Any], error: LockboxError) -> SecretState:
-    """The folder's secret of this name, made ours again: its fields and payload as asked.
-
-    Only a secret whose labels say it is this stack's is adopted; a payload
-    cannot be read back, so the asked payload becomes a new current version.
-    """
-    found = api.find(str(props["folder_id"]))
-    if found is None:
-        raise error
-    labels = dict(props.get("labels") or {})
-    if not is_ours(found.labels, labels):
-        raise LockboxError(
-            not_ours_message(SECRET.kind, api.name, found.id, found.labels), error.code
-        ) from None
-    if found.kms_key_id != props["kms_key_id"]:
-        raise LockboxError(
-            f"{SECRET.kind} '{api.name}' ({found.id}) is this stack's but encrypted with another KMS key: "
-            "delete it (`yc lockbox secret delete`) and run again",
-            error.code,
-        )
-    fields: dict[str, Any] = {}
-    if found.description != props.get("description", ""):
-        fields["description"] = props.get("description", "")
-    if found.labels != labels:
-        fields["labels"] = labels
-    state = api.update(found.id, **fields) if fields else found
-    # Who may read it is set before our payload goes in: whoever made it may have granted itself
-    # lockbox.payloadViewer (labels are anyone's to write), and SetAccessBindings replaces them all.
-    try:
-        api.set_payload_viewers(state.id, list(props.get("payload_viewers") or []))
-    except LockboxError as failed:
-        raise adopted_kept(failed, f"secret {state.id}", LockboxError) from None
-    payload = dict(props["payload"])
-    removed = sorted(set(state.entry_keys) - set(payload))
-    api.add_version(state.id, state.version_id, "Pulumi: adopted", payload, removed)
-    return api.get(state.id)
-
-
-class LockboxSecretProvider(ResourceProvider):
-    """Check and diff take inputs not known yet (preview); the rest only ever known ones."""
+    def refreshed(self, api: LockboxApi, props: Mapping[str, Any], found: Secret) -> dict[str, Any]:
+        return self.outputs({**props, "payload_viewers": api.payload_viewers(found.id)}, found)
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        failures = []
-        if not contains_unknowns(news.get("connection")):
-            try:
-                _connection(news)
-            except (ValueError, TypeError) as error:
-                failures.append(pulumi.dynamic.CheckFailure("connection", str(error)))
+        failures = self.check_connection(news)
         payload = news.get("payload")
         if not is_unknown(payload) and not payload:
-            failures.append(
-                pulumi.dynamic.CheckFailure("payload", "a Lockbox version needs at least one entry")
-            )
+            failures.append(CheckFailure("payload", "a Lockbox version needs at least one entry"))
         return CheckResult({key: value for key, value in news.items() if key not in RETIRED}, failures)
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        # An input not known yet may change: a replacement where it replaces, else an update.
-        replaces = [key for key in REPLACED_BY if differs(olds.get(key), news.get(key))]
-        compared = (*UPDATABLE, "deletion_protection", "payload_viewers", "connection")
-        changed = [key for key in compared if differs(olds.get(key), news.get(key))]
-        payload = payload_changes(olds.get("payload") or {}, news.get("payload") or {})
-        return DiffResult(
-            changes=bool(replaces or changed or payload),
-            replaces=replaces,
-            stables=["folder_id"],
-            # Names are unique in a folder: the old one must go before its replacement
-            # (and may have to, while the new name is not known).
-            delete_before_replace=same_or_unknown(olds.get("name"), news.get("name")),
-        )
+    def made(self, api: LockboxApi, props: Mapping[str, Any]) -> Secret:
+        return api.create(props)
 
-    def create(self, props: dict[str, Any]) -> CreateResult:
-        api = _api(props)
-        labels = dict(props.get("labels") or {})
-        adopted = False
-        try:
-            state = api.create(
-                folder_id=props["folder_id"],
-                description=props.get("description", ""),
-                labels=labels,
-                kms_key_id=props["kms_key_id"],
-                payload=props["payload"],
-            )
-        except LockboxError as error:
-            if not already_exists(error):
-                raise
-            # A create of ours whose answer was lost, or that finished after we stopped waiting.
-            state = _adopt(api, props, error)
-            adopted = True
+    def completed(self, api: LockboxApi, props: Mapping[str, Any], found: Secret) -> Secret:
+        """Access bindings and deletion protection after the payload; a failure deletes the new secret."""
         try:
             viewers = list(props.get("payload_viewers") or [])
-            if viewers and not adopted:
-                api.set_payload_viewers(state.id, viewers)
-            if props.get("deletion_protection"):
-                state = api.update(state.id, deletion_protection=True)
-        except LockboxError as error:
-            if adopted:
-                # Live before this create (an earlier run's, its state lost): never ours to delete here.
-                raise adopted_kept(error, f"secret {state.id}", LockboxError) from None
+            if viewers:
+                api.set_payload_viewers(found.id, viewers)
+            return self._protected(api, props, found)
+        except YandexApiError as error:
             # Nothing half-made: the secret this create made is not yet protected, so it can go.
             try:
-                api.delete(state.id)
+                self.deleted(api, found.id)
             except Exception as cleanup:
-                raise cleanup_failed(error, cleanup, f"secret {state.id}", LockboxError) from None
-            raise LockboxError(
+                raise cleanup_failed(error, cleanup, f"secret {found.id}") from None
+            raise YandexApiError(
                 f"{error} (the secret created a moment ago was deleted again)", error.code
             ) from None
-        return CreateResult(state.id, _outputs(props, state, viewers))
 
-    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        api = _api(props)
-        try:
-            state = api.get(id_)
-        except LockboxError as error:
-            if gone(error):
-                return ReadResult("", {})
-            raise
-        return ReadResult(id_, _outputs(props, state, api.payload_viewers(id_)))
+    def mismatch(self, props: Mapping[str, Any], found: Secret) -> str:
+        if found.kms_key_id == props["kms_key_id"]:
+            return ""
+        return "encrypted with another KMS key: delete it (`yc lockbox secret delete`)"
+
+    def adopted(self, api: LockboxApi, props: Mapping[str, Any], found: Secret) -> Secret:
+        """Its fields as asked; a payload cannot be read back, so the asked one becomes a new version."""
+        found = super().adopted(api, props, found)
+        # Who may read it is set before our payload goes in: whoever made it may have granted itself
+        # lockbox.payloadViewer (labels are anyone's to write), and SetAccessBindings replaces them all.
+        api.set_payload_viewers(found.id, list(props.get("payload_viewers") or []))
+        payload = dict(props["payload"])
+        removed = sorted(set(found.current_version.payload_entry_keys) - set(payload))
+        api.add_version(found, "Pulumi: adopted", payload, removed)
+        return self._protected(api, props, api.get(found.id))
+
+    @staticmethod
+    def _protected(api: LockboxApi, props: Mapping[str, Any], found: Secret) -> Secret:
+        if props.get("deletion_protection") and not found.deletion_protection:
+            return api.update(found.id, {"deletion_protection": True})
+        return found
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        api = _api(news)
+        api = self.api(news)
         fields = {key: news.get(key) for key in UPDATABLE if olds.get(key) != news.get(key)}
-        protect = bool(news.get("deletion_protection"))
         # Lift protection first when it goes, set it last when it comes.
-        if not protect and olds.get("deletion_protection"):
+        if not news.get("deletion_protection") and olds.get("deletion_protection"):
             fields["deletion_protection"] = False
-        state = api.update(id_, **fields) if fields else api.get(id_)
-        changes = payload_changes(olds.get("payload") or {}, news.get("payload") or {})
-        if changes:
-            payload = news["payload"]
-            changed = {key: payload[key] for key in (*changes.added, *changes.changed)}
-            api.add_version(
-                id_,
-                state.version_id,
-                f"Pulumi: {changes.describe()}",
-                changed,
-                changes.removed,
-            )
-            state = api.get(id_)
+        found = api.update(id_, fields) if fields else api.get(id_)
+        old, new = olds.get("payload") or {}, news["payload"]
+        changed = {key: value for key, value in new.items() if old.get(key) != value}
+        removed = sorted(set(old) - set(new))
+        if changed or removed:
+            api.add_version(found, _version_description(old, changed, removed), changed, removed)
+            found = api.get(id_)
         viewers = sorted(news.get("payload_viewers") or [])
         if viewers != sorted(olds.get("payload_viewers") or []):
             api.set_payload_viewers(id_, viewers)
-        if protect and not state.deletion_protection:
-            state = api.update(id_, deletion_protection=True)
-        return UpdateResult(_outputs(news, state, viewers))
-
-    def delete(self, id_: str, props: dict[str, Any]) -> None:
-        # A secret already gone is deleted (the client takes NOT_FOUND as success).
-        _api(props).delete(id_)
+        return UpdateResult(self.outputs(news, self._protected(api, news, found)))
 
 
 class LockboxSecret(Resource):

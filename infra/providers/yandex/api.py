@@ -15,10 +15,10 @@
   answers it with the first attempt's operation);
 * each call has a deadline, so a hung connection becomes ``DEADLINE_EXCEEDED``;
 * a long-running operation is polled through ``OperationService.Get`` (with the
-  same retries) until it is done or ``OPERATION_TIMEOUT_SECONDS`` pass; its
+  same retries) until it is done or ``operation_timeout_seconds`` pass; its
   error becomes the resource's error;
-* every failure is one ``YandexApiError`` (or the resource's subclass) whose
-  message names the resource, the action, the status and the fix.
+* every failure is one ``YandexApiError`` whose message names the resource,
+  the action, the status and the fix.
 """
 
 from __future__ import annotations
@@ -31,23 +31,22 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 import grpc
+from google.protobuf.message import Message
 from yandex.cloud.operation.operation_pb2 import Operation
 from yandex.cloud.operation.operation_service_pb2 import GetOperationRequest
 from yandex.cloud.operation.operation_service_pb2_grpc import OperationServiceStub
 from yandexcloud import SDK
 
 from infra.providers.yandex.connection import Connection
-from infra.providers.yandex.errors import TRANSIENT, Subject, code_of
+from infra.providers.yandex.errors import TRANSIENT, Subject, YandexApiError, code_of
 
 T = TypeVar("T")
-C = TypeVar("C")
+M = TypeVar("M", bound=Message)
 
-OPERATION_TIMEOUT_SECONDS = 300
-# The SDK's own operation waiter looks once a second (yandexcloud 0.413.0 _operation_waiter.py:48).
-POLL_SECONDS = 1.0
 CALL_TIMEOUT_SECONDS = 30
 IDEMPOTENCY_KEY = "idempotency-key"
-# Far more than any folder of this program holds at 100 a page; read at call time (tests lower it).
+PAGE_SIZE = 100
+# Far more than any folder of this program holds at PAGE_SIZE a page; read at call time (tests lower it).
 MAX_PAGES = 100
 
 
@@ -63,15 +62,6 @@ class RetryPolicy:
     # No retry starts later than this after the first attempt (the calls' own time counted).
     total_seconds: float = 60.0
 
-    def __post_init__(self) -> None:
-        if (
-            self.attempts < 1
-            or self.first_delay < 0
-            or self.max_delay < self.first_delay
-            or self.total_seconds < 0
-        ):
-            raise ValueError(f"an unusable retry policy: {self}")
-
     def ceiling(self, retry: int) -> float:
         """The longest wait before retry number `retry` (1 is the first retry): doubling, capped."""
         return float(min(self.max_delay, self.first_delay * 2 ** (retry - 1)))
@@ -81,20 +71,17 @@ class RetryPolicy:
         ceiling = self.ceiling(retry)
         return ceiling / 2 + random.uniform(0, ceiling / 2)  # spreads retries; not a secret
 
-    def longest_wait(self) -> float:
-        return sum(self.ceiling(retry) for retry in range(1, self.attempts))
-
 
 DEFAULT_RETRY = RetryPolicy()
 # Read at call time: tests shorten the waits.
 RETRY = DEFAULT_RETRY
 
 
-class Finished:
-    """A finished operation's unpacked response and metadata."""
-
-    response: Any = None
-    meta: Any = None
+def unpack(packed: Any, kind: Callable[[], M]) -> M:
+    """A finished operation's response or metadata (a ``google.protobuf.Any``) as a `kind`."""
+    message = kind()
+    packed.Unpack(message)
+    return message
 
 
 class YandexApi:
@@ -102,23 +89,15 @@ class YandexApi:
 
     subject: ClassVar[Subject] = Subject("Yandex Cloud resource")
     # How long an operation may run before the provider gives up waiting (it goes on in the cloud).
-    operation_timeout_seconds: ClassVar[float] = OPERATION_TIMEOUT_SECONDS
+    operation_timeout_seconds: ClassVar[float] = 300
+    # Between two looks at an unfinished operation: the SDK's own waiter looks once a second
+    # (yandexcloud 0.413.0 _operation_waiter.py:48).
+    poll_seconds: ClassVar[float] = 1.0
 
     def __init__(self, connection: Connection, name: str) -> None:
-        self._sdk: SDK = connection.sdk()
-        self._name = name
-        self._operations = self._sdk.client(OperationServiceStub)
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    def client(self, stub: Callable[[Any], C]) -> C:
-        return self._sdk.client(stub)
-
-    def poll_seconds(self) -> float:
-        """How long to wait between two looks at an unfinished operation."""
-        return POLL_SECONDS
+        self.sdk: SDK = connection.sdk()
+        self.name = name
+        self._operations = self.sdk.client(OperationServiceStub)
 
     def call(self, action: str, method: Callable[..., T], request: Any, *, mutating: bool = False) -> T:
         """``method(request)``, retried while it fails transiently; any failure a described error."""
@@ -140,9 +119,10 @@ class YandexApi:
                     or len(met) >= policy.attempts
                     or spent + wait > policy.total_seconds
                 ):
-                    tried = f" in {spent:.1f} s: {', '.join(met)}"
+                    tried = f" (gave up after {len(met)} attempts in {spent:.1f} s: {', '.join(met)})"
+                    detail = error.details() or ""
                     raise self.subject.describe(
-                        self._name, action, code, error.details() or "", len(met), tried=tried
+                        self.name, action, code, detail, tried if len(met) > 1 else ""
                     ) from None
             time.sleep(wait)
 
@@ -157,51 +137,50 @@ class YandexApi:
             if not token:
                 return
             if token in seen:
-                raise self.subject.error(
-                    f"{self.subject.kind} '{self._name}': {action} failed: the API gave page token "
+                raise YandexApiError(
+                    f"{self.subject.kind} '{self.name}': {action} failed: the API gave page token "
                     f"{token[:40]!r} a second time ({len(seen) + 1} pages read), so the list would never "
                     "end; nothing was changed: run again later, and report it if it repeats"
                 )
             seen.add(token)
-        raise self.subject.error(
-            f"{self.subject.kind} '{self._name}': {action} failed: the list did not end within "
+        raise YandexApiError(
+            f"{self.subject.kind} '{self.name}': {action} failed: the list did not end within "
             f"{MAX_PAGES} pages; nothing was changed: run again later, and report it if it repeats"
         )
 
-    def wait(self, action: str, operation: Operation, response: Any = None, meta: Any = None) -> Finished:
-        """Poll the operation until it is done; its error, if any, becomes the resource's error."""
+    def find_in(
+        self, method: Callable[..., Any], request: Callable[..., Any], folder_id: str, items: str
+    ) -> Any:
+        """The folder's resource of this name, or None: `items` of every page of `method`'s list.
+
+        Names are unique in a folder (e.g. yandex/cloud/vpc/v1/gateway_service.proto,
+        CreateGatewayRequest.name).
+        """
+        pages = self.pages(
+            "find by name",
+            method,
+            lambda token: request(folder_id=folder_id, page_size=PAGE_SIZE, page_token=token),
+        )
+        for page in pages:
+            for item in getattr(page, items):
+                if item.name == self.name:
+                    return item
+        return None
+
+    def run(self, action: str, method: Callable[..., Operation], request: Any) -> Operation:
+        """A mutating call and the operation it starts, waited for; its error is the resource's error."""
+        operation = self.call(action, method, request, mutating=True)
         deadline = time.monotonic() + self.operation_timeout_seconds
         current = operation
         while not current.done:
             if time.monotonic() > deadline:
-                raise self.subject.error(
-                    f"{self.subject.kind} '{self._name}': {action} did not finish in "
+                raise YandexApiError(
+                    f"{self.subject.kind} '{self.name}': {action} did not finish in "
                     f"{self.operation_timeout_seconds:g} s (operation {operation.id}); "
                     f"check it with `yc operation get {operation.id}`"
                 )
-            time.sleep(self.poll_seconds())
+            time.sleep(self.poll_seconds)
             current = self.call(action, self._operations.Get, GetOperationRequest(operation_id=operation.id))
         if current.error.code:
-            raise self.subject.describe(
-                self._name, action, code_of(current.error.code), current.error.message
-            )
-        result = Finished()
-        if meta is not None:
-            result.meta = meta()
-            current.metadata.Unpack(result.meta)
-        if response is not None:
-            result.response = response()
-            current.response.Unpack(result.response)
-        return result
-
-    def run(
-        self,
-        action: str,
-        method: Callable[..., Operation],
-        request: Any,
-        response: Any = None,
-        meta: Any = None,
-    ) -> Finished:
-        """A mutating call and the operation it starts, waited for."""
-        operation = self.call(action, method, request, mutating=True)
-        return self.wait(action, operation, response, meta)
+            raise self.subject.describe(self.name, action, code_of(current.error.code), current.error.message)
+        return current

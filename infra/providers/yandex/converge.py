@@ -20,10 +20,14 @@ Transient statuses are retried by ``api.YandexApi.call``, not here.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import grpc
+from pulumi.dynamic import CheckFailure, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
+from infra.providers.yandex.connection import Connection
 from infra.providers.yandex.errors import YandexApiError
+from infra.providers.yandex.unknowns import contains_unknowns, differs, same_or_unknown
 
 # The label every resource the program makes carries (infra/conventions.py: Naming.cloud_labels).
 OWNER_LABEL = ("managed-by", "pulumi")
@@ -38,41 +42,174 @@ def is_ours(found: Mapping[str, str], wanted: Mapping[str, str]) -> bool:
     return all(found.get(k) == v for k, v in wanted.items())
 
 
-def already_exists(error: YandexApiError) -> bool:
-    return error.code == grpc.StatusCode.ALREADY_EXISTS
-
-
 def gone(error: YandexApiError) -> bool:
     """The resource is not there (any more): a delete of it has nothing to do."""
     return error.code == grpc.StatusCode.NOT_FOUND
 
 
-def not_ours_message(kind: str, name: str, resource_id: str, found: Mapping[str, str]) -> str:
-    owner = ", ".join(f"{k}={v}" for k, v in sorted(found.items())) or "none"
-    return (
-        f"{kind} '{name}': create failed (ALREADY_EXISTS: one of this name is in the folder, "
-        f"{resource_id}, labelled {owner}, not as this stack's); it is left alone: import it "
-        "(`pulumi import`), delete it, or choose another name"
-    )
-
-
-def cleanup_failed(
-    error: YandexApiError, cleanup: Exception, left: str, kind: type[YandexApiError] = YandexApiError
-) -> YandexApiError:
+def cleanup_failed(error: YandexApiError, cleanup: Exception, left: str) -> YandexApiError:
     """One error telling the first failure, that cleaning up failed as well, and what is left."""
-    return kind(
+    return YandexApiError(
         f"{error}; cleaning up failed too ({cleanup}): {left} is left behind, labelled as this "
         "stack's, so the next run adopts it",
         error.code,
     )
 
 
-def adopted_kept(
-    error: YandexApiError, what: str, kind: type[YandexApiError] = YandexApiError
-) -> YandexApiError:
-    """A step after an adoption failed: the adopted resource stays (it was live before this create)."""
-    return kind(
-        f"{error} ({what} was adopted, not made by this create, so it is kept as it is; "
-        "the next run adopts it again)",
-        error.code,
-    )
+def connection(props: Mapping[str, Any]) -> Connection:
+    return Connection.from_inputs(dict(props["connection"]))
+
+
+def described(message: Any) -> dict[str, Any]:
+    """The outputs every resource's API message gives alike."""
+    return {
+        "folder_id": message.folder_id,
+        "name": message.name,
+        "description": message.description,
+        "labels": dict(message.labels),
+        "created_at": message.created_at.ToDatetime().isoformat() + "Z",
+    }
+
+
+class CloudProvider(ResourceProvider):
+    """A resource on the base: created or adopted, updated, read and deleted by id, gone meaning done.
+
+    A subclass names its API client (``api``), its outputs from the API's
+    message (``view``), the create call (``made``) and the inputs an adopted
+    or updated resource must hold (``wanted``). Check and diff take inputs not
+    known yet (``infra/providers/yandex/unknowns.py``); the rest only known ones.
+    """
+
+    # Inputs the API cannot change in place: a change replaces the resource.
+    replaced_by: ClassVar[tuple[str, ...]] = ("folder_id",)
+    stables: ClassVar[tuple[str, ...]] = ("folder_id",)
+    # Inputs a change of which is an update in place.
+    in_place: ClassVar[tuple[str, ...]] = ("name", "description", "labels")
+
+    def api(self, props: Mapping[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def view(self, found: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def made(self, api: Any, props: Mapping[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def wanted(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "name": props["name"],
+            "description": props.get("description", ""),
+            "labels": dict(props.get("labels") or {}),
+        }
+
+    def outputs(self, props: Mapping[str, Any], found: Any) -> dict[str, Any]:
+        return {**props, **self.view(found)}
+
+    def completed(self, api: Any, props: Mapping[str, Any], found: Any) -> Any:
+        """What a create does after the resource is made (nothing, unless a subclass adds steps)."""
+        return found
+
+    def mismatch(self, props: Mapping[str, Any], found: Any) -> str:
+        """Why `found`, though this stack's, cannot become this resource in place ("" when it can)."""
+        return ""
+
+    def adopted(self, api: Any, props: Mapping[str, Any], found: Any) -> Any:
+        """`found`, this stack's, brought to the inputs."""
+        held = self.view(found)
+        changes = {key: value for key, value in self.wanted(props).items() if held[key] != value}
+        return api.update(found.id, changes) if changes else found
+
+    def check_connection(self, news: Mapping[str, Any]) -> list[CheckFailure]:
+        if "connection" not in news or contains_unknowns(news["connection"]):
+            return []
+        try:
+            connection(news)
+        except (ValueError, TypeError) as error:
+            return [CheckFailure("connection", str(error))]
+        return []
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        # An input not known yet may change: a replacement where it replaces, else an update.
+        replaces = [key for key in self.replaced_by if differs(olds.get(key), news.get(key))]
+        changed = [key for key in (*self.in_place, "connection") if differs(olds.get(key), news.get(key))]
+        return DiffResult(
+            changes=bool(replaces or changed),
+            replaces=replaces,
+            stables=list(self.stables),
+            # Names are unique in a folder: the old one must go before its replacement
+            # (and may have to, while the new name is not known).
+            delete_before_replace=same_or_unknown(olds.get("name"), news.get("name")),
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        api = self.api(props)
+        try:
+            found = self.made(api, props)
+        except YandexApiError as error:
+            if error.code != grpc.StatusCode.ALREADY_EXISTS:
+                raise
+            # A create of ours whose answer was lost, or that finished after we stopped waiting.
+            found = self._adopt(api, props, error)
+        else:
+            found = self.completed(api, props, found)
+        return CreateResult(found.id, self.outputs(props, found))
+
+    def _adopt(self, api: Any, props: Mapping[str, Any], error: YandexApiError) -> Any:
+        found = api.find(str(props["folder_id"]))
+        if found is None:
+            raise error
+        kind = api.subject.kind
+        if not is_ours(found.labels, dict(props.get("labels") or {})):
+            owner = ", ".join(f"{k}={v}" for k, v in sorted(found.labels.items())) or "none"
+            raise YandexApiError(
+                f"{kind} '{api.name}': create failed (ALREADY_EXISTS: one of this name is in the folder, "
+                f"{found.id}, labelled {owner}, not as this stack's); it is left alone: import it "
+                "(`pulumi import`), delete it, or choose another name",
+                error.code,
+            ) from None
+        mismatch = self.mismatch(props, found)
+        if mismatch:
+            raise YandexApiError(
+                f"{kind} '{api.name}' ({found.id}) is this stack's but {mismatch} and run again", error.code
+            )
+        try:
+            return self.adopted(api, props, found)
+        except YandexApiError as failed:
+            # Live before this create (an earlier run's, its state lost): never ours to delete here.
+            raise YandexApiError(
+                f"{failed} ({kind} {found.id} was adopted, not made by this create, so it is kept as it "
+                "is; the next run adopts it again)",
+                failed.code,
+            ) from None
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        api = self.api(news)
+        before = self.wanted(olds)
+        changes = {key: value for key, value in self.wanted(news).items() if before[key] != value}
+        found = api.update(id_, changes) if changes else api.get(id_)
+        return UpdateResult(self.outputs(news, found))
+
+    def refreshed(self, api: Any, props: Mapping[str, Any], found: Any) -> dict[str, Any]:
+        """The outputs after a read (a subclass adds what another call tells)."""
+        return self.outputs(props, found)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        api = self.api(props)
+        try:
+            found = api.get(id_)
+        except YandexApiError as error:
+            if gone(error):
+                return ReadResult("", {})
+            raise
+        return ReadResult(id_, self.refreshed(api, props, found))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        self.deleted(self.api(props), id_)
+
+    @staticmethod
+    def deleted(api: Any, id_: str) -> None:
+        try:
+            api.delete(id_)
+        except YandexApiError as error:
+            if not gone(error):
+                raise

@@ -59,25 +59,16 @@ class Subject:
     """What a provider's messages call its resource, and its own advice per status code."""
 
     kind: str
-    error: type[YandexApiError] = YandexApiError
     fixes: Mapping[grpc.StatusCode, str] = field(default_factory=dict)
 
     def fix(self, code: grpc.StatusCode) -> str:
         return self.fixes.get(code) or COMMON_FIXES.get(code, "see the API's message")
 
     def describe(
-        self,
-        name: str,
-        action: str,
-        code: grpc.StatusCode,
-        detail: str,
-        attempts: int = 1,
-        *,
-        tried: str = "",
+        self, name: str, action: str, code: grpc.StatusCode, detail: str, tried: str = ""
     ) -> YandexApiError:
         """`tried`: what the retries met and how long they took, when there were any."""
-        tried = f" (gave up after {attempts} attempts{tried})" if attempts > 1 else ""
-        return self.error(
+        return YandexApiError(
             f"{self.kind} '{name}': {action} failed ({code.name}: {detail}); {self.fix(code)}{tried}", code
         )
 

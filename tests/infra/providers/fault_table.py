@@ -21,12 +21,14 @@ The totals per provider are printed at the end of the session
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import grpc
 import pytest
+from pulumi.dynamic import ResourceProvider
 
 from infra.providers.yandex.errors import YandexApiError
 from tests.infra.providers.yandex.fake_cloud import CloudState
@@ -80,6 +82,21 @@ class World:
         """Every resource in the cloud: id -> what it holds (a change of it shows)."""
         raise NotImplementedError
 
+    def provider(self) -> ResourceProvider:
+        raise NotImplementedError
+
+    def inputs(self, *, updated: bool = False) -> dict[str, Any]:
+        """The checked inputs of the create, or of the update (`updated`)."""
+        raise NotImplementedError
+
+    def plant(self, *, ours: bool) -> str:
+        """One of the name made outside this run (an earlier run's, its state lost; or someone else's)."""
+        raise NotImplementedError
+
+    def converged(self, step: str) -> None:
+        """The cloud holds what the last step asked for, and Pulumi's state says so (or raise)."""
+        raise NotImplementedError
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -95,6 +112,77 @@ W = TypeVar("W", bound=World)
 
 # provider -> its rows' verdicts, printed at the end of the session
 TABLES: dict[str, list[Verdict]] = {}
+
+
+def do_create(world: World) -> None:
+    created = world.provider().create(world.inputs())
+    world.resource_id, world.outs = created.id, dict(created.outs or {})
+
+
+def do_update(world: World) -> None:
+    updated = world.provider().update(world.resource_id, world.outs, world.inputs(updated=True))
+    world.outs = dict(updated.outs or {})
+
+
+def do_read(world: World) -> None:
+    read = world.provider().read(world.resource_id, world.outs)
+    # An empty id: gone from the cloud, so refresh drops it from the state.
+    world.resource_id, world.outs = str(read.id or ""), dict(read.outs or {})
+
+
+def do_delete(world: World) -> None:
+    world.provider().delete(world.resource_id, world.outs)
+    world.resource_id, world.outs = "", {}
+
+
+STEPS: dict[str, Callable[[World], None]] = {
+    "create": do_create,
+    "update": do_update,
+    "read": do_read,
+    "delete": do_delete,
+}
+
+
+def settle(state: CloudState) -> None:
+    """Every operation started has finished (as it does in the cloud, whoever waits for it)."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        with state.lock:
+            if all(op.done for op in state.operations.values()):
+                return
+        time.sleep(0.005)
+    raise AssertionError("an operation never finished")
+
+
+def calm(world: World) -> None:
+    """The faults stop."""
+    settle(world.state)
+    world.state.faults.clear()
+    world.state.lost_answers.clear()
+    world.state.broken_lists.clear()
+    world.state.read_only_tokens.clear()
+
+
+def run_row(fault: Fault, world: World, secrets: Sequence[str] = ()) -> Verdict:
+    """One row on a fresh cloud: the world made ready for the step, then judged."""
+    if fault.step != "create":
+        do_create(world)
+    if fault.prepare is not None:
+        fault.prepare(world)
+
+    def rerun(world: World) -> None:
+        if fault.step == "read" and not world.resource_id:
+            # Refresh dropped it: the next up creates it again.
+            do_create(world)
+            world.converged("create")
+        elif fault.step == "delete" and not world.resource_id:
+            # Destroyed: gone from the state, nothing left to run.
+            world.converged("delete")
+        else:
+            STEPS[fault.step](world)
+            world.converged(fault.step)
+
+    return judge(fault, world, step=STEPS[fault.step], rerun=rerun, calm=calm, secrets=secrets)
 
 
 def retried(code: grpc.StatusCode, method: str) -> bool:

@@ -10,31 +10,21 @@ that is someone else's. A route table's rows have their gateway made first.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import grpc
 import pytest
 from pulumi.dynamic import ResourceProvider
 from yandex.cloud.vpc.v1 import gateway_pb2, route_table_pb2
 
-from infra.providers.egress.client import GatewayApi, RouteTableApi
 from infra.providers.egress.provider import EgressGatewayProvider, GatewayRouteTableProvider
 from infra.providers.yandex import api as yandex_api
 from infra.providers.yandex.connection import IAM_TOKEN_ENV
 from tests.infra.providers.egress.fake_api import FakeVpc, VpcState, serving_vpc
 from tests.infra.providers.egress.test_provider import FOLDER, NETWORK, TOKEN, gateway_inputs, table_inputs
-from tests.infra.providers.fault_table import (
-    Fault,
-    World,
-    assert_table,
-    exhausted_faults,
-    judge,
-    status_faults,
-)
+from tests.infra.providers.fault_rows import adopting, fail, lost_faults, orphan, shared_faults
+from tests.infra.providers.fault_table import Fault, World, assert_table, run_row, settle, status_faults
 from tests.infra.providers.yandex import fake_cloud
 
 # End to end (a loopback API): out of `make quick`, in `make test`.
@@ -95,130 +85,44 @@ class Run(World):
         held = self.api.state.gateways if self.kind == "gateway" else self.api.state.tables
         return [r for r in held.values() if r.name == NAME and r.id not in self.theirs]
 
-
-def do_create(run: Run) -> None:
-    created = run.provider().create(run.inputs())
-    run.resource_id, run.outs = created.id, dict(created.outs or {})
-
-
-def do_update(run: Run) -> None:
-    run.outs = dict(run.provider().update(run.resource_id, run.outs, run.inputs(updated=True)).outs or {})
-
-
-def do_read(run: Run) -> None:
-    read = run.provider().read(run.resource_id, run.outs)
-    run.resource_id, run.outs = str(read.id or ""), dict(read.outs or {})
-
-
-def do_delete(run: Run) -> None:
-    run.provider().delete(run.resource_id, run.outs)
-    run.resource_id, run.outs = "", {}
-
-
-STEPS: dict[str, Callable[[Run], None]] = {
-    "create": do_create,
-    "update": do_update,
-    "read": do_read,
-    "delete": do_delete,
-}
-
-
-def converged(run: Run, step: str) -> None:
-    mine = run.mine()
-    if step == "delete":
-        assert mine == [], "still there"
-        return
-    assert len(mine) == 1, f"{len(mine)} named {NAME}"
-    wanted = run.inputs(updated=step == "update")
-    (held,) = mine
-    assert run.resource_id == held.id
-    assert (held.description, dict(held.labels)) == (wanted["description"], OURS)
-    if run.kind == "table":
-        assert sorted((r.destination_prefix, r.gateway_id) for r in held.static_routes) == sorted(
-            (r["destination_prefix"], r["gateway_id"]) for r in wanted["routes"]
-        )
-        assert run.outs["route_table_id"] == held.id
-
-
-def settle(state: VpcState) -> None:
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
+    def plant(self, *, ours: bool) -> str:
+        labels = OURS if ours else {"managed-by": "terraform", "project": "other"}
+        state = self.api.state
         with state.lock:
-            if all(op.done for op in state.operations.values()):
-                return
-        time.sleep(0.005)
-    raise AssertionError("an operation never finished")
+            key = state.new_id("enp")
+            if self.kind == "gateway":
+                state.gateways[key] = gateway_pb2.Gateway(
+                    id=key, folder_id=FOLDER, name=NAME, labels=labels, description="old"
+                )
+            else:
+                route = route_table_pb2.StaticRoute(
+                    destination_prefix="10.0.0.0/8", gateway_id=self.gateway_id
+                )
+                state.tables[key] = route_table_pb2.RouteTable(
+                    id=key,
+                    folder_id=FOLDER,
+                    network_id=NETWORK,
+                    name=NAME,
+                    labels=labels,
+                    static_routes=[route],
+                )
+        return key
 
-
-def calm(run: Run) -> None:
-    state = run.api.state
-    settle(state)
-    state.faults.clear()
-    state.lost_answers.clear()
-    state.broken_lists.clear()
-    state.read_only_tokens.clear()
-
-
-def fail(method: str, *codes: grpc.StatusCode) -> Callable[[Run], None]:
-    def inject(run: Run) -> None:
-        run.state.faults[method] = list(codes)
-
-    return inject
-
-
-def lose(method: str, *, retries: bool = True) -> Callable[[Run], None]:
-    def inject(run: Run) -> None:
-        run.state.lost_answers[method] = 1
-        if not retries:
-            run.monkeypatch.setattr(yandex_api, "RETRY", yandex_api.RetryPolicy(attempts=1))
-
-    return inject
-
-
-def slow_operations(run: Run) -> None:
-    for client in (GatewayApi, RouteTableApi):
-        run.monkeypatch.setattr(client, "operation_timeout_seconds", 0.05)
-    # Far past the wait, even on a loaded machine.
-    run.monkeypatch.setattr(fake_cloud, "OPERATION_SECONDS", 1.0)
-
-
-def plant(run: Run, labels: dict[str, str]) -> str:
-    """One of the name made outside this run (an earlier run's, its state lost; or someone else's)."""
-    state = run.api.state
-    with state.lock:
-        key = state.new_id("enp")
-        if run.kind == "gateway":
-            state.gateways[key] = gateway_pb2.Gateway(
-                id=key, folder_id=FOLDER, name=NAME, labels=labels, description="old"
+    def converged(self, step: str) -> None:
+        mine = self.mine()
+        if step == "delete":
+            assert mine == [], "still there"
+            return
+        assert len(mine) == 1, f"{len(mine)} named {NAME}"
+        wanted = self.inputs(updated=step == "update")
+        (held,) = mine
+        assert self.resource_id == held.id
+        assert (held.description, dict(held.labels)) == (wanted["description"], OURS)
+        if self.kind == "table":
+            assert sorted((r.destination_prefix, r.gateway_id) for r in held.static_routes) == sorted(
+                (r["destination_prefix"], r["gateway_id"]) for r in wanted["routes"]
             )
-        else:
-            route = route_table_pb2.StaticRoute(destination_prefix="10.0.0.0/8", gateway_id=run.gateway_id)
-            state.tables[key] = route_table_pb2.RouteTable(
-                id=key, folder_id=FOLDER, network_id=NETWORK, name=NAME, labels=labels, static_routes=[route]
-            )
-    return key
-
-
-def orphan(run: Run) -> None:
-    run.others.add(plant(run, OURS))
-
-
-def foreign(run: Run) -> None:
-    run.theirs.add(plant(run, {"managed-by": "terraform", "project": "other"}))
-
-
-def broken_list(kind: str) -> Callable[[Run], None]:
-    def inject(run: Run) -> None:
-        run.monkeypatch.setattr(yandex_api, "MAX_PAGES", 5)
-        for method in ("GatewayService.List", "RouteTableService.List"):
-            run.state.broken_lists[method] = kind
-
-    return inject
-
-
-def read_only(run: Run) -> None:
-    run.state.read_only_tokens.add("t1.viewer")
-    run.monkeypatch.setenv(IAM_TOKEN_ENV, "t1.viewer")
+            assert self.outs["route_table_id"] == held.id
 
 
 def _faults(service: str) -> tuple[Fault, ...]:
@@ -226,56 +130,21 @@ def _faults(service: str) -> tuple[Fault, ...]:
         f"{service}.{m}" for m in ("Create", "Update", "Delete", "Get", "List")
     )
     operation = "OperationService.Get"
-    lost = [
-        Fault(
-            f"{method} answer lost{'' if retries else ', the run ends there'}",
-            step,
-            lose(method, retries=retries),
-            None if retries else r"\(UNAVAILABLE",
-            prepare=prepare,
-        )
-        for step, method, prepare in (
-            ("create", create, None),
-            ("create", update, orphan),
-            ("update", update, None),
-            ("delete", delete, None),
-        )
-        for retries in (True, False)
-    ]
-    adopting = [
-        Fault(f"adopting: {f.name}", f.step, f.inject, f.fails_with, prepare=orphan)
-        for f in status_faults("create", (list_, update, operation, get), fail)
-    ]
     return (
         *status_faults("create", (create, operation), fail, adopted_at={operation}),
         *status_faults("update", (update, operation, get), fail),
         *status_faults("read", (get,), fail, gone_at={get}),
         *status_faults("delete", (delete, operation), fail, gone_at={operation}, untrue={delete}),
-        *adopting,
-        *lost,
-        *exhausted_faults("create", create, fail, yandex_api.RETRY.attempts),
-        Fault(
-            "create operation outlives the wait, then succeeds", "create", slow_operations, "did not finish"
+        *adopting((list_, update, operation, get)),
+        *lost_faults(
+            [
+                ("create", create, None),
+                ("create", update, orphan),
+                ("update", update, None),
+                ("delete", delete, None),
+            ]
         ),
-        Fault("ALREADY_EXISTS, labelled as ours: adopted", "create", orphan),
-        Fault(
-            "ALREADY_EXISTS, labelled as someone else's: left alone",
-            "create",
-            foreign,
-            r"ALREADY_EXISTS.*not as this stack's",
-            fixable=False,
-        ),
-        Fault(
-            "adopting: List repeats its page token",
-            "create",
-            broken_list("repeat"),
-            "a second time",
-            prepare=orphan,
-        ),
-        Fault(
-            "adopting: List never ends", "create", broken_list("endless"), "within 5 pages", prepare=orphan
-        ),
-        Fault("PERMISSION_DENIED on Create (a read-only token)", "create", read_only, r"\(PERMISSION_DENIED"),
+        *shared_faults(create, list_, r"\(PERMISSION_DENIED"),
     )
 
 
@@ -290,23 +159,7 @@ def _row(fault: Fault, kind: str, api: FakeVpc, monkeypatch: pytest.MonkeyPatch)
         gateway = EgressGatewayProvider().create(gateway_inputs(api, labels=OURS))
         run.gateway_id = gateway.id
         run.others.add(gateway.id)
-    if fault.step != "create":
-        do_create(run)
-    if fault.prepare is not None:
-        fault.prepare(run)
-
-    def rerun(run: Run) -> None:
-        if fault.step == "read" and not run.resource_id:
-            do_create(run)
-            converged(run, "create")
-            return
-        if fault.step == "delete" and not run.resource_id:
-            converged(run, "delete")
-            return
-        STEPS[fault.step](run)
-        converged(run, fault.step)
-
-    return judge(fault, run, step=STEPS[fault.step], rerun=rerun, calm=calm)
+    return run_row(fault, run)
 
 
 @pytest.mark.parametrize(
@@ -318,7 +171,7 @@ def test_every_fault_converges_on_rerun_and_harms_nothing(
 ) -> None:
     faults = _faults(service)
     with pytest.MonkeyPatch.context() as monkeypatch, serving_vpc(tmp_path, {NETWORK}) as api:
-        monkeypatch.setattr(yandex_api, "POLL_SECONDS", 0.005)
+        monkeypatch.setattr(yandex_api.YandexApi, "poll_seconds", 0.005)
         monkeypatch.setattr(fake_cloud, "OPERATION_SECONDS", 0.01)
         verdicts = [_row(fault, kind, api, monkeypatch) for fault in faults]
     assert len(verdicts) > 150

@@ -9,9 +9,9 @@ from typing import Any
 import grpc
 import pytest
 
-from infra.providers.egress.errors import EgressError
 from infra.providers.egress.provider import EgressGatewayProvider, GatewayRouteTableProvider
 from infra.providers.yandex.connection import IAM_TOKEN_ENV
+from infra.providers.yandex.errors import YandexApiError
 from infra.providers.yandex.unknowns import UNKNOWN
 from tests.infra.providers.egress.fake_api import FakeVpc, serving_vpc
 
@@ -112,7 +112,7 @@ def test_a_route_table_sends_the_default_route_to_the_gateway(vpc: FakeVpc) -> N
     assert [r.gateway_id for r in vpc.state.tables[created.id].static_routes] == [other_id]
 
     # A gateway in use cannot go before its route table.
-    with pytest.raises(EgressError, match="route table still points at the gateway") as raised:
+    with pytest.raises(YandexApiError, match="route table still points at the gateway") as raised:
         EgressGatewayProvider().delete(other_id, gateway_inputs(vpc, name="samokoder-staging-egress-2"))
     assert raised.value.code == grpc.StatusCode.FAILED_PRECONDITION
     provider.delete(created.id, updated.outs)
@@ -157,6 +157,6 @@ def test_transient_failures_are_retried_and_a_lost_answer_creates_one_gateway(vp
 
 def test_a_route_to_a_missing_gateway_names_the_table_and_the_fix(vpc: FakeVpc) -> None:
     provider = GatewayRouteTableProvider()
-    with pytest.raises(EgressError) as raised:
+    with pytest.raises(YandexApiError) as raised:
         provider.create(table_inputs(vpc, "enpmissing"))
     assert "VPC route table 'samokoder-staging-egress': create failed (INVALID_ARGUMENT" in str(raised.value)

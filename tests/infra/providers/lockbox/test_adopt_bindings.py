@@ -16,9 +16,9 @@ from yandex.cloud.access import access_pb2
 from yandex.cloud.lockbox.v1 import secret_pb2
 
 from infra.providers.lockbox import client
-from infra.providers.lockbox.errors import LockboxError
 from infra.providers.lockbox.provider import LockboxSecretProvider
 from infra.providers.yandex.connection import IAM_TOKEN_ENV
+from infra.providers.yandex.errors import YandexApiError
 from tests.infra.providers.lockbox.fake_api import FakeLockbox, StoredSecret, serving_lockbox
 
 KMS_KEY = "abjkmskey000000000001"
@@ -33,7 +33,7 @@ VALUES = {"SECRET_KEY": "k" * 64}
 
 @pytest.fixture
 def lockbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLockbox]:
-    monkeypatch.setattr(client, "POLL_SECONDS", 0.01)
+    monkeypatch.setattr(client.LockboxApi, "poll_seconds", 0.01)
     with serving_lockbox(tmp_path, {KMS_KEY}) as api:
         api.state.tokens.add(TOKEN)
         api.state.service_accounts.update({READER, STRANGER})
@@ -90,7 +90,7 @@ def test_the_strangers_reader_goes_before_the_payload_comes(lockbox: FakeLockbox
 def test_no_value_is_written_while_the_strangers_reader_stays(lockbox: FakeLockbox) -> None:
     secret_id = planted(lockbox)
     lockbox.state.service_accounts.discard(READER)  # SetAccessBindings fails: NOT_FOUND
-    with pytest.raises(LockboxError, match="is kept"):
+    with pytest.raises(YandexApiError, match="is kept"):
         create(lockbox)
     stored = lockbox.state.secrets[secret_id]
     assert "AddVersion" not in lockbox.state.calls

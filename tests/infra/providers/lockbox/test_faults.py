@@ -11,28 +11,20 @@ no state records).
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
+from pulumi.dynamic import ResourceProvider
 from yandex.cloud.lockbox.v1 import secret_pb2
 
 from infra.providers.lockbox import client
 from infra.providers.lockbox.provider import LockboxSecretProvider
-from infra.providers.yandex import api as yandex_api
 from infra.providers.yandex.connection import IAM_TOKEN_ENV
-from tests.infra.providers.fault_table import (
-    Fault,
-    World,
-    assert_table,
-    exhausted_faults,
-    judge,
-    status_faults,
-)
+from tests.infra.providers.fault_rows import adopting, fail, lost_faults, orphan, shared_faults
+from tests.infra.providers.fault_table import Fault, World, assert_table, run_row, settle, status_faults
 from tests.infra.providers.lockbox.fake_api import FakeLockbox, LockboxState, StoredSecret, serving_lockbox
 from tests.infra.providers.lockbox.test_provider import KMS_KEY, OTHER_KMS_KEY, READER, TOKEN, VALUES, inputs
 from tests.infra.providers.yandex import fake_cloud
@@ -70,131 +62,52 @@ class Run(World):
                 for key, s in self.api.state.secrets.items()
             }
 
+    def provider(self) -> ResourceProvider:
+        return LockboxSecretProvider()
 
-def _inputs(run: Run, **overrides: Any) -> dict[str, Any]:
-    checked = LockboxSecretProvider().check(run.outs, inputs(run.api, labels=OURS, **overrides))
-    assert not checked.failures
-    return dict(checked.inputs)
+    def inputs(self, *, updated: bool = False) -> dict[str, Any]:
+        news = inputs(self.api, labels=OURS, payload=NEW_VALUES if updated else VALUES)
+        checked = LockboxSecretProvider().check(self.outs, news)
+        assert not checked.failures
+        return dict(checked.inputs)
 
-
-def do_create(run: Run) -> None:
-    created = LockboxSecretProvider().create(_inputs(run))
-    run.resource_id, run.outs = created.id, dict(created.outs or {})
-
-
-def do_update(run: Run) -> None:
-    outs = LockboxSecretProvider().update(run.resource_id, run.outs, _inputs(run, payload=NEW_VALUES)).outs
-    run.outs = dict(outs or {})
-
-
-def do_read(run: Run) -> None:
-    read = LockboxSecretProvider().read(run.resource_id, run.outs)
-    # An empty id: gone from the cloud, so refresh drops it from the state.
-    run.resource_id, run.outs = str(read.id or ""), dict(read.outs or {})
-
-
-def do_delete(run: Run) -> None:
-    LockboxSecretProvider().delete(run.resource_id, run.outs)
-    run.resource_id, run.outs = "", {}
-
-
-STEPS: dict[str, Callable[[Run], None]] = {
-    "create": do_create,
-    "update": do_update,
-    "read": do_read,
-    "delete": do_delete,
-}
-
-
-def plant(run: Run, labels: dict[str, str], payload: dict[str, str]) -> str:
-    """A secret of the name made outside this run (an earlier run's, its state lost; or someone else's)."""
-    state = run.api.state
-    with state.lock:
-        secret_id = state.new_id("e6q")
-        secret = secret_pb2.Secret(
-            id=secret_id, folder_id=FOLDER, name=NAME, labels=labels, kms_key_id=KMS_KEY, description="old"
-        )
-        version = secret_pb2.Version(id=state.new_id("ver"), payload_entry_keys=sorted(payload))
-        secret.current_version.CopyFrom(version)
-        state.secrets[secret_id] = StoredSecret(secret, {version.id: dict(payload)})
-    return secret_id
-
-
-def settle(state: LockboxState) -> None:
-    """Every operation started has finished (as it does in the cloud, whoever waits for it)."""
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
+    def plant(self, *, ours: bool) -> str:
+        labels = OURS if ours else {"managed-by": "terraform", "project": "other"}
+        payload = {"OLD_KEY": "stale"} if ours else {"THEIRS": "keep"}
+        state = self.api.state
         with state.lock:
-            if all(op.done for op in state.operations.values()):
-                return
-        time.sleep(0.005)
-    raise AssertionError("an operation never finished")
+            secret_id = state.new_id("e6q")
+            secret = secret_pb2.Secret(
+                id=secret_id,
+                folder_id=FOLDER,
+                name=NAME,
+                labels=labels,
+                kms_key_id=KMS_KEY,
+                description="old",
+            )
+            version = secret_pb2.Version(id=state.new_id("ver"), payload_entry_keys=sorted(payload))
+            secret.current_version.CopyFrom(version)
+            state.secrets[secret_id] = StoredSecret(secret, {version.id: dict(payload)})
+        return secret_id
 
-
-def calm(run: Run) -> None:
-    """The faults stop."""
-    state = run.api.state
-    settle(state)
-    state.faults.clear()
-    state.lost_answers.clear()
-    state.broken_lists.clear()
-    state.read_only_tokens.clear()
-
-
-def converged(run: Run, step: str) -> None:
-    """The cloud holds what the last step asked for, and Pulumi's state says so."""
-    ours = [
-        s for s in run.api.state.secrets.values() if s.secret.name == NAME and s.secret.id not in run.theirs
-    ]
-    if step == "delete":
-        assert ours == [], "the secret is still there"
-        return
-    assert len(ours) == 1, f"{len(ours)} secrets named {NAME}"
-    stored = ours[0]
-    assert run.resource_id == stored.secret.id
-    assert stored.versions[stored.secret.current_version.id] == (NEW_VALUES if step == "update" else VALUES)
-    assert [b.subject.id for b in stored.bindings] == [READER]
-    assert dict(stored.secret.labels) == OURS
-    assert run.outs["version_id"] == stored.secret.current_version.id
-
-
-def fail(method: str, *codes: grpc.StatusCode) -> Callable[[Run], None]:
-    def inject(run: Run) -> None:
-        run.state.faults[method] = list(codes)
-
-    return inject
-
-
-def lose(method: str, *, retries: bool = True) -> Callable[[Run], None]:
-    def inject(run: Run) -> None:
-        run.state.lost_answers[method] = 1
-        if not retries:
-            # The run ends at the lost answer, as a killed `pulumi up` does.
-            run.monkeypatch.setattr(yandex_api, "RETRY", yandex_api.RetryPolicy(attempts=1))
-
-    return inject
-
-
-def slow_operations(run: Run) -> None:
-    run.monkeypatch.setattr(client.LockboxApi, "operation_timeout_seconds", 0.05)
-    # Far past the wait, even on a loaded machine.
-    run.monkeypatch.setattr(fake_cloud, "OPERATION_SECONDS", 1.0)
-
-
-def orphan(run: Run) -> None:
-    run.others.add(plant(run, OURS, {"OLD_KEY": "stale"}))
-
-
-def foreign(run: Run) -> None:
-    run.theirs.add(plant(run, {"managed-by": "terraform", "project": "other"}, {"THEIRS": "keep"}))
-
-
-def broken_list(kind: str) -> Callable[[Run], None]:
-    def inject(run: Run) -> None:
-        run.monkeypatch.setattr(yandex_api, "MAX_PAGES", 5)
-        run.state.broken_lists["SecretService.List"] = kind
-
-    return inject
+    def converged(self, step: str) -> None:
+        ours = [
+            s
+            for s in self.api.state.secrets.values()
+            if s.secret.name == NAME and s.secret.id not in self.theirs
+        ]
+        if step == "delete":
+            assert ours == [], "the secret is still there"
+            return
+        assert len(ours) == 1, f"{len(ours)} secrets named {NAME}"
+        stored = ours[0]
+        assert self.resource_id == stored.secret.id
+        assert stored.versions[stored.secret.current_version.id] == (
+            NEW_VALUES if step == "update" else VALUES
+        )
+        assert [b.subject.id for b in stored.bindings] == [READER]
+        assert dict(stored.secret.labels) == OURS
+        assert self.outs["version_id"] == stored.secret.current_version.id
 
 
 def viewer_missing(run: Run) -> None:
@@ -204,11 +117,6 @@ def viewer_missing(run: Run) -> None:
 def viewer_missing_and_delete_denied(run: Run) -> None:
     viewer_missing(run)
     run.state.faults["SecretService.Delete"] = [grpc.StatusCode.PERMISSION_DENIED]
-
-
-def read_only(run: Run) -> None:
-    run.state.read_only_tokens.add("t1.viewer")
-    run.monkeypatch.setenv(IAM_TOKEN_ENV, "t1.viewer")
 
 
 def restore_viewer(run: Run) -> None:
@@ -229,30 +137,8 @@ ADOPT_METHODS = (
 )
 
 
-def _lost() -> list[Fault]:
-    """Each mutating call's answer lost: retried with its idempotency key, or the run ending there."""
-    return [
-        Fault(
-            f"{method} answer lost{'' if retries else ', the run ends there'}",
-            step,
-            lose(method, retries=retries),
-            None if retries else r"\(UNAVAILABLE",
-            prepare=prepare,
-        )
-        for step, method, prepare in (
-            ("create", "SecretService.Create", None),
-            ("create", "SecretService.SetAccessBindings", None),
-            ("create", "SecretService.Update", orphan),
-            ("create", "SecretService.AddVersion", orphan),
-            ("update", "SecretService.AddVersion", None),
-            ("delete", "SecretService.Delete", None),
-        )
-        for retries in (True, False)
-    ]
-
-
 def _faults() -> tuple[Fault, ...]:
-    statuses = [
+    return (
         *status_faults("create", STEP_METHODS["create"], fail, adopted_at={"OperationService.Get"}),
         *status_faults("update", STEP_METHODS["update"], fail),
         *status_faults("read", STEP_METHODS["read"], fail, gone_at={"SecretService.Get"}),
@@ -263,27 +149,18 @@ def _faults() -> tuple[Fault, ...]:
             gone_at={"OperationService.Get"},
             untrue={"SecretService.Delete"},
         ),
-    ]
-    adopting = [
-        Fault(f"adopting: {f.name}", f.step, f.inject, f.fails_with, prepare=orphan)
-        for f in status_faults("create", ADOPT_METHODS, fail)
-    ]
-    return (
-        *statuses,
-        *adopting,
-        *_lost(),
-        *exhausted_faults("create", "SecretService.Create", fail, yandex_api.RETRY.attempts),
-        Fault(
-            "create operation outlives the wait, then succeeds", "create", slow_operations, "did not finish"
+        *adopting(ADOPT_METHODS),
+        *lost_faults(
+            [
+                ("create", "SecretService.Create", None),
+                ("create", "SecretService.SetAccessBindings", None),
+                ("create", "SecretService.Update", orphan),
+                ("create", "SecretService.AddVersion", orphan),
+                ("update", "SecretService.AddVersion", None),
+                ("delete", "SecretService.Delete", None),
+            ]
         ),
-        Fault("ALREADY_EXISTS, labelled as ours: adopted", "create", orphan),
-        Fault(
-            "ALREADY_EXISTS, labelled as someone else's: left alone",
-            "create",
-            foreign,
-            r"ALREADY_EXISTS.*not as this stack's",
-            fixable=False,
-        ),
+        *shared_faults("SecretService.Create", "SecretService.List", r"PERMISSION_DENIED.*lockbox.editor"),
         Fault(
             "adopted, then its access bindings fail: kept",
             "create",
@@ -291,22 +168,6 @@ def _faults() -> tuple[Fault, ...]:
             r"NOT_FOUND.*is kept",
             prepare=orphan,
             repair=restore_viewer,
-        ),
-        Fault(
-            "adopting: List repeats its page token",
-            "create",
-            broken_list("repeat"),
-            "a second time",
-            prepare=orphan,
-        ),
-        Fault(
-            "adopting: List never ends", "create", broken_list("endless"), "within 5 pages", prepare=orphan
-        ),
-        Fault(
-            "PERMISSION_DENIED on Create (a read-only token)",
-            "create",
-            read_only,
-            r"PERMISSION_DENIED.*lockbox.editor",
         ),
         Fault(
             "cleanup fails after a failed create: both reported",
@@ -325,32 +186,13 @@ def _row(fault: Fault, api: FakeLockbox, monkeypatch: pytest.MonkeyPatch) -> Any
     api.state.tokens.add(TOKEN)
     api.state.service_accounts.add(READER)
     monkeypatch.setenv(IAM_TOKEN_ENV, TOKEN)
-    run = Run(api.state, monkeypatch, served=api)
-    if fault.step != "create":
-        do_create(run)
-    if fault.prepare is not None:
-        fault.prepare(run)
-
-    def rerun(run: Run) -> None:
-        if fault.step == "read" and not run.resource_id:
-            # Refresh dropped it: the next up creates it again.
-            do_create(run)
-            converged(run, "create")
-            return
-        if fault.step == "delete" and not run.resource_id:
-            # Destroyed: gone from the state, nothing left to run.
-            converged(run, "delete")
-            return
-        STEPS[fault.step](run)
-        converged(run, fault.step)
-
-    return judge(fault, run, step=STEPS[fault.step], rerun=rerun, calm=calm, secrets=SECRETS)
+    return run_row(fault, Run(api.state, monkeypatch, served=api), SECRETS)
 
 
 def test_every_fault_converges_on_rerun_and_harms_nothing(tmp_path: Path) -> None:
     faults = _faults()
     with pytest.MonkeyPatch.context() as monkeypatch, serving_lockbox(tmp_path, {KMS_KEY}) as api:
-        monkeypatch.setattr(client, "POLL_SECONDS", 0.005)
+        monkeypatch.setattr(client.LockboxApi, "poll_seconds", 0.005)
         monkeypatch.setattr(fake_cloud, "OPERATION_SECONDS", 0.01)
         verdicts = [_row(fault, api, monkeypatch) for fault in faults]
     assert len(verdicts) > 200

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from infra.providers.lockbox import client
-from infra.providers.lockbox.errors import LockboxError
 from infra.providers.lockbox.provider import LockboxSecretProvider
 from infra.providers.yandex.connection import IAM_TOKEN_ENV, ConnectionError_
+from infra.providers.yandex.errors import YandexApiError
 from tests.infra.providers.lockbox.fake_api import FakeLockbox, serving_lockbox, serving_metadata
 from tests.infra.providers.yandex.fake_cloud import authorized_key_file
 
@@ -25,7 +25,7 @@ VALUES = {"SECRET_KEY": "k" * 64 + "-first", "APP_SECRET_KEY": "a" * 64 + "-firs
 @pytest.fixture
 def lockbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLockbox]:
     # The provider polls operations as it does against the real API, only more often.
-    monkeypatch.setattr(client, "POLL_SECONDS", 0.01)
+    monkeypatch.setattr(client.LockboxApi, "poll_seconds", 0.01)
     with serving_lockbox(tmp_path, {KMS_KEY, OTHER_KMS_KEY}) as api:
         api.state.tokens.add(TOKEN)
         api.state.service_accounts.add(READER)
@@ -159,7 +159,7 @@ def test_read_refreshes_from_the_api_and_sees_a_deleted_secret(lockbox: FakeLock
 def test_delete_respects_deletion_protection(lockbox: FakeLockbox) -> None:
     provider = LockboxSecretProvider()
     secret_id, olds = create(lockbox, deletion_protection=True)
-    with pytest.raises(LockboxError) as refused:
+    with pytest.raises(YandexApiError) as refused:
         provider.delete(secret_id, olds)
     message = str(refused.value)
     assert "'samokoder-staging-app'" in message
@@ -176,19 +176,19 @@ def test_delete_respects_deletion_protection(lockbox: FakeLockbox) -> None:
 def test_an_existing_name_is_reported_with_the_fix(lockbox: FakeLockbox) -> None:
     create(lockbox)
     with pytest.raises(
-        LockboxError, match=r"'samokoder-staging-app': create failed \(ALREADY_EXISTS.*pulumi import"
+        YandexApiError, match=r"'samokoder-staging-app': create failed \(ALREADY_EXISTS.*pulumi import"
     ):
         create(lockbox)
 
 
 def test_an_unknown_kms_key_fails_the_operation_and_leaves_nothing(lockbox: FakeLockbox) -> None:
-    with pytest.raises(LockboxError, match=r"create failed \(NOT_FOUND: KMS key abjmissing"):
+    with pytest.raises(YandexApiError, match=r"create failed \(NOT_FOUND: KMS key abjmissing"):
         create(lockbox, kms_key_id="abjmissing0000000000")
     assert lockbox.state.secrets == {}
 
 
 def test_a_failure_after_create_deletes_the_new_secret(lockbox: FakeLockbox) -> None:
-    with pytest.raises(LockboxError, match=r"set access bindings failed \(NOT_FOUND.*deleted again"):
+    with pytest.raises(YandexApiError, match=r"set access bindings failed \(NOT_FOUND.*deleted again"):
         create(lockbox, payload_viewers=["ajenosuchaccount0001"], deletion_protection=True)
     assert lockbox.state.secrets == {}
 
@@ -197,17 +197,17 @@ def test_quota_permission_and_credentials_errors_say_what_to_do(
     lockbox: FakeLockbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lockbox.state.quota = 0
-    with pytest.raises(LockboxError, match=r"RESOURCE_EXHAUSTED.*quota"):
+    with pytest.raises(YandexApiError, match=r"RESOURCE_EXHAUSTED.*quota"):
         create(lockbox)
     lockbox.state.quota = 20
 
     lockbox.state.read_only_tokens.add("t1.viewer")
     monkeypatch.setenv(IAM_TOKEN_ENV, "t1.viewer")
-    with pytest.raises(LockboxError, match=r"PERMISSION_DENIED.*lockbox.editor"):
+    with pytest.raises(YandexApiError, match=r"PERMISSION_DENIED.*lockbox.editor"):
         create(lockbox)
 
     monkeypatch.setenv(IAM_TOKEN_ENV, "t1.expired")
-    with pytest.raises(LockboxError, match=r"UNAUTHENTICATED.*YC_IAM_TOKEN"):
+    with pytest.raises(YandexApiError, match=r"UNAUTHENTICATED.*YC_IAM_TOKEN"):
         create(lockbox)
 
     monkeypatch.delenv(IAM_TOKEN_ENV)
@@ -223,7 +223,7 @@ def test_no_error_message_carries_a_secret_value(lockbox: FakeLockbox) -> None:
         {"kms_key_id": "abjmissing0000000000"},
         {"payload_viewers": ["ajenosuchaccount0001"]},
     ):
-        with pytest.raises(LockboxError) as caught:
+        with pytest.raises(YandexApiError) as caught:
             create(lockbox, **overrides)
         messages.append(str(caught.value))
     assert len(messages) == 3
