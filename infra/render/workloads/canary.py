@@ -102,16 +102,14 @@ def latency_query(profile: CanaryProfile, slo: SloProfile) -> str:
     return f"{percentile}\nand on ()\n({_enough_requests(profile)})"
 
 
-def metric_template(naming: Naming, name: str, query: str) -> dict[str, Any]:
-    provider = {"type": "prometheus", "address": flagger.PROMETHEUS_URL}
-    spec = {"provider": provider, "query": query}
-    return ours(API_VERSION, "MetricTemplate", naming, name, "canary", spec=spec)
-
-
 def metric_templates(naming: Naming, profile: CanaryProfile, slo: SloProfile) -> list[dict[str, Any]]:
+    provider = {"type": "prometheus", "address": flagger.PROMETHEUS_URL}
+    queries = {ERRORS_TEMPLATE: errors_query(profile, slo), LATENCY_TEMPLATE: latency_query(profile, slo)}
     return [
-        metric_template(naming, ERRORS_TEMPLATE, errors_query(profile, slo)),
-        metric_template(naming, LATENCY_TEMPLATE, latency_query(profile, slo)),
+        ours(
+            API_VERSION, "MetricTemplate", naming, name, "canary", spec={"provider": provider, "query": query}
+        )
+        for name, query in queries.items()
     ]
 
 

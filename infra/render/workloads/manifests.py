@@ -88,13 +88,6 @@ def named(naming: Naming, name: str, component: str) -> Meta:
     return Meta(name, naming.k8s_labels(name, component), pod_selector(name))
 
 
-def _resources(profile: ContainerResources) -> dict[str, Any]:
-    return {
-        "requests": {"cpu": f"{profile.cpu_request_m}m", "memory": f"{profile.memory_request_mib}Mi"},
-        "limits": {"cpu": f"{profile.cpu_limit_m}m", "memory": f"{profile.memory_limit_mib}Mi"},
-    }
-
-
 def _http_probes(path: str, *, delay: bool = False) -> dict[str, Any]:
     def probe(period: int) -> dict[str, Any]:
         check = {"httpGet": {"path": path, "port": HTTP_PORT_NAME}, "periodSeconds": period}
@@ -107,18 +100,6 @@ def _http_probes(path: str, *, delay: bool = False) -> dict[str, Any]:
 def app_environment() -> list[dict[str, Any]]:
     """Configuration from the ConfigMap, secrets only from the Secret External Secrets keeps."""
     return [{"configMapRef": {"name": CONFIG_MAP}}, {"secretRef": {"name": APP_SECRET}}]
-
-
-def _spread(selector: dict[str, str], zones: int) -> list[dict[str, Any]]:
-    return [
-        {
-            "maxSkew": 1,
-            "topologyKey": ZONE_KEY,
-            # With one zone there is nothing to spread over; with more, it is a rule.
-            "whenUnsatisfiable": "DoNotSchedule" if zones > 1 else "ScheduleAnyway",
-            "labelSelector": {"matchLabels": selector},
-        }
-    ]
 
 
 # What a writable path may hold before the kubelet evicts the pod; generated projects are larger.
@@ -148,7 +129,12 @@ def _deployment(
     """``service``'s Deployment; ``container``: what its one container adds to the common fields."""
     m = meta(naming, service)
     volumes, mounts = writable_volumes(PROCESSES[service])
-    resources: ContainerResources = getattr(spec.workloads, service)
+    size: ContainerResources = getattr(spec.workloads, service)
+    requests = {"cpu": f"{size.cpu_request_m}m", "memory": f"{size.memory_request_mib}Mi"}
+    limits = {"cpu": f"{size.cpu_limit_m}m", "memory": f"{size.memory_limit_mib}Mi"}
+    # With one zone there is nothing to spread over; with more, it is a rule.
+    spread = {"maxSkew": 1, "topologyKey": ZONE_KEY, "labelSelector": {"matchLabels": m.selector}}
+    spread["whenUnsatisfiable"] = "DoNotSchedule" if spec.zones > 1 else "ScheduleAnyway"
     if port is not None:
         container["ports"] = [{"name": HTTP_PORT_NAME, "containerPort": port}]
         # Behind the ingress: drain (DRAIN_SECONDS) by the kubelet's own sleep, no binary in the
@@ -161,13 +147,13 @@ def _deployment(
         "enableServiceLinks": False,
         # nginx binds port 80 as a non-root user.
         "securityContext": pod_security(low_ports=service == "frontend"),
-        "topologySpreadConstraints": _spread(m.selector, spec.zones),
+        "topologySpreadConstraints": [spread],
         "containers": [
             {
                 "name": service,
                 "image": image,
                 **container,
-                "resources": _resources(resources),
+                "resources": {"requests": requests, "limits": limits},
                 "volumeMounts": mounts,
                 "securityContext": container_security(),
             }
