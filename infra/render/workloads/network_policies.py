@@ -3,10 +3,9 @@
 Calico (the cluster's network policy provider) enforces them with the standard
 NetworkPolicy semantics. Peers are named by pod labels inside the namespace and
 by the standard ``kubernetes.io/metadata.name`` label and the pods' own labels
-outside it. Pods are named by the labels upstream_pods.py records. What they must allow,
-and nothing more, is reachability.py's list;
-a NetworkPolicy analyzer checks the two against each other
-(tests/infra/render/workloads/test_reachability.py).
+outside it, the labels upstream_pods.py records. What they must allow, and nothing
+more, is reachability.py's list; a NetworkPolicy analyzer checks the two against
+each other (tests/infra/render/workloads/test_reachability.py).
 """
 
 from __future__ import annotations
