@@ -47,11 +47,8 @@ FLAGGER_CHARTS: Final = "https://flagger.app"
 FLAGGER: Final = Chart("flagger", "1.44.0", FLAGGER_CHARTS)
 FLAGGER_LOADTESTER: Final = Chart("loadtester", "0.38.0", FLAGGER_CHARTS)
 
-# Services the operators and the deploy workflow reach by port-forward: kube-prometheus-stack's
-# Prometheus ("<fullname>-prometheus", fullname the release name when it holds the chart's name:
-# templates/prometheus/service.yaml, _helpers.tpl; prometheus.service.port 9090, values.yaml:3780
-# at kube-prometheus-stack-88.0.0) and its Grafana subchart's (grafana 12.10.0 from
-# grafana-community/helm-charts: "<release>-grafana", _helpers.tpl grafana.fullname; service.port 80,
-# values.yaml:257). The release is named after the chart (components/kube.py: helm_release).
+# The Service of kube-prometheus-stack's Prometheus, which Flagger queries: "<fullname>-prometheus",
+# fullname the release name when it holds the chart's name (templates/prometheus/service.yaml,
+# _helpers.tpl; prometheus.service.port 9090, values.yaml:3780 at kube-prometheus-stack-88.0.0).
+# The release is named after the chart (components/kube.py: helm_release).
 PROMETHEUS_SERVICE: Final = (f"{KUBE_PROMETHEUS_STACK.name}-prometheus", 9090)
-GRAFANA_SERVICE: Final = (f"{KUBE_PROMETHEUS_STACK.name}-grafana", 80)

@@ -20,6 +20,7 @@ from infra.conventions import (
     workload_name,
 )
 from infra.render.charts import BLACKBOX_EXPORTER
+from infra.render.k8s import ours
 from infra.render.workloads.security import container_security, pod_security
 
 BLACKBOX_PORT: Final = 9115
@@ -30,39 +31,25 @@ BLACKBOX_ADDRESS: Final = (
 PROBE_NAME: Final = "samokoder-availability"
 
 
-def _restricted() -> dict[str, Any]:
-    return {"podSecurityContext": pod_security(), "securityContext": container_security()}
-
-
-def _small() -> dict[str, Any]:
-    return {
-        "requests": {"cpu": "20m", "memory": "32Mi"},
-        "limits": {"cpu": "200m", "memory": "64Mi"},
-    }
+def _restricted_and_small() -> dict[str, Any]:
+    small = {"requests": {"cpu": "20m", "memory": "32Mi"}, "limits": {"cpu": "200m", "memory": "64Mi"}}
+    return {"podSecurityContext": pod_security(), "securityContext": container_security(), "resources": small}
 
 
 def redis_exporter_values(host: str, port: int) -> dict[str, Any]:
     """The exporter reads Redis as the app does, and the queue's depth (ZCARD of arq's sorted set)."""
     return {
-        **_restricted(),
+        **_restricted_and_small(),
         "redisAddress": f"redis://{host}:{port}",
         # Exported as redis_key_size{key="arq:queue"}: the app's own queue gauge is never set.
         "extraArgs": {"check-single-keys": QUEUE_KEY},
         "serviceMonitor": {"enabled": True},
-        "resources": _small(),
     }
 
 
 def blackbox_values() -> dict[str, Any]:
-    return {
-        **_restricted(),
-        "config": {
-            "modules": {
-                "http_2xx": {"prober": "http", "timeout": "5s", "http": {"preferred_ip_protocol": "ip4"}},
-            }
-        },
-        "resources": _small(),
-    }
+    http = {"prober": "http", "timeout": "5s", "http": {"preferred_ip_protocol": "ip4"}}
+    return {**_restricted_and_small(), "config": {"modules": {"http_2xx": http}}}
 
 
 def probe_targets() -> list[str]:
@@ -77,19 +64,12 @@ def probe_targets() -> list[str]:
 
 def probe(naming: Naming) -> dict[str, Any]:
     """Prometheus probes the API's health and the site through the blackbox exporter."""
-    return {
-        "apiVersion": "monitoring.coreos.com/v1",
-        "kind": "Probe",
-        "metadata": {
-            "name": PROBE_NAME,
-            "namespace": MONITORING_NAMESPACE,
-            "labels": naming.k8s_labels(PROBE_NAME, "monitoring"),
-        },
-        "spec": {
-            "jobName": BLACKBOX_JOB,
-            "interval": "30s",
-            "module": "http_2xx",
-            "prober": {"url": BLACKBOX_ADDRESS},
-            "targets": {"staticConfig": {"static": probe_targets()}},
-        },
+    spec = {
+        "jobName": BLACKBOX_JOB,
+        "interval": "30s",
+        "module": "http_2xx",
+        "prober": {"url": BLACKBOX_ADDRESS},
+        "targets": {"staticConfig": {"static": probe_targets()}},
     }
+    api = "monitoring.coreos.com/v1"
+    return ours(api, "Probe", naming, PROBE_NAME, "monitoring", namespace=MONITORING_NAMESPACE, spec=spec)

@@ -18,6 +18,7 @@ from typing import Any, Final
 from infra.app_contract import API_PORT
 from infra.conventions import APP_NAMESPACE, FLAGGER_NAMESPACE, MONITORING_NAMESPACE, NAME_LABEL, Naming
 from infra.render import charts
+from infra.render.k8s import dns_ports, namespace_peer, network_policy, ports, rule
 from infra.render.workloads.security import container_security
 
 INSTANCE, VERSION = "app.kubernetes.io/instance", "app.kubernetes.io/version"
@@ -60,7 +61,7 @@ PROMETHEUS_URL: Final = (
 # (recorder.go:160-171). It keeps its value until the next run, and is set again after a restart
 # from the Canary's phase (pkg/controller/scheduler.go:288, 887).
 CANARY_STATUS: Final = "flagger_canary_status"
-STATUS_PROGRESSING, STATUS_SUCCEEDED, STATUS_FAILED = 0, 1, 2
+STATUS_PROGRESSING, STATUS_FAILED = 0, 2
 # The canary's share of the requests, labelled with the target's name as "workload" and the
 # Canary's namespace (recorder.go:93-97, 173-177): above 0 only while a release is analysed.
 CANARY_WEIGHT: Final = "flagger_canary_weight"
@@ -124,34 +125,16 @@ def loadtester_policy(naming: Naming, api_pods: dict[str, str]) -> dict[str, Any
 
     ``api_pods``: the labels of the pods the canary's Service selects (the API Deployment's).
     """
-    name = LOADTESTER_RELEASE
     # By name and release, not version: the rule outlives an upgrade.
     flagger = {key: FLAGGER_POD_LABELS[key] for key in (NAME_LABEL, INSTANCE)}
-    dns = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}
-    app = {
-        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": APP_NAMESPACE}},
-        "podSelector": {"matchLabels": api_pods},
-    }
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {
-            "name": name,
-            "namespace": FLAGGER_NAMESPACE,
-            "labels": naming.k8s_labels(name, "network-policy"),
-        },
-        "spec": {
-            "podSelector": {"matchLabels": dict(LOADTESTER_POD_LABELS)},
-            "policyTypes": ["Ingress", "Egress"],
-            "ingress": [
-                {
-                    "from": [{"podSelector": {"matchLabels": flagger}}],
-                    "ports": [{"port": LOADTESTER_PORT, "protocol": "TCP"}],
-                }
-            ],
-            "egress": [
-                {"to": [app], "ports": [{"port": API_PORT, "protocol": "TCP"}]},
-                {"to": [dns], "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]},
-            ],
-        },
-    }
+    return network_policy(
+        naming,
+        LOADTESTER_RELEASE,
+        {"matchLabels": dict(LOADTESTER_POD_LABELS)},
+        [rule([{"podSelector": {"matchLabels": flagger}}], ports(LOADTESTER_PORT), "ingress")],
+        [
+            rule([namespace_peer(APP_NAMESPACE, api_pods)], ports(API_PORT), "egress"),
+            rule([namespace_peer("kube-system")], dns_ports(), "egress"),
+        ],
+        namespace=FLAGGER_NAMESPACE,
+    )

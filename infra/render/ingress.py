@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from infra.conventions import CLUSTER_ISSUER, INGRESS_CLASS, INGRESS_NODE_PORTS, Naming
+from infra.render import k8s
 
 ACME_SERVER: Final = "https://acme-v02.api.letsencrypt.org/directory"
 
@@ -42,16 +43,11 @@ def controller_values(replicas: int, address: object | None = None) -> dict[str,
 
 
 def cluster_issuer(naming: Naming, email: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "cert-manager.io/v1",
-        "kind": "ClusterIssuer",
-        "metadata": {"name": CLUSTER_ISSUER, "labels": naming.k8s_labels(CLUSTER_ISSUER, "certificates")},
-        "spec": {
-            "acme": {
-                "server": ACME_SERVER,
-                "email": email,
-                "privateKeySecretRef": {"name": f"{CLUSTER_ISSUER}-account-key"},
-                "solvers": [{"http01": {"ingress": {"ingressClassName": INGRESS_CLASS}}}],
-            }
-        },
+    acme = {
+        "server": ACME_SERVER,
+        "email": email,
+        "privateKeySecretRef": {"name": f"{CLUSTER_ISSUER}-account-key"},
+        "solvers": [{"http01": {"ingress": {"ingressClassName": INGRESS_CLASS}}}],
     }
+    metadata = k8s.metadata(naming, CLUSTER_ISSUER, "certificates", namespace=None)
+    return k8s.manifest("cert-manager.io/v1", "ClusterIssuer", metadata, spec={"acme": acme})

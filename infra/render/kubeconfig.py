@@ -23,26 +23,19 @@ def render_kubeconfig(cluster_name: str, endpoint: str, ca_certificate: str) -> 
     if not endpoint.startswith("https://"):
         raise ValueError(f"cluster endpoint must be an https URL (got {endpoint!r})")
     ca = base64.b64encode(ca_certificate.encode()).decode()
+    credential = {
+        "apiVersion": "client.authentication.k8s.io/v1beta1",
+        "command": "samokoder-infra",
+        "args": ["kube-credential"],
+        "interactiveMode": "Never",
+        "provideClusterInfo": False,
+    }
+    cluster = {"server": endpoint, "certificate-authority-data": ca}
     document = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [
-            {"name": cluster_name, "cluster": {"server": endpoint, "certificate-authority-data": ca}}
-        ],
-        "users": [
-            {
-                "name": USER,
-                "user": {
-                    "exec": {
-                        "apiVersion": "client.authentication.k8s.io/v1beta1",
-                        "command": "samokoder-infra",
-                        "args": ["kube-credential"],
-                        "interactiveMode": "Never",
-                        "provideClusterInfo": False,
-                    }
-                },
-            }
-        ],
+        "clusters": [{"name": cluster_name, "cluster": cluster}],
+        "users": [{"name": USER, "user": {"exec": credential}}],
         "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": USER}}],
         "current-context": cluster_name,
         "preferences": {},

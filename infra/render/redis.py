@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from infra.conventions import APP_NAMESPACE, REDIS, REDIS_PORT, Naming, pod_selector
+from infra.render.k8s import ours
 from infra.render.workloads.security import container_security, pod_security
 from infra.settings.workloads import RedisProfile
 
@@ -27,12 +28,8 @@ def address() -> tuple[str, int]:
     return f"{REDIS}.{APP_NAMESPACE}.svc", REDIS_PORT
 
 
-def _labels(naming: Naming) -> dict[str, str]:
-    return naming.k8s_labels(REDIS, "queue")
-
-
 def stateful_set(naming: Naming, profile: RedisProfile) -> dict[str, Any]:
-    labels = _labels(naming)
+    labels = naming.k8s_labels(REDIS, "queue")
     memory = f"{profile.memory_mib}Mi"
     # Headroom over maxmemory for the process itself and the AOF rewrite's buffers.
     limit = f"{profile.memory_mib * 3 // 2}Mi"
@@ -49,11 +46,13 @@ def stateful_set(naming: Naming, profile: RedisProfile) -> dict[str, Any]:
         "--protected-mode", "no",
     ]  # fmt: skip
     probe = {"tcpSocket": {"port": PORT_NAME}, "periodSeconds": 10, "timeoutSeconds": 3}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "StatefulSet",
-        "metadata": {"name": REDIS, "namespace": APP_NAMESPACE, "labels": labels},
-        "spec": {
+    return ours(
+        "apps/v1",
+        "StatefulSet",
+        naming,
+        REDIS,
+        "queue",
+        spec={
             "serviceName": REDIS,
             "replicas": 1,
             "selector": {"matchLabels": pod_selector(REDIS)},
@@ -92,16 +91,10 @@ def stateful_set(naming: Naming, profile: RedisProfile) -> dict[str, Any]:
                 }
             ],
         },
-    }
+    )
 
 
 def service(naming: Naming) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {"name": REDIS, "namespace": APP_NAMESPACE, "labels": _labels(naming)},
-        "spec": {
-            "selector": pod_selector(REDIS),
-            "ports": [{"name": PORT_NAME, "port": REDIS_PORT, "targetPort": PORT_NAME, "protocol": "TCP"}],
-        },
-    }
+    port = {"name": PORT_NAME, "port": REDIS_PORT, "targetPort": PORT_NAME, "protocol": "TCP"}
+    spec = {"selector": pod_selector(REDIS), "ports": [port]}
+    return ours("v1", "Service", naming, REDIS, "queue", spec=spec)

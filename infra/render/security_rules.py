@@ -93,14 +93,7 @@ def node_rules(addresses: ClusterAddresses) -> list[Rule]:
         # The network load balancer keeps the client's address, so the ports it forwards
         # to must admit anyone; only these, and the nodes have no public address of
         # their own. Every other NodePort answers the health checks and the cluster only.
-        rules += [
-            Rule(
-                "ingress",
-                f"Ingress NodePort {port} from clients via the load balancer",
-                "TCP",
-                cidrs=ANYWHERE,
-                port=port,
-            )
-            for port in sorted(addresses.public_node_ports)
-        ]
+        for port in sorted(addresses.public_node_ports):
+            description = f"Ingress NodePort {port} from clients via the load balancer"
+            rules.append(Rule("ingress", description, "TCP", cidrs=ANYWHERE, port=port))
     return rules

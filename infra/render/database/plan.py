@@ -30,10 +30,6 @@ BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io"
 S3_ENDPOINT = "https://storage.yandexcloud.net"
 S3_REGION = "ru-central1"
 S3_CHECKSUM_SETTINGS = ("AWS_REQUEST_CHECKSUM_CALCULATION", "AWS_RESPONSE_CHECKSUM_VALIDATION")
-# gzip: every barman-cloud build has it (snappy and lz4 need optional
-# modules); WAL segments of text-heavy rows shrink several-fold.
-WAL_COMPRESSION = "gzip"
-DATA_COMPRESSION = "gzip"
 WAL_MAX_PARALLEL = 4
 
 # PostgreSQL 15 (the app's major version), CloudNativePG's standard image.
@@ -49,8 +45,10 @@ class BackupPlan:
     # CloudNativePG's six-field cron (seconds first), in UTC.
     schedule: str
     archive_timeout_seconds: int
-    wal_compression: str = WAL_COMPRESSION
-    data_compression: str = DATA_COMPRESSION
+    # gzip: every barman-cloud build has it (snappy and lz4 need optional
+    # modules); WAL segments of text-heavy rows shrink several-fold.
+    wal_compression: str = "gzip"
+    data_compression: str = "gzip"
 
     @property
     def destination_path(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from infra.conventions import EXTERNAL_SECRETS_NAMESPACE, Naming
+from infra.render.k8s import ours
 from infra.render.secrets.catalog import Target
 
 ESO_API = "external-secrets.io/v1"
@@ -17,26 +18,10 @@ REFRESH_INTERVAL = "1h"
 
 def cluster_secret_store(naming: Naming, namespaces: list[str], api_endpoint: str) -> dict[str, Any]:
     """Lockbox as the source, read with the reader's authorized key, for the namespaces that need it."""
-    return {
-        "apiVersion": ESO_API,
-        "kind": "ClusterSecretStore",
-        "metadata": {"name": STORE, "labels": naming.k8s_labels(STORE, "secrets")},
-        "spec": {
-            "provider": {
-                "yandexlockbox": {
-                    "apiEndpoint": api_endpoint,
-                    "auth": {
-                        "authorizedKeySecretRef": {
-                            "name": READER_KEY_SECRET,
-                            "namespace": EXTERNAL_SECRETS_NAMESPACE,
-                            "key": READER_KEY_FIELD,
-                        }
-                    },
-                }
-            },
-            "conditions": [{"namespaces": sorted(namespaces)}],
-        },
-    }
+    key = {"name": READER_KEY_SECRET, "namespace": EXTERNAL_SECRETS_NAMESPACE, "key": READER_KEY_FIELD}
+    lockbox = {"apiEndpoint": api_endpoint, "auth": {"authorizedKeySecretRef": key}}
+    spec = {"provider": {"yandexlockbox": lockbox}, "conditions": [{"namespaces": sorted(namespaces)}]}
+    return ours(ESO_API, "ClusterSecretStore", naming, STORE, "secrets", namespace=None, spec=spec)
 
 
 def external_secret(naming: Naming, target: Target, lockbox_id: str) -> dict[str, Any]:
@@ -60,13 +45,6 @@ def external_secret(naming: Naming, target: Target, lockbox_id: str) -> dict[str
         "target": spec_target,
         "data": data,
     }
-    return {
-        "apiVersion": ESO_API,
-        "kind": "ExternalSecret",
-        "metadata": {
-            "name": target.name,
-            "namespace": target.namespace,
-            "labels": naming.k8s_labels(target.name, "secrets"),
-        },
-        "spec": spec,
-    }
+    return ours(
+        ESO_API, "ExternalSecret", naming, target.name, "secrets", namespace=target.namespace, spec=spec
+    )

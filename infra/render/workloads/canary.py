@@ -36,15 +36,15 @@ from infra.conventions import (
     HTTP_PORT_NAME,
     Naming,
     canary_name,
-    pod_selector,
     primary_name,
     workload_name,
 )
 from infra.render import flagger
+from infra.render.k8s import ours
 from infra.render.monitoring import contract as m
 from infra.render.monitoring.promql import quantile, selector
 from infra.render.monitoring.slo import api_slos
-from infra.render.workloads.manifests import Meta, budget_of
+from infra.render.workloads.manifests import budget_of, named
 from infra.render.workloads.routes import API as API_INGRESS
 from infra.settings.canary import PROGRESS_DEADLINE_SECONDS, CanaryProfile
 from infra.settings.monitoring import SloProfile
@@ -102,42 +102,31 @@ def latency_query(profile: CanaryProfile, slo: SloProfile) -> str:
     return f"{percentile}\nand on ()\n({_enough_requests(profile)})"
 
 
-def _metadata(naming: Naming, name: str, component: str) -> dict[str, Any]:
-    return {"name": name, "namespace": APP_NAMESPACE, "labels": naming.k8s_labels(name, component)}
-
-
-def metric_template(naming: Naming, name: str, query: str) -> dict[str, Any]:
-    return {
-        "apiVersion": API_VERSION,
-        "kind": "MetricTemplate",
-        "metadata": _metadata(naming, name, "canary"),
-        "spec": {"provider": {"type": "prometheus", "address": flagger.PROMETHEUS_URL}, "query": query},
-    }
-
-
 def metric_templates(naming: Naming, profile: CanaryProfile, slo: SloProfile) -> list[dict[str, Any]]:
+    provider = {"type": "prometheus", "address": flagger.PROMETHEUS_URL}
+    queries = {ERRORS_TEMPLATE: errors_query(profile, slo), LATENCY_TEMPLATE: latency_query(profile, slo)}
     return [
-        metric_template(naming, ERRORS_TEMPLATE, errors_query(profile, slo)),
-        metric_template(naming, LATENCY_TEMPLATE, latency_query(profile, slo)),
+        ours(
+            API_VERSION, "MetricTemplate", naming, name, "canary", spec={"provider": provider, "query": query}
+        )
+        for name, query in queries.items()
     ]
 
 
 def checks(profile: CanaryProfile, slo: SloProfile) -> list[dict[str, Any]]:
     """The analysis's metrics: each template, its window, and the most it may read."""
-    window = f"{profile.analysis_minutes}m"
+    limits = [
+        ("5xx-percent", ERRORS_TEMPLATE, profile.max_error_percent),
+        (f"p{slo.latency_percent:g}-seconds", LATENCY_TEMPLATE, slo.latency_threshold_seconds),
+    ]
     return [
         {
-            "name": "5xx-percent",
-            "templateRef": {"name": ERRORS_TEMPLATE},
-            "thresholdRange": {"max": profile.max_error_percent},
-            "interval": window,
-        },
-        {
-            "name": f"p{slo.latency_percent:g}-seconds",
-            "templateRef": {"name": LATENCY_TEMPLATE},
-            "thresholdRange": {"max": slo.latency_threshold_seconds},
-            "interval": window,
-        },
+            "name": name,
+            "templateRef": {"name": template},
+            "thresholdRange": {"max": most},
+            "interval": f"{profile.analysis_minutes}m",
+        }
+        for name, template, most in limits
     ]
 
 
@@ -161,8 +150,7 @@ def smoke_check() -> dict[str, Any]:
 
 def primary_budget(naming: Naming) -> dict[str, Any]:
     """A disruption budget for the promoted pods Flagger runs (their labels: flagger_made.py)."""
-    name = primary_name("api")
-    return budget_of(Meta(name, naming.k8s_labels(name, "api"), pod_selector(name)))
+    return budget_of(named(naming, primary_name("api"), "api"))
 
 
 def abort_gate() -> dict[str, Any]:
@@ -198,11 +186,13 @@ def canary(naming: Naming, profile: CanaryProfile, slo: SloProfile, *, skip_anal
         "metrics": checks(profile, slo),
         "webhooks": [smoke_check(), abort_gate()],
     }
-    return {
-        "apiVersion": API_VERSION,
-        "kind": "Canary",
-        "metadata": _metadata(naming, CANARY, "canary"),
-        "spec": {
+    return ours(
+        API_VERSION,
+        "Canary",
+        naming,
+        CANARY,
+        "canary",
+        spec={
             "provider": "nginx",
             "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": CANARY},
             # Its backend must be the apex Service, which Flagger makes (pkg/router/ingress.go:59-72).
@@ -222,7 +212,7 @@ def canary(naming: Naming, profile: CanaryProfile, slo: SloProfile, *, skip_anal
             "skipAnalysis": skip_analysis,
             "analysis": analysis,
         },
-    }
+    )
 
 
 def judged_on(profile: CanaryProfile, slo: SloProfile) -> list[str]:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from infra import app_contract as app
-from infra.conventions import APP_NAMESPACE, CONFIG_MAP, Naming
+from infra.conventions import CONFIG_MAP, Naming
 from infra.render import redis
+from infra.render.k8s import ours
 from infra.render.workloads.manifests import AppSpec
 
 
@@ -31,13 +32,4 @@ def config_map(naming: Naming, spec: AppSpec) -> dict[str, Any]:
         app.REDIS_PORT.name: str(port),
         app.REDIS_URL.name: f"redis://{host}:{port}/0",
     }
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {
-            "name": CONFIG_MAP,
-            "namespace": APP_NAMESPACE,
-            "labels": naming.k8s_labels(CONFIG_MAP, "config"),
-        },
-        "data": dict(sorted(data.items())),
-    }
+    return ours("v1", "ConfigMap", naming, CONFIG_MAP, "config", data=dict(sorted(data.items())))

@@ -17,8 +17,8 @@ import copy
 from typing import Any, Final
 
 from infra.conventions import NAME_LABEL
+from infra.render.k8s import Manifest, manifest
 
-Manifest = dict[str, Any]
 # The controller's -selector-labels and -include-label-prefix (infra/render/flagger.py: values).
 SELECTOR_LABEL: Final = NAME_LABEL
 LABEL_PREFIX: Final = "app.kubernetes.io"
@@ -34,6 +34,16 @@ def primary_labels(labels: dict[str, str], value: str) -> dict[str, str]:
     """makePrimaryLabels (pkg/canary/util.go:128-141): the selector label set to ``value``."""
     kept = {k: v for k, v in labels.items() if TOOLKIT not in k and k != SELECTOR_LABEL}
     return {**kept, SELECTOR_LABEL: value}
+
+
+def _beside(source: Manifest, name: str, labels: dict[str, str]) -> Manifest:
+    """Metadata of an object Flagger makes in the namespace of the one it is made from."""
+    return {"name": name, "namespace": source["metadata"]["namespace"], "labels": dict(labels)}
+
+
+def _kept(spec: Manifest, *keys: str) -> Manifest:
+    """The fields of ``spec`` Flagger copies, those that are set."""
+    return {key: spec[key] for key in keys if key in spec}
 
 
 def _with_primary_suffix(selector: dict[str, Any], target: str) -> None:
@@ -56,24 +66,21 @@ def primary_deployment(target: Manifest) -> Manifest:
     for constraint in pod.get("topologySpreadConstraints", []):
         _with_primary_suffix(constraint.get("labelSelector", {}), name)
     spec = target["spec"]
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {
-            "name": f"{name}-primary",
-            "namespace": target["metadata"]["namespace"],
-            "labels": primary_labels(_included(target["metadata"].get("labels", {})), value),
-        },
-        "spec": {
+    labels = primary_labels(_included(target["metadata"].get("labels", {})), value)
+    return manifest(
+        "apps/v1",
+        "Deployment",
+        _beside(target, f"{name}-primary", labels),
+        spec={
             "replicas": spec.get("replicas", 1),
-            **{k: spec[k] for k in ("revisionHistoryLimit", "strategy") if k in spec},
+            **_kept(spec, "revisionHistoryLimit", "strategy"),
             "selector": {"matchLabels": {SELECTOR_LABEL: value}},
             "template": {
                 "metadata": {"labels": primary_labels(template["metadata"]["labels"], value)},
                 "spec": pod,
             },
         },
-    }
+    )
 
 
 def services(canary: Manifest, target: Manifest) -> list[Manifest]:
@@ -90,12 +97,8 @@ def services(canary: Manifest, target: Manifest) -> list[Manifest]:
 
     def service(name: str, selects: str, role: str) -> Manifest:
         labels = {**spec.get(role, {}).get("labels", {}), SELECTOR_LABEL: name}
-        return {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": name, "namespace": canary["metadata"]["namespace"], "labels": labels},
-            "spec": {"type": "ClusterIP", "selector": {SELECTOR_LABEL: selects}, "ports": [dict(port)]},
-        }
+        body = {"type": "ClusterIP", "selector": {SELECTOR_LABEL: selects}, "ports": [dict(port)]}
+        return manifest("v1", "Service", _beside(canary, name, labels), spec=body)
 
     # The canary Service selects the target's pods, the primary and the apex the promoted ones (:53-76).
     return [
@@ -107,21 +110,18 @@ def services(canary: Manifest, target: Manifest) -> list[Manifest]:
 
 def primary_autoscaler(autoscaler: Manifest) -> Manifest:
     """reconcilePrimaryHpaV2 (pkg/canary/hpa_reconciler.go:55-96): the target's, on the primary."""
-    spec = autoscaler["spec"]
+    spec, original = autoscaler["spec"], autoscaler["metadata"]
     target = spec["scaleTargetRef"]
-    return {
-        "apiVersion": "autoscaling/v2",
-        "kind": "HorizontalPodAutoscaler",
-        "metadata": {
-            "name": f"{autoscaler['metadata']['name']}-primary",
-            "namespace": autoscaler["metadata"]["namespace"],
-            "labels": {k: v for k, v in autoscaler["metadata"].get("labels", {}).items() if TOOLKIT not in k},
-        },
-        "spec": {
-            **{k: spec[k] for k in ("minReplicas", "maxReplicas", "metrics", "behavior") if k in spec},
+    labels = {k: v for k, v in original.get("labels", {}).items() if TOOLKIT not in k}
+    return manifest(
+        "autoscaling/v2",
+        "HorizontalPodAutoscaler",
+        _beside(autoscaler, f"{original['name']}-primary", labels),
+        spec={
+            **_kept(spec, "minReplicas", "maxReplicas", "metrics", "behavior"),
             "scaleTargetRef": {**target, "name": f"{target['name']}-primary"},
         },
-    }
+    )
 
 
 def canary_ingress(canary: Manifest, ingress: Manifest) -> Manifest:
@@ -145,17 +145,10 @@ def canary_ingress(canary: Manifest, ingress: Manifest) -> Manifest:
         prefix: "true",
         f"{prefix}-weight": "0",
     }
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "Ingress",
-        "metadata": {
-            "name": f"{ingress['metadata']['name']}-canary",
-            "namespace": ingress["metadata"]["namespace"],
-            "labels": dict(ingress["metadata"].get("labels", {})),
-            "annotations": annotations,
-        },
-        "spec": copied,
-    }
+    metadata = _beside(
+        ingress, f"{ingress['metadata']['name']}-canary", ingress["metadata"].get("labels", {})
+    )
+    return manifest("networking.k8s.io/v1", "Ingress", {**metadata, "annotations": annotations}, spec=copied)
 
 
 def made_by_flagger(

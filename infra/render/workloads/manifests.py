@@ -34,6 +34,7 @@ from infra.conventions import (
     pod_selector,
     workload_name,
 )
+from infra.render.k8s import manifest
 from infra.render.workloads.security import container_security, pod_security
 from infra.settings.stack import StackSettings
 from infra.settings.workloads import ContainerResources, Replicas, WorkloadsProfile
@@ -75,52 +76,30 @@ class Meta:
     labels: dict[str, str]
     selector: dict[str, str]
 
+    def metadata(self) -> dict[str, Any]:
+        return {"name": self.name, "namespace": APP_NAMESPACE, "labels": self.labels}
+
 
 def meta(naming: Naming, service: Service) -> Meta:
-    name = workload_name(service)
-    return Meta(name, naming.k8s_labels(name, service), pod_selector(name))
+    return named(naming, workload_name(service), service)
 
 
-def _metadata(name: str, labels: dict[str, str]) -> dict[str, Any]:
-    return {"name": name, "namespace": APP_NAMESPACE, "labels": labels}
+def named(naming: Naming, name: str, component: str) -> Meta:
+    return Meta(name, naming.k8s_labels(name, component), pod_selector(name))
 
 
-def _resources(profile: ContainerResources) -> dict[str, Any]:
-    return {
-        "requests": {"cpu": f"{profile.cpu_request_m}m", "memory": f"{profile.memory_request_mib}Mi"},
-        "limits": {"cpu": f"{profile.cpu_limit_m}m", "memory": f"{profile.memory_limit_mib}Mi"},
-    }
+def _http_probes(path: str, *, delay: bool = False) -> dict[str, Any]:
+    def probe(period: int) -> dict[str, Any]:
+        check = {"httpGet": {"path": path, "port": HTTP_PORT_NAME}, "periodSeconds": period}
+        return {**check, "timeoutSeconds": 3, "failureThreshold": 3}
 
-
-def _http_probe(path: str, port: str, period: int) -> dict[str, Any]:
-    return {
-        "httpGet": {"path": path, "port": port},
-        "periodSeconds": period,
-        "timeoutSeconds": 3,
-        "failureThreshold": 3,
-    }
-
-
-def _drain() -> dict[str, Any]:
-    # The kubelet's own sleep, no binary in the image needed (KEP-3960: stable in 1.34, the stacks' version).
-    return {"preStop": {"sleep": {"seconds": DRAIN_SECONDS}}}
+    liveness = {**probe(20), "initialDelaySeconds": 15} if delay else probe(20)
+    return {"readinessProbe": probe(10), "livenessProbe": liveness}
 
 
 def app_environment() -> list[dict[str, Any]]:
     """Configuration from the ConfigMap, secrets only from the Secret External Secrets keeps."""
     return [{"configMapRef": {"name": CONFIG_MAP}}, {"secretRef": {"name": APP_SECRET}}]
-
-
-def _spread(selector: dict[str, str], zones: int) -> list[dict[str, Any]]:
-    return [
-        {
-            "maxSkew": 1,
-            "topologyKey": ZONE_KEY,
-            # With one zone there is nothing to spread over; with more, it is a rule.
-            "whenUnsatisfiable": "DoNotSchedule" if zones > 1 else "ScheduleAnyway",
-            "labelSelector": {"matchLabels": selector},
-        }
-    ]
 
 
 # What a writable path may hold before the kubelet evicts the pod; generated projects are larger.
@@ -129,135 +108,123 @@ _SIZE = {"/app/workspace": "2Gi"}
 
 def writable_volumes(process: Process) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """An emptyDir for each path the process writes: the root filesystem stays read-only."""
-    named = [(path.strip("/").replace("/", "-"), path) for path in process.writable_paths]
-    volumes = [{"name": name, "emptyDir": {"sizeLimit": _SIZE.get(path, "256Mi")}} for name, path in named]
-    return volumes, [{"name": name, "mountPath": path} for name, path in named]
+    paths = [(path.strip("/").replace("/", "-"), path) for path in process.writable_paths]
+    volumes = [{"name": name, "emptyDir": {"sizeLimit": _SIZE.get(path, "256Mi")}} for name, path in paths]
+    return volumes, [{"name": name, "mountPath": path} for name, path in paths]
+
+
+PROCESSES: dict[Service, Process] = {"api": API, "worker": WORKER, "frontend": FRONTEND}
 
 
 def _deployment(
-    m: Meta,
-    replicas: int | None,
-    zones: int,
-    container: dict[str, Any],
-    volumes: list[dict[str, Any]],
+    naming: Naming,
+    service: Service,
+    spec: AppSpec,
+    image: str,
     *,
-    low_ports: bool = False,
+    replicas: int | None,
+    port: int | None = None,
+    **container: Any,
 ) -> dict[str, Any]:
-    scale = {} if replicas is None else {"replicas": replicas}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": _metadata(m.name, m.labels),
-        "spec": {
-            **scale,
+    """``service``'s Deployment; ``container``: what its one container adds to the common fields."""
+    m = meta(naming, service)
+    volumes, mounts = writable_volumes(PROCESSES[service])
+    size: ContainerResources = getattr(spec.workloads, service)
+    requests = {"cpu": f"{size.cpu_request_m}m", "memory": f"{size.memory_request_mib}Mi"}
+    limits = {"cpu": f"{size.cpu_limit_m}m", "memory": f"{size.memory_limit_mib}Mi"}
+    # With one zone there is nothing to spread over; with more, it is a rule.
+    spread = {"maxSkew": 1, "topologyKey": ZONE_KEY, "labelSelector": {"matchLabels": m.selector}}
+    spread["whenUnsatisfiable"] = "DoNotSchedule" if spec.zones > 1 else "ScheduleAnyway"
+    if port is not None:
+        container["ports"] = [{"name": HTTP_PORT_NAME, "containerPort": port}]
+        # Behind the ingress: drain (DRAIN_SECONDS) by the kubelet's own sleep, no binary in the
+        # image needed (KEP-3960: stable in 1.34, the stacks' version).
+        container["lifecycle"] = {"preStop": {"sleep": {"seconds": DRAIN_SECONDS}}}
+    pod = {
+        "automountServiceAccountToken": False,
+        # Service links would put REDIS_PORT=tcp://... into the environment,
+        # where the worker expects a number (infra/app_contract.py).
+        "enableServiceLinks": False,
+        # nginx binds port 80 as a non-root user.
+        "securityContext": pod_security(low_ports=service == "frontend"),
+        "topologySpreadConstraints": [spread],
+        "containers": [
+            {
+                "name": service,
+                "image": image,
+                **container,
+                "resources": {"requests": requests, "limits": limits},
+                "volumeMounts": mounts,
+                "securityContext": container_security(),
+            }
+        ],
+        "volumes": volumes,
+    }
+    rollout = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
+    return manifest(
+        "apps/v1",
+        "Deployment",
+        m.metadata(),
+        spec={
+            **({} if replicas is None else {"replicas": replicas}),
             "revisionHistoryLimit": 5,
             "selector": {"matchLabels": m.selector},
-            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
-            "template": {
-                "metadata": {"labels": m.labels},
-                "spec": {
-                    "automountServiceAccountToken": False,
-                    # Service links would put REDIS_PORT=tcp://... into the environment,
-                    # where the worker expects a number (infra/app_contract.py).
-                    "enableServiceLinks": False,
-                    "securityContext": pod_security(low_ports=low_ports),
-                    "topologySpreadConstraints": _spread(m.selector, zones),
-                    "containers": [{**container, "securityContext": container_security()}],
-                    "volumes": volumes,
-                },
-            },
+            "strategy": rollout,
+            "template": {"metadata": {"labels": m.labels}, "spec": pod},
         },
-    }
+    )
 
 
 def api_deployment(naming: Naming, spec: AppSpec, image: str) -> dict[str, Any]:
-    return api_pods(meta(naming, "api"), spec, image)
-
-
-def api_pods(m: Meta, spec: AppSpec, image: str) -> dict[str, Any]:
-    """The API's Deployment under the name ``m`` gives: stable's, or the canary's beside it."""
-    volumes, mounts = writable_volumes(API)
-    container = {
-        "name": "api",
-        "image": image,
-        # The image has no CMD: compose starts uvicorn, and so do we.
-        "command": list(API.command),
-        "ports": [{"name": HTTP_PORT_NAME, "containerPort": API_PORT}],
-        "envFrom": app_environment(),
-        "resources": _resources(spec.workloads.api),
-        "readinessProbe": _http_probe(API_HEALTH_PATH, HTTP_PORT_NAME, 10),
-        "livenessProbe": {**_http_probe(API_HEALTH_PATH, HTTP_PORT_NAME, 20), "initialDelaySeconds": 15},
-        "lifecycle": _drain(),
-        "volumeMounts": mounts,
-    }
-    # No replicas: the autoscaler owns them (autoscaler() starts it at its minimum);
+    # No replicas: the autoscaler owns them (api_autoscaler() starts it at its minimum);
     # a count here would reset the API to it on every release, mid-rollout.
-    return _deployment(m, None, spec.zones, container, volumes)
+    return _deployment(
+        naming,
+        "api",
+        spec,
+        image,
+        replicas=None,
+        port=API_PORT,
+        # The image has no CMD: compose starts uvicorn, and so do we.
+        command=list(API.command),
+        envFrom=app_environment(),
+        **_http_probes(API_HEALTH_PATH, delay=True),
+    )
 
 
 def worker_deployment(naming: Naming, spec: AppSpec, image: str) -> dict[str, Any]:
-    m = meta(naming, "worker")
-    volumes, mounts = writable_volumes(WORKER)
     # arq has no HTTP endpoint; `arq --check` reads the health key the worker writes to Redis.
-    check = {"exec": {"command": list(WORKER_CHECK)}}
-    container = {
-        "name": "worker",
-        "image": image,
-        "command": list(WORKER.command),
-        "envFrom": app_environment(),
-        "resources": _resources(spec.workloads.worker),
-        "readinessProbe": {**check, "periodSeconds": 30, "timeoutSeconds": 10},
-        "livenessProbe": {**check, "periodSeconds": 60, "timeoutSeconds": 10, "initialDelaySeconds": 60},
-        "volumeMounts": mounts,
-    }
-    return _deployment(m, spec.replicas.worker, spec.zones, container, volumes)
+    check = {"exec": {"command": list(WORKER_CHECK)}, "timeoutSeconds": 10}
+    return _deployment(
+        naming,
+        "worker",
+        spec,
+        image,
+        replicas=spec.replicas.worker,
+        command=list(WORKER.command),
+        envFrom=app_environment(),
+        readinessProbe={**check, "periodSeconds": 30},
+        livenessProbe={**check, "periodSeconds": 60, "initialDelaySeconds": 60},
+    )
 
 
 def frontend_deployment(naming: Naming, spec: AppSpec, image: str) -> dict[str, Any]:
-    m = meta(naming, "frontend")
-    # nginx writes its cache and pid file; everything else stays read-only.
-    volumes, mounts = writable_volumes(FRONTEND)
-    container = {
-        "name": "frontend",
-        "image": image,
-        "ports": [{"name": HTTP_PORT_NAME, "containerPort": FRONTEND_PORT}],
-        "resources": _resources(spec.workloads.frontend),
-        "readinessProbe": _http_probe(FRONTEND_HEALTH_PATH, HTTP_PORT_NAME, 10),
-        "livenessProbe": _http_probe(FRONTEND_HEALTH_PATH, HTTP_PORT_NAME, 20),
-        "lifecycle": _drain(),
-        "volumeMounts": mounts,
-    }
+    # nginx writes its cache and pid file (FRONTEND's writable paths); everything else stays read-only.
+    probes = _http_probes(FRONTEND_HEALTH_PATH)
     return _deployment(
-        m,
-        spec.replicas.frontend,
-        spec.zones,
-        container,
-        volumes,
-        low_ports=True,
+        naming, "frontend", spec, image, replicas=spec.replicas.frontend, port=FRONTEND_PORT, **probes
     )
 
 
 def service(naming: Naming, name: Service, port: int) -> dict[str, Any]:
-    return service_of(meta(naming, name), port)
-
-
-def service_of(m: Meta, port: int) -> dict[str, Any]:
     # Awaited with pulumi-kubernetes' default ten minutes, on purpose: a Service waits only
     # while a selected pod exists unready (provider/pkg/await/service.go:411-416), and no pod
     # of ours waits in an init container, while the API's pods are created only once the
     # migration has run (components/workloads.py). A pod that one day waits for something
     # longer makes this Service (and its Deployment) overdue in tests/test_awaits.py.
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": _metadata(m.name, m.labels),
-        "spec": {
-            "selector": m.selector,
-            "ports": [
-                {"name": HTTP_PORT_NAME, "port": port, "targetPort": HTTP_PORT_NAME, "protocol": "TCP"}
-            ],
-        },
-    }
+    m = meta(naming, name)
+    port_spec = {"name": HTTP_PORT_NAME, "port": port, "targetPort": HTTP_PORT_NAME, "protocol": "TCP"}
+    return manifest("v1", "Service", m.metadata(), spec={"selector": m.selector, "ports": [port_spec]})
 
 
 def pod_disruption_budget(naming: Naming, name: Service) -> dict[str, Any]:
@@ -265,36 +232,22 @@ def pod_disruption_budget(naming: Naming, name: Service) -> dict[str, Any]:
 
 
 def budget_of(m: Meta) -> dict[str, Any]:
-    return {
-        "apiVersion": "policy/v1",
-        "kind": "PodDisruptionBudget",
-        "metadata": _metadata(m.name, m.labels),
-        # One at a time: drains proceed, and with two or more replicas one always serves.
-        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": m.selector}},
-    }
+    # One at a time: drains proceed, and with two or more replicas one always serves.
+    spec = {"maxUnavailable": 1, "selector": {"matchLabels": m.selector}}
+    return manifest("policy/v1", "PodDisruptionBudget", m.metadata(), spec=spec)
 
 
 def api_autoscaler(naming: Naming, spec: AppSpec) -> dict[str, Any]:
-    return autoscaler(meta(naming, "api"), spec.replicas.api, spec.workloads.api_max_replicas)
-
-
-def autoscaler(m: Meta, minimum: int, maximum: int) -> dict[str, Any]:
-    return {
-        "apiVersion": "autoscaling/v2",
-        "kind": "HorizontalPodAutoscaler",
-        "metadata": _metadata(m.name, m.labels),
-        "spec": {
+    m = meta(naming, "api")
+    cpu = {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": HPA_CPU_PERCENT}}
+    return manifest(
+        "autoscaling/v2",
+        "HorizontalPodAutoscaler",
+        m.metadata(),
+        spec={
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": m.name},
-            "minReplicas": minimum,
-            "maxReplicas": maximum,
-            "metrics": [
-                {
-                    "type": "Resource",
-                    "resource": {
-                        "name": "cpu",
-                        "target": {"type": "Utilization", "averageUtilization": HPA_CPU_PERCENT},
-                    },
-                }
-            ],
+            "minReplicas": spec.replicas.api,
+            "maxReplicas": spec.workloads.api_max_replicas,
+            "metrics": [{"type": "Resource", "resource": cpu}],
         },
-    }
+    )

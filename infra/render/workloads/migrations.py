@@ -14,7 +14,8 @@ from typing import Any
 
 from infra.app_contract import MIGRATIONS
 from infra.conventions import APP_NAMESPACE, DATABASE_CLUSTER, MIGRATION, Naming
-from infra.render.database.plan import BARMAN_PLUGIN
+from infra.render.database.manifests import backup_spec
+from infra.render.k8s import manifest, ours
 from infra.render.workloads.manifests import app_environment
 from infra.render.workloads.network_policies import MIGRATE
 from infra.render.workloads.security import container_security, pod_security
@@ -36,115 +37,84 @@ def job_name(revision: str) -> str:
 
 
 def pre_migration_backup(naming: Naming, revision: str) -> dict[str, Any]:
-    name = backup_name(revision)
+    return ours(
+        "postgresql.cnpg.io/v1", "Backup", naming, backup_name(revision), "backup", spec=backup_spec()
+    )
+
+
+def _container(name: str, image: str, command: list[str], **fields: Any) -> dict[str, Any]:
+    resources = {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}
     return {
-        "apiVersion": "postgresql.cnpg.io/v1",
-        "kind": "Backup",
-        "metadata": {"name": name, "namespace": APP_NAMESPACE, "labels": naming.k8s_labels(name, "backup")},
-        "spec": {
-            "cluster": {"name": DATABASE_CLUSTER},
-            "method": "plugin",
-            "pluginConfiguration": {"name": BARMAN_PLUGIN},
-        },
+        "name": name,
+        "image": image,
+        "command": command,
+        **fields,
+        "resources": resources,
+        "securityContext": container_security(),
     }
 
 
 def migration_job(naming: Naming, revision: str, api_image: str) -> dict[str, Any]:
-    name = job_name(revision)
     labels = {**naming.k8s_labels(ACCOUNT, "migration"), **MIGRATE}
-    tmp = {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": {
-            "name": name,
-            "namespace": APP_NAMESPACE,
-            "labels": labels,
-            # Pulumi waits for a Job to complete, 10 minutes by default: as long as the
-            # Job may run (the backup wait included), or a first deploy fails `up`. The
-            # provider reads this annotation when no customTimeouts are set
-            # (pulumi-kubernetes provider/pkg/await/await.go:306-309, metadata/overrides.go:
-            # 53-63 at v4.32.0); tests/test_awaits.py holds every awaited object to it.
-            "annotations": {
-                "pulumi.com/timeoutSeconds": str(JOB_DEADLINE_SECONDS + PULUMI_WAIT_MARGIN_SECONDS)
-            },
-        },
-        "spec": {
+    settings = {"BACKUP_NAME": backup_name(revision), "BACKUP_NAMESPACE": APP_NAMESPACE}
+    settings["TIMEOUT_SECONDS"] = str(BACKUP_TIMEOUT_SECONDS)
+    wait = _container(
+        "wait-for-backup",
+        api_image,
+        ["python", "-c", WAIT_SCRIPT],
+        env=[{"name": name, "value": value} for name, value in settings.items()],
+    )
+    # alembic/versions has three heads: `upgrade heads` (infra/app_contract.py).
+    migrate = _container(
+        "migrate",
+        api_image,
+        list(MIGRATIONS.command),
+        envFrom=app_environment(),
+        volumeMounts=[{"name": "tmp", "mountPath": "/tmp"}],
+    )
+    pod = {
+        "restartPolicy": "Never",
+        "serviceAccountName": ACCOUNT,
+        "enableServiceLinks": False,
+        "securityContext": pod_security(),
+        "initContainers": [wait],
+        "containers": [migrate],
+        "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
+    }
+    # Pulumi waits for a Job to complete, 10 minutes by default: as long as the Job may run
+    # (the backup wait included), or a first deploy fails `up`. The provider reads this
+    # annotation when no customTimeouts are set (pulumi-kubernetes provider/pkg/await/await.go:
+    # 306-309, metadata/overrides.go:53-63 at v4.32.0); tests/test_awaits.py holds every awaited
+    # object to it.
+    timeout = {"pulumi.com/timeoutSeconds": str(JOB_DEADLINE_SECONDS + PULUMI_WAIT_MARGIN_SECONDS)}
+    return manifest(
+        "batch/v1",
+        "Job",
+        {"name": job_name(revision), "namespace": APP_NAMESPACE, "labels": labels, "annotations": timeout},
+        spec={
             # A failed migration is looked at, not retried blindly.
             "backoffLimit": 0,
             "activeDeadlineSeconds": JOB_DEADLINE_SECONDS,
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "restartPolicy": "Never",
-                    "serviceAccountName": ACCOUNT,
-                    "enableServiceLinks": False,
-                    "securityContext": pod_security(),
-                    "initContainers": [
-                        {
-                            "name": "wait-for-backup",
-                            "image": api_image,
-                            "command": ["python", "-c", WAIT_SCRIPT],
-                            "env": [
-                                {"name": "BACKUP_NAME", "value": backup_name(revision)},
-                                {"name": "BACKUP_NAMESPACE", "value": APP_NAMESPACE},
-                                {"name": "TIMEOUT_SECONDS", "value": str(BACKUP_TIMEOUT_SECONDS)},
-                            ],
-                            "resources": _small(),
-                            "securityContext": container_security(),
-                        }
-                    ],
-                    "containers": [
-                        {
-                            "name": "migrate",
-                            "image": api_image,
-                            # alembic/versions has three heads: `upgrade heads` (infra/app_contract.py).
-                            "command": list(MIGRATIONS.command),
-                            "envFrom": app_environment(),
-                            "resources": _small(),
-                            "securityContext": container_security(),
-                            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
-                        }
-                    ],
-                    "volumes": [tmp],
-                },
-            },
+            "template": {"metadata": {"labels": labels}, "spec": pod},
         },
-    }
-
-
-def _small() -> dict[str, Any]:
-    return {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}
+    )
 
 
 def migration_access(naming: Naming) -> list[dict[str, Any]]:
     """The Job's account may read Backups in this namespace, nothing else."""
-    labels = naming.k8s_labels(ACCOUNT, "migration")
-    metadata = {"name": ACCOUNT, "namespace": APP_NAMESPACE, "labels": labels}
+    rbac = "rbac.authorization.k8s.io"
+    read = {"apiGroups": ["postgresql.cnpg.io"], "resources": ["backups"], "verbs": ["get", "list", "watch"]}
+    account = {"kind": "ServiceAccount", "name": ACCOUNT, "namespace": APP_NAMESPACE}
     return [
-        {
-            "apiVersion": "v1",
-            "kind": "ServiceAccount",
-            "metadata": metadata,
-            "automountServiceAccountToken": True,
-        },
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "Role",
-            "metadata": metadata,
-            "rules": [
-                {
-                    "apiGroups": ["postgresql.cnpg.io"],
-                    "resources": ["backups"],
-                    "verbs": ["get", "list", "watch"],
-                }
-            ],
-        },
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "RoleBinding",
-            "metadata": metadata,
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": ACCOUNT},
-            "subjects": [{"kind": "ServiceAccount", "name": ACCOUNT, "namespace": APP_NAMESPACE}],
-        },
+        ours("v1", "ServiceAccount", naming, ACCOUNT, "migration", automountServiceAccountToken=True),
+        ours(f"{rbac}/v1", "Role", naming, ACCOUNT, "migration", rules=[read]),
+        ours(
+            f"{rbac}/v1",
+            "RoleBinding",
+            naming,
+            ACCOUNT,
+            "migration",
+            roleRef={"apiGroup": rbac, "kind": "Role", "name": ACCOUNT},
+            subjects=[account],
+        ),
     ]

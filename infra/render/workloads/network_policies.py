@@ -3,10 +3,9 @@
 Calico (the cluster's network policy provider) enforces them with the standard
 NetworkPolicy semantics. Peers are named by pod labels inside the namespace and
 by the standard ``kubernetes.io/metadata.name`` label and the pods' own labels
-outside it. Pods are named by the labels upstream_pods.py records. What they must allow,
-and nothing more, is reachability.py's list;
-a NetworkPolicy analyzer checks the two against each other
-(tests/infra/render/workloads/test_reachability.py).
+outside it, the labels upstream_pods.py records. What they must allow, and nothing
+more, is reachability.py's list; a NetworkPolicy analyzer checks the two against
+each other (tests/infra/render/workloads/test_reachability.py).
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from typing import Any
 
 from infra.app_contract import API_PORT, FRONTEND_PORT
 from infra.conventions import (
-    APP_NAMESPACE,
     DATABASE_CLUSTER,
     DATABASE_OPERATOR_NAMESPACE,
     FLAGGER_NAMESPACE,
@@ -32,6 +30,7 @@ from infra.conventions import (
     workload_name,
 )
 from infra.render import flagger
+from infra.render.k8s import dns_ports, namespace_peer, network_policy, ports, rule
 from infra.render.workloads import upstream_pods as up
 from infra.render.workloads.manifests import meta
 
@@ -71,162 +70,100 @@ def pods(labels: dict[str, str], cluster: str | None = None) -> Rule:
     return {"podSelector": selector(labels, cluster)}
 
 
-def namespace(name: str, labels: dict[str, str] | None = None) -> Rule:
-    peer: Rule = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
-    if labels is not None:
-        peer["podSelector"] = {"matchLabels": labels}
-    return peer
-
-
-def ports(*numbers: int, protocol: str = "TCP") -> list[Rule]:
-    return [{"port": number, "protocol": protocol} for number in numbers]
-
-
-def rule(peers: list[Rule], port_list: list[Rule], direction: str) -> Rule:
-    return {("from" if direction == "ingress" else "to"): peers, "ports": port_list}
-
-
-def _policy(
-    naming: Naming, name: str, chosen: Rule, ingress: list[Rule], egress: list[Rule], *, deny: bool = False
-) -> Rule:
-    """A policy of the directions it has rules for; ``deny``: both directions, no rules (deny all)."""
-    types = [t for t, rules in (("Ingress", ingress), ("Egress", egress)) if rules or deny]
-    spec: Rule = {"podSelector": chosen, "policyTypes": types}
-    if ingress:
-        spec["ingress"] = ingress
-    if egress:
-        spec["egress"] = egress
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {
-            "name": name,
-            "namespace": APP_NAMESPACE,
-            "labels": naming.k8s_labels(name, "network-policy"),
-        },
-        "spec": spec,
-    }
-
-
 def _from(peer: Rule, *port_numbers: int) -> Rule:
     return rule([peer], ports(*port_numbers), "ingress")
+
+
+def _to(peers: list[Rule], *port_numbers: int) -> Rule:
+    return rule(peers, ports(*port_numbers), "egress")
 
 
 def _database(naming: Naming, to_kube_api: Rule) -> list[Rule]:
     """CloudNativePG's pods: the API and Object Storage for all, each cluster's own traffic within it."""
     # Instance managers, initdb, join and full-recovery jobs and the Barman Cloud sidecars all
     # work through the Kubernetes API; the sidecars write to and read from Object Storage (443).
-    policies = [_policy(naming, "database", selector(DATABASE), [], [to_kube_api])]
-    operator = namespace(DATABASE_OPERATOR_NAMESPACE, CNPG_OPERATOR)
+    policies = [network_policy(naming, "database", selector(DATABASE), [], [to_kube_api])]
+    operator = namespace_peer(DATABASE_OPERATOR_NAMESPACE, CNPG_OPERATOR)
     for name, cluster in CLUSTERS.items():
         instances, joins = pods(INSTANCES, cluster), pods(JOINS, cluster)
         running = cluster == "In"
         # The app reaches the running cluster through the pooler, and Prometheus scrapes it.
         clients = [instances, joins, *([pods(POOLER)] if running else [])]
-        scraped = [_from(namespace(MONITORING_NAMESPACE, PROMETHEUS), up.INSTANCE_METRICS)] if running else []
+        prometheus = namespace_peer(MONITORING_NAMESPACE, PROMETHEUS)
+        scraped = [_from(prometheus, up.INSTANCE_METRICS)] if running else []
+        # Streaming replication and a new replica's clone; the operator's and the liveness
+        # probe's isolation check's calls to the status port.
+        served = [
+            rule(clients, ports(up.POSTGRES), "ingress"),
+            rule([operator, instances], ports(up.INSTANCE_STATUS), "ingress"),
+            *scraped,
+        ]
+        replication = _to([instances], up.POSTGRES, up.INSTANCE_STATUS)
         policies += [
-            # Streaming replication and a new replica's clone; the operator's and the liveness
-            # probe's isolation check's calls to the status port.
-            _policy(
-                naming,
-                f"{name}-instances",
-                selector(INSTANCES, cluster),
-                [
-                    rule(clients, ports(up.POSTGRES), "ingress"),
-                    rule([operator, instances], ports(up.INSTANCE_STATUS), "ingress"),
-                    *scraped,
-                ],
-                [rule([instances], ports(up.POSTGRES, up.INSTANCE_STATUS), "egress")],
-            ),
+            network_policy(naming, f"{name}-instances", selector(INSTANCES, cluster), served, [replication]),
             # A new replica's join job clones its cluster's primary.
-            _policy(
-                naming,
-                f"{name}-join",
-                selector(JOINS, cluster),
-                [],
-                [rule([instances], ports(up.POSTGRES), "egress")],
+            network_policy(
+                naming, f"{name}-join", selector(JOINS, cluster), [], [_to([instances], up.POSTGRES)]
             ),
         ]
     return policies
 
 
 def network_policies(naming: Naming) -> list[Rule]:
+    def policy(
+        name: str, labels: dict[str, str], ingress: list[Rule] | None = None, egress: list[Rule] | None = None
+    ) -> Rule:
+        return network_policy(naming, name, selector(labels), ingress or [], egress or [])
+
     # The API's pods by their component: the promoted ones Flagger runs and, during a release, its
     # Deployment's (the canary's).
     api = component_selector("api")
     worker, frontend = (meta(naming, s).selector for s in ("worker", "frontend"))
-    redis = rule([pods(REDIS_PODS)], ports(REDIS_PORT), "egress")
-    to_pooler = rule([pods(POOLER)], ports(up.POSTGRES), "egress")
-    to_internet = rule([ANYWHERE], ports(up.HTTPS), "egress")
-    to_kube_api = rule([ANYWHERE], ports(*up.KUBE_API_PORTS), "egress")
-    ingress_controller = namespace(INGRESS_NAMESPACE, INGRESS_CONTROLLER)
-    prometheus = namespace(MONITORING_NAMESPACE, PROMETHEUS)
-    blackbox = namespace(MONITORING_NAMESPACE, BLACKBOX)
-    dns = rule(
-        [namespace("kube-system")], [*ports(up.DNS_PORT, protocol="UDP"), *ports(up.DNS_PORT)], "egress"
-    )
-    policies = [
-        _policy(naming, "default-deny", {}, [], [], deny=True),
-        _policy(naming, "allow-dns", {}, [], [dns]),
-        _policy(
-            naming,
+    redis = _to([pods(REDIS_PODS)], REDIS_PORT)
+    to_pooler = _to([pods(POOLER)], up.POSTGRES)
+    to_internet = _to([ANYWHERE], up.HTTPS)
+    to_kube_api = _to([ANYWHERE], *up.KUBE_API_PORTS)
+    ingress_controller = namespace_peer(INGRESS_NAMESPACE, INGRESS_CONTROLLER)
+    prometheus = namespace_peer(MONITORING_NAMESPACE, PROMETHEUS)
+    blackbox = namespace_peer(MONITORING_NAMESPACE, BLACKBOX)
+    dns = rule([namespace_peer("kube-system")], dns_ports(), "egress")
+    return [
+        network_policy(naming, "default-deny", {}, [], [], deny=True),
+        network_policy(naming, "allow-dns", {}, [], [dns]),
+        # The LLM providers are on the internet, over HTTPS.
+        policy(
             "api",
-            selector(api),
+            api,
             [_from(ingress_controller, API_PORT), _from(prometheus, API_PORT)],
-            # The LLM providers are on the internet, over HTTPS.
             [to_pooler, redis, to_internet],
         ),
         # The availability probe asks the apex Service, which selects the promoted pods.
-        _policy(
-            naming, "api-probe", selector(pod_selector(primary_name("api"))), [_from(blackbox, API_PORT)], []
-        ),
+        policy("api-probe", pod_selector(primary_name("api")), [_from(blackbox, API_PORT)]),
         # Flagger's smoke check, from its loadtester to the canary's Service: the release's own pods.
-        _policy(
-            naming,
+        policy(
             "api-smoke",
-            selector(pod_selector(workload_name("api"))),
-            [_from(namespace(FLAGGER_NAMESPACE, LOADTESTER), API_PORT)],
-            [],
+            pod_selector(workload_name("api")),
+            [_from(namespace_peer(FLAGGER_NAMESPACE, LOADTESTER), API_PORT)],
         ),
-        _policy(naming, "worker", selector(worker), [], [to_pooler, redis, to_internet]),
-        _policy(
-            naming,
-            "frontend",
-            selector(frontend),
-            [_from(ingress_controller, FRONTEND_PORT), _from(blackbox, FRONTEND_PORT)],
-            [],
+        policy("worker", worker, egress=[to_pooler, redis, to_internet]),
+        policy(
+            "frontend", frontend, [_from(ingress_controller, FRONTEND_PORT), _from(blackbox, FRONTEND_PORT)]
         ),
-        _policy(
-            naming,
-            "redis-exporter",
-            selector(REDIS_EXPORTER),
-            [_from(prometheus, up.REDIS_EXPORTER_PORT)],
-            [redis],
-        ),
-        _policy(
-            naming,
+        policy("redis-exporter", REDIS_EXPORTER, [_from(prometheus, up.REDIS_EXPORTER_PORT)], [redis]),
+        policy(
             "database-pooler",
-            selector(POOLER),
+            POOLER,
             [rule([pods(api), pods(worker), pods(MIGRATE)], ports(up.POSTGRES), "ingress")],
-            [rule([pods(INSTANCES, "In")], ports(up.POSTGRES), "egress"), to_kube_api],
+            [_to([pods(INSTANCES, "In")], up.POSTGRES), to_kube_api],
         ),
         *_database(naming, to_kube_api),
-        _policy(naming, "migrate", selector(MIGRATE), [], [to_pooler, to_kube_api]),
+        policy("migrate", MIGRATE, egress=[to_pooler, to_kube_api]),
         # Let's Encrypt reaches the solver through the controller; without this, no certificate.
-        _policy(
-            naming,
-            "acme-http01-solver",
-            selector(ACME_SOLVER),
-            [_from(ingress_controller, up.ACME_SOLVER_PORT)],
-            [],
-        ),
+        policy("acme-http01-solver", ACME_SOLVER, [_from(ingress_controller, up.ACME_SOLVER_PORT)]),
         # Redis has no password (the app cannot send one): only these pods may connect.
-        _policy(
-            naming,
+        policy(
             "redis",
-            selector(REDIS_PODS),
+            REDIS_PODS,
             [rule([pods(api), pods(worker), pods(REDIS_EXPORTER)], ports(REDIS_PORT), "ingress")],
-            [],
         ),
     ]
-    return policies

@@ -19,7 +19,8 @@ from __future__ import annotations
 from typing import Any, Final
 
 from infra import app_contract as app
-from infra.conventions import APP_NAMESPACE, CLUSTER_ISSUER, INGRESS_CLASS, TLS_SECRET, Naming, workload_name
+from infra.conventions import CLUSTER_ISSUER, INGRESS_CLASS, TLS_SECRET, Naming, workload_name
+from infra.render import k8s
 from infra.render.workloads.manifests import AppSpec
 
 NGINX: Final = "nginx.ingress.kubernetes.io"
@@ -55,17 +56,8 @@ def ingress(
     if tls:
         body["tls"] = [{"hosts": [spec.domain], "secretName": TLS_SECRET}]
     body["rules"] = [{"host": spec.domain, "http": {"paths": paths}}]
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "Ingress",
-        "metadata": {
-            "name": name,
-            "namespace": APP_NAMESPACE,
-            "labels": naming.k8s_labels(name, "ingress"),
-            "annotations": {**certificate, **annotations},
-        },
-        "spec": body,
-    }
+    metadata = {**k8s.metadata(naming, name, "ingress"), "annotations": {**certificate, **annotations}}
+    return k8s.manifest("networking.k8s.io/v1", "Ingress", metadata, spec=body)
 
 
 def backend(name: str, port: int) -> dict[str, Any]:

@@ -109,32 +109,25 @@ PROMETHEUS_LABELS: Final = {
     "prometheus": PROMETHEUS_NAME,
     "operator.prometheus.io/shard": "0",
 }
+
+
+def _helm(chart: charts.Chart, release: str, version: str, **more: str) -> dict[str, str]:
+    """The standard labels a chart's helpers set, the chart's own name as the name label."""
+    standard = {"helm.sh/chart": f"{chart.name}-{chart.version}", NAME: chart.name, INSTANCE: release}
+    return {**standard, VERSION: version, MANAGED_BY: "Helm", **more}
+
+
 # ingress-nginx 4.15.1 templates/_helpers.tpl:130-150, controller-deployment.yaml:40-42.
-INGRESS_CONTROLLER_LABELS: Final = {
-    "helm.sh/chart": f"ingress-nginx-{charts.INGRESS_NGINX.version}",
-    NAME: charts.INGRESS_NGINX.name,
-    INSTANCE: charts.INGRESS_NGINX.name,
-    VERSION: "1.15.1",
-    "app.kubernetes.io/part-of": charts.INGRESS_NGINX.name,
-    MANAGED_BY: "Helm",
-    COMPONENT: "controller",
-}
+INGRESS_CONTROLLER_LABELS: Final = _helm(
+    charts.INGRESS_NGINX,
+    charts.INGRESS_NGINX.name,
+    "1.15.1",
+    **{"app.kubernetes.io/part-of": charts.INGRESS_NGINX.name, COMPONENT: "controller"},
+)
 # prometheus-blackbox-exporter 11.17.2 templates/_helpers.tpl:36-57, deployment.yaml:23-24.
-BLACKBOX_LABELS: Final = {
-    "helm.sh/chart": f"{charts.BLACKBOX_EXPORTER.name}-{charts.BLACKBOX_EXPORTER.version}",
-    NAME: charts.BLACKBOX_EXPORTER.name,
-    INSTANCE: BLACKBOX_RELEASE,
-    VERSION: "v0.28.0",
-    MANAGED_BY: "Helm",
-}
+BLACKBOX_LABELS: Final = _helm(charts.BLACKBOX_EXPORTER, BLACKBOX_RELEASE, "v0.28.0")
 # prometheus-redis-exporter 6.29.0 templates/_helpers.tpl:59-78, deployment.yaml:18-19.
-REDIS_EXPORTER_LABELS: Final = {
-    "helm.sh/chart": f"{charts.REDIS_EXPORTER.name}-{charts.REDIS_EXPORTER.version}",
-    NAME: charts.REDIS_EXPORTER.name,
-    INSTANCE: REDIS_EXPORTER_RELEASE,
-    VERSION: "v1.89.0",
-    MANAGED_BY: "Helm",
-}
+REDIS_EXPORTER_LABELS: Final = _helm(charts.REDIS_EXPORTER, REDIS_EXPORTER_RELEASE, "v1.89.0")
 # cert-manager v1.19.1 pkg/issuer/acme/http/pod.go:36-48 (and pkg/apis/acme/v1/types.go:43-51).
 ACME_SOLVER_LABEL: Final = {"acme.cert-manager.io/http01-solver": "true"}
 
@@ -185,60 +178,33 @@ def database_workloads(cluster: str, instances: int, bootstrap: str) -> list[Wor
 
 def cluster_workloads() -> list[Workload]:
     """Pods of the charts and operators outside the app namespace that policies name or must keep out."""
-    ingress = charts.INGRESS_NGINX.name
-    return [
-        _one(DNS, "kube-system", {"k8s-app": "kube-dns"}, "kubernetes cluster/addons/dns/coredns"),
-        _one(INGRESS_CONTROLLER, INGRESS_NAMESPACE, INGRESS_CONTROLLER_LABELS, "ingress-nginx 4.15.1"),
-        # The chart's admission-webhook Jobs
-        # (templates/admission-webhooks/job-patch/job-createSecret.yaml:30-32).
-        _one(
-            INGRESS_ADMISSION,
-            INGRESS_NAMESPACE,
-            {**INGRESS_CONTROLLER_LABELS, COMPONENT: "admission-webhook"},
-            ingress,
-        ),
-        _one(PROMETHEUS, MONITORING_NAMESPACE, PROMETHEUS_LABELS, "prometheus-operator v0.93.0"),
-        # pkg/alertmanager/operator.go:796-803; "<fullname>-alertmanager" (_helpers.tpl:47-53).
-        _one(
-            ALERTMANAGER,
-            MONITORING_NAMESPACE,
-            {
-                NAME: "alertmanager",
-                MANAGED_BY: "prometheus-operator",
-                INSTANCE: f"{charts.KUBE_PROMETHEUS_STACK.name}-alertmanager",
-                "alertmanager": f"{charts.KUBE_PROMETHEUS_STACK.name}-alertmanager",
-            },
-            "prometheus-operator v0.93.0",
-        ),
-        _one(BLACKBOX, MONITORING_NAMESPACE, BLACKBOX_LABELS, "prometheus-blackbox-exporter 11.17.2"),
-        _one(CNPG_OPERATOR, DATABASE_OPERATOR_NAMESPACE, CNPG_OPERATOR_LABELS, "cloudnative-pg chart 0.29.0"),
-        _one(BARMAN_PLUGIN, DATABASE_OPERATOR_NAMESPACE, BARMAN_PLUGIN_LABELS, "plugin-barman-cloud 0.7.0"),
-        # cert-manager v1.19.1 deploy/charts/cert-manager/templates/deployment.yaml:33-38,
-        # _helpers.tpl:153-158.
-        _one(
-            CERT_MANAGER,
-            CERT_MANAGER_NAMESPACE,
-            {
-                "app": CERT_MANAGER,
-                NAME: CERT_MANAGER,
-                INSTANCE: CERT_MANAGER,
-                COMPONENT: "controller",
-                VERSION: charts.CERT_MANAGER.version,
-                MANAGED_BY: "Helm",
-                "helm.sh/chart": f"{CERT_MANAGER}-{charts.CERT_MANAGER.version}",
-            },
-            "cert-manager v1.19.1",
-        ),
-        _one(
-            FLAGGER, FLAGGER_NAMESPACE, flagger.FLAGGER_POD_LABELS, "flagger 1.44.0 (infra/render/flagger.py)"
-        ),
-        _one(
-            LOADTESTER,
-            FLAGGER_NAMESPACE,
-            flagger.LOADTESTER_POD_LABELS,
-            "flagger loadtester 0.38.0 (infra/render/flagger.py)",
-        ),
+    operator = "prometheus-operator v0.93.0"
+    # pkg/alertmanager/operator.go:796-803; "<fullname>-alertmanager" (_helpers.tpl:47-53).
+    alertmanager = f"{charts.KUBE_PROMETHEUS_STACK.name}-alertmanager"
+    alertmanager_labels = {NAME: "alertmanager", MANAGED_BY: "prometheus-operator"}
+    alertmanager_labels |= {INSTANCE: alertmanager, "alertmanager": alertmanager}
+    # cert-manager v1.19.1 deploy/charts/cert-manager/templates/deployment.yaml:33-38,
+    # _helpers.tpl:153-158.
+    cert_manager = _helm(charts.CERT_MANAGER, CERT_MANAGER, charts.CERT_MANAGER.version, app=CERT_MANAGER)
+    cert_manager[COMPONENT] = "controller"
+    ours = "(infra/render/flagger.py)"
+    # The ingress chart's admission-webhook Jobs
+    # (templates/admission-webhooks/job-patch/job-createSecret.yaml:30-32).
+    admission = {**INGRESS_CONTROLLER_LABELS, COMPONENT: "admission-webhook"}
+    rows: list[tuple[str, str, Labels, str]] = [
+        (DNS, "kube-system", {"k8s-app": "kube-dns"}, "kubernetes cluster/addons/dns/coredns"),
+        (INGRESS_CONTROLLER, INGRESS_NAMESPACE, INGRESS_CONTROLLER_LABELS, "ingress-nginx 4.15.1"),
+        (INGRESS_ADMISSION, INGRESS_NAMESPACE, admission, charts.INGRESS_NGINX.name),
+        (PROMETHEUS, MONITORING_NAMESPACE, PROMETHEUS_LABELS, operator),
+        (ALERTMANAGER, MONITORING_NAMESPACE, alertmanager_labels, operator),
+        (BLACKBOX, MONITORING_NAMESPACE, BLACKBOX_LABELS, "prometheus-blackbox-exporter 11.17.2"),
+        (CNPG_OPERATOR, DATABASE_OPERATOR_NAMESPACE, CNPG_OPERATOR_LABELS, "cloudnative-pg chart 0.29.0"),
+        (BARMAN_PLUGIN, DATABASE_OPERATOR_NAMESPACE, BARMAN_PLUGIN_LABELS, "plugin-barman-cloud 0.7.0"),
+        (CERT_MANAGER, CERT_MANAGER_NAMESPACE, cert_manager, "cert-manager v1.19.1"),
+        (FLAGGER, FLAGGER_NAMESPACE, flagger.FLAGGER_POD_LABELS, f"flagger 1.44.0 {ours}"),
+        (LOADTESTER, FLAGGER_NAMESPACE, flagger.LOADTESTER_POD_LABELS, f"flagger loadtester 0.38.0 {ours}"),
     ]
+    return [_one(*row) for row in rows]
 
 
 def app_namespace_workloads(domain: str, instances: int, restore_cluster: str) -> list[Workload]:
