@@ -107,6 +107,9 @@ def _history_rows() -> list[Row]:
     return rows
 
 
+REHEARSE = ("rehearse-migration", "staging", "--image", f"cr.yandex/r/api@{GOOD_DIGEST}")
+
+
 def _stack_file_rows() -> list[Row]:
     rows = []
     for name, content in STACK_FILES.items():
@@ -122,6 +125,7 @@ def _stack_file_rows() -> list[Row]:
                 ("record-release", "staging", "--id", "r1", "--migration", "abc", "--api", GOOD_DIGEST),
             ),
             ("verify-release", ("verify-release", "staging", "--history", "good.json")),
+            ("rehearse-migration", (*REHEARSE, "--migration", "b2c3d4")),
         ):
             # rotate-secrets asks for the pulumi CLI (absent here) before it reads the file.
             names = "Pulumi.staging.yaml|pulumi CLI" if command == "rotate-secrets" else "Pulumi.staging.yaml"
@@ -211,6 +215,26 @@ def _other_rows() -> list[Row]:
             "api",
         ),
         Row("app-commit", "an extra argument", ("app-commit", "extra"), "extra"),
+        Row(
+            "rehearse-migration",
+            "--image by tag",
+            (*REHEARSE[:3], "api:latest", "--migration", "b2c3d4"),
+            "image",
+        ),
+        Row("rehearse-migration", "--migration not hex", (*REHEARSE, "--migration", "X; rm"), "migration"),
+        Row(
+            "rehearse-migration",
+            "--timeout 0",
+            (*REHEARSE, "--migration", "b2c3d4", "--timeout", "0"),
+            "timeout",
+        ),
+        Row(
+            "rehearse-migration",
+            "--timeout 1e308",
+            (*REHEARSE, "--migration", "b2c3d4", "--timeout", "1e308"),
+            "timeout",
+        ),
+        Row("rehearse-migration", "an unknown stack", ("rehearse-migration", "bogus"), "bogus"),
     ]
     return rows
 

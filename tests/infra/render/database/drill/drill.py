@@ -385,8 +385,17 @@ class Drill:
             fake_time=fake_time,
         )
 
-    def restore(self, name: str, backup_id: str, target_time: datetime | None) -> Postgres:
-        """A new server from ``backup_id`` plus archived WAL, up to ``target_time`` or the end."""
+    def restore(
+        self,
+        name: str,
+        backup_id: str,
+        target_time: datetime | None,
+        settings: Mapping[str, str] | None = None,
+    ) -> Postgres:
+        """A new server from ``backup_id`` plus archived WAL, up to ``target_time`` or the end.
+
+        ``settings`` are more server settings for the copy (the rehearsal's logging).
+        """
         restored = Postgres(self.root, name, {**self.env, **self.storage.env})
         self.servers.append(restored)
         self.barman_cloud(
@@ -399,6 +408,7 @@ class Drill:
         )
         (restored.data / "recovery.signal").touch()
         settings = {
+            **(settings or {}),
             "restore_command": f"'{restore_command(self.storage, self.settings)}'",
             "recovery_target_action": "promote",
             # The copy must never write to the source's archive.

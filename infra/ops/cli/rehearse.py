@@ -1,0 +1,101 @@
+"""`rehearse-migration`: run a release's migration on a fresh copy of the stack's data first."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from infra.ops.cli.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, add_stack_argument, project_dir
+from infra.ops.releases.migrations import HEX
+from infra.settings import ConfigError
+
+DEFAULT_TIMEOUT_SECONDS = 3600
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    rehearse = commands.add_parser(
+        "rehearse-migration",
+        help="run a release's migration up, down and up on a copy restored from the backups",
+        description=(
+            "When --migration differs from the revision Pulumi.STACK.yaml records: restore a throwaway "
+            "copy of STACK's database from its object store (CloudNativePG recovery, the latest "
+            "archived point), run --image's Alembic upgrade heads, downgrade to the copy's revisions "
+            "and upgrade again, judge the upgrade's DDL (as the server logged it) with squawk for "
+            "what breaks the running release, then delete the copy. Exit 0 when it passed or there "
+            "is no migration, 1 when it failed (the step, the SQL and the server's message are "
+            "printed), 2 on bad input. Needs kubectl and KUBECONFIG for the stack's cluster."
+        ),
+    )
+    add_stack_argument(rehearse)
+    rehearse.add_argument(
+        "--image", required=True, type=_by_digest, help="the release's api image, by digest"
+    )
+    rehearse.add_argument(
+        "--migration", required=True, type=_revision, help="the release's migration revision"
+    )
+    rehearse.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help=f"give up after this long (default {DEFAULT_TIMEOUT_SECONDS})",
+    )
+    rehearse.add_argument("--kubectl", default="kubectl", help="the kubectl to run (default: from PATH)")
+    rehearse.set_defaults(handler=run)
+
+
+def _by_digest(text: str) -> str:
+    if "@sha256:" not in text:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an image by digest (NAME@sha256:...)")
+    return text
+
+
+def _revision(text: str) -> str:
+    if not HEX.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a revision: 6 to 12 lower-case hex digits, as `migration-revision` prints"
+        )
+    return text
+
+
+def _seconds(text: str) -> int:
+    if not text.isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number of seconds")
+    return int(text)
+
+
+def run(args: argparse.Namespace) -> int:
+    from infra.conventions import Naming  # noqa: PLC0415
+    from infra.ops.automation.rehearsal import Kubectl, RehearsalError, rehearse  # noqa: PLC0415
+    from infra.render.database.plan import backup_plan  # noqa: PLC0415
+    from infra.render.workloads.rehearsal import rehearsal_cluster, rehearsal_job  # noqa: PLC0415
+    from infra.settings import load_settings  # noqa: PLC0415
+    from infra.settings.source import stack_file_values  # noqa: PLC0415
+
+    try:
+        values = stack_file_values(project_dir() / f"Pulumi.{args.stack}.yaml")
+        settings = load_settings(args.stack, values, offline=True)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return EXIT_INVALID
+    running = settings.release.migration_revision
+    if args.migration == running:
+        print(f"rehearse-migration {args.stack}: the release keeps revision {running}: nothing to rehearse")
+        return EXIT_OK
+    naming = Naming(args.stack)
+    plan = backup_plan(naming, settings.database)
+    cluster = rehearsal_cluster(naming, settings.database, plan, len(settings.network.zones), args.migration)
+    job = rehearsal_job(naming, args.migration, args.image)
+    try:
+        verdict = rehearse(
+            Kubectl(args.kubectl),
+            cluster,
+            job,
+            timeout_seconds=args.timeout,
+            progress=lambda line: print(line, flush=True),
+        )
+    except RehearsalError as error:
+        print(f"rehearse-migration: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(verdict.report())
+    return EXIT_OK if verdict.passed else EXIT_FAILED

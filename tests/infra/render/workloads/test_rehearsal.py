@@ -1,0 +1,49 @@
+"""The rehearsal's copy and Job: a one-instance recovery cluster that logs DDL, and the release image
+running the steps script against that copy only."""
+
+from __future__ import annotations
+
+import kubernetes_validate
+import pytest
+
+from infra.conventions import Naming
+from infra.render.database.plan import backup_plan
+from infra.render.workloads import rehearsal
+from infra.settings import load_settings
+from tests.conftest import STACKS, stack_file_values
+from tests.crd_schemas import crd_problems
+
+IMAGE = "cr.yandex/crp1/api@sha256:" + "a" * 64
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_copy_is_a_recovery_of_the_latest_point_that_logs_ddl_and_archives_nothing(stack: str) -> None:
+    settings = load_settings(stack, stack_file_values(stack), offline=True)
+    naming = Naming(stack)
+    plan = backup_plan(naming, settings.database)
+    cluster = rehearsal.rehearsal_cluster(
+        naming, settings.database, plan, len(settings.network.zones), "b2c3d4"
+    )
+    assert crd_problems(cluster) == []
+    spec = cluster["spec"]
+    assert cluster["metadata"]["name"] == "samokoder-db-rehearsal-b2c3d4"
+    assert "recoveryTarget" not in spec["bootstrap"]["recovery"]
+    assert spec["externalClusters"][0]["plugin"]["parameters"]["serverName"] == "samokoder-db"
+    assert (spec["instances"], spec["plugins"]) == (1, [])
+    assert spec["postgresql"]["parameters"]["log_statement"] == "ddl"
+    # Not the running cluster's component: the restore clusters' network policies are its own.
+    assert cluster["metadata"]["labels"]["app.kubernetes.io/component"] == "database-rehearsal"
+
+
+def test_the_job_runs_the_steps_script_with_the_release_image_against_the_copy() -> None:
+    job = rehearsal.rehearsal_job(Naming("prod"), "b2c3d4", IMAGE)
+    kubernetes_validate.validate(job, "1.30.0", strict=True)
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == IMAGE
+    assert container["command"][:2] == ["python", "-c"]
+    assert "def main()" in container["command"][2]
+    env = {item["name"]: item["value"] for item in container["env"]}
+    assert env["REHEARSAL_HOST"] == "samokoder-db-rehearsal-b2c3d4-rw.samokoder.svc"
+    assert (env["ALEMBIC"], env["ALEMBIC_CONFIG"]) == ("/app/.venv/bin/alembic", "/app/alembic.ini")
+    assert job["spec"]["backoffLimit"] == 0
+    assert job["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"] == "migration-rehearsal"
