@@ -32,10 +32,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from infra.conventions import APP_NAMESPACE
+from infra.conventions import APP_NAMESPACE, Naming
 from infra.ops.synth.runner import Synthesis
 from infra.ops.synth.writer import is_kubernetes_object
-from infra.render.workloads import upstream_pods
+from infra.render.workloads import rehearsal, upstream_pods
 from infra.render.workloads.flagger_made import made_by_flagger
 from tests.conftest import STACKS
 
@@ -133,17 +133,23 @@ def pods(objects: Objects) -> list[Pod]:
 def operated_pods(objects: Objects) -> list[Pod]:
     """Pods operators and charts make, as infra/render/workloads/upstream_pods.py labels them.
 
-    CloudNativePG's instances and job pods (a replica's join too) of each Cluster and of a recovery
-    cluster the restore command may create beside the running one; Prometheus, the ingress
+    CloudNativePG's instances and job pods (a replica's join too) of each Cluster, of a recovery
+    cluster the restore command may create beside the running one and of the migration rehearsal's
+    copy (with the rehearsal's Job); Prometheus, the ingress
     controller and the other pods the policies name.
     """
     found: list[Pod] = []
     clusters = [(c["metadata"]["name"], namespace_of(c), "initdb") for c in objects.of_kind("Cluster")]
-    for name, home, bootstrap in [*clusters, (RESTORE_CLUSTER, APP_NAMESPACE, "full-recovery")]:
-        for workload in upstream_pods.database_workloads(name, 2, bootstrap):
+    copy = (rehearsal.copy_name("b2c3d4"), APP_NAMESPACE, "full-recovery")
+    for name, home, bootstrap in [*clusters, (RESTORE_CLUSTER, APP_NAMESPACE, "full-recovery"), copy]:
+        inherited = rehearsal.COPY if name == copy[0] else None
+        for workload in upstream_pods.database_workloads(name, 2, bootstrap, inherited):
             for pod, labels in workload.pods:
                 metrics = {"metrics": 9187} if "cnpg.io/podRole" in labels else {}
                 found.append(Pod(home, f"Cluster/{name}/{pod}", dict(labels), metrics))
+    # The rehearsal's Job, which the deploy job creates beside its copy.
+    job = rehearsal.rehearsal_job(Naming("staging"), "b2c3d4", "image")
+    found.append(Pod(APP_NAMESPACE, "Job/migration-rehearsal", job["spec"]["template"]["metadata"]["labels"]))
     for workload in upstream_pods.cluster_workloads():
         for pod, labels in workload.pods:
             found.append(Pod(workload.namespace, f"{workload.name}/{pod}", dict(labels)))

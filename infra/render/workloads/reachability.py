@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from infra.app_contract import API_PORT, FRONTEND_PORT
 from infra.conventions import APP_NAMESPACE, DATABASE_CLUSTER, REDIS, REDIS_PORT
 from infra.render import charts, flagger
+from infra.render.workloads import rehearsal
 from infra.render.workloads import upstream_pods as up
 from infra.render.workloads.upstream_pods import Labels, Workload
 
@@ -58,6 +59,8 @@ class Stack:
     database_instances: int
     # A recovery cluster beside the running one, named as the restore command names it.
     restore_cluster: str
+    # The migration rehearsal's copy, named after a release's revision (rehearsal.copy_name).
+    rehearsal_copy: str
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,11 @@ def app_namespace_workloads(stack: Stack, app: Mapping[str, Labels]) -> list[Wor
         Workload(name, APP_NAMESPACE, ((f"{name}-0", labels),), "infra/render")
         for name, labels in app.items()
     ]
-    return [*ours, *up.app_namespace_workloads(stack.domain, stack.database_instances, stack.restore_cluster)]
+    copy = (stack.rehearsal_copy, rehearsal.COPY)
+    return [
+        *ours,
+        *up.app_namespace_workloads(stack.domain, stack.database_instances, stack.restore_cluster, copy),
+    ]
 
 
 def externals() -> list[External]:
@@ -149,6 +156,9 @@ def _database(stack: Stack) -> Iterator[Connection]:
     many = stack.database_instances > 1
     yield from _cluster(DATABASE_CLUSTER, "initdb", many)
     yield from _cluster(stack.restore_cluster, "full-recovery", many)
+    yield from _cluster(stack.rehearsal_copy, "full-recovery", False)
+    copy = "REHEARSAL_HOST: infra/render/workloads/rehearsal.py"
+    yield Connection(rehearsal.REHEARSAL, f"{stack.rehearsal_copy}-instances", (up.POSTGRES,), copy)
     pooled = f"{CNPG} pkg/management/pgbouncer/config/config.go:85"
     yield Connection(up.POOLER, f"{DATABASE_CLUSTER}-instances", (up.POSTGRES,), pooled)
     watch = f"{CNPG} internal/pgbouncer/management/controller/manager.go:55"

@@ -24,7 +24,10 @@ from infra.settings.database import DatabaseProfile
 
 REHEARSAL = "migration-rehearsal"
 REHEARSE = {NAME_LABEL: REHEARSAL}
-# What a restore cluster's network policies select: any cluster that is not the running one.
+# On the copy's instance and job pods, through the Cluster's inheritedMetadata (CloudNativePG
+# internal/controller/cluster_create.go:1309-1312,1586-1587 at v1.30.0): the one database the
+# rehearsal's pod may reach (network_policies.py).
+COPY = {"samokoder.ru/rehearsal": "copy"}
 COMPONENT = "database-rehearsal"
 STEPS_SCRIPT = Path(rehearse_steps.__file__).read_text()
 DEADLINE_SECONDS = 1800
@@ -46,6 +49,7 @@ def rehearsal_cluster(
     cluster["metadata"]["labels"] = naming.k8s_labels(name, COMPONENT)
     spec = cluster["spec"]
     spec["instances"] = 1
+    spec["inheritedMetadata"] = {"labels": dict(COPY)}
     # A copy to throw away: no WAL archive of its own in the stack's bucket.
     spec["plugins"] = []
     spec["postgresql"]["parameters"] |= {"log_statement": "ddl", "log_timezone": "UTC"}

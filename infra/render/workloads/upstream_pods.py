@@ -146,13 +146,17 @@ def _one(name: str, namespace: str, labels: Labels, source: str) -> Workload:
     return Workload(name, namespace, ((f"{name}-0", dict(labels)),), source)
 
 
-def database_workloads(cluster: str, instances: int, bootstrap: str) -> list[Workload]:
+def database_workloads(
+    cluster: str, instances: int, bootstrap: str, inherited: Labels | None = None
+) -> list[Workload]:
     """A cluster's instances and its job pods: ``bootstrap`` (initdb, full-recovery) and one join per replica.
 
     Instances: pkg/specs/pods.go:545-553 and the role labels of pkg/utils/labels_annotations.go:576-577;
     jobs: pkg/specs/jobs.go:359-368, named "<instance>-<role>" (jobs.go:323), roles at jobs.go:313-318.
     """
     common = {**CNPG_DATABASE, INSTANCE: cluster, VERSION: POSTGRES_MAJOR, CLUSTER_LABEL: cluster}
+    # The Cluster's inheritedMetadata labels (internal/controller/cluster_create.go:1309-1312,1586-1587).
+    common |= inherited or {}
 
     def instance(serial: int) -> tuple[str, Labels]:
         name, role = f"{cluster}-{serial}", "primary" if serial == 1 else "replica"
@@ -207,7 +211,9 @@ def cluster_workloads() -> list[Workload]:
     return [_one(*row) for row in rows]
 
 
-def app_namespace_workloads(domain: str, instances: int, restore_cluster: str) -> list[Workload]:
+def app_namespace_workloads(
+    domain: str, instances: int, restore_cluster: str, copy: tuple[str, Labels]
+) -> list[Workload]:
     """The pods others make in the app namespace: the exporter, the pooler, the solver, the databases'."""
     pooler = {
         # CloudNativePG 1.30.0 pkg/specs/pgbouncer/deployments.go:56-63.
@@ -231,4 +237,6 @@ def app_namespace_workloads(domain: str, instances: int, restore_cluster: str) -
         _one(ACME_SOLVER, APP_NAMESPACE, solver, "cert-manager v1.19.1"),
         *database_workloads(DATABASE_CLUSTER, instances, "initdb"),
         *database_workloads(restore_cluster, instances, "full-recovery"),
+        # The migration rehearsal's copy: one instance (infra/render/workloads/rehearsal.py).
+        *database_workloads(copy[0], 1, "full-recovery", copy[1]),
     ]

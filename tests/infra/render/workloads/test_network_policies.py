@@ -28,10 +28,12 @@ from infra.conventions import (
 from infra.render import redis
 from infra.render.workloads import manifests as m
 from infra.render.workloads import reachability as r
+from infra.render.workloads import rehearsal
 from infra.render.workloads import upstream_pods as up
 from infra.render.workloads.flagger_made import primary_deployment
 from infra.render.workloads.migrations import migration_job
 from infra.render.workloads.network_policies import network_policies
+from infra.render.workloads.rehearsal import rehearsal_job
 from infra.settings import load_settings
 from tests.conftest import stack_file_values
 
@@ -110,7 +112,9 @@ def pod_labels() -> dict[str, Labels]:
     ours[REDIS] = redis.stateful_set(NAMING, settings.workloads.redis)["spec"]["template"]["metadata"][
         "labels"
     ]
-    stack = r.Stack("example.org", 3, RESTORE)
+    job = rehearsal_job(NAMING, "b2c3d4", "image")
+    ours[rehearsal.REHEARSAL] = job["spec"]["template"]["metadata"]["labels"]
+    stack = r.Stack("example.org", 3, RESTORE, rehearsal.copy_name("b2c3d4"))
     return {
         (w.name if len(w.pods) == 1 else pod): labels
         for w in r.app_namespace_workloads(stack, ours)

@@ -20,12 +20,13 @@ from typing import Any
 
 import pytest
 
-from infra.conventions import APP_NAMESPACE, FLAGGER_NAMESPACE, MONITORING_NAMESPACE, NAME_LABEL
+from infra.conventions import APP_NAMESPACE, FLAGGER_NAMESPACE, MONITORING_NAMESPACE, NAME_LABEL, Naming
 from infra.ops.synth.numbers import whole_numbers
 from infra.ops.synth.runner import Synthesis
 from infra.ops.synth.writer import is_kubernetes_object
 from infra.render.database.restore import default_name
 from infra.render.workloads import reachability as r
+from infra.render.workloads import rehearsal
 from infra.render.workloads import upstream_pods as up
 from infra.render.workloads.flagger_made import primary_deployment
 from tests import nca
@@ -39,6 +40,8 @@ Span = tuple[int, int]
 Needed = dict[tuple[str, str], nca.Allowed]
 # A recovery cluster as the restore command names one (its name is chosen at restore time).
 RESTORE = default_name(None, datetime(2026, 1, 1, tzinfo=UTC))
+# A release's migration revision, which names the rehearsal's copy and Job.
+REVISION = "b2c3d4"
 
 
 @dataclass
@@ -79,6 +82,9 @@ def app_pods(synthesis: Synthesis) -> dict[str, Mapping[str, str]]:
     }
     (api,) = (w for w in workloads if w["kind"] == "Deployment" and w["metadata"]["name"] == up.API)
     found[up.API_PRIMARY] = primary_deployment(api)["spec"]["template"]["metadata"]["labels"]
+    # The migration rehearsal's Job, which the deploy job creates outside synth.
+    job = rehearsal.rehearsal_job(Naming(synthesis.settings.stack), REVISION, "api@sha256:0")
+    found[rehearsal.REHEARSAL] = job["spec"]["template"]["metadata"]["labels"]
     return found
 
 
@@ -88,6 +94,7 @@ def stack_of(synthesis: Synthesis) -> r.Stack:
         domain=settings.identity.domain,
         database_instances=settings.database.instances,
         restore_cluster=RESTORE,
+        rehearsal_copy=rehearsal.copy_name(REVISION),
     )
 
 
