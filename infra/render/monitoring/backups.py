@@ -11,8 +11,15 @@ from infra.conventions import DATABASE_CLUSTER
 from infra.render.database import plan
 from infra.render.monitoring import contract as m
 from infra.render.monitoring.promql import selector
-from infra.render.monitoring.rules import Alert, Recording, Rule, RuleFile, RuleGroup, Severity
-from infra.render.monitoring.thresholds import threshold_alerts
+from infra.render.monitoring.rules import (
+    Alert,
+    Recording,
+    Rule,
+    RuleFile,
+    RuleGroup,
+    Severity,
+    threshold_alerts,
+)
 from infra.settings.database import DatabaseProfile
 from infra.settings.stack import StackSettings
 

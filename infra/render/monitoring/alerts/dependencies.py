@@ -12,8 +12,7 @@ from infra.render.monitoring.alerts.series import (
     REDIS_MEMORY_RATIO,
 )
 from infra.render.monitoring.promql import quantile, ratio, selector, sum_rate
-from infra.render.monitoring.rules import Alert, Recording, RuleFile, RuleGroup
-from infra.render.monitoring.thresholds import threshold_alerts
+from infra.render.monitoring.rules import Alert, Recording, RuleFile, RuleGroup, threshold_alerts
 from infra.settings.monitoring import InstrumentationGroup, Thresholds
 
 

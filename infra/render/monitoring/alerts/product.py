@@ -5,8 +5,7 @@ from __future__ import annotations
 from infra.render.monitoring import contract as m
 from infra.render.monitoring.alerts.series import AUTH_FAILURE_RATIO
 from infra.render.monitoring.promql import ratio, selector, sum_rate
-from infra.render.monitoring.rules import Alert, Recording, RuleFile, RuleGroup
-from infra.render.monitoring.thresholds import threshold_alerts
+from infra.render.monitoring.rules import Alert, Recording, RuleFile, RuleGroup, threshold_alerts
 from infra.settings.monitoring import InstrumentationGroup, Thresholds
 
 
