@@ -11,7 +11,7 @@ from infra.render.monitoring.alerts.series import (
     LLM_TOKENS_RATE,
     REDIS_MEMORY_RATIO,
 )
-from infra.render.monitoring.promql import quantile, ratio, selector, sum_rate
+from infra.render.monitoring.promql import quantile, ratio, ratio_of, selector, sum_rate
 from infra.render.monitoring.rules import Alert, Recording, RuleFile, RuleGroup, threshold_alerts
 from infra.settings.monitoring import InstrumentationGroup, Thresholds
 
@@ -19,11 +19,9 @@ from infra.settings.monitoring import InstrumentationGroup, Thresholds
 def redis(t: Thresholds) -> RuleGroup:
     """Redis holds the worker's queue and the rate limiter's counters, and runs noeviction."""
     per_redis = "max by (namespace)"
-    memory = ratio(
-        f"{per_redis} ({selector(m.REDIS_MEMORY_USED, m.REDIS)})",
-        # maxmemory 0 means no limit: no ratio then.
-        f"{per_redis} ({selector(m.REDIS_MEMORY_MAX, m.REDIS)} > 0)",
-    )
+    # maxmemory 0 means no limit: no ratio then.
+    memory_max = f"{selector(m.REDIS_MEMORY_MAX, m.REDIS)} > 0"
+    memory = ratio_of(per_redis, selector(m.REDIS_MEMORY_USED, m.REDIS), memory_max)
     return RuleGroup(
         "samokoder-redis",
         (
