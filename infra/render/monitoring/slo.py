@@ -84,6 +84,11 @@ class Slo:
     def series(self, window: str) -> str:
         return f'{ERROR_RATIO.format(window=window)}{{slo="{self.name}"}}'
 
+    def error_ratio(self, window: str) -> Recording:
+        return Recording(
+            ERROR_RATIO.format(window=window), ratio(self.bad(window), self.total(window)), self.labels
+        )
+
 
 def api_slos(profile: SloProfile, only: Sequence[str] = ()) -> tuple[Slo, ...]:
     """The API's SLOs; ``only``: matchers that narrow them to a part of its requests (a canary's)."""
@@ -157,10 +162,7 @@ def slo_rule_file(slo: Slo, settings: StackSettings) -> RuleFile:
     fast = RuleGroup(
         f"samokoder-slo-{slo.name}",
         (
-            *(
-                Recording(ERROR_RATIO.format(window=w), ratio(slo.bad(w), slo.total(w)), slo.labels)
-                for w in WINDOWS
-            ),
+            *(slo.error_ratio(w) for w in WINDOWS),
             _burn_alert(slo, page=True, period=period),
             _burn_alert(slo, page=False, period=period),
             # Blind while users reach the API: the app counts /v1 requests (only the Ingress routes
@@ -182,15 +184,9 @@ def slo_rule_file(slo: Slo, settings: StackSettings) -> RuleFile:
     whole_period = RuleGroup(
         f"samokoder-slo-{slo.name}-period",
         (
-            Recording(
-                ERROR_RATIO.format(window=period), ratio(slo.bad(period), slo.total(period)), slo.labels
-            ),
+            slo.error_ratio(period),
             Recording(OBJECTIVE, f"vector({slo.objective:g})", slo.labels),
-            Recording(
-                BUDGET_REMAINING,
-                f"1 - {slo.series(period)} / {slo.budget:g}",
-                slo.labels,
-            ),
+            Recording(BUDGET_REMAINING, f"1 - {slo.series(period)} / {slo.budget:g}", slo.labels),
             _budget_alert(slo, "warning", budget.warning, period),
             _budget_alert(slo, "critical", budget.critical, period),
         ),

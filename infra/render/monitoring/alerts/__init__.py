@@ -17,10 +17,10 @@ metrics emitted.
 from __future__ import annotations
 
 from infra.render.monitoring import contract as m
+from infra.render.monitoring.alerts import series as rec
 from infra.render.monitoring.alerts.api import api_golden_signals
 from infra.render.monitoring.alerts.dependencies import dependencies
 from infra.render.monitoring.alerts.saturation import saturation
-from infra.render.monitoring.alerts.series import AUTH_FAILURE_RATIO
 from infra.render.monitoring.promql import ratio, selector, sum_rate
 from infra.render.monitoring.rules import Alert, Recording, RuleFile, RuleGroup, threshold_alerts
 from infra.settings.monitoring import InstrumentationGroup, Thresholds
@@ -42,10 +42,10 @@ def product_and_meta(t: Thresholds, groups: frozenset[InstrumentationGroup]) -> 
     failures = sum_rate(selector(m.AUTH_ATTEMPTS, m.AUTH_FAILURE), "5m")
     attempts = sum_rate(m.AUTH_ATTEMPTS, "5m")
     auth = (
-        Recording(AUTH_FAILURE_RATIO, ratio(failures, attempts)),
+        Recording(rec.AUTH_FAILURE_RATIO, ratio(failures, attempts)),
         *threshold_alerts(
             "AuthFailureSpike",
-            AUTH_FAILURE_RATIO,
+            rec.AUTH_FAILURE_RATIO,
             t.auth_failure_rate,
             summary="Many logins fail",
             description="{{ $value | humanizePercentage }} of login attempts failed over 5 minutes "

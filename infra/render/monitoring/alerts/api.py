@@ -3,13 +3,7 @@
 from __future__ import annotations
 
 from infra.render.monitoring import contract as m
-from infra.render.monitoring.alerts.series import (
-    EDGE_RATE,
-    HTTP_ERROR_RATIO,
-    HTTP_LATENCY,
-    HTTP_RATE,
-    RATE_LIMITED_RATIO,
-)
+from infra.render.monitoring.alerts import series as rec
 from infra.render.monitoring.promql import quantile, ratio, selector, sum_rate
 from infra.render.monitoring.rules import Alert, Recording, RuleFile, RuleGroup, threshold_alerts
 from infra.settings.monitoring import Thresholds
@@ -27,17 +21,17 @@ def _recordings() -> list[Recording]:
     edge = selector(m.EDGE_REQUESTS, m.EDGE_API)
     edge_errors = selector(m.EDGE_REQUESTS, m.EDGE_API, m.EDGE_ERRORS)
     recordings: list[Recording] = [
-        Recording(HTTP_RATE, sum_rate(requests, "5m")),
-        Recording(EDGE_RATE, sum_rate(edge, "5m")),
-        Recording(HTTP_ERROR_RATIO, ratio(sum_rate(edge_errors, "5m"), sum_rate(edge, "5m"))),
+        Recording(rec.HTTP_RATE, sum_rate(requests, "5m")),
+        Recording(rec.EDGE_RATE, sum_rate(edge, "5m")),
+        Recording(rec.HTTP_ERROR_RATIO, ratio(sum_rate(edge_errors, "5m"), sum_rate(edge, "5m"))),
         Recording(
-            RATE_LIMITED_RATIO,
+            rec.RATE_LIMITED_RATIO,
             ratio(sum_rate(selector(m.RATE_LIMIT_HITS, m.API), "5m"), sum_rate(requests, "5m")),
         ),
     ]
     recordings += [
         Recording(record, quantile(q / 100, m.EDGE_DURATION, [m.EDGE_API, m.EDGE_NOT_WEBSOCKET], "5m"))
-        for q, record in HTTP_LATENCY.items()
+        for q, record in rec.HTTP_LATENCY.items()
     ]
     return recordings
 
@@ -59,7 +53,7 @@ def _availability() -> list[Alert]:
         ),
         Alert(
             "ApiNoTraffic",
-            f"{HTTP_RATE} == 0 and on() sum(up{{{m.API}}}) > 0",
+            f"{rec.HTTP_RATE} == 0 and on() sum(up{{{m.API}}}) > 0",
             "warning",
             "The API serves no requests",
             "The API is up but has counted no request for 10 minutes, not even health checks: "
@@ -89,7 +83,7 @@ def _signals(t: Thresholds) -> list[Alert]:
     return [
         *threshold_alerts(
             "ApiLatencyHigh",
-            HTTP_LATENCY[95],
+            rec.HTTP_LATENCY[95],
             t.latency_p95_seconds,
             summary="API P95 latency is high",
             description="P95 latency of the API at the ingress is {{ $value | humanizeDuration }} "
@@ -99,7 +93,7 @@ def _signals(t: Thresholds) -> list[Alert]:
         ),
         *threshold_alerts(
             "ApiErrorRateHigh",
-            HTTP_ERROR_RATIO,
+            rec.HTTP_ERROR_RATIO,
             t.error_rate,
             summary="API answers too many 5xx",
             description="{{ $value | humanizePercentage }} of the API's requests at the ingress failed "
@@ -109,7 +103,7 @@ def _signals(t: Thresholds) -> list[Alert]:
         ),
         Alert(
             "HighRateLimitHits",
-            f"{RATE_LIMITED_RATIO}\n> {t.rate_limit_hits_percent / 100:g}",
+            f"{rec.RATE_LIMITED_RATIO}\n> {t.rate_limit_hits_percent / 100:g}",
             "warning",
             "The API rate-limits many requests",
             "{{ $value | humanizePercentage }} of the API's requests were answered 429 by its rate "

@@ -6,14 +6,7 @@ The app's containers, volumes, file descriptors, database pool and worker queue.
 from __future__ import annotations
 
 from infra.render.monitoring import contract as m
-from infra.render.monitoring.alerts.series import (
-    CPU_RATIO,
-    FD_RATIO,
-    MEMORY_RATIO,
-    POOL_RATIO,
-    QUEUE_RATIO,
-    VOLUME_RATIO,
-)
+from infra.render.monitoring.alerts import series as rec
 from infra.render.monitoring.promql import ratio_of, selector
 from infra.render.monitoring.rules import Alert, Recording, RuleFile, RuleGroup, threshold_alerts
 from infra.settings.monitoring import InstrumentationGroup, Threshold, Thresholds
@@ -32,7 +25,7 @@ def saturation(t: Thresholds, groups: frozenset[InstrumentationGroup]) -> RuleFi
     resources: list[tuple[str, str, str, Threshold, str, str]] = [
         (
             "ContainerCpuHigh",
-            CPU_RATIO,
+            rec.CPU_RATIO,
             ratio_of(
                 PER_CONTAINER,
                 f"rate({selector('container_cpu_usage_seconds_total', apps)}[5m])",
@@ -44,7 +37,7 @@ def saturation(t: Thresholds, groups: frozenset[InstrumentationGroup]) -> RuleFi
         ),
         (
             "ContainerMemoryHigh",
-            MEMORY_RATIO,
+            rec.MEMORY_RATIO,
             ratio_of(
                 PER_CONTAINER,
                 selector("container_memory_working_set_bytes", apps),
@@ -56,7 +49,7 @@ def saturation(t: Thresholds, groups: frozenset[InstrumentationGroup]) -> RuleFi
         ),
         (
             "VolumeFillingUp",
-            VOLUME_RATIO,
+            rec.VOLUME_RATIO,
             ratio_of(
                 PER_VOLUME,
                 f"kubelet_volume_stats_used_bytes{{{volumes}}}",
@@ -68,7 +61,7 @@ def saturation(t: Thresholds, groups: frozenset[InstrumentationGroup]) -> RuleFi
         ),
         (
             "FileDescriptorsExhausting",
-            FD_RATIO,
+            rec.FD_RATIO,
             # prometheus_client's process collector: the app's own descriptor gauges are never set.
             ratio_of(PER_INSTANCE, selector(m.PROCESS_FDS_OPEN, m.API), selector(m.PROCESS_FDS_MAX, m.API)),
             t.file_descriptors,
@@ -80,7 +73,7 @@ def saturation(t: Thresholds, groups: frozenset[InstrumentationGroup]) -> RuleFi
         resources.append(
             (
                 "DatabasePoolSaturated",
-                POOL_RATIO,
+                rec.POOL_RATIO,
                 ratio_of(PER_INSTANCE, selector(m.DB_POOL, m.POOL_IN_USE), selector(m.DB_POOL, m.POOL_MAX)),
                 t.db_pool,
                 "Database pool of {{ $labels.instance }}",
@@ -91,7 +84,7 @@ def saturation(t: Thresholds, groups: frozenset[InstrumentationGroup]) -> RuleFi
     resources.append(
         (
             "WorkerQueueSaturated",
-            QUEUE_RATIO,
+            rec.QUEUE_RATIO,
             # ZCARD of arq's queue, from redis_exporter: no series while the queue is empty.
             f"max by (namespace, key) ({selector(m.REDIS_KEY_SIZE, m.QUEUE)}) / {capacity}",
             t.queue_depth,
