@@ -53,9 +53,6 @@ class Source:
     # is stored as exported_<label> (Prometheus's scrape config, honor_labels: false).
     honor_labels: bool = False
 
-    def names(self) -> frozenset[str]:
-        return frozenset(s.name for s in self.series)
-
     def stored_labels(self, series: Series) -> frozenset[str] | None:
         """The labels a series of this source carries in Prometheus; None: any."""
         if series.labels is None:

@@ -62,10 +62,7 @@ ENDPOINT_LEGEND = f"{{{{{m.APP_ENDPOINT}}}}}"
 def golden_signals(t: Thresholds, groups: frozenset[InstrumentationGroup]) -> db.Dashboard:
     llm = "llm" in groups
     edge = selector(m.EDGE_REQUESTS, m.EDGE_API)
-    app_p95 = (
-        f"histogram_quantile(0.95, sum by (le, {m.APP_ENDPOINT}) "
-        f"(rate({selector(f'{m.HTTP_DURATION}_bucket', m.API)}[5m])))"
-    )
+    app_p95 = quantile(0.95, m.HTTP_DURATION, [m.API], "5m", [m.APP_ENDPOINT])
     rows: dict[str, list[Panel]] = {
         # One figure per signal, coloured by the stack's thresholds (traffic by the audit's).
         "": [
