@@ -6,7 +6,7 @@ never see kubelet probes or Prometheus scrapes (which reach the pods directly).
 Every fact names the file it was read from in ``kubernetes/ingress-nginx`` at
 tag ``controller-v1.15.1`` (the controller of chart 4.15.1,
 ``infra/render/charts.py``), so an upgrade is a change of one entry here.
-``infra/render/monitoring/sources.py`` catalogues these series with the
+``tests/infra/render/monitoring/sources.py`` catalogues these series with the
 other sources; the settings check the latency SLO's threshold against
 ``TIME_BUCKETS_SECONDS``.
 """
