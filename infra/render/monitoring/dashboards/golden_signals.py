@@ -145,20 +145,13 @@ def canary_panels() -> list[Panel]:
     def p95(side: str) -> str:
         return quantile(0.95, m.EDGE_DURATION, (m.EDGE_API, m.EDGE_NOT_WEBSOCKET, side), "5m")
 
+    signals = (
+        ("Requests: stable and canary", requests, "reqps"),
+        ("5xx share: stable and canary", error_share, "percentunit"),
+        ("P95 at the ingress: stable and canary (websockets aside)", p95, "s"),
+    )
     return [
-        graph("Requests: stable and canary", [(requests(s), name) for name, s in SIDES], "reqps", width=8),
-        graph(
-            "5xx share: stable and canary",
-            [(error_share(s), name) for name, s in SIDES],
-            "percentunit",
-            width=8,
-        ),
-        graph(
-            "P95 at the ingress: stable and canary (websockets aside)",
-            [(p95(s), name) for name, s in SIDES],
-            "s",
-            width=8,
-        ),
+        graph(title, [(expr(s), name) for name, s in SIDES], unit, width=8) for title, expr, unit in signals
     ]
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from infra.render.monitoring import bundle
 from infra.render.monitoring.alertmanager import alertmanager_config
+from infra.render.monitoring.dashboards import DATABASE_UID as DATABASE
 from infra.render.monitoring.dashboards import LLM_UID as LLM
 from infra.render.monitoring.dashboards import REDIS_UID as REDIS
 from infra.render.monitoring.dashboards import SLO_UID as SLO
-from infra.render.monitoring.dashboards.database import UID as DATABASE
 from infra.render.monitoring.dashboards.golden_signals import UID as GOLDEN_SIGNALS
 from tests.infra.render.monitoring.support import stack_settings
 
