@@ -150,17 +150,49 @@ def llm_dashboard() -> db.Dashboard:
 
 
 def cluster(metric: str, *matchers: str) -> str:
-    """``metric`` of the stack's database cluster."""
     return selector(metric, m.DATABASE, *matchers)
 
 
 def database_dashboard(settings: StackSettings) -> db.Dashboard:
     """CloudNativePG's instances, connections and replication, the backups, and (once the app sets
     them) queries, errors and pool as the app sees them."""
+    transactions = [(m.XACT_COMMIT, "commits"), (m.XACT_ROLLBACK, "rollbacks"), (m.DEADLOCKS, "deadlocks")]
+    lag = f"max {PER_POD} ({cluster(m.REPLICATION_LAG)})"
+    size = f"max by (datname) ({cluster(m.DATABASE_SIZE)})"
+    waiting = f"max {PER_POD} ({cluster(m.WAL_ARCHIVE_STATUS, backups.READY)})"
     rows: dict[str, list[Panel]] = {
         "": headline_panels(settings.database),
-        "PostgreSQL": postgres_panels(),
-        "Backups and WAL archiving": archive_panels(),
+        "PostgreSQL": [
+            graph("Backends by state", [(f"sum by (state) ({cluster(m.BACKENDS)})", "{{state}}")], "short"),
+            graph(
+                "Transactions per second",
+                [(f"sum(rate({cluster(metric)}[5m]))", legend) for metric, legend in transactions],
+                "ops",
+            ),
+            graph("Replication lag by instance", [(lag, "{{pod}}")], "s"),
+            graph("Database size", [(size, "{{datname}}")], "bytes"),
+        ],
+        # The WAL archive's progress and backlog, and the base backups' last success and failure.
+        "Backups and WAL archiving": [
+            graph(
+                "WAL segments archived and failed per minute",
+                [
+                    (f"sum(rate({cluster(m.WAL_ARCHIVED)}[5m])) * 60", "archived"),
+                    (f"sum(rate({cluster(m.WAL_ARCHIVE_FAILED)}[5m])) * 60", "failed"),
+                ],
+                "short",
+            ),
+            graph("WAL segments waiting to be archived", [(waiting, "{{pod}}")], "short"),
+            graph(
+                "Base backups: time since the last success and the last failure",
+                [
+                    (backups.BACKUP_AGE, "last success"),
+                    (f"time() - max({cluster(m.LAST_FAILED_BACKUP)})", "last failure"),
+                ],
+                "s",
+                width=24,
+            ),
+        ],
     }
     if "database" in settings.monitoring.instrumentation.enabled:
         rows["As the app sees it"] = app_panels(settings.thresholds)
@@ -189,48 +221,6 @@ def headline_panels(profile: DatabaseProfile) -> list[Panel]:
             falling(DAY, profile.backup_retention_days * DAY / 2),
         ),
         gauge_panel("Connections of max_connections", connections, "percentunit", rising(0.8, 0.9)),
-    ]
-
-
-def postgres_panels() -> list[Panel]:
-    """PostgreSQL as CloudNativePG's exporter sees it: backends, transactions, replication, size."""
-    transactions = [(m.XACT_COMMIT, "commits"), (m.XACT_ROLLBACK, "rollbacks"), (m.DEADLOCKS, "deadlocks")]
-    return [
-        graph("Backends by state", [(f"sum by (state) ({cluster(m.BACKENDS)})", "{{state}}")], "short"),
-        graph(
-            "Transactions per second",
-            [(f"sum(rate({cluster(metric)}[5m]))", legend) for metric, legend in transactions],
-            "ops",
-        ),
-        graph(
-            "Replication lag by instance", [(f"max {PER_POD} ({cluster(m.REPLICATION_LAG)})", "{{pod}}")], "s"
-        ),
-        graph("Database size", [(f"max by (datname) ({cluster(m.DATABASE_SIZE)})", "{{datname}}")], "bytes"),
-    ]
-
-
-def archive_panels() -> list[Panel]:
-    """The WAL archive's progress and backlog, and the base backups' last success and failure."""
-    waiting = f"max {PER_POD} ({cluster(m.WAL_ARCHIVE_STATUS, backups.READY)})"
-    return [
-        graph(
-            "WAL segments archived and failed per minute",
-            [
-                (f"sum(rate({cluster(m.WAL_ARCHIVED)}[5m])) * 60", "archived"),
-                (f"sum(rate({cluster(m.WAL_ARCHIVE_FAILED)}[5m])) * 60", "failed"),
-            ],
-            "short",
-        ),
-        graph("WAL segments waiting to be archived", [(waiting, "{{pod}}")], "short"),
-        graph(
-            "Base backups: time since the last success and the last failure",
-            [
-                (backups.BACKUP_AGE, "last success"),
-                (f"time() - max({cluster(m.LAST_FAILED_BACKUP)})", "last failure"),
-            ],
-            "s",
-            width=24,
-        ),
     ]
 
 
