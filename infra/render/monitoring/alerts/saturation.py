@@ -18,11 +18,31 @@ LIMITS = "kube_pod_container_resource_limits"
 CONTAINER = "{{ $labels.pod }}/{{ $labels.container }}"
 
 
+# (alert, the ratio it records, the ratio's expression, the threshold, what saturates, its description)
+Resource = tuple[str, str, str, Threshold, str, str]
+
+
 def saturation(t: Thresholds, groups: frozenset[InstrumentationGroup]) -> RuleFile:
+    resources = _resources(t, database="database" in groups)
+    recordings = [Recording(record, expr) for _, record, expr, *_ in resources]
+    alerts: list[Alert] = []
+    for name, record, _, level, subject, what in resources:
+        alerts += threshold_alerts(
+            name,
+            record,
+            level,
+            summary=f"{subject} is saturated",
+            description=what + " is at {{ $value | humanizePercentage }} (threshold {level}).",
+            for_="15m",
+            labels={"signal": "saturation"},
+        )
+    return RuleFile("saturation", (RuleGroup("samokoder-saturation", (*recordings, *alerts)),))
+
+
+def _resources(t: Thresholds, database: bool) -> list[Resource]:
     apps = m.APP_CONTAINERS
     volumes = f'namespace="{m.NAMESPACE}"'
-    # (alert, the ratio it records, the ratio's expression, the threshold, what saturates, its description)
-    resources: list[tuple[str, str, str, Threshold, str, str]] = [
+    resources: list[Resource] = [
         (
             "ContainerCpuHigh",
             rec.CPU_RATIO,
@@ -69,7 +89,7 @@ def saturation(t: Thresholds, groups: frozenset[InstrumentationGroup]) -> RuleFi
             "Open file descriptors of the API process {{ $labels.instance }} against its limit",
         ),
     ]
-    if "database" in groups:
+    if database:
         resources.append(
             (
                 "DatabasePoolSaturated",
@@ -92,16 +112,4 @@ def saturation(t: Thresholds, groups: frozenset[InstrumentationGroup]) -> RuleFi
             f"Queue {{{{ $labels.key }}}} against its capacity of {capacity} jobs",
         )
     )
-    recordings = [Recording(record, expr) for _, record, expr, *_ in resources]
-    alerts: list[Alert] = []
-    for name, record, _, level, subject, what in resources:
-        alerts += threshold_alerts(
-            name,
-            record,
-            level,
-            summary=f"{subject} is saturated",
-            description=what + " is at {{ $value | humanizePercentage }} (threshold {level}).",
-            for_="15m",
-            labels={"signal": "saturation"},
-        )
-    return RuleFile("saturation", (RuleGroup("samokoder-saturation", (*recordings, *alerts)),))
+    return resources
