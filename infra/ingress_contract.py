@@ -5,7 +5,8 @@ metrics: they count a crashed handler's 500 (the app's counter does not) and
 never see kubelet probes or Prometheus scrapes (which reach the pods directly).
 Every fact names the file it was read from in ``kubernetes/ingress-nginx`` at
 tag ``controller-v1.15.1`` (the controller of chart 4.15.1), so an upgrade is a
-change of one entry here.
+change of one entry here. ``tests/infra/render/monitoring/sources.py`` catalogues
+these series with the other sources.
 """
 
 from __future__ import annotations

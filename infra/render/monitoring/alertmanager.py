@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from infra.conventions import ALERTMANAGER_RECEIVERS_SECRET
-from infra.settings.monitoring import AlertingProfile, QuietHours, Receiver
+from infra.settings.monitoring import AlertingProfile, QuietHours, Receiver, Receivers
 
 SECRETS_DIR: Final = f"/etc/alertmanager/secrets/{ALERTMANAGER_RECEIVERS_SECRET}"
 # Keys of that Secret.
@@ -51,40 +51,25 @@ def _file(key: str) -> str:
     return f"{SECRETS_DIR}/{key}"
 
 
-def _receiver_configs(kind: Receiver, alerting: AlertingProfile, severity: str) -> dict[str, Any]:
-    receivers = alerting.receivers
+def _receiver_config(kind: Receiver, receivers: Receivers, severity: str) -> tuple[str, dict[str, Any]]:
+    """The receiver's config block: its key in a receiver and its settings."""
     if kind == "telegram" and receivers.telegram:
-        return {
-            "telegram_configs": [
-                {
-                    "bot_token_file": _file(TELEGRAM_TOKEN_KEY),
-                    "chat_id": receivers.telegram.chat_id,
-                    "parse_mode": "HTML",
-                    "send_resolved": True,
-                }
-            ]
-        }
+        telegram = {"bot_token_file": _file(TELEGRAM_TOKEN_KEY), "chat_id": receivers.telegram.chat_id}
+        return "telegram_configs", {**telegram, "parse_mode": "HTML", "send_resolved": True}
     if kind == "email" and receivers.email:
         email = receivers.email
-        return {
-            "email_configs": [
-                {
-                    "to": ", ".join(email.to),
-                    "from": email.sender,
-                    "smarthost": email.smarthost,
-                    "auth_username": email.username,
-                    "auth_password_file": _file(SMTP_PASSWORD_KEY),
-                    "require_tls": True,
-                    "send_resolved": True,
-                }
-            ]
+        return "email_configs", {
+            "to": ", ".join(email.to),
+            "from": email.sender,
+            "smarthost": email.smarthost,
+            "auth_username": email.username,
+            "auth_password_file": _file(SMTP_PASSWORD_KEY),
+            "require_tls": True,
+            "send_resolved": True,
         }
     if kind == "pagerduty" and receivers.pagerduty is not None:
-        return {
-            "pagerduty_configs": [
-                {"routing_key_file": _file(PAGERDUTY_KEY), "severity": severity, "send_resolved": True}
-            ]
-        }
+        pagerduty = {"routing_key_file": _file(PAGERDUTY_KEY), "severity": severity, "send_resolved": True}
+        return "pagerduty_configs", pagerduty
     # The settings model rejects a route to an unconfigured receiver; this is a bug.
     raise ValueError(f"receiver {kind!r} is not configured")
 
@@ -92,8 +77,8 @@ def _receiver_configs(kind: Receiver, alerting: AlertingProfile, severity: str) 
 def _receiver(severity: str, alerting: AlertingProfile) -> dict[str, Any]:
     receiver: dict[str, Any] = {"name": severity}
     for kind in getattr(alerting.routes, severity):
-        for key, configs in _receiver_configs(kind, alerting, severity).items():
-            receiver.setdefault(key, []).extend(configs)
+        key, config = _receiver_config(kind, alerting.receivers, severity)
+        receiver.setdefault(key, []).append(config)
     return receiver
 
 
@@ -168,9 +153,7 @@ def alertmanager_config(alerting: AlertingProfile) -> dict[str, Any]:
             },
         ],
         "receivers": [
-            _receiver("critical", alerting),
-            _receiver("warning", alerting),
-            _receiver("info", alerting),
+            *(_receiver(severity, alerting) for severity in ("critical", "warning", "info")),
             {
                 "name": WATCHDOG,
                 "webhook_configs": [{"url_file": _file(WATCHDOG_URL_KEY), "send_resolved": False}],

@@ -11,8 +11,7 @@ from infra.conventions import DATABASE_CLUSTER
 from infra.render.database import plan
 from infra.render.monitoring import contract as m
 from infra.render.monitoring.promql import selector
-from infra.render.monitoring.rules import Alert, Recording, Rule, RuleFile, RuleGroup, Severity
-from infra.render.monitoring.thresholds import threshold_alerts
+from infra.render.monitoring.rules import Alert, Recording, RuleFile, RuleGroup, Severity, threshold_alerts
 from infra.settings.database import DatabaseProfile
 from infra.settings.stack import StackSettings
 
@@ -27,7 +26,6 @@ DAY_HOURS = 24
 
 
 def backup_every_hours(profile: DatabaseProfile) -> int:
-    """The hours between base backups, as the backup plan schedules them."""
     return plan.hours_between_backups(plan.backup_schedule(profile))
 
 
@@ -44,7 +42,7 @@ def backup_rules(settings: StackSettings) -> RuleFile:
     return RuleFile("database", (RuleGroup("samokoder-database", rules),))
 
 
-def base_backup_rules(profile: DatabaseProfile) -> tuple[Rule, ...]:
+def base_backup_rules(profile: DatabaseProfile) -> tuple[Recording | Alert, ...]:
     """The last base backup's age (recorded, then too old twice over), a failed one, none reported."""
     last_backup = selector(m.LAST_BACKUP, m.DATABASE)
     up = selector(m.CNPG_UP, m.DATABASE)

@@ -19,17 +19,10 @@ from infra.settings.stack import StackSettings
 LABELS = {"service": "api", "signal": "release"}
 
 
-def api_canary_status() -> str:
-    """The gauge of the API's Canary: labelled with its target's name, the Canary's namespace stored aside."""
-    return selector(
-        flagger.CANARY_STATUS,
-        f'name="{workload_name("api")}"',
-        f'{flagger.CANARY_NAMESPACE_LABEL}="{APP_NAMESPACE}"',
-    )
-
-
 def canary_rules(settings: StackSettings) -> RuleFile:
-    status = f"max({api_canary_status()})"
+    # The gauge of the API's Canary: labelled with its target's name, the Canary's namespace stored aside.
+    canary = (f'name="{workload_name("api")}"', f'{flagger.CANARY_NAMESPACE_LABEL}="{APP_NAMESPACE}"')
+    status = f"max({selector(flagger.CANARY_STATUS, *canary)})"
     longest = settings.canary.verdict_minutes()
     rules = (
         Alert(

@@ -33,3 +33,8 @@ def quantile(
 ) -> str:
     bucket = selector(f"{histogram}_bucket", *matchers)
     return f"histogram_quantile({q:g}, {sum_rate(bucket, window, ('le', *labels))})"
+
+
+def ratio_of(aggregation: str, numerator: str, denominator: str) -> str:
+    """``numerator / denominator``, each aggregated the same way first (``sum by (job)``...)."""
+    return ratio(f"{aggregation} ({numerator})", f"{aggregation} ({denominator})")

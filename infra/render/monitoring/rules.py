@@ -4,6 +4,10 @@ Every alert carries ``severity``, ``summary``, ``description`` and
 ``runbook_url``; the runbook link is derived from the alert's name so that
 it cannot be forgotten. Rendering gives exactly the dict a Prometheus rule
 file (and a ``PrometheusRule``'s ``spec``) holds.
+
+A threshold's two alerts (``threshold_alerts``) share the alert's name so that
+Alertmanager's inhibition (``critical`` mutes ``warning`` of the same alert)
+pairs them.
 """
 
 from __future__ import annotations
@@ -13,8 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from infra.render.monitoring.contract import NAMESPACE, RUNBOOK_BASE_URL
+from infra.settings.monitoring import DurationThreshold, Threshold
 
 Severity = Literal["critical", "warning", "info", "none"]
+# A threshold's two alerts, lowest level first.
+THRESHOLD_SEVERITIES: tuple[Severity, Severity] = ("warning", "critical")
 
 
 def runbook_url(alert: str) -> str:
@@ -78,10 +85,6 @@ class RuleGroup:
         return group
 
     @property
-    def alerts(self) -> tuple[Alert, ...]:
-        return tuple(rule for rule in self.rules if isinstance(rule, Alert))
-
-    @property
     def recordings(self) -> tuple[Recording, ...]:
         return tuple(rule for rule in self.rules if isinstance(rule, Recording))
 
@@ -98,7 +101,7 @@ class RuleFile:
 
     @property
     def alerts(self) -> tuple[Alert, ...]:
-        return tuple(alert for group in self.groups for alert in group.alerts)
+        return tuple(rule for group in self.groups for rule in group.rules if isinstance(rule, Alert))
 
     @property
     def recordings(self) -> tuple[Recording, ...]:
@@ -107,3 +110,40 @@ class RuleFile:
 
 def all_alerts(files: Iterable[RuleFile]) -> tuple[Alert, ...]:
     return tuple(alert for rule_file in files for alert in rule_file.alerts)
+
+
+def compared_levels(threshold: Threshold | DurationThreshold) -> tuple[float, float]:
+    """The warning and critical levels a value is compared against: a percent as a ratio (0 to 1)."""
+    scale = 100.0 if isinstance(threshold, Threshold) else 1.0
+    return threshold.warning / scale, threshold.critical / scale
+
+
+def threshold_alerts(
+    name: str,
+    value: str,
+    threshold: Threshold | DurationThreshold,
+    *,
+    summary: str,
+    description: str,
+    for_: str,
+    labels: Mapping[str, str] | None = None,
+) -> tuple[Alert, Alert]:
+    """``value > level`` at warning, then at critical.
+
+    ``{level}`` in ``description`` becomes the threshold as people read it (a plain
+    replace, not ``str.format``: the text also holds Go template braces).
+    """
+    percent = isinstance(threshold, Threshold)
+    warning, critical = (
+        Alert(
+            name,
+            f"{value}\n> {level:g}",
+            severity,
+            summary,
+            description.replace("{level}", f"{level:.0%}" if percent else f"{level:g} s"),
+            for_,
+            labels or {},
+        )
+        for severity, level in zip(THRESHOLD_SEVERITIES, compared_levels(threshold), strict=True)
+    )
+    return warning, critical

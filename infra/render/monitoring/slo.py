@@ -13,16 +13,8 @@ the multi-window, multi-burn-rate alerts of the Google SRE workbook need
 (as Sloth and Pyrra generate them), over the whole SLO period, and the error
 budget left. The app computes nothing itself.
 
-Burn rate 1 spends exactly the budget over the period. The alerts:
-
-=========  ===============  ==============  ===========================
-severity   long window      short window    burn rate (budget spent)
-=========  ===============  ==============  ===========================
-critical   1h               5m              14.4 (2 % in 1 h)
-critical   6h               30m             6 (5 % in 6 h)
-warning    1d               2h              3 (10 % in 1 d)
-warning    3d               6h              1 (10 % in 3 d)
-=========  ===============  ==============  ===========================
+Burn rate 1 spends exactly the budget over the period; the alerts' windows and
+burn rates are ``BURN_WINDOWS`` (docs/monitoring.md renders them as a table).
 """
 
 from __future__ import annotations
@@ -51,10 +43,10 @@ class BurnWindow:
 
 
 BURN_WINDOWS = (
-    BurnWindow("1h", "5m", 14.4, "critical"),
-    BurnWindow("6h", "30m", 6, "critical"),
-    BurnWindow("1d", "2h", 3, "warning"),
-    BurnWindow("3d", "6h", 1, "warning"),
+    BurnWindow("1h", "5m", 14.4, "critical"),  # 2 % of the budget spent in 1 h
+    BurnWindow("6h", "30m", 6, "critical"),  # 5 % in 6 h
+    BurnWindow("1d", "2h", 3, "warning"),  # 10 % in 1 d
+    BurnWindow("3d", "6h", 1, "warning"),  # 10 % in 3 d
 )
 
 
@@ -83,6 +75,11 @@ class Slo:
 
     def series(self, window: str) -> str:
         return f'{ERROR_RATIO.format(window=window)}{{slo="{self.name}"}}'
+
+    def error_ratio(self, window: str) -> Recording:
+        return Recording(
+            ERROR_RATIO.format(window=window), ratio(self.bad(window), self.total(window)), self.labels
+        )
 
 
 def api_slos(profile: SloProfile, only: Sequence[str] = ()) -> tuple[Slo, ...]:
@@ -157,10 +154,7 @@ def slo_rule_file(slo: Slo, settings: StackSettings) -> RuleFile:
     fast = RuleGroup(
         f"samokoder-slo-{slo.name}",
         (
-            *(
-                Recording(ERROR_RATIO.format(window=w), ratio(slo.bad(w), slo.total(w)), slo.labels)
-                for w in WINDOWS
-            ),
+            *(slo.error_ratio(w) for w in WINDOWS),
             _burn_alert(slo, page=True, period=period),
             _burn_alert(slo, page=False, period=period),
             # Blind while users reach the API: the app counts /v1 requests (only the Ingress routes
@@ -182,15 +176,9 @@ def slo_rule_file(slo: Slo, settings: StackSettings) -> RuleFile:
     whole_period = RuleGroup(
         f"samokoder-slo-{slo.name}-period",
         (
-            Recording(
-                ERROR_RATIO.format(window=period), ratio(slo.bad(period), slo.total(period)), slo.labels
-            ),
+            slo.error_ratio(period),
             Recording(OBJECTIVE, f"vector({slo.objective:g})", slo.labels),
-            Recording(
-                BUDGET_REMAINING,
-                f"1 - {slo.series(period)} / {slo.budget:g}",
-                slo.labels,
-            ),
+            Recording(BUDGET_REMAINING, f"1 - {slo.series(period)} / {slo.budget:g}", slo.labels),
             _budget_alert(slo, "warning", budget.warning, period),
             _budget_alert(slo, "critical", budget.critical, period),
         ),

@@ -3,32 +3,22 @@
 from __future__ import annotations
 
 from infra.render.monitoring import contract as m
-from infra.render.monitoring.alerts.series import (
-    DB_ERROR_RATIO,
-    DB_QUERY_P95,
-    LLM_ERROR_RATIO,
-    LLM_LATENCY_P95,
-    LLM_TOKENS_RATE,
-    REDIS_MEMORY_RATIO,
-)
-from infra.render.monitoring.promql import quantile, ratio, selector, sum_rate
-from infra.render.monitoring.rules import Alert, Recording, RuleFile, RuleGroup
-from infra.render.monitoring.thresholds import threshold_alerts
+from infra.render.monitoring.alerts import series as rec
+from infra.render.monitoring.promql import quantile, ratio, ratio_of, selector, sum_rate
+from infra.render.monitoring.rules import Alert, Recording, RuleFile, RuleGroup, threshold_alerts
 from infra.settings.monitoring import InstrumentationGroup, Thresholds
 
 
 def redis(t: Thresholds) -> RuleGroup:
     """Redis holds the worker's queue and the rate limiter's counters, and runs noeviction."""
     per_redis = "max by (namespace)"
-    memory = ratio(
-        f"{per_redis} ({selector(m.REDIS_MEMORY_USED, m.REDIS)})",
-        # maxmemory 0 means no limit: no ratio then.
-        f"{per_redis} ({selector(m.REDIS_MEMORY_MAX, m.REDIS)} > 0)",
-    )
+    # maxmemory 0 means no limit: no ratio then.
+    memory_max = f"{selector(m.REDIS_MEMORY_MAX, m.REDIS)} > 0"
+    memory = ratio_of(per_redis, selector(m.REDIS_MEMORY_USED, m.REDIS), memory_max)
     return RuleGroup(
         "samokoder-redis",
         (
-            Recording(REDIS_MEMORY_RATIO, memory),
+            Recording(rec.REDIS_MEMORY_RATIO, memory),
             Alert(
                 "RedisDown",
                 f"{per_redis} ({selector(m.REDIS_UP, m.REDIS)}) == 0",
@@ -41,7 +31,7 @@ def redis(t: Thresholds) -> RuleGroup:
             ),
             *threshold_alerts(
                 "RedisMemoryHigh",
-                REDIS_MEMORY_RATIO,
+                rec.REDIS_MEMORY_RATIO,
                 t.redis_memory,
                 summary="Redis memory is filling up",
                 description="Redis uses {{ $value | humanizePercentage }} of its maxmemory (threshold "
@@ -83,12 +73,12 @@ def llm(t: Thresholds) -> RuleGroup:
     return RuleGroup(
         "samokoder-llm",
         (
-            Recording(LLM_ERROR_RATIO, ratio(llm_errors, llm_requests)),
-            Recording(LLM_LATENCY_P95, quantile(0.95, m.LLM_DURATION, [], "5m", ["provider"])),
-            Recording(LLM_TOKENS_RATE, tokens_now),
+            Recording(rec.LLM_ERROR_RATIO, ratio(llm_errors, llm_requests)),
+            Recording(rec.LLM_LATENCY_P95, quantile(0.95, m.LLM_DURATION, [], "5m", ["provider"])),
+            Recording(rec.LLM_TOKENS_RATE, tokens_now),
             *threshold_alerts(
                 "LlmErrorRateHigh",
-                LLM_ERROR_RATIO,
+                rec.LLM_ERROR_RATIO,
                 t.llm_error_rate,
                 summary="LLM provider {{ $labels.provider }} fails requests",
                 description="{{ $value | humanizePercentage }} of requests to {{ $labels.provider }} failed "
@@ -98,7 +88,7 @@ def llm(t: Thresholds) -> RuleGroup:
             ),
             *threshold_alerts(
                 "LlmLatencyHigh",
-                LLM_LATENCY_P95,
+                rec.LLM_LATENCY_P95,
                 t.llm_latency_p95_seconds,
                 summary="LLM provider {{ $labels.provider }} is slow",
                 description="P95 latency of {{ $labels.provider }} is {{ $value | humanizeDuration }} "
@@ -110,7 +100,7 @@ def llm(t: Thresholds) -> RuleGroup:
             # holds once the counter existed at the start of that day.
             Alert(
                 "LlmTokenSpike",
-                f"{LLM_TOKENS_RATE}\n> {t.llm_token_spike_factor:g} * {tokens_day_before}\n"
+                f"{rec.LLM_TOKENS_RATE}\n> {t.llm_token_spike_factor:g} * {tokens_day_before}\n"
                 f"and on() count({m.LLM_TOKENS} offset 25h) > 0",
                 "warning",
                 "LLM token consumption spiked",
@@ -129,11 +119,11 @@ def database_client(t: Thresholds) -> RuleGroup:
     return RuleGroup(
         "samokoder-database-client",
         (
-            Recording(DB_ERROR_RATIO, ratio(sum_rate(m.DB_ERRORS, "5m"), queries)),
-            Recording(DB_QUERY_P95, quantile(0.95, m.DB_DURATION, [], "5m", ["operation"])),
+            Recording(rec.DB_ERROR_RATIO, ratio(sum_rate(m.DB_ERRORS, "5m"), queries)),
+            Recording(rec.DB_QUERY_P95, quantile(0.95, m.DB_DURATION, [], "5m", ["operation"])),
             *threshold_alerts(
                 "DatabaseErrorRateHigh",
-                DB_ERROR_RATIO,
+                rec.DB_ERROR_RATIO,
                 t.db_error_rate,
                 summary="Database queries fail",
                 description="{{ $value | humanizePercentage }} of the app's database queries failed "
@@ -143,7 +133,7 @@ def database_client(t: Thresholds) -> RuleGroup:
             ),
             *threshold_alerts(
                 "DatabaseQueriesSlow",
-                DB_QUERY_P95,
+                rec.DB_QUERY_P95,
                 t.db_query_p95_seconds,
                 summary="Slow {{ $labels.operation }} queries",
                 description="P95 of {{ $labels.operation }} queries is {{ $value | humanizeDuration }} "

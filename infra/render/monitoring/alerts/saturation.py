@@ -1,131 +1,115 @@
-"""Saturation: the app's containers, volumes, file descriptors, database pool and worker queue."""
+"""Saturation: each resource's use against its limit, recorded, then a warning and a critical on it.
+
+The app's containers, volumes, file descriptors, database pool and worker queue.
+"""
 
 from __future__ import annotations
 
 from infra.render.monitoring import contract as m
-from infra.render.monitoring.alerts.series import (
-    CPU_RATIO,
-    FD_RATIO,
-    MEMORY_RATIO,
-    POOL_RATIO,
-    QUEUE_RATIO,
-    VOLUME_RATIO,
-)
-from infra.render.monitoring.promql import ratio, selector, sum_rate
-from infra.render.monitoring.rules import Alert, Recording, RuleFile, RuleGroup
-from infra.render.monitoring.thresholds import threshold_alerts
-from infra.settings.monitoring import InstrumentationGroup, Thresholds
+from infra.render.monitoring.alerts import series as rec
+from infra.render.monitoring.promql import ratio_of, selector
+from infra.render.monitoring.rules import Alert, Recording, RuleFile, RuleGroup, threshold_alerts
+from infra.settings.monitoring import InstrumentationGroup, Threshold, Thresholds
 
-CPU = 'resource="cpu"'
-MEMORY = 'resource="memory"'
+PER_CONTAINER = "sum by (namespace, pod, container)"
+PER_INSTANCE = "sum by (job, instance)"
+PER_VOLUME = "sum by (namespace, persistentvolumeclaim)"
+LIMITS = "kube_pod_container_resource_limits"
+CONTAINER = "{{ $labels.pod }}/{{ $labels.container }}"
+
+
+# (alert, the ratio it records, the ratio's expression, the threshold, what saturates, its description)
+Resource = tuple[str, str, str, Threshold, str, str]
 
 
 def saturation(t: Thresholds, groups: frozenset[InstrumentationGroup]) -> RuleFile:
-    database = "database" in groups
-    rules: tuple[Alert | Recording, ...] = (*_recordings(t, database), *_alerts(t, database))
-    return RuleFile("saturation", (RuleGroup("samokoder-saturation", rules),))
-
-
-def _recordings(t: Thresholds, database: bool) -> tuple[Recording, ...]:
-    """Each resource's use against its limit."""
-    containers = m.APP_CONTAINERS
-    per_container = ["namespace", "pod", "container"]
-    per_pod = "sum by (namespace, pod, container)"
-    limits = "kube_pod_container_resource_limits"
-    cpu = ratio(
-        sum_rate(selector("container_cpu_usage_seconds_total", containers), "5m", per_container),
-        f"{per_pod} ({selector(limits, containers, CPU)})",
-    )
-    memory = ratio(
-        f"{per_pod} ({selector('container_memory_working_set_bytes', containers)})",
-        f"{per_pod} ({selector(limits, containers, MEMORY)})",
-    )
-    volumes = f'namespace="{m.NAMESPACE}"'
-    volume = ratio(
-        f"sum by (namespace, persistentvolumeclaim) (kubelet_volume_stats_used_bytes{{{volumes}}})",
-        f"sum by (namespace, persistentvolumeclaim) (kubelet_volume_stats_capacity_bytes{{{volumes}}})",
-    )
-    per_instance = "sum by (job, instance)"
-    # prometheus_client's process collector: the app's own descriptor gauges are never set.
-    fds = ratio(
-        f"{per_instance} ({selector(m.PROCESS_FDS_OPEN, m.API)})",
-        f"{per_instance} ({selector(m.PROCESS_FDS_MAX, m.API)})",
-    )
-    pool = ratio(
-        f"{per_instance} ({selector(m.DB_POOL, m.POOL_IN_USE)})",
-        f"{per_instance} ({selector(m.DB_POOL, m.POOL_MAX)})",
-    )
-    # ZCARD of arq's queue, from redis_exporter: no series while the queue is empty.
-    queue = f"max by (namespace, key) ({selector(m.REDIS_KEY_SIZE, m.QUEUE)}) / {t.queue_depth.capacity}"
-    return (
-        Recording(CPU_RATIO, cpu),
-        Recording(MEMORY_RATIO, memory),
-        Recording(VOLUME_RATIO, volume),
-        Recording(FD_RATIO, fds),
-        *((Recording(POOL_RATIO, pool),) if database else ()),
-        Recording(QUEUE_RATIO, queue),
-    )
-
-
-def _alerts(t: Thresholds, database: bool) -> tuple[Alert, ...]:
-    """A warning and a critical on each ratio recorded."""
-
-    def pair(name: str, value: str, level: str, subject: str, what: str) -> tuple[Alert, Alert]:
-        return threshold_alerts(
+    resources = _resources(t, database="database" in groups)
+    recordings = [Recording(record, expr) for _, record, expr, *_ in resources]
+    alerts: list[Alert] = []
+    for name, record, _, level, subject, what in resources:
+        alerts += threshold_alerts(
             name,
-            value,
-            getattr(t, level),
+            record,
+            level,
             summary=f"{subject} is saturated",
             description=what + " is at {{ $value | humanizePercentage }} (threshold {level}).",
             for_="15m",
             labels={"signal": "saturation"},
         )
+    return RuleFile("saturation", (RuleGroup("samokoder-saturation", (*recordings, *alerts)),))
 
-    return (
-        *pair(
+
+def _resources(t: Thresholds, database: bool) -> list[Resource]:
+    apps = m.APP_CONTAINERS
+    volumes = f'namespace="{m.NAMESPACE}"'
+    resources: list[Resource] = [
+        (
             "ContainerCpuHigh",
-            CPU_RATIO,
-            "cpu",
-            "CPU of {{ $labels.pod }}/{{ $labels.container }}",
-            "CPU use of {{ $labels.pod }}/{{ $labels.container }} against its limit",
+            rec.CPU_RATIO,
+            ratio_of(
+                PER_CONTAINER,
+                f"rate({selector('container_cpu_usage_seconds_total', apps)}[5m])",
+                selector(LIMITS, apps, 'resource="cpu"'),
+            ),
+            t.cpu,
+            f"CPU of {CONTAINER}",
+            f"CPU use of {CONTAINER} against its limit",
         ),
-        *pair(
+        (
             "ContainerMemoryHigh",
-            MEMORY_RATIO,
-            "memory",
-            "Memory of {{ $labels.pod }}/{{ $labels.container }}",
-            "Working set of {{ $labels.pod }}/{{ $labels.container }} against its limit",
+            rec.MEMORY_RATIO,
+            ratio_of(
+                PER_CONTAINER,
+                selector("container_memory_working_set_bytes", apps),
+                selector(LIMITS, apps, 'resource="memory"'),
+            ),
+            t.memory,
+            f"Memory of {CONTAINER}",
+            f"Working set of {CONTAINER} against its limit",
         ),
-        *pair(
+        (
             "VolumeFillingUp",
-            VOLUME_RATIO,
-            "disk",
+            rec.VOLUME_RATIO,
+            ratio_of(
+                PER_VOLUME,
+                f"kubelet_volume_stats_used_bytes{{{volumes}}}",
+                f"kubelet_volume_stats_capacity_bytes{{{volumes}}}",
+            ),
+            t.disk,
             "Volume {{ $labels.persistentvolumeclaim }}",
             "Volume {{ $labels.persistentvolumeclaim }}",
         ),
-        *pair(
+        (
             "FileDescriptorsExhausting",
-            FD_RATIO,
-            "file_descriptors",
+            rec.FD_RATIO,
+            # prometheus_client's process collector: the app's own descriptor gauges are never set.
+            ratio_of(PER_INSTANCE, selector(m.PROCESS_FDS_OPEN, m.API), selector(m.PROCESS_FDS_MAX, m.API)),
+            t.file_descriptors,
             "File descriptors of {{ $labels.instance }}",
             "Open file descriptors of the API process {{ $labels.instance }} against its limit",
         ),
-        *(
-            pair(
+    ]
+    if database:
+        resources.append(
+            (
                 "DatabasePoolSaturated",
-                POOL_RATIO,
-                "db_pool",
+                rec.POOL_RATIO,
+                ratio_of(PER_INSTANCE, selector(m.DB_POOL, m.POOL_IN_USE), selector(m.DB_POOL, m.POOL_MAX)),
+                t.db_pool,
                 "Database pool of {{ $labels.instance }}",
                 "The database connection pool of {{ $labels.instance }}",
             )
-            if database
-            else ()
-        ),
-        *pair(
+        )
+    capacity = t.queue_depth.capacity
+    resources.append(
+        (
             "WorkerQueueSaturated",
-            QUEUE_RATIO,
-            "queue_depth",
+            rec.QUEUE_RATIO,
+            # ZCARD of arq's queue, from redis_exporter: no series while the queue is empty.
+            f"max by (namespace, key) ({selector(m.REDIS_KEY_SIZE, m.QUEUE)}) / {capacity}",
+            t.queue_depth,
             "Worker queue {{ $labels.key }}",
-            f"Queue {{{{ $labels.key }}}} against its capacity of {t.queue_depth.capacity} jobs",
-        ),
+            f"Queue {{{{ $labels.key }}}} against its capacity of {capacity} jobs",
+        )
     )
+    return resources

@@ -17,7 +17,6 @@ from __future__ import annotations
 from typing import Final
 
 from grafana_foundation_sdk.builders import dashboard as db
-from grafana_foundation_sdk.builders import gauge, stat, timeseries
 
 from infra.conventions import APP_NAMESPACE, workload_name
 from infra.render import flagger
@@ -25,12 +24,14 @@ from infra.render.monitoring import contract as m
 from infra.render.monitoring.alerts import series as rec
 from infra.render.monitoring.dashboards.panels import (
     DATASOURCE,
+    Panel,
+    alert_levels,
     gauge_panel,
     graph,
     new_dashboard,
+    rate_by,
     rising,
     stat_panel,
-    with_panels,
 )
 from infra.render.monitoring.promql import quantile, ratio, selector, sum_rate
 from infra.settings.monitoring import InstrumentationGroup, Thresholds
@@ -59,144 +60,78 @@ ENDPOINT_LEGEND = f"{{{{{m.APP_ENDPOINT}}}}}"
 
 
 def golden_signals(t: Thresholds, groups: frozenset[InstrumentationGroup]) -> db.Dashboard:
-    dashboard = new_dashboard(
-        UID, "Samokoder: Four Golden Signals", "Traffic, latency, errors and saturation of the API."
-    )
-    dashboard = with_panels(dashboard, headline_panels(t))
-    dashboard = with_panels(dashboard, traffic_panels(), row="Traffic")
-    dashboard = with_panels(dashboard, latency_panels(groups), row="Latency")
-    dashboard = with_panels(dashboard, error_panels(groups), row="Errors")
-    dashboard = with_panels(dashboard, saturation_panels(t, groups), row="Saturation")
-    dashboard = with_panels(dashboard, canary_panels(), row="Canary beside stable")
-    return dashboard.annotation(release_annotations())
+    llm = "llm" in groups
+    edge = selector(m.EDGE_REQUESTS, m.EDGE_API)
+    app_p95 = quantile(0.95, m.HTTP_DURATION, [m.API], "5m", [m.APP_ENDPOINT])
+    rows: dict[str, list[Panel]] = {
+        # One figure per signal, coloured by the stack's thresholds (traffic by the audit's).
+        "": [
+            stat_panel("Traffic", rec.EDGE_RATE, "reqps", rising(TRAFFIC_YELLOW, TRAFFIC_RED)),
+            stat_panel("Latency P95", rec.HTTP_LATENCY[95], "s", alert_levels(t.latency_p95_seconds)),
+            stat_panel("Errors (5xx)", rec.HTTP_ERROR_RATIO, "percentunit", alert_levels(t.error_rate)),
+            stat_panel("Saturation (CPU)", f"max({rec.CPU_RATIO})", "percentunit", alert_levels(t.cpu)),
+        ],
+        "Traffic": [
+            graph("Requests at the ingress by status", [rate_by(edge, "status")], "reqps"),
+            graph(
+                "Requests the app counted by endpoint (probes and scrapes included)",
+                [rate_by(f"{m.HTTP_REQUESTS}{{{m.API}}}", m.APP_ENDPOINT)],
+                "reqps",
+            ),
+        ],
+        "Latency": [
+            graph(
+                "API percentiles at the ingress", [(rec.HTTP_LATENCY[q], f"P{q}") for q in (50, 95, 99)], "s"
+            ),
+            graph("P95 by endpoint, in the app", [(app_p95, ENDPOINT_LEGEND)], "s"),
+            *([graph("LLM P95 by provider", [(rec.LLM_LATENCY_P95, "{{provider}}")], "s")] if llm else []),
+        ],
+        "Errors": [
+            graph(
+                "5xx at the ingress by status",
+                [rate_by(selector(m.EDGE_REQUESTS, m.EDGE_API, m.EDGE_ERRORS), "status")],
+                "reqps",
+            ),
+            graph(
+                "Rate-limited (429) by endpoint",
+                [rate_by(selector(m.RATE_LIMIT_HITS, m.API), m.APP_ENDPOINT)],
+                "reqps",
+            ),
+            *(
+                [graph("LLM error ratio by provider", [(rec.LLM_ERROR_RATIO, "{{provider}}")], "percentunit")]
+                if llm
+                else []
+            ),
+        ],
+        "Saturation": saturation_panels(t, groups),
+        "Canary beside stable": canary_panels(),
+    }
+    return new_dashboard(
+        UID, "Samokoder: Four Golden Signals", "Traffic, latency, errors and saturation of the API.", rows
+    ).annotation(release_annotations())
 
 
-def headline_panels(t: Thresholds) -> list[stat.Panel]:
-    """One figure per signal, coloured by the stack's thresholds (traffic by the audit's)."""
-    return [
-        stat_panel("Traffic", rec.EDGE_RATE, "reqps", rising(TRAFFIC_YELLOW, TRAFFIC_RED)),
-        stat_panel(
-            "Latency P95",
-            rec.HTTP_LATENCY[95],
-            "s",
-            rising(t.latency_p95_seconds.warning, t.latency_p95_seconds.critical),
-        ),
-        stat_panel(
-            "Errors (5xx)",
-            rec.HTTP_ERROR_RATIO,
-            "percentunit",
-            rising(t.error_rate.warning / 100, t.error_rate.critical / 100),
-        ),
-        stat_panel(
-            "Saturation (CPU)",
-            f"max({rec.CPU_RATIO})",
-            "percentunit",
-            rising(t.cpu.warning / 100, t.cpu.critical / 100),
-        ),
-    ]
-
-
-def traffic_panels() -> list[timeseries.Panel]:
-    """Users' requests at the ingress, and every request the app counted."""
-    return [
-        graph(
-            "Requests at the ingress by status",
-            [(f"sum by (status) (rate({selector(m.EDGE_REQUESTS, m.EDGE_API)}[5m]))", "{{status}}")],
-            "reqps",
-        ),
-        graph(
-            "Requests the app counted by endpoint (probes and scrapes included)",
-            [(f"sum by ({m.APP_ENDPOINT}) (rate({m.HTTP_REQUESTS}{{{m.API}}}[5m]))", ENDPOINT_LEGEND)],
-            "reqps",
-        ),
-    ]
-
-
-def latency_panels(groups: frozenset[InstrumentationGroup]) -> list[timeseries.Panel]:
-    """The edge's percentiles, the app's P95 per endpoint, and the LLM providers' once instrumented."""
-    app_p95 = (
-        f"histogram_quantile(0.95, sum by (le, {m.APP_ENDPOINT}) "
-        f"(rate({selector(f'{m.HTTP_DURATION}_bucket', m.API)}[5m])))"
-    )
-    panels = [
-        graph("API percentiles at the ingress", [(rec.HTTP_LATENCY[q], f"P{q}") for q in (50, 95, 99)], "s"),
-        graph("P95 by endpoint, in the app", [(app_p95, ENDPOINT_LEGEND)], "s"),
-    ]
-    if "llm" in groups:
-        panels.append(graph("LLM P95 by provider", [(rec.LLM_LATENCY_P95, "{{provider}}")], "s"))
-    return panels
-
-
-def error_panels(groups: frozenset[InstrumentationGroup]) -> list[timeseries.Panel]:
-    """5xx at the ingress, 429s the app answered, and the LLM providers' errors once instrumented."""
-    edge_errors = selector(m.EDGE_REQUESTS, m.EDGE_API, m.EDGE_ERRORS)
-    panels = [
-        graph(
-            "5xx at the ingress by status",
-            [(f"sum by (status) (rate({edge_errors}[5m]))", "{{status}}")],
-            "reqps",
-        ),
-        graph(
-            "Rate-limited (429) by endpoint",
-            [
-                (
-                    f"sum by ({m.APP_ENDPOINT}) (rate({selector(m.RATE_LIMIT_HITS, m.API)}[5m]))",
-                    ENDPOINT_LEGEND,
-                )
-            ],
-            "reqps",
-        ),
-    ]
-    if "llm" in groups:
-        panels.append(
-            graph("LLM error ratio by provider", [(rec.LLM_ERROR_RATIO, "{{provider}}")], "percentunit")
-        )
-    return panels
-
-
-def saturation_panels(
-    t: Thresholds, groups: frozenset[InstrumentationGroup]
-) -> list[gauge.Panel | timeseries.Panel]:
+def saturation_panels(t: Thresholds, groups: frozenset[InstrumentationGroup]) -> list[Panel]:
     """Memory, disk and descriptors against their thresholds; connections, or requests in progress."""
-    panels: list[gauge.Panel | timeseries.Panel] = [
-        gauge_panel(
-            "Memory",
-            f"max({rec.MEMORY_RATIO})",
-            "percentunit",
-            rising(t.memory.warning / 100, t.memory.critical / 100),
-        ),
-        gauge_panel(
-            "Disk",
-            f"max({rec.VOLUME_RATIO})",
-            "percentunit",
-            rising(t.disk.warning / 100, t.disk.critical / 100),
-        ),
-        gauge_panel(
-            "File descriptors",
-            f"max({rec.FD_RATIO})",
-            "percentunit",
-            rising(t.file_descriptors.warning / 100, t.file_descriptors.critical / 100),
-        ),
+    usage = [
+        ("Memory", rec.MEMORY_RATIO, t.memory),
+        ("Disk", rec.VOLUME_RATIO, t.disk),
+        ("File descriptors", rec.FD_RATIO, t.file_descriptors),
     ]
+    in_progress = f"sum by (instance) ({selector(m.HTTP_IN_PROGRESS, m.API)})"
+    title, now = ("Requests in progress", (in_progress, "{{instance}}"))
     if "connections" in groups:
-        panels.append(
-            graph(
-                "Active connections", [(f"sum by (state) ({m.CONNECTIONS})", "{{state}}")], "short", width=6
-            )
-        )
-    else:
-        panels.append(
-            graph(
-                "Requests in progress",
-                [(f"sum by (instance) ({selector(m.HTTP_IN_PROGRESS, m.API)})", "{{instance}}")],
-                "short",
-                width=6,
-            )
-        )
-    return panels
+        title, now = ("Active connections", (f"sum by (state) ({m.CONNECTIONS})", "{{state}}"))
+    return [
+        *(
+            gauge_panel(name, f"max({ratio})", "percentunit", alert_levels(level))
+            for name, ratio, level in usage
+        ),
+        graph(title, [now], "short", width=6),
+    ]
 
 
-def canary_panels() -> list[timeseries.Panel]:
+def canary_panels() -> list[Panel]:
     """Requests, 5xx share and P95 at the ingress, each with a "stable" and a "canary" query."""
 
     def requests(side: str) -> str:
@@ -210,20 +145,13 @@ def canary_panels() -> list[timeseries.Panel]:
     def p95(side: str) -> str:
         return quantile(0.95, m.EDGE_DURATION, (m.EDGE_API, m.EDGE_NOT_WEBSOCKET, side), "5m")
 
+    signals = (
+        ("Requests: stable and canary", requests, "reqps"),
+        ("5xx share: stable and canary", error_share, "percentunit"),
+        ("P95 at the ingress: stable and canary (websockets aside)", p95, "s"),
+    )
     return [
-        graph("Requests: stable and canary", [(requests(s), name) for name, s in SIDES], "reqps", width=8),
-        graph(
-            "5xx share: stable and canary",
-            [(error_share(s), name) for name, s in SIDES],
-            "percentunit",
-            width=8,
-        ),
-        graph(
-            "P95 at the ingress: stable and canary (websockets aside)",
-            [(p95(s), name) for name, s in SIDES],
-            "s",
-            width=8,
-        ),
+        graph(title, [(expr(s), name) for name, s in SIDES], unit, width=8) for title, expr, unit in signals
     ]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from grafana_foundation_sdk.builders import dashboard as db
@@ -13,8 +13,14 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as model
 
+from infra.render.monitoring.promql import sum_rate
+from infra.render.monitoring.rules import compared_levels
+from infra.settings.monitoring import DurationThreshold, Threshold
+
 DATASOURCE = model.DataSourceRef(type_val="prometheus", uid="${datasource}")
 GREEN, YELLOW, RED = "green", "yellow", "red"
+Target = tuple[str, str]
+Panel = cogbuilder.Builder[model.Panel]
 
 
 def query(expr: str, legend: str = "", ref: str = "A") -> prometheus.Dataquery:
@@ -40,6 +46,16 @@ def rising(warning: float, critical: float) -> db.ThresholdsConfig:
 def falling(critical: float, warning: float) -> db.ThresholdsConfig:
     """Red below critical, yellow up to warning, green above: less is worse."""
     return steps((None, RED), (critical, YELLOW), (warning, GREEN))
+
+
+def alert_levels(threshold: Threshold | DurationThreshold) -> db.ThresholdsConfig:
+    """Coloured at the levels the threshold's alerts compare against (a percent as a ratio)."""
+    return rising(*compared_levels(threshold))
+
+
+def rate_by(series: str, *labels: str) -> Target:
+    """The per-second rate of ``series`` summed by ``labels``, one legend entry per combination."""
+    return sum_rate(series, "5m", labels), " ".join(f"{{{{{label}}}}}" for label in labels)
 
 
 def stat_panel(
@@ -75,15 +91,18 @@ def gauge_panel(
     )
 
 
-def graph(title: str, targets: Sequence[tuple[str, str]], unit: str, width: int = 12) -> timeseries.Panel:
+def graph(title: str, targets: Sequence[Target], unit: str, width: int = 12) -> timeseries.Panel:
     panel = timeseries.Panel().title(title).datasource(DATASOURCE).unit(unit).height(8).span(width)
     for index, (expr, legend) in enumerate(targets):
         panel = panel.with_target(query(expr, legend, chr(ord("A") + index)))
     return panel
 
 
-def new_dashboard(uid: str, title: str, description: str) -> db.Dashboard:
-    return (
+def new_dashboard(
+    uid: str, title: str, description: str, rows: Mapping[str, Iterable[Panel]] | None = None
+) -> db.Dashboard:
+    """The dashboard with ``rows``' panels in order, each under a row of its title ("": no row)."""
+    dashboard = (
         db.Dashboard(title)
         .uid(uid)
         .description(description)
@@ -93,16 +112,11 @@ def new_dashboard(uid: str, title: str, description: str) -> db.Dashboard:
         .timezone("browser")
         .with_variable(db.DatasourceVariable("datasource").label("Data source").type("prometheus"))
     )
-
-
-def with_panels(
-    dashboard: db.Dashboard, panels: Iterable[cogbuilder.Builder[model.Panel]], row: str | None = None
-) -> db.Dashboard:
-    """The panels added in order, under a new row titled ``row`` when one is given."""
-    if row is not None:
-        dashboard = dashboard.with_row(db.Row(row))
-    for panel in panels:
-        dashboard = dashboard.with_panel(panel)
+    for row, panels in (rows or {}).items():
+        if row:
+            dashboard = dashboard.with_row(db.Row(row))
+        for panel in panels:
+            dashboard = dashboard.with_panel(panel)
     return dashboard
 
 

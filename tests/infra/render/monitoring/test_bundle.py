@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from infra.render.monitoring import bundle
 from infra.render.monitoring.alertmanager import alertmanager_config
-from infra.render.monitoring.dashboards.database import UID as DATABASE
+from infra.render.monitoring.dashboards import DATABASE_UID as DATABASE
+from infra.render.monitoring.dashboards import LLM_UID as LLM
+from infra.render.monitoring.dashboards import REDIS_UID as REDIS
+from infra.render.monitoring.dashboards import SLO_UID as SLO
 from infra.render.monitoring.dashboards.golden_signals import UID as GOLDEN_SIGNALS
-from infra.render.monitoring.dashboards.llm import UID as LLM
-from infra.render.monitoring.dashboards.redis import UID as REDIS
-from infra.render.monitoring.dashboards.slo import UID as SLO
 from tests.infra.render.monitoring.support import stack_settings
 
 RULE_FILES = [

@@ -2,7 +2,7 @@
 
 Each rule expression and panel query is parsed by promql-parser (a port of
 Prometheus's own parser); every vector selector in it must name a series of
-``infra/render/monitoring/sources.py`` (the app's only where the app contract
+``tests/infra/render/monitoring/sources.py`` (the app's only where the app contract
 marks them emitted) or a series the stack's own recording rules record, and
 its label matchers must be labels that series carries (its own or its
 target's).
@@ -24,10 +24,10 @@ import pytest
 from infra.app_contract import METRICS
 from infra.render.monitoring.bundle import MonitoringArtifacts
 from infra.render.monitoring.rules import Alert
-from infra.render.monitoring.sources import Series, Source, catalogue
 from infra.settings.monitoring import INSTRUMENTATION_GROUPS, INSTRUMENTATION_METRICS
 from tests.conftest import STACKS
 from tests.infra.render.monitoring.fixtures import INSTRUMENTED, Written
+from tests.infra.render.monitoring.sources import Series, Source, catalogue
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.render.monitoring.thresholds import threshold_alerts
+from infra.render.monitoring.rules import threshold_alerts
 from infra.settings.monitoring import DurationThreshold, Threshold
 
 

@@ -26,7 +26,7 @@ from infra import ingress_contract as edge
 from infra.app_contract import LATENCY_BUCKETS_SECONDS, QUEUE_KEY
 from infra.render.workloads.canary import canary_upstream
 
-# Every series carries the labels its source and its scrape give it (infra/render/monitoring/sources.py).
+# Every series carries the labels its source and its scrape give it (sources.py, beside this file).
 API_TARGET = (
     'job="samokoder-api", namespace="samokoder", service="samokoder-api", pod="samokoder-api-6d9f-x2k4q", '
     'container="api", endpoint="http", instance="10.1.0.10:8000"'

@@ -6,7 +6,7 @@ from typing import Any
 
 from infra.render.monitoring import backups
 from infra.render.monitoring.alerts import series as rec
-from infra.render.monitoring.dashboards.database import database_dashboard
+from infra.render.monitoring.dashboards import database_dashboard
 from infra.render.monitoring.dashboards.panels import to_json
 from tests.infra.render.monitoring.support import (
     assert_well_formed,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from infra.render.monitoring import alerts
 from infra.render.monitoring.alerts import series
-from infra.render.monitoring.dashboards.llm import UID, llm_dashboard
+from infra.render.monitoring.dashboards import LLM_UID as UID
+from infra.render.monitoring.dashboards import llm_dashboard
 from infra.render.monitoring.dashboards.panels import to_json
 from tests.infra.render.monitoring.support import assert_well_formed, content_panels, stack_settings
 

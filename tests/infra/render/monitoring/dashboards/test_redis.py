@@ -6,8 +6,9 @@ from typing import Any
 
 from infra.render.monitoring.alerts import series as rec
 from infra.render.monitoring.contract import QUEUE
+from infra.render.monitoring.dashboards import REDIS_UID as UID
+from infra.render.monitoring.dashboards import redis_dashboard
 from infra.render.monitoring.dashboards.panels import to_json
-from infra.render.monitoring.dashboards.redis import UID, redis_dashboard
 from tests.infra.render.monitoring.support import assert_well_formed, exprs, panel, stack_settings, steps
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from infra.render.monitoring import slo
+from infra.render.monitoring.dashboards import SLO_UID as UID
+from infra.render.monitoring.dashboards import slo_dashboard
 from infra.render.monitoring.dashboards.panels import to_json
-from infra.render.monitoring.dashboards.slo import UID, slo_dashboard
 from tests.infra.render.monitoring.support import assert_well_formed, exprs, panel, stack_settings, steps
 
 

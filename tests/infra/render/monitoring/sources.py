@@ -5,7 +5,8 @@ scrapes (or Prometheus itself); each series names the file it was read from
 at the version the stack pins. ``tests/infra/render/monitoring/test_sources.py``
 parses every rule expression and panel query with a PromQL parser and fails
 on a series no source here exports (the stack's own recording rules aside),
-and on a label matcher the series cannot carry.
+and on a label matcher the series cannot carry. The program reads none of it:
+it is that test's record of the upstream facts, kept beside it.
 
 The app's series come from ``infra/app_contract.py``: only the metrics it
 marks emitted, so a rule on a metric the app never sets has no source.
@@ -52,9 +53,6 @@ class Source:
     # The monitor's honorLabels. Without it a series' own label that the target also sets
     # is stored as exported_<label> (Prometheus's scrape config, honor_labels: false).
     honor_labels: bool = False
-
-    def names(self) -> frozenset[str]:
-        return frozenset(s.name for s in self.series)
 
     def stored_labels(self, series: Series) -> frozenset[str] | None:
         """The labels a series of this source carries in Prometheus; None: any."""
