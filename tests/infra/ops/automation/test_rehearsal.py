@@ -52,7 +52,8 @@ if args[0] == "apply":
 
 
 def kubectl(tmp_path: Path, answers: dict[str, tuple[int, str]]) -> Kubectl:
-    program = tmp_path / "kubectl"
+    # Not named kubectl: it is no real tool (tests/tools.py runs_a_real_tool).
+    program = tmp_path / "stand-in-kubectl"
     program.write_text(f"#!{sys.executable}\n{STAND_IN}")
     program.chmod(0o755)
     (tmp_path / "answers.json").write_text(json.dumps(answers))
