@@ -39,17 +39,10 @@ from infra.settings.source import namespace_config
 
 @dataclass(frozen=True)
 class Platform:
+    """What a run leaves for synth: the settings, and what the monitoring component deployed (as files)."""
+
     settings: StackSettings
-    network: Network
-    cluster: KubernetesCluster
-    registry: Registry
-    namespace: KubernetesObject
-    monitoring: Monitoring
-    # What the monitoring component deployed, for synth to write out as files.
     monitoring_artifacts: MonitoringArtifacts
-    secrets: Secrets
-    database: Database
-    workloads: Workloads
 
 
 def main(offline: bool = False) -> Platform:
@@ -61,35 +54,19 @@ def main(offline: bool = False) -> Platform:
 def build(settings: StackSettings, offline: bool = False) -> Platform:
     """Register the stack's resources, in the order of the steps below, and its outputs."""
     naming = Naming(settings.stack)
-    cloud = _cloud_foundation(settings, naming)
-    cluster = _cluster(settings, naming, cloud)
-    platform = _in_cluster_platform(settings, naming, cloud, cluster, offline)
-    app = _app(settings, naming, cloud, cluster, platform)
-    _exports(settings, cluster, platform, app.site)
-    return Platform(
-        settings=settings,
-        network=cloud.network,
-        cluster=cluster.cluster,
-        registry=cluster.registry,
-        namespace=cluster.namespace,
-        monitoring=platform.monitoring,
-        monitoring_artifacts=platform.artifacts,
-        secrets=platform.secrets,
-        database=platform.database,
-        workloads=app.workloads,
-    )
+    cloud = _cloud(settings, naming)
+    platform = _in_cluster_platform(settings, naming, cloud, offline)
+    site = _app(settings, naming, cloud, platform)
+    _exports(settings, cloud, platform, site)
+    return Platform(settings=settings, monitoring_artifacts=platform.artifacts)
 
 
 @dataclass(frozen=True)
 class _Cloud:
-    provider: yandex.Provider
-    # Options that pin a resource to the stack's cloud and folder.
-    opts: pulumi.ResourceOptions
-    network: Network
-
-
-@dataclass(frozen=True)
-class _Cluster:
+    # Options that pin a resource to the stack's cloud and folder; to the cluster; to both.
+    in_cloud: pulumi.ResourceOptions
+    in_cluster: pulumi.ResourceOptions
+    in_both: pulumi.ResourceOptions
     cluster: KubernetesCluster
     registry: Registry
     namespace: KubernetesObject
@@ -105,26 +82,18 @@ class _InCluster:
     database: Database
 
 
-@dataclass(frozen=True)
-class _App:
-    site: Dns | None
-    workloads: Workloads
-
-
-def _cloud_foundation(settings: StackSettings, naming: Naming) -> _Cloud:
-    """The cloud provider and the network."""
+def _cloud(settings: StackSettings, naming: Naming) -> _Cloud:
+    """The cloud provider, the network, the Kubernetes cluster, the registry its nodes pull from, and the
+    app's namespace."""
     folder_id = settings.identity.folder_id
     # An explicit provider pins every cloud resource to this stack's cloud and
     # folder; credentials come from the environment (YC_TOKEN or
     # YC_SERVICE_ACCOUNT_KEY_FILE), never from code or config.
     cloud = yandex.Provider(
-        "yandex",
-        cloud_id=settings.identity.cloud_id,
-        folder_id=folder_id,
-        zone=settings.network.zones[0],
+        "yandex", cloud_id=settings.identity.cloud_id, folder_id=folder_id, zone=settings.network.zones[0]
     )
     in_cloud = pulumi.ResourceOptions(providers={"yandex": cloud})
-
+    lockbox = settings.lockbox
     network = Network(
         "network",
         NetworkArgs(
@@ -133,41 +102,26 @@ def _cloud_foundation(settings: StackSettings, naming: Naming) -> _Cloud:
             network=settings.network,
             cluster=settings.cluster,
             # The same Yandex Cloud API auth as the Lockbox provider (samokoder:lockbox).
-            connection=Connection(
-                auth=settings.lockbox.auth,
-                key_file=settings.lockbox.key_file,
-                endpoint=settings.lockbox.endpoint,
-            ),
+            connection=Connection(auth=lockbox.auth, key_file=lockbox.key_file, endpoint=lockbox.endpoint),
         ),
         opts=in_cloud,
     )
-    return _Cloud(provider=cloud, opts=in_cloud, network=network)
-
-
-def _cluster(settings: StackSettings, naming: Naming, cloud: _Cloud) -> _Cluster:
-    """The Kubernetes cluster, the registry its nodes pull from, and the app's namespace."""
-    folder_id = settings.identity.folder_id
-    in_cloud = cloud.opts
     cluster = KubernetesCluster(
         "cluster",
         KubernetesClusterArgs(
             naming=naming,
             folder_id=folder_id,
-            network=cloud.network,
+            network=network,
             cluster=settings.cluster,
             nodes=settings.node_group,
             protect=settings.protect_stateful,
         ),
         opts=in_cloud,
     )
+    pullers = [cluster.node_service_account_id]
     registry = Registry(
         "registry",
-        RegistryArgs(
-            naming=naming,
-            folder_id=folder_id,
-            release=settings.release,
-            pullers=[cluster.node_service_account_id],
-        ),
+        RegistryArgs(naming=naming, folder_id=folder_id, release=settings.release, pullers=pullers),
         opts=in_cloud,
     )
     namespace = kube_namespace(
@@ -177,90 +131,91 @@ def _cluster(settings: StackSettings, naming: Naming, cloud: _Cloud) -> _Cluster
         "restricted",
         pulumi.ResourceOptions(provider=cluster.provider),
     )
-    return _Cluster(cluster=cluster, registry=registry, namespace=namespace)
+    return _Cloud(
+        in_cloud=in_cloud,
+        in_cluster=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
+        in_both=pulumi.ResourceOptions(providers={"yandex": cloud, "kubernetes": cluster.provider}),
+        cluster=cluster,
+        registry=registry,
+        namespace=namespace,
+    )
 
 
-def _in_cluster_platform(
-    settings: StackSettings, naming: Naming, cloud: _Cloud, kube: _Cluster, offline: bool
-) -> _InCluster:
+def _in_cluster_platform(settings: StackSettings, naming: Naming, cloud: _Cloud, offline: bool) -> _InCluster:
     """What the app stands on: monitoring, cert-manager, Redis, the secrets and the database."""
-    folder_id = settings.identity.folder_id
-    cluster, namespace = kube.cluster, kube.namespace
+    namespace, protect = cloud.namespace, settings.protect_stateful
     artifacts = generate(settings)
     monitoring = Monitoring(
         "monitoring",
         MonitoringArgs(
             naming=naming, profile=settings.monitoring, artifacts=artifacts, app_namespace=namespace
         ),
-        opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
+        opts=cloud.in_cluster,
     )
-    cert_manager = CertManager(
-        "cert-manager",
-        CertManagerArgs(naming=naming),
-        opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
-    )
+    cert_manager = CertManager("cert-manager", CertManagerArgs(naming=naming), opts=cloud.in_cluster)
     # Redis in the app's namespace: the app connects without a password or TLS (docs/app-contract.md).
     redis = ClusterRedis(
         "redis",
         ClusterRedisArgs(
-            naming=naming,
-            profile=settings.workloads.redis,
-            namespace=namespace,
-            protect=settings.protect_stateful,
+            naming=naming, profile=settings.workloads.redis, namespace=namespace, protect=protect
         ),
-        opts=pulumi.ResourceOptions(providers={"kubernetes": cluster.provider}),
+        opts=cloud.in_cluster,
     )
     secrets = Secrets(
         "secrets",
         SecretsArgs(
             naming=naming,
-            folder_id=folder_id,
+            folder_id=settings.identity.folder_id,
             groups=catalog(settings),
             provided=settings.secrets,
             lockbox=settings.lockbox,
             rotation=settings.rotation,
             rotation_days=settings.secrets_policy.rotation_days,
-            protect=settings.protect_stateful,
+            protect=protect,
             offline=offline,
             namespaces=[namespace, monitoring.namespace],
         ),
-        opts=pulumi.ResourceOptions(providers={"yandex": cloud.provider, "kubernetes": cluster.provider}),
+        opts=cloud.in_both,
     )
     database = Database(
         "database",
         DatabaseArgs(
             naming=naming,
-            folder_id=folder_id,
+            folder_id=settings.identity.folder_id,
             profile=settings.database,
             zones=len(settings.network.zones),
             namespace=APP_NAMESPACE,
             app_namespace=namespace,
-            protect=settings.protect_stateful,
+            protect=protect,
             cert_manager=cert_manager,
             monitoring=monitoring,
             secrets=secrets,
             restore=settings.restore,
             owner_secret=DB_OWNER_SECRET,
         ),
-        opts=pulumi.ResourceOptions(providers={"yandex": cloud.provider, "kubernetes": cluster.provider}),
+        opts=cloud.in_both,
     )
-    return _InCluster(
-        monitoring=monitoring,
-        artifacts=artifacts,
-        cert_manager=cert_manager,
-        redis=redis,
-        secrets=secrets,
-        database=database,
-    )
+    return _InCluster(monitoring, artifacts, cert_manager, redis, secrets, database)
 
 
-def _app(
-    settings: StackSettings, naming: Naming, cloud: _Cloud, kube: _Cluster, platform: _InCluster
-) -> _App:
-    """The site's address, the ingress, Flagger, the app's workloads and their exporters."""
-    in_cluster = pulumi.ResourceOptions(providers={"kubernetes": kube.cluster.provider})
-    site = _site(settings, naming, cloud.opts)
-    monitoring = platform.monitoring
+def _app(settings: StackSettings, naming: Naming, cloud: _Cloud, platform: _InCluster) -> Dns | None:
+    """The site's address (when the cluster has a public load balancer), the ingress, Flagger, the app's
+    workloads and their exporters."""
+    site = None
+    if settings.cluster.public_ingress:
+        identity = settings.identity
+        site = Dns(
+            "dns",
+            DnsArgs(
+                naming=naming,
+                folder_id=identity.folder_id,
+                domain=identity.domain,
+                zone=settings.network.zones[0],
+                protect=settings.protect_stateful,
+            ),
+            opts=cloud.in_cloud,
+        )
+    monitoring, in_cluster = platform.monitoring, cloud.in_cluster
     ingress = Ingress(
         "ingress",
         IngressArgs(
@@ -277,23 +232,21 @@ def _app(
     flagger = Flagger(
         "flagger", FlaggerArgs(naming=naming, ingress=ingress, monitoring=monitoring), opts=in_cluster
     )
-    workloads = Workloads(
+    release = settings.release
+    Workloads(
         "workloads",
         WorkloadsArgs(
             naming=naming,
             app=AppSpec.of(settings),
-            migration_revision=settings.release.migration_revision,
-            images=kube.registry.images,
-            namespace=kube.namespace,
+            migration_revision=release.migration_revision,
+            images=cloud.registry.images,
+            namespace=cloud.namespace,
             database=platform.database,
             ingress=ingress,
             secrets=platform.secrets,
             redis=platform.redis,
             release=ReleaseArgs(
-                flagger=flagger,
-                canary=settings.canary,
-                slo=settings.slo,
-                skip_analysis=settings.release.skip_analysis,
+                flagger=flagger, canary=settings.canary, slo=settings.slo, skip_analysis=release.skip_analysis
             ),
         ),
         opts=in_cluster,
@@ -303,23 +256,18 @@ def _app(
         ExportersArgs(naming=naming, redis=platform.redis, monitoring=monitoring, secrets=platform.secrets),
         opts=in_cluster,
     )
-    return _App(site=site, workloads=workloads)
+    return site
 
 
-def _exports(settings: StackSettings, kube: _Cluster, platform: _InCluster, site: Dns | None) -> None:
-    """The stack's outputs."""
-    registry, cluster, database = kube.registry, kube.cluster, platform.database
+def _exports(settings: StackSettings, cloud: _Cloud, platform: _InCluster, site: Dns | None) -> None:
+    registry, cluster, database = cloud.registry, cloud.cluster, platform.database
     pulumi.export("release", settings.release.id)
     pulumi.export("migration_revision", settings.release.migration_revision)
     # What the deploy waits on after a `pulumi up` (.github/workflows/deploy-stack.yml): the API's
     # Canary, and the longest Flagger may take to its verdict.
+    verdict_timeout = 60 * settings.canary.verdict_minutes()
     pulumi.export(
-        "canary",
-        {
-            "namespace": APP_NAMESPACE,
-            "name": CANARY,
-            "verdict_timeout_seconds": 60 * settings.canary.verdict_minutes(),
-        },
+        "canary", {"namespace": APP_NAMESPACE, "name": CANARY, "verdict_timeout_seconds": verdict_timeout}
     )
     pulumi.export("images", registry.images)
     pulumi.export("registry_id", registry.registry_id)
@@ -338,28 +286,9 @@ def _exports(settings: StackSettings, kube: _Cluster, platform: _InCluster, site
     if site is not None:
         # Where the domain is delegated (its NS records at the registrar or the parent zone)
         # and the address it resolves to.
-        pulumi.export(
-            "site",
-            {
-                "domain": settings.identity.domain,
-                "address": site.address,
-                "name_servers": list(site.name_servers),
-            },
-        )
-
-
-def _site(settings: StackSettings, naming: Naming, in_cloud: pulumi.ResourceOptions) -> Dns | None:
-    """The site's reserved address and public name, when the cluster has a public load balancer."""
-    if not settings.cluster.public_ingress:
-        return None
-    return Dns(
-        "dns",
-        DnsArgs(
-            naming=naming,
-            folder_id=settings.identity.folder_id,
-            domain=settings.identity.domain,
-            zone=settings.network.zones[0],
-            protect=settings.protect_stateful,
-        ),
-        opts=in_cloud,
-    )
+        site_output = {
+            "domain": settings.identity.domain,
+            "address": site.address,
+            "name_servers": list(site.name_servers),
+        }
+        pulumi.export("site", site_output)

@@ -7,11 +7,9 @@ from pathlib import Path
 
 from pulumi import automation as auto
 
-from infra.conventions import RESTORE_KEY
+from infra.conventions import RESTORE_KEY as KEY
 from infra.ops.automation.stack import OperationError, policy_options, select
 from infra.render.database.restore import RestorePlan
-
-KEY = RESTORE_KEY
 
 
 def apply_restore(plan: RestorePlan, project_dir: Path, on_output: Callable[[str], None]) -> None:
@@ -24,8 +22,7 @@ def apply_restore(plan: RestorePlan, project_dir: Path, on_output: Callable[[str
     stack = select(plan.stack, project_dir)
     # Under the policy pack, as every update is.
     policies = policy_options(plan.stack, project_dir)
-    before = stack.get_all_config()
-    previous = {key: value for key, value in before.items() if key == KEY or key.startswith(f"{KEY}.")}
+    previous = {k: v for k, v in stack.get_all_config().items() if k == KEY or k.startswith(f"{KEY}.")}
     stack.set_config(f"{KEY}.into", auto.ConfigValue(plan.request.into), path=True)
     if plan.request.target_time is not None:
         stack.set_config(

@@ -12,7 +12,7 @@ the update run the policy pack (``policy_options``), as the workflows' `up` does
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from pulumi import automation as auto
@@ -28,7 +28,6 @@ from infra.ops.automation.stack import (
 )
 from infra.ops.releases.history import Release, RollbackPlan
 
-KEY = RELEASE_KEY
 # What a rollback may change: the image of a Deployment, and the Canary's skipAnalysis, in place.
 ALLOWED = {("update", "kubernetes:apps/v1:Deployment"), ("update", "kubernetes:flagger.app/v1beta1:Canary")}
 NEUTRAL_OPS = {"same", "read", "refresh"}
@@ -39,7 +38,7 @@ def unexpected(steps: Iterable[Step]) -> list[Step]:
     return [s for s in steps if s.op not in NEUTRAL_OPS and (s.op, s.type) not in ALLOWED]
 
 
-def history_records(stack: auto.Stack) -> list[dict[str, Any]]:
+def load_history(stack_name: str, project_dir: Any) -> list[dict[str, Any]]:
     """The stack's history in the JSON shape `pulumi stack history --json` prints."""
     return [
         {
@@ -52,19 +51,16 @@ def history_records(stack: auto.Stack) -> list[dict[str, Any]]:
                 key: {"value": value.value, "secret": value.secret} for key, value in update.config.items()
             },
         }
-        for update in stack.history()
+        for update in select(stack_name, project_dir).history()
     ]
 
 
-def load_history(stack_name: str, project_dir: Any) -> list[dict[str, Any]]:
-    return history_records(select(stack_name, project_dir))
-
-
-def _release_values(release: Release, *, skip_analysis: bool) -> Mapping[str, str]:
-    values = {f"{KEY}.id": release.id, f"{KEY}.migration_revision": release.migration_revision}
-    values.update({f"{KEY}.images.{service}": digest for service, digest in release.images.items()})
-    values[f"{KEY}.skip_analysis"] = "true" if skip_analysis else "false"
-    return values
+def _set_release(stack: auto.Stack, release: Release, *, skip_analysis: bool) -> None:
+    values = {"id": release.id, "migration_revision": release.migration_revision}
+    values |= {f"images.{service}": digest for service, digest in release.images.items()}
+    values["skip_analysis"] = "true" if skip_analysis else "false"
+    for key, value in values.items():
+        stack.set_config(f"{RELEASE_KEY}.{key}", auto.ConfigValue(value), path=True)
 
 
 def roll_back(
@@ -72,18 +68,12 @@ def roll_back(
 ) -> None:
     stack = select(stack_name, project_dir)
     policies = policy_options(stack_name, project_dir, registry_ids(stack))
-    for key, value in _release_values(plan.target, skip_analysis=True).items():
-        stack.set_config(key, auto.ConfigValue(value), path=True)
-
-    def put_back() -> None:
-        for key, value in _release_values(plan.current, skip_analysis=False).items():
-            stack.set_config(key, auto.ConfigValue(value), path=True)
-
+    _set_release(stack, plan.target, skip_analysis=True)
     try:
         on_output(f"previewing the rollback to {plan.target.id} ...\n")
         wrong = unexpected(preview_steps(stack, **policies))
         if wrong:
-            put_back()
+            _set_release(stack, plan.current, skip_analysis=False)
             listed = "\n".join(f"  {s.op} {s.type} {s.urn}" for s in wrong)
             raise OperationError(
                 "the preview changes more than the Deployments' images and the Canary; "
@@ -91,7 +81,7 @@ def roll_back(
             )
         stack.up(on_output=on_output, **policies)
     except auto.errors.CommandError as error:
-        put_back()
+        _set_release(stack, plan.current, skip_analysis=False)
         raise OperationError(
             f"the rollback failed; the stack's release config is back to {plan.current.id}:\n{error}"
         ) from None

@@ -14,10 +14,8 @@ from typing import Any
 
 from pulumi import automation as auto
 
-from infra.conventions import ROTATION_KEY
+from infra.conventions import ROTATION_KEY as KEY
 from infra.ops.automation.stack import select
-
-KEY = ROTATION_KEY
 
 
 def mark_for_rotation(

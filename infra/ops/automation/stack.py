@@ -10,26 +10,19 @@ from typing import Any
 
 from pulumi import automation as auto
 
+# Re-exported: where the operations and their callers have always imported it from.
+from infra.ops.automation import OperationError as OperationError  # noqa: PLC0414
 
-class OperationError(RuntimeError):
-    """An operation that could not run or did not finish; the message says what to do."""
+POLICY_PACK = "policy"
 
 
-def require_cli() -> None:
-    """OperationError unless the pulumi CLI, which the Automation API drives, is on PATH."""
+def select(stack: str, project_dir: Path) -> auto.Stack:
     if shutil.which("pulumi") is None:
         raise OperationError(
             "the pulumi CLI is not on PATH: install it (https://www.pulumi.com/docs/install/) and log in "
             "to the state backend (docs/first-deploy.md, step 7) before applying"
         )
-
-
-def select(stack: str, project_dir: Path) -> auto.Stack:
-    require_cli()
     return auto.select_stack(stack_name=stack, work_dir=str(project_dir))
-
-
-POLICY_PACK = "policy"
 
 
 def policy_options(stack: str, project_dir: Path, registry_ids: list[str] | None = None) -> dict[str, Any]:
@@ -41,8 +34,8 @@ def policy_options(stack: str, project_dir: Path, registry_ids: list[str] | None
     pack has its own environment (``policy/PulumiPolicy.yaml``: ``venv``).
     """
     from infra.ops.check.config import policy_config  # noqa: PLC0415
-    from infra.settings.loader import ConfigError, load_settings  # noqa: PLC0415
-    from infra.settings.source import stack_file_values  # noqa: PLC0415
+    from infra.ops.cli.common import stack_settings  # noqa: PLC0415
+    from infra.settings.loader import ConfigError  # noqa: PLC0415
 
     pack = project_dir / POLICY_PACK
     if not (pack / "venv" / "bin" / "python").is_file():
@@ -51,7 +44,7 @@ def policy_options(stack: str, project_dir: Path, registry_ids: list[str] | None
             f"{pack}/venv/bin/pip install -r {pack}/requirements.txt"
         )
     try:
-        settings = load_settings(stack, stack_file_values(project_dir / f"Pulumi.{stack}.yaml"), offline=True)
+        settings = stack_settings(stack, project_dir)
     except ConfigError as error:
         raise OperationError(str(error)) from None
     config_file = project_dir / "build" / stack / "policy-config.json"
@@ -74,10 +67,6 @@ class Step:
     op: str
     type: str
     urn: str
-
-    @property
-    def name(self) -> str:
-        return self.urn.rsplit("::", 1)[-1]
 
 
 def preview_steps(stack: auto.Stack, **options: Any) -> list[Step]:

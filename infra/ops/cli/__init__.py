@@ -7,24 +7,29 @@ import gc
 import sys
 import warnings
 from collections.abc import Sequence
+from importlib import import_module
 
-from infra.ops.cli import (
-    app_commit,
-    check,
-    diff,
-    kube_credential,
-    migration_revision,
-    monitoring_diff,
-    rehearse,
-    release_record,
-    releases,
-    restore,
-    rollback,
-    rotate_secrets,
-    smoke,
-    synth,
+from infra.ops.automation import OperationError
+from infra.ops.cli.common import EXIT_FAILED, EXIT_INVALID, Failure, HistoryError
+from infra.settings import ConfigError
+
+# The modules that register the commands, in the order `--help` lists them.
+COMMANDS = (
+    "synth",
+    "check",
+    "diff",
+    "monitoring_diff",
+    "restore",
+    "rehearse",
+    "rotate_secrets",
+    "releases",
+    "rollback",
+    "smoke",
+    "kube_credential",
+    "migration_revision",
+    "app_commit",
+    "release_record",
 )
-from infra.ops.cli.common import EXIT_FAILED, EXIT_INVALID
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,24 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Samokoder infrastructure on Yandex Cloud: offline synth and operations.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    # In the order `--help` lists them.
-    for command in (
-        synth,
-        check,
-        diff,
-        monitoring_diff,
-        restore,
-        rehearse,
-        rotate_secrets,
-        releases,
-        rollback,
-        smoke,
-        kube_credential,
-        migration_revision,
-        app_commit,
-        release_record,
-    ):
-        command.register(commands)
+    for module in COMMANDS:
+        import_module(f"{__name__}.{module}").register(commands)
     return parser
 
 
@@ -66,16 +55,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     # command imports the SDK.
     warnings.filterwarnings("ignore", message="pkg_resources is deprecated as an API", category=UserWarning)
     args = build_parser().parse_args(argv)
-    handler = args.handler
-    from infra.settings import ConfigError  # noqa: PLC0415
-
     try:
-        result: int = handler(args)
-    except ConfigError as error:
-        # A stack file a command reads on the side (smoke's domain, a rollback's): the same one
-        # message synth gives for it, not a traceback.
+        result: int = args.handler(args)
+    except Failure as failure:
+        print(failure, file=sys.stderr)
+        return failure.code
+    except (ConfigError, HistoryError, OperationError) as error:
+        # What a command leaves to here, in one message: a stack file it reads on the side (smoke's
+        # domain, a rollback's) as synth gives it, a history that cannot be read (exit 2), an
+        # operation that could not run or finish (exit 1).
         print(f"{args.command}: {error}", file=sys.stderr)
-        return EXIT_INVALID
+        return EXIT_FAILED if isinstance(error, OperationError) else EXIT_INVALID
     except KeyboardInterrupt:
         # Ctrl-C: one line, not a traceback. synth swaps its tree in whole or not at all (its
         # partial tree is removed on the way out) and record-release replaces the stack file whole.

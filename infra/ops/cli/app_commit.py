@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 
 from infra.app_contract import APP_COMMIT, APP_REPOSITORY
-from infra.ops.cli.common import EXIT_OK
+from infra.ops.cli.common import EXIT_OK, Commands
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: Commands) -> None:
     parser = commands.add_parser(
         "app-commit",
         help="print the app repository and commit the app contract was read at",
@@ -22,6 +22,5 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def run(args: argparse.Namespace) -> int:
-    print(f"repository={APP_REPOSITORY}")
-    print(f"commit={APP_COMMIT}")
+    print(f"repository={APP_REPOSITORY}\ncommit={APP_COMMIT}")
     return EXIT_OK

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-from infra.ops.cli.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, add_stack_argument, project_dir
+from infra.ops.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    Commands,
+    Failure,
+    add_stack_argument,
+    project_dir,
+    stack_settings,
+)
 from infra.settings import ConfigError
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: Commands) -> None:
     check = commands.add_parser(
         "check",
         help="run the policy pack's policies on a stack, offline",
@@ -35,6 +42,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def run(args: argparse.Namespace) -> int:
     from infra.ops.synth.runner import synthesize  # noqa: PLC0415
+    from infra.ops.synth.writer import MARKER, MARKER_TEXT  # noqa: PLC0415
 
     if args.resources is not None:
         return check_file(args.stack, args.resources)
@@ -43,15 +51,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         synthesis = synthesize(args.stack, project)
     except ConfigError as error:
-        print(error, file=sys.stderr)
-        return EXIT_INVALID
+        raise Failure(str(error)) from None
     # Made only once the config is good: a refused check leaves no empty directory.
     out_dir.mkdir(parents=True, exist_ok=True)
     if not any(out_dir.iterdir()):
         # build/STACK is synth's too: marked as its tree, the next synth replaces it rather than
         # refusing a directory it did not make (check, then synth, on a fresh clone).
-        from infra.ops.synth.writer import MARKER, MARKER_TEXT  # noqa: PLC0415
-
         (out_dir / MARKER).write_text(MARKER_TEXT)
     return EXIT_OK if policy_check(synthesis, out_dir) else EXIT_FAILED
 
@@ -69,8 +74,9 @@ def policy_check(synthesis: Any, out_dir: Path, *, lands_in: Path | None = None)
     (out_dir / "policy-config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     violations = check(synthesis.resources, config)
     report = write_report(violations, synthesis.stack, out_dir)
-    shown = (lands_in or out_dir) / report.name
-    print(f"policies for {synthesis.stack}:\n{table(violations)}\nwrote {shown}\n")
+    print(
+        f"policies for {synthesis.stack}:\n{table(violations)}\nwrote {(lands_in or out_dir) / report.name}\n"
+    )
     return not mandatory(violations)
 
 
@@ -78,33 +84,20 @@ def check_file(stack: str, path: Path) -> int:
     """The policies on a resources.json in synth's format, configured for `stack`."""
     from infra.ops.check.config import policy_config  # noqa: PLC0415
     from infra.ops.check.offline import ShapeError, check, load_resources, mandatory, table  # noqa: PLC0415
-    from infra.settings.loader import load_settings  # noqa: PLC0415
-    from infra.settings.source import stack_file_values  # noqa: PLC0415
 
+    settings = stack_settings(stack)
     try:
-        settings = load_settings(
-            stack, stack_file_values(project_dir() / f"Pulumi.{stack}.yaml"), offline=True
-        )
-    except ConfigError as error:
-        print(f"check: {error}", file=sys.stderr)
-        return EXIT_INVALID
-    try:
-        resources = load_resources(path)
+        violations = check(load_resources(path), policy_config(settings))
     except OSError as error:
-        print(f"check: {path}: cannot be read ({error.strerror or type(error).__name__})", file=sys.stderr)
-        return EXIT_INVALID
+        raise Failure(f"check: {path}: cannot be read ({error.strerror or type(error).__name__})") from None
     except RecursionError:
-        print(f"check: {path}: nested too deeply to be synth's resources.json", file=sys.stderr)
-        return EXIT_INVALID
+        raise Failure(f"check: {path}: nested too deeply to be synth's resources.json") from None
+    except ShapeError as error:
+        raise Failure(f"check: {path}: {error}") from None
     except (ValueError, TypeError, AttributeError) as error:
         # JSON, UTF-8 and shape errors alike: one line naming the file.
-        reason = str(error).removeprefix(f"{path}: ")
-        print(f"check: {path}: not synth's resources.json ({reason})", file=sys.stderr)
-        return EXIT_INVALID
-    try:
-        violations = check(resources, policy_config(settings))
-    except ShapeError as error:
-        print(f"check: {path}: {error}", file=sys.stderr)
-        return EXIT_INVALID
+        raise Failure(
+            f"check: {path}: not synth's resources.json ({str(error).removeprefix(f'{path}: ')})"
+        ) from None
     print(f"policies for {stack} on {path}:\n{table(violations)}\n")
     return EXIT_OK if not mandatory(violations) else EXIT_FAILED

@@ -1,17 +1,36 @@
-"""Shared by the commands: exit codes, the default stack, the project directory, stack lookups."""
+"""Shared by the commands: exit codes, how a command ends, the project and its stacks, update histories."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from stacks import known_stacks
+
+if TYPE_CHECKING:
+    from infra.settings.stack import StackSettings
 
 # 0 success, 1 failure while running, 2 invalid input (bad config or arguments).
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 DEFAULT_STACK = "staging"
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+History = list[dict[str, Any]]
+T = TypeVar("T")
+
+
+class Failure(Exception):
+    """Ends a command: `main` prints the message to stderr as it is and exits with `code`."""
+
+    def __init__(self, message: str, code: int = EXIT_INVALID) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class HistoryError(ValueError):
+    """A --history file that cannot be read as `pulumi stack history --json`."""
 
 
 def project_dir() -> Path:
@@ -23,6 +42,21 @@ def project_dir() -> Path:
     return here
 
 
+def stack_file(stack: str, project: Path | None = None) -> Path:
+    return (project or project_dir()) / f"Pulumi.{stack}.yaml"
+
+
+def stack_settings(stack: str, project: Path | None = None, *, without: str | None = None) -> StackSettings:
+    """The stack's profile and stack file validated offline (no provided secret need be readable)."""
+    from infra.settings.loader import load_settings  # noqa: PLC0415
+    from infra.settings.source import stack_file_values  # noqa: PLC0415
+
+    values = stack_file_values(stack_file(stack, project))
+    if without is not None:
+        values.pop(without, None)
+    return load_settings(stack, values, offline=True)
+
+
 def stack_name(text: str) -> str:
     """A known stack's name, or argparse's error (exit 2, no traceback)."""
     if text not in known_stacks():
@@ -32,40 +66,50 @@ def stack_name(text: str) -> str:
 
 
 def add_stack_argument(parser: argparse.ArgumentParser) -> None:
-    """The positional STACK of a command that works on one stack."""
     parser.add_argument(
         "stack", metavar="STACK", type=stack_name, help=f"the stack: {', '.join(known_stacks())}"
     )
 
 
-class HistoryError(ValueError):
-    """A --history file that cannot be read as `pulumi stack history --json`."""
-
-
-def domain(stack: str) -> str:
-    """The stack's public domain, from Pulumi.STACK.yaml."""
+def smoke_check(stack: str, attempts: int = 10) -> int:
+    """GET the API's /health through the stack's ingress (the domain from Pulumi.STACK.yaml); the verdict."""
+    from infra.ops.releases.smoke import check_health, health_url  # noqa: PLC0415
     from infra.settings.loader import ConfigError, Problem  # noqa: PLC0415
     from infra.settings.source import stack_file_values  # noqa: PLC0415
 
-    name = f"Pulumi.{stack}.yaml"
-    identity = stack_file_values(project_dir() / name).get("identity")
-    found = identity.get("domain") if isinstance(identity, dict) else None
-    if not isinstance(found, str) or not found:
-        raise ConfigError(stack, [Problem(name, "samokoder:identity.domain", "not set: no domain to reach")])
-    return found
+    path = stack_file(stack)
+    identity = stack_file_values(path).get("identity")
+    domain = identity.get("domain") if isinstance(identity, dict) else None
+    if not isinstance(domain, str) or not domain:
+        raise ConfigError(
+            stack, [Problem(path.name, "samokoder:identity.domain", "not set: no domain to reach")]
+        )
+    result = check_health(health_url(domain), attempts=attempts)
+    print(f"smoke check {result.url}: {'healthy' if result.healthy else 'UNHEALTHY'} ({result.detail})")
+    return EXIT_OK if result.healthy else EXIT_FAILED
 
 
-def update_history(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """The stack's update history: from --history FILE, or from the state backend."""
-    if args.history is not None:
-        return read_history(args.history)
-    from infra.ops.automation.rollback import load_history  # noqa: PLC0415
+def from_history(
+    args: argparse.Namespace,
+    read: Callable[[History], T],
+    shapes: tuple[type[Exception], ...] = (KeyError, TypeError, ValueError, AttributeError),
+) -> T:
+    """`read` on the stack's update history; an update of a shape it cannot read is a HistoryError."""
+    history = update_history(args)
+    try:
+        return read(history)
+    except shapes as error:
+        raise HistoryError(f"the history holds an update of the wrong shape ({error!r})") from None
 
-    return load_history(args.stack, project_dir())
 
+def update_history(args: argparse.Namespace) -> History:
+    """The stack's update history: a saved `pulumi stack history --json` (--history FILE), else the
+    state backend's."""
+    path: Path | None = args.history
+    if path is None:
+        from infra.ops.automation.rollback import load_history  # noqa: PLC0415
 
-def read_history(path: Path) -> list[dict[str, Any]]:
-    """A saved `pulumi stack history --json`: a list of updates (objects); else a HistoryError."""
+        return load_history(args.stack, project_dir())
     try:
         loaded = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:

@@ -7,16 +7,12 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from infra.ops.cli.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, project_dir
+from infra.ops.cli.common import EXIT_FAILED, EXIT_OK, Commands, Failure, project_dir
 from stacks import known_stacks
 
-if TYPE_CHECKING:
-    from infra.ops.synth.diff import StackDiff
 
-
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: Commands) -> None:
     diff = commands.add_parser(
         "diff",
         help="what a change renders differently for a stack, resource by resource, offline",
@@ -58,15 +54,10 @@ def run(args: argparse.Namespace) -> int:
     from infra.ops.synth.builds import BuildError, build, resolve_base  # noqa: PLC0415
     from infra.ops.synth.diff import diff_builds  # noqa: PLC0415
     from infra.ops.synth.diff_report import markdown, text  # noqa: PLC0415
-    from infra.settings.loader import ConfigError  # noqa: PLC0415
 
     unknown = [s for s in args.stacks if s not in known_stacks()]
     if unknown:
-        print(
-            f"diff: unknown stack {', '.join(unknown)}; known stacks: {', '.join(known_stacks())}",
-            file=sys.stderr,
-        )
-        return EXIT_INVALID
+        raise Failure(f"diff: unknown stack {', '.join(unknown)}; known stacks: {', '.join(known_stacks())}")
     project = project_dir()
     with tempfile.TemporaryDirectory(prefix="samokoder-diff-") as scratch:
         work = args.builds.resolve() if args.builds else Path(scratch)
@@ -79,18 +70,17 @@ def run(args: argparse.Namespace) -> int:
             )
             builds = build(project, base, args.stacks, work)
         except BuildError as error:
-            print(f"diff: {error}", file=sys.stderr)
-            return EXIT_INVALID
+            raise Failure(f"diff: {error}") from None
         diffs = [diff_builds(s, builds.base / s, builds.head / s) for s in args.stacks]
         if args.builds:
-            _pictures(diffs, builds.base, builds.head, work)
+            from infra.ops.synth.diff_graph import changes_svg  # noqa: PLC0415
+
+            for diff in diffs:
+                (work / f"{diff.stack}-changes.svg").write_bytes(
+                    changes_svg(diff, builds.base / diff.stack, builds.head / diff.stack)
+                )
     if args.format == "markdown":
-        try:
-            canary = canary_sections(project, args.stacks)
-        except ConfigError as error:
-            print(f"diff: {error}", file=sys.stderr)
-            return EXIT_INVALID
-        print(markdown(diffs, base.label, canary), end="")
+        print(markdown(diffs, base.label, canary_sections(project, args.stacks)), end="")
     else:
         print(text(diffs, base.label), end="")
     return EXIT_FAILED if any(not d.empty for d in diffs) else EXIT_OK
@@ -116,12 +106,3 @@ def canary_sections(project: Path, stacks: Sequence[str]) -> dict[str, list[str]
         settings = validate_settings(stack, profile, values, offline=True)
         sections[stack] = judged_on(settings.canary, settings.slo)
     return sections
-
-
-def _pictures(diffs: Sequence[StackDiff], base: Path, head: Path, into: Path) -> None:
-    from infra.ops.synth.diff_graph import changes_svg  # noqa: PLC0415
-
-    for diff in diffs:
-        (into / f"{diff.stack}-changes.svg").write_bytes(
-            changes_svg(diff, base / diff.stack, head / diff.stack)
-        )

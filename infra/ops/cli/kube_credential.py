@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
-from infra.ops.cli.common import EXIT_FAILED, EXIT_OK
+from infra.ops.cli.common import EXIT_FAILED, EXIT_OK, Commands, Failure
 
 API_VERSION = "client.authentication.k8s.io/v1beta1"
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: Commands) -> None:
     parser = commands.add_parser(
         "kube-credential",
         help="print an ExecCredential with an IAM token (the kubeconfig's exec plugin)",
@@ -43,19 +42,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.set_defaults(handler=run)
 
 
-def exec_credential(token: str, expires_at: str | None) -> dict[str, object]:
-    status: dict[str, str] = {"token": token}
-    if expires_at is not None:
-        status["expirationTimestamp"] = expires_at
-    return {"apiVersion": API_VERSION, "kind": "ExecCredential", "spec": {}, "status": status}
-
-
 def run(args: argparse.Namespace) -> int:
-    from infra.providers.yandex.connection import (  # noqa: PLC0415
-        DEFAULT_ENDPOINT,
-        Connection,
-        ConnectionError_,
-    )
+    from infra.providers.yandex.connection import DEFAULT_ENDPOINT, Connection, ConnectionError_  # noqa: PLC0415
 
     connection = Connection(
         "environment",
@@ -65,14 +53,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         token = connection.iam_token()
     except ConnectionError_ as error:
-        print(f"kube-credential: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        raise Failure(f"kube-credential: {error}", EXIT_FAILED) from None
     if not token.token:
-        print("kube-credential: the token source answered an empty token", file=sys.stderr)
-        return EXIT_FAILED
+        raise Failure("kube-credential: the token source answered an empty token", EXIT_FAILED)
     if args.print_token:
         print(token.token)
         return EXIT_OK
-    expires = None if token.expires_at is None else token.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-    print(json.dumps(exec_credential(token.token, expires)))
+    status = {"token": token.token}
+    if token.expires_at is not None:
+        status["expirationTimestamp"] = token.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    print(json.dumps({"apiVersion": API_VERSION, "kind": "ExecCredential", "spec": {}, "status": status}))
     return EXIT_OK

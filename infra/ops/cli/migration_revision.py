@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from infra.ops.cli.common import EXIT_INVALID, EXIT_OK
+from infra.ops.cli.common import EXIT_OK, Commands, Failure
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: Commands) -> None:
     parser = commands.add_parser(
         "migration-revision",
         help="print the migration revision of the app's Alembic scripts (for the release)",
@@ -36,6 +35,5 @@ def run(args: argparse.Namespace) -> int:
         found = heads(args.versions)
         print("\n".join(found) if args.heads else migration_revision(found))
     except (MigrationsError, SyntaxError) as error:
-        print(f"migration-revision: {error}", file=sys.stderr)
-        return EXIT_INVALID
+        raise Failure(f"migration-revision: {error}") from None
     return EXIT_OK

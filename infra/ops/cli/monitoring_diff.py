@@ -8,15 +8,14 @@ the same machinery with --base-ref.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
-from infra.ops.cli.common import EXIT_INVALID, EXIT_OK, project_dir
+from infra.ops.cli.common import EXIT_OK, Commands, Failure, project_dir
 from stacks import known_stacks
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: Commands) -> None:
     diff = commands.add_parser(
         "monitoring-diff",
         help="summarise how alerts, rules and dashboards differ between two synth builds (Markdown)",
@@ -38,34 +37,24 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def run(args: argparse.Namespace) -> int:
-    from infra.ops.synth.monitoring_diff import report  # noqa: PLC0415
-
-    if args.base_ref is not None:
-        if args.base is not None:
-            print("monitoring-diff: give BASE and HEAD or --base-ref, not both", file=sys.stderr)
-            return EXIT_INVALID
-        return _from_ref(args.base_ref)
-    if args.base is None or args.head is None:
-        print("monitoring-diff: give BASE and HEAD (build directories) or --base-ref", file=sys.stderr)
-        return EXIT_INVALID
-    for root in (args.base, args.head):
-        if not root.is_dir():
-            print(f"monitoring-diff: {root} is not a directory of synth output", file=sys.stderr)
-            return EXIT_INVALID
-    print(report(args.base, args.head), end="")
-    return EXIT_OK
-
-
-def _from_ref(ref: str) -> int:
     from infra.ops.synth.builds import BuildError, build, resolve_base  # noqa: PLC0415
     from infra.ops.synth.monitoring_diff import report  # noqa: PLC0415
 
+    if args.base_ref is None:
+        if args.base is None or args.head is None:
+            raise Failure("monitoring-diff: give BASE and HEAD (build directories) or --base-ref")
+        for root in (args.base, args.head):
+            if not root.is_dir():
+                raise Failure(f"monitoring-diff: {root} is not a directory of synth output")
+        print(report(args.base, args.head), end="")
+        return EXIT_OK
+    if args.base is not None:
+        raise Failure("monitoring-diff: give BASE and HEAD or --base-ref, not both")
     project = project_dir()
     with tempfile.TemporaryDirectory(prefix="samokoder-monitoring-diff-") as scratch:
         try:
-            builds = build(project, resolve_base(project, ref), known_stacks(), Path(scratch))
+            builds = build(project, resolve_base(project, args.base_ref), known_stacks(), Path(scratch))
         except BuildError as error:
-            print(f"monitoring-diff: {error}", file=sys.stderr)
-            return EXIT_INVALID
+            raise Failure(f"monitoring-diff: {error}") from None
         print(report(builds.base, builds.head), end="")
     return EXIT_OK

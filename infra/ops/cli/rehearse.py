@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from infra.ops.cli.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, add_stack_argument, project_dir
+from infra.ops.cli.common import EXIT_FAILED, EXIT_OK, Failure, add_stack_argument, stack_settings
 from infra.ops.releases.migrations import HEX
-from infra.settings import ConfigError
 
 DEFAULT_TIMEOUT_SECONDS = 3600
 
@@ -69,15 +67,8 @@ def run(args: argparse.Namespace) -> int:
     from infra.ops.automation.rehearsal import Kubectl, RehearsalError, rehearse  # noqa: PLC0415
     from infra.render.database.plan import backup_plan  # noqa: PLC0415
     from infra.render.workloads.rehearsal import rehearsal_cluster, rehearsal_job  # noqa: PLC0415
-    from infra.settings import load_settings  # noqa: PLC0415
-    from infra.settings.source import stack_file_values  # noqa: PLC0415
 
-    try:
-        values = stack_file_values(project_dir() / f"Pulumi.{args.stack}.yaml")
-        settings = load_settings(args.stack, values, offline=True)
-    except ConfigError as error:
-        print(error, file=sys.stderr)
-        return EXIT_INVALID
+    settings = stack_settings(args.stack)
     running = settings.release.migration_revision
     if args.migration == running:
         print(f"rehearse-migration {args.stack}: the release keeps revision {running}: nothing to rehearse")
@@ -95,7 +86,6 @@ def run(args: argparse.Namespace) -> int:
             progress=lambda line: print(line, flush=True),
         )
     except RehearsalError as error:
-        print(f"rehearse-migration: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        raise Failure(f"rehearse-migration: {error}", EXIT_FAILED) from None
     print(verdict.report())
     return EXIT_OK if verdict.passed else EXIT_FAILED

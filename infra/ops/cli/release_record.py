@@ -8,14 +8,22 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
-from infra.ops.cli.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, add_stack_argument, project_dir
+from infra.ops.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    Commands,
+    Failure,
+    HistoryError,
+    add_stack_argument,
+    stack_file,
+    update_history,
+)
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: Commands) -> None:
     record = commands.add_parser(
         "record-release",
         help="write a release into Pulumi.STACK.yaml (the record the deploy commits)",
@@ -60,27 +68,18 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     verify.set_defaults(handler=run_verify)
 
 
-def _stack_file(stack: str) -> Path:
-    return project_dir() / f"Pulumi.{stack}.yaml"
-
-
-def _read_text(path: Path) -> str:
-    """The stack file's text, or a RecordError naming it."""
-    from infra.ops.releases.record import RecordError  # noqa: PLC0415
+def _recorded(path: Path) -> tuple[str, Any]:
+    """The stack file's text and the release it records; a RecordError names the file."""
+    from infra.ops.releases.record import RecordError, read_release  # noqa: PLC0415
 
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise RecordError(f"{path.name}: cannot be read ({error.strerror or type(error).__name__})") from None
     except UnicodeDecodeError:
         raise RecordError(f"{path.name}: not UTF-8 text") from None
-
-
-def _recorded(path: Path, text: str) -> Any:
-    from infra.ops.releases.record import RecordError, read_release  # noqa: PLC0415
-
     try:
-        return read_release(text)
+        return text, read_release(text)
     except RecordError as error:
         raise RecordError(f"{path.name}: {error}") from None
 
@@ -107,22 +106,17 @@ def _one_line(error: Exception) -> str:
 def run_record(args: argparse.Namespace) -> int:
     from pydantic import ValidationError  # noqa: PLC0415
 
-    from infra.ops.automation.stack import OperationError  # noqa: PLC0415
-    from infra.ops.cli.common import HistoryError, update_history  # noqa: PLC0415
     from infra.ops.releases.record import RecordError, deployed, given, write_release  # noqa: PLC0415
 
     named = [args.release_id, args.migration, args.api, args.worker, args.frontend]
     required = [args.release_id, args.migration, args.api]
     if args.deployed == any(v is not None for v in named) or (not args.deployed and None in required):
-        print(
-            "record-release: give either --deployed or --id --migration --api (and --worker --frontend)",
-            file=sys.stderr,
+        raise Failure(
+            "record-release: give either --deployed or --id --migration --api (and --worker --frontend)"
         )
-        return EXIT_INVALID
-    path = _stack_file(args.stack)
+    path = stack_file(args.stack)
     try:
-        text = _read_text(path)
-        kept = _recorded(path, text)
+        text, kept = _recorded(path)
         if args.deployed:
             release = deployed(update_history(args))
         else:
@@ -135,47 +129,36 @@ def run_record(args: argparse.Namespace) -> int:
             release = given(args.release_id, args.migration, images, skip_analysis=args.skip_analysis)
         # Validated (given, deployed) and read back (write_release) before anything is written.
         _write_atomically(path, write_release(text, release))
-    except (RecordError, ValidationError, HistoryError) as error:
-        print(f"record-release: {_one_line(error)}", file=sys.stderr)
-        return EXIT_INVALID
+    except (RecordError, ValidationError) as error:
+        raise Failure(f"record-release: {_one_line(error)}") from None
     except OSError as error:
-        print(f"record-release: {path.name}: cannot be written ({error.strerror})", file=sys.stderr)
-        return EXIT_FAILED
-    except OperationError as error:
-        print(f"record-release: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        raise Failure(
+            f"record-release: {path.name}: cannot be written ({error.strerror})", EXIT_FAILED
+        ) from None
     print(f"{path.name}: release {release.id} (migration {release.migration_revision})")
     return EXIT_OK
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from infra.ops.automation.stack import OperationError  # noqa: PLC0415
-    from infra.ops.cli.common import HistoryError, update_history  # noqa: PLC0415
     from infra.ops.releases.record import RecordError, deployed, differences  # noqa: PLC0415
 
-    path = _stack_file(args.stack)
+    path = stack_file(args.stack)
     try:
-        recorded = _recorded(path, _read_text(path))
+        _, recorded = _recorded(path)
         history = update_history(args)
     except (RecordError, HistoryError) as error:
-        print(f"verify-release {args.stack}: {error}", file=sys.stderr)
-        return EXIT_INVALID
-    except OperationError as error:
-        print(f"verify-release: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        raise Failure(f"verify-release {args.stack}: {error}") from None
     try:
         running = deployed(history)
     except RecordError as error:
-        print(f"verify-release {args.stack}: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        raise Failure(f"verify-release {args.stack}: {error}", EXIT_FAILED) from None
     found = differences(recorded, running)
     if found:
         listed = "\n".join(f"  {line}" for line in found)
-        print(
+        raise Failure(
             f"verify-release {args.stack}: {path.name} does not record what the stack runs:\n{listed}\n"
             f"record it: samokoder-infra record-release {args.stack} --deployed, and commit {path.name}",
-            file=sys.stderr,
+            EXIT_FAILED,
         )
-        return EXIT_FAILED
     print(f"verify-release {args.stack}: {path.name} records release {running.id}, which the stack runs")
     return EXIT_OK

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from infra.ops.cli.common import (
-    EXIT_FAILED,
-    EXIT_INVALID,
-    EXIT_OK,
-    HistoryError,
-    add_stack_argument,
-    update_history,
-)
+from infra.ops.cli.common import EXIT_OK, Commands, add_stack_argument, from_history
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: Commands) -> None:
     listing = commands.add_parser(
         "releases",
         help="list a stack's releases from its update history",
@@ -35,21 +27,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def run(args: argparse.Namespace) -> int:
-    from infra.ops.automation.stack import OperationError  # noqa: PLC0415
     from infra.ops.releases.history import releases  # noqa: PLC0415
 
-    try:
-        history = update_history(args)
-        try:
-            found = releases(history)
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
-            raise HistoryError(f"the history holds an update of the wrong shape ({error!r})") from None
-    except HistoryError as error:
-        print(f"releases: {error}", file=sys.stderr)
-        return EXIT_INVALID
-    except OperationError as error:
-        print(f"releases: {error}", file=sys.stderr)
-        return EXIT_FAILED
+    found = from_history(args, releases)
     if not found:
         print(f"{args.stack}: no update has deployed a release by digest yet")
         return EXIT_OK

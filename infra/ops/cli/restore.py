@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import UTC, datetime
 
-from infra.ops.cli.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, add_stack_argument, project_dir
+from infra.ops.cli.common import EXIT_OK, Commands, Failure, add_stack_argument, project_dir, stack_settings
 from infra.settings import ConfigError
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: Commands) -> None:
     restore = commands.add_parser(
         "restore",
         help="render (or with --apply create) a new database cluster restored from the backups",
@@ -57,42 +56,31 @@ def _timestamp(text: str) -> datetime:
 def run(args: argparse.Namespace) -> int:
     from infra.render.database.restore import RestoreError, plan_restore  # noqa: PLC0415
     from infra.render.monitoring.render import dump_yaml  # noqa: PLC0415
-    from infra.settings import load_settings  # noqa: PLC0415
-    from infra.settings.source import stack_file_values  # noqa: PLC0415
 
     project = project_dir()
     try:
-        values = stack_file_values(project / f"Pulumi.{args.stack}.yaml")
-        # A restore already recorded in the stack file is what --apply replaces.
-        values.pop("restore", None)
-        # Rendering needs no secret; `--apply` runs the program, which checks them.
-        settings = load_settings(args.stack, values, offline=True)
+        # A restore already recorded in the stack file is what --apply replaces. Rendering needs
+        # no secret; `--apply` runs the program, which checks them.
+        settings = stack_settings(args.stack, project, without="restore")
         plan = plan_restore(settings, into=args.into, target_time=args.target_time, now=datetime.now(UTC))
     except ConfigError as error:
-        print(error, file=sys.stderr)
-        return EXIT_INVALID
+        raise Failure(str(error)) from None
     except RestoreError as error:
-        print(f"restore: {error}", file=sys.stderr)
-        return EXIT_INVALID
+        raise Failure(f"restore: {error}") from None
     out = project / "build" / args.stack / "restore" / f"{plan.request.into}.yaml"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(dump_yaml(plan.manifest))
     point = plan.request.target_time.isoformat() if plan.request.target_time else "the latest archived point"
     print(
         f"restore {args.stack}: cluster {plan.request.into} from the backups of samokoder-db, up to {point}"
+        f"\nwrote {out}"
     )
-    print(f"wrote {out}")
     if not args.apply:
         print("nothing applied: run again with --apply to create it (see docs/runbooks/database-restore.md)")
         return EXIT_OK
     from infra.ops.automation.restore import apply_restore  # noqa: PLC0415
-    from infra.ops.automation.stack import OperationError  # noqa: PLC0415
 
-    try:
-        apply_restore(plan, project, on_output=lambda line: print(line, end="", flush=True))
-    except OperationError as error:
-        print(f"restore: {error}", file=sys.stderr)
-        return EXIT_FAILED
+    apply_restore(plan, project, on_output=lambda line: print(line, end="", flush=True))
     print(
         f"restore {args.stack}: {plan.request.into} created; watch it with "
         f"'kubectl cnpg status {plan.request.into} -n samokoder'"

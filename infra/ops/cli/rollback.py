@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 from infra.ops.cli.common import (
     EXIT_FAILED,
-    EXIT_INVALID,
     EXIT_OK,
-    HistoryError,
+    Commands,
+    Failure,
     add_stack_argument,
-    domain,
+    from_history,
     project_dir,
-    update_history,
+    smoke_check,
 )
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: Commands) -> None:
     rollback = commands.add_parser(
         "rollback",
         help="redeploy an earlier release's image digests, and nothing else",
@@ -46,31 +45,20 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def run(args: argparse.Namespace) -> int:
-    from infra.ops.automation.stack import OperationError  # noqa: PLC0415
     from infra.ops.releases.history import RollbackRefused, choose_target  # noqa: PLC0415
 
     if args.history is not None and not args.dry_run:
-        print(
-            "rollback: --history is for --dry-run; a real rollback reads the stack's own history",
-            file=sys.stderr,
-        )
-        return EXIT_INVALID
+        raise Failure("rollback: --history is for --dry-run; a real rollback reads the stack's own history")
+    print(f"rollback {args.stack}: reading the update history ...", flush=True)
     try:
-        print(f"rollback {args.stack}: reading the update history ...", flush=True)
-        history = update_history(args)
-        try:
-            plan = choose_target(history, to=args.to, steps=args.steps)
-        except (KeyError, TypeError, AttributeError) as error:
-            raise HistoryError(f"the history holds an update of the wrong shape ({error!r})") from None
-    except HistoryError as error:
-        print(f"rollback: {error}", file=sys.stderr)
-        return EXIT_INVALID
+        # A RollbackRefused is a ValueError: not taken for an update of the wrong shape.
+        plan = from_history(
+            args,
+            lambda history: choose_target(history, to=args.to, steps=args.steps),
+            (KeyError, TypeError, AttributeError),
+        )
     except RollbackRefused as error:
-        print(f"rollback: refused: {error}", file=sys.stderr)
-        return EXIT_INVALID
-    except OperationError as error:
-        print(f"rollback: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        raise Failure(f"rollback: refused: {error}") from None
     services = ", ".join(plan.changed_services()) or "none"
     print(
         f"rollback {args.stack}: {plan.current.id} (update {plan.current.version}) -> {plan.target.id} "
@@ -79,50 +67,30 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         print("dry run: nothing changed")
         return EXIT_OK
-    return _apply_rollback(args, plan)
+    return _apply(args, plan)
 
 
-def _apply_rollback(args: argparse.Namespace, plan: Any) -> int:
+def _apply(args: argparse.Namespace, plan: Any) -> int:
     from infra.ops.automation.rollback import roll_back  # noqa: PLC0415
-    from infra.ops.automation.stack import OperationError  # noqa: PLC0415
+    from infra.ops.automation.stack import select  # noqa: PLC0415
     from infra.ops.releases.registry import RegistryError, missing_images  # noqa: PLC0415
-    from infra.ops.releases.smoke import check_health, health_url  # noqa: PLC0415
     from infra.providers.yandex.connection import Connection, ConnectionError_  # noqa: PLC0415
 
     # The token source of the kubeconfig's plugin and Lockbox: a key file, a token or the VM.
     try:
         token = Connection("environment").iam_token().token
     except ConnectionError_ as error:
-        print(f"rollback: no IAM token to check the registry with: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        raise Failure(f"rollback: no IAM token to check the registry with: {error}", EXIT_FAILED) from None
     try:
-        registry_id = _registry_id(args.stack)
+        registry_id = select(args.stack, project_dir()).outputs()["registry_id"].value
         refs = {s: f"cr.yandex/{registry_id}/{s}@{d}" for s, d in plan.target.images.items()}
         missing = missing_images(refs, token)
-    except (OperationError, RegistryError) as error:
-        print(f"rollback: {error}", file=sys.stderr)
-        return EXIT_FAILED
+    except RegistryError as error:
+        raise Failure(f"rollback: {error}", EXIT_FAILED) from None
     if missing:
-        print(
-            f"rollback: refused: the images of {', '.join(missing)} are no longer in the registry",
-            file=sys.stderr,
-        )
-        return EXIT_INVALID
+        raise Failure(f"rollback: refused: the images of {', '.join(missing)} are no longer in the registry")
     if not args.yes and input(f"roll {args.stack} back to {plan.target.id}? [y/N] ").strip().lower() != "y":
         print("rollback: not confirmed; nothing changed")
         return EXIT_FAILED
-    try:
-        roll_back(args.stack, project_dir(), plan, on_output=lambda line: print(line, end="", flush=True))
-    except OperationError as error:
-        print(f"rollback: {error}", file=sys.stderr)
-        return EXIT_FAILED
-    result = check_health(health_url(domain(args.stack)))
-    print(f"smoke check {result.url}: {'healthy' if result.healthy else 'UNHEALTHY'} ({result.detail})")
-    return EXIT_OK if result.healthy else EXIT_FAILED
-
-
-def _registry_id(stack: str) -> str:
-    from infra.ops.automation.stack import select  # noqa: PLC0415
-
-    outputs = select(stack, project_dir()).outputs()
-    return str(outputs["registry_id"].value)
+    roll_back(args.stack, project_dir(), plan, on_output=lambda line: print(line, end="", flush=True))
+    return smoke_check(args.stack)

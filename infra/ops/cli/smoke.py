@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
-
-from infra.ops.cli.common import EXIT_FAILED, EXIT_OK, add_stack_argument, domain
+from infra.ops.cli.common import Commands, add_stack_argument, smoke_check
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: Commands) -> None:
     smoke = commands.add_parser(
         "smoke",
         help="check the API's /health through the stack's public ingress",
@@ -18,12 +16,4 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     add_stack_argument(smoke)
     smoke.add_argument("--attempts", type=int, default=10, help="tries, 6 s apart (default 10)")
-    smoke.set_defaults(handler=run)
-
-
-def run(args: argparse.Namespace) -> int:
-    from infra.ops.releases.smoke import check_health, health_url  # noqa: PLC0415
-
-    result = check_health(health_url(domain(args.stack)), attempts=args.attempts)
-    print(f"smoke check {result.url}: {'healthy' if result.healthy else 'UNHEALTHY'} ({result.detail})")
-    return EXIT_OK if result.healthy else EXIT_FAILED
+    smoke.set_defaults(handler=lambda args: smoke_check(args.stack, args.attempts))

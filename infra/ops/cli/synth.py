@@ -8,12 +8,21 @@ import time
 from pathlib import Path
 
 from infra.ops.cli.check import policy_check
-from infra.ops.cli.common import DEFAULT_STACK, EXIT_FAILED, EXIT_INVALID, EXIT_OK, project_dir
+from infra.ops.cli.common import (
+    DEFAULT_STACK,
+    EXIT_FAILED,
+    EXIT_INVALID,
+    EXIT_OK,
+    Commands,
+    Failure,
+    project_dir,
+    stack_settings,
+)
 from infra.settings import ConfigError
 from stacks import known_stacks
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: Commands) -> None:
     synth = commands.add_parser(
         "synth",
         help="render what a stack would deploy, offline (no cloud, no CLI, no credentials)",
@@ -54,25 +63,19 @@ def out_dir_of(project: Path, stack: str, preview: bool) -> Path:
     return project / "build" / (f"{stack}-preview" if preview else stack)
 
 
-def validate_stacks(stacks: list[str], project: Path) -> list[str]:
-    """Every problem with the stacks named, before anything is written (empty: all are good)."""
-    from infra.settings.loader import load_settings  # noqa: PLC0415
-    from infra.settings.source import stack_file_values  # noqa: PLC0415
-
-    problems = []
-    for stack in stacks:
-        try:
-            load_settings(stack, stack_file_values(project / f"Pulumi.{stack}.yaml"), offline=True)
-        except ConfigError as error:
-            problems.append(str(error))
-    return problems
-
-
-def _preflight(args: argparse.Namespace, project: Path) -> tuple[list[str], dict[str, Path]]:
-    """Every stack named, and where it goes, checked before anything is written."""
+def run(args: argparse.Namespace) -> int:
     from infra.ops.synth.writer import OutDirError, check_out_dir  # noqa: PLC0415
 
-    problems = validate_stacks(list(args.stacks), project)
+    if args.out is not None and len(args.stacks) != 1:
+        raise Failure("synth: --out takes a single STACK")
+    project = project_dir()
+    # Every stack named, and where it goes, checked before anything is written.
+    problems = []
+    for stack in args.stacks:
+        try:
+            stack_settings(stack, project)
+        except ConfigError as error:
+            problems.append(str(error))
     targets = {stack: args.out or out_dir_of(project, stack, args.preview) for stack in args.stacks}
     if not problems:
         for out_dir in targets.values():
@@ -80,22 +83,10 @@ def _preflight(args: argparse.Namespace, project: Path) -> tuple[list[str], dict
                 check_out_dir(out_dir, legacy_ok=args.out is None)
             except OutDirError as error:
                 problems.append(f"synth: {error}")
-    return problems, targets
-
-
-def run(args: argparse.Namespace) -> int:
-    if args.out is not None and len(args.stacks) != 1:
-        print("synth: --out takes a single STACK", file=sys.stderr)
-        return EXIT_INVALID
-    project = project_dir()
-    problems, targets = _preflight(args, project)
     if problems:
-        print("\n".join(problems), file=sys.stderr)
-        return EXIT_INVALID
-    results = [_synth_one(args, project, stack, targets[stack]) for stack in args.stacks]
-    if EXIT_INVALID in results:
-        return EXIT_INVALID
-    return EXIT_FAILED if EXIT_FAILED in results else EXIT_OK
+        raise Failure("\n".join(problems))
+    # The worst exit of the stacks': invalid (2) over failed (1) over success (0).
+    return max(_synth_one(args, project, stack, targets[stack]) for stack in args.stacks)
 
 
 def _synth_one(args: argparse.Namespace, project: Path, stack: str, out_dir: Path) -> int:
@@ -128,7 +119,14 @@ def _synth_one(args: argparse.Namespace, project: Path, stack: str, out_dir: Pat
             f"synth: {out_dir}: cannot be written ({error.strerror or type(error).__name__})", file=sys.stderr
         )
         return EXIT_INVALID
-    _print_summary(synthesis.counts_by_type(), synthesis.warnings)
+    counts, warnings = synthesis.counts_by_type(), synthesis.warnings
+    width = max(len(t) for t in counts)
+    print(f"\n{'resource type':<{width}}  count")
+    for type_, count in counts.items():
+        print(f"{type_:<{width}}  {count:>5}")
+    print(f"{'total':<{width}}  {sum(counts.values()):>5}\n\nwarnings: {len(warnings)}")
+    for warning in warnings:
+        print(f"  - {warning}")
     if args.preview:
         # The offline validators read known values; CrossGuard at preview makes a policy
         # that meets an unknown an advisory "can't run during preview".
@@ -136,14 +134,3 @@ def _synth_one(args: argparse.Namespace, project: Path, stack: str, out_dir: Pat
     files = sum(1 for p in out_dir.rglob("*") if p.is_file())
     print(f"wrote {files} files to {out_dir} in {time.perf_counter() - started:.1f}s\n")
     return EXIT_OK if all(passed) else EXIT_FAILED
-
-
-def _print_summary(counts: dict[str, int], warnings: list[str]) -> None:
-    width = max(len(t) for t in counts)
-    print(f"\n{'resource type':<{width}}  count")
-    for type_, count in counts.items():
-        print(f"{type_:<{width}}  {count:>5}")
-    print(f"{'total':<{width}}  {sum(counts.values()):>5}")
-    print(f"\nwarnings: {len(warnings)}")
-    for warning in warnings:
-        print(f"  - {warning}")
