@@ -116,12 +116,14 @@ class LockboxSecretProvider(CloudProvider):
     def adopted(self, api: LockboxApi, props: Mapping[str, Any], found: Secret) -> Secret:
         """Its fields as asked; a payload cannot be read back, so the asked one becomes a new version."""
         found = super().adopted(api, props, found)
-        # Who may read it is set before our payload goes in: whoever made it may have granted itself
+        # No one may read it while our payload goes in: whoever made it may have granted itself
         # lockbox.payloadViewer (labels are anyone's to write), and SetAccessBindings replaces them all.
-        api.set_payload_viewers(found.id, list(props.get("payload_viewers") or []))
+        # Our readers come only after our version: until then they would read the maker's payload.
+        api.set_payload_viewers(found.id, [])
         payload = dict(props["payload"])
         removed = sorted(set(found.current_version.payload_entry_keys) - set(payload))
         api.add_version(found, "Pulumi: adopted", payload, removed)
+        api.set_payload_viewers(found.id, list(props.get("payload_viewers") or []))
         return self._protected(api, props, api.get(found.id))
 
     @staticmethod

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import grpc
 import pytest
 from yandex.cloud.access import access_pb2
 from yandex.cloud.lockbox.v1 import secret_pb2
@@ -79,19 +80,28 @@ def readers(api: FakeLockbox, secret_id: str) -> list[str]:
     return [b.subject.id for b in api.state.secrets[secret_id].bindings]
 
 
-def test_the_strangers_reader_goes_before_the_payload_comes(lockbox: FakeLockbox) -> None:
+def test_the_strangers_reader_goes_before_the_payload_comes_and_ours_after(lockbox: FakeLockbox) -> None:
+    """Ours come after our version: before it, they would read (and sync) the maker's payload."""
     secret_id = planted(lockbox)
     create(lockbox)
-    calls = lockbox.state.calls
-    assert calls.index("SetAccessBindings") < calls.index("AddVersion")
+    calls = [c for c in lockbox.state.calls if c in {"SetAccessBindings", "AddVersion"}]
+    assert calls == ["SetAccessBindings", "AddVersion", "SetAccessBindings"]
     assert readers(lockbox, secret_id) == [READER]
 
 
-def test_no_value_is_written_while_the_strangers_reader_stays(lockbox: FakeLockbox) -> None:
+def test_a_failed_version_leaves_no_reader_on_the_makers_payload(lockbox: FakeLockbox) -> None:
     secret_id = planted(lockbox)
-    lockbox.state.service_accounts.discard(READER)  # SetAccessBindings fails: NOT_FOUND
+    lockbox.state.faults["SecretService.AddVersion"] = [grpc.StatusCode.PERMISSION_DENIED]
     with pytest.raises(YandexApiError, match="is kept"):
         create(lockbox)
-    stored = lockbox.state.secrets[secret_id]
-    assert "AddVersion" not in lockbox.state.calls
-    assert list(stored.versions.values()) == [{"BAIT": "x"}]
+    assert readers(lockbox, secret_id) == []
+
+
+def test_our_value_goes_in_with_no_reader_when_ours_cannot_be_set(lockbox: FakeLockbox) -> None:
+    secret_id = planted(lockbox)
+    lockbox.state.service_accounts.discard(READER)  # our reader's SetAccessBindings fails: NOT_FOUND
+    with pytest.raises(YandexApiError, match="is kept"):
+        create(lockbox)
+    # The stranger's reader went first; ours never came: no one reads the new version.
+    assert readers(lockbox, secret_id) == []
+    assert list(lockbox.state.secrets[secret_id].versions.values())[-1] == dict(VALUES)
