@@ -140,7 +140,7 @@ def operated_pods(objects: Objects) -> list[Pod]:
     """
     found: list[Pod] = []
     clusters = [(c["metadata"]["name"], namespace_of(c), "initdb") for c in objects.of_kind("Cluster")]
-    copy = (rehearsal.copy_name("b2c3d4"), APP_NAMESPACE, "full-recovery")
+    copy = (rehearsal.copy_name("b2c3d4", "9f8e7d"), APP_NAMESPACE, "full-recovery")
     for name, home, bootstrap in [*clusters, (RESTORE_CLUSTER, APP_NAMESPACE, "full-recovery"), copy]:
         inherited = rehearsal.COPY if name == copy[0] else None
         for workload in upstream_pods.database_workloads(name, 2, bootstrap, inherited):
@@ -148,7 +148,7 @@ def operated_pods(objects: Objects) -> list[Pod]:
                 metrics = {"metrics": 9187} if "cnpg.io/podRole" in labels else {}
                 found.append(Pod(home, f"Cluster/{name}/{pod}", dict(labels), metrics))
     # The rehearsal's Job, which the deploy job creates beside its copy.
-    job = rehearsal.rehearsal_job(Naming("staging"), "b2c3d4", "image")
+    job = rehearsal.rehearsal_job(Naming("staging"), "b2c3d4", "9f8e7d", "image")
     found.append(Pod(APP_NAMESPACE, "Job/migration-rehearsal", job["spec"]["template"]["metadata"]["labels"]))
     for workload in upstream_pods.cluster_workloads():
         for pod, labels in workload.pods:

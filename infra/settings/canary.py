@@ -27,9 +27,10 @@ PRODUCTION_MIN_REQUESTS = 100
 # progressDeadlineSeconds): Flagger's own default (pkg/apis/flagger/v1beta1/canary.go:32 at v1.44.0).
 PROGRESS_DEADLINE_SECONDS = 600
 # The deploy job runs on a GitHub-hosted runner, cut off after 6 hours (docs.github.com, Actions
-# usage limits: "Job execution time"); the longest wait for Flagger's verdict leaves two hours of it
-# for the images, the migration (its Job's deadline is 60 min), the two `pulumi up`s and the rollouts.
-MAX_VERDICT_MINUTES = 240
+# usage limits: "Job execution time"); the longest wait for Flagger's verdict leaves two and a half
+# hours of it for the images, the migration's rehearsal (the step's `--timeout`, 30 min), the
+# migration (its Job's deadline is 60 min), the two `pulumi up`s and the rollouts.
+MAX_VERDICT_MINUTES = 210
 # Flagger's ticks of a release that every check passes, besides one per weight
 # (pkg/controller/scheduler.go at v1.44.0): the tick that sees the new revision and scales it up
 # (:921-930), the one that runs the pre-rollout webhooks and sets the first weight (:449-459,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,10 +19,14 @@ import yaml
 
 from infra.conventions import APP_NAMESPACE
 from infra.ops.releases.rehearsal import Verdict, judge
+from infra.render.workloads.rehearsal import RUN_LABEL
 
 Progress = Callable[[str], None]
 # CloudNativePG's first instance and its PostgreSQL container (pkg/specs/pods.go:78,602-604 at v1.30.0).
 INSTANCE_SUFFIX, POSTGRES_CONTAINER = "-1", "postgres"
+# By their full names: "cluster" alone may be another API group's.
+CLUSTERS = "clusters.postgresql.cnpg.io"
+KINDS = f"{CLUSTERS},jobs.batch,networkpolicies.networking.k8s.io"
 
 
 class RehearsalError(RuntimeError):
@@ -61,30 +65,42 @@ def _job_outcome(kubectl: Kubectl, job: str, deadline: float, poll: float) -> st
 
 def rehearse(
     kubectl: Kubectl,
-    cluster: Mapping[str, Any],
-    job: Mapping[str, Any],
+    run: str,
+    objects: Sequence[Mapping[str, Any]],
     *,
     timeout_seconds: int,
     progress: Progress,
+    pg_version: str,
     poll_seconds: float = 5,
 ) -> Verdict:
-    copy, job_name = cluster["metadata"]["name"], job["metadata"]["name"]
+    """``objects``: the run's policies, its copy (a Cluster) and its Job, all labelled with ``run``."""
+    (copy,) = (o["metadata"]["name"] for o in objects if o["kind"] == "Cluster")
+    (job,) = (o["metadata"]["name"] for o in objects if o["kind"] == "Job")
+    before_job = [dict(o) for o in objects if o["kind"] != "Job"]
     deadline = time.monotonic() + timeout_seconds
+    # What a run that died left behind (the runner lost, the job cancelled): another copy of the data.
+    kubectl("delete", KINDS, "-l", RUN_LABEL, "--ignore-not-found", "--wait=false", check=False)
     try:
         progress(f"restoring {copy} from the object store (CloudNativePG recovery) ...")
-        kubectl("apply", "-f", "-", stdin=yaml.safe_dump(dict(cluster)))
-        kubectl("wait", "--for=condition=Ready", f"cluster/{copy}", f"--timeout={timeout_seconds}s")
-        progress(f"{copy} is ready; migrating it with job/{job_name} ...")
-        kubectl("apply", "-f", "-", stdin=yaml.safe_dump(dict(job)))
-        outcome = _job_outcome(kubectl, job_name, deadline, poll_seconds)
-        progress(f"job/{job_name} {outcome}; judging its DDL ...")
-        steps = kubectl("logs", f"job/{job_name}", check=False)
+        kubectl("create", "-f", "-", stdin=yaml.safe_dump_all(before_job))
+        kubectl("wait", "--for=condition=Ready", f"{CLUSTERS}/{copy}", f"--timeout={timeout_seconds}s")
+        progress(f"{copy} is ready; migrating it with job/{job} ...")
+        kubectl(
+            "create", "-f", "-", stdin=yaml.safe_dump_all([dict(o) for o in objects if o["kind"] == "Job"])
+        )
+        outcome = _job_outcome(kubectl, job, deadline, poll_seconds)
+        progress(f"job/{job} {outcome}; judging its DDL ...")
+        steps = kubectl("logs", f"job/{job}", check=False)
         server = kubectl("logs", f"{copy}{INSTANCE_SUFFIX}", "-c", POSTGRES_CONTAINER)
-        verdict = judge(steps, server, squawk=squawk_program())
+        try:
+            verdict = judge(steps, server, squawk=squawk_program(), pg_version=pg_version)
+        except (ValueError, RuntimeError, OSError) as error:
+            raise RehearsalError(f"the rehearsal's output could not be judged: {error}") from None
         if not verdict.steps:
-            raise RehearsalError(f"job/{job_name} ran no step; its output:\n{steps.strip()[-2000:]}")
+            raise RehearsalError(f"job/{job} ran no step; its output:\n{steps.strip()[-2000:]}")
         return verdict
     finally:
-        progress(f"deleting job/{job_name} and cluster/{copy}")
-        kubectl("delete", "job", job_name, "--ignore-not-found", "--wait=false", check=False)
-        kubectl("delete", "cluster", copy, "--ignore-not-found", "--wait=false", check=False)
+        progress(f"deleting the rehearsal's objects ({RUN_LABEL}={run})")
+        kubectl(
+            "delete", KINDS, "-l", f"{RUN_LABEL}={run}", "--ignore-not-found", "--wait=false", check=False
+        )

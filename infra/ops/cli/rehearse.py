@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import secrets
 
 from infra.ops.cli.common import EXIT_FAILED, EXIT_OK, Failure, add_stack_argument, stack_settings
 from infra.ops.releases.migrations import HEX
@@ -65,8 +66,12 @@ def _seconds(text: str) -> int:
 def run(args: argparse.Namespace) -> int:
     from infra.conventions import Naming  # noqa: PLC0415
     from infra.ops.automation.rehearsal import Kubectl, RehearsalError, rehearse  # noqa: PLC0415
-    from infra.render.database.plan import backup_plan  # noqa: PLC0415
-    from infra.render.workloads.rehearsal import rehearsal_cluster, rehearsal_job  # noqa: PLC0415
+    from infra.render.database.plan import POSTGRES_IMAGE, backup_plan  # noqa: PLC0415
+    from infra.render.workloads.rehearsal import (  # noqa: PLC0415
+        rehearsal_cluster,
+        rehearsal_job,
+        rehearsal_policies,
+    )
 
     settings = stack_settings(args.stack)
     running = settings.release.migration_revision
@@ -74,16 +79,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"rehearse-migration {args.stack}: the release keeps revision {running}: nothing to rehearse")
         return EXIT_OK
     naming = Naming(args.stack)
+    run = secrets.token_hex(3)
     plan = backup_plan(naming, settings.database)
-    cluster = rehearsal_cluster(naming, settings.database, plan, len(settings.network.zones), args.migration)
-    job = rehearsal_job(naming, args.migration, args.image)
+    zones = len(settings.network.zones)
+    objects = [
+        *rehearsal_policies(naming, run),
+        rehearsal_cluster(naming, settings.database, plan, zones, revision=args.migration, run=run),
+        rehearsal_job(naming, args.migration, run, args.image),
+    ]
     try:
         verdict = rehearse(
             Kubectl(args.kubectl),
-            cluster,
-            job,
+            run,
+            objects,
             timeout_seconds=args.timeout,
             progress=lambda line: print(line, flush=True),
+            # The copy's server: the image's version (plan.POSTGRES_IMAGE), for squawk's rules.
+            pg_version=POSTGRES_IMAGE.rsplit(":", 1)[1].split("-", 1)[0],
         )
     except RehearsalError as error:
         raise Failure(f"rehearse-migration: {error}", EXIT_FAILED) from None

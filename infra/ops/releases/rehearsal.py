@@ -18,6 +18,7 @@ import bisect
 import csv
 import io
 import json
+import re
 import subprocess
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -57,28 +58,44 @@ CSV_FIELDS = (
     "query_id",
 )
 
-# squawk's rules (https://squawkhq.com/docs/rules) for DDL that breaks a release still running,
-# or holds a lock that stops it: what the issue names (drops, renames, type changes, a new
-# NOT NULL without a default, unique constraints, long locks).
+# squawk's rules (https://squawkhq.com/docs/rules, all in squawk 2.70.0's rule table) for DDL that
+# breaks a release still running, or holds a lock that stops it: what the issue names (drops,
+# renames, type changes, a new NOT NULL without a default, unique constraints, long locks). A
+# statement squawk cannot parse is not judged at all: that is a failure too.
 BREAKING_RULES = frozenset(
     {
         "ban-drop-column",
         "ban-drop-table",
         "ban-drop-database",
+        "ban-drop-constraint",
+        "ban-drop-view",
+        "ban-drop-type",
+        "ban-drop-sequence",
+        "ban-drop-function",
+        "ban-drop-schema",
+        "ban-drop-not-null",
+        "ban-set-schema",
+        "ban-truncate-cascade",
         "renaming-column",
         "renaming-table",
+        "renaming-object",
         "changing-column-type",
         "adding-required-field",
         "adding-not-nullable-field",
+        "adding-serial-primary-key-field",
+        "adding-field-with-default",
         "disallowed-unique-constraint",
         "require-concurrent-index-creation",
         "require-concurrent-index-deletion",
+        "ban-concurrent-index-creation-in-transaction",
         "constraint-missing-not-valid",
         "adding-foreign-key-constraint",
-        "adding-field-with-default",
-        "ban-drop-not-null",
+        "syntax-error",
     }
 )
+# How the server logs a statement: "statement: ..." (simple protocol, psycopg2) or "execute <name>:
+# ..." (extended protocol: asyncpg, which the app's Alembic uses; postgres.c exec_execute_message).
+STATEMENT = re.compile(r"^(?:statement|execute(?: fetch from)? [^:]*): (.*)$", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -214,8 +231,9 @@ def attach(steps: Sequence[Step], records: Iterable[Record]) -> None:
         step = next((s for s in steps if s.start <= record.at <= s.end), None)
         if step is None:
             continue
-        if record.severity == "LOG" and record.message.startswith("statement: "):
-            step.ddl.append(record.message.removeprefix("statement: ").strip())
+        logged = STATEMENT.match(record.message)
+        if record.severity == "LOG" and logged:
+            step.ddl.append(logged.group(1).strip())
         elif record.severity in {"ERROR", "FATAL"}:
             step.errors.append(record)
 
@@ -230,11 +248,13 @@ def lint(statements: Sequence[str], squawk: str, pg_version: str) -> list[Findin
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "upgrade.sql"
         path.write_text("\n".join(texts) + "\n")
+        # In a scratch directory: squawk reads a .squawk.toml from where it runs, which could exclude rules.
         run = subprocess.run(
             [squawk, "--reporter", "json", f"--pg-version={pg_version}", str(path)],
             capture_output=True,
             text=True,
             check=False,
+            cwd=scratch,
         )
     try:
         violations = json.loads(run.stdout)

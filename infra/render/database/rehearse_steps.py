@@ -10,7 +10,7 @@ failed step ends the run with its exit code.
 The copy keeps the source's roles and passwords (a physical restore), so the app's own
 credentials reach it; only the host differs. Environment: DATABASE_USER, DATABASE_PASSWORD,
 DATABASE_NAME (the app Secret's keys), REHEARSAL_HOST and REHEARSAL_PORT (the copy), ALEMBIC and
-ALEMBIC_CONFIG (the app's, infra/app_contract.py), REHEARSAL_URL_SCHEME.
+ALEMBIC_CONFIG (the app's, infra/app_contract.py).
 """
 
 import json
@@ -25,7 +25,7 @@ OUTPUT_TAIL = 2000
 
 def database_url(env: dict[str, str]) -> str:
     user, password = quote(env["DATABASE_USER"], safe=""), quote(env["DATABASE_PASSWORD"], safe="")
-    scheme = env.get("REHEARSAL_URL_SCHEME", "postgresql+asyncpg")
+    scheme = "postgresql+asyncpg"  # the app's engine (alembic/env.py:76-88 at the pinned commit)
     host, port, name = env["REHEARSAL_HOST"], env.get("REHEARSAL_PORT", "5432"), env["DATABASE_NAME"]
     if host.startswith("/"):  # a Unix socket directory (the tests' local copy)
         return f"{scheme}://{user}:{password}@/{name}?host={quote(host, safe='/')}&port={port}"

@@ -33,7 +33,7 @@ from infra.render import flagger
 from infra.render.k8s import dns_ports, namespace_peer, network_policy, ports, rule
 from infra.render.workloads import upstream_pods as up
 from infra.render.workloads.manifests import meta
-from infra.render.workloads.rehearsal import COPY, REHEARSE
+from infra.render.workloads.rehearsal import COPY
 
 MIGRATE = {NAME_LABEL: MIGRATION}
 POOLER = {"cnpg.io/poolerName": up.POOLER}
@@ -163,16 +163,6 @@ def network_policies(naming: Naming) -> list[Rule]:
         ),
         *_database(naming, to_kube_api),
         policy("migrate", MIGRATE, egress=[to_pooler, to_kube_api]),
-        # The migration rehearsal's Job reaches its throwaway copy, and no other database.
-        policy("migration-rehearsal", REHEARSE, egress=[_to([pods({**INSTANCES, **COPY})], up.POSTGRES)]),
-        policy(
-            "migration-rehearsal-copy",
-            {**INSTANCES, **COPY},
-            [
-                rule([pods(REHEARSE)], ports(up.POSTGRES), "ingress"),
-                _from(namespace_peer(DATABASE_OPERATOR_NAMESPACE, CNPG_OPERATOR), up.INSTANCE_STATUS),
-            ],
-        ),
         # Let's Encrypt reaches the solver through the controller; without this, no certificate.
         policy("acme-http01-solver", ACME_SOLVER, [_from(ingress_controller, up.ACME_SOLVER_PORT)]),
         # Redis has no password (the app cannot send one): only these pods may connect.

@@ -5,8 +5,13 @@ archive: the stack's real data as of minutes ago, one instance, no archive of it
 DDL statement in its log (``log_statement = ddl``; CloudNativePG leaves it settable and logs
 csvlog as JSON, pkg/postgres/configuration.go:504-566 at v1.30.0). The Job runs the release's
 image with the steps script (infra/render/database/rehearse_steps.py) against the copy's
-read-write Service, with the app's own credentials (a physical copy keeps the roles).
-infra/ops/releases/rehearsal.py judges what they print; the command deletes both.
+read-write Service, as the owner with the password the copy's own ``<copy>-app`` Secret holds:
+a recovery that names its owner and no secret gets a new password, which the instance manager
+sets on the role (api/v1/cluster_funcs.go:907-911, internal/controller/cluster_create.go:222-241,
+internal/management/controller/instance_controller.go:1365-1392). Two NetworkPolicies let the Job
+reach the copy and nothing else. Every object carries the run's label and name suffix, and the
+command creates them for one run and deletes them after (infra/ops/automation/rehearsal.py);
+infra/ops/releases/rehearsal.py judges what the Job and the copy print.
 """
 
 from __future__ import annotations
@@ -15,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from infra.app_contract import MIGRATIONS
-from infra.conventions import APP_NAMESPACE, NAME_LABEL, Naming
+from infra.conventions import APP_NAMESPACE, DATABASE_OPERATOR_NAMESPACE, NAME_LABEL, Naming
 from infra.render.database import manifests, rehearse_steps
 from infra.render.database.plan import BackupPlan
+from infra.render.k8s import namespace_peer, network_policy, ports, rule
+from infra.render.workloads import upstream_pods as up
 from infra.render.workloads.manifests import app_environment
 from infra.render.workloads.security import container_security, pod_security
 from infra.settings.database import DatabaseProfile
@@ -27,7 +34,8 @@ REHEARSE = {NAME_LABEL: REHEARSAL}
 # On the copy's instance and job pods, through the Cluster's inheritedMetadata (CloudNativePG
 # internal/controller/cluster_create.go:1309-1312,1586-1587 at v1.30.0): the one database the
 # rehearsal's pod may reach (network_policies.py).
-COPY = {"samokoder.ru/rehearsal": "copy"}
+RUN_LABEL = "samokoder.ru/rehearsal"
+COPY = {RUN_LABEL: "copy"}
 COMPONENT = "database-rehearsal"
 STEPS_SCRIPT = Path(rehearse_steps.__file__).read_text()
 DEADLINE_SECONDS = 1800
@@ -35,14 +43,23 @@ DEADLINE_SECONDS = 1800
 ALEMBIC, _, ALEMBIC_CONFIG = MIGRATIONS.command[:3]
 
 
-def copy_name(revision: str) -> str:
-    return f"samokoder-db-rehearsal-{revision}"
+def copy_name(revision: str, run: str) -> str:
+    return f"samokoder-db-rehearsal-{revision}-{run}"
+
+
+def job_name(revision: str, run: str) -> str:
+    return f"{REHEARSAL}-{revision}-{run}"
+
+
+def _labelled(manifest: dict[str, Any], run: str) -> dict[str, Any]:
+    manifest["metadata"].setdefault("labels", {})[RUN_LABEL] = run
+    return manifest
 
 
 def rehearsal_cluster(
-    naming: Naming, profile: DatabaseProfile, backups: BackupPlan, zones: int, revision: str
+    naming: Naming, profile: DatabaseProfile, backups: BackupPlan, zones: int, *, revision: str, run: str
 ) -> dict[str, Any]:
-    name = copy_name(revision)
+    name = copy_name(revision, run)
     cluster = manifests.recovery_cluster(
         naming, APP_NAMESPACE, profile, backups, zones, name=name, target_time=None
     )
@@ -53,26 +70,30 @@ def rehearsal_cluster(
     # A copy to throw away: no WAL archive of its own in the stack's bucket.
     spec["plugins"] = []
     spec["postgresql"]["parameters"] |= {"log_statement": "ddl", "log_timezone": "UTC"}
-    return cluster
+    return _labelled(cluster, run)
 
 
-def rehearsal_job(naming: Naming, revision: str, api_image: str) -> dict[str, Any]:
-    name = f"{REHEARSAL}-{revision}"
+def rehearsal_job(naming: Naming, revision: str, run: str, api_image: str) -> dict[str, Any]:
     labels = {**naming.k8s_labels(REHEARSAL, "migration"), **REHEARSE}
-    environment = {
-        "REHEARSAL_HOST": f"{copy_name(revision)}-rw.{APP_NAMESPACE}.svc",
-        "REHEARSAL_PORT": "5432",
-        "ALEMBIC": ALEMBIC,
-        "ALEMBIC_CONFIG": ALEMBIC_CONFIG,
-    }
-    return {
+    copy = copy_name(revision, run)
+    environment: list[dict[str, Any]] = [
+        {"name": "REHEARSAL_HOST", "value": f"{copy}-rw.{APP_NAMESPACE}.svc"},
+        {"name": "REHEARSAL_PORT", "value": str(up.POSTGRES)},
+        {"name": "ALEMBIC", "value": ALEMBIC},
+        {"name": "ALEMBIC_CONFIG", "value": ALEMBIC_CONFIG},
+        # The copy's owner login (CloudNativePG's basic-auth "<cluster>-app" Secret).
+        *(
+            {"name": name, "valueFrom": {"secretKeyRef": {"name": f"{copy}-app", "key": key}}}
+            for name, key in (("DATABASE_USER", "username"), ("DATABASE_PASSWORD", "password"))
+        ),
+    ]
+    job = {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": {"name": name, "namespace": APP_NAMESPACE, "labels": labels},
+        "metadata": {"name": job_name(revision, run), "namespace": APP_NAMESPACE, "labels": labels},
         "spec": {
             "backoffLimit": 0,
             "activeDeadlineSeconds": DEADLINE_SECONDS,
-            "ttlSecondsAfterFinished": 3600,
             "template": {
                 "metadata": {"labels": labels},
                 "spec": {
@@ -86,7 +107,7 @@ def rehearsal_job(naming: Naming, revision: str, api_image: str) -> dict[str, An
                             "image": api_image,
                             "command": ["python", "-c", STEPS_SCRIPT],
                             "envFrom": app_environment(),
-                            "env": [{"name": k, "value": v} for k, v in environment.items()],
+                            "env": environment,
                             "resources": {
                                 "requests": {"cpu": "100m", "memory": "256Mi"},
                                 "limits": {"cpu": "1", "memory": "512Mi"},
@@ -100,3 +121,30 @@ def rehearsal_job(naming: Naming, revision: str, api_image: str) -> dict[str, An
             },
         },
     }
+    return _labelled(job, run)
+
+
+def rehearsal_policies(naming: Naming, run: str) -> list[dict[str, Any]]:
+    """The Job reaches a copy (and DNS, which allow-dns gives every pod); a copy admits only it and
+    the operator's status calls. Not in the stack: they exist while a rehearsal runs."""
+    copies = {"matchLabels": {**up.CNPG_DATABASE, up.POD_ROLE: "instance", **COPY}}
+    job, operator = (
+        {"matchLabels": REHEARSE},
+        namespace_peer(DATABASE_OPERATOR_NAMESPACE, up.CNPG_OPERATOR_LABELS),
+    )
+    policies = [
+        network_policy(
+            naming, REHEARSAL, job, [], [rule([{"podSelector": copies}], ports(up.POSTGRES), "egress")]
+        ),
+        network_policy(
+            naming,
+            f"{REHEARSAL}-copy",
+            copies,
+            [
+                rule([{"podSelector": job}], ports(up.POSTGRES), "ingress"),
+                rule([operator], ports(up.INSTANCE_STATUS), "ingress"),
+            ],
+            [],
+        ),
+    ]
+    return [_labelled(policy, run) for policy in policies]

@@ -92,7 +92,7 @@ def test_the_longest_wait_for_flaggers_verdict_fits_in_a_deploy_job() -> None:
         "staging", {"canary.weights": [5, 10, 20, 30, 40, 50], "canary.analysis_minutes": 60}
     )
     assert "780 min to Flagger's verdict at most (6 weights, 2 failed checks, 60-minute intervals" in problem
-    assert "over the 240 min a deploy job can wait for it" in problem
+    assert "over the 210 min a deploy job can wait for it" in problem
     assert problems("staging", {"canary.weights": [10, 50], "canary.analysis_minutes": 20}) == []
 
 

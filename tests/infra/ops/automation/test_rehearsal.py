@@ -18,6 +18,12 @@ from infra.ops.automation.rehearsal import Kubectl, RehearsalError, rehearse
 
 CLUSTER = {"kind": "Cluster", "metadata": {"name": "samokoder-db-rehearsal-b2"}}
 JOB = {"kind": "Job", "metadata": {"name": "migration-rehearsal-b2"}}
+POLICY = {"kind": "NetworkPolicy", "metadata": {"name": "migration-rehearsal"}}
+OBJECTS = [POLICY, CLUSTER, JOB]
+RUN = "9f8e7d"
+KINDS = "clusters.postgresql.cnpg.io,jobs.batch,networkpolicies.networking.k8s.io"
+SWEEP = f"delete {KINDS} -l samokoder.ru/rehearsal --ignore-not-found --wait=false"
+CLEANUP = f"delete {KINDS} -l samokoder.ru/rehearsal={RUN} --ignore-not-found --wait=false"
 T0 = 1_800_000_000.0
 
 
@@ -33,6 +39,8 @@ def record(at: float, severity: str, message: str, query: str = "") -> str:
     fields = {"log_time": stamp, "error_severity": severity, "message": message, "query": query}
     return json.dumps({"level": "info", "logger": "postgres", "msg": "record", "record": fields})
 
+
+QUIET: Any = {"timeout_seconds": 5, "progress": lambda _: None, "pg_version": "15.14"}
 
 STAND_IN = """\
 import json, pathlib, sys
@@ -86,28 +94,31 @@ def test_a_good_rehearsal_is_judged_from_the_logs_and_the_copy_is_deleted(tmp_pa
         "logs samokoder-db-rehearsal-b2-1 -c postgres": (0, server),
     }
     said: list[str] = []
-    verdict = rehearse(kubectl(tmp_path, answers), CLUSTER, JOB, timeout_seconds=60, progress=said.append)
+    verdict = rehearse(
+        kubectl(tmp_path, answers), RUN, OBJECTS, timeout_seconds=60, progress=said.append, pg_version="15.14"
+    )
     assert verdict.passed, verdict.report()
     assert verdict.steps[1].ddl == ["ALTER TABLE projects DROP COLUMN tags"]
     made = calls(tmp_path)
-    assert made[:2] == [
-        "apply -f -",
-        "wait --for=condition=Ready cluster/samokoder-db-rehearsal-b2 --timeout=60s",
+    # What a dead run left goes first; this run's objects are created (never patched), then deleted.
+    assert made[:5] == [
+        SWEEP,
+        "create -f -",
+        "wait --for=condition=Ready clusters.postgresql.cnpg.io/samokoder-db-rehearsal-b2 --timeout=60s",
+        "create -f -",
+        "get job/migration-rehearsal-b2 -o jsonpath={.status.succeeded}/{.status.failed}",
     ]
-    assert made[-2:] == [
-        "delete job migration-rehearsal-b2 --ignore-not-found --wait=false",
-        "delete cluster samokoder-db-rehearsal-b2 --ignore-not-found --wait=false",
-    ]
+    assert made[-1] == CLEANUP
     assert any("restoring samokoder-db-rehearsal-b2" in line for line in said)
 
 
 def test_a_copy_that_never_gets_ready_is_an_error_and_is_still_deleted(tmp_path: Path) -> None:
     answers = {"wait --for=condition=Ready": (1, "timed out waiting for the condition")}
     with pytest.raises(RehearsalError, match="kubectl wait --for=condition=Ready failed"):
-        rehearse(kubectl(tmp_path, answers), CLUSTER, JOB, timeout_seconds=5, progress=lambda _: None)
+        rehearse(kubectl(tmp_path, answers), RUN, OBJECTS, **QUIET)
     made = calls(tmp_path)
     assert not any(call.startswith("logs") for call in made)
-    assert made[-1] == "delete cluster samokoder-db-rehearsal-b2 --ignore-not-found --wait=false"
+    assert made[-1] == CLEANUP
 
 
 def test_a_job_that_ran_no_step_says_what_it_printed(tmp_path: Path) -> None:
@@ -117,5 +128,16 @@ def test_a_job_that_ran_no_step_says_what_it_printed(tmp_path: Path) -> None:
         "logs samokoder-db-rehearsal-b2-1": (0, ""),
     }
     with pytest.raises(RehearsalError, match="ran no step; its output:\nModuleNotFoundError"):
-        rehearse(kubectl(tmp_path, answers), CLUSTER, JOB, timeout_seconds=5, progress=lambda _: None)
-    assert calls(tmp_path)[-1].startswith("delete cluster")
+        rehearse(kubectl(tmp_path, answers), RUN, OBJECTS, **QUIET)
+    assert calls(tmp_path)[-1] == CLEANUP
+
+
+def test_a_log_that_cannot_be_judged_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    answers = {
+        "get job/migration-rehearsal-b2": (0, "1/"),
+        "logs job/migration-rehearsal-b2": (0, step("upgrade", ["upgrade", "heads"], T0)),
+        "logs samokoder-db-rehearsal-b2-1": (0, '{"logger": "postgres", "record": {"log_time": "x CET"}}'),
+    }
+    with pytest.raises(RehearsalError, match=r"could not be judged: .*not in UTC"):
+        rehearse(kubectl(tmp_path, answers), RUN, OBJECTS, **QUIET)
+    assert calls(tmp_path)[-1] == CLEANUP

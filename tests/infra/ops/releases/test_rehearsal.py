@@ -59,7 +59,6 @@ def app_env(db: Postgres, ini: Path) -> dict[str, str]:
         "DATABASE_NAME": "samokoder",
         "REHEARSAL_HOST": str(db.socket_dir),
         "REHEARSAL_PORT": str(db.port),
-        "REHEARSAL_URL_SCHEME": "postgresql+psycopg2",
         "ALEMBIC": str(ALEMBIC),
         "ALEMBIC_CONFIG": str(ini),
     }
@@ -167,3 +166,17 @@ def test_the_judgement_only_counts_rules_that_break_a_running_release() -> None:
         not {"require-timeout-settings", "prefer-robust-stmts", "require-lock-timeout"}
         & rehearsal.BREAKING_RULES
     )
+
+
+def test_sql_squawk_cannot_parse_fails_and_a_local_squawk_config_cannot_silence_a_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unparsable = rehearsal.lint(
+        ["ALTER TABLE projects DROP COLUMN x", "NOT SQL AT ALL"], str(SQUAWK), "15.14"
+    )
+    # squawk then judges nothing in the file: that is a failure, not a pass.
+    assert "syntax-error" in {f.rule for f in unparsable if f.breaking}
+    (tmp_path / ".squawk.toml").write_text('excluded_rules = ["ban-drop-column"]\n')
+    monkeypatch.chdir(tmp_path)
+    dropped = rehearsal.lint(["ALTER TABLE projects DROP COLUMN description"], str(SQUAWK), "15.14")
+    assert "ban-drop-column" in {f.rule for f in dropped}

@@ -44,7 +44,9 @@ Labels = Mapping[str, str]
 
 
 def policies() -> dict[str, Policy]:
-    return {p["metadata"]["name"]: p["spec"] for p in network_policies(NAMING)}
+    # With those a migration rehearsal creates while it runs.
+    found = [*network_policies(NAMING), *rehearsal.rehearsal_policies(NAMING, "9f8e7d")]
+    return {p["metadata"]["name"]: p["spec"] for p in found}
 
 
 def matches(selector: Policy, labels: Labels) -> bool:
@@ -112,9 +114,9 @@ def pod_labels() -> dict[str, Labels]:
     ours[REDIS] = redis.stateful_set(NAMING, settings.workloads.redis)["spec"]["template"]["metadata"][
         "labels"
     ]
-    job = rehearsal_job(NAMING, "b2c3d4", "image")
+    job = rehearsal_job(NAMING, "b2c3d4", "9f8e7d", "image")
     ours[rehearsal.REHEARSAL] = job["spec"]["template"]["metadata"]["labels"]
-    stack = r.Stack("example.org", 3, RESTORE, rehearsal.copy_name("b2c3d4"))
+    stack = r.Stack("example.org", 3, RESTORE, rehearsal.copy_name("b2c3d4", "9f8e7d"))
     return {
         (w.name if len(w.pods) == 1 else pod): labels
         for w in r.app_namespace_workloads(stack, ours)

@@ -40,8 +40,8 @@ Span = tuple[int, int]
 Needed = dict[tuple[str, str], nca.Allowed]
 # A recovery cluster as the restore command names one (its name is chosen at restore time).
 RESTORE = default_name(None, datetime(2026, 1, 1, tzinfo=UTC))
-# A release's migration revision, which names the rehearsal's copy and Job.
-REVISION = "b2c3d4"
+# A release's migration revision and a rehearsal's run, which name the rehearsal's copy and Job.
+REVISION, RUN = "b2c3d4", "9f8e7d"
 
 
 @dataclass
@@ -83,7 +83,7 @@ def app_pods(synthesis: Synthesis) -> dict[str, Mapping[str, str]]:
     (api,) = (w for w in workloads if w["kind"] == "Deployment" and w["metadata"]["name"] == up.API)
     found[up.API_PRIMARY] = primary_deployment(api)["spec"]["template"]["metadata"]["labels"]
     # The migration rehearsal's Job, which the deploy job creates outside synth.
-    job = rehearsal.rehearsal_job(Naming(synthesis.settings.stack), REVISION, "api@sha256:0")
+    job = rehearsal.rehearsal_job(Naming(synthesis.settings.stack), REVISION, RUN, "api@sha256:0")
     found[rehearsal.REHEARSAL] = job["spec"]["template"]["metadata"]["labels"]
     return found
 
@@ -94,7 +94,7 @@ def stack_of(synthesis: Synthesis) -> r.Stack:
         domain=settings.identity.domain,
         database_instances=settings.database.instances,
         restore_cluster=RESTORE,
-        rehearsal_copy=rehearsal.copy_name(REVISION),
+        rehearsal_copy=rehearsal.copy_name(REVISION, RUN),
     )
 
 
@@ -183,8 +183,10 @@ def judge(platform: r.Platform, output: list[str]) -> Verdict:
 
 
 def policies_of(synthesis: Synthesis) -> list[Manifest]:
-    """The app namespace's policies and the one that keeps Flagger's loadtester to its smoke check."""
-    return manifests(synthesis, "NetworkPolicy", (APP_NAMESPACE, FLAGGER_NAMESPACE))
+    """The app namespace's policies, the one that keeps Flagger's loadtester to its smoke check, and
+    those a migration rehearsal creates while it runs."""
+    rehearsing = rehearsal.rehearsal_policies(Naming(synthesis.settings.stack), RUN)
+    return [*manifests(synthesis, "NetworkPolicy", (APP_NAMESPACE, FLAGGER_NAMESPACE)), *rehearsing]
 
 
 def analyze(synthesis: Synthesis, policies: list[Manifest], workdir: Path) -> Verdict:
