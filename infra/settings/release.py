@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -81,3 +82,23 @@ class Release(StrictModel):
         if (self.images is None) == (self.build is None):
             raise ValueError("set exactly one of 'images' (release digests) or 'build' (source checkout)")
         return self
+
+
+class Severity(StrEnum):
+    """A vulnerability's severity as Trivy reports it (trivy-db pkg/types/types.go:30-45), UNKNOWN aside."""
+
+    CRITICAL = "CRITICAL"
+    HIGH = "HIGH"
+    MEDIUM = "MEDIUM"
+    LOW = "LOW"
+
+
+class ImageScan(StrictModel):
+    """What the images' vulnerability scan lets through (`samokoder-infra scan-verdict` in the deploy)."""
+
+    fail_on: Severity = Field(
+        default=Severity.HIGH,
+        description="The lowest severity of a finding in the release's images that stops its deploy to "
+        "the stack, unless `security/accepted-vulnerabilities.yaml` accepts it (with a reason and an "
+        "expiry); Trivy's UNKNOWN ranks below LOW.",
+    )
