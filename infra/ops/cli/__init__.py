@@ -20,6 +20,7 @@ from infra.ops.cli import (
     restore,
     rollback,
     rotate_secrets,
+    scan_verdict,
     smoke,
     synth,
 )
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         migration_revision,
         app_commit,
         release_record,
+        scan_verdict,
     ):
         command.register(commands)
     return parser
