@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -84,20 +83,12 @@ class Release(StrictModel):
         return self
 
 
-class Severity(StrEnum):
-    """A vulnerability's severity as Trivy reports it (trivy-db pkg/types/types.go:30-45), UNKNOWN aside."""
-
-    CRITICAL = "CRITICAL"
-    HIGH = "HIGH"
-    MEDIUM = "MEDIUM"
-    LOW = "LOW"
-
-
 class ImageScan(StrictModel):
     """What the images' vulnerability scan lets through (`samokoder-infra scan-verdict` in the deploy)."""
 
-    fail_on: Severity = Field(
-        default=Severity.HIGH,
+    # Trivy's severities (trivy-db pkg/types/types.go:30-45); UNKNOWN ranks below LOW there.
+    fail_on: Literal["CRITICAL", "HIGH", "MEDIUM", "LOW"] = Field(
+        default="HIGH",
         description="The lowest severity of a finding in the release's images that stops its deploy to "
         "the stack, unless `security/accepted-vulnerabilities.yaml` accepts it (with a reason and an "
         "expiry); Trivy's UNKNOWN ranks below LOW.",

@@ -15,11 +15,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "scan-verdict",
         help="judge the images' Trivy reports against the stack's image_scan.fail_on and the allow-list",
         description=(
-            "Read Trivy's JSON reports of the release's images (REPORT, one per image) and print every "
-            "finding at or above STACK's image_scan.fail_on that no live entry of the allow-list accepts "
-            "(image, package, CVE id, severity, fixed version); entries past their expiry are reported "
-            "and accept nothing. Exit 0 when none blocks, 1 when one does, 2 on unreadable input "
-            "(infra/ops/releases/scan.py)."
+            "Print each finding of Trivy's JSON REPORTs at or above STACK's image_scan.fail_on that no live "
+            "entry of the allow-list accepts; exit 0 when none blocks, 1 when one does, 2 on bad input."
         ),
     )
     add_stack_argument(parser)

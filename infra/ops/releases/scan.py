@@ -1,12 +1,9 @@
 """The verdict on a release's images: Trivy's JSON reports against a stack's threshold and the allow-list.
 
-The build scans each image it pushes (main.yml) and keeps the reports with the release; the deploy
-judges them for its stack before anything is copied or updated (deploy-stack.yml). A finding at or
-above the stack's ``image_scan.fail_on`` blocks unless an entry of the allow-list
-(``security/accepted-vulnerabilities.yaml``) accepts it: same id, and the same image and package
-where the entry names them. Every entry gives a reason and an expiry date: past it the entry accepts
-nothing and is reported as expired; an expiry more than ``MAX_ACCEPT_DAYS`` ahead is refused, so each
-accepted finding is looked at again. Pure: reads the files it is given, no network.
+The build scans each image (main.yml); each deploy judges the reports for its stack (deploy-stack.yml).
+A finding at or above ``image_scan.fail_on`` blocks unless an allow-list entry accepts it: same id, and
+the same image and package where the entry names them. An entry past its expiry accepts nothing and is
+reported; one more than ``MAX_ACCEPT_DAYS`` ahead is refused. Pure: reads the files given, no network.
 """
 
 from __future__ import annotations
@@ -20,7 +17,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from infra.settings.loader import parse_yaml
-from infra.settings.release import Severity
 
 ALLOW_LIST = Path("security/accepted-vulnerabilities.yaml")
 MAX_ACCEPT_DAYS = 180
@@ -81,6 +77,10 @@ class Finding:
     severity: str
     fixed: str
 
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.id, self.image, self.package
+
     def __str__(self) -> str:
         fix = f"fixed in {self.fixed}" if self.fixed else "no fixed version"
         return f"{self.image}: {self.package} {self.installed} {self.id} {self.severity} ({fix})"
@@ -102,12 +102,18 @@ def _problem(error: ValidationError, where: str) -> str:
     return f"{'.'.join(loc) or '(file)'}: {first['msg']}{more}"
 
 
-def read_allow_list(path: Path, today: date) -> list[Accepted]:
+def _read(path: Path) -> bytes:
     try:
-        loaded = parse_yaml(path.read_text(encoding="utf-8"))
-        entries = _AllowList.model_validate(loaded if loaded is not None else {}).accepted
+        return path.read_bytes()
     except OSError as error:
         raise ScanError(f"{path}: cannot be read ({error.strerror or type(error).__name__})") from None
+
+
+def read_allow_list(path: Path, today: date) -> list[Accepted]:
+    text = _read(path)
+    try:
+        loaded = parse_yaml(text.decode())
+        entries = _AllowList.model_validate(loaded if loaded is not None else {}).accepted
     except (UnicodeDecodeError, yaml.YAMLError, RecursionError) as error:
         raise ScanError(f"{path}: not a YAML allow-list ({type(error).__name__})") from None
     except ValidationError as error:
@@ -130,9 +136,7 @@ def image_name(artifact: str) -> str:
 
 def read_report(path: Path) -> list[Finding]:
     try:
-        report = _Report.model_validate_json(path.read_bytes())
-    except OSError as error:
-        raise ScanError(f"{path}: cannot be read ({error.strerror or type(error).__name__})") from None
+        report = _Report.model_validate_json(_read(path))
     except ValidationError as error:
         raise ScanError(f"{path}: not a Trivy JSON report: {_problem(error, 'report')}") from None
     image = image_name(report.ArtifactName)
@@ -144,17 +148,11 @@ def read_report(path: Path) -> list[Finding]:
     return list(found)
 
 
-def _accepts(entry: Accepted, finding: Finding) -> bool:
-    return (
-        entry.id == finding.id
-        and entry.image in (None, finding.image)
-        and entry.package in (None, finding.package)
-    )
-
-
-def judge(findings: list[Finding], fail_on: Severity, allowed: list[Accepted], today: date) -> Verdict:
+def judge(findings: list[Finding], fail_on: str, allowed: list[Accepted], today: date) -> Verdict:
     live = [entry for entry in allowed if entry.expires >= today]
     serious = [f for f in findings if RANKS.index(f.severity) >= RANKS.index(fail_on)]
-    accepted = [f for f in serious if any(_accepts(entry, f) for entry in live)]
+    accepted = [
+        f for f in serious if any((e.id, e.image or f.image, e.package or f.package) == f.key for e in live)
+    ]
     expired = [(index, entry) for index, entry in enumerate(allowed) if entry.expires < today]
     return Verdict([f for f in serious if f not in accepted], accepted, expired)

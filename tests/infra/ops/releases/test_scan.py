@@ -18,7 +18,6 @@ from infra.ops.releases.scan import (
     read_allow_list,
     read_report,
 )
-from infra.settings.release import Severity
 from tests.conftest import PROJECT_DIR
 
 TRIVY = Path(__file__).parent / "trivy"
@@ -136,37 +135,37 @@ def _findings() -> list[Finding]:
 
 
 def test_findings_at_or_above_the_threshold_block() -> None:
-    high = judge(_findings(), Severity.HIGH, [], TODAY)
+    high = judge(_findings(), "HIGH", [], TODAY)
     assert {(f.image, f.id) for f in high.blocking} == {
         ("api", "CVE-2026-10001"),
         ("api", "CVE-2026-10002"),
         ("api", "GHSA-4xqq-73wg-5mjp"),
         ("frontend", "CVE-2026-10001"),
     }
-    assert {f.id for f in judge(_findings(), Severity.CRITICAL, [], TODAY).blocking} == {"CVE-2026-10002"}
-    low = {f.id for f in judge(_findings(), Severity.LOW, [], TODAY).blocking}
+    assert {f.id for f in judge(_findings(), "CRITICAL", [], TODAY).blocking} == {"CVE-2026-10002"}
+    low = {f.id for f in judge(_findings(), "LOW", [], TODAY).blocking}
     # UNKNOWN ranks below LOW, as in Trivy: it never blocks by itself.
     assert "CVE-2026-20001" in low
     assert "CVE-2026-10004" not in low
 
 
 def test_an_entry_accepts_only_its_id_image_and_package() -> None:
-    everywhere = judge(_findings(), Severity.HIGH, [_entry()], TODAY)
+    everywhere = judge(_findings(), "HIGH", [_entry()], TODAY)
     assert "CVE-2026-10001" not in {f.id for f in everywhere.blocking}
     assert len(everywhere.accepted) == 2
-    in_api = judge(_findings(), Severity.HIGH, [_entry(image="api")], TODAY)
+    in_api = judge(_findings(), "HIGH", [_entry(image="api")], TODAY)
     assert {(f.image, f.id) for f in in_api.blocking if f.id == "CVE-2026-10001"} == {
         ("frontend", "CVE-2026-10001")
     }
-    other_package = judge(_findings(), Severity.HIGH, [_entry(package="openssl")], TODAY)
+    other_package = judge(_findings(), "HIGH", [_entry(package="openssl")], TODAY)
     assert len([f for f in other_package.blocking if f.id == "CVE-2026-10001"]) == 2
 
 
 def test_an_expired_entry_accepts_nothing_and_is_reported() -> None:
-    on_its_day = judge(_findings(), Severity.HIGH, [_entry()], TODAY)
+    on_its_day = judge(_findings(), "HIGH", [_entry()], TODAY)
     assert on_its_day.expired == []
     assert len(on_its_day.accepted) == 2
-    after = judge(_findings(), Severity.HIGH, [_entry()], TODAY + timedelta(days=1))
+    after = judge(_findings(), "HIGH", [_entry()], TODAY + timedelta(days=1))
     assert after.accepted == []
     assert [(index, entry.id) for index, entry in after.expired] == [(0, "CVE-2026-10001")]
     assert "CVE-2026-10001" in {f.id for f in after.blocking}
