@@ -81,3 +81,15 @@ class Release(StrictModel):
         if (self.images is None) == (self.build is None):
             raise ValueError("set exactly one of 'images' (release digests) or 'build' (source checkout)")
         return self
+
+
+class ImageScan(StrictModel):
+    """What the images' vulnerability scan lets through (`samokoder-infra scan-verdict` in the deploy)."""
+
+    # Trivy's severities (trivy-db pkg/types/types.go:30-45); UNKNOWN ranks below LOW there.
+    fail_on: Literal["CRITICAL", "HIGH", "MEDIUM", "LOW"] = Field(
+        default="HIGH",
+        description="The lowest severity of a finding in the release's images that stops its deploy to "
+        "the stack, unless `security/accepted-vulnerabilities.yaml` accepts it (with a reason and an "
+        "expiry); Trivy's UNKNOWN ranks below LOW.",
+    )

@@ -22,7 +22,7 @@ from infra.settings.canary import CanaryProfile
 from infra.settings.cluster import ClusterProfile, NetworkProfile, NodeGroupProfile
 from infra.settings.database import DatabaseProfile, RestoreRequest
 from infra.settings.monitoring import AlertingProfile, MonitoringProfile, SloProfile, Thresholds
-from infra.settings.release import Identity, Release
+from infra.settings.release import Identity, ImageScan, Release
 from infra.settings.secrets import (
     PROVIDED_SECRETS,
     LockboxSettings,
@@ -61,6 +61,7 @@ class StackSettings(StrictModel):
     monitoring: MonitoringProfile
     secrets_policy: SecretsProfile
     canary: CanaryProfile
+    image_scan: ImageScan = ImageScan()
     # Set by `samokoder-infra restore --apply` in the stack file, cleared after.
     restore: RestoreRequest | None = None
     # From the stack file: provided secrets, Lockbox access, rotation requests.

@@ -24,7 +24,7 @@ WORKFLOWS = PROJECT_DIR / ".github" / "workflows"
 SCRIPTS = PROJECT_DIR / "scripts"
 # Commands that read only the checkout: they need no stack, no credential.
 OFFLINE_COMMANDS = frozenset(
-    {"synth", "check", "diff", "monitoring-diff", "migration-revision", "app-commit"}
+    {"synth", "check", "diff", "monitoring-diff", "migration-revision", "app-commit", "scan-verdict"}
 )
 PULUMI_ON_A_STACK = re.compile(r"\bpulumi (login|up|preview|refresh|destroy|stack|config|cancel|import)\b")
 INFRA_COMMAND = re.compile(r"\bsamokoder-infra ([a-z-]+)")

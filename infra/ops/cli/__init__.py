@@ -29,6 +29,7 @@ COMMANDS = (
     "migration_revision",
     "app_commit",
     "release_record",
+    "scan_verdict",
 )
 
 

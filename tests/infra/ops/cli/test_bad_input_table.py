@@ -126,6 +126,7 @@ def _stack_file_rows() -> list[Row]:
             ),
             ("verify-release", ("verify-release", "staging", "--history", "good.json")),
             ("rehearse-migration", (*REHEARSE, "--migration", "b2c3d4")),
+            ("scan-verdict", ("scan-verdict", "staging", "good.json")),
         ):
             # rotate-secrets asks for the pulumi CLI (absent here) before it reads the file.
             names = "Pulumi.staging.yaml|pulumi CLI" if command == "rotate-secrets" else "Pulumi.staging.yaml"
@@ -142,6 +143,16 @@ RESOURCES: dict[str, str | bytes | None] = {
     "wrong types": json.dumps([{"urn": 5, "type": [], "inputs": "x", "dependencies": 3}]),
     "numbers of 1e308, inf and nan": '[{"urn": "urn:pulumi:s::p::t::n", "type": "t", '
     '"inputs": {"a": 1e999, "b": NaN, "c": -Infinity, "d": 1e308}}]',
+}
+
+TRIVY_REPORT = json.dumps({"SchemaVersion": 2, "ArtifactName": "cr.yandex/r/api@" + GOOD_DIGEST})
+ALLOW_LISTS: dict[str, str | bytes | None] = {
+    "garbage YAML": "accepted: [1, {\n\t: ::\n",
+    "binary": BINARY,
+    "100k nested lists": NESTED,
+    "a directory": None,
+    "an entry with no reason": "accepted:\n  - id: CVE-2026-10001\n    expires: 2026-12-31\n",
+    "an expiry of 1e308": "accepted:\n  - id: CVE-2026-10001\n    reason: r\n    expires: 1e308\n",
 }
 
 
@@ -235,6 +246,36 @@ def _other_rows() -> list[Row]:
             "timeout",
         ),
         Row("rehearse-migration", "an unknown stack", ("rehearse-migration", "bogus"), "bogus"),
+        Row("scan-verdict", "an unknown stack", ("scan-verdict", "bogus", "r.json"), "bogus"),
+        Row("scan-verdict", "REPORT missing", ("scan-verdict", "staging", "none.json"), "none.json"),
+        Row("scan-verdict", "REPORT a history", ("scan-verdict", "staging", "good.json"), "good.json"),
+        *(
+            Row(
+                "scan-verdict",
+                f"REPORT {name}",
+                ("scan-verdict", "staging", "r.json"),
+                "r.json",
+                {"r.json": c},
+            )
+            for name, c in RESOURCES.items()
+        ),
+        *(
+            Row(
+                "scan-verdict",
+                f"--accepted {name}",
+                ("scan-verdict", "staging", "r.json", "--accepted", "a.yaml"),
+                "a.yaml",
+                {"r.json": TRIVY_REPORT, "a.yaml": c},
+            )
+            for name, c in ALLOW_LISTS.items()
+        ),
+        Row(
+            "scan-verdict",
+            "--accepted missing",
+            ("scan-verdict", "staging", "r.json", "--accepted", "none.yaml"),
+            "none.yaml",
+            {"r.json": TRIVY_REPORT},
+        ),
     ]
     return rows
 
