@@ -14,8 +14,9 @@ RUNNER_FILES = ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY")
 
 
 def samokoder_infra(
-    cwd: Path, *args: str, env: dict[str, str] | None = None
+    cwd: Path, *args: str, env: dict[str, str] | None = None, timeout: float | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """``timeout``: a hang raises subprocess.TimeoutExpired instead of holding the session."""
     # PATH holds only the virtualenv: no pulumi CLI, as on this machine and in CI's test job.
     inherited = {k: v for k, v in os.environ.items() if k not in RUNNER_FILES}
     env = {
@@ -31,4 +32,5 @@ def samokoder_infra(
         capture_output=True,
         text=True,
         check=False,
+        timeout=timeout,
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import json
-import time
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -201,9 +201,11 @@ def _cli_row(case: Case, project: Path) -> str | None:
     write_project(project, "staging", stack_file_values("staging"))
     case.prepare(project)
     before = snapshot(project)
-    started = time.monotonic()
-    result = samokoder_infra(project, *case.args)
-    elapsed = time.monotonic() - started
+    try:
+        # A hang guard, not a speed target: generous, since a loaded machine is slow.
+        result = samokoder_infra(project, *case.args, timeout=240)
+    except subprocess.TimeoutExpired:
+        return "hung past 240 s"
     message = result.stderr + result.stdout
     problems = []
     if result.returncode != 2:
@@ -216,8 +218,6 @@ def _cli_row(case: Case, project: Path) -> str | None:
         problems.append(f"{len(result.stderr)} characters of error output")
     if PLAINTEXT in message:
         problems.append("the secret is quoted")
-    if elapsed > 60:
-        problems.append(f"took {elapsed:.0f} s")
     after = snapshot(project)
     if after != before:
         changed = sorted(set(after.items()) ^ set(before.items()))[:3]

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_runner import RUNNER_FILES
+from tests.cli_runner import samokoder_infra
 from tests.conftest import PROJECT_DIR, stack_file_values, write_project
 
 # End to end (the CLI in processes): out of `make quick`, in `make test`.
@@ -286,23 +286,6 @@ GOOD_HISTORY = json.dumps(
 )
 
 
-def _samokoder_infra(
-    cwd: Path, args: tuple[str, ...], extra: dict[str, str], timeout: float
-) -> subprocess.CompletedProcess[str]:
-    """As tests.cli_runner runs it, with a deadline: a hang fails the row instead of the session."""
-    inherited = {k: v for k, v in os.environ.items() if k not in RUNNER_FILES}
-    env = {**inherited, "PATH": str(Path(sys.executable).parent), "PYTHONPATH": str(PROJECT_DIR), **extra}
-    return subprocess.run(
-        [sys.executable, "-m", "infra.ops.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=timeout,
-    )
-
-
 def _lay_out(project: Path, row: Row) -> None:
     write_project(project, "staging", stack_file_values("staging"))
     (project / "good.json").write_text(GOOD_HISTORY)
@@ -328,7 +311,7 @@ def _run_row(row: Row, project: Path) -> tuple[bool, str | None]:
     # No identity: whatever tries the cloud fails at once, never waits on it.
     env = {"YC_SERVICE_ACCOUNT_KEY_FILE": "", "YC_IAM_TOKEN": "", "PULUMI_HOME": str(project / ".pulumi")}
     try:
-        result = _samokoder_infra(project, row.args, env, timeout=90)
+        result = samokoder_infra(project, *row.args, env=env, timeout=90)
     except subprocess.TimeoutExpired:
         return False, "hung past 90 s"
     traceback = "Traceback" in result.stderr or "Traceback" in result.stdout
@@ -382,9 +365,9 @@ def test_every_command_is_in_the_table() -> None:
 
 def test_check_then_synth_on_a_fresh_clone_takes_its_own_build(tmp_path: Path) -> None:
     project = write_project(tmp_path / "clone", "staging", stack_file_values("staging"))
-    checked = _samokoder_infra(project, ("check", "staging"), {}, timeout=300)
+    checked = samokoder_infra(project, "check", "staging", timeout=300)
     assert checked.returncode == 0, checked.stderr[-500:]
-    synthesized = _samokoder_infra(project, ("synth", "staging"), {}, timeout=300)
+    synthesized = samokoder_infra(project, "synth", "staging", timeout=300)
     assert synthesized.returncode == 0, synthesized.stderr[-500:]
     assert (project / "build" / "staging" / "resources.json").is_file()
 
@@ -427,12 +410,12 @@ def test_diff_builds_reused_after_a_failed_base_synth_keeps_nothing_stale(tmp_pa
     (project / "Pulumi.staging.yaml").write_text(good)
     builds = tmp_path / "builds"
     # What an earlier, successful run left: a base build that is not this base's.
-    stale = _samokoder_infra(
-        project, ("synth", "staging", "--out", str(builds / "base" / "staging")), {}, 300
+    stale = samokoder_infra(
+        project, "synth", "staging", "--out", str(builds / "base" / "staging"), timeout=300
     )
     assert stale.returncode == 0, stale.stderr[-500:]
     with_git = {"PATH": os.pathsep.join([str(Path(sys.executable).parent), str(Path(GIT).parent)])}
-    result = _samokoder_infra(project, ("diff", "staging", "--builds", str(builds)), with_git, timeout=300)
+    result = samokoder_infra(project, "diff", "staging", "--builds", str(builds), env=with_git, timeout=300)
     assert result.returncode == 2, (result.returncode, result.stdout[-300:], result.stderr[-500:])
     assert "Traceback" not in result.stderr
     assert "no change" not in result.stdout
