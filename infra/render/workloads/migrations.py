@@ -16,9 +16,9 @@ from infra.app_contract import MIGRATIONS
 from infra.conventions import APP_NAMESPACE, DATABASE_CLUSTER, MIGRATION, Naming
 from infra.render.database.manifests import backup_spec
 from infra.render.k8s import manifest, ours
-from infra.render.workloads.manifests import app_environment
+from infra.render.workloads.manifests import app_environment, job_container
 from infra.render.workloads.network_policies import MIGRATE
-from infra.render.workloads.security import container_security, pod_security
+from infra.render.workloads.security import pod_security
 
 ACCOUNT = MIGRATION
 JOB_DEADLINE_SECONDS = 3600
@@ -42,30 +42,18 @@ def pre_migration_backup(naming: Naming, revision: str) -> dict[str, Any]:
     )
 
 
-def _container(name: str, image: str, command: list[str], **fields: Any) -> dict[str, Any]:
-    resources = {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}
-    return {
-        "name": name,
-        "image": image,
-        "command": command,
-        **fields,
-        "resources": resources,
-        "securityContext": container_security(),
-    }
-
-
 def migration_job(naming: Naming, revision: str, api_image: str) -> dict[str, Any]:
     labels = {**naming.k8s_labels(ACCOUNT, "migration"), **MIGRATE}
     settings = {"BACKUP_NAME": backup_name(revision), "BACKUP_NAMESPACE": APP_NAMESPACE}
     settings["TIMEOUT_SECONDS"] = str(BACKUP_TIMEOUT_SECONDS)
-    wait = _container(
+    wait = job_container(
         "wait-for-backup",
         api_image,
         ["python", "-c", WAIT_SCRIPT],
         env=[{"name": name, "value": value} for name, value in settings.items()],
     )
     # alembic/versions has three heads: `upgrade heads` (infra/app_contract.py).
-    migrate = _container(
+    migrate = job_container(
         "migrate",
         api_image,
         list(MIGRATIONS.command),

@@ -23,10 +23,10 @@ from infra.app_contract import MIGRATIONS
 from infra.conventions import APP_NAMESPACE, DATABASE_OPERATOR_NAMESPACE, NAME_LABEL, Naming
 from infra.render.database import manifests, rehearse_steps
 from infra.render.database.plan import BackupPlan
-from infra.render.k8s import namespace_peer, network_policy, ports, rule
+from infra.render.k8s import manifest, namespace_peer, network_policy, ports, rule
 from infra.render.workloads import upstream_pods as up
-from infra.render.workloads.manifests import app_environment
-from infra.render.workloads.security import container_security, pod_security
+from infra.render.workloads.manifests import app_environment, job_container
+from infra.render.workloads.security import pod_security
 from infra.settings.database import DatabaseProfile
 
 REHEARSAL = "migration-rehearsal"
@@ -87,40 +87,33 @@ def rehearsal_job(naming: Naming, revision: str, run: str, api_image: str) -> di
             for name, key in (("DATABASE_USER", "username"), ("DATABASE_PASSWORD", "password"))
         ),
     ]
-    job = {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": {"name": job_name(revision, run), "namespace": APP_NAMESPACE, "labels": labels},
-        "spec": {
+    rehearse = job_container(
+        "rehearse",
+        api_image,
+        ["python", "-c", STEPS_SCRIPT],
+        envFrom=app_environment(),
+        env=environment,
+        volumeMounts=[{"name": "tmp", "mountPath": "/tmp"}],
+    )
+    pod = {
+        "restartPolicy": "Never",
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "securityContext": pod_security(),
+        "containers": [rehearse],
+        "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
+    }
+    metadata = {"name": job_name(revision, run), "namespace": APP_NAMESPACE, "labels": labels}
+    job = manifest(
+        "batch/v1",
+        "Job",
+        metadata,
+        spec={
             "backoffLimit": 0,
             "activeDeadlineSeconds": DEADLINE_SECONDS,
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "restartPolicy": "Never",
-                    "automountServiceAccountToken": False,
-                    "enableServiceLinks": False,
-                    "securityContext": pod_security(),
-                    "containers": [
-                        {
-                            "name": "rehearse",
-                            "image": api_image,
-                            "command": ["python", "-c", STEPS_SCRIPT],
-                            "envFrom": app_environment(),
-                            "env": environment,
-                            "resources": {
-                                "requests": {"cpu": "100m", "memory": "256Mi"},
-                                "limits": {"cpu": "1", "memory": "512Mi"},
-                            },
-                            "securityContext": container_security(),
-                            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
-                        }
-                    ],
-                    "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
-                },
-            },
+            "template": {"metadata": {"labels": labels}, "spec": pod},
         },
-    }
+    )
     return _labelled(job, run)
 
 
