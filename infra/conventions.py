@@ -84,6 +84,16 @@ REDIS_EXPORTER_RELEASE: Final = "samokoder-redis-exporter"
 # Grafana's sidecar loads ConfigMaps carrying this label as dashboards.
 DASHBOARD_LABEL: Final = "grafana_dashboard"
 
+# --- logs: Loki and the collector on every node ---------------------------------
+
+# Loki's Helm release, the Service the collector pushes to and Grafana reads
+# (host, port), and the Grafana data source's uid that log panels name.
+LOKI_RELEASE: Final = "loki"
+LOKI_SERVICE: Final = ("loki", 3100)
+LOKI_DATASOURCE_UID: Final = "loki"
+# The log collector's Helm release (a DaemonSet on every node).
+LOG_COLLECTOR_RELEASE: Final = "alloy"
+
 # --- labels and selectors -------------------------------------------------------
 
 NAME_LABEL: Final = "app.kubernetes.io/name"
