@@ -34,7 +34,7 @@ from yandex.cloud.vpc.v1.route_table_service_pb2 import (
 )
 from yandex.cloud.vpc.v1.route_table_service_pb2_grpc import RouteTableServiceStub
 
-from infra.providers.yandex.api import YandexApi, unpack
+from infra.providers.yandex.api import YandexApi
 from infra.providers.yandex.connection import Connection
 from infra.providers.yandex.errors import Subject
 
@@ -79,7 +79,7 @@ class GatewayApi(YandexApi):
 
     def create(self, fields: Mapping[str, Any]) -> Gateway:
         request = CreateGatewayRequest(**fields, shared_egress_gateway_spec=SharedEgressGatewaySpec())
-        return unpack(self.run("create", self._gateways.Create, request).response, Gateway)
+        return self.unpack("create", self.run("create", self._gateways.Create, request).response, Gateway)
 
     def find(self, folder_id: str) -> Gateway | None:
         found: Gateway | None = self.find_in(self._gateways.List, ListGatewaysRequest, folder_id, "gateways")
@@ -111,7 +111,7 @@ class RouteTableApi(YandexApi):
 
     def create(self, fields: Mapping[str, Any]) -> RouteTable:
         request = CreateRouteTableRequest(**_fields(fields))
-        return unpack(self.run("create", self._tables.Create, request).response, RouteTable)
+        return self.unpack("create", self.run("create", self._tables.Create, request).response, RouteTable)
 
     def find(self, folder_id: str) -> RouteTable | None:
         found: RouteTable | None = self.find_in(

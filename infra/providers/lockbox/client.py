@@ -26,8 +26,8 @@ from yandex.cloud.lockbox.v1.secret_service_pb2 import (
 )
 from yandex.cloud.lockbox.v1.secret_service_pb2_grpc import SecretServiceStub
 
-from infra.providers.yandex import errors
-from infra.providers.yandex.api import YandexApi, unpack
+from infra.providers.yandex import api, errors
+from infra.providers.yandex.api import YandexApi
 from infra.providers.yandex.connection import Connection
 
 PAYLOAD_VIEWER = "lockbox.payloadViewer"
@@ -69,7 +69,7 @@ class LockboxApi(YandexApi):
             version_payload_entries=entry_changes(props["payload"]),
             deletion_protection=False,
         )
-        return unpack(self.run("create", self._secrets.Create, request).response, Secret)
+        return self.unpack("create", self.run("create", self._secrets.Create, request).response, Secret)
 
     def find(self, folder_id: str) -> Secret | None:
         found: Secret | None = self.find_in(self._secrets.List, ListSecretsRequest, folder_id, "secrets")
@@ -82,7 +82,7 @@ class LockboxApi(YandexApi):
         """Update name, description, labels or deletion_protection (the fields given)."""
         mask = FieldMask(paths=sorted(fields))
         request = UpdateSecretRequest(secret_id=secret_id, update_mask=mask, **fields)
-        return unpack(self.run("update", self._secrets.Update, request).response, Secret)
+        return self.unpack("update", self.run("update", self._secrets.Update, request).response, Secret)
 
     def add_version(
         self, secret: Secret, description: str, changed: Mapping[str, str], removed: Sequence[str] = ()
@@ -95,12 +95,19 @@ class LockboxApi(YandexApi):
             base_version_id=secret.current_version.id,
         )
         operation = self.run("add a version", self._secrets.AddVersion, request)
-        return unpack(operation.metadata, AddVersionMetadata).version_id
+        return self.unpack("add a version", operation.metadata, AddVersionMetadata).version_id
 
     def payload_viewers(self, secret_id: str) -> list[str]:
-        request = ListAccessBindingsRequest(resource_id=secret_id)
-        response = self.call("read access bindings", self._secrets.ListAccessBindings, request)
-        return sorted(b.subject.id for b in response.access_bindings if b.role_id == PAYLOAD_VIEWER)
+        pages = self.pages(
+            "read access bindings",
+            self._secrets.ListAccessBindings,
+            lambda token: ListAccessBindingsRequest(
+                resource_id=secret_id, page_size=api.PAGE_SIZE, page_token=token
+            ),
+        )
+        return sorted(
+            b.subject.id for page in pages for b in page.access_bindings if b.role_id == PAYLOAD_VIEWER
+        )
 
     def set_payload_viewers(self, secret_id: str, service_accounts: Sequence[str]) -> None:
         """Exactly these service accounts may read the payload; no other binding is kept."""

@@ -77,13 +77,6 @@ DEFAULT_RETRY = RetryPolicy()
 RETRY = DEFAULT_RETRY
 
 
-def unpack(packed: Any, kind: Callable[[], M]) -> M:
-    """A finished operation's response or metadata (a ``google.protobuf.Any``) as a `kind`."""
-    message = kind()
-    packed.Unpack(message)
-    return message
-
-
 class YandexApi:
     """The calls one resource makes; a subclass names its ``subject`` and adds its requests."""
 
@@ -166,6 +159,21 @@ class YandexApi:
                 if item.name == self.name:
                     return item
         return None
+
+    def unpack(self, action: str, packed: Any, kind: Callable[[], M]) -> M:
+        """A finished operation's response or metadata (a ``google.protobuf.Any``) as a `kind`.
+
+        An answer without one (or with another type) is an error, not an empty message whose
+        empty id would be stored as the resource's.
+        """
+        message = kind()
+        if not packed.Unpack(message):
+            raise YandexApiError(
+                f"{self.subject.kind} '{self.name}': {action}: the API's answer held "
+                f"{packed.type_url or 'nothing'} where {message.DESCRIPTOR.full_name} was expected; "
+                "check the resource in the console before running again, it may have been made"
+            )
+        return message
 
     def run(self, action: str, method: Callable[..., Operation], request: Any) -> Operation:
         """A mutating call and the operation it starts, waited for; its error is the resource's error."""

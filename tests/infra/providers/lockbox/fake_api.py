@@ -14,7 +14,7 @@ and behaves as the API reference documents:
   (``RESOURCE_EXHAUSTED``), deleting a protected secret is
   ``FAILED_PRECONDITION``, an unknown KMS key fails the operation with
   ``NOT_FOUND``;
-* ``List`` pages through a folder's secrets (``page_size``, ``page_token``);
+* ``List`` and ``ListAccessBindings`` page (``page_size``, ``page_token``);
 * ``AddVersion`` applies its entries to the base version (an entry with no
   value removes that key) and makes the new version current.
 
@@ -258,7 +258,14 @@ class SecretService(Servicer, secret_service_pb2_grpc.SecretServiceServicer):
         self.enter("ListAccessBindings", context)
         with self.state.lock:
             stored = self._stored(request.resource_id, context)
-            return access_pb2.ListAccessBindingsResponse(access_bindings=stored.bindings)
+            bindings, token = page(
+                self.state,
+                "SecretService.ListAccessBindings",
+                stored.bindings,
+                request.page_size,
+                request.page_token,
+            )
+            return access_pb2.ListAccessBindingsResponse(access_bindings=bindings, next_page_token=token)
 
     def SetAccessBindings(self, request: Any, context: grpc.ServicerContext) -> Any:
         def start() -> Any:

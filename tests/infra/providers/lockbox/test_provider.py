@@ -10,6 +10,7 @@ import pytest
 
 from infra.providers.lockbox import client
 from infra.providers.lockbox.provider import LockboxSecretProvider
+from infra.providers.yandex import api
 from infra.providers.yandex.connection import IAM_TOKEN_ENV, ConnectionError_
 from infra.providers.yandex.errors import YandexApiError
 from tests.infra.providers.lockbox.fake_api import FakeLockbox, serving_lockbox, serving_metadata
@@ -18,6 +19,7 @@ from tests.infra.providers.yandex.fake_cloud import authorized_key_file
 KMS_KEY = "abjkmskey000000000001"
 OTHER_KMS_KEY = "abjkmskey000000000002"
 READER = "ajereader00000000001"
+OTHER_READERS = ("ajereader00000000002", "ajereader00000000003")
 TOKEN = "t1.operator-token"
 VALUES = {"SECRET_KEY": "k" * 64 + "-first", "APP_SECRET_KEY": "a" * 64 + "-first"}
 
@@ -253,3 +255,16 @@ def test_a_vms_metadata_service_authenticates(lockbox: FakeLockbox, monkeypatch:
         monkeypatch.setenv("YC_METADATA_ADDR", address)
         secret_id, _ = create(lockbox, connection=lockbox.connection(auth="metadata").as_inputs())
     assert secret_id in lockbox.state.secrets
+
+
+def test_every_page_of_the_access_bindings_is_read(
+    lockbox: FakeLockbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lockbox.state.service_accounts.update(OTHER_READERS)
+    readers = sorted([READER, *OTHER_READERS])
+    id_, outs = create(lockbox, payload_viewers=readers)
+    monkeypatch.setattr(api, "PAGE_SIZE", 1)
+    read = LockboxSecretProvider().read(id_, outs)
+    assert read.outs is not None
+    assert read.outs["payload_viewers"] == readers
+    assert lockbox.state.count("SecretService.ListAccessBindings") >= len(readers)

@@ -15,6 +15,9 @@ from typing import Any
 
 import grpc
 import pytest
+from google.protobuf.any_pb2 import Any as Packed
+from yandex.cloud.vpc.v1.gateway_pb2 import Gateway
+from yandex.cloud.vpc.v1.route_table_pb2 import RouteTable
 
 from infra.providers.egress.client import GatewayApi, RouteTableApi
 from infra.providers.yandex import api
@@ -214,3 +217,14 @@ def test_connection_settings_that_cannot_work_name_the_setting() -> None:
     with pytest.raises(ConnectionError_, match="and only with it"):
         Connection(auth="metadata", key_file="key.json")
     assert Connection.from_inputs(Connection(auth="metadata").as_inputs()) == Connection(auth="metadata")
+
+
+def test_an_answer_without_the_expected_message_is_an_error_not_an_empty_id(cloud: FakeVpc) -> None:
+    client = gateways(cloud)
+    packed = Packed()
+    packed.Pack(Gateway(id="enpgateway0000000001"))
+    assert client.unpack("create", packed, Gateway).id == "enpgateway0000000001"
+    with pytest.raises(YandexApiError, match=rf"'{NAME}': create: the API's answer held nothing where "):
+        client.unpack("create", Packed(), Gateway)
+    with pytest.raises(YandexApiError, match=r"held type.googleapis.com/yandex.cloud.vpc.v1.Gateway where "):
+        client.unpack("create", packed, RouteTable)
