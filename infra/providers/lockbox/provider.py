@@ -98,15 +98,18 @@ class LockboxSecretProvider(CloudProvider):
             if viewers:
                 api.set_payload_viewers(found.id, viewers)
             return self._protected(api, props, found)
-        except YandexApiError as error:
-            # Nothing half-made: the secret this create made is not yet protected, so it can go.
+        except Exception as failure:
+            # Nothing half-made, whatever failed (an API error, a lost connection, a bug): the
+            # secret this create made is not yet protected, so it can go; left, it would be
+            # adopted by the next run with our labels and the maker's readers.
+            error = failure if isinstance(failure, YandexApiError) else YandexApiError(str(failure))
             try:
                 self.deleted(api, found.id)
             except Exception as cleanup:
-                raise cleanup_failed(error, cleanup, f"secret {found.id}") from None
+                raise cleanup_failed(error, cleanup, f"secret {found.id}") from failure
             raise YandexApiError(
                 f"{error} (the secret created a moment ago was deleted again)", error.code
-            ) from None
+            ) from failure
 
     def mismatch(self, props: Mapping[str, Any], found: Secret) -> str:
         if found.kms_key_id == props["kms_key_id"]:

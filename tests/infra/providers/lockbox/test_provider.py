@@ -195,6 +195,20 @@ def test_a_failure_after_create_deletes_the_new_secret(lockbox: FakeLockbox) -> 
     assert lockbox.state.secrets == {}
 
 
+def test_any_failure_after_create_deletes_the_new_secret(
+    lockbox: FakeLockbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object) -> None:
+        raise ConnectionResetError("the connection was reset")
+
+    monkeypatch.setattr(client.LockboxApi, "set_payload_viewers", broken)
+    with pytest.raises(
+        YandexApiError, match=r"^the connection was reset \(the secret created .* deleted again"
+    ):
+        create(lockbox)
+    assert lockbox.state.secrets == {}
+
+
 def test_quota_permission_and_credentials_errors_say_what_to_do(
     lockbox: FakeLockbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
