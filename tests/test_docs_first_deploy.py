@@ -1,10 +1,12 @@
-"""The first-deploy walkthrough names only what exists.
+"""The walkthroughs name only what exists.
 
-docs/first-deploy.md takes an operator from an empty cloud to a healthy site.
-Every step must say what to run, what it creates, how long it takes and what
-to check; every `samokoder-infra` command and its options, every script and
-its options, every make target, every settings key and every stack output it
-names must exist in this checkout, so that the page cannot drift from the code.
+docs/first-deploy.md takes an operator from an empty cloud to a healthy site, and
+docs/runbooks/losing-the-cluster.md from a lost cluster back to one. Every step
+must say what to run, what it creates, how long it takes and what to check;
+every `samokoder-infra` command and its options, every script and its options,
+every make target, every settings key and every stack output a page names must
+exist in this checkout, so that the pages cannot drift from the code; the
+runbook's rebuild settings must render a recovery from the old archive.
 """
 
 from __future__ import annotations
@@ -16,25 +18,35 @@ import subprocess
 import types
 import typing
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pydantic
 import pytest
+import yaml
 
+from infra.conventions import Naming
 from infra.ops.cli import build_parser
+from infra.render.database import manifests
+from infra.render.database.plan import backup_plan
+from infra.settings.loader import read_profile, validate_settings
 from infra.settings.stack import StackSettings
-from tests.conftest import PROJECT_DIR
+from tests.conftest import PROJECT_DIR, stack_file_values
 
-PAGE = PROJECT_DIR / "docs" / "first-deploy.md"
+PAGES = [
+    PROJECT_DIR / "docs" / "first-deploy.md",
+    PROJECT_DIR / "docs" / "runbooks" / "losing-the-cluster.md",
+]
+ON_EVERY_PAGE = pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
 STEP = re.compile(r"^## Step (\d+): ")
 # A value with no keys below it (a string, a number, a list of them).
 LEAF = object()
 PARTS = ("**Run**", "**Creates**", "**Takes**", "**Check**")
 
 
-def _steps() -> list[tuple[str, str]]:
+def _steps(page: Path) -> list[tuple[str, str]]:
     steps: list[tuple[str, str]] = []
-    for line in PAGE.read_text().splitlines():
+    for line in page.read_text().splitlines():
         if STEP.match(line):
             steps.append((line, ""))
         elif steps:
@@ -43,11 +55,11 @@ def _steps() -> list[tuple[str, str]]:
     return steps
 
 
-def _commands() -> Iterator[list[str]]:
+def _commands(page: Path) -> Iterator[list[str]]:
     """The shell lines of the page's fenced code blocks, split as the shell would (comments dropped)."""
     inside = False
     pending = ""
-    for line in PAGE.read_text().splitlines():
+    for line in page.read_text().splitlines():
         if line.startswith("```"):
             inside = not inside
             continue
@@ -113,9 +125,10 @@ def _make_targets() -> set[str]:
     return set(re.findall(r"^([a-z][a-z-]*):", makefile, flags=re.MULTILINE))
 
 
-def test_the_page_exists_and_every_step_says_what_it_runs_creates_takes_and_checks() -> None:
-    steps = _steps()
-    assert len(steps) >= 8, f"{PAGE.name}: {len(steps)} steps"
+@ON_EVERY_PAGE
+def test_the_page_exists_and_every_step_says_what_it_runs_creates_takes_and_checks(page: Path) -> None:
+    steps = _steps(page)
+    assert len(steps) >= 8, f"{page.name}: {len(steps)} steps"
     assert [int(STEP.match(title).group(1)) for title, _ in steps] == list(range(1, len(steps) + 1))  # type: ignore[union-attr]
     for title, body in steps:
         missing = [part for part in PARTS if part not in body]
@@ -124,9 +137,10 @@ def test_the_page_exists_and_every_step_says_what_it_runs_creates_takes_and_chec
         assert re.search(r"\d+\s*(s|min|h)\b", takes), f"{title}: **Takes** names no time: {takes!r}"
 
 
-def test_every_samokoder_infra_command_and_option_on_the_page_exists() -> None:
+@ON_EVERY_PAGE
+def test_every_samokoder_infra_command_and_option_on_the_page_exists(page: Path) -> None:
     commands = _subcommands(build_parser())
-    named = [words for words in _commands() if words and words[0] == "samokoder-infra"]
+    named = [words for words in _commands(page) if words and words[0] == "samokoder-infra"]
     assert named, "the page runs no samokoder-infra command"
     for words in named:
         assert words[1] in commands, f"no command {words[1]!r}: {' '.join(words)}"
@@ -135,8 +149,9 @@ def test_every_samokoder_infra_command_and_option_on_the_page_exists() -> None:
         assert not unknown, f"{' '.join(words)}: {words[1]} has no {', '.join(unknown)}"
 
 
-def test_every_script_and_its_options_on_the_page_exist() -> None:
-    named = [words for words in _commands() if words and words[0].startswith("scripts/")]
+@ON_EVERY_PAGE
+def test_every_script_and_its_options_on_the_page_exist(page: Path) -> None:
+    named = [words for words in _commands(page) if words and words[0].startswith("scripts/")]
     assert {w[0] for w in named} >= {"scripts/bootstrap"}
     for words in named:
         script = PROJECT_DIR / words[0]
@@ -148,16 +163,18 @@ def test_every_script_and_its_options_on_the_page_exist() -> None:
         assert not unknown, f"{' '.join(words)}: its --help names no {', '.join(unknown)}"
 
 
-def test_every_make_target_on_the_page_exists() -> None:
+@ON_EVERY_PAGE
+def test_every_make_target_on_the_page_exists(page: Path) -> None:
     targets = _make_targets()
-    for words in _commands():
+    for words in _commands(page):
         if words and words[0] == "make":
             wanted = [w for w in words[1:] if not w.startswith("-") and "=" not in w]
             assert set(wanted) <= targets, f"{' '.join(words)}: no target {set(wanted) - targets}"
 
 
-def test_every_settings_key_and_stack_output_on_the_page_exists() -> None:
-    text = PAGE.read_text()
+@ON_EVERY_PAGE
+def test_every_settings_key_and_stack_output_on_the_page_exists(page: Path) -> None:
+    text = page.read_text()
     config_keys = re.findall(r"samokoder:([a-z_]+(?:\.[a-z_]+)+)", text)
     areas = "|".join(("cluster", "network", "node_group", "workloads", "database", "monitoring"))
     profile_keys = re.findall(rf"`((?:{areas})\.[a-z_.]+)`", text)
@@ -166,7 +183,7 @@ def test_every_settings_key_and_stack_output_on_the_page_exists() -> None:
     unknown = sorted({k for k in [*config_keys, *profile_keys] if not settings_key_exists(k)})
     assert not unknown, f"settings keys the model does not have: {unknown}"
     outputs = _stack_outputs()
-    named = {w[3] for w in _commands() if w[:3] == ["pulumi", "stack", "output"] and len(w) > 3}
+    named = {w[3] for w in _commands(page) if w[:3] == ["pulumi", "stack", "output"] and len(w) > 3}
     assert named, "the page reads no stack output"
     assert named <= outputs, f"outputs the program does not export: {named - outputs}"
 
@@ -183,3 +200,20 @@ def test_every_settings_key_and_stack_output_on_the_page_exists() -> None:
 )
 def test_the_key_check_tells_a_key_from_a_typo(path: str, exists: bool) -> None:
     assert settings_key_exists(path) is exists
+
+
+def test_the_rebuild_settings_the_runbook_shows_make_the_cluster_recover_from_the_old_archive() -> None:
+    text = PAGES[1].read_text()
+    (shown,) = re.findall(r"```yaml\n(.*?)```", text, flags=re.DOTALL)
+    database = yaml.safe_load(shown)["database"]
+    profile = read_profile("prod")
+    profile["database"] |= database
+    settings = validate_settings("prod", profile, stack_file_values("prod"), offline=True)
+    naming = Naming("prod")
+    cluster = manifests.cluster(
+        naming, "samokoder", settings.database, backup_plan(naming, settings.database), 3
+    )
+    (origin,) = cluster["spec"]["externalClusters"]
+    (archiver,) = cluster["spec"]["plugins"]
+    assert origin["plugin"]["parameters"]["serverName"] == "samokoder-db"
+    assert archiver["parameters"]["serverName"] == database["server_name"] != "samokoder-db"

@@ -21,10 +21,14 @@ from typing import Any
 
 import pytest
 
+from infra.conventions import APP_NAMESPACE, DATABASE_CLUSTER, DB_OWNER_SECRET, Naming
 from infra.ops.synth.numbers import whole_numbers
 from infra.ops.synth.runner import Synthesis
 from infra.ops.synth.writer import is_kubernetes_object
-from tests.conftest import STACKS
+from infra.render.database import manifests
+from infra.render.database.plan import backup_plan
+from infra.settings.loader import read_profile, validate_settings
+from tests.conftest import STACKS, stack_file_values, with_changes
 from tests.kube_api import KubeAPI, Verdict, is_builtin, kind_key, kube_api_in_background
 
 pytestmark = pytest.mark.tool
@@ -64,6 +68,53 @@ def test_the_api_server_accepts_every_custom_resource(
         print(f"  {verdict}")
     assert custom, "synth rendered no custom resource"
     assert not rejected, "the API server rejected:\n" + "\n\n".join(map(str, rejected))
+
+
+# --- a rebuild: the stack's Cluster recovered from its archive ---------------------------
+
+
+def rebuilt_objects(stack: str) -> list[dict[str, Any]]:
+    """The ObjectStore and the Cluster of ``stack`` rebuilt from its archive (docs/runbooks/
+    losing-the-cluster.md), rendered from the stack's own settings as the Database component does."""
+    origin = {"server_name": DATABASE_CLUSTER, "target_time": "2026-12-07T09:30:00+03:00"}
+    changes = {"database.server_name": f"{DATABASE_CLUSTER}-2", "database.recover_from": origin}
+    profile = with_changes(read_profile(stack), changes)
+    settings = validate_settings(stack, profile, stack_file_values(stack), offline=True)
+    naming, database = Naming(stack), settings.database
+    backups = backup_plan(naming, database)
+    zones = len(settings.network.zones)
+    return [
+        manifests.object_store(naming, APP_NAMESPACE, backups),
+        manifests.cluster(naming, APP_NAMESPACE, database, backups, zones, owner_secret=DB_OWNER_SECRET),
+    ]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_api_server_accepts_a_rebuilt_cluster_and_its_object_store(
+    stack: str, kube_api: Future[KubeAPI]
+) -> None:
+    objects = rebuilt_objects(stack)
+    assert objects[1]["spec"]["bootstrap"]["recovery"]["source"] == "origin"
+    verdicts = kube_api.result().dry_run(objects)
+    for verdict in verdicts:
+        print(f"  {verdict}")
+    assert [v.accepted for v in verdicts] == [True, True], "\n\n".join(map(str, verdicts))
+
+
+def test_the_api_server_judges_the_rebuilds_source(kube_api: Future[KubeAPI]) -> None:
+    """The recovery source is checked by the CRD too: a plugin source with no plugin named is refused.
+
+    (That a Cluster starts one way only is the operator's webhook's rule, validateBootstrapMethod in
+    internal/webhook/v1/cluster_webhook.go:598 at v1.30.0; this server runs no webhook.)
+    """
+    cluster = rebuilt_objects(STACKS[0])[1]
+    unnamed = copy.deepcopy(cluster)
+    del unnamed["spec"]["externalClusters"][0]["plugin"]["name"]
+    original, broken = kube_api.result().dry_run([cluster, unnamed])
+    print(f"a recovery source with no plugin named: {broken}")
+    assert original.accepted, f"the rebuilt Cluster is already rejected: {original}"
+    assert not broken.accepted, "a recovery source with no plugin named was accepted"
+    assert "spec.externalClusters[0].plugin.name: Required value" in broken.message, _first_lines(broken)
 
 
 # --- broken objects: the server must refuse them ---------------------------------------

@@ -1,4 +1,4 @@
-"""The CloudNativePG cluster, its backups, and a restore request."""
+"""The CloudNativePG cluster, its backups, a rebuild from them, and a restore request."""
 
 from __future__ import annotations
 
@@ -51,6 +51,33 @@ FLOORS = {
 }
 
 
+# A server name is a folder of the bucket (``postgres/<name>/``) and a plugin parameter: kept to
+# what a Kubernetes object may be called, so a typo cannot reach into another path.
+SERVER_NAME = r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$"
+
+
+def _with_offset(value: datetime | None) -> datetime | None:
+    if value is not None and value.utcoffset() is None:
+        raise ValueError(f"must carry a UTC offset, e.g. 2026-11-26T10:00:00+03:00 (got {value.isoformat()})")
+    return value
+
+
+class RecoverFrom(StrictModel):
+    """Where a cluster created in an empty Kubernetes cluster takes its data: an archive in the bucket."""
+
+    server_name: str = Field(
+        pattern=SERVER_NAME,
+        description="the archive to recover, by its server name: what `database.server_name` was for the "
+        "lost cluster (`samokoder-db` if it was never rebuilt)",
+    )
+    target_time: datetime | None = Field(
+        default=None,
+        description="recover to this moment (with its UTC offset) instead of the last archived WAL",
+    )
+
+    _offset = field_validator("target_time")(_with_offset)
+
+
 class DatabaseProfile(StrictModel):
     """The CloudNativePG cluster: size, placement and backups."""
 
@@ -84,6 +111,21 @@ class DatabaseProfile(StrictModel):
         f"(at most {MAX_ARCHIVE_TIMEOUT_SECONDS})",
     )
     pooler_instances: int = Field(ge=1, le=10, description="PgBouncer pods in front of the primary")
+    server_name: str = Field(
+        default=DATABASE_CLUSTER,
+        pattern=SERVER_NAME,
+        description="the name the cluster archives its WAL and base backups under (`postgres/<name>/` in "
+        "the bucket); a rebuild gives it a new one and it keeps it: never change it on a running cluster",
+    )
+    # CloudNativePG reads `bootstrap` only to create the first instance of a cluster that has none, and
+    # refuses even that once it was initialised (internal/controller/cluster_controller.go:1102-1103,
+    # cluster_create.go:1134-1160 at v1.30.0); its webhook does not compare it on an update
+    # (internal/webhook/v1/cluster_webhook.go:227-250). So a later `pulumi up` never re-bootstraps.
+    recover_from: RecoverFrom | None = Field(
+        default=None,
+        description="create the cluster by recovery from this archive instead of an empty database "
+        "(docs/runbooks/losing-the-cluster.md); read only when the cluster is created, so it may stay set",
+    )
 
     @field_validator("instances")
     @classmethod
@@ -113,6 +155,20 @@ class DatabaseProfile(StrictModel):
         return value
 
     @model_validator(mode="after")
+    def _a_new_archive_for_a_rebuild(self) -> DatabaseProfile:
+        # A new cluster's first archiving checks that its folder holds no WAL (plugin-barman-cloud
+        # v0.13.0 internal/cnpgi/common/wal.go:164-170 and restore/restore.go:291-293 through
+        # common/check.go:32-52; barman 3.19.1 barman/xlog.py:574 "Expected empty archive"): a
+        # rebuild archiving under its source's name would fail there, or without the check write
+        # a second timeline over the archive it came from.
+        if self.recover_from is not None and self.recover_from.server_name == self.server_name:
+            raise ValueError(
+                f"server_name must differ from recover_from.server_name ({self.server_name!r}): the "
+                "rebuilt cluster archives under a new name and only reads the old archive"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _ha_in_production(self, info: ValidationInfo) -> DatabaseProfile:
         if is_production(info) and self.instances < 3:
             raise ValueError("a production stack needs 3 database instances, one per zone")
@@ -136,11 +192,4 @@ class RestoreRequest(StrictModel):
             )
         return value
 
-    @field_validator("target_time")
-    @classmethod
-    def _with_offset(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.utcoffset() is None:
-            raise ValueError(
-                f"must carry a UTC offset, e.g. 2026-11-26T10:00:00+03:00 (got {value.isoformat()})"
-            )
-        return value
+    _offset = field_validator("target_time")(_with_offset)

@@ -153,6 +153,15 @@ class StackSettings(StrictModel):
                 f"({node.memory_gb}) and node_group.cores ({node.cores}): an instance bigger than a node "
                 "is never scheduled",
             ),
+            # A restore archives under its own name: never into the running cluster's archive or
+            # the one a rebuild reads.
+            (
+                self.restore is not None
+                and self.restore.into in {database.server_name, *_recovered(database)},
+                f"restore.into ({self.restore.into if self.restore else ''}) is a server name the "
+                "database archives under or recovers from (database.server_name, "
+                "database.recover_from.server_name): the restore would write into that archive",
+            ),
             (
                 self.cluster.regional_master and zones != 3,
                 f"cluster.regional_master needs exactly 3 zones in network.zones (got {zones})",
@@ -162,3 +171,7 @@ class StackSettings(StrictModel):
         if broken:
             raise ValueError("; ".join(broken))
         return self
+
+
+def _recovered(database: DatabaseProfile) -> set[str]:
+    return set() if database.recover_from is None else {database.recover_from.server_name}

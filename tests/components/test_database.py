@@ -7,9 +7,12 @@ from typing import Any
 
 import pytest
 
+from infra.conventions import DB_OWNER_SECRET
 from infra.ops.synth.mocks import RecordedResource
 from infra.ops.synth.runner import Synthesis, synthesize
 from infra.render.database import plan
+from infra.settings import loader
+from infra.settings.loader import read_profile
 from tests.conftest import STACKS, stack_file_values, write_project
 from tests.crd_schemas import crd_problems
 
@@ -236,3 +239,24 @@ def test_a_restore_request_adds_a_recovery_cluster_beside_the_running_one(tmp_pa
             ).of_type(CLUSTER)
         )
     )
+
+
+def test_a_rebuilt_stack_recovers_its_cluster_after_the_owners_secret_is_delivered(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    profile = read_profile("staging")
+    profile["database"] |= {"server_name": "samokoder-db-2", "recover_from": {"server_name": plan.CLUSTER}}
+    monkeypatch.setattr(loader, "read_profile", lambda stack: profile)
+    synthesis = synthesize("staging", write_project(tmp_path, "staging", stack_file_values("staging")))
+    (cluster,) = synthesis.of_type(CLUSTER)
+    spec = manifest(cluster)["spec"]
+    assert spec["bootstrap"]["recovery"]["secret"] == {"name": DB_OWNER_SECRET}
+    assert spec["externalClusters"][0]["plugin"]["parameters"]["serverName"] == plan.CLUSTER
+    assert spec["plugins"][0]["parameters"]["serverName"] == "samokoder-db-2"
+    # The recovery sets the owner's password from the delivered Secret: its ExternalSecret comes first.
+    (owner,) = (
+        r
+        for r in synthesis.of_type("kubernetes:external-secrets.io/v1:ExternalSecret")
+        if r.inputs["metadata"]["name"] == DB_OWNER_SECRET
+    )
+    assert owner.urn in cluster.dependencies

@@ -61,6 +61,15 @@ def _barman(server_name: str | None, **fields: Any) -> dict[str, Any]:
     return {"name": p.BARMAN_PLUGIN, **fields, "parameters": parameters}
 
 
+def _archive_name(name: str, backups: BackupPlan) -> str | None:
+    """The server name a cluster archives under, when it is not its own name (the plugin's default,
+    plugin-barman-cloud v0.13.0 internal/cnpgi/operator/config/config.go:148-155): the running
+    cluster's from the stack's settings, a recovery cluster's its own."""
+    if name != p.CLUSTER:
+        return name
+    return None if backups.server_name == p.CLUSTER else backups.server_name
+
+
 def _cluster(
     naming: Naming,
     namespace: str,
@@ -93,7 +102,7 @@ def _cluster(
             # scheduler that cannot keep that promise still starts them.
             "podAntiAffinityType": "required" if profile.instances <= zones else "preferred",
         },
-        "plugins": [_barman(None if name == p.CLUSTER else name, isWALArchiver=True)],
+        "plugins": [_barman(_archive_name(name, backups), isWALArchiver=True)],
     }
     component = "database" if name == p.CLUSTER else "database-restore"
     return ours(CNPG_API, "Cluster", naming, name, component, namespace=namespace, spec={**common, **spec})
@@ -120,10 +129,12 @@ def cluster(
         initdb["secret"] = {"name": owner_secret}
         role = {"name": p.OWNER, "ensure": "present", "login": True, "passwordSecret": {"name": owner_secret}}
         managed = {"managed": {"roles": [role]}}
-    bootstrap = {"initdb": initdb}
-    return _cluster(
-        naming, namespace, p.CLUSTER, profile, backups, zones=zones, **managed, bootstrap=bootstrap
-    )
+    start: dict[str, Any] = {"bootstrap": {"initdb": initdb}}
+    if (origin := profile.recover_from) is not None:
+        # A rebuild: the same owner and role, the data from the old archive (it keeps the old roles'
+        # passwords; the declared role sets the delivered one once the instance runs).
+        start = _recovery(origin.server_name, origin.target_time, secret=initdb.get("secret"))
+    return _cluster(naming, namespace, p.CLUSTER, profile, backups, zones=zones, **managed, **start)
 
 
 def backup_spec() -> dict[str, Any]:
@@ -192,11 +203,25 @@ def recovery_cluster(
     """
     if name == p.CLUSTER:
         raise ValueError(f"a restore cannot be named {p.CLUSTER!r}: that is the running cluster")
+    start = _recovery(backups.server_name, target_time)
+    return _cluster(naming, namespace, name, profile, backups, zones=zones, **start)
+
+
+def _recovery(
+    server_name: str, target_time: datetime | None, *, secret: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The spec fields that start a cluster from the archive of ``server_name``, read through the plugin.
+
+    CloudNativePG's recovery bootstrap (api/v1/cluster_types.go:2106-2154 at v1.30.0: ``source``
+    names an external cluster, ``recoveryTarget``, ``database``, ``owner``, ``secret``) reads
+    the external cluster's ``plugin`` (:2516); the plugin takes that entry's ``barmanObjectName``
+    and ``serverName`` as the archive to restore (plugin-barman-cloud v0.13.0
+    internal/cnpgi/operator/config/config.go:158-164).
+    """
     recovery: dict[str, Any] = {"source": "origin", "database": p.DATABASE, "owner": p.OWNER}
+    if secret is not None:
+        recovery["secret"] = secret
     if target_time is not None:
         recovery["recoveryTarget"] = {"targetTime": target_time.isoformat()}
-    origin = {"name": "origin", "plugin": _barman(p.CLUSTER)}
-    bootstrap = {"recovery": recovery}
-    return _cluster(
-        naming, namespace, name, profile, backups, zones=zones, bootstrap=bootstrap, externalClusters=[origin]
-    )
+    origin = {"name": "origin", "plugin": _barman(server_name)}
+    return {"bootstrap": {"recovery": recovery}, "externalClusters": [origin]}

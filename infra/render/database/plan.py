@@ -41,6 +41,8 @@ class BackupPlan:
     """The object-store side of backups: bucket, path, retention, compression, schedule."""
 
     bucket: str
+    # The running cluster's folder under the path: its own name until a rebuild gives it another.
+    server_name: str
     retention_days: int
     # CloudNativePG's six-field cron (seconds first), in UTC.
     schedule: str
@@ -96,6 +98,7 @@ def hours_between_backups(schedule: str) -> int:
 def backup_plan(naming: Naming, profile: DatabaseProfile) -> BackupPlan:
     return BackupPlan(
         bucket=backup_bucket_name(naming),
+        server_name=profile.server_name,
         retention_days=profile.backup_retention_days,
         schedule=backup_schedule(profile),
         archive_timeout_seconds=profile.archive_timeout_seconds,

@@ -127,14 +127,7 @@ def _cluster(name: str, bootstrap: str, many: bool) -> Iterator[Connection]:
     yield Connection(
         instances, OBJECT_STORAGE, (up.HTTPS,), f"{BARMAN} internal/cnpgi/instance/manager.go:77"
     )
-    if bootstrap == "initdb":
-        yield Connection(first_job, KUBE_API, api, f"{CNPG} internal/cmd/manager/instance/initdb/cmd.go:59")
-    else:
-        yield Connection(first_job, KUBE_API, api, f"{CNPG} internal/cmd/manager/instance/restore/cmd.go:133")
-        # The plugin puts its sidecar in recovery jobs only (lifecycle.go:193-205); it restores from there.
-        yield Connection(
-            first_job, OBJECT_STORAGE, (up.HTTPS,), f"{BARMAN} internal/cnpgi/restore/manager.go:40"
-        )
+    yield from _first_job(first_job, bootstrap)
     operator_calls = f"{CNPG} pkg/management/postgres/webserver/client/remote/instance.go:320"
     yield Connection(up.CNPG_OPERATOR, instances, (up.INSTANCE_STATUS,), operator_calls)
     if many:
@@ -152,9 +145,22 @@ def _cluster(name: str, bootstrap: str, many: bool) -> Iterator[Connection]:
         )
 
 
+def _first_job(job: str, bootstrap: str) -> Iterator[Connection]:
+    """What a cluster's first instance's job needs: initdb the API, a recovery Object Storage too."""
+    api = up.KUBE_API_PORTS
+    if bootstrap == "initdb":
+        yield Connection(job, KUBE_API, api, f"{CNPG} internal/cmd/manager/instance/initdb/cmd.go:59")
+    else:
+        yield Connection(job, KUBE_API, api, f"{CNPG} internal/cmd/manager/instance/restore/cmd.go:133")
+        # The plugin puts its sidecar in recovery jobs only (lifecycle.go:193-205); it restores from there.
+        yield Connection(job, OBJECT_STORAGE, (up.HTTPS,), f"{BARMAN} internal/cnpgi/restore/manager.go:40")
+
+
 def _database(stack: Stack) -> Iterator[Connection]:
     many = stack.database_instances > 1
     yield from _cluster(DATABASE_CLUSTER, "initdb", many)
+    # A rebuild (database.recover_from) starts the running cluster by recovery instead.
+    yield from _first_job(f"{DATABASE_CLUSTER}-full-recovery", "full-recovery")
     yield from _cluster(stack.restore_cluster, "full-recovery", many)
     yield from _cluster(stack.rehearsal_copy, "full-recovery", False)
     copy = "REHEARSAL_HOST: infra/render/workloads/rehearsal.py"

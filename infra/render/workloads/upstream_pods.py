@@ -236,6 +236,8 @@ def app_namespace_workloads(
         _one(POOLER, APP_NAMESPACE, pooler, "CloudNativePG 1.30.0"),
         _one(ACME_SOLVER, APP_NAMESPACE, solver, "cert-manager v1.19.1"),
         *database_workloads(DATABASE_CLUSTER, instances, "initdb"),
+        # A rebuild's first job (database.recover_from): the same cluster's, by recovery.
+        database_workloads(DATABASE_CLUSTER, 1, "full-recovery")[1],
         *database_workloads(restore_cluster, instances, "full-recovery"),
         # The migration rehearsal's copy: one instance (infra/render/workloads/rehearsal.py).
         *database_workloads(copy[0], 1, "full-recovery", copy[1]),

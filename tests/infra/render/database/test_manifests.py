@@ -46,6 +46,14 @@ def cluster(prof: DatabaseProfile, zones: int = 3, owner_secret: str | None = OW
     )
 
 
+def rebuilt(
+    prof: DatabaseProfile, source: str = p.CLUSTER, into: str = "samokoder-db-2", target_time: Any = None
+) -> DatabaseProfile:
+    """The profile of a stack rebuilt from the archive ``source``, archiving under ``into`` from then on."""
+    origin = {"server_name": source, "target_time": target_time}
+    return DatabaseProfile.model_validate({**prof.model_dump(), "server_name": into, "recover_from": origin})
+
+
 def recovery(
     prof: DatabaseProfile, target_time: datetime | None = None, name: str = "drill"
 ) -> dict[str, Any]:
@@ -64,6 +72,10 @@ OBJECTS: dict[str, Render] = {
     ),
     "pooler": lambda prof: manifests.pooler(NAMING, NAMESPACE, prof),
     "pod monitor": lambda prof: manifests.pod_monitor(NAMING, NAMESPACE),
+    "rebuilt cluster": lambda prof: cluster(rebuilt(prof)),
+    "rebuilt cluster to a time": lambda prof: cluster(
+        rebuilt(prof, target_time=datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
+    ),
     "recovery to the latest point": recovery,
     "recovery to a time": lambda prof: recovery(prof, datetime(2026, 11, 26, 10, 0, tzinfo=UTC)),
 }
@@ -237,3 +249,60 @@ def test_the_backup_sidecar_sends_only_the_checksums_object_storage_accepts() ->
         "AWS_RESPONSE_CHECKSUM_VALIDATION": "when_required",
     }
     assert not crd_problems(store)
+
+
+def test_by_default_the_cluster_starts_empty_and_archives_under_its_own_name() -> None:
+    spec = cluster(profile())["spec"]
+    assert list(spec["bootstrap"]) == ["initdb"]
+    assert "externalClusters" not in spec
+    # No serverName: the plugin's default, the cluster's name (config.go:148-155).
+    (archiver,) = spec["plugins"]
+    assert archiver["parameters"] == {"barmanObjectName": p.OBJECT_STORE}
+
+
+@pytest.mark.parametrize("source", [p.CLUSTER, "samokoder-db-2"], ids=["first rebuild", "second rebuild"])
+def test_a_rebuilt_cluster_recovers_the_old_archive_and_archives_under_its_new_name(source: str) -> None:
+    manifest = cluster(rebuilt(profile(), source=source, into="samokoder-db-3"))
+    spec = manifest["spec"]
+    assert manifest["metadata"]["name"] == p.CLUSTER
+    assert list(spec["bootstrap"]) == ["recovery"]
+    (origin,) = spec["externalClusters"]
+    assert spec["bootstrap"]["recovery"]["source"] == origin["name"]
+    assert origin["plugin"] == {
+        "name": p.BARMAN_PLUGIN,
+        "parameters": {"barmanObjectName": p.OBJECT_STORE, "serverName": source},
+    }
+    (archiver,) = spec["plugins"]
+    assert archiver["isWALArchiver"] is True
+    assert archiver["parameters"] == {"barmanObjectName": p.OBJECT_STORE, "serverName": "samokoder-db-3"}
+
+
+def test_a_rebuilt_cluster_keeps_the_owner_the_app_logs_in_as() -> None:
+    spec = cluster(rebuilt(profile()))["spec"]
+    recovered = spec["bootstrap"]["recovery"]
+    assert (recovered["database"], recovered["owner"]) == (p.DATABASE, p.OWNER)
+    # The old roles' passwords come back with the data; the delivered one is set over them.
+    assert recovered["secret"] == {"name": OWNER_SECRET}
+    assert spec["managed"] == cluster(profile())["spec"]["managed"]
+    assert "secret" not in cluster(rebuilt(profile()), owner_secret=None)["spec"]["bootstrap"]["recovery"]
+
+
+def test_a_rebuilt_cluster_differs_from_a_new_one_only_in_how_it_starts_and_where_it_archives() -> None:
+    new, rebuild = cluster(profile())["spec"], cluster(rebuilt(profile()))["spec"]
+    changed = {key for key in new.keys() | rebuild.keys() if new.get(key) != rebuild.get(key)}
+    assert changed == {"bootstrap", "externalClusters", "plugins"}
+
+
+def test_a_rebuilt_cluster_stops_at_its_target_time() -> None:
+    target = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+    recovered = cluster(rebuilt(profile(), target_time=target))["spec"]["bootstrap"]["recovery"]
+    assert datetime.fromisoformat(recovered["recoveryTarget"]["targetTime"]) == target
+    assert "recoveryTarget" not in cluster(rebuilt(profile()))["spec"]["bootstrap"]["recovery"]
+
+
+def test_after_a_rebuild_a_restore_reads_the_archive_the_cluster_writes_now() -> None:
+    spec = recovery(rebuilt(profile(), into="samokoder-db-2"), name="drill")["spec"]
+    (origin,) = spec["externalClusters"]
+    assert origin["plugin"]["parameters"]["serverName"] == "samokoder-db-2"
+    (archiver,) = spec["plugins"]
+    assert archiver["parameters"]["serverName"] == "drill"
