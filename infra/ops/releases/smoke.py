@@ -150,7 +150,7 @@ def websocket_check(expected: int) -> Callable[[str, float], str]:
             why = _UNEXPECTED.get(answer.status, "")
             raise ProbeFailed(f"HTTP {answer.status} to the upgrade, expected {expected}{why}")
         return f"HTTP {answer.status} to the upgrade" + (
-            " (refused without a token)" if expected == 403 else ""
+            " (refused without a token)" if expected == app.API_WEBSOCKET_UNAUTHENTICATED_STATUS else ""
         )
 
     return check
