@@ -64,11 +64,17 @@ FRONTEND_PORT: Final = 80
 # A constant {"status": "ok"}, no dependency checked (api/main.py:169-171).
 API_HEALTH_PATH: Final = "/health"
 FRONTEND_HEALTH_PATH: Final = "/"
-# The site's build names its scripts and styles by content hash (assets/[name]-[hash].js,
-# frontend/vite.config.ts:81-90): a page from one build asks for files only that build has.
-# A canary that splits requests at random would serve one build's page with the other's
-# missing assets, so the frontend rolls whole, with the promotion (infra/render/workloads/canary.py).
-FRONTEND_HASHED_ASSETS: Final = "frontend/vite.config.ts:81-90"
+# The site's build names its scripts and styles by content hash (/assets/<name>-<hash>.js):
+# frontend/vite.config.ts sets no file names, so Vite's defaults apply (vite 5.4.20 per
+# frontend/package-lock.json:13190-13191; vite v5.4.20 packages/vite/src/node/build.ts:338,
+# 671-677), and the built index.html names the entry script (plugins/html.ts:716-724). A page
+# from one build asks for files only that build has. A canary that splits requests at random
+# would serve one build's page with the other's missing assets, so the frontend rolls whole,
+# with the promotion (infra/render/workloads/canary.py).
+FRONTEND_HASHED_ASSETS: Final = "frontend/package-lock.json:13190-13191 (vite 5.4.20's default names)"
+FRONTEND_ASSETS_PATH: Final = "/assets/"
+# A missing .js or .css is a 404, not the SPA's index.html: nginx prefers the regex location
+# of scripts and styles, which has no try_files fallback (frontend/nginx.conf:11-12,27-30).
 # prometheus_client's ASGI app is mounted at /metrics (api/main.py:113-114): a Mount
 # answers /metrics with a 307 to /metrics/, so scrape the slash.
 API_METRICS_PATH: Final = "/metrics/"
@@ -76,6 +82,33 @@ API_METRICS_PATH: Final = "/metrics/"
 # generation session is /v1/ws/{project_id}?token=... (api/routers/workspace.py:72).
 API_ROUTE_PREFIX: Final = "/v1"
 API_WEBSOCKET_PATH: Final = "/v1/ws/"
+# An upgrade without ?token= never reaches the handler: FastAPI 0.111.1 (poetry.lock:925-926)
+# closes a websocket whose dependencies fail validation with 1008 before accepting it
+# (fastapi/exception_handlers.py:29-34, routing.py:346; token is Query(...),
+# api/routers/workspace.py:19-21), and uvicorn 0.30.6 (poetry.lock:2988-2989) answers a close
+# before the accept with HTTP 403 (uvicorn/protocols/websockets/websockets_impl.py:289-296).
+# A plain GET of the path is FastAPI's 404 (no HTTP route), so the 403 shows that the upgrade
+# reached the API as a websocket; it cannot tell this route from an unknown websocket path
+# (Starlette refuses those the same way), and without a token nothing past it can be checked.
+API_WEBSOCKET_UNAUTHENTICATED_STATUS: Final = 403
+# The detailed health router: its own prefix /health under the include's /health
+# (core/monitoring/health.py:30; api/main.py:161). GET .../components/<name> answers 200
+# with the component's {"status": "healthy"|"degraded"|"unhealthy", "message": ...} whatever
+# its state (core/monitoring/health.py:33-48,388-407), after checking every component once.
+# No credential, no write; each call blocks the event loop for psutil's 0.1 s CPU sample
+# (core/monitoring/health.py:157).
+API_COMPONENT_HEALTH_PATH: Final = "/health/health/components/"
+COMPONENT_HEALTHY: Final = "healthy"
+# Redis: PING and INFO on REDIS_URL (core/monitoring/health.py:69-76,111-124).
+API_REDIS_HEALTH_PATH: Final = f"{API_COMPONENT_HEALTH_PATH}redis"
+# The database: always "unhealthy" at APP_COMMIT, whatever the database's state.
+# check_database iterates get_db() with `async for` (core/monitoring/health.py:83), but get_db
+# is a plain generator (core/db/session.py:55): a TypeError, caught as "Database connection
+# failed" (:99-109), before any connection. No other route reads the database without a
+# credential or a write (the login records every attempt, api/routers/auth.py:186-217), so
+# the smoke check cannot see the database until the app awaits get_async_db there instead.
+API_DATABASE_HEALTH_PATH: Final = f"{API_COMPONENT_HEALTH_PATH}database"
+DATABASE_HEALTH_REPORTS_THE_DATABASE: Final = False
 # The browser calls the same origin under /api: /api/v1/... and /api/v1/ws/<project>
 # (frontend/src/api/api.ts:5, frontend/src/api/workspace.ts:7-10); the app's own compose
 # strips /api in front of the API (docker-compose.yml:45-51). Its nginx does not proxy it.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
@@ -71,9 +72,9 @@ def add_stack_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def smoke_check(stack: str, attempts: int = 10) -> int:
-    """GET the API's /health through the stack's ingress (the domain from Pulumi.STACK.yaml); the verdict."""
-    from infra.ops.releases.smoke import check_health, health_url  # noqa: PLC0415
+def smoke_check(stack: str, attempts: int = 10, interval: float = 6.0) -> int:
+    """The smoke check's probes through the stack's public address (the domain from Pulumi.STACK.yaml)."""
+    from infra.ops.releases import smoke  # noqa: PLC0415
     from infra.settings.loader import ConfigError, Problem  # noqa: PLC0415
     from infra.settings.source import stack_file_values  # noqa: PLC0415
 
@@ -84,8 +85,15 @@ def smoke_check(stack: str, attempts: int = 10) -> int:
         raise ConfigError(
             stack, [Problem(path.name, "samokoder:identity.domain", "not set: no domain to reach")]
         )
-    result = check_health(health_url(domain), attempts=attempts)
-    print(f"smoke check {result.url}: {'healthy' if result.healthy else 'UNHEALTHY'} ({result.detail})")
+    result = smoke.smoke_check(
+        smoke.base_url(domain),
+        attempts=attempts,
+        interval=interval,
+        report=lambda line: print(line, flush=True),
+    )
+    print(result.summary())
+    for verdict in result.failed:
+        print(f"smoke check failed: {verdict.probe}: {verdict.url}: {verdict.detail}", file=sys.stderr)
     return EXIT_OK if result.healthy else EXIT_FAILED
 
 

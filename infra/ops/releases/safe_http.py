@@ -15,8 +15,12 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
 from http.client import HTTPMessage
-from typing import IO, Any
+from typing import IO, Any, TypeVar
+
+T = TypeVar("T")
 
 # Headers that carry a credential, in the capitalised form urllib stores them in.
 CREDENTIAL_HEADERS = ("Authorization", "Proxy-authorization", "Cookie")
@@ -53,31 +57,61 @@ def urlopen(request: urllib.request.Request | str, *, timeout: float, **kwargs: 
     return _OPENER.open(request, timeout=timeout, **kwargs)
 
 
-def status(request: urllib.request.Request | str, *, timeout: float) -> int:
-    """The answer's HTTP status, within ``timeout`` seconds in all.
+def within(timeout: float, work: Callable[[], T], name: str = "http") -> T:
+    """``work()``'s result, or a TimeoutError when it has none within ``timeout`` seconds in all.
 
     ``urlopen``'s timeout bounds each socket read, and a server that trickles a
-    byte at a time restarts it with every byte: the request runs in a daemon
+    byte at a time restarts it with every byte: the work runs in a daemon
     thread and is given up at the deadline (the thread ends with its socket's
     own timeout, or with the process).
     """
-    outcome: queue.Queue[tuple[int, None] | tuple[None, BaseException]] = queue.Queue(maxsize=1)
+    outcome: queue.Queue[tuple[T, None] | tuple[None, BaseException]] = queue.Queue(maxsize=1)
 
-    def fetch() -> None:
+    def run() -> None:
         try:
-            with urlopen(request, timeout=timeout) as response:
-                outcome.put((int(response.status), None))
-        except urllib.error.HTTPError as error:
-            outcome.put((error.code, None))
+            outcome.put((work(), None))
         except BaseException as error:  # handed to the caller's thread as it is
             outcome.put((None, error))
 
-    threading.Thread(target=fetch, name="http-status", daemon=True).start()
+    threading.Thread(target=run, name=name, daemon=True).start()
     try:
-        code, error = outcome.get(timeout=timeout)
+        result, error = outcome.get(timeout=timeout)
     except queue.Empty:
         raise TimeoutError(f"no complete answer within {timeout:g} s") from None
     if error is not None:
         raise error
-    assert code is not None
-    return code
+    return result  # type: ignore[return-value]  # set whenever error is None
+
+
+def status(request: urllib.request.Request | str, *, timeout: float) -> int:
+    """The answer's HTTP status, within ``timeout`` seconds in all."""
+
+    def fetch() -> int:
+        try:
+            with urlopen(request, timeout=timeout) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    return within(timeout, fetch, "http-status")
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    content_type: str
+    body: bytes
+
+
+def get(url: str, *, timeout: float, limit: int = 1 << 20) -> Answer:
+    """GET ``url`` (redirects followed as ``urlopen`` does): status, type and at most ``limit`` bytes."""
+
+    def fetch() -> Answer:
+        try:
+            with urlopen(url, timeout=timeout) as response:
+                return Answer(int(response.status), response.headers.get_content_type(), response.read(limit))
+        except urllib.error.HTTPError as error:
+            with error:
+                return Answer(error.code, error.headers.get_content_type(), error.read(limit))
+
+    return within(timeout, fetch, "http-get")

@@ -10,8 +10,9 @@ Only what the browser and the smoke check ask for reaches the API. Besides
 /openapi.json (FastAPI's defaults, left on: api/main.py:96) and a /health router
 with a POST test endpoint (api/main.py:161; core/monitoring/health.py:451), all
 at infra/app_contract.py's APP_COMMIT: the public API Ingress leaves them to the
-site, where they are pages that do not exist. Prometheus scrapes /metrics from
-inside the cluster, past the Ingress.
+site, where they are pages that do not exist, except the database's and Redis's
+entries of that router, which the smoke check reads (GET only, no credential).
+Prometheus scrapes /metrics from inside the cluster, past the Ingress.
 """
 
 from __future__ import annotations
@@ -27,11 +28,14 @@ NGINX: Final = "nginx.ingress.kubernetes.io"
 # ingress-nginx makes it the location ``~* "^<path>"`` (case-insensitive PCRE) and rewrites
 # with ``rewrite "(?i)<path>" <target> break`` (internal/ingress/controller/template/
 # template.go:530-532,787-789 at controller-v1.15.1). The group is what the API serves:
-# /v1/... for the browser's calls and websockets, and /health alone, the constant answer the
-# deploy's smoke check reads (infra/ops/releases/smoke.py). ImplementationSpecific: the
-# controller checks only the other path types against a plain-path pattern
-# (internal/ingress/inspector/inspector.go:56-57).
-API_PATH: Final = f"{app.BROWSER_API_PREFIX}({app.API_ROUTE_PREFIX}/.*|{app.API_HEALTH_PATH}$)"
+# /v1/... for the browser's calls and websockets, /health alone (the constant answer) and the
+# database's and Redis's health, which the deploy's smoke check reads (infra/ops/releases/
+# smoke.py). ImplementationSpecific: the controller checks only the other path types against
+# a plain-path pattern (internal/ingress/inspector/inspector.go:56-57).
+_COMPONENTS: Final = f"{app.API_COMPONENT_HEALTH_PATH}(?:database|redis)$"
+API_PATH: Final = (
+    f"{app.BROWSER_API_PREFIX}({app.API_ROUTE_PREFIX}/.*|{app.API_HEALTH_PATH}$|{_COMPONENTS})"
+)
 API_REWRITE: Final = "$1"
 API_PATH_TYPE: Final = "ImplementationSpecific"
 # A generation session holds its websocket open while the worker runs (arq's job

@@ -203,6 +203,10 @@ def _other_rows() -> list[Row]:
             "steps|earlier",
         ),
         Row("smoke", "--attempts -1e308", ("smoke", "staging", "--attempts", "-1e308"), "attempts"),
+        Row("smoke", "--attempts 0", ("smoke", "staging", "--attempts", "0"), "attempts"),
+        Row("smoke", "--interval -1", ("smoke", "staging", "--interval", "-1"), "interval"),
+        Row("smoke", "--interval nan", ("smoke", "staging", "--interval", "nan"), "interval"),
+        Row("smoke", "--interval 1e309", ("smoke", "staging", "--interval", "1e309"), "1e309"),
         Row("migration-revision", "VERSIONS missing", ("migration-revision", "none"), "none"),
         Row("migration-revision", "VERSIONS a file", ("migration-revision", "f"), "f", {"f": "x"}),
         Row(

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from infra.ops.releases.registry import RegistryError, missing_images
-from infra.ops.releases.smoke import check_health
+from infra.ops.releases.smoke import Probe, check_health, smoke_check
 from tests.cli_runner import samokoder_infra
 from tests.conftest import stack_file_values, write_project
 from tests.infra.ops.releases.histories import DIGESTS, update
-from tests.processes import serving_http
+from tests.processes import send_json, serving_http
 
 
 def test_the_registry_check_finds_kept_and_deleted_digests() -> None:
@@ -44,15 +44,17 @@ def test_a_registry_that_refuses_is_an_error_not_a_missing_image() -> None:
         missing_images({"api": f"{host}/crp/api@{DIGESTS['r1']['api']}"}, "t1.bad", scheme="http")
 
 
+HEALTH = (Probe("health", "/health", check_health),)
+
+
 def test_the_smoke_check_waits_for_health_and_reports_failure() -> None:
     answers = iter([503, 200])
 
     def flaky(request: http.server.BaseHTTPRequestHandler) -> None:
-        request.send_response(next(answers) if request.path == "/health" else 404)
-        request.end_headers()
+        send_json(request, {"status": "ok"}, next(answers) if request.path == "/health" else 404)
 
     with serving_http(flaky) as host:
-        result = check_health(f"http://{host}/health", attempts=3, interval=0.05)
+        result = smoke_check(f"http://{host}", HEALTH, attempts=3, interval=0.05)
     assert (result.healthy, result.attempts) == (True, 2)
 
     def down(request: http.server.BaseHTTPRequestHandler) -> None:
@@ -60,8 +62,23 @@ def test_the_smoke_check_waits_for_health_and_reports_failure() -> None:
         request.end_headers()
 
     with serving_http(down) as host:
-        result = check_health(f"http://{host}/health", attempts=2, interval=0.05)
-    assert (result.healthy, result.attempts, result.detail) == (False, 2, "HTTP 502")
+        result = smoke_check(f"http://{host}", HEALTH, attempts=2, interval=0.05)
+    assert (result.healthy, result.attempts) == (False, 2)
+    assert result.failed[0].detail == "HTTP 502, expected 200"
+
+
+def test_the_sites_page_is_no_health() -> None:
+    # A route lost to the site answers /api/health with the SPA's page and 200: not the API's answer.
+    def site(request: http.server.BaseHTTPRequestHandler) -> None:
+        request.send_response(200)
+        request.send_header("Content-Type", "text/html")
+        request.end_headers()
+        request.wfile.write(b"<!doctype html><div id=root></div>")
+
+    with serving_http(site) as host:
+        result = smoke_check(f"http://{host}", HEALTH, attempts=1)
+    assert not result.healthy
+    assert "HTTP 200 with text/html, expected application/json" in result.failed[0].detail
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from contextlib import contextmanager, suppress
 import pytest
 
 from infra.ops.releases.registry import RegistryError, manifest_exists
-from infra.ops.releases.smoke import check_health
+from infra.ops.releases.smoke import Probe, check_health, smoke_check
 
 TOKEN = "t1.CANARY-iam-token-9f3b"
 DIGEST = "sha256:" + "ab" * 32
@@ -34,9 +34,14 @@ def recorder(seen: list[dict[str, str]]) -> type[http.server.BaseHTTPRequestHand
     class Record(http.server.BaseHTTPRequestHandler):
         def answer(self) -> None:
             seen.append(dict(self.headers.items()))
+            # The API's health answer, which the smoke check reads; a HEAD gets its headers alone.
+            body = b'{"status": "ok"}'
             self.send_response(200)
-            self.send_header("Content-Length", "0")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
             self.end_headers()
+            if self.command == "GET":
+                self.wfile.write(body)
 
         do_GET = do_HEAD = answer
 
@@ -115,8 +120,9 @@ def test_the_smoke_check_follows_a_redirect_without_credentials() -> None:
         serve(recorder(seen)) as second,
         serve(redirector(second.replace("127.0.0.1", "localhost"), 302)) as first,
     ):
-        result = check_health(f"http://{first}/api/health", attempts=1, interval=0, timeout=5)
-    assert result.healthy
+        probe = Probe("health", "/api/health", check_health)
+        result = smoke_check(f"http://{first}", (probe,), attempts=1, interval=0, timeout=5)
+    assert result.healthy, result.failed
     assert seen
     assert not any(carries_token(headers) for headers in seen)
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from infra.ops.releases.registry import RegistryError, manifest_exists
-from infra.ops.releases.smoke import check_health
+from infra.ops.releases.smoke import Probe, check_health, smoke_check
 
 # The server stops by itself: at most this many bytes, one every TRICKLE_SECONDS.
 TRICKLE_BYTES = 60
@@ -56,10 +56,11 @@ def trickling_server() -> Iterator[str]:
 
 def test_the_smoke_check_gives_up_on_a_trickle_at_its_deadline(trickling_server: str) -> None:
     started = time.monotonic()
-    result = check_health(f"{trickling_server}/api/health", attempts=1, timeout=1.0)
+    probe = Probe("health", "/api/health", check_health)
+    result = smoke_check(trickling_server, (probe,), attempts=1, timeout=1.0)
     took = time.monotonic() - started
     assert not result.healthy
-    assert "no complete answer within 1 s" in result.detail
+    assert "no complete answer within 1 s" in result.failed[0].detail
     # Each byte comes within the socket timeout: only the overall deadline stops it.
     assert TRICKLE_SECONDS < 1.0
     assert took < 3, took

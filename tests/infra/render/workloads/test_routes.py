@@ -25,6 +25,7 @@ import pytest
 
 from infra import app_contract as app
 from infra.conventions import TLS_SECRET, Naming, workload_name
+from infra.ops.releases import smoke
 from infra.ops.releases.smoke import health_url
 from infra.render.workloads import manifests as m
 from infra.render.workloads import routes
@@ -145,6 +146,12 @@ BROWSER_PATHS = [
     pytest.param("/api/v1/projects/", API, "/v1/projects/", id="an API call"),
     pytest.param(f"/api/v1/ws/{PROJECT}?token=t", API, f"/v1/ws/{PROJECT}", id="a session's websocket"),
     pytest.param("/api/health", API, app.API_HEALTH_PATH, id="the API's health"),
+    pytest.param(
+        f"/api{app.API_REDIS_HEALTH_PATH}", API, app.API_REDIS_HEALTH_PATH, id="Redis as the API sees it"
+    ),
+    pytest.param(
+        f"/api{app.API_DATABASE_HEALTH_PATH}", API, app.API_DATABASE_HEALTH_PATH, id="the database's health"
+    ),
     pytest.param("/API/v1/projects/", API, "/v1/projects/", id="case-insensitive"),
     pytest.param("/api", SITE, "/api", id="/api alone is no API call"),
     pytest.param("/api/v1x", SITE, "/api/v1x", id="a name that starts with v1"),
@@ -163,6 +170,13 @@ NOT_FOR_THE_BROWSER = [
     f"{app.BROWSER_API_PREFIX}/health/health/metrics",
     f"{app.BROWSER_API_PREFIX}/health/health/test",
     f"{app.BROWSER_API_PREFIX}/health/",
+    # The detailed health's other entries and whole report stay inside: only the smoke check's two.
+    f"{app.BROWSER_API_PREFIX}{app.API_COMPONENT_HEALTH_PATH}system",
+    f"{app.BROWSER_API_PREFIX}{app.API_COMPONENT_HEALTH_PATH}api",
+    f"{app.BROWSER_API_PREFIX}{app.API_REDIS_HEALTH_PATH}/x",
+    f"{app.BROWSER_API_PREFIX}{app.API_REDIS_HEALTH_PATH}x",
+    f"{app.BROWSER_API_PREFIX}/health/health/status",
+    f"{app.BROWSER_API_PREFIX}/health/health/",
     f"{app.BROWSER_API_PREFIX}/docs",
     f"{app.BROWSER_API_PREFIX}/openapi.json",
     f"{app.BROWSER_API_PREFIX}/",
@@ -198,12 +212,30 @@ def test_the_apps_calls_arrive_under_the_prefix_its_routers_serve(stack: str) ->
     assert (call.service, session.service) == (workload_name("api"), workload_name("api"))
 
 
+# Where each of the smoke check's probes must land (infra/ops/releases/smoke.py).
+PROBE_BACKENDS = {
+    "health": (API, app.API_HEALTH_PATH),
+    "database": (API, app.API_DATABASE_HEALTH_PATH),
+    "redis": (API, app.API_REDIS_HEALTH_PATH),
+    "frontend page": (SITE, app.FRONTEND_HEALTH_PATH),
+    "frontend asset": (SITE, app.FRONTEND_HEALTH_PATH),
+    "websocket": (API, f"{app.API_WEBSOCKET_PATH}{smoke.WEBSOCKET_PROJECT}"),
+}
+
+
 @pytest.mark.parametrize("stack", STACKS)
-def test_the_smoke_check_reaches_the_apis_health(stack: str) -> None:
+def test_each_smoke_probe_reaches_the_backend_that_answers_it(stack: str) -> None:
     domain = settings(stack).identity.domain
-    url = urlsplit(health_url(domain))
-    assert (url.scheme, url.hostname) == ("https", domain)
-    assert resolve(rendered(stack), domain, url.path) == Upstream(*API, app.API_HEALTH_PATH)
+    assert urlsplit(health_url(domain))[:2] == ("https", domain)
+    checks = smoke.probes(database=True)
+    assert {probe.name for probe in checks} == set(PROBE_BACKENDS)
+    for probe in checks:
+        backend, path = PROBE_BACKENDS[probe.name]
+        assert resolve(rendered(stack), domain, probe.path) == Upstream(*backend, path), probe.name
+    # The asset a page names is the site's, as the page is.
+    assert resolve(rendered(stack), domain, "/assets/index-B4f9xZ2q.js") == Upstream(
+        *SITE, "/assets/index-B4f9xZ2q.js"
+    )
 
 
 @pytest.mark.parametrize("stack", STACKS)
