@@ -4,7 +4,8 @@ The backup writer may write to this bucket and use this key, and nothing else;
 its static access key reaches the cluster only as a Kubernetes Secret. The
 plugin's ``ObjectStore`` carries the Cluster's WAL archive and daily base
 backups; with a restore request a recovery cluster is created beside the
-running one.
+running one, and once the app is cut over to it (``samokoder:cut_over``) it
+gets a Pooler and daily base backups of its own and ``pooler_host`` is its.
 
 Bucket management itself uses the provider's storage key
 (``YC_STORAGE_ACCESS_KEY``/``YC_STORAGE_SECRET_KEY``, see docs/operations.md, Credentials).

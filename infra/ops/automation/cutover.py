@@ -149,6 +149,7 @@ def move_the_app(
         for deployment in RESTARTED:
             progress(f"restarting deployment/{deployment} ...")
             kubectl("rollout", "restart", f"deployment/{deployment}")
+        progress(f"waiting for the rollouts (up to {timeout_seconds} s each) ...")
         for deployment in RESTARTED:
             kubectl("rollout", "status", f"deployment/{deployment}", f"--timeout={timeout_seconds}s")
         progress(f"checking which cluster the app reaches (from deployment/{workload_name('worker')}) ...")
