@@ -4,7 +4,8 @@ The backup writer may write to this bucket and use this key, and nothing else;
 its static access key reaches the cluster only as a Kubernetes Secret. The
 plugin's ``ObjectStore`` carries the Cluster's WAL archive and daily base
 backups; with a restore request a recovery cluster is created beside the
-running one.
+running one, and once the app is cut over to it (``samokoder:cut_over``) it
+gets a Pooler and daily base backups of its own and ``pooler_host`` is its.
 
 Bucket management itself uses the provider's storage key
 (``YC_STORAGE_ACCESS_KEY``/``YC_STORAGE_SECRET_KEY``, see docs/operations.md, Credentials).
@@ -64,6 +65,8 @@ class DatabaseArgs:
     monitoring: Monitoring
     secrets: Secrets
     restore: RestoreRequest | None = None
+    # The restore's cluster serves the app (a cut-over): it gets a Pooler and base backups of its own.
+    serve_restore: bool = False
     # A basic-auth Secret with the owner's login (delivered from Lockbox);
     # without one CloudNativePG generates the password into "<cluster>-app".
     owner_secret: str | None = None
@@ -117,12 +120,13 @@ class Database(Component):
             operators.plugin_values(),
             self.opts(home, operator, *before),
         )
-        cluster, pooler = self._postgres(args, backups, plugin, credentials, before)
+        served, pooler = self._postgres(args, backups, plugin, credentials, before)
 
-        self.pooler_host = pooler.id.apply(lambda _: f"{p.POOLER}.{args.namespace}.svc")
+        host = f"{p.pooler_name(served)}.{args.namespace}.svc"
+        self.pooler_host = pooler.id.apply(lambda _: host)
         self.pooler_port = pulumi.Output.from_input(p.POOLER_PORT)
         credentials_name = args.owner_secret or p.APP_CREDENTIALS_SECRET
-        self.app_credentials_secret = cluster.id.apply(lambda _: credentials_name)
+        self.app_credentials_secret = pooler.id.apply(lambda _: credentials_name)
         self.bucket = bucket.bucket
         self.outputs("pooler_host", "pooler_port", "app_credentials_secret", "bucket")
 
@@ -133,9 +137,9 @@ class Database(Component):
         plugin: HelmRelease,
         credentials: KubernetesObject,
         before: Sequence[pulumi.Resource],
-    ) -> tuple[KubernetesObject, KubernetesObject]:
+    ) -> tuple[str, KubernetesObject]:
         """The ObjectStore, the Cluster archiving to it and what hangs off the Cluster, and a recovery
-        cluster when one is requested; returns the Cluster and the Pooler."""
+        cluster when one is requested; returns the cluster that serves the app and its Pooler."""
         name, naming, profile, namespace = self._name, args.naming, args.profile, args.namespace
         store = custom_resource(
             f"{name}-object-store",
@@ -163,9 +167,28 @@ class Database(Component):
                 args.zones,
                 name=restore.into,
                 target_time=restore.target_time,
+                owner_secret=args.owner_secret,
             )
-            custom_resource(f"{name}-restore-{restore.into}", recovery, self.opts(store, plugin, *before))
-        return cluster, pooler
+            restored = custom_resource(
+                f"{name}-restore-{restore.into}", recovery, self.opts(store, plugin, *before)
+            )
+            if args.serve_restore:
+                return restore.into, self._served(args, backups, restore.into, restored)
+        return p.CLUSTER, pooler
+
+    def _served(
+        self, args: DatabaseArgs, backups: p.BackupPlan, cluster: str, restored: KubernetesObject
+    ) -> KubernetesObject:
+        """What the running cluster has for serving: a Pooler like its own and daily base backups.
+
+        Its WAL is archived under its own name from the start (manifests.recovery_cluster); once it
+        carries the live data its base backups start too, so that it can be restored in turn.
+        """
+        name, naming, namespace = f"{self._name}-restore-{cluster}", args.naming, args.namespace
+        scheduled = manifests.scheduled_backup(naming, namespace, backups, cluster)
+        custom_resource(f"{name}-scheduled-backup", scheduled, self.opts(restored))
+        pooler = manifests.pooler(naming, namespace, args.profile, cluster)
+        return custom_resource(f"{name}-pooler", pooler, self.opts(restored))
 
     def _backup_storage(
         self, args: DatabaseArgs, backups: p.BackupPlan

@@ -85,7 +85,7 @@ class Workloads(Component):
         ]
         apply = self._apply
         config = apply("config", config_map(naming, app), *before)
-        for policy in network_policies(naming):
+        for policy in network_policies(naming, app.database):
             apply(f"policy-{policy['metadata']['name']}", policy, *before)
         for access in migration_access(naming):
             apply(f"migrate-{access['kind'].lower()}", access, *before)
@@ -93,7 +93,7 @@ class Workloads(Component):
         # One Backup and one Job per revision; once done they are history, so a later
         # release with the same revision leaves them as they are.
         revision, frozen = args.migration_revision, ["spec"]
-        backup = pre_migration_backup(naming, revision)
+        backup = pre_migration_backup(naming, revision, app.database)
         backup_done = apply(f"backup-{revision}", backup, *before, ignore_changes=frozen)
         job = spec_after(
             functools.partial(migration_job, naming, revision), args.images["api"], "{api image}"

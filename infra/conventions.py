@@ -33,6 +33,7 @@ def config_key(name: str) -> str:
 
 RELEASE_KEY: Final = config_key("release")
 RESTORE_KEY: Final = config_key("restore")
+CUT_OVER_KEY: Final = config_key("cut_over")
 ROTATION_KEY: Final = config_key("rotation")
 
 # --- namespaces (one installation of each per stack's Kubernetes cluster) ------

@@ -175,11 +175,15 @@ class DatabaseProfile(StrictModel):
         return self
 
 
+# A Kubernetes object name short enough that "<name>-pooler-rw" (its Pooler and Service) is one too.
+CLUSTER_NAME_PATTERN = r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$"
+
+
 class RestoreRequest(StrictModel):
     """A recovery cluster to create beside the running one (``samokoder-infra restore --apply``)."""
 
     # A Kubernetes object name; the restored cluster's Services take it as prefix.
-    into: str = Field(pattern=r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
+    into: str = Field(pattern=CLUSTER_NAME_PATTERN)
     # Point-in-time recovery target; absent means the latest archived point.
     target_time: datetime | None = None
 
@@ -193,3 +197,20 @@ class RestoreRequest(StrictModel):
         return value
 
     _offset = field_validator("target_time")(_with_offset)
+
+
+class CutOver(StrictModel):
+    """The restored cluster the app is served from instead of the running one
+    (``samokoder-infra cut-over STACK --to NAME``; ``--back`` removes it)."""
+
+    to: str = Field(pattern=CLUSTER_NAME_PATTERN, description="the restored cluster (samokoder:restore.into)")
+
+    @field_validator("to")
+    @classmethod
+    def _not_the_running_cluster(cls, value: str) -> str:
+        if value == DATABASE_CLUSTER:
+            raise ValueError(
+                f"must not be {DATABASE_CLUSTER!r}: the app is served from it without a cut-over; "
+                "to return to it, cut back (samokoder-infra cut-over STACK --back)"
+            )
+        return value

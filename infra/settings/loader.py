@@ -21,7 +21,7 @@ from stacks import PRODUCTION_STACKS, known_stacks, profile_path
 NAMESPACE = CONFIG_NAMESPACE
 # Keys of the `samokoder:` namespace that Pulumi.<stack>.yaml may hold;
 # everything else about a stack belongs in its profile.
-STACK_FILE_KEYS = ("identity", "release", "restore", "secrets", "lockbox", "rotation")
+STACK_FILE_KEYS = ("identity", "release", "restore", "cut_over", "secrets", "lockbox", "rotation")
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ from itertools import combinations
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from infra.conventions import MAX_STACK_NAME
+from infra.conventions import DATABASE_CLUSTER, MAX_STACK_NAME
 from infra.settings.base import StrictModel, is_offline, production_rules
 from infra.settings.canary import CanaryProfile
 from infra.settings.cluster import ClusterProfile, NetworkProfile, NodeGroupProfile
-from infra.settings.database import DatabaseProfile, RestoreRequest
+from infra.settings.database import CutOver, DatabaseProfile, RestoreRequest
 from infra.settings.monitoring import AlertingProfile, MonitoringProfile, SloProfile, Thresholds
 from infra.settings.release import Identity, ImageScan, Release
 from infra.settings.secrets import (
@@ -64,6 +64,9 @@ class StackSettings(StrictModel):
     image_scan: ImageScan = ImageScan()
     # Set by `samokoder-infra restore --apply` in the stack file, cleared after.
     restore: RestoreRequest | None = None
+    # Set by `samokoder-infra cut-over --to` in the stack file: the app is served from the restored
+    # cluster; `--back` removes it. After `restore`: its validator reads the restore request.
+    cut_over: CutOver | None = None
     # From the stack file: provided secrets, Lockbox access, rotation requests.
     secrets: ProvidedSecrets = ProvidedSecrets()
     lockbox: LockboxSettings = LockboxSettings()
@@ -72,6 +75,30 @@ class StackSettings(StrictModel):
         description="set by `samokoder-infra rotate-secrets`: a group stamped here is regenerated at the "
         "next `pulumi up`",
     )
+
+    @field_validator("cut_over")
+    @classmethod
+    def _cut_over_to_the_restored_cluster(cls, value: CutOver | None, info: ValidationInfo) -> CutOver | None:
+        # A restore request that failed its own checks is reported there, not twice.
+        if value is None or "restore" not in info.data:
+            return value
+        restore: RestoreRequest | None = info.data["restore"]
+        if restore is None:
+            raise ValueError(
+                f"{value.to!r} is no restored cluster of this stack: samokoder:restore is not set "
+                "(create one first: samokoder-infra restore STACK --apply)"
+            )
+        if value.to != restore.into:
+            raise ValueError(
+                f"{value.to!r} is not this stack's restored cluster: samokoder:restore.into is "
+                f"{restore.into!r}"
+            )
+        return value
+
+    @property
+    def database_cluster(self) -> str:
+        """The cluster the app is served from: the running one, or the restored one it was cut over to."""
+        return self.cut_over.to if self.cut_over is not None else DATABASE_CLUSTER
 
     @field_validator("rotation")
     @classmethod

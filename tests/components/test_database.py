@@ -260,3 +260,61 @@ def test_a_rebuilt_stack_recovers_its_cluster_after_the_owners_secret_is_deliver
         if r.inputs["metadata"]["name"] == DB_OWNER_SECRET
     )
     assert owner.urn in cluster.dependencies
+
+
+def _kinds(synthesis: Synthesis, kind: str) -> dict[str, dict[str, Any]]:
+    return {r.inputs["metadata"]["name"]: manifest(r) for r in synthesis.of_type(f"kubernetes:{kind}")}
+
+
+def test_a_cut_over_serves_the_app_from_the_restored_cluster_and_back(tmp_path: Any) -> None:
+    """With samokoder:cut_over the restored cluster gets a Pooler and daily base backups, the app's
+    DATABASE_HOST names that Pooler, the app's policies reach it and the next migration's backup is
+    its; without, all is as before (the restored cluster stays, the app back on the running one)."""
+    from infra.render.secrets.catalog import catalog  # noqa: PLC0415
+
+    restored = "samokoder-db-restore-20261126-0630"
+    base = {**stack_file_values("staging"), "restore": {"into": restored}}
+    cut = synthesize(
+        "staging", write_project(tmp_path / "cut", "staging", {**base, "cut_over": {"to": restored}})
+    )
+    back = synthesize("staging", write_project(tmp_path / "back", "staging", base))
+    poolers, scheduled = (
+        _kinds(cut, "postgresql.cnpg.io/v1:Pooler"),
+        _kinds(cut, "postgresql.cnpg.io/v1:ScheduledBackup"),
+    )
+    pooler = poolers[f"{restored}-pooler-rw"]
+    assert pooler["spec"]["cluster"] == {"name": restored}
+    assert pooler["spec"]["type"] == "rw"
+    assert scheduled[f"{restored}-daily"]["spec"]["cluster"] == {"name": restored}
+    for made in (pooler, scheduled[f"{restored}-daily"]):
+        assert crd_problems(made) == []
+    assert set(_kinds(back, "postgresql.cnpg.io/v1:Pooler")) == {plan.POOLER}
+    assert set(_kinds(back, "postgresql.cnpg.io/v1:ScheduledBackup")) == {f"{plan.CLUSTER}-daily"}
+    # Either way the restored cluster takes the app's login from the owner's Secret.
+    for synthesis in (cut, back):
+        recovery = _kinds(synthesis, "postgresql.cnpg.io/v1:Cluster")[restored]
+        assert recovery["spec"]["bootstrap"]["recovery"]["secret"] == {"name": "samokoder-db-owner"}
+        assert recovery["spec"]["managed"]["roles"][0]["passwordSecret"] == {"name": "samokoder-db-owner"}
+
+    def host(synthesis: Synthesis) -> str:
+        (app,) = (g for g in catalog(synthesis.settings) if g.group == "app")
+        return next(e.origin for e in app.entries if e.key == "DATABASE_HOST")
+
+    assert host(cut) == f"{restored}-pooler-rw.samokoder.svc"
+    assert host(back) == f"{plan.POOLER}.samokoder.svc"
+    assert cut.outputs["database"]["pooler_host"] == host(cut)
+
+    def worker_reaches(synthesis: Synthesis) -> list[Any]:
+        policy = _kinds(synthesis, "networking.k8s.io/v1:NetworkPolicy")["worker"]
+        return [
+            peer["podSelector"]
+            for rule in policy["spec"]["egress"]
+            for peer in rule["to"]
+            if "podSelector" in peer
+        ]
+
+    assert {"matchLabels": {"cnpg.io/poolerName": f"{restored}-pooler-rw"}} in worker_reaches(cut)
+    assert {"matchLabels": {"cnpg.io/poolerName": plan.POOLER}} not in worker_reaches(cut)
+    assert {"matchLabels": {"cnpg.io/poolerName": plan.POOLER}} in worker_reaches(back)
+    (backup,) = _kinds(cut, "postgresql.cnpg.io/v1:Backup").values()
+    assert backup["spec"]["cluster"] == {"name": restored}

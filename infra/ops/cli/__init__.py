@@ -20,6 +20,7 @@ COMMANDS = (
     "diff",
     "monitoring_diff",
     "restore",
+    "cut_over",
     "rehearse",
     "rotate_secrets",
     "releases",

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
+from pathlib import Path
 
-from infra.ops.cli.common import EXIT_OK, Commands, Failure, add_stack_argument, project_dir, stack_settings
+from infra.ops.cli.common import (
+    EXIT_OK,
+    Commands,
+    Failure,
+    add_stack_argument,
+    project_dir,
+    stack_file,
+    stack_settings,
+)
 from infra.settings import ConfigError
 
 
@@ -53,6 +62,18 @@ def _timestamp(text: str) -> datetime:
         ) from None
 
 
+def _not_while_cut_over(stack: str, project: Path) -> None:
+    """A new request replaces the recorded one, whose cluster the app may be served from."""
+    from infra.settings.source import stack_file_values  # noqa: PLC0415
+
+    served = stack_file_values(stack_file(stack, project)).get("cut_over")
+    if isinstance(served, dict) and served.get("to"):
+        raise Failure(
+            f"restore: {stack} is served from the restored cluster {served['to']!r} (samokoder:cut_over): "
+            f"a new restore would replace it; cut back first (samokoder-infra cut-over {stack} --back)"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     from infra.render.database.restore import RestoreError, plan_restore  # noqa: PLC0415
     from infra.render.monitoring.render import dump_yaml  # noqa: PLC0415
@@ -61,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         # A restore already recorded in the stack file is what --apply replaces. Rendering needs
         # no secret; `--apply` runs the program, which checks them.
+        _not_while_cut_over(args.stack, project)
         settings = stack_settings(args.stack, project, without="restore")
         plan = plan_restore(settings, into=args.into, target_time=args.target_time, now=datetime.now(UTC))
     except ConfigError as error:

@@ -127,8 +127,7 @@ def cluster(
     managed = {}
     if owner_secret:
         initdb["secret"] = {"name": owner_secret}
-        role = {"name": p.OWNER, "ensure": "present", "login": True, "passwordSecret": {"name": owner_secret}}
-        managed = {"managed": {"roles": [role]}}
+        managed = {"managed": {"roles": [_owner_role(owner_secret)]}}
     start: dict[str, Any] = {"bootstrap": {"initdb": initdb}}
     if (origin := profile.recover_from) is not None:
         # A rebuild: the same owner and role, the data from the old archive (it keeps the old roles'
@@ -137,24 +136,58 @@ def cluster(
     return _cluster(naming, namespace, p.CLUSTER, profile, backups, zones=zones, **managed, **start)
 
 
-def backup_spec() -> dict[str, Any]:
-    """A Backup's or ScheduledBackup's spec: the running cluster's, taken through the plugin."""
+def _label(cluster: str, suffix: str) -> str:
+    """The name label of an object of ``cluster`` named ``<cluster><suffix>``: that name for the running
+    cluster's, the cluster's own for a restored one's, whose name may leave no room for the suffix
+    within the 40 characters a name label may take (infra/conventions.py MAX_OBJECT_NAME)."""
+    return f"{cluster}{suffix}" if cluster == p.CLUSTER else cluster
+
+
+def _renamed(made: dict[str, Any], name: str) -> dict[str, Any]:
+    made["metadata"]["name"] = name
+    return made
+
+
+def _owner_role(owner_secret: str) -> dict[str, Any]:
+    """The app's owner, its password the basic-auth Secret's: a change there is applied to the role."""
+    return {"name": p.OWNER, "ensure": "present", "login": True, "passwordSecret": {"name": owner_secret}}
+
+
+def backup_spec(cluster: str = p.CLUSTER) -> dict[str, Any]:
+    """A Backup's or ScheduledBackup's spec: a cluster's (by default the running one), by the plugin."""
     return {
-        "cluster": {"name": p.CLUSTER},
+        "cluster": {"name": cluster},
         "method": "plugin",
         "pluginConfiguration": {"name": p.BARMAN_PLUGIN},
     }
 
 
-def scheduled_backup(naming: Naming, namespace: str, backups: BackupPlan) -> dict[str, Any]:
-    """A daily base backup through the plugin; the first one right after creation."""
-    spec = {"schedule": backups.schedule, "immediate": True, "backupOwnerReference": "self", **backup_spec()}
-    name = f"{p.CLUSTER}-daily"
-    return ours(CNPG_API, "ScheduledBackup", naming, name, "backup", namespace=namespace, spec=spec)
+def scheduled_backup(
+    naming: Naming, namespace: str, backups: BackupPlan, cluster: str = p.CLUSTER
+) -> dict[str, Any]:
+    """A daily base backup of ``cluster`` through the plugin; the first one right after creation."""
+    spec = {
+        "schedule": backups.schedule,
+        "immediate": True,
+        "backupOwnerReference": "self",
+        **backup_spec(cluster),
+    }
+    made = ours(
+        CNPG_API,
+        "ScheduledBackup",
+        naming,
+        _label(cluster, "-daily"),
+        "backup",
+        namespace=namespace,
+        spec=spec,
+    )
+    return _renamed(made, f"{cluster}-daily")
 
 
-def pooler(naming: Naming, namespace: str, profile: DatabaseProfile) -> dict[str, Any]:
-    """PgBouncer in front of the primary: the address the app connects to."""
+def pooler(
+    naming: Naming, namespace: str, profile: DatabaseProfile, cluster: str = p.CLUSTER
+) -> dict[str, Any]:
+    """PgBouncer in front of ``cluster``'s primary: the address the app connects to."""
     parameters = {
         "max_client_conn": "1000",
         "default_pool_size": "20",
@@ -163,12 +196,14 @@ def pooler(naming: Naming, namespace: str, profile: DatabaseProfile) -> dict[str
         "max_prepared_statements": "200",
     }
     spec = {
-        "cluster": {"name": p.CLUSTER},
+        "cluster": {"name": cluster},
         "instances": profile.pooler_instances,
         "type": "rw",
         "pgbouncer": {"poolMode": "transaction", "parameters": parameters},
     }
-    return ours(CNPG_API, "Pooler", naming, p.POOLER, "database-pooler", namespace=namespace, spec=spec)
+    label = _label(cluster, p.pooler_name(cluster).removeprefix(cluster))
+    made = ours(CNPG_API, "Pooler", naming, label, "database-pooler", namespace=namespace, spec=spec)
+    return _renamed(made, p.pooler_name(cluster))
 
 
 def pod_monitor(naming: Naming, namespace: str) -> dict[str, Any]:
@@ -195,16 +230,28 @@ def recovery_cluster(
     *,
     name: str,
     target_time: datetime | None,
+    owner_secret: str | None = None,
 ) -> dict[str, Any]:
     """A new cluster bootstrapped from the object store, at ``target_time`` or the latest point.
 
     It reads the running cluster's archive and writes its own under its own
-    server name, so it can never overwrite the source or its backups.
+    server name, so it can never overwrite the source or its backups. The
+    owner role comes back from the backup with the password it had then;
+    with ``owner_secret`` it takes the Secret's once recovered and follows its
+    rotations as the running cluster's does, so the app's login works on it.
     """
     if name == p.CLUSTER:
         raise ValueError(f"a restore cannot be named {p.CLUSTER!r}: that is the running cluster")
-    start = _recovery(backups.server_name, target_time)
-    return _cluster(naming, namespace, name, profile, backups, zones=zones, **start)
+    managed = {}
+    secret = None
+    if owner_secret:
+        # CloudNativePG backs up no Secret: the roles come back as the backup has them
+        # (docs/src/recovery.md:250-253 at v1.30.0); the recovery's secret sets the owner's
+        # password once recovery completes (:550-559), the declared role keeps it in step after.
+        secret = {"name": owner_secret}
+        managed = {"managed": {"roles": [_owner_role(owner_secret)]}}
+    start = _recovery(backups.server_name, target_time, secret=secret)
+    return _cluster(naming, namespace, name, profile, backups, zones=zones, **managed, **start)
 
 
 def _recovery(

@@ -16,9 +16,16 @@ CLUSTER = DATABASE_CLUSTER
 DATABASE = "samokoder"
 OWNER = "samokoder"
 OBJECT_STORE = "samokoder-backups"
-# CloudNativePG names the pooler's Service after the Pooler and keeps the
-# owner's generated credentials in "<cluster>-app".
-POOLER = f"{CLUSTER}-pooler-rw"
+
+
+def pooler_name(cluster: str) -> str:
+    """The Pooler in front of a cluster's primary, and so its Service: CloudNativePG names the Service
+    after the Pooler (pkg/specs/pgbouncer/services.go:61-64 at v1.30.0)."""
+    return f"{cluster}-pooler-rw"
+
+
+# CloudNativePG keeps the owner's generated credentials in "<cluster>-app".
+POOLER = pooler_name(CLUSTER)
 POOLER_PORT = 5432
 APP_CREDENTIALS_SECRET = f"{CLUSTER}-app"
 BACKUP_CREDENTIALS_SECRET = f"{CLUSTER}-backup-credentials"

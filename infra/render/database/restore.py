@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from infra.conventions import APP_NAMESPACE, Naming
+from infra.conventions import APP_NAMESPACE, DB_OWNER_SECRET, Naming
 from infra.render.database import manifests
 from infra.render.database.plan import backup_plan
 from infra.settings.database import RestoreRequest
@@ -84,5 +84,7 @@ def plan_restore(
         len(settings.network.zones),
         name=request.into,
         target_time=request.target_time,
+        # As the program renders it (infra/ops/program.py): the app's login works on the copy.
+        owner_secret=DB_OWNER_SECRET,
     )
     return RestorePlan(settings.stack, request, manifest)

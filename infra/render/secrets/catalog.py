@@ -89,6 +89,11 @@ def _provided_entry(secret: ProvidedSecret) -> Entry:
     return Entry(secret.variable, "provided", secret.key)
 
 
+def database_host(cluster: str) -> str:
+    """The app's DATABASE_HOST when ``cluster`` serves it: its pooler's Service."""
+    return f"{db.pooler_name(cluster)}.{APP_NAMESPACE}.svc"
+
+
 def _app(settings: StackSettings) -> Group:
     asked = provided(settings, "app")
     url = (
@@ -101,7 +106,9 @@ def _app(settings: StackSettings) -> Group:
         Entry("APP_SECRET_KEY", "fernet"),
         Entry("DATABASE_PASSWORD", "generated"),
         Entry("DATABASE_USER", "plain", db.OWNER),
-        Entry("DATABASE_HOST", "plain", f"{db.POOLER}.{APP_NAMESPACE}.svc"),
+        # The pooler of the cluster that serves the app: the running one's, or after a cut-over the
+        # restored one's (its own Pooler, components/database.py).
+        Entry("DATABASE_HOST", "plain", database_host(settings.database_cluster)),
         Entry("DATABASE_PORT", "plain", str(db.POOLER_PORT)),
         Entry("DATABASE_NAME", "plain", db.DATABASE),
         *map(_provided_entry, asked),

@@ -28,6 +28,7 @@ from infra.conventions import (
     APP_NAMESPACE,
     APP_SECRET,
     CONFIG_MAP,
+    DATABASE_CLUSTER,
     HTTP_PORT_NAME,
     Naming,
     Service,
@@ -58,6 +59,8 @@ class AppSpec:
     zones: int
     replicas: Replicas
     workloads: WorkloadsProfile
+    # The database cluster that serves the app: the running one, or a restored one after a cut-over.
+    database: str = DATABASE_CLUSTER
 
     @classmethod
     def of(cls, settings: StackSettings) -> AppSpec:
@@ -67,6 +70,7 @@ class AppSpec:
             zones=len(settings.network.zones),
             replicas=settings.replicas,
             workloads=settings.workloads,
+            database=settings.database_cluster,
         )
 
 

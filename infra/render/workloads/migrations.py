@@ -36,10 +36,10 @@ def job_name(revision: str) -> str:
     return f"{MIGRATION}-{revision}"
 
 
-def pre_migration_backup(naming: Naming, revision: str) -> dict[str, Any]:
-    return ours(
-        "postgresql.cnpg.io/v1", "Backup", naming, backup_name(revision), "backup", spec=backup_spec()
-    )
+def pre_migration_backup(naming: Naming, revision: str, cluster: str = DATABASE_CLUSTER) -> dict[str, Any]:
+    """A base backup of the cluster the migration runs on: the one that serves the app."""
+    spec = backup_spec(cluster)
+    return ours("postgresql.cnpg.io/v1", "Backup", naming, backup_name(revision), "backup", spec=spec)
 
 
 def migration_job(naming: Naming, revision: str, api_image: str) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from infra.conventions import (
     workload_name,
 )
 from infra.render import flagger
+from infra.render.database.plan import pooler_name
 from infra.render.k8s import dns_ports, namespace_peer, network_policy, ports, rule
 from infra.render.workloads import upstream_pods as up
 from infra.render.workloads.manifests import meta
@@ -83,8 +84,16 @@ def _to(peers: list[Rule], *port_numbers: int) -> Rule:
     return rule(peers, ports(*port_numbers), "egress")
 
 
-def _database(naming: Naming, to_kube_api: Rule) -> list[Rule]:
-    """CloudNativePG's pods: the API and Object Storage for all, each cluster's own traffic within it."""
+def pooler_pods(cluster: str) -> dict[str, str]:
+    """The pods of the Pooler in front of ``cluster`` (CloudNativePG labels them with its name)."""
+    return {"cnpg.io/poolerName": pooler_name(cluster)}
+
+
+def _database(naming: Naming, to_kube_api: Rule, served: str) -> list[Rule]:
+    """CloudNativePG's pods: the API and Object Storage for all, each cluster's own traffic within it.
+
+    After a cut-over (``served`` a restored cluster) the restored cluster's pooler is its client too.
+    """
     # Instance managers, initdb, join and full-recovery jobs and the Barman Cloud sidecars all
     # work through the Kubernetes API; the sidecars write to and read from Object Storage (443).
     policies = [network_policy(naming, "database", selector(DATABASE), [], [to_kube_api])]
@@ -92,20 +101,24 @@ def _database(naming: Naming, to_kube_api: Rule) -> list[Rule]:
     for name, cluster in CLUSTERS.items():
         instances, joins = pods(INSTANCES, cluster), pods(JOINS, cluster)
         running = cluster == "In"
-        # The app reaches the running cluster through the pooler, and Prometheus scrapes it.
-        clients = [instances, joins, *([pods(POOLER)] if running else [])]
+        # The app reaches the running cluster through the pooler, and Prometheus scrapes it; a restored
+        # cluster that serves the app is reached through its own pooler.
+        restored = [pods(pooler_pods(served))] if served != DATABASE_CLUSTER else []
+        clients = [instances, joins, *([pods(POOLER)] if running else restored)]
         prometheus = namespace_peer(MONITORING_NAMESPACE, PROMETHEUS)
         scraped = [_from(prometheus, up.INSTANCE_METRICS)] if running else []
         # Streaming replication and a new replica's clone; the operator's and the liveness
         # probe's isolation check's calls to the status port.
-        served = [
+        admitted = [
             rule(clients, ports(up.POSTGRES), "ingress"),
             rule([operator, instances], ports(up.INSTANCE_STATUS), "ingress"),
             *scraped,
         ]
         replication = _to([instances], up.POSTGRES, up.INSTANCE_STATUS)
         policies += [
-            network_policy(naming, f"{name}-instances", selector(INSTANCES, cluster), served, [replication]),
+            network_policy(
+                naming, f"{name}-instances", selector(INSTANCES, cluster), admitted, [replication]
+            ),
             # A new replica's join job clones its cluster's primary.
             network_policy(
                 naming, f"{name}-join", selector(JOINS, cluster), [], [_to([instances], up.POSTGRES)]
@@ -114,7 +127,29 @@ def _database(naming: Naming, to_kube_api: Rule) -> list[Rule]:
     return policies
 
 
-def network_policies(naming: Naming) -> list[Rule]:
+def _poolers(naming: Naming, app: list[Rule], to_kube_api: Rule, served: str) -> list[Rule]:
+    """Each pooler admits the app's pods and reaches its cluster's instances and the Kubernetes API."""
+    found = []
+    for name, cluster in (("database-pooler", DATABASE_CLUSTER), ("database-restore-pooler", served)):
+        if name == "database-restore-pooler" and served == DATABASE_CLUSTER:
+            continue
+        running = "In" if cluster == DATABASE_CLUSTER else None
+        labels = INSTANCES if running else {**INSTANCES, up.CLUSTER_LABEL: cluster}
+        found.append(
+            network_policy(
+                naming,
+                name,
+                selector(pooler_pods(cluster)),
+                [rule(app, ports(up.POSTGRES), "ingress")],
+                [_to([pods(labels, running)], up.POSTGRES), to_kube_api],
+            )
+        )
+    return found
+
+
+def network_policies(naming: Naming, served: str = DATABASE_CLUSTER) -> list[Rule]:
+    """The app namespace's policies; ``served``: the cluster the app is served from (a cut-over's)."""
+
     def policy(
         name: str, labels: dict[str, str], ingress: list[Rule] | None = None, egress: list[Rule] | None = None
     ) -> Rule:
@@ -125,7 +160,8 @@ def network_policies(naming: Naming) -> list[Rule]:
     api = component_selector("api")
     worker, frontend = (meta(naming, s).selector for s in ("worker", "frontend"))
     redis = _to([pods(REDIS_PODS)], REDIS_PORT)
-    to_pooler = _to([pods(POOLER)], up.POSTGRES)
+    # The app's pods reach the pooler of the cluster that serves them, and no other.
+    to_pooler = _to([pods(pooler_pods(served))], up.POSTGRES)
     to_internet = _to([ANYWHERE], up.HTTPS)
     to_kube_api = _to([ANYWHERE], *up.KUBE_API_PORTS)
     ingress_controller = namespace_peer(INGRESS_NAMESPACE, INGRESS_CONTROLLER)
@@ -155,13 +191,8 @@ def network_policies(naming: Naming) -> list[Rule]:
             "frontend", frontend, [_from(ingress_controller, FRONTEND_PORT), _from(blackbox, FRONTEND_PORT)]
         ),
         policy("redis-exporter", REDIS_EXPORTER, [_from(prometheus, up.REDIS_EXPORTER_PORT)], [redis]),
-        policy(
-            "database-pooler",
-            POOLER,
-            [rule([pods(api), pods(worker), pods(MIGRATE)], ports(up.POSTGRES), "ingress")],
-            [_to([pods(INSTANCES, "In")], up.POSTGRES), to_kube_api],
-        ),
-        *_database(naming, to_kube_api),
+        *_poolers(naming, [pods(api), pods(worker), pods(MIGRATE)], to_kube_api, served),
+        *_database(naming, to_kube_api, served),
         policy("migrate", MIGRATE, egress=[to_pooler, to_kube_api]),
         # Let's Encrypt reaches the solver through the controller; without this, no certificate.
         policy("acme-http01-solver", ACME_SOLVER, [_from(ingress_controller, up.ACME_SOLVER_PORT)]),

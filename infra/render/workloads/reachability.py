@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from infra.app_contract import API_PORT, FRONTEND_PORT
 from infra.conventions import APP_NAMESPACE, DATABASE_CLUSTER, REDIS, REDIS_PORT
 from infra.render import charts, flagger
+from infra.render.database import plan as db
 from infra.render.workloads import rehearsal
 from infra.render.workloads import upstream_pods as up
 from infra.render.workloads.upstream_pods import Labels, Workload
@@ -61,6 +62,13 @@ class Stack:
     restore_cluster: str
     # The migration rehearsal's copy, named after a release's revision (rehearsal.copy_name).
     rehearsal_copy: str
+    # The app was cut over to the recovery cluster (samokoder:cut_over): it reaches that cluster's pooler.
+    serving_restore: bool = False
+
+    @property
+    def pooler(self) -> str:
+        """The pooler the app's pods connect to."""
+        return db.pooler_name(self.restore_cluster) if self.serving_restore else up.POOLER
 
 
 @dataclass(frozen=True)
@@ -78,7 +86,13 @@ def app_namespace_workloads(stack: Stack, app: Mapping[str, Labels]) -> list[Wor
     copy = (stack.rehearsal_copy, rehearsal.COPY)
     return [
         *ours,
-        *up.app_namespace_workloads(stack.domain, stack.database_instances, stack.restore_cluster, copy),
+        *up.app_namespace_workloads(
+            stack.domain,
+            stack.database_instances,
+            stack.restore_cluster,
+            copy,
+            serving_restore=stack.serving_restore,
+        ),
     ]
 
 
@@ -100,19 +114,20 @@ def platform(stack: Stack, app: Mapping[str, Labels]) -> Platform:
 
 
 def connections(stack: Stack, app: Mapping[str, Labels]) -> list[Connection]:
-    return [*_app(), *_database(stack), *_edges(), *_release(), *_dns(stack, app)]
+    return [*_app(stack.pooler), *_database(stack), *_edges(), *_release(), *_dns(stack, app)]
 
 
-def _app() -> Iterator[Connection]:
+def _app(pooler: str) -> Iterator[Connection]:
+    """The app's pods; ``pooler``: the one in front of the cluster that serves them (DATABASE_HOST)."""
     for client in (up.API, up.API_PRIMARY, up.WORKER):
         yield Connection(
-            client, up.POOLER, (up.POSTGRES,), "SAMOKODER_DATABASE_URL: infra/render/workloads/config.py"
+            client, pooler, (up.POSTGRES,), "SAMOKODER_DATABASE_URL: infra/render/secrets/catalog.py"
         )
         yield Connection(
             client, REDIS, (REDIS_PORT,), "REDIS_HOST, REDIS_PORT: infra/app_contract.py:120-124"
         )
         yield Connection(client, INTERNET, (up.HTTPS,), "the LLM providers (infra/app_contract.py:106)")
-    yield Connection(up.MIGRATE, up.POOLER, (up.POSTGRES,), "alembic: infra/render/workloads/migrations.py")
+    yield Connection(up.MIGRATE, pooler, (up.POSTGRES,), "alembic: infra/render/workloads/migrations.py")
     yield Connection(up.MIGRATE, KUBE_API, up.KUBE_API_PORTS, "infra/render/workloads/wait_for_backup.py:31")
     yield Connection(up.REDIS_EXPORTER, REDIS, (REDIS_PORT,), "redisAddress: infra/render/exporters.py")
 
@@ -169,6 +184,10 @@ def _database(stack: Stack) -> Iterator[Connection]:
     yield Connection(up.POOLER, f"{DATABASE_CLUSTER}-instances", (up.POSTGRES,), pooled)
     watch = f"{CNPG} internal/pgbouncer/management/controller/manager.go:55"
     yield Connection(up.POOLER, KUBE_API, up.KUBE_API_PORTS, watch)
+    if stack.serving_restore:
+        # After a cut-over the recovery cluster has a pooler of its own (components/database.py).
+        yield Connection(stack.pooler, f"{stack.restore_cluster}-instances", (up.POSTGRES,), pooled)
+        yield Connection(stack.pooler, KUBE_API, up.KUBE_API_PORTS, watch)
     # The database's PodMonitor (infra/render/database/manifests.py) selects the running cluster's instances.
     scrape = f"{CNPG} pkg/specs/pods.go:268-272 (metrics)"
     yield Connection(up.PROMETHEUS, f"{DATABASE_CLUSTER}-instances", (up.INSTANCE_METRICS,), scrape)

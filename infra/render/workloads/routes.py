@@ -33,9 +33,7 @@ NGINX: Final = "nginx.ingress.kubernetes.io"
 # smoke.py). ImplementationSpecific: the controller checks only the other path types against
 # a plain-path pattern (internal/ingress/inspector/inspector.go:56-57).
 _COMPONENTS: Final = f"{app.API_COMPONENT_HEALTH_PATH}(?:database|redis)$"
-API_PATH: Final = (
-    f"{app.BROWSER_API_PREFIX}({app.API_ROUTE_PREFIX}/.*|{app.API_HEALTH_PATH}$|{_COMPONENTS})"
-)
+API_PATH: Final = f"{app.BROWSER_API_PREFIX}({app.API_ROUTE_PREFIX}/.*|{app.API_HEALTH_PATH}$|{_COMPONENTS})"
 API_REWRITE: Final = "$1"
 API_PATH_TYPE: Final = "ImplementationSpecific"
 # A generation session holds its websocket open while the worker runs (arq's job

@@ -211,20 +211,37 @@ def cluster_workloads() -> list[Workload]:
     return [_one(*row) for row in rows]
 
 
-def app_namespace_workloads(
-    domain: str, instances: int, restore_cluster: str, copy: tuple[str, Labels]
-) -> list[Workload]:
-    """The pods others make in the app namespace: the exporter, the pooler, the solver, the databases'."""
-    pooler = {
-        # CloudNativePG 1.30.0 pkg/specs/pgbouncer/deployments.go:56-63.
-        "cnpg.io/poolerName": POOLER,
-        CLUSTER_LABEL: DATABASE_CLUSTER,
+def pooler_labels(cluster: str) -> dict[str, str]:
+    """The labels of the pods of the Pooler in front of ``cluster``.
+
+    CloudNativePG 1.30.0 pkg/specs/pgbouncer/deployments.go:56-63.
+    """
+    return {
+        "cnpg.io/poolerName": db.pooler_name(cluster),
+        CLUSTER_LABEL: cluster,
         POD_ROLE: "pooler",
         NAME: "postgresql",
-        INSTANCE: DATABASE_CLUSTER,
+        INSTANCE: cluster,
         COMPONENT: "pooler",
         MANAGED_BY: "cloudnative-pg",
     }
+
+
+def app_namespace_workloads(
+    domain: str,
+    instances: int,
+    restore_cluster: str,
+    copy: tuple[str, Labels],
+    *,
+    serving_restore: bool = False,
+) -> list[Workload]:
+    """The pods others make in the app namespace: the exporter, the poolers, the solver, the databases'.
+
+    ``serving_restore``: the app was cut over to the restored cluster, which has a pooler of its own.
+    """
+    pooler = pooler_labels(DATABASE_CLUSTER)
+    restored = db.pooler_name(restore_cluster)
+    serving = [_one(restored, APP_NAMESPACE, pooler_labels(restore_cluster), "CloudNativePG 1.30.0")]
     # The hashes of the challenge's domain and token (pod.go:37-38); the token is the CA's to choose.
     solver = {
         "acme.cert-manager.io/http-domain": str(zlib.adler32(domain.encode())),
@@ -234,6 +251,7 @@ def app_namespace_workloads(
     return [
         _one(REDIS_EXPORTER, APP_NAMESPACE, REDIS_EXPORTER_LABELS, "prometheus-redis-exporter 6.29.0"),
         _one(POOLER, APP_NAMESPACE, pooler, "CloudNativePG 1.30.0"),
+        *(serving if serving_restore else []),
         _one(ACME_SOLVER, APP_NAMESPACE, solver, "cert-manager v1.19.1"),
         *database_workloads(DATABASE_CLUSTER, instances, "initdb"),
         # A rebuild's first job (database.recover_from): the same cluster's, by recovery.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.ops.automation import restore, rollback
+from infra.ops.automation import cutover, restore, rollback
 from infra.ops.automation.stack import OperationError, policy_options
 from infra.ops.check.config import policy_config
 from infra.settings.loader import load_settings
@@ -41,7 +41,7 @@ def test_without_the_packs_environment_nothing_runs(tmp_path: Path) -> None:
         policy_options("prod", project(tmp_path, venv=False))
 
 
-@pytest.mark.parametrize("module", [rollback, restore], ids=lambda m: m.__name__.rsplit(".", 1)[-1])
+@pytest.mark.parametrize("module", [rollback, restore, cutover], ids=lambda m: m.__name__.rsplit(".", 1)[-1])
 def test_rollback_and_restore_pass_the_pack_to_every_preview_and_update(module: object) -> None:
     source = inspect.getsource(module)  # type: ignore[arg-type]
     calls = [line.strip() for line in source.splitlines() if "stack.preview(" in line or "stack.up(" in line]

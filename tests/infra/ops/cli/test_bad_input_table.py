@@ -120,6 +120,7 @@ def _stack_file_rows() -> list[Row]:
             ("smoke", ("smoke", "staging", "--attempts", "1")),
             ("rotate-secrets", ("rotate-secrets", "staging")),
             ("restore", ("restore", "staging")),
+            ("cut-over", ("cut-over", "staging", "--to", "drill")),
             (
                 "record-release",
                 ("record-release", "staging", "--id", "r1", "--migration", "abc", "--api", GOOD_DIGEST),
@@ -194,6 +195,19 @@ def _other_rows() -> list[Row]:
         ),
         Row("restore", "--target-time garbage", ("restore", "staging", "--target-time", "1e308"), "1e308"),
         Row("restore", "an unknown stack", ("restore", "bogus"), "bogus"),
+        Row("cut-over", "an unknown stack", ("cut-over", "bogus", "--back"), "bogus"),
+        Row("cut-over", "neither --to nor --back", ("cut-over", "staging"), "--to"),
+        Row("cut-over", "--to and --back", ("cut-over", "staging", "--to", "drill", "--back"), "--back"),
+        Row("cut-over", "--to no cluster name", ("cut-over", "staging", "--to", "X; rm -rf /"), "--to"),
+        Row("cut-over", "--to 5000 characters", ("cut-over", "staging", "--to", "a" * 5000), "--to"),
+        Row("cut-over", "--to a cluster not restored", ("cut-over", "staging", "--to", "drill"), "--to"),
+        Row("cut-over", "--to the running cluster", ("cut-over", "staging", "--to", "samokoder-db"), "--to"),
+        Row(
+            "cut-over",
+            "--timeout 1e308",
+            ("cut-over", "staging", "--back", "--timeout", "1e308"),
+            "1e308",
+        ),
         Row("rotate-secrets", "--only unknown", ("rotate-secrets", "staging", "--only", "nope"), "nope"),
         Row("rollback", "--steps 1e308", ("rollback", "staging", "--steps", "1e308"), "1e308"),
         Row(

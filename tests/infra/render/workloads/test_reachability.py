@@ -22,7 +22,7 @@ import pytest
 
 from infra.conventions import APP_NAMESPACE, FLAGGER_NAMESPACE, MONITORING_NAMESPACE, NAME_LABEL, Naming
 from infra.ops.synth.numbers import whole_numbers
-from infra.ops.synth.runner import Synthesis
+from infra.ops.synth.runner import Synthesis, synthesize
 from infra.ops.synth.writer import is_kubernetes_object
 from infra.render.database.restore import default_name
 from infra.render.workloads import reachability as r
@@ -30,7 +30,7 @@ from infra.render.workloads import rehearsal
 from infra.render.workloads import upstream_pods as up
 from infra.render.workloads.flagger_made import primary_deployment
 from tests import nca
-from tests.conftest import STACKS
+from tests.conftest import STACKS, stack_file_values, write_project
 
 pytestmark = pytest.mark.tool
 
@@ -93,8 +93,9 @@ def stack_of(synthesis: Synthesis) -> r.Stack:
     return r.Stack(
         domain=settings.identity.domain,
         database_instances=settings.database.instances,
-        restore_cluster=RESTORE,
+        restore_cluster=settings.restore.into if settings.restore else RESTORE,
         rehearsal_copy=rehearsal.copy_name(REVISION, RUN),
+        serving_restore=settings.cut_over is not None,
     )
 
 
@@ -204,6 +205,22 @@ def test_the_policies_allow_every_needed_connection_and_nothing_else(
     verdict = analyze(synthesis, policies_of(synthesis), tmp_path)
     print(f"{verdict.summary(stack)} ({time.perf_counter() - started:.1f} s)")
     assert verdict.needed > 40
+    assert verdict.denied == []
+    assert verdict.unneeded == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_after_a_cut_over_the_app_reaches_the_restored_cluster_alone(stack: str, tmp_path: Path) -> None:
+    """Cut over: the app's pods reach the restored cluster's pooler, which reaches its instances; the
+    running cluster's pooler no longer admits them (the model lists no such connection)."""
+    config = {**stack_file_values(stack), "restore": {"into": RESTORE}, "cut_over": {"to": RESTORE}}
+    synthesis = synthesize(stack, write_project(tmp_path / "project", stack, config))
+    verdict = analyze(synthesis, policies_of(synthesis), tmp_path)
+    print(verdict.summary(f"{stack} cut over to {RESTORE}"))
+    needed = needed_pairs(r.platform(stack_of(synthesis), app_pods(synthesis)))
+    restored_pooler = f"{APP_NAMESPACE}/{RESTORE}-pooler-rw-0"
+    assert (f"{APP_NAMESPACE}/{up.WORKER}-0", restored_pooler) in needed
+    assert (f"{APP_NAMESPACE}/{up.WORKER}-0", f"{APP_NAMESPACE}/{up.POOLER}-0") not in needed
     assert verdict.denied == []
     assert verdict.unneeded == []
 
