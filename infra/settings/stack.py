@@ -21,6 +21,7 @@ from infra.settings.base import StrictModel, is_offline, production_rules
 from infra.settings.canary import CanaryProfile
 from infra.settings.cluster import ClusterProfile, NetworkProfile, NodeGroupProfile
 from infra.settings.database import DatabaseProfile, RestoreRequest
+from infra.settings.logs import LogsProfile
 from infra.settings.monitoring import AlertingProfile, MonitoringProfile, SloProfile, Thresholds
 from infra.settings.release import Identity, ImageScan, Release
 from infra.settings.secrets import (
@@ -59,6 +60,7 @@ class StackSettings(StrictModel):
     thresholds: Thresholds
     alerting: AlertingProfile
     monitoring: MonitoringProfile
+    logs: LogsProfile
     secrets_policy: SecretsProfile
     canary: CanaryProfile
     image_scan: ImageScan = ImageScan()
