@@ -46,7 +46,7 @@ class StackSettings(StrictModel):
     protect_stateful: bool = Field(
         default=False,
         description="Pulumi's `protect` on the stateful resources (the cluster, the database and its "
-        "bucket, the KMS keys, the Lockbox secrets, the site's address and zone)",
+        "bucket, the logs' bucket, the KMS keys, the Lockbox secrets, the site's address and zone)",
     )
     identity: Identity
     release: Release
