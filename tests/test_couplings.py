@@ -231,8 +231,10 @@ def test_every_network_policy_selects_pods_and_every_peer_exists(objects: Object
         for peer in peers(policy):
             if "ipBlock" in peer:
                 continue
-            where = home
-            if "namespaceSelector" in peer:
+            where: str | None = home
+            if peer.get("namespaceSelector") == {}:
+                where = None  # every namespace: the pods alone pick the peer
+            elif "namespaceSelector" in peer:
                 labels = peer["namespaceSelector"]["matchLabels"]
                 where = labels["kubernetes.io/metadata.name"]
                 assert where in namespaces | {SYSTEM_NAMESPACE}, (
@@ -240,7 +242,10 @@ def test_every_network_policy_selects_pods_and_every_peer_exists(objects: Object
                 )
             if "podSelector" in peer and where != SYSTEM_NAMESPACE:
                 wanted = peer["podSelector"]
-                assert chosen(objects, where, wanted), f"NetworkPolicy {name}: no pod in {where} is {wanted}"
+                found = [
+                    p for p in pods(objects) if where in (None, p.namespace) and matches(wanted, p.labels)
+                ]
+                assert found, f"NetworkPolicy {name}: no pod in {where or 'any namespace'} is {wanted}"
 
 
 def test_every_service_monitor_finds_a_service_with_its_port(objects: Objects) -> None:

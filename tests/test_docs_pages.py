@@ -47,7 +47,7 @@ PATH = re.compile(
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 SETTINGS_AREAS = (
     "identity|release|network|cluster|node_group|replicas|workloads|database|slo|thresholds"
-    "|alerting|monitoring|secrets_policy|canary|lockbox|rotation|restore|cut_over"
+    "|alerting|monitoring|logs|secrets_policy|canary|lockbox|rotation|restore|cut_over"
 )
 
 

@@ -32,7 +32,9 @@ def test_every_tracked_file_passes_the_scan() -> None:
     scanned = [
         f
         for f in tracked
-        if not f.startswith("tests/crds/") and f not in ("constraints.txt", ".secrets.baseline")
+        # Upstream copies, unchanged (tests/crds/README.md, tests/charts/README.md).
+        if not f.startswith(("tests/crds/", "tests/charts/"))
+        and f not in ("constraints.txt", ".secrets.baseline")
     ]
     assert len(scanned) > 100
     result = scan(*scanned)

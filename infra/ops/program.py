@@ -22,6 +22,7 @@ from components.ingress import Ingress, IngressArgs
 from components.kube import KubernetesObject
 from components.kube import namespace as kube_namespace
 from components.kubernetes_cluster import KubernetesCluster, KubernetesClusterArgs
+from components.logs import Logs, LogsArgs
 from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
 from components.registry import Registry, RegistryArgs
@@ -256,6 +257,17 @@ def _app(settings: StackSettings, naming: Naming, cloud: _Cloud, platform: _InCl
         "exporters",
         ExportersArgs(naming=naming, redis=platform.redis, monitoring=monitoring, secrets=platform.secrets),
         opts=in_cluster,
+    )
+    Logs(
+        "logs",
+        LogsArgs(
+            naming=naming,
+            folder_id=settings.identity.folder_id,
+            profile=settings.logs,
+            protect=settings.protect_stateful,
+            monitoring=monitoring,
+        ),
+        opts=cloud.in_both,
     )
     return site
 

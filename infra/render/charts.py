@@ -46,6 +46,10 @@ EXTERNAL_SECRETS: Final = Chart("external-secrets", "2.9.0", "https://charts.ext
 FLAGGER_CHARTS: Final = "https://flagger.app"
 FLAGGER: Final = Chart("flagger", "1.44.0", FLAGGER_CHARTS)
 FLAGGER_LOADTESTER: Final = Chart("loadtester", "0.38.0", FLAGGER_CHARTS)
+# Loki 3.7.6 (charts/loki/Chart.yaml:6-7 at loki-18.11.0 of grafana-community/helm-charts). The chart
+# in grafana/loki is kept for Grafana Enterprise Logs since 16 March 2026; OSS users are sent to
+# this fork (production/helm/loki/README.md:7-8 at helm-loki-7.3.0); its repository: README.md:32.
+LOKI: Final = Chart("loki", "18.11.0", "https://grafana-community.github.io/helm-charts")
 
 # The Service of kube-prometheus-stack's Prometheus, which Flagger queries: "<fullname>-prometheus",
 # fullname the release name when it holds the chart's name (templates/prometheus/service.yaml,

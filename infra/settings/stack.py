@@ -21,6 +21,7 @@ from infra.settings.base import StrictModel, is_offline, production_rules
 from infra.settings.canary import CanaryProfile
 from infra.settings.cluster import ClusterProfile, NetworkProfile, NodeGroupProfile
 from infra.settings.database import CutOver, DatabaseProfile, RestoreRequest
+from infra.settings.logs import LogsProfile
 from infra.settings.monitoring import AlertingProfile, MonitoringProfile, SloProfile, Thresholds
 from infra.settings.release import Identity, ImageScan, Release
 from infra.settings.secrets import (
@@ -45,7 +46,7 @@ class StackSettings(StrictModel):
     protect_stateful: bool = Field(
         default=False,
         description="Pulumi's `protect` on the stateful resources (the cluster, the database and its "
-        "bucket, the KMS keys, the Lockbox secrets, the site's address and zone)",
+        "bucket, the logs' bucket, the KMS keys, the Lockbox secrets, the site's address and zone)",
     )
     identity: Identity
     release: Release
@@ -59,6 +60,7 @@ class StackSettings(StrictModel):
     thresholds: Thresholds
     alerting: AlertingProfile
     monitoring: MonitoringProfile
+    logs: LogsProfile
     secrets_policy: SecretsProfile
     canary: CanaryProfile
     image_scan: ImageScan = ImageScan()

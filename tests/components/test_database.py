@@ -31,8 +31,7 @@ CNPG_KINDS = (
 
 
 def bucket(synthesis: Synthesis) -> RecordedResource:
-    (found,) = synthesis.of_type(BUCKET)
-    return found
+    return synthesis.one(BUCKET, "database-backups")
 
 
 def backup_key(synthesis: Synthesis) -> RecordedResource:

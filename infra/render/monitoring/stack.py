@@ -18,6 +18,8 @@ from infra.conventions import (
     DASHBOARD_LABEL,
     GRAFANA_ADMIN_SECRET,
     HTTP_PORT_NAME,
+    LOKI_DATASOURCE_UID,
+    LOKI_SERVICE,
     MONITORING_NAMESPACE,
     Naming,
     component_selector,
@@ -88,7 +90,23 @@ def chart_values(profile: MonitoringProfile, alertmanager_config: dict[str, Any]
             # and rolls back. Recreate stops the old pod first.
             "deploymentStrategy": {"type": "Recreate"},
             "sidecar": {"dashboards": {"enabled": True, "label": DASHBOARD_LABEL, "labelValue": "1"}},
+            # Provisioned beside the chart's Prometheus data source (grafana.additionalDataSources,
+            # values.yaml:1625 at kube-prometheus-stack-88.0.0).
+            "additionalDataSources": [loki_data_source()],
         },
+    }
+
+
+def loki_data_source() -> dict[str, Any]:
+    """Grafana reads Loki through its Service; log panels name the data source by its uid."""
+    host, port = LOKI_SERVICE
+    return {
+        "name": "Loki",
+        "type": "loki",
+        "uid": LOKI_DATASOURCE_UID,
+        "access": "proxy",
+        "url": f"http://{host}.{MONITORING_NAMESPACE}.svc:{port}",
+        "editable": False,
     }
 
 

@@ -9,7 +9,8 @@ label them (``app``: the name label's value -> the pod template's labels).
 Upstream sources are at the versions infra/render/charts.py pins:
 CloudNativePG 1.30.0 ("cnpg"), plugin-barman-cloud v0.13.0 ("barman"),
 cert-manager v1.19.1, ingress-nginx 4.15.1, kube-prometheus-stack 88.0.0,
-Flagger 1.44.0 and its loadtester ("flagger").
+Flagger 1.44.0 and its loadtester ("flagger"), Loki 18.11.0; the NetworkPolicy of Loki in the
+monitoring namespace (infra/render/logs.py) is judged the same way.
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ def platform(stack: Stack, app: Mapping[str, Labels]) -> Platform:
 
 
 def connections(stack: Stack, app: Mapping[str, Labels]) -> list[Connection]:
-    return [*_app(stack.pooler), *_database(stack), *_edges(), *_release(), *_dns(stack, app)]
+    return [*_app(stack.pooler), *_database(stack), *_edges(), *_release(), *_logs(), *_dns(stack, app)]
 
 
 def _app(pooler: str) -> Iterator[Connection]:
@@ -240,6 +241,17 @@ def _release() -> Iterator[Connection]:
     smoke = "infra/render/workloads/canary.py smoke_check"
     yield Connection(up.LOADTESTER, up.API, (API_PORT,), smoke)
     yield Connection(up.LOADTESTER, up.DNS, (up.DNS_PORT,), smoke, ("UDP", "TCP"))
+
+
+def _logs() -> Iterator[Connection]:
+    """The collector pushes to Loki and Grafana reads it; Loki writes to its bucket and alerts."""
+    yield Connection(up.LOG_COLLECTOR, up.LOKI, (up.LOKI_PORT,), "infra/conventions.py LOKI_SERVICE (push)")
+    datasource = "infra/render/monitoring/stack.py loki_data_source"
+    yield Connection(up.GRAFANA, up.LOKI, (up.LOKI_PORT,), datasource)
+    yield Connection(up.LOKI, OBJECT_STORAGE, (up.HTTPS,), "infra/render/logs.py storage (S3_ENDPOINT)")
+    ruler = "infra/render/logs.py ALERTMANAGER_URL"
+    yield Connection(up.LOKI, up.ALERTMANAGER, (up.ALERTMANAGER_PORT,), ruler)
+    yield Connection(up.LOKI, up.DNS, (up.DNS_PORT,), "kube-dns (ClusterFirst)", ("UDP", "TCP"))
 
 
 def _dns(stack: Stack, app: Mapping[str, Labels]) -> Iterator[Connection]:

@@ -26,6 +26,9 @@ from infra.conventions import (
     DATABASE_OPERATOR_NAMESPACE,
     FLAGGER_NAMESPACE,
     INGRESS_NAMESPACE,
+    LOG_COLLECTOR_RELEASE,
+    LOKI_RELEASE,
+    LOKI_SERVICE,
     MIGRATION,
     MONITORING_NAMESPACE,
     REDIS_EXPORTER_RELEASE,
@@ -57,6 +60,10 @@ HTTPS: Final = 443
 # en/managed-kubernetes/operations/connect/security-groups.md, "rules-master").
 KUBE_API_PORTS: Final = (443, 6443)
 DNS_PORT: Final = 53
+# Loki's HTTP port (infra/conventions.py LOKI_SERVICE); Alertmanager's web port, its Service's
+# (kube-prometheus-stack 88.0.0 values.yaml:838, prometheus-operator's container port 9093).
+LOKI_PORT: Final = LOKI_SERVICE[1]
+ALERTMANAGER_PORT: Final = 9093
 
 # --- who: the names connections use ----------------------------------------------
 # The API's pods: its Deployment's (Flagger's target, the release under analysis: zero pods
@@ -79,6 +86,9 @@ CERT_MANAGER = "cert-manager"
 FLAGGER = flagger.FLAGGER_RELEASE
 LOADTESTER = flagger.LOADTESTER_RELEASE
 DNS = "coredns"
+LOKI = LOKI_RELEASE
+GRAFANA = "grafana"
+LOG_COLLECTOR = LOG_COLLECTOR_RELEASE
 
 # --- labels the makers set ---------------------------------------------------------
 NAME, INSTANCE, COMPONENT = (
@@ -128,6 +138,25 @@ INGRESS_CONTROLLER_LABELS: Final = _helm(
 BLACKBOX_LABELS: Final = _helm(charts.BLACKBOX_EXPORTER, BLACKBOX_RELEASE, "v0.28.0")
 # prometheus-redis-exporter 6.29.0 templates/_helpers.tpl:59-78, deployment.yaml:18-19.
 REDIS_EXPORTER_LABELS: Final = _helm(charts.REDIS_EXPORTER, REDIS_EXPORTER_RELEASE, "v1.89.0")
+# Loki's single binary: loki.labels and its target (loki 18.11.0 templates/_pod.tpl:22-24,
+# _helpers.tpl:139-156); no managed-by label.
+LOKI_LABELS: Final = {
+    "helm.sh/chart": f"{charts.LOKI.name}-{charts.LOKI.version}",
+    NAME: charts.LOKI.name,
+    INSTANCE: LOKI_RELEASE,
+    VERSION: "3.7.6",
+    COMPONENT: "single-binary",
+}
+# kube-prometheus-stack 88.0.0's Grafana: grafana 12.10.0 templates/_helpers.tpl:67-84, Chart.yaml:5.
+GRAFANA_LABELS: Final = {
+    "helm.sh/chart": "grafana-12.10.0",
+    NAME: "grafana",
+    INSTANCE: charts.KUBE_PROMETHEUS_STACK.name,
+    VERSION: "13.1.1",
+}
+# The log collector's DaemonSet pods, by the grafana/alloy chart's selector labels as
+# infra/conventions.py records them (the collector's release models the rest of its labels).
+LOG_COLLECTOR_LABELS: Final = {NAME: "alloy", INSTANCE: LOG_COLLECTOR_RELEASE}
 # cert-manager v1.19.1 pkg/issuer/acme/http/pod.go:36-48 (and pkg/apis/acme/v1/types.go:43-51).
 ACME_SOLVER_LABEL: Final = {"acme.cert-manager.io/http01-solver": "true"}
 
@@ -207,6 +236,9 @@ def cluster_workloads() -> list[Workload]:
         (CERT_MANAGER, CERT_MANAGER_NAMESPACE, cert_manager, "cert-manager v1.19.1"),
         (FLAGGER, FLAGGER_NAMESPACE, flagger.FLAGGER_POD_LABELS, f"flagger 1.44.0 {ours}"),
         (LOADTESTER, FLAGGER_NAMESPACE, flagger.LOADTESTER_POD_LABELS, f"flagger loadtester 0.38.0 {ours}"),
+        (LOKI, MONITORING_NAMESPACE, LOKI_LABELS, f"loki {charts.LOKI.version}"),
+        (GRAFANA, MONITORING_NAMESPACE, GRAFANA_LABELS, "grafana 12.10.0 (kube-prometheus-stack 88.0.0)"),
+        (LOG_COLLECTOR, MONITORING_NAMESPACE, LOG_COLLECTOR_LABELS, "grafana/alloy (infra/conventions.py)"),
     ]
     return [_one(*row) for row in rows]
 

@@ -279,6 +279,27 @@ BAD_INPUTS = [
         id="rotation of an unknown group",
     ),
     pytest.param(
+        "prod",
+        {"logs.retention_days": 7},
+        {},
+        "logs.retention_days: must be at least 14 days in a production stack (got 7)",
+        id="a production log retention shorter than two weeks",
+    ),
+    pytest.param(
+        "staging",
+        {"logs.retention_days": 0},
+        {},
+        "logs.retention_days: must be at least 1 day in every stack (got 0)",
+        id="no log retention at all",
+    ),
+    pytest.param(
+        "staging",
+        {"logs.retention_days": 400},
+        {},
+        "logs.retention_days: must be at most 365 days (got 400)",
+        id="a log retention of more than a year",
+    ),
+    pytest.param(
         "staging",
         {"secrets_policy.rotation_days": 180},
         {},

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from infra.render.logs import log_rules
 from infra.render.monitoring.alertmanager import SECRET_KEYS, SECRETS_DIR
 from tests.conftest import STACKS
 from tests.infra.render.monitoring.alertmanager_harness import (
@@ -43,6 +44,8 @@ ROUTES = [
     ({"alertname": "KubePodCrashLooping", "severity": "warning", "namespace": "kube-system"}, "warning"),
     # No severity at all: still reaches people.
     ({"alertname": "Unlabelled"}, "warning"),
+    # Loki's ruler sends its alerts to the same Alertmanager, labelled as it renders them.
+    *(({"alertname": a.name, **a.render()["labels"]}, a.severity) for a in log_rules().alerts),
 ]
 
 

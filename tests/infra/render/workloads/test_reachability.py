@@ -20,7 +20,14 @@ from typing import Any
 
 import pytest
 
-from infra.conventions import APP_NAMESPACE, FLAGGER_NAMESPACE, MONITORING_NAMESPACE, NAME_LABEL, Naming
+from infra.conventions import (
+    APP_NAMESPACE,
+    CERT_MANAGER_NAMESPACE,
+    FLAGGER_NAMESPACE,
+    MONITORING_NAMESPACE,
+    NAME_LABEL,
+    Naming,
+)
 from infra.ops.synth.numbers import whole_numbers
 from infra.ops.synth.runner import Synthesis, synthesize
 from infra.ops.synth.writer import is_kubernetes_object
@@ -54,7 +61,7 @@ class Verdict:
     def summary(self, name: str) -> str:
         return (
             f"{name}: needed {self.needed} (pod pair and port), needed denied {len(self.denied)}; "
-            f"allowed pod pairs touching the app namespace {self.allowed}, "
+            f"allowed pod pairs touching the app namespace or Loki {self.allowed}, "
             f"unneeded allowed {len(self.unneeded)}"
         )
 
@@ -173,7 +180,8 @@ def judge(platform: r.Platform, output: list[str]) -> Verdict:
                 verdict.needed += 1
                 if is_denied(lines, client, server, protocol, port, block=blocks.get(server)):
                     verdict.denied.append(f"{client} -> {server} {protocol}/{port}")
-    here = f"{APP_NAMESPACE}/"
+    # The app namespace's pods, and Loki's (the one policed workload of the monitoring namespace).
+    here = (f"{APP_NAMESPACE}/", f"{MONITORING_NAMESPACE}/{up.LOKI}-")
     for src, dst, through in lines:
         if src.startswith(here) or dst.startswith(here):
             verdict.allowed += 1
@@ -184,10 +192,11 @@ def judge(platform: r.Platform, output: list[str]) -> Verdict:
 
 
 def policies_of(synthesis: Synthesis) -> list[Manifest]:
-    """The app namespace's policies, the one that keeps Flagger's loadtester to its smoke check, and
-    those a migration rehearsal creates while it runs."""
+    """The app namespace's policies, the one that keeps Flagger's loadtester to its smoke check, Loki's,
+    and those a migration rehearsal creates while it runs."""
     rehearsing = rehearsal.rehearsal_policies(Naming(synthesis.settings.stack), RUN)
-    return [*manifests(synthesis, "NetworkPolicy", (APP_NAMESPACE, FLAGGER_NAMESPACE)), *rehearsing]
+    namespaces = (APP_NAMESPACE, FLAGGER_NAMESPACE, MONITORING_NAMESPACE)
+    return [*manifests(synthesis, "NetworkPolicy", namespaces), *rehearsing]
 
 
 def analyze(synthesis: Synthesis, policies: list[Manifest], workdir: Path) -> Verdict:
@@ -266,3 +275,27 @@ def test_dropping_the_smoke_checks_way_to_the_release_is_caught(synthesized: Syn
     smoke = f"{FLAGGER_NAMESPACE}/{up.LOADTESTER}-0 -> {APP_NAMESPACE}/{up.API}-0 6/8000"
     assert verdict.denied == [smoke]
     assert verdict.unneeded == []
+
+
+def test_opening_loki_to_every_pod_and_cutting_its_alerts_is_caught(
+    synthesized: Synth, tmp_path: Path
+) -> None:
+    """Loki admits the collector's pods, not every pod of the cluster; its ruler needs Alertmanager."""
+    synthesis = synthesized("staging")
+    policies = copy.deepcopy(policies_of(synthesis))
+    (loki,) = (p for p in policies if p["metadata"]["name"] == "loki")
+    for peer in loki["spec"]["ingress"][0]["from"]:
+        if peer.get("namespaceSelector") == {}:
+            del peer["podSelector"]
+    loki["spec"]["egress"] = [
+        r for r in loki["spec"]["egress"] if r["ports"][0]["port"] != up.ALERTMANAGER_PORT
+    ]
+    verdict = analyze(synthesis, policies, tmp_path)
+    print(verdict.summary("staging with Loki open to every pod and cut from Alertmanager"))
+    loki_pod = f"{MONITORING_NAMESPACE}/{up.LOKI}-0"
+    assert verdict.denied == [
+        f"{loki_pod} -> {MONITORING_NAMESPACE}/{up.ALERTMANAGER}-0 6/{up.ALERTMANAGER_PORT}"
+    ]
+    # The app namespace's own policies still keep its pods away; cert-manager, say, now gets in.
+    cert_manager = f"{CERT_MANAGER_NAMESPACE}/{up.CERT_MANAGER}-0 -> {loki_pod} "
+    assert any(u.startswith(cert_manager) for u in verdict.unneeded), verdict.unneeded
