@@ -46,6 +46,11 @@ EXTERNAL_SECRETS: Final = Chart("external-secrets", "2.9.0", "https://charts.ext
 FLAGGER_CHARTS: Final = "https://flagger.app"
 FLAGGER: Final = Chart("flagger", "1.44.0", FLAGGER_CHARTS)
 FLAGGER_LOADTESTER: Final = Chart("loadtester", "0.38.0", FLAGGER_CHARTS)
+# Grafana Alloy v1.18.1, the log collector on every node: chart 1.11.1, the newest helm-chart/* tag of
+# grafana/alloy (operations/helm/charts/alloy/Chart.yaml:2,5-6 at helm-chart/1.11.1), from the
+# repository Grafana's charts are published to.
+GRAFANA_CHARTS: Final = "https://grafana.github.io/helm-charts"
+ALLOY: Final = Chart("alloy", "1.11.1", GRAFANA_CHARTS)
 
 # The Service of kube-prometheus-stack's Prometheus, which Flagger queries: "<fullname>-prometheus",
 # fullname the release name when it holds the chart's name (templates/prometheus/service.yaml,
