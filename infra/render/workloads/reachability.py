@@ -9,7 +9,7 @@ label them (``app``: the name label's value -> the pod template's labels).
 Upstream sources are at the versions infra/render/charts.py pins:
 CloudNativePG 1.30.0 ("cnpg"), plugin-barman-cloud v0.13.0 ("barman"),
 cert-manager v1.19.1, ingress-nginx 4.15.1, kube-prometheus-stack 88.0.0,
-Flagger 1.44.0 and its loadtester ("flagger").
+Flagger 1.44.0 and its loadtester ("flagger"), Grafana Alloy 1.11.1 (the log collector).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from infra.app_contract import API_PORT, FRONTEND_PORT
-from infra.conventions import APP_NAMESPACE, DATABASE_CLUSTER, REDIS, REDIS_PORT
+from infra.conventions import APP_NAMESPACE, DATABASE_CLUSTER, LOKI_SERVICE, REDIS, REDIS_PORT
 from infra.render import charts, flagger
 from infra.render.workloads import rehearsal
 from infra.render.workloads import upstream_pods as up
@@ -100,7 +100,7 @@ def platform(stack: Stack, app: Mapping[str, Labels]) -> Platform:
 
 
 def connections(stack: Stack, app: Mapping[str, Labels]) -> list[Connection]:
-    return [*_app(), *_database(stack), *_edges(), *_release(), *_dns(stack, app)]
+    return [*_app(), *_database(stack), *_edges(), *_release(), *_logs(), *_dns(stack, app)]
 
 
 def _app() -> Iterator[Connection]:
@@ -215,6 +215,14 @@ def _release() -> Iterator[Connection]:
     smoke = "infra/render/workloads/canary.py smoke_check"
     yield Connection(up.LOADTESTER, up.API, (API_PORT,), smoke)
     yield Connection(up.LOADTESTER, up.DNS, (up.DNS_PORT,), smoke, ("UDP", "TCP"))
+
+
+def _logs() -> Iterator[Connection]:
+    """The collector on each node lists its node's pods through the API and pushes their logs to Loki."""
+    config = "infra/render/alloy_config.py"
+    yield Connection(up.LOG_COLLECTOR, KUBE_API, up.KUBE_API_PORTS, f"{config} discovery.kubernetes")
+    yield Connection(up.LOG_COLLECTOR, up.LOKI, (LOKI_SERVICE[1],), f"{config} loki.write")
+    yield Connection(up.LOG_COLLECTOR, up.DNS, (up.DNS_PORT,), "loki.write's Service name", ("UDP", "TCP"))
 
 
 def _dns(stack: Stack, app: Mapping[str, Labels]) -> Iterator[Connection]:

@@ -26,13 +26,15 @@ from infra.conventions import (
     DATABASE_OPERATOR_NAMESPACE,
     FLAGGER_NAMESPACE,
     INGRESS_NAMESPACE,
+    LOG_COLLECTOR_RELEASE,
+    LOKI_RELEASE,
     MIGRATION,
     MONITORING_NAMESPACE,
     REDIS_EXPORTER_RELEASE,
     primary_name,
     workload_name,
 )
-from infra.render import charts, flagger
+from infra.render import charts, flagger, log_collector
 from infra.render.database import plan as db
 
 Labels = Mapping[str, str]
@@ -78,6 +80,8 @@ BARMAN_PLUGIN = "plugin-barman-cloud"
 CERT_MANAGER = "cert-manager"
 FLAGGER = flagger.FLAGGER_RELEASE
 LOADTESTER = flagger.LOADTESTER_RELEASE
+LOG_COLLECTOR = LOG_COLLECTOR_RELEASE
+LOKI = LOKI_RELEASE
 DNS = "coredns"
 
 # --- labels the makers set ---------------------------------------------------------
@@ -128,6 +132,12 @@ INGRESS_CONTROLLER_LABELS: Final = _helm(
 BLACKBOX_LABELS: Final = _helm(charts.BLACKBOX_EXPORTER, BLACKBOX_RELEASE, "v0.28.0")
 # prometheus-redis-exporter 6.29.0 templates/_helpers.tpl:59-78, deployment.yaml:18-19.
 REDIS_EXPORTER_LABELS: Final = _helm(charts.REDIS_EXPORTER, REDIS_EXPORTER_RELEASE, "v1.89.0")
+# Grafana Alloy's pods: the chart's selector labels and no other (alloy chart 1.11.1
+# templates/controllers/_pod.yaml:12-16, _helpers.tpl:70-73; values.yaml:334-335 adds none).
+LOG_COLLECTOR_LABELS: Final = dict(log_collector.POD_LABELS)
+# Loki's pods as the collector's policy names them: the release as the instance label, which Helm
+# charts' selector labels carry (the Loki installation pins its chart and names its pods' other labels).
+LOKI_LABELS: Final = {NAME: "loki", INSTANCE: LOKI_RELEASE}
 # cert-manager v1.19.1 pkg/issuer/acme/http/pod.go:36-48 (and pkg/apis/acme/v1/types.go:43-51).
 ACME_SOLVER_LABEL: Final = {"acme.cert-manager.io/http01-solver": "true"}
 
@@ -207,6 +217,8 @@ def cluster_workloads() -> list[Workload]:
         (CERT_MANAGER, CERT_MANAGER_NAMESPACE, cert_manager, "cert-manager v1.19.1"),
         (FLAGGER, FLAGGER_NAMESPACE, flagger.FLAGGER_POD_LABELS, f"flagger 1.44.0 {ours}"),
         (LOADTESTER, FLAGGER_NAMESPACE, flagger.LOADTESTER_POD_LABELS, f"flagger loadtester 0.38.0 {ours}"),
+        (LOG_COLLECTOR, MONITORING_NAMESPACE, LOG_COLLECTOR_LABELS, "alloy chart 1.11.1"),
+        (LOKI, MONITORING_NAMESPACE, LOKI_LABELS, "the Loki release (instance label)"),
     ]
     return [_one(*row) for row in rows]
 

@@ -20,7 +20,14 @@ from typing import Any
 
 import pytest
 
-from infra.conventions import APP_NAMESPACE, FLAGGER_NAMESPACE, MONITORING_NAMESPACE, NAME_LABEL, Naming
+from infra.conventions import (
+    APP_NAMESPACE,
+    FLAGGER_NAMESPACE,
+    LOKI_SERVICE,
+    MONITORING_NAMESPACE,
+    NAME_LABEL,
+    Naming,
+)
 from infra.ops.synth.numbers import whole_numbers
 from infra.ops.synth.runner import Synthesis
 from infra.ops.synth.writer import is_kubernetes_object
@@ -183,10 +190,11 @@ def judge(platform: r.Platform, output: list[str]) -> Verdict:
 
 
 def policies_of(synthesis: Synthesis) -> list[Manifest]:
-    """The app namespace's policies, the one that keeps Flagger's loadtester to its smoke check, and
-    those a migration rehearsal creates while it runs."""
+    """The app namespace's policies, the one that keeps Flagger's loadtester to its smoke check, the
+    monitoring namespace's (the log collector's), and those a migration rehearsal creates while it runs."""
     rehearsing = rehearsal.rehearsal_policies(Naming(synthesis.settings.stack), RUN)
-    return [*manifests(synthesis, "NetworkPolicy", (APP_NAMESPACE, FLAGGER_NAMESPACE)), *rehearsing]
+    namespaces = (APP_NAMESPACE, FLAGGER_NAMESPACE, MONITORING_NAMESPACE)
+    return [*manifests(synthesis, "NetworkPolicy", namespaces), *rehearsing]
 
 
 def analyze(synthesis: Synthesis, policies: list[Manifest], workdir: Path) -> Verdict:
@@ -248,4 +256,20 @@ def test_dropping_the_smoke_checks_way_to_the_release_is_caught(synthesized: Syn
     print(verdict.summary("staging without the 'api-smoke' policy"))
     smoke = f"{FLAGGER_NAMESPACE}/{up.LOADTESTER}-0 -> {APP_NAMESPACE}/{up.API}-0 6/8000"
     assert verdict.denied == [smoke]
+    assert verdict.unneeded == []
+
+
+def test_dropping_the_collectors_way_to_loki_is_caught(synthesized: Synth, tmp_path: Path) -> None:
+    """The log collector's policy lets it push to Loki; without that rule, no logs."""
+    synthesis = synthesized("staging")
+    policies = copy.deepcopy(policies_of(synthesis))
+    (collector,) = (p for p in policies if p["metadata"]["name"] == up.LOG_COLLECTOR)
+    collector["spec"]["egress"] = [
+        rule for rule in collector["spec"]["egress"] if rule["ports"][0]["port"] != LOKI_SERVICE[1]
+    ]
+    verdict = analyze(synthesis, policies, tmp_path)
+    print(verdict.summary("staging without the collector's way to Loki"))
+    pods = (f"{MONITORING_NAMESPACE}/{name}-0" for name in (up.LOG_COLLECTOR, up.LOKI))
+    push = " -> ".join(pods) + f" 6/{LOKI_SERVICE[1]}"
+    assert verdict.denied == [push]
     assert verdict.unneeded == []
