@@ -126,6 +126,8 @@ def containers_locked_down(args: ResourceArgs, report: Report) -> None:
 
     It runs as non-root, never escalates, has limits, and (long-running) probes. A
     patch is judged by what it sets: what it leaves out stays as the object has it.
+    Root without any capability is let through where an exception names it
+    (infra/policy/exceptions.py).
     """
     _values_context_problems(args, report)
     pod = _pod(args)
@@ -182,7 +184,8 @@ def no_host_access(args: ResourceArgs, report: Report) -> None:
     """No pod can reach the node it runs on.
 
     Not privileged, no added capabilities, no hostPath, none of the node's
-    namespaces: in a pod spec, a patch, or a chart's values wherever they sit.
+    namespaces: in a pod spec, a patch, or a chart's values wherever they sit;
+    but the one read-only host directory an exception names (infra/policy/exceptions.py).
     """
     pod = _pod(args)
     for key in HOST_NAMESPACES:
