@@ -171,7 +171,7 @@ def dashboard_queries(w: Written) -> set[tuple[str, str, str]]:
         (uid, panel["title"], target["expr"])
         for uid, dashboard in w.artifacts.dashboards.items()
         for panel in dashboard["panels"]
-        if panel["type"] != "logs"
+        if panel.get("type") != "logs"
         for target in panel.get("targets", [])
     }
 
