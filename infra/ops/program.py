@@ -22,6 +22,7 @@ from components.ingress import Ingress, IngressArgs
 from components.kube import KubernetesObject
 from components.kube import namespace as kube_namespace
 from components.kubernetes_cluster import KubernetesCluster, KubernetesClusterArgs
+from components.log_collector import LogCollector, LogCollectorArgs
 from components.logs import Logs, LogsArgs
 from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
@@ -202,7 +203,7 @@ def _in_cluster_platform(settings: StackSettings, naming: Naming, cloud: _Cloud,
 
 def _app(settings: StackSettings, naming: Naming, cloud: _Cloud, platform: _InCluster) -> Dns | None:
     """The site's address (when the cluster has a public load balancer), the ingress, Flagger, the app's
-    workloads and their exporters."""
+    workloads, their exporters and the log collector on every node."""
     site = None
     if settings.cluster.public_ingress:
         identity = settings.identity
@@ -269,6 +270,7 @@ def _app(settings: StackSettings, naming: Naming, cloud: _Cloud, platform: _InCl
         ),
         opts=cloud.in_both,
     )
+    LogCollector("log-collector", LogCollectorArgs(naming=naming, monitoring=monitoring), opts=in_cluster)
     return site
 
 

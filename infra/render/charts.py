@@ -50,6 +50,11 @@ FLAGGER_LOADTESTER: Final = Chart("loadtester", "0.38.0", FLAGGER_CHARTS)
 # in grafana/loki is kept for Grafana Enterprise Logs since 16 March 2026; OSS users are sent to
 # this fork (production/helm/loki/README.md:7-8 at helm-loki-7.3.0); its repository: README.md:32.
 LOKI: Final = Chart("loki", "18.11.0", "https://grafana-community.github.io/helm-charts")
+# Grafana Alloy v1.18.1, the log collector on every node: chart 1.11.1, the newest helm-chart/* tag of
+# grafana/alloy (operations/helm/charts/alloy/Chart.yaml:2,5-6 at helm-chart/1.11.1), from the
+# repository Grafana's charts are published to.
+GRAFANA_CHARTS: Final = "https://grafana.github.io/helm-charts"
+ALLOY: Final = Chart("alloy", "1.11.1", GRAFANA_CHARTS)
 
 # The Service of kube-prometheus-stack's Prometheus, which Flagger queries: "<fullname>-prometheus",
 # fullname the release name when it holds the chart's name (templates/prometheus/service.yaml,

@@ -196,6 +196,7 @@ def test_charts_of_the_cluster_are_pinned_to_exact_versions(synthesized: Synth) 
         "flagger",
         "loadtester",
         "loki",
+        "alloy",
     }
     assert all(re.fullmatch(r"v?[0-9]+\.[0-9]+\.[0-9]+", v) for v in charts.values()), charts
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from infra.policy.exceptions import host_path_excused, root_excused
 from infra.policy.validators.common import (
     DEPLOYMENT,
     PDB,
@@ -125,10 +126,10 @@ def containers_locked_down(args: ResourceArgs, report: Report) -> None:
 
     It runs as non-root, never escalates, has limits, and (long-running) probes. A
     patch is judged by what it sets: what it leaves out stays as the object has it.
+    Root without any capability is let through where an exception names it
+    (infra/policy/exceptions.py).
     """
-    # Wherever a chart reads them from: any mapping of the values or of a values file.
-    for where, mapping in value_mappings(args):
-        _context_problems(f"{args.name}: {where}", mapping, report)
+    _values_context_problems(args, report)
     pod = _pod(args)
     pod_context = pod.get("securityContext") or {}
     if _patch(args.resource_type):
@@ -154,6 +155,14 @@ def containers_locked_down(args: ResourceArgs, report: Report) -> None:
             )
 
 
+def _values_context_problems(args: ResourceArgs, report: Report) -> None:
+    # Wherever a chart reads them from: any mapping of the values or of a values file, but the
+    # one context an exception names (infra/policy/exceptions.py).
+    for where, mapping in value_mappings(args):
+        if not root_excused(args, where, mapping):
+            _context_problems(f"{args.name}: {where}", mapping, report)
+
+
 def _context_problems(where: str, context: Mapping[str, Any], report: Report) -> None:
     if context.get("runAsNonRoot") is False or context.get("runAsUser") == 0:
         report(f"{where} runs as root; set runAsNonRoot: true and a non-zero user")
@@ -175,7 +184,8 @@ def no_host_access(args: ResourceArgs, report: Report) -> None:
     """No pod can reach the node it runs on.
 
     Not privileged, no added capabilities, no hostPath, none of the node's
-    namespaces: in a pod spec, a patch, or a chart's values wherever they sit.
+    namespaces: in a pod spec, a patch, or a chart's values wherever they sit;
+    but the one read-only host directory an exception names (infra/policy/exceptions.py).
     """
     pod = _pod(args)
     for key in HOST_NAMESPACES:
@@ -219,7 +229,7 @@ def _no_host_access_in_values(args: ResourceArgs, report: Report) -> None:
         elif "add" in keys and "capabilities" in keys and isinstance(value, str):
             report(f"{args.name}: {where} adds a capability; drop it")
     for where, mapping in value_mappings(args):
-        if "hostPath" in mapping:
+        if "hostPath" in mapping and not host_path_excused(args, where, mapping):
             report(f"{args.name}: {where} mounts a hostPath; use a volume that is not the node's disk")
 
 

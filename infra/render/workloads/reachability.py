@@ -9,8 +9,9 @@ label them (``app``: the name label's value -> the pod template's labels).
 Upstream sources are at the versions infra/render/charts.py pins:
 CloudNativePG 1.30.0 ("cnpg"), plugin-barman-cloud v0.13.0 ("barman"),
 cert-manager v1.19.1, ingress-nginx 4.15.1, kube-prometheus-stack 88.0.0,
-Flagger 1.44.0 and its loadtester ("flagger"), Loki 18.11.0; the NetworkPolicy of Loki in the
-monitoring namespace (infra/render/logs.py) is judged the same way.
+Flagger 1.44.0 and its loadtester ("flagger"), Loki 18.11.0, Grafana Alloy 1.11.1 (the log
+collector); the NetworkPolicies of Loki and the collector in the monitoring namespace
+(infra/render/logs.py, infra/render/log_collector.py) are judged the same way.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from infra.app_contract import API_PORT, FRONTEND_PORT
-from infra.conventions import APP_NAMESPACE, DATABASE_CLUSTER, REDIS, REDIS_PORT
+from infra.conventions import APP_NAMESPACE, DATABASE_CLUSTER, LOKI_SERVICE, REDIS, REDIS_PORT
 from infra.render import charts, flagger
 from infra.render.database import plan as db
 from infra.render.workloads import rehearsal
@@ -244,8 +245,12 @@ def _release() -> Iterator[Connection]:
 
 
 def _logs() -> Iterator[Connection]:
-    """The collector pushes to Loki and Grafana reads it; Loki writes to its bucket and alerts."""
-    yield Connection(up.LOG_COLLECTOR, up.LOKI, (up.LOKI_PORT,), "infra/conventions.py LOKI_SERVICE (push)")
+    """The collector on each node lists its node's pods through the API and pushes their logs to Loki;
+    Grafana reads Loki; Loki writes to its bucket and alerts."""
+    config = "infra/render/alloy_config.py"
+    yield Connection(up.LOG_COLLECTOR, KUBE_API, up.KUBE_API_PORTS, f"{config} discovery.kubernetes")
+    yield Connection(up.LOG_COLLECTOR, up.LOKI, (LOKI_SERVICE[1],), f"{config} loki.write")
+    yield Connection(up.LOG_COLLECTOR, up.DNS, (up.DNS_PORT,), "loki.write's Service name", ("UDP", "TCP"))
     datasource = "infra/render/monitoring/stack.py loki_data_source"
     yield Connection(up.GRAFANA, up.LOKI, (up.LOKI_PORT,), datasource)
     yield Connection(up.LOKI, OBJECT_STORAGE, (up.HTTPS,), "infra/render/logs.py storage (S3_ENDPOINT)")

@@ -35,7 +35,7 @@ from infra.conventions import (
     primary_name,
     workload_name,
 )
-from infra.render import charts, flagger
+from infra.render import charts, flagger, log_collector
 from infra.render.database import plan as db
 
 Labels = Mapping[str, str]
@@ -154,9 +154,9 @@ GRAFANA_LABELS: Final = {
     INSTANCE: charts.KUBE_PROMETHEUS_STACK.name,
     VERSION: "13.1.1",
 }
-# The log collector's DaemonSet pods, by the grafana/alloy chart's selector labels as
-# infra/conventions.py records them (the collector's release models the rest of its labels).
-LOG_COLLECTOR_LABELS: Final = {NAME: "alloy", INSTANCE: LOG_COLLECTOR_RELEASE}
+# Grafana Alloy's pods: the chart's selector labels and no other (alloy chart 1.11.1
+# templates/controllers/_pod.yaml:12-16, _helpers.tpl:70-73; values.yaml:334-335 adds none).
+LOG_COLLECTOR_LABELS: Final = dict(log_collector.POD_LABELS)
 # cert-manager v1.19.1 pkg/issuer/acme/http/pod.go:36-48 (and pkg/apis/acme/v1/types.go:43-51).
 ACME_SOLVER_LABEL: Final = {"acme.cert-manager.io/http01-solver": "true"}
 
@@ -238,7 +238,7 @@ def cluster_workloads() -> list[Workload]:
         (LOADTESTER, FLAGGER_NAMESPACE, flagger.LOADTESTER_POD_LABELS, f"flagger loadtester 0.38.0 {ours}"),
         (LOKI, MONITORING_NAMESPACE, LOKI_LABELS, f"loki {charts.LOKI.version}"),
         (GRAFANA, MONITORING_NAMESPACE, GRAFANA_LABELS, "grafana 12.10.0 (kube-prometheus-stack 88.0.0)"),
-        (LOG_COLLECTOR, MONITORING_NAMESPACE, LOG_COLLECTOR_LABELS, "grafana/alloy (infra/conventions.py)"),
+        (LOG_COLLECTOR, MONITORING_NAMESPACE, LOG_COLLECTOR_LABELS, "alloy chart 1.11.1"),
     ]
     return [_one(*row) for row in rows]
 

@@ -22,6 +22,7 @@ from infra.conventions import APP_NAMESPACE, workload_name
 from infra.render import flagger
 from infra.render.monitoring import contract as m
 from infra.render.monitoring.alerts import series as rec
+from infra.render.monitoring.dashboards.logs import log_panels
 from infra.render.monitoring.dashboards.panels import (
     DATASOURCE,
     Panel,
@@ -104,6 +105,8 @@ def golden_signals(t: Thresholds, groups: frozenset[InstrumentationGroup]) -> db
             ),
         ],
         "Saturation": saturation_panels(t, groups),
+        # From Loki: what the errors above say, and the release's migration and database beside them.
+        "Logs": log_panels(),
         "Canary beside stable": canary_panels(),
     }
     return new_dashboard(

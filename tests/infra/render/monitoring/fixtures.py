@@ -166,11 +166,12 @@ BUSY = HEALTHY.but(
 
 
 def dashboard_queries(w: Written) -> set[tuple[str, str, str]]:
-    """(dashboard uid, panel title, expression) of every panel target."""
+    """(dashboard uid, panel title, expression) of every Prometheus panel's target (logs panels ask Loki)."""
     return {
         (uid, panel["title"], target["expr"])
         for uid, dashboard in w.artifacts.dashboards.items()
         for panel in dashboard["panels"]
+        if panel.get("type") != "logs"
         for target in panel.get("targets", [])
     }
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from infra.conventions import LOKI_DATASOURCE_UID
 from infra.settings.loader import read_profile, validate_settings
 from infra.settings.stack import StackSettings
 from tests.conftest import stack_file_values, with_changes
 from tests.infra.render.monitoring.fixtures import every_group_on
+
+LOKI = {"type": "loki", "uid": LOKI_DATASOURCE_UID}
 
 
 def stack_settings(
@@ -25,14 +28,18 @@ def content_panels(dashboard: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def assert_well_formed(dashboard: dict[str, Any]) -> None:
-    """Unique titles, and every panel reads Prometheus through the variable, with a query and a unit."""
+    """Unique titles, and every panel reads Prometheus through the variable, with a query and a unit;
+    a logs panel reads Loki's data source, with a query."""
     panels = content_panels(dashboard)
     titles = [panel["title"] for panel in panels]
     assert len(titles) == len(set(titles)), titles
     for panel in panels:
-        assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}, panel["title"]
         assert panel["targets"], panel["title"]
         assert all(target["expr"] for target in panel["targets"]), panel["title"]
+        if panel["type"] == "logs":
+            assert panel["datasource"] == LOKI, panel["title"]
+            continue
+        assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}, panel["title"]
         assert panel["fieldConfig"]["defaults"]["unit"], panel["title"]
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from infra.conventions import LOKI_DATASOURCE_UID
 from infra.ingress_contract import TIME_BUCKETS_SECONDS
 from infra.render.monitoring.dashboards.golden_signals import UID as GOLDEN_SIGNALS
 from tests.infra.render.monitoring.fixtures import BUSY, INSTRUMENTED, VARIANTS, Written, dashboard_queries
@@ -71,7 +72,9 @@ def test_dashboards_target_grafana_11_and_read_the_datasource_variable(
         assert dashboard["schemaVersion"] == 41
         assert [v["name"] for v in dashboard["templating"]["list"]] == ["datasource"]
         for panel in dashboard["panels"]:
-            if panel["type"] != "row":
+            if panel["type"] == "logs":
+                assert panel["datasource"] == {"type": "loki", "uid": LOKI_DATASOURCE_UID}, panel["title"]
+            elif panel["type"] != "row":
                 assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}, panel["title"]
 
 

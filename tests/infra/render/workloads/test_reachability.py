@@ -24,6 +24,7 @@ from infra.conventions import (
     APP_NAMESPACE,
     CERT_MANAGER_NAMESPACE,
     FLAGGER_NAMESPACE,
+    LOKI_SERVICE,
     MONITORING_NAMESPACE,
     NAME_LABEL,
     Naming,
@@ -192,8 +193,9 @@ def judge(platform: r.Platform, output: list[str]) -> Verdict:
 
 
 def policies_of(synthesis: Synthesis) -> list[Manifest]:
-    """The app namespace's policies, the one that keeps Flagger's loadtester to its smoke check, Loki's,
-    and those a migration rehearsal creates while it runs."""
+    """The app namespace's policies, the one that keeps Flagger's loadtester to its smoke check, the
+    monitoring namespace's (Loki's and the log collector's), and those a migration rehearsal creates
+    while it runs."""
     rehearsing = rehearsal.rehearsal_policies(Naming(synthesis.settings.stack), RUN)
     namespaces = (APP_NAMESPACE, FLAGGER_NAMESPACE, MONITORING_NAMESPACE)
     return [*manifests(synthesis, "NetworkPolicy", namespaces), *rehearsing]
@@ -299,3 +301,19 @@ def test_opening_loki_to_every_pod_and_cutting_its_alerts_is_caught(
     # The app namespace's own policies still keep its pods away; cert-manager, say, now gets in.
     cert_manager = f"{CERT_MANAGER_NAMESPACE}/{up.CERT_MANAGER}-0 -> {loki_pod} "
     assert any(u.startswith(cert_manager) for u in verdict.unneeded), verdict.unneeded
+
+
+def test_dropping_the_collectors_way_to_loki_is_caught(synthesized: Synth, tmp_path: Path) -> None:
+    """The log collector's policy lets it push to Loki; without that rule, no logs."""
+    synthesis = synthesized("staging")
+    policies = copy.deepcopy(policies_of(synthesis))
+    (collector,) = (p for p in policies if p["metadata"]["name"] == up.LOG_COLLECTOR)
+    collector["spec"]["egress"] = [
+        rule for rule in collector["spec"]["egress"] if rule["ports"][0]["port"] != LOKI_SERVICE[1]
+    ]
+    verdict = analyze(synthesis, policies, tmp_path)
+    print(verdict.summary("staging without the collector's way to Loki"))
+    pods = (f"{MONITORING_NAMESPACE}/{name}-0" for name in (up.LOG_COLLECTOR, up.LOKI))
+    push = " -> ".join(pods) + f" 6/{LOKI_SERVICE[1]}"
+    assert verdict.denied == [push]
+    assert verdict.unneeded == []
