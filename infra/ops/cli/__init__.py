@@ -21,6 +21,7 @@ COMMANDS = (
     "monitoring_diff",
     "restore",
     "rehearse",
+    "restore_drill",
     "rotate_secrets",
     "releases",
     "rollback",

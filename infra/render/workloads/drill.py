@@ -115,8 +115,10 @@ END
 $drill$;"""
 
 
-def psql(sql: str) -> list[str]:
-    return ["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql]
+def psql(sql: str, database: str | None = None) -> list[str]:
+    """psql running ``sql`` alone (no psqlrc), bare rows out, stopping at the first error (exit 3)."""
+    where = ["-d", database] if database else []
+    return ["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", *where, "-c", sql]
 
 
 def check_job(naming: Naming, run: str, nonempty: Iterable[str]) -> dict[str, Any]:
