@@ -21,10 +21,14 @@ from typing import Any
 
 import pytest
 
+from infra.conventions import Naming
 from infra.ops.synth.numbers import whole_numbers
 from infra.ops.synth.runner import Synthesis
 from infra.ops.synth.writer import is_kubernetes_object
-from tests.conftest import STACKS
+from infra.render.database.plan import backup_plan
+from infra.render.workloads import drill
+from infra.settings import load_settings
+from tests.conftest import STACKS, stack_file_values
 from tests.kube_api import KubeAPI, Verdict, is_builtin, kind_key, kube_api_in_background
 
 pytestmark = pytest.mark.tool
@@ -64,6 +68,17 @@ def test_the_api_server_accepts_every_custom_resource(
         print(f"  {verdict}")
     assert custom, "synth rendered no custom resource"
     assert not rejected, "the API server rejected:\n" + "\n\n".join(map(str, rejected))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_api_server_accepts_the_restore_drills_copy(stack: str, kube_api: Future[KubeAPI]) -> None:
+    """restore-drill creates it outside synth, from the stack's settings (infra/ops/cli/restore_drill.py)."""
+    settings = load_settings(stack, stack_file_values(stack), offline=True)
+    naming = Naming(stack)
+    plan, zones = backup_plan(naming, settings.database), len(settings.network.zones)
+    copy = drill.drill_cluster(naming, settings.database, plan, zones, "9f8e7d")
+    (verdict,) = kube_api.result().dry_run([whole_numbers(copy)])
+    assert verdict.accepted, str(verdict)
 
 
 # --- broken objects: the server must refuse them ---------------------------------------
