@@ -1,5 +1,6 @@
-"""Exporters: Redis metrics, blackbox probes of the API and the frontend from inside the cluster, and
-the Pushgateway the restore drill reports to.
+"""Exporters: Redis metrics, in-cluster blackbox probes of the API and the site, the drill's Pushgateway.
+
+The Pushgateway holds what the restore drill pushes (infra/render/workloads/drill.py).
 
 Every chart is pinned and run with the restricted security context.
 """
