@@ -1,6 +1,8 @@
-"""Exporters: Redis metrics, and blackbox probes of the API and the frontend from inside the cluster.
+"""Exporters: Redis metrics, in-cluster blackbox probes of the API and the site, the drill's Pushgateway.
 
-Both charts are pinned and run with the restricted security context.
+The Pushgateway holds what the restore drill pushes (infra/render/workloads/drill.py).
+
+Every chart is pinned and run with the restricted security context.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from infra.conventions import (
     APP_NAMESPACE,
     BLACKBOX_RELEASE,
     MONITORING_NAMESPACE,
+    PUSHGATEWAY_RELEASE,
     REDIS_EXPORTER_RELEASE,
     Naming,
 )
 from infra.render import charts
-from infra.render.exporters import blackbox_values, probe, redis_exporter_values
+from infra.render.exporters import blackbox_values, probe, pushgateway_values, redis_exporter_values
 
 
 @dataclass(frozen=True)
@@ -56,4 +59,13 @@ class Exporters(Component):
             release_name=BLACKBOX_RELEASE,
         )
         custom_resource(f"{name}-probe", probe(args.naming), self.opts(*first, blackbox))
+        # Where the restore drill leaves its outcome (infra/render/workloads/drill.py).
+        helm_release(
+            f"{name}-pushgateway",
+            charts.PUSHGATEWAY,
+            MONITORING_NAMESPACE,
+            pushgateway_values(),
+            self.opts(*first),
+            release_name=PUSHGATEWAY_RELEASE,
+        )
         self.register_outputs({})

@@ -228,6 +228,32 @@ MIGRATIONS = Process(
 )
 PROCESSES: Final = (API, WORKER, FRONTEND, MIGRATIONS)
 
+# The tables `alembic upgrade heads` leaves (the three heads above): what a restored copy must hold
+# for the app to run on it, with Alembic's own record of the revision.
+TABLES: Final = (
+    # alembic/versions/c61fd4859b32_initial_migration.py:25-156
+    "file_contents",
+    "specifications",
+    "users",
+    "projects",
+    "branches",
+    "project_states",
+    "exec_logs",
+    "files",
+    "llm_requests",
+    "user_inputs",
+    # alembic/versions/20251007_normalize_project_state.py:25-97
+    "epics",
+    "tasks",
+    "steps",
+    "iterations",
+    # alembic/versions/add_security_tables.py:21-33
+    "revoked_tokens",
+    "login_attempts",
+    # Alembic's version table: its default name (alembic/env.py configures no version_table).
+    "alembic_version",
+)
+
 # --- metrics (api/middleware/metrics.py, the default registry, served at /metrics/) -----
 
 _M = "api/middleware/metrics.py"

@@ -82,6 +82,12 @@ API_JOB: Final = "samokoder-api"
 BLACKBOX_JOB: Final = "samokoder-blackbox"
 BLACKBOX_RELEASE: Final = "samokoder-blackbox"
 REDIS_EXPORTER_RELEASE: Final = "samokoder-redis-exporter"
+# The Pushgateway the restore drill pushes its outcome to, through the API server's service proxy;
+# the release holds the chart's name, so its Service is named after the release. The drill pushes
+# under this job (the ServiceMonitor honours it) and its stack.
+PUSHGATEWAY_RELEASE: Final = "prometheus-pushgateway"
+PUSHGATEWAY_PORT: Final = 9091
+DRILL_JOB: Final = "samokoder-restore-drill"
 # Grafana's sidecar loads ConfigMaps carrying this label as dashboards.
 DASHBOARD_LABEL: Final = "grafana_dashboard"
 

@@ -35,7 +35,8 @@ import pytest
 from infra.conventions import APP_NAMESPACE, Naming
 from infra.ops.synth.runner import Synthesis
 from infra.ops.synth.writer import is_kubernetes_object
-from infra.render.workloads import rehearsal, upstream_pods
+from infra.render.charts import PUSHGATEWAY
+from infra.render.workloads import drill, rehearsal, upstream_pods
 from infra.render.workloads.flagger_made import made_by_flagger
 from tests.conftest import STACKS
 
@@ -333,6 +334,12 @@ def scrape_jobs(objects: Objects) -> set[str]:
             for relabel in endpoint.get("relabelings", []):
                 if relabel.get("targetLabel") == "job":
                     jobs.add(relabel["replacement"])
+    # The Pushgateway's chart-made monitor honours the pushed labels (serviceMonitor.honorLabels): the
+    # job the restore drill pushes under (drill.push_path) is the job Prometheus stores.
+    for release in objects.releases:
+        monitor = release["values"].get("serviceMonitor", {})
+        if release["chart"] == PUSHGATEWAY.name and monitor.get("enabled") and monitor.get("honorLabels"):
+            jobs.add(re.search(r"/metrics/job/([^/]+)", drill.push_path("any"))[1])  # type: ignore[index]
     return jobs
 
 

@@ -27,6 +27,8 @@ from infra.ops.synth.runner import Synthesis
 from infra.ops.synth.writer import is_kubernetes_object
 from infra.render.database import manifests
 from infra.render.database.plan import backup_plan
+from infra.render.workloads import drill
+from infra.settings import load_settings
 from infra.settings.loader import read_profile, validate_settings
 from tests.conftest import STACKS, stack_file_values, with_changes
 from tests.kube_api import KubeAPI, Verdict, is_builtin, kind_key, kube_api_in_background
@@ -115,6 +117,17 @@ def test_the_api_server_judges_the_rebuilds_source(kube_api: Future[KubeAPI]) ->
     assert original.accepted, f"the rebuilt Cluster is already rejected: {original}"
     assert not broken.accepted, "a recovery source with no plugin named was accepted"
     assert "spec.externalClusters[0].plugin.name: Required value" in broken.message, _first_lines(broken)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_api_server_accepts_the_restore_drills_copy(stack: str, kube_api: Future[KubeAPI]) -> None:
+    """restore-drill creates it outside synth, from the stack's settings (infra/ops/cli/restore_drill.py)."""
+    settings = load_settings(stack, stack_file_values(stack), offline=True)
+    naming = Naming(stack)
+    plan, zones = backup_plan(naming, settings.database), len(settings.network.zones)
+    made = drill.drill_cluster(naming, settings.database, plan, zones, "9f8e7d")
+    (verdict,) = kube_api.result().dry_run([whole_numbers(made)])
+    assert verdict.accepted, str(verdict)
 
 
 # --- broken objects: the server must refuse them ---------------------------------------

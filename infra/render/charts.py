@@ -28,6 +28,9 @@ CLOUDNATIVE_PG_CHARTS: Final = "https://cloudnative-pg.github.io/charts"
 KUBE_PROMETHEUS_STACK: Final = Chart("kube-prometheus-stack", "88.0.0", PROMETHEUS_COMMUNITY)
 REDIS_EXPORTER: Final = Chart("prometheus-redis-exporter", "6.29.0", PROMETHEUS_COMMUNITY)
 BLACKBOX_EXPORTER: Final = Chart("prometheus-blackbox-exporter", "11.17.2", PROMETHEUS_COMMUNITY)
+# Pushgateway v1.11.3 (charts/prometheus-pushgateway/Chart.yaml:3-6 at prometheus-pushgateway-3.8.0):
+# where the restore drill, a run and not a target, leaves its outcome for Prometheus to scrape.
+PUSHGATEWAY: Final = Chart("prometheus-pushgateway", "3.8.0", PROMETHEUS_COMMUNITY)
 # The version infra/ingress_contract.py's facts were read at: one pin for both.
 INGRESS_NGINX: Final = Chart(
     "ingress-nginx", edge.CHART_VERSION, "https://kubernetes.github.io/ingress-nginx"

@@ -16,6 +16,7 @@ from infra.conventions import (
     BLACKBOX_JOB,
     BLACKBOX_RELEASE,
     MONITORING_NAMESPACE,
+    PUSHGATEWAY_PORT,
     Naming,
     workload_name,
 )
@@ -50,6 +51,29 @@ def redis_exporter_values(host: str, port: int) -> dict[str, Any]:
 def blackbox_values() -> dict[str, Any]:
     http = {"prober": "http", "timeout": "5s", "http": {"preferred_ip_protocol": "ip4"}}
     return {**_restricted_and_small(), "config": {"modules": {"http_2xx": http}}}
+
+
+def pushgateway_values() -> dict[str, Any]:
+    """The Pushgateway keeps what the restore drill pushed across restarts: a drill runs weekly or
+    monthly, and a lost outcome would read as no drill at all until the next one (RestoreDrillStale).
+
+    Keys at prometheus-pushgateway-3.8.0's values.yaml: serviceMonitor :316-351 (honorLabels, so the
+    drill's own job and stack labels are stored as pushed), persistentVolume :380-408 (mounted at
+    /data), extraArgs :79, securityContext (the pod's) :282, containerSecurityContext :289,
+    automountServiceAccountToken :47 (it calls no API).
+    """
+    small = {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "100m", "memory": "64Mi"}}
+    return {
+        "securityContext": pod_security(),
+        "containerSecurityContext": container_security(),
+        "automountServiceAccountToken": False,
+        "resources": small,
+        "service": {"port": PUSHGATEWAY_PORT},
+        "serviceMonitor": {"enabled": True, "namespace": MONITORING_NAMESPACE, "honorLabels": True},
+        "persistentVolume": {"enabled": True, "size": "2Gi"},
+        # The pushgateway's own flag: where it saves and, at start, reloads what was pushed.
+        "extraArgs": ["--persistence.file=/data/pushgateway.db"],
+    }
 
 
 def probe_targets() -> list[str]:

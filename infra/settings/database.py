@@ -13,6 +13,8 @@ from infra.settings.base import Clock, StorageClass, StrictModel, is_production
 # better, bounded by how long a partly filled WAL segment may wait.
 MAX_ARCHIVE_TIMEOUT_SECONDS = 300
 BACKUP_RETENTION_FLOOR_DAYS = 7
+# The audit asks for restore drills; one a quarter is the least that still calls them regular.
+MAX_DRILL_PERIOD_DAYS = 92
 PRODUCTION_BACKUP_RETENTION_FLOOR_DAYS = 30
 # What one PostgreSQL instance needs to serve at all, requests being limits (Guaranteed QoS: past
 # the limit the kernel kills it). PostgreSQL 15's defaults take a good part of half a GiB: shared_buffers
@@ -125,6 +127,14 @@ class DatabaseProfile(StrictModel):
         default=None,
         description="create the cluster by recovery from this archive instead of an empty database "
         "(docs/runbooks/losing-the-cluster.md); read only when the cluster is created, so it may stay set",
+    )
+    # How often the restore drill proves the backups restore (samokoder-infra restore-drill, run by
+    # .github/workflows/backup-drill.yml); RestoreDrillStale pages when the last good one is older.
+    drill_period_days: int = Field(
+        ge=1,
+        le=MAX_DRILL_PERIOD_DAYS,
+        description="days between restore drills: a backup nobody restored for longer is an untested "
+        f"one (at most {MAX_DRILL_PERIOD_DAYS}, a quarter)",
     )
 
     @field_validator("instances")

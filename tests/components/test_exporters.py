@@ -21,6 +21,7 @@ from infra.conventions import (
     BLACKBOX_JOB,
     BLACKBOX_RELEASE,
     MONITORING_NAMESPACE,
+    PUSHGATEWAY_RELEASE,
     REDIS_EXPORTER_RELEASE,
     REDIS_PORT,
 )
@@ -98,8 +99,9 @@ def exporters() -> Exported:
     [
         (charts.REDIS_EXPORTER, REDIS_EXPORTER_RELEASE, APP_NAMESPACE),
         (charts.BLACKBOX_EXPORTER, BLACKBOX_RELEASE, MONITORING_NAMESPACE),
+        (charts.PUSHGATEWAY, PUSHGATEWAY_RELEASE, MONITORING_NAMESPACE),
     ],
-    ids=["redis", "blackbox"],
+    ids=["redis", "blackbox", "pushgateway"],
 )
 def test_each_exporter_is_its_pinned_chart_under_the_conventional_release_and_namespace(
     chart: Chart, release: str, namespace: str
@@ -146,8 +148,10 @@ def test_the_redis_exporter_reads_the_redis_in_the_cluster_in_plain_text_without
     assert service.urn in release.dependencies
 
 
-@pytest.mark.parametrize("chart", [charts.REDIS_EXPORTER, charts.BLACKBOX_EXPORTER], ids=lambda c: c.name)
-def test_both_exporters_wait_for_the_monitoring_crds_and_the_delivered_secrets(chart: Chart) -> None:
+@pytest.mark.parametrize(
+    "chart", [charts.REDIS_EXPORTER, charts.BLACKBOX_EXPORTER, charts.PUSHGATEWAY], ids=lambda c: c.name
+)
+def test_every_exporter_waits_for_the_monitoring_crds_and_the_delivered_secrets(chart: Chart) -> None:
     exported = exporters()
     dependencies = set(exported.release(chart).dependencies)
     assert {exported.urn(MONITORING_RELEASE), exported.urn(APP_EXTERNAL_SECRET)} <= dependencies
@@ -161,4 +165,5 @@ def test_every_resource_of_the_exporters_is_its_child() -> None:
         (RELEASE, "exporters-redis"),
         (RELEASE, "exporters-blackbox"),
         (PROBE, "exporters-probe"),
+        (RELEASE, "exporters-pushgateway"),
     }

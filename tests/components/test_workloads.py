@@ -193,6 +193,7 @@ def test_charts_of_the_cluster_are_pinned_to_exact_versions(synthesized: Synth) 
         "ingress-nginx",
         "prometheus-redis-exporter",
         "prometheus-blackbox-exporter",
+        "prometheus-pushgateway",
         "flagger",
         "loadtester",
         "loki",

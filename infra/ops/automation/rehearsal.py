@@ -10,7 +10,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,10 @@ class Kubectl:
 
     def __call__(self, *args: str, stdin: str | None = None, check: bool = True) -> str:
         command = [self.program, "--namespace", self.namespace, *args]
-        run = subprocess.run(command, input=stdin, capture_output=True, text=True, check=False)
+        try:
+            run = subprocess.run(command, input=stdin, capture_output=True, text=True, check=False)
+        except OSError as error:
+            raise RehearsalError(f"{self.program} could not run: {error.strerror}") from None
         if check and run.returncode != 0:
             raise RehearsalError(f"kubectl {' '.join(args[:2])} failed: {run.stderr.strip()}")
         return run.stdout
@@ -52,7 +56,29 @@ def squawk_program() -> str:
     return str(beside) if beside.is_file() else "squawk"
 
 
-def _job_outcome(kubectl: Kubectl, job: str, deadline: float, poll: float) -> str:
+@contextmanager
+def scratch(kubectl: Kubectl, label: str, run: str, progress: Progress) -> Iterator[None]:
+    """A run's objects, all labelled ``label``=``run``: what a run that died left behind (the runner
+    lost, the job cancelled: another copy of the data) goes first, this run's go after, whatever
+    happened. The rehearsal and the restore drill each sweep their own label only."""
+    kubectl("delete", KINDS, "-l", label, "--ignore-not-found", "--wait=false", check=False)
+    try:
+        yield
+    finally:
+        progress(f"deleting the run's objects ({label}={run})")
+        kubectl("delete", KINDS, "-l", f"{label}={run}", "--ignore-not-found", "--wait=false", check=False)
+
+
+def restore_copy(kubectl: Kubectl, objects: Sequence[Mapping[str, Any]], timeout_seconds: int) -> str:
+    """Create ``objects`` (a copy's Cluster and its policies) and wait for the copy to be Ready;
+    returns the copy's name."""
+    (copy,) = (str(o["metadata"]["name"]) for o in objects if o["kind"] == "Cluster")
+    kubectl("create", "-f", "-", stdin=yaml.safe_dump_all([dict(o) for o in objects]))
+    kubectl("wait", "--for=condition=Ready", f"{CLUSTERS}/{copy}", f"--timeout={timeout_seconds}s")
+    return copy
+
+
+def job_outcome(kubectl: Kubectl, job: str, deadline: float, poll: float) -> str:
     while True:
         state = kubectl("get", f"job/{job}", "-o", "jsonpath={.status.succeeded}/{.status.failed}")
         succeeded, _, failed = state.partition("/")
@@ -76,19 +102,15 @@ def rehearse(
     """``objects``: the run's policies, its copy (a Cluster) and its Job, all labelled with ``run``."""
     (copy,) = (o["metadata"]["name"] for o in objects if o["kind"] == "Cluster")
     (job,) = (o["metadata"]["name"] for o in objects if o["kind"] == "Job")
-    before_job = [dict(o) for o in objects if o["kind"] != "Job"]
     deadline = time.monotonic() + timeout_seconds
-    # What a run that died left behind (the runner lost, the job cancelled): another copy of the data.
-    kubectl("delete", KINDS, "-l", RUN_LABEL, "--ignore-not-found", "--wait=false", check=False)
-    try:
+    with scratch(kubectl, RUN_LABEL, run, progress):
         progress(f"restoring {copy} from the object store (CloudNativePG recovery) ...")
-        kubectl("create", "-f", "-", stdin=yaml.safe_dump_all(before_job))
-        kubectl("wait", "--for=condition=Ready", f"{CLUSTERS}/{copy}", f"--timeout={timeout_seconds}s")
+        restore_copy(kubectl, [o for o in objects if o["kind"] != "Job"], timeout_seconds)
         progress(f"{copy} is ready; migrating it with job/{job} ...")
         kubectl(
             "create", "-f", "-", stdin=yaml.safe_dump_all([dict(o) for o in objects if o["kind"] == "Job"])
         )
-        outcome = _job_outcome(kubectl, job, deadline, poll_seconds)
+        outcome = job_outcome(kubectl, job, deadline, poll_seconds)
         progress(f"job/{job} {outcome}; judging its DDL ...")
         steps = kubectl("logs", f"job/{job}", check=False)
         server = kubectl("logs", f"{copy}{INSTANCE_SUFFIX}", "-c", POSTGRES_CONTAINER)
@@ -99,8 +121,3 @@ def rehearse(
         if not verdict.steps:
             raise RehearsalError(f"job/{job} ran no step; its output:\n{steps.strip()[-2000:]}")
         return verdict
-    finally:
-        progress(f"deleting the rehearsal's objects ({RUN_LABEL}={run})")
-        kubectl(
-            "delete", KINDS, "-l", f"{RUN_LABEL}={run}", "--ignore-not-found", "--wait=false", check=False
-        )

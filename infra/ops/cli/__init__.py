@@ -22,6 +22,7 @@ COMMANDS = (
     "restore",
     "cut_over",
     "rehearse",
+    "restore_drill",
     "rotate_secrets",
     "releases",
     "rollback",

@@ -1,8 +1,11 @@
-"""Alerts on the database's backups and health: base backups, WAL archiving, replicas.
+"""Alerts on the database's backups and health: base backups, WAL archiving, replicas, restore drills.
 
 The recovery point rests on two things: a recent base backup and an unbroken
 WAL archive after it. Each has an alert for "too old" and for "failing",
-read from the Barman Cloud plugin's and CloudNativePG's own metrics.
+read from the Barman Cloud plugin's and CloudNativePG's own metrics. That they
+restore is the restore drill's to show (samokoder-infra restore-drill, which
+pushes its outcome to the Pushgateway): an alert when the last good drill is
+older than the stack's drill period allows, or there never was one.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ READY = 'value="ready"'
 # One run of the backup plan missed is a warning, two a page; the margin covers a slow backup.
 MARGIN_HOURS = 6
 DAY_HOURS = 24
+# A drill's run is late by its workflow's queue and its own restore (up to restore-drill's timeout).
+DRILL_MARGIN_HOURS = 24
+LAST_DRILL = "samokoder:restore_drill:last_success_age_seconds"
 
 
 def backup_every_hours(profile: DatabaseProfile) -> int:
@@ -38,7 +44,12 @@ def age_thresholds_seconds(profile: DatabaseProfile) -> tuple[int, int]:
 
 def backup_rules(settings: StackSettings) -> RuleFile:
     """The database's rule file: its base backups, its WAL archive, then its instances."""
-    rules = (*base_backup_rules(settings.database), *wal_archive_alerts(), *instance_alerts(settings))
+    rules = (
+        *base_backup_rules(settings.database),
+        *wal_archive_alerts(),
+        *instance_alerts(settings),
+        *drill_alerts(settings.database),
+    )
     return RuleFile("database", (RuleGroup("samokoder-database", rules),))
 
 
@@ -153,5 +164,52 @@ def instance_alerts(settings: StackSettings) -> tuple[Alert, ...]:
             for_="2m",
             # absent() keeps no label of a comparison: name the cluster here.
             labels={**LABELS, "cluster": DATABASE_CLUSTER},
+        ),
+    )
+
+
+def drill_thresholds_seconds(profile: DatabaseProfile) -> tuple[int, int]:
+    """The last good drill's age that warns (one drill missed or failed) and that pages (two)."""
+    period = profile.drill_period_days * DAY_HOURS
+    warning, critical = ((runs * period + DRILL_MARGIN_HOURS) * 3600 for runs in (1, 2))
+    return warning, critical
+
+
+def drill_alerts(profile: DatabaseProfile) -> tuple[Recording | Alert, ...]:
+    """The last good restore drill too old (or none ever), and a drill that just failed."""
+    last = selector(m.DRILL_LAST_SUCCESS, m.DRILL)
+    warning, critical = drill_thresholds_seconds(profile)
+    days = profile.drill_period_days
+    labels = {**LABELS, "cluster": DATABASE_CLUSTER}
+
+    def stale(severity: Severity, seconds: int, never: bool) -> Alert:
+        # absent() carries no label of its own: the alert's labels name the cluster.
+        expr = f"{LAST_DRILL} > {seconds}" + (f"\nor absent({last})" if never else "")
+        return Alert(
+            "RestoreDrillStale",
+            expr,
+            severity,
+            "No recent restore drill of the database passed",
+            "The last restore drill that passed ended {{ $value | humanizeDuration }} ago"
+            + (", or none ever did (no series)" if never else "")
+            + f"; drills run every {days} d (threshold {seconds // 86400} d). Backups nobody "
+            "restored are untested: run samokoder-infra restore-drill.",
+            for_="1h",
+            labels=labels,
+        )
+
+    return (
+        Recording(LAST_DRILL, f"time() - max({last})"),
+        stale("warning", warning, never=True),
+        stale("critical", critical, never=False),
+        Alert(
+            "RestoreDrillFailed",
+            f"max({selector(m.DRILL_SUCCESS, m.DRILL)}) == 0",
+            "warning",
+            "The last restore drill of the database failed",
+            "The last restore drill could not restore the backups into a copy, or the copy lacked a "
+            "table or rows the running database has: its job's log says which.",
+            for_="5m",
+            labels=labels,
         ),
     )

@@ -23,7 +23,7 @@ from typing import Final
 
 from infra import ingress_contract as edge
 from infra.app_contract import API_ROUTE_PREFIX, QUEUE_KEY
-from infra.conventions import API_JOB, APP_NAMESPACE, BLACKBOX_JOB, DATABASE_CLUSTER
+from infra.conventions import API_JOB, APP_NAMESPACE, BLACKBOX_JOB, DATABASE_CLUSTER, DRILL_JOB
 from infra.render.workloads.routes import API as API_INGRESS
 
 NAMESPACE: Final = APP_NAMESPACE
@@ -104,6 +104,13 @@ XACT_COMMIT: Final = "cnpg_pg_stat_database_xact_commit"
 XACT_ROLLBACK: Final = "cnpg_pg_stat_database_xact_rollback"
 DEADLOCKS: Final = "cnpg_pg_stat_database_deadlocks"
 SETTING: Final = "cnpg_pg_settings_setting"
+
+# What the restore drill pushes to the Pushgateway (infra/render/workloads/drill.py): the end of
+# its last good run, how long its last restore took, and whether its last run passed (1) or not (0).
+DRILL_LAST_SUCCESS: Final = "samokoder_restore_drill_last_success_timestamp_seconds"
+DRILL_RESTORE_SECONDS: Final = "samokoder_restore_drill_restore_seconds"
+DRILL_SUCCESS: Final = "samokoder_restore_drill_success"
+DRILL: Final = f'job="{DRILL_JOB}"'
 
 # The blackbox exporter's probes of the API's health and the site (the Probe object).
 PROBE: Final = f'job="{BLACKBOX_JOB}"'

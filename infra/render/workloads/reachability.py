@@ -23,7 +23,7 @@ from infra.app_contract import API_PORT, FRONTEND_PORT
 from infra.conventions import APP_NAMESPACE, DATABASE_CLUSTER, LOKI_SERVICE, REDIS, REDIS_PORT
 from infra.render import charts, flagger
 from infra.render.database import plan as db
-from infra.render.workloads import rehearsal
+from infra.render.workloads import drill, rehearsal
 from infra.render.workloads import upstream_pods as up
 from infra.render.workloads.upstream_pods import Labels, Workload
 
@@ -182,6 +182,10 @@ def _database(stack: Stack) -> Iterator[Connection]:
     yield from _cluster(stack.rehearsal_copy, "full-recovery", False)
     copy = "REHEARSAL_HOST: infra/render/workloads/rehearsal.py"
     yield Connection(rehearsal.REHEARSAL, f"{stack.rehearsal_copy}-instances", (up.POSTGRES,), copy)
+    # The restore drill's check Job reads its copy: the rehearsal's kind of copy (copy_cluster), so
+    # the one copy here stands for both.
+    checked = "PGHOST: infra/render/workloads/drill.py check_job"
+    yield Connection(drill.DRILL, f"{stack.rehearsal_copy}-instances", (up.POSTGRES,), checked)
     pooled = f"{CNPG} pkg/management/pgbouncer/config/config.go:85"
     yield Connection(up.POOLER, f"{DATABASE_CLUSTER}-instances", (up.POSTGRES,), pooled)
     watch = f"{CNPG} internal/pgbouncer/management/controller/manager.go:55"

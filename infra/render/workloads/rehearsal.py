@@ -51,15 +51,23 @@ def job_name(revision: str, run: str) -> str:
     return f"{REHEARSAL}-{revision}-{run}"
 
 
-def _labelled(manifest: dict[str, Any], run: str) -> dict[str, Any]:
-    manifest["metadata"].setdefault("labels", {})[RUN_LABEL] = run
+def _labelled(manifest: dict[str, Any], run: str, run_label: str = RUN_LABEL) -> dict[str, Any]:
+    manifest["metadata"].setdefault("labels", {})[run_label] = run
     return manifest
 
 
-def rehearsal_cluster(
-    naming: Naming, profile: DatabaseProfile, backups: BackupPlan, zones: int, *, revision: str, run: str
+def copy_cluster(
+    naming: Naming,
+    profile: DatabaseProfile,
+    backups: BackupPlan,
+    zones: int,
+    *,
+    name: str,
+    run_label: str,
+    run: str,
 ) -> dict[str, Any]:
-    name = copy_name(revision, run)
+    """A throwaway copy of the stack's data, labelled with ``run_label``=``run``: the rehearsal's,
+    and the restore drill's (infra/render/workloads/drill.py)."""
     cluster = manifests.recovery_cluster(
         naming, APP_NAMESPACE, profile, backups, zones, name=name, target_time=None
     )
@@ -70,7 +78,14 @@ def rehearsal_cluster(
     # A copy to throw away: no WAL archive of its own in the stack's bucket.
     spec["plugins"] = []
     spec["postgresql"]["parameters"] |= {"log_statement": "ddl", "log_timezone": "UTC"}
-    return _labelled(cluster, run)
+    return _labelled(cluster, run, run_label)
+
+
+def rehearsal_cluster(
+    naming: Naming, profile: DatabaseProfile, backups: BackupPlan, zones: int, *, revision: str, run: str
+) -> dict[str, Any]:
+    name = copy_name(revision, run)
+    return copy_cluster(naming, profile, backups, zones, name=name, run_label=RUN_LABEL, run=run)
 
 
 def rehearsal_job(naming: Naming, revision: str, run: str, api_image: str) -> dict[str, Any]:

@@ -14,10 +14,12 @@ from infra.conventions import (
     BLACKBOX_JOB,
     BLACKBOX_RELEASE,
     MONITORING_NAMESPACE,
+    PUSHGATEWAY_RELEASE,
     REDIS_PORT,
     Naming,
     workload_name,
 )
+from infra.render import charts, exporters
 from infra.render.charts import BLACKBOX_EXPORTER
 from infra.render.exporters import (
     BLACKBOX_ADDRESS,
@@ -27,7 +29,7 @@ from infra.render.exporters import (
     probe_targets,
     redis_exporter_values,
 )
-from infra.render.workloads import manifests
+from infra.render.workloads import drill, manifests
 from infra.settings import load_settings
 from tests.conftest import stack_file_values
 from tests.crd_schemas import crd_problems
@@ -122,3 +124,21 @@ def test_the_probe_targets_are_what_users_reach_and_the_pods_call_healthy() -> N
         (http,) = (p for p in container["ports"] if p["name"] == "http")
         assert (target.port or 80) == http["containerPort"], service
     assert probe(NAMING)["spec"]["targets"]["staticConfig"]["static"] == probe_targets()
+
+
+def test_the_pushgateway_keeps_what_was_pushed_and_its_monitor_honours_the_pushed_labels() -> None:
+    values = exporters.pushgateway_values()
+    assert values["serviceMonitor"] == {"enabled": True, "namespace": "monitoring", "honorLabels": True}
+    assert values["persistentVolume"]["enabled"] is True
+    # The file lives on the chart's volume (persistentVolume.mountPath, /data by default).
+    assert values["extraArgs"] == ["--persistence.file=/data/pushgateway.db"]
+    assert values["automountServiceAccountToken"] is False
+
+
+def test_the_drill_pushes_to_the_service_the_pushgateway_chart_creates_for_its_release() -> None:
+    # The chart names its Service after the release when the release holds the chart's name
+    # (templates/_helpers.tpl:25-39 at prometheus-pushgateway-3.8.0), on service.port.
+    assert charts.PUSHGATEWAY.name in PUSHGATEWAY_RELEASE
+    assert f"/services/http:{PUSHGATEWAY_RELEASE}:{exporters.pushgateway_values()['service']['port']}/" in (
+        drill.push_path("staging")
+    )

@@ -297,6 +297,18 @@ DANGEROUS = [
     ),
     Dangerous("a database bigger than a node", "prod", "database.memory_gb (64)", {"database.memory_gb": 64}),
     Dangerous(
+        "a restore drill once a year",
+        "prod",
+        f"{PROD}: database.drill_period_days:",
+        {"database.drill_period_days": 365},
+    ),
+    Dangerous(
+        "no restore drill period",
+        "staging",
+        f"{STAGING}: database.drill_period_days:",
+        {"database.drill_period_days": 0},
+    ),
+    Dangerous(
         "prod scaled to no nodes", "prod", f"{PROD}: node_group.min_per_zone:", {"node_group.min_per_zone": 0}
     ),
 ]

@@ -127,6 +127,7 @@ def _stack_file_rows() -> list[Row]:
             ),
             ("verify-release", ("verify-release", "staging", "--history", "good.json")),
             ("rehearse-migration", (*REHEARSE, "--migration", "b2c3d4")),
+            ("restore-drill", ("restore-drill", "staging")),
             ("scan-verdict", ("scan-verdict", "staging", "good.json")),
         ):
             # rotate-secrets asks for the pulumi CLI (absent here) before it reads the file.
@@ -264,6 +265,17 @@ def _other_rows() -> list[Row]:
             "timeout",
         ),
         Row("rehearse-migration", "an unknown stack", ("rehearse-migration", "bogus"), "bogus"),
+        Row("restore-drill", "an unknown stack", ("restore-drill", "bogus"), "bogus"),
+        Row("restore-drill", "--timeout 0", ("restore-drill", "staging", "--timeout", "0"), "timeout"),
+        Row(
+            "restore-drill", "--timeout 1e308", ("restore-drill", "staging", "--timeout", "1e308"), "timeout"
+        ),
+        Row(
+            "restore-drill",
+            "--kubectl a missing program",
+            ("restore-drill", "staging", "--kubectl", "no-such-kubectl", "--timeout", "5"),
+            "no-such-kubectl",
+        ),
         Row("scan-verdict", "an unknown stack", ("scan-verdict", "bogus", "r.json"), "bogus"),
         Row("scan-verdict", "REPORT missing", ("scan-verdict", "staging", "none.json"), "none.json"),
         Row("scan-verdict", "REPORT a history", ("scan-verdict", "staging", "good.json"), "good.json"),

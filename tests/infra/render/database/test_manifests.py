@@ -27,6 +27,7 @@ BASE: dict[str, Any] = {
     "backup_time_utc": "00:00",
     "archive_timeout_seconds": 120,
     "pooler_instances": 2,
+    "drill_period_days": 31,
 }
 
 

@@ -29,6 +29,7 @@ def profile(**changes: Any) -> DatabaseProfile:
         "backup_time_utc": "01:00",
         "archive_timeout_seconds": 300,
         "pooler_instances": 1,
+        "drill_period_days": 7,
     }
     return DatabaseProfile.model_validate({**base, **changes})
 

@@ -571,6 +571,36 @@ def healthy_scenario(all_alerts: frozenset[AlertKey], healthy: Load) -> Scenario
     )
 
 
+def drill_scenarios(settings: StackSettings, healthy: Load) -> list[Scenario]:
+    """The restore drill, by the stack's own period (staging weekly, prod monthly): a good drill a
+    day short of the period is on time; one missed (two days past it) warns; two missed page; none
+    ever warns; one that failed warns at once."""
+    period = settings.database.drill_period_days
+    stale = _both("RestoreDrillStale")
+    warning = frozenset({("RestoreDrillStale", "warning")})
+    failed = frozenset({("RestoreDrillFailed", "warning")})
+
+    def held(
+        name: str, load: Load, minutes: int, firing: frozenset[AlertKey], quiet: frozenset[AlertKey]
+    ) -> Scenario:
+        checks = (Check(LEAD + minutes - 1, firing=firing, quiet=quiet),)
+        return Scenario(f"{name} (every {period} d)", (Phase(LEAD, healthy), Phase(minutes, load)), checks)
+
+    return [
+        held(
+            "a drill a day short of its period",
+            healthy.but(drill_age_days=period - 1),
+            70,
+            frozenset(),
+            stale,
+        ),
+        held("one drill missed", healthy.but(drill_age_days=period + 2), 70, warning, stale - warning),
+        held("two drills missed", healthy.but(drill_age_days=2 * period + 2), 70, stale, frozenset()),
+        held("no drill ever passed", healthy.but(drill_age_days=None), 70, warning, stale - warning),
+        held("the last drill failed", healthy.but(drill_passed=False), 15, failed, stale),
+    ]
+
+
 def all_scenarios(settings: StackSettings, all_alerts: frozenset[AlertKey]) -> list[Scenario]:
     healthy = HEALTHY.but(instrumented=frozenset(settings.monitoring.instrumentation.enabled))
     return [
@@ -579,6 +609,7 @@ def all_scenarios(settings: StackSettings, all_alerts: frozenset[AlertKey]) -> l
         *threshold_scenarios(settings, healthy),
         *product_scenarios(settings, healthy),
         *database_scenarios(settings, healthy),
+        *drill_scenarios(settings, healthy),
         *slo_scenarios(settings, healthy),
         *release_scenarios(settings, healthy),
     ]

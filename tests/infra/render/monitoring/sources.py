@@ -27,6 +27,7 @@ from infra.render.charts import (
     FLAGGER,
     INGRESS_NGINX,
     KUBE_PROMETHEUS_STACK,
+    PUSHGATEWAY,
     REDIS_EXPORTER,
 )
 
@@ -281,6 +282,26 @@ FLAGGER_SOURCE: Final = Source(
     ),
 )
 
+# --- the Pushgateway: the restore drill's outcome ---------------------------------------
+
+_DRILL = "infra/render/workloads/drill.py drill_metrics (pushed by samokoder-infra restore-drill)"
+PUSHGATEWAY_SOURCE: Final = Source(
+    "pushgateway",
+    f"v1.11.3 (chart {PUSHGATEWAY.name} {PUSHGATEWAY.version})",
+    "the chart's ServiceMonitor (infra/render/exporters.py: honorLabels on, values.yaml:351)",
+    SERVICE_TARGET,
+    tuple(
+        # The grouping key's labels (job, stack) and the instance the Pushgateway adds, empty.
+        Series(name, ("job", "instance", "stack"), _DRILL)
+        for name in (
+            "samokoder_restore_drill_last_success_timestamp_seconds",
+            "samokoder_restore_drill_restore_seconds",
+            "samokoder_restore_drill_success",
+        )
+    ),
+    honor_labels=True,
+)
+
 # --- Prometheus itself --------------------------------------------------------------
 
 PROMETHEUS_SOURCE: Final = Source(
@@ -308,5 +329,6 @@ def catalogue(app_emitted: frozenset[str] | None = None) -> tuple[Source, ...]:
         CLOUDNATIVE_PG_SOURCE,
         BARMAN_CLOUD_SOURCE,
         FLAGGER_SOURCE,
+        PUSHGATEWAY_SOURCE,
         PROMETHEUS_SOURCE,
     )

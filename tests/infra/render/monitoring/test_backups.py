@@ -112,5 +112,61 @@ def test_every_rule_reads_the_conventions_database_cluster() -> None:
     rules = backups.backup_rules(stack_settings("staging"))
     assert rules.name == "database"
     for rule in rules.alerts:
-        assert m.DATABASE in rule.expr or backups.BACKUP_AGE in rule.expr, rule.name
+        reads = (m.DATABASE, backups.BACKUP_AGE, m.DRILL, backups.LAST_DRILL)
+        assert any(part in rule.expr for part in reads), rule.name
     assert alert("DatabaseDown", "critical").labels["cluster"] == conventions.DATABASE_CLUSTER
+
+
+DAY = 86400
+
+
+@pytest.mark.parametrize(("stack", "days"), [("staging", 7), ("prod", 31)])
+def test_a_stale_drill_warns_a_day_past_the_stacks_period_and_pages_a_period_later(
+    stack: str, days: int
+) -> None:
+    profile = stack_settings(stack).database
+    assert profile.drill_period_days == days
+    assert backups.drill_thresholds_seconds(profile) == ((days + 1) * DAY, (2 * days + 1) * DAY)
+    warning = alert("RestoreDrillStale", "warning", stack)
+    assert f"> {(days + 1) * DAY}\nor absent(" in warning.expr
+    assert "absent" not in alert("RestoreDrillStale", "critical", stack).expr
+    assert f"drills run every {days} d (threshold {days + 1} d)" in warning.description
+
+
+def _drill(name: str, load: Any, firing: set[AlertKey], quiet: set[AlertKey], minutes: int = 70) -> Scenario:
+    return Scenario(
+        name,
+        (Phase(LEAD, HEALTHY), Phase(minutes, load)),
+        (Check(LEAD + minutes - 1, firing=frozenset(firing), quiet=frozenset(quiet)),),
+    )
+
+
+@pytest.mark.tool
+@pytest.mark.parametrize(("stack", "days"), [("staging", 7), ("prod", 31)])
+def test_promtool_the_drill_alerts_fire_and_stay_quiet_at_each_stacks_period(
+    stack: str, days: int, tmp_path: Path
+) -> None:
+    stale: set[AlertKey] = {("RestoreDrillStale", "warning"), ("RestoreDrillStale", "critical")}
+    warning: set[AlertKey] = {("RestoreDrillStale", "warning")}
+    failed: set[AlertKey] = {("RestoreDrillFailed", "warning")}
+    scenarios = [
+        _drill("a day short of the period", HEALTHY.but(drill_age_days=days - 1), set(), stale | failed),
+        _drill(
+            "half a day past the margin", HEALTHY.but(drill_age_days=days + 1.5), warning, stale - warning
+        ),
+        _drill("two periods missed", HEALTHY.but(drill_age_days=2 * days + 1.5), stale, failed),
+        _drill("never a drill", HEALTHY.but(drill_age_days=None), warning, stale - warning),
+        _drill("the last drill failed", HEALTHY.but(drill_passed=False), failed, stale, minutes=15),
+    ]
+    rules = tmp_path / "database.yaml"
+    rules.write_text(dump_yaml(backups.backup_rules(stack_settings(stack)).render()))
+    (file,) = write_test_files(scenarios, [rules], tmp_path)
+    run = run_promtool_tests(file)
+    assert run.returncode == 0, run.output
+    assert "SUCCESS" in run.output
+    # What is on time for prod (30 days) is two periods late for staging.
+    if stack == "staging":
+        (tmp_path / "late").mkdir()
+        late = [_drill("prod's on-time age", HEALTHY.but(drill_age_days=30), stale, set())]
+        (again,) = write_test_files(late, [rules], tmp_path / "late")
+        assert run_promtool_tests(again).returncode == 0

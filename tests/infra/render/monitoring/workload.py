@@ -138,6 +138,10 @@ class Load:
     backup_age_hours: float = 6.0
     # The last backup attempt failed after the last success (else the last failure was a month ago).
     backup_failed_last: bool = False
+    # The restore drill's pushed outcome: the last good drill's age (None: never one) and the last
+    # drill's verdict.
+    drill_age_days: float | None = 2.0
+    drill_passed: bool = True
 
     def but(self, **changes: object) -> Load:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -386,6 +390,20 @@ def _database_series(load: Load) -> Emitted:
             yield f"cnpg_pg_replication_lag{{{pod}}}", "gauge", load.replication_lag_seconds
 
 
+def _drill_series(load: Load) -> Emitted:
+    """What the restore drill pushed, as the Pushgateway's ServiceMonitor stores it (honorLabels:
+    the pushed job, the pushed instance "" and the group's stack label)."""
+    pushed = (
+        'job="samokoder-restore-drill", instance="", stack="prod", namespace="monitoring", '
+        'service="prometheus-pushgateway", pod="prometheus-pushgateway-5d8f-x7k2p", '
+        'container="pushgateway", endpoint="http"'
+    )
+    age = None if load.drill_age_days is None else load.drill_age_days * 86400
+    yield f"samokoder_restore_drill_last_success_timestamp_seconds{{{pushed}}}", "timestamp", age
+    yield f"samokoder_restore_drill_success{{{pushed}}}", "gauge", 1.0 if load.drill_passed else 0.0
+    yield f"samokoder_restore_drill_restore_seconds{{{pushed}}}", "gauge", 900.0
+
+
 def _series_of(load: Load) -> Emitted:
     """(series, kind, value; None = not exported).
 
@@ -426,6 +444,7 @@ def _series_of(load: Load) -> Emitted:
     )
     yield f'probe_success{{{probe}, instance="http://samokoder-frontend.samokoder.svc/"}}', "gauge", 1.0
     yield from _database_series(load)
+    yield from _drill_series(load)
     status = load.canary_status
     yield f"flagger_canary_status{{{FLAGGER_TARGET}}}", "gauge", None if status is None else float(status)
 

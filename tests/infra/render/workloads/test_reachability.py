@@ -33,8 +33,8 @@ from infra.ops.synth.numbers import whole_numbers
 from infra.ops.synth.runner import Synthesis, synthesize
 from infra.ops.synth.writer import is_kubernetes_object
 from infra.render.database.restore import default_name
+from infra.render.workloads import drill, rehearsal
 from infra.render.workloads import reachability as r
-from infra.render.workloads import rehearsal
 from infra.render.workloads import upstream_pods as up
 from infra.render.workloads.flagger_made import primary_deployment
 from tests import nca
@@ -93,6 +93,9 @@ def app_pods(synthesis: Synthesis) -> dict[str, Mapping[str, str]]:
     # The migration rehearsal's Job, which the deploy job creates outside synth.
     job = rehearsal.rehearsal_job(Naming(synthesis.settings.stack), REVISION, RUN, "api@sha256:0")
     found[rehearsal.REHEARSAL] = job["spec"]["template"]["metadata"]["labels"]
+    # The restore drill's check Job, which restore-drill creates outside synth.
+    check = drill.check_job(Naming(synthesis.settings.stack), RUN, ["users"])
+    found[drill.DRILL] = check["spec"]["template"]["metadata"]["labels"]
     return found
 
 
@@ -194,11 +197,12 @@ def judge(platform: r.Platform, output: list[str]) -> Verdict:
 
 def policies_of(synthesis: Synthesis) -> list[Manifest]:
     """The app namespace's policies, the one that keeps Flagger's loadtester to its smoke check, the
-    monitoring namespace's (Loki's and the log collector's), and those a migration rehearsal creates
-    while it runs."""
-    rehearsing = rehearsal.rehearsal_policies(Naming(synthesis.settings.stack), RUN)
+    monitoring namespace's (Loki's and the log collector's), and those a migration rehearsal and a
+    restore drill create while they run."""
+    naming = Naming(synthesis.settings.stack)
+    running = [*rehearsal.rehearsal_policies(naming, RUN), *drill.drill_policies(naming, RUN)]
     namespaces = (APP_NAMESPACE, FLAGGER_NAMESPACE, MONITORING_NAMESPACE)
-    return [*manifests(synthesis, "NetworkPolicy", namespaces), *rehearsing]
+    return [*manifests(synthesis, "NetworkPolicy", namespaces), *running]
 
 
 def analyze(synthesis: Synthesis, policies: list[Manifest], workdir: Path) -> Verdict:

@@ -1,0 +1,109 @@
+"""Running the restore drill in the stack's cluster through kubectl: the rehearsal's copy machinery
+(sweep, create, wait, delete: infra/ops/automation/rehearsal.py), the check Job, and the outcome
+pushed to the Pushgateway whatever happened.
+
+The restore's time is the copy's creation to its Ready condition, as the runner sees it: what an
+operator restoring the stack would wait for.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from infra.app_contract import TABLES
+from infra.ops.automation.rehearsal import (
+    POSTGRES_CONTAINER,
+    Kubectl,
+    Progress,
+    RehearsalError,
+    job_outcome,
+    restore_copy,
+    scratch,
+)
+from infra.render.workloads import drill
+
+POLL_SECONDS = 5.0
+# The check Job for the tables the running database holds rows in.
+CheckJob = Callable[[Sequence[str]], Mapping[str, Any]]
+
+
+class DrillError(RuntimeError):
+    """The drill's outcome could not be recorded (the push failed); the message says why."""
+
+
+@dataclass(frozen=True)
+class DrillOutcome:
+    passed: bool
+    # None: the copy never got ready.
+    restore_seconds: float | None
+    # What the check printed, or why the drill stopped.
+    report: str
+
+
+def nonempty_tables(kubectl: Kubectl) -> list[str]:
+    """The app's tables that hold rows in the running database (read-only, one row each)."""
+    command = drill.psql(drill.nonempty_sql(), drill.DATABASE)
+    answer = kubectl("exec", drill.RUNNING, "-c", POSTGRES_CONTAINER, "--", *command)
+    return [line for line in answer.split() if line in TABLES]
+
+
+def _check(
+    kubectl: Kubectl, copy_objects: Sequence[Mapping[str, Any]], job: Mapping[str, Any], timeout: int
+) -> tuple[float, bool, str]:
+    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    restore_copy(kubectl, copy_objects, timeout)
+    restore_seconds = time.monotonic() - started
+    kubectl("create", "-f", "-", stdin=yaml.safe_dump(dict(job)))
+    outcome = job_outcome(kubectl, job["metadata"]["name"], deadline, POLL_SECONDS)
+    report = kubectl("logs", f"job/{job['metadata']['name']}", check=False)
+    return restore_seconds, outcome == "succeeded", report
+
+
+def push(kubectl: Kubectl, stack: str, outcome: DrillOutcome, finished_at: float) -> None:
+    metrics = drill.drill_metrics(
+        passed=outcome.passed, restore_seconds=outcome.restore_seconds, finished_at=finished_at
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".prom") as body:
+        body.write(metrics)
+        body.flush()
+        try:
+            kubectl("create", "--raw", drill.push_path(stack), "-f", body.name)
+        except RehearsalError as error:
+            raise DrillError(f"the outcome could not be pushed to the Pushgateway: {error}") from None
+
+
+def restore_drill(
+    kubectl: Kubectl,
+    stack: str,
+    run: str,
+    copy_objects: Sequence[Mapping[str, Any]],
+    check_job: CheckJob,
+    *,
+    timeout_seconds: int,
+    progress: Progress,
+) -> DrillOutcome:
+    """``copy_objects``: the run's copy (a Cluster) and its policies, labelled with ``run``."""
+    (copy,) = (o["metadata"]["name"] for o in copy_objects if o["kind"] == "Cluster")
+    restore_seconds: float | None = None
+    try:
+        nonempty = nonempty_tables(kubectl)
+        progress(f"the running database holds rows in {len(nonempty)} of the app's {len(TABLES)} tables")
+        job = check_job(nonempty)
+        with scratch(kubectl, drill.RUN_LABEL, run, progress):
+            progress(f"restoring {copy} from the object store (CloudNativePG recovery) ...")
+            restore_seconds, passed, report = _check(kubectl, copy_objects, job, timeout_seconds)
+            progress(f"{copy} was ready in {restore_seconds:.0f} s; job/{job['metadata']['name']} checked it")
+        outcome = DrillOutcome(passed, restore_seconds, report)
+    except RehearsalError as error:
+        progress(f"the drill stopped: {error}")
+        outcome = DrillOutcome(False, restore_seconds, str(error))
+    push(kubectl, stack, outcome, time.time())
+    progress(f"pushed the outcome ({'passed' if outcome.passed else 'failed'}) to the Pushgateway")
+    return outcome

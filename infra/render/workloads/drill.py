@@ -1,0 +1,222 @@
+"""The restore drill's objects: a throwaway copy of the database, the Job that checks it, and what
+the drill reports to Prometheus.
+
+The copy is the migration rehearsal's (rehearsal.copy_cluster: CloudNativePG's recovery from the
+stack's object store to the end of its archive, one instance, no archive of its own), under the
+drill's own run label so that neither sweeps the other's objects away. The check Job runs psql
+from the copy's own PostgreSQL image against the copy's read-write Service, as the owner the
+copy's ``<copy>-app`` Secret holds (rehearsal.py says why that login works): every table the app's
+Alembic heads leave (infra/app_contract.py TABLES) must be there, and every one the running
+database holds rows in must hold rows in the copy. Two NetworkPolicies let the Job reach the copy
+and nothing else. The command (infra/ops/automation/drill.py) times the restore, reads the Job's
+outcome, pushes the three gauges below to the Pushgateway and deletes the copy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from infra.app_contract import TABLES
+from infra.conventions import (
+    APP_NAMESPACE,
+    DATABASE_CLUSTER,
+    DATABASE_OPERATOR_NAMESPACE,
+    DRILL_JOB,
+    MONITORING_NAMESPACE,
+    NAME_LABEL,
+    PUSHGATEWAY_PORT,
+    PUSHGATEWAY_RELEASE,
+    Naming,
+)
+from infra.render.database.plan import POSTGRES_IMAGE, BackupPlan
+from infra.render.k8s import manifest, namespace_peer, network_policy, ports, rule
+from infra.render.monitoring import contract as m
+from infra.render.workloads import upstream_pods as up
+from infra.render.workloads.manifests import job_container
+from infra.render.workloads.rehearsal import COPY, copy_cluster
+from infra.render.workloads.security import pod_security
+from infra.settings.database import DatabaseProfile
+
+DRILL = "restore-drill"
+CHECK = {NAME_LABEL: DRILL}
+# On the drill's top-level objects: what its sweep and its clean-up delete.
+RUN_LABEL = "samokoder.ru/drill"
+DEADLINE_SECONDS = 900
+DATABASE = "samokoder"
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+def copy_name(run: str) -> str:
+    return f"samokoder-db-drill-{run}"
+
+
+def job_name(run: str) -> str:
+    return f"{DRILL}-{run}"
+
+
+def drill_cluster(
+    naming: Naming, profile: DatabaseProfile, backups: BackupPlan, zones: int, run: str
+) -> dict[str, Any]:
+    return copy_cluster(naming, profile, backups, zones, name=copy_name(run), run_label=RUN_LABEL, run=run)
+
+
+def _array(tables: Iterable[str]) -> str:
+    names = list(tables)
+    for name in names:
+        if not _IDENTIFIER.fullmatch(name):
+            raise ValueError(f"{name!r} is not a table name")
+    return f"ARRAY[{', '.join(repr(n) for n in names)}]::text[]" if names else "'{}'::text[]"
+
+
+def nonempty_sql(tables: Sequence[str] = TABLES) -> str:
+    """Which of ``tables`` hold a row, one name a line: asked of the running database, read-only and
+    cheap (one row each, no count). A missing table is left out; the check then names it."""
+    probe = "format('SELECT EXISTS (SELECT FROM public.%I) AS e', t)"
+    holds = f"(xpath('/row/e/text()', query_to_xml({probe}, false, true, '')))[1]::text = 'true'"
+    return (
+        f"SELECT t FROM unnest({_array(tables)}) AS t "
+        f"WHERE CASE WHEN to_regclass(format('public.%I', t)) IS NULL THEN false ELSE {holds} END "
+        "ORDER BY t"
+    )
+
+
+def check_sql(nonempty: Iterable[str], tables: Sequence[str] = TABLES) -> str:
+    """Fails (an exception, psql's exit 3 under ON_ERROR_STOP) when the copy lacks a table or holds
+    no row where the running database held some; prints every table's count either way."""
+    return f"""DO $drill$
+DECLARE
+  required text[] := {_array(tables)};
+  nonempty text[] := {_array(nonempty)};
+  missing text[];
+  emptied text[] := '{{}}';
+  tbl text;
+  found bigint;
+BEGIN
+  SELECT coalesce(array_agg(t ORDER BY t), '{{}}') INTO missing
+    FROM unnest(required) AS t WHERE to_regclass(format('public.%I', t)) IS NULL;
+  IF cardinality(missing) > 0 THEN
+    RAISE EXCEPTION 'restore drill: the copy lacks table(s) %', array_to_string(missing, ', ');
+  END IF;
+  FOREACH tbl IN ARRAY required LOOP
+    EXECUTE format('SELECT count(*) FROM public.%I', tbl) INTO found;
+    RAISE NOTICE 'restore drill: % row(s) in %', found, tbl;
+    IF found = 0 AND tbl = ANY (nonempty) THEN
+      emptied := emptied || tbl;
+    END IF;
+  END LOOP;
+  IF cardinality(emptied) > 0 THEN
+    RAISE EXCEPTION 'restore drill: no rows in the copy, rows in the running database: %',
+      array_to_string(emptied, ', ');
+  END IF;
+  RAISE NOTICE 'restore drill: passed';
+END
+$drill$;"""
+
+
+def psql(sql: str, database: str | None = None) -> list[str]:
+    """psql running ``sql`` alone (no psqlrc), bare rows out, stopping at the first error (exit 3)."""
+    where = ["-d", database] if database else []
+    return ["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", *where, "-c", sql]
+
+
+def check_job(naming: Naming, run: str, nonempty: Iterable[str]) -> dict[str, Any]:
+    labels = {**naming.k8s_labels(DRILL, "database-drill"), **CHECK}
+    copy = copy_name(run)
+    login = (("PGUSER", "username"), ("PGPASSWORD", "password"))
+    environment: list[dict[str, Any]] = [
+        {"name": "PGHOST", "value": f"{copy}-rw.{APP_NAMESPACE}.svc"},
+        {"name": "PGPORT", "value": str(up.POSTGRES)},
+        {"name": "PGDATABASE", "value": DATABASE},
+        # The copy's owner login (CloudNativePG's basic-auth "<cluster>-app" Secret).
+        *(
+            {"name": name, "valueFrom": {"secretKeyRef": {"name": f"{copy}-app", "key": key}}}
+            for name, key in login
+        ),
+    ]
+    check = job_container("check", POSTGRES_IMAGE, psql(check_sql(nonempty)), env=environment)
+    pod = {
+        "restartPolicy": "Never",
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "securityContext": pod_security(),
+        "containers": [check],
+    }
+    metadata = {"name": job_name(run), "namespace": APP_NAMESPACE, "labels": labels}
+    job = manifest(
+        "batch/v1",
+        "Job",
+        metadata,
+        spec={
+            "backoffLimit": 0,
+            "activeDeadlineSeconds": DEADLINE_SECONDS,
+            "template": {"metadata": {"labels": labels}, "spec": pod},
+        },
+    )
+    job["metadata"]["labels"][RUN_LABEL] = run
+    return job
+
+
+def drill_policies(naming: Naming, run: str) -> list[dict[str, Any]]:
+    """The check Job reaches a copy (and DNS, which allow-dns gives every pod); a copy admits it and
+    the operator's status calls. Not in the stack: they exist while a drill runs."""
+    copies = {"matchLabels": {**up.CNPG_DATABASE, up.POD_ROLE: "instance", **COPY}}
+    operator = namespace_peer(DATABASE_OPERATOR_NAMESPACE, up.CNPG_OPERATOR_LABELS)
+    policies = [
+        network_policy(
+            naming,
+            DRILL,
+            {"matchLabels": CHECK},
+            [],
+            [rule([{"podSelector": copies}], ports(up.POSTGRES), "egress")],
+        ),
+        network_policy(
+            naming,
+            f"{DRILL}-copy",
+            copies,
+            [
+                rule([{"podSelector": {"matchLabels": CHECK}}], ports(up.POSTGRES), "ingress"),
+                rule([operator], ports(up.INSTANCE_STATUS), "ingress"),
+            ],
+            [],
+        ),
+    ]
+    for policy in policies:
+        policy["metadata"]["labels"][RUN_LABEL] = run
+    return policies
+
+
+# --- what the drill reports --------------------------------------------------------------
+
+# Any instance of the running cluster answers the read-only question (CloudNativePG's "-r" Service).
+RUNNING = f"svc/{DATABASE_CLUSTER}-r"
+
+
+def push_path(stack: str) -> str:
+    """The Pushgateway's group for the stack, through the API server's service proxy: the runner
+    pushes, so no pod of the app namespace talks to the monitoring namespace. POST replaces only the
+    metrics it carries, so a failed run keeps the last success's time."""
+    service = f"http:{PUSHGATEWAY_RELEASE}:{PUSHGATEWAY_PORT}"
+    return (
+        f"/api/v1/namespaces/{MONITORING_NAMESPACE}/services/{service}/proxy"
+        f"/metrics/job/{DRILL_JOB}/stack/{stack}"
+    )
+
+
+def drill_metrics(*, passed: bool, restore_seconds: float | None, finished_at: float) -> str:
+    """The Prometheus text format the Pushgateway takes: the outcome always, the restore's time when
+    the copy got ready, and the time of this success when it passed."""
+    gauges: list[tuple[str, str, float]] = [
+        (m.DRILL_SUCCESS, "1 when the last restore drill passed, 0 when it failed", 1.0 if passed else 0.0)
+    ]
+    if restore_seconds is not None:
+        gauges.append(
+            (m.DRILL_RESTORE_SECONDS, "seconds from creating the copy to its being ready", restore_seconds)
+        )
+    if passed:
+        gauges.append((m.DRILL_LAST_SUCCESS, "when the last restore drill that passed ended", finished_at))
+    lines = []
+    for name, help_text, value in gauges:
+        lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", f"{name} {value:.3f}"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,145 @@
+"""The restore drill's run in a cluster, against a stand-in kubectl: the running database asked which
+tables hold rows, the copy created, timed and checked, the outcome pushed, the copy deleted whatever
+happens."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.ops.automation.drill import DrillError, restore_drill
+from infra.ops.automation.rehearsal import Kubectl
+
+RUN = "9f8e7d"
+COPY = f"samokoder-db-drill-{RUN}"
+CLUSTER = {"kind": "Cluster", "metadata": {"name": COPY}}
+POLICY = {"kind": "NetworkPolicy", "metadata": {"name": "restore-drill"}}
+JOB = f"restore-drill-{RUN}"
+KINDS = "clusters.postgresql.cnpg.io,jobs.batch,networkpolicies.networking.k8s.io"
+SWEEP = f"delete {KINDS} -l samokoder.ru/drill --ignore-not-found --wait=false"
+CLEANUP = f"delete {KINDS} -l samokoder.ru/drill={RUN} --ignore-not-found --wait=false"
+PUSH = "create --raw /api/v1/namespaces/monitoring/services/http:prometheus-pushgateway:9091/proxy"
+ASKED = "exec svc/samokoder-db-r -c postgres -- psql"
+
+STAND_IN = """\
+import json, pathlib, shutil, sys
+work = pathlib.Path(sys.argv[0]).parent
+args = sys.argv[3:]
+with (work / "calls").open("a") as out:
+    out.write(" ".join(args) + "\\n")
+if args[:2] == ["create", "--raw"]:
+    shutil.copy(args[-1], work / "pushed")
+answers = json.loads((work / "answers.json").read_text())
+for prefix, (code, text) in answers.items():
+    if " ".join(args).startswith(prefix):
+        print(text, end="", file=sys.stderr if code else sys.stdout)
+        sys.exit(code)
+"""
+
+
+def kubectl(tmp_path: Path, answers: dict[str, tuple[int, str]]) -> Kubectl:
+    # Not named kubectl: it is no real tool (tests/tools.py runs_a_real_tool).
+    program = tmp_path / "stand-in-kubectl"
+    program.write_text(f"#!{sys.executable}\n{STAND_IN}")
+    program.chmod(0o755)
+    (tmp_path / "answers.json").write_text(json.dumps(answers))
+    return Kubectl(str(program))
+
+
+def calls(tmp_path: Path) -> list[str]:
+    return (tmp_path / "calls").read_text().splitlines()
+
+
+def check_job(nonempty: Any) -> dict[str, Any]:
+    return {"kind": "Job", "metadata": {"name": JOB}, "nonempty": list(nonempty)}
+
+
+def drill(tmp_path: Path, answers: dict[str, tuple[int, str]]) -> Any:
+    said: list[str] = []
+    outcome = restore_drill(
+        kubectl(tmp_path, answers),
+        "prod",
+        RUN,
+        [POLICY, CLUSTER],
+        check_job,
+        timeout_seconds=30,
+        progress=said.append,
+    )
+    return outcome, said
+
+
+def test_a_good_drill_times_the_restore_checks_pushes_success_and_deletes_the_copy(tmp_path: Path) -> None:
+    answers = {
+        ASKED: (0, "users\nprojects\nnot_ours\n"),
+        f"get job/{JOB}": (0, "1/"),
+        f"logs job/{JOB}": (0, "restore drill: passed\n"),
+    }
+    outcome, said = drill(tmp_path, answers)
+    assert outcome.passed
+    assert outcome.restore_seconds is not None
+    assert "restore drill: passed" in outcome.report
+    made = calls(tmp_path)
+    assert made[0].startswith(ASKED)
+    assert made[1] == SWEEP
+    assert made[3] == f"wait --for=condition=Ready clusters.postgresql.cnpg.io/{COPY} --timeout=30s"
+    assert made[-2] == CLEANUP
+    assert made[-1].startswith(f"{PUSH}/metrics/job/samokoder-restore-drill/stack/prod -f ")
+    pushed = (tmp_path / "pushed").read_text()
+    assert "samokoder_restore_drill_success 1.000" in pushed
+    assert "samokoder_restore_drill_last_success_timestamp_seconds" in pushed
+    assert "samokoder_restore_drill_restore_seconds" in pushed
+    assert any("holds rows in 2 of" in line for line in said)
+
+
+def test_the_check_job_is_built_for_the_tables_with_rows_only(tmp_path: Path) -> None:
+    built: list[list[str]] = []
+
+    def job(nonempty: Any) -> dict[str, Any]:
+        built.append(list(nonempty))
+        return check_job(nonempty)
+
+    answers = {ASKED: (0, "users\nnot_ours\n"), f"get job/{JOB}": (0, "1/")}
+    restore_drill(
+        kubectl(tmp_path, answers), "prod", RUN, [CLUSTER], job, timeout_seconds=30, progress=lambda _: None
+    )
+    # A name the app's tables do not hold is no table of the app's: left out.
+    assert built == [["users"]]
+
+
+def test_a_failed_check_pushes_failure_without_a_success_time(tmp_path: Path) -> None:
+    answers = {
+        ASKED: (0, "users\n"),
+        f"get job/{JOB}": (0, "/1"),
+        f"logs job/{JOB}": (0, "ERROR:  restore drill: the copy lacks table(s) projects\n"),
+    }
+    outcome, _ = drill(tmp_path, answers)
+    assert not outcome.passed
+    assert "lacks table(s) projects" in outcome.report
+    pushed = (tmp_path / "pushed").read_text()
+    assert "samokoder_restore_drill_success 0.000" in pushed
+    assert "last_success" not in pushed
+    assert CLEANUP in calls(tmp_path)
+
+
+def test_a_copy_that_never_gets_ready_fails_is_deleted_and_pushed(tmp_path: Path) -> None:
+    answers = {ASKED: (0, "users\n"), "wait ": (1, "timed out waiting for the condition")}
+    outcome, said = drill(tmp_path, answers)
+    assert not outcome.passed
+    assert outcome.restore_seconds is None
+    assert "timed out" in outcome.report
+    made = calls(tmp_path)
+    assert not any(line.startswith(f"get job/{JOB}") for line in made)
+    assert made[-2] == CLEANUP
+    assert "samokoder_restore_drill_success 0.000" in (tmp_path / "pushed").read_text()
+    assert any("the drill stopped" in line for line in said)
+
+
+def test_an_outcome_that_cannot_be_pushed_is_an_error(tmp_path: Path) -> None:
+    answers = {ASKED: (0, "users\n"), f"get job/{JOB}": (0, "1/"), "create --raw": (1, "503 no endpoints")}
+    with pytest.raises(DrillError, match=r"could not be pushed to the Pushgateway: .*503 no endpoints"):
+        drill(tmp_path, answers)
+    assert CLEANUP in calls(tmp_path)
