@@ -147,8 +147,13 @@ def backup_spec() -> dict[str, Any]:
 
 
 def scheduled_backup(naming: Naming, namespace: str, backups: BackupPlan) -> dict[str, Any]:
-    """A daily base backup through the plugin; the first one right after creation."""
-    spec = {"schedule": backups.schedule, "immediate": True, "backupOwnerReference": "self", **backup_spec()}
+    """A daily base backup through the plugin; the first one right after creation (but on a rebuild)."""
+    spec = {
+        "schedule": backups.schedule,
+        "immediate": backups.immediate,
+        "backupOwnerReference": "self",
+        **backup_spec(),
+    }
     name = f"{p.CLUSTER}-daily"
     return ours(CNPG_API, "ScheduledBackup", naming, name, "backup", namespace=namespace, spec=spec)
 
