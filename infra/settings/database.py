@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -78,6 +78,21 @@ class RecoverFrom(StrictModel):
     )
 
     _offset = field_validator("target_time")(_with_offset)
+
+    @field_validator("target_time")
+    @classmethod
+    def _not_ahead(cls, value: datetime | None) -> datetime | None:
+        # PostgreSQL ends a recovery that runs out of WAL before its target with FATAL "recovery
+        # ended before configured recovery target was reached" (PostgreSQL 15
+        # src/backend/access/transam/xlogrecovery.c, PerformWalRecovery): a target not yet come
+        # would fail the rebuild's full-recovery Job after it has copied the whole base backup.
+        # A past moment stays past, so the setting may stay as it is after the rebuild.
+        if value is not None and value.utcoffset() is not None and value > datetime.now(UTC):
+            raise ValueError(
+                f"{value.isoformat()} is in the future: a recovery stops at a moment the archive "
+                "already holds"
+            )
+        return value
 
 
 class DatabaseProfile(StrictModel):

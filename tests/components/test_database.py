@@ -252,6 +252,9 @@ def test_a_rebuilt_stack_recovers_its_cluster_after_the_owners_secret_is_deliver
     assert spec["bootstrap"]["recovery"]["secret"] == {"name": DB_OWNER_SECRET}
     assert spec["externalClusters"][0]["plugin"]["parameters"]["serverName"] == plan.CLUSTER
     assert spec["plugins"][0]["parameters"]["serverName"] == "samokoder-db-2"
+    # Its first base backup is the migration's, not an immediate one queued ahead of it.
+    (scheduled,) = synthesis.of_type("kubernetes:postgresql.cnpg.io/v1:ScheduledBackup")
+    assert scheduled.inputs["spec"]["immediate"] is False
     # The recovery sets the owner's password from the delivered Secret: its ExternalSecret comes first.
     (owner,) = (
         r

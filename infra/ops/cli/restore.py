@@ -94,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
     out.write_text(dump_yaml(plan.manifest))
     point = plan.request.target_time.isoformat() if plan.request.target_time else "the latest archived point"
     print(
-        f"restore {args.stack}: cluster {plan.request.into} from the backups of samokoder-db, up to {point}"
+        f"restore {args.stack}: cluster {plan.request.into} from the archive "
+        f"{settings.database.server_name}, up to {point}"
         f"\nwrote {out}"
     )
     if not args.apply:

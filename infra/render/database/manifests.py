@@ -165,10 +165,11 @@ def backup_spec(cluster: str = p.CLUSTER) -> dict[str, Any]:
 def scheduled_backup(
     naming: Naming, namespace: str, backups: BackupPlan, cluster: str = p.CLUSTER
 ) -> dict[str, Any]:
-    """A daily base backup of ``cluster`` through the plugin; the first one right after creation."""
+    """A daily base backup of ``cluster`` through the plugin; the first one right after creation, but
+    on a rebuild, where the migration's pre-migration backup is the new archive's first."""
     spec = {
         "schedule": backups.schedule,
-        "immediate": True,
+        "immediate": backups.immediate or cluster != p.CLUSTER,
         "backupOwnerReference": "self",
         **backup_spec(cluster),
     }

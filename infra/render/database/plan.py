@@ -54,6 +54,9 @@ class BackupPlan:
     # CloudNativePG's six-field cron (seconds first), in UTC.
     schedule: str
     archive_timeout_seconds: int
+    # Whether the schedule takes a base backup as soon as it is created (ScheduledBackup
+    # ``immediate``); not for a rebuild, whose first one is the pre-migration Backup (backup_plan).
+    immediate: bool = True
     # gzip: every barman-cloud build has it (snappy and lz4 need optional
     # modules); WAL segments of text-heavy rows shrink several-fold.
     wal_compression: str = "gzip"
@@ -109,4 +112,12 @@ def backup_plan(naming: Naming, profile: DatabaseProfile) -> BackupPlan:
         retention_days=profile.backup_retention_days,
         schedule=backup_schedule(profile),
         archive_timeout_seconds=profile.archive_timeout_seconds,
+        # After a rebuild's recovery an immediate backup would be a second full base backup in the
+        # migration Job's wait: it is created with the Cluster, so it is older than the Job's
+        # pre-migration Backup, and CloudNativePG runs a cluster's backups one at a time, oldest
+        # first (api/v1/backup_funcs.go:169-192, internal/controller/backup_controller.go:219 at
+        # v1.30.0). The pre-migration Backup, always there in an empty cluster, is the new archive's
+        # first. Changing it later is harmless: CloudNativePG reads ``immediate`` only before its
+        # first check of the schedule (internal/controller/scheduledbackup_controller.go:198).
+        immediate=profile.recover_from is None,
     )

@@ -210,6 +210,19 @@ BAD_INPUTS = [
     ),
     pytest.param(
         "prod",
+        {
+            "database.server_name": "samokoder-db-2",
+            "database.recover_from": {
+                "server_name": "samokoder-db",
+                "target_time": "2999-01-01T10:00:00+03:00",
+            },
+        },
+        {},
+        "database.recover_from.target_time: 2999-01-01T10:00:00+03:00 is in the future",
+        id="a rebuild target time not yet come",
+    ),
+    pytest.param(
+        "prod",
         {"database.recover_from": {"server": "samokoder-db"}},
         {},
         "database.recover_from.server: unknown key",

@@ -307,3 +307,15 @@ def test_after_a_rebuild_a_restore_reads_the_archive_the_cluster_writes_now() ->
     assert origin["plugin"]["parameters"]["serverName"] == "samokoder-db-2"
     (archiver,) = spec["plugins"]
     assert archiver["parameters"]["serverName"] == "drill"
+
+
+def test_a_rebuild_takes_one_base_backup_before_the_migration_not_two() -> None:
+    """The migration Job waits (55 min) for its pre-migration Backup, which CloudNativePG starts only
+    after any older one: a rebuild's schedule must not add an immediate full backup ahead of it."""
+    new = manifests.scheduled_backup(NAMING, NAMESPACE, p.backup_plan(NAMING, profile()))["spec"]
+    rebuilt_plan = p.backup_plan(NAMING, rebuilt(profile()))
+    after_rebuild = manifests.scheduled_backup(NAMING, NAMESPACE, rebuilt_plan)["spec"]
+    assert (new["immediate"], after_rebuild["immediate"]) == (True, False)
+    assert {k: v for k, v in new.items() if k != "immediate"} == {
+        k: v for k, v in after_rebuild.items() if k != "immediate"
+    }
