@@ -8,6 +8,7 @@ do (csvlog), the steps script the release's image runs, with one of our small Al
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -82,6 +83,9 @@ class Run:
     # replaying the archived WAL until it is promoted and accepts connections.
     download_seconds: float
     recovery_seconds: float
+    # CPU (user and system) barman-cloud-restore took: what the wall time is on an idle machine
+    # if the download is bound by its CPU (decompression), whatever else the machine runs.
+    download_cpu_seconds: float
     # The steps script from start to exit (Alembic's start-ups included), then the judge.
     steps_seconds: float
     judge_seconds: float
@@ -95,12 +99,18 @@ class Run:
         return self.restore_seconds + self.steps_seconds + self.judge_seconds
 
 
+def _children_cpu() -> float:
+    """CPU seconds of the finished child processes (and theirs): barman-cloud's, not moto's."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def rehearse_on_copy(d: Drill, backup: str, history: str, tmp: Path) -> Run:
     """Restore a copy from ``backup``, run ``history``'s steps on it and judge them."""
     log_dir = d.root / f"{history}-log"
-    started = time.monotonic()
+    started, cpu = time.monotonic(), _children_cpu()
     copy = d.download(f"copy-{history}", backup)
-    downloaded = time.monotonic()
+    downloaded, download_cpu = time.monotonic(), _children_cpu() - cpu
     d.recover(copy, None, copy_logging(log_dir))
     recovered = time.monotonic()
     run = subprocess.run(
@@ -119,6 +129,7 @@ def rehearse_on_copy(d: Drill, backup: str, history: str, tmp: Path) -> Run:
         verdict=verdict,
         download_seconds=downloaded - started,
         recovery_seconds=recovered - downloaded,
+        download_cpu_seconds=download_cpu,
         steps_seconds=stepped - recovered,
         judge_seconds=time.monotonic() - judging,
     )

@@ -370,10 +370,10 @@ class Drill:
         objects = self.storage.objects(self.settings.bucket, f"{prefix}/{self.settings.server_name}/wals/")
         return sorted(str(item["Key"]).rsplit("/", 1)[1] for item in objects)
 
-    def switch_and_archive(self) -> None:
+    def switch_and_archive(self, timeout: float = 120) -> None:
         """Close the current WAL segment and wait until it is in the object store."""
         segment = self.source.sql("SELECT pg_walfile_name(pg_switch_wal())")
-        self.source.wait_until(f"SELECT last_archived_wal >= '{segment}' FROM pg_stat_archiver", "t")
+        self.source.wait_until(f"SELECT last_archived_wal >= '{segment}' FROM pg_stat_archiver", "t", timeout)
 
     def apply_retention(self, fake_time: str) -> None:
         self.barman_cloud(
