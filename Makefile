@@ -64,8 +64,8 @@ bench: $(BIN)/.installed ## synth CPU per stack against a bare import of the SDK
 bench-backup: $(BIN)/.installed $(TOOLS)/.installed ## backup and restore times of the drill (ROWS=50000 per batch)
 	$(BIN)/python benchmarks/backup_drill.py --rows $(or $(ROWS),50000)
 
-bench-rehearsal: $(BIN)/.installed $(TOOLS)/.installed ## restore and migration-rehearsal times of a database of GIB GiB (GIB=0.05; prod's settings)
-	$(BIN)/python benchmarks/rehearsal_drill.py --gib $(or $(GIB),0.05)
+bench-rehearsal: $(BIN)/.installed $(TOOLS)/.installed ## restore and migration-rehearsal times of a database of GIB GiB plus WAL_GIB GiB of WAL to replay (GIB=0.05 WAL_GIB=0; prod's settings)
+	$(BIN)/python benchmarks/rehearsal_drill.py --gib $(or $(GIB),0.05) --wal-gib $(or $(WAL_GIB),0)
 
 constraints: $(BIN)/.installed ## re-pin constraints.txt from the virtualenv
 	{ echo "# Exact versions CI and operators install: regenerate with 'make constraints'."; \
