@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # The default stack first; prod too, so that both builds can be read side by side.
 STACKS ?= staging prod
 
-.PHONY: help tools kube-dryrun synth test quick bench bench-backup constraints clean
+.PHONY: help tools kube-dryrun synth test quick bench bench-backup bench-rehearsal constraints clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -63,6 +63,9 @@ bench: $(BIN)/.installed ## synth CPU per stack against a bare import of the SDK
 
 bench-backup: $(BIN)/.installed $(TOOLS)/.installed ## backup and restore times of the drill (ROWS=50000 per batch)
 	$(BIN)/python benchmarks/backup_drill.py --rows $(or $(ROWS),50000)
+
+bench-rehearsal: $(BIN)/.installed $(TOOLS)/.installed ## restore and migration-rehearsal times of a database of GIB GiB plus WAL_GIB GiB of WAL to replay (GIB=0.05 WAL_GIB=0; prod's settings)
+	$(BIN)/python benchmarks/rehearsal_drill.py --gib $(or $(GIB),0.05) --wal-gib $(or $(WAL_GIB),0)
 
 constraints: $(BIN)/.installed ## re-pin constraints.txt from the virtualenv
 	{ echo "# Exact versions CI and operators install: regenerate with 'make constraints'."; \

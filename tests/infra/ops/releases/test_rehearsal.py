@@ -9,24 +9,16 @@ existed on the way back; ``breaks_running`` drops and renames columns the runnin
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from infra.ops.releases import rehearsal
-from infra.render.database import rehearse_steps
-from tests.infra.render.database.drill.drill import BarmanSettings, Drill, Postgres, drill
+from tests.infra.ops.releases.rehearsal_copy import SQUAWK, migrate_to_running, rehearse_on_copy
+from tests.infra.render.database.drill.drill import BarmanSettings, Drill, drill
 from tests.tools import TOOLS_DIR
 
-HISTORIES = Path(__file__).parent / "histories"
-VENV_BIN = Path(sys.executable).parent
-SQUAWK = VENV_BIN / "squawk"
-ALEMBIC = VENV_BIN / "alembic"
 SETTINGS = BarmanSettings(
     destination="s3://rehearsal-backups/postgres",
     server_name="samokoder-db",
@@ -40,43 +32,12 @@ ROWS = 500
 pytestmark = pytest.mark.tool
 
 
-def alembic_ini(tmp: Path, history: str) -> Path:
-    ini = tmp / f"{history}.ini"
-    template = (HISTORIES / "alembic.ini.template").read_text()
-    ini.write_text(template.format(here=HISTORIES, history=history))
-    return ini
-
-
-def app_env(db: Postgres, ini: Path) -> dict[str, str]:
-    """What the Job gives the steps script: the app Secret's keys, the copy's address, Alembic."""
-    for program in (ALEMBIC, SQUAWK):
-        if not program.is_file():
-            raise AssertionError(f"{program} is missing: make test installs the dev dependencies")
-    return {
-        **os.environ,
-        "DATABASE_USER": "postgres",
-        "DATABASE_PASSWORD": "trust: any",  # pragma: allowlist secret
-        "DATABASE_NAME": "samokoder",
-        "REHEARSAL_HOST": str(db.socket_dir),
-        "REHEARSAL_PORT": str(db.port),
-        "ALEMBIC": str(ALEMBIC),
-        "ALEMBIC_CONFIG": str(ini),
-    }
-
-
 @pytest.fixture(scope="module")
 def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Drill, str]]:
     """The running release's database at a1 with rows, and its base backup in the object store."""
     assert (TOOLS_DIR / "barman").is_dir(), "barman-cloud is not installed: run 'make tools'"
-    tmp = tmp_path_factory.mktemp("rehearsal")
     with drill(SETTINGS) as d:
-        env = app_env(d.source, alembic_ini(tmp, "good"))
-        subprocess.run(
-            [str(ALEMBIC), "-c", env["ALEMBIC_CONFIG"], "upgrade", "a1"],
-            env={**env, "SAMOKODER_DATABASE_URL": rehearse_steps.database_url(env)},
-            check=True,
-            capture_output=True,
-        )
+        migrate_to_running(d, tmp_path_factory.mktemp("rehearsal"))
         d.source.sql(
             f"INSERT INTO projects (name, description) SELECT 'p' || i, 'd' FROM generate_series(1, {ROWS}) i"
         )
@@ -84,40 +45,14 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Drill, st
         yield d, backup
 
 
-def copy_logging(log_dir: Path) -> dict[str, str]:
-    """The copy's logging as the rehearsal Cluster sets it (infra/render/database/rehearsal.py)."""
-    return {
-        "logging_collector": "on",
-        "log_destination": "csvlog",
-        "log_directory": f"'{log_dir}'",
-        "log_filename": "'server.log'",
-        "log_statement": "ddl",
-        "log_timezone": "UTC",
-    }
-
-
-def rehearse(source: tuple[Drill, str], history: str, tmp: Path) -> tuple[rehearsal.Verdict, float]:
-    d, backup = source
-    log_dir = d.root / f"{history}-log"
-    started = time.monotonic()
-    copy = d.restore(f"copy-{history}", backup, None, copy_logging(log_dir))
-    restored = time.monotonic() - started
-    run = subprocess.run(
-        [sys.executable, "-c", Path(rehearse_steps.__file__).read_text()],
-        env=app_env(copy, alembic_ini(tmp, history)),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    copy.stop()  # flushes the collector's file
-    verdict = rehearsal.judge(run.stdout, (log_dir / "server.csv").read_text(), squawk=str(SQUAWK))
-    print(f"{history}: restore {restored:.1f}s;", verdict.report().replace("\n", " | "))
-    return verdict, restored
+def rehearse(source: tuple[Drill, str], history: str, tmp: Path) -> rehearsal.Verdict:
+    run = rehearse_on_copy(*source, history, tmp)
+    print(f"{history}: restore {run.restore_seconds:.1f}s;", run.verdict.report().replace("\n", " | "))
+    return run.verdict
 
 
 def test_a_good_migration_runs_up_down_up_and_passes(source: tuple[Drill, str], tmp_path: Path) -> None:
-    verdict, _ = rehearse(source, "good", tmp_path)
+    verdict = rehearse(source, "good", tmp_path)
     assert verdict.running == ("a1",)
     assert [(s.name, s.args, s.rc) for s in verdict.steps] == [
         ("upgrade", ("upgrade", "heads"), 0),
@@ -134,7 +69,7 @@ def test_a_good_migration_runs_up_down_up_and_passes(source: tuple[Drill, str], 
 def test_a_migration_that_fails_on_downgrade_stops_with_the_sql_and_the_servers_message(
     source: tuple[Drill, str], tmp_path: Path
 ) -> None:
-    verdict, _ = rehearse(source, "fails_on_downgrade", tmp_path)
+    verdict = rehearse(source, "fails_on_downgrade", tmp_path)
     failed = verdict.failed_step
     assert failed is not None
     assert failed.name == "downgrade"
@@ -149,7 +84,7 @@ def test_a_migration_that_fails_on_downgrade_stops_with_the_sql_and_the_servers_
 def test_a_migration_that_breaks_the_running_release_is_refused_by_squawk(
     source: tuple[Drill, str], tmp_path: Path
 ) -> None:
-    verdict, _ = rehearse(source, "breaks_running", tmp_path)
+    verdict = rehearse(source, "breaks_running", tmp_path)
     assert verdict.failed_step is None  # it runs: only the judgement stops it
     assert {(f.rule, f.statement) for f in verdict.breaking} >= {
         ("ban-drop-column", "ALTER TABLE projects DROP COLUMN description;"),

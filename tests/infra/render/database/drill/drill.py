@@ -370,10 +370,10 @@ class Drill:
         objects = self.storage.objects(self.settings.bucket, f"{prefix}/{self.settings.server_name}/wals/")
         return sorted(str(item["Key"]).rsplit("/", 1)[1] for item in objects)
 
-    def switch_and_archive(self) -> None:
+    def switch_and_archive(self, timeout: float = 120) -> None:
         """Close the current WAL segment and wait until it is in the object store."""
         segment = self.source.sql("SELECT pg_walfile_name(pg_switch_wal())")
-        self.source.wait_until(f"SELECT last_archived_wal >= '{segment}' FROM pg_stat_archiver", "t")
+        self.source.wait_until(f"SELECT last_archived_wal >= '{segment}' FROM pg_stat_archiver", "t", timeout)
 
     def apply_retention(self, fake_time: str) -> None:
         self.barman_cloud(
@@ -396,6 +396,12 @@ class Drill:
 
         ``settings`` are more server settings for the copy (the rehearsal's logging).
         """
+        restored = self.download(name, backup_id)
+        self.recover(restored, target_time, settings)
+        return restored
+
+    def download(self, name: str, backup_id: str) -> Postgres:
+        """The first half of a restore: ``backup_id``'s files copied into a new server's directory."""
         restored = Postgres(self.root, name, {**self.env, **self.storage.env})
         self.servers.append(restored)
         self.barman_cloud(
@@ -406,6 +412,12 @@ class Drill:
             str(restored.data),
             as_postgres=True,
         )
+        return restored
+
+    def recover(
+        self, restored: Postgres, target_time: datetime | None, settings: Mapping[str, str] | None
+    ) -> None:
+        """The second half: start ``restored``, replay archived WAL and wait until it is promoted."""
         (restored.data / "recovery.signal").touch()
         settings = {
             **(settings or {}),
@@ -418,7 +430,6 @@ class Drill:
             settings["recovery_target_time"] = f"'{target_time.isoformat()}'"
         restored.start(settings)
         restored.wait_until("SELECT pg_is_in_recovery()", "f")
-        return restored
 
 
 @contextmanager
