@@ -21,7 +21,7 @@ import pulumi
 import pulumi_yandex as yandex
 
 from components.cert_manager import CertManager
-from components.kms import key_user, kms_key
+from components.encrypted_bucket import BucketSpec, encrypted_bucket
 from components.kube import (
     Component,
     HelmRelease,
@@ -39,13 +39,8 @@ from infra.render.database import manifests, operators
 from infra.render.database import plan as p
 from infra.settings.database import DatabaseProfile, RestoreRequest
 
-KMS_ROLE: Final = "kms.keys.encrypterDecrypter"
-_EncryptByDefault = (
-    yandex.StorageBucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs
-)
 # Deleted or overwritten backup objects stay recoverable this long (versioning).
 NONCURRENT_VERSION_DAYS: Final = 14
-ABORT_UPLOADS_AFTER_DAYS: Final = 2
 
 
 @dataclass(frozen=True)
@@ -193,65 +188,18 @@ class Database(Component):
     def _backup_storage(
         self, args: DatabaseArgs, backups: p.BackupPlan
     ) -> tuple[yandex.StorageBucket, yandex.IamServiceAccountStaticAccessKey]:
-        name, naming = self._name, args.naming
-        key = kms_key(
-            f"{name}-backup-key",
-            naming,
-            folder_id=args.folder_id,
+        spec = BucketSpec(
+            resources=f"{self._name}-backup",
+            bucket_resource=f"{self._name}-backups",
+            bucket=backups.bucket,
             key_name="db-backups",
             component="database",
-            description="Encrypts the database backups in Object Storage",
-            opts=self.opts(protect=args.protect),
+            key_description="Encrypts the database backups in Object Storage",
+            writer="db-backup-writer",
+            writer_description="Writes the database's WAL and base backups to its bucket; no folder role",
+            access_description="barman-cloud in the database pods",
+            # barman-cloud deletes what the retention policy drops; with versioning those objects
+            # linger as noncurrent versions this long, recoverable.
+            noncurrent_days=NONCURRENT_VERSION_DAYS,
         )
-        writer = yandex.IamServiceAccount(
-            f"{name}-backup-writer",
-            name=naming.cloud("db-backup-writer"),
-            folder_id=args.folder_id,
-            description="Writes the database's WAL and base backups to its bucket; no folder role",
-            opts=self.opts(),
-        )
-        # Objects in the bucket are encrypted with this key: the writer must use it, and only it.
-        key_use = key_user(f"{name}-backup-key-use", key, KMS_ROLE, writer, self.opts())
-        access_key = yandex.IamServiceAccountStaticAccessKey(
-            f"{name}-backup-access-key",
-            service_account_id=writer.id,
-            description="barman-cloud in the database pods",
-            opts=self.opts(),
-        )
-        bucket = yandex.StorageBucket(
-            f"{name}-backups",
-            bucket=backups.bucket,
-            # The writer's only grant is on this bucket: an ACL grant, not a
-            # folder role, so no other bucket is reachable with its key.
-            grants=[
-                yandex.StorageBucketGrantArgs(
-                    type="CanonicalUser", id=writer.id, permissions=["READ", "WRITE"]
-                )
-            ],
-            versioning=yandex.StorageBucketVersioningArgs(enabled=True),
-            server_side_encryption_configuration=yandex.StorageBucketServerSideEncryptionConfigurationArgs(
-                rule=yandex.StorageBucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=_EncryptByDefault(
-                        kms_master_key_id=key.id, sse_algorithm="aws:kms"
-                    )
-                )
-            ),
-            lifecycle_rules=[
-                # barman-cloud deletes what the retention policy drops; with
-                # versioning those objects linger as noncurrent versions.
-                yandex.StorageBucketLifecycleRuleArgs(
-                    id="expire-noncurrent-versions",
-                    enabled=True,
-                    noncurrent_version_expiration=yandex.StorageBucketLifecycleRuleNoncurrentVersionExpirationArgs(
-                        days=NONCURRENT_VERSION_DAYS
-                    ),
-                ),
-                yandex.StorageBucketLifecycleRuleArgs(
-                    id="abort-incomplete-uploads",
-                    enabled=True,
-                    abort_incomplete_multipart_upload_days=ABORT_UPLOADS_AFTER_DAYS,
-                ),
-            ],
-            opts=self.opts(key_use, protect=args.protect),
-        )
-        return bucket, access_key
+        return encrypted_bucket(self, spec, args.naming, args.folder_id, protect=args.protect)

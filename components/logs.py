@@ -15,7 +15,7 @@ from typing import Final
 import pulumi
 import pulumi_yandex as yandex
 
-from components.kms import key_user, kms_key
+from components.encrypted_bucket import BucketSpec, encrypted_bucket
 from components.kube import Component, helm_release, kubernetes_object, secret
 from components.monitoring import Monitoring
 from infra.conventions import LOKI_RELEASE, MONITORING_NAMESPACE, Naming
@@ -23,14 +23,9 @@ from infra.render import charts
 from infra.render import logs as render
 from infra.settings.logs import LogsProfile
 
-KMS_ROLE: Final = "kms.keys.encrypterDecrypter"
-ABORT_UPLOADS_AFTER_DAYS: Final = 2
 # What the compactor deletes stays recoverable this long (versioning), then is gone for good:
 # short, since a retention is also a promise to forget.
 NONCURRENT_VERSION_DAYS: Final = 3
-_EncryptByDefault = (
-    yandex.StorageBucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs
-)
 
 
 @dataclass(frozen=True)
@@ -78,71 +73,25 @@ class Logs(Component):
     def _storage(
         self, args: LogsArgs
     ) -> tuple[yandex.StorageBucket, yandex.IamServiceAccountStaticAccessKey]:
-        name, naming = self._name, args.naming
-        key = kms_key(
-            f"{name}-key",
-            naming,
-            folder_id=args.folder_id,
+        expiry = args.profile.retention_days + render.BACKSTOP_DAYS
+        # The backstop: chunks the compactor failed to delete go a week after the retention.
+        backstop = yandex.StorageBucketLifecycleRuleArgs(
+            id="expire-chunks-after-retention",
+            enabled=True,
+            prefix=render.CHUNKS_PREFIX,
+            expiration=yandex.StorageBucketLifecycleRuleExpirationArgs(days=expiry),
+        )
+        spec = BucketSpec(
+            resources=self._name,
+            bucket_resource=f"{self._name}-bucket",
+            bucket=args.naming.cloud("logs"),
             key_name="logs",
             component="logs",
-            description="Encrypts the platform's logs in Object Storage",
-            opts=self.opts(protect=args.protect),
+            key_description="Encrypts the platform's logs in Object Storage",
+            writer="logs-writer",
+            writer_description="Loki's chunks and index in its bucket; no folder role",
+            access_description="Loki in the monitoring namespace",
+            noncurrent_days=NONCURRENT_VERSION_DAYS,
+            rules=(backstop,),
         )
-        writer = yandex.IamServiceAccount(
-            f"{name}-writer",
-            name=naming.cloud("logs-writer"),
-            folder_id=args.folder_id,
-            description="Loki's chunks and index in its bucket; no folder role",
-            opts=self.opts(),
-        )
-        # Objects are encrypted with this key: the writer must use it, and only it.
-        key_use = key_user(f"{name}-key-use", key, KMS_ROLE, writer, self.opts())
-        access_key = yandex.IamServiceAccountStaticAccessKey(
-            f"{name}-access-key",
-            service_account_id=writer.id,
-            description="Loki in the monitoring namespace",
-            opts=self.opts(),
-        )
-        expiry = args.profile.retention_days + render.BACKSTOP_DAYS
-        bucket = yandex.StorageBucket(
-            f"{name}-bucket",
-            bucket=naming.cloud("logs"),
-            # The writer's only grant is on this bucket (an ACL grant, not a folder role), so its key
-            # reaches no other bucket; Loki reads, writes and (compactor) deletes its objects.
-            grants=[
-                yandex.StorageBucketGrantArgs(
-                    type="CanonicalUser", id=writer.id, permissions=["READ", "WRITE"]
-                )
-            ],
-            versioning=yandex.StorageBucketVersioningArgs(enabled=True),
-            server_side_encryption_configuration=yandex.StorageBucketServerSideEncryptionConfigurationArgs(
-                rule=yandex.StorageBucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=_EncryptByDefault(
-                        kms_master_key_id=key.id, sse_algorithm="aws:kms"
-                    )
-                )
-            ),
-            lifecycle_rules=[
-                # The backstop: chunks the compactor failed to delete go a week after the retention.
-                yandex.StorageBucketLifecycleRuleArgs(
-                    id="expire-chunks-after-retention",
-                    enabled=True,
-                    prefix=render.CHUNKS_PREFIX,
-                    expiration=yandex.StorageBucketLifecycleRuleExpirationArgs(days=expiry),
-                ),
-                yandex.StorageBucketLifecycleRuleArgs(
-                    id="expire-noncurrent-versions",
-                    enabled=True,
-                    noncurrent_version_expiration=yandex.StorageBucketLifecycleRuleNoncurrentVersionExpirationArgs(
-                        days=NONCURRENT_VERSION_DAYS
-                    ),
-                ),
-                yandex.StorageBucketLifecycleRuleArgs(
-                    id="abort-incomplete-uploads",
-                    enabled=True,
-                    abort_incomplete_multipart_upload_days=ABORT_UPLOADS_AFTER_DAYS,
-                ),
-            ],
-            opts=self.opts(key_use, protect=args.protect),
-        )
-        return bucket, access_key
+        return encrypted_bucket(self, spec, args.naming, args.folder_id, protect=args.protect)
