@@ -111,10 +111,33 @@ def test_a_daemonset_that_shares_nothing_of_its_node_but_the_logs_read_only() ->
     assert writable == [alloy["storagePath"]]
 
 
+def _cluster_role_rules(rbac: dict[str, Any]) -> Any:
+    """The ClusterRole's rules as the chart writes them: each list through toYaml (Sprig's: the
+    YAML and its final newline trimmed, so an empty list is "[]"), indented two, under "rules:"
+    (templates/rbac.yaml:46-49 at helm-chart/1.11.1)."""
+
+    def to_yaml(value: Any) -> str:
+        return yaml.safe_dump(value, default_flow_style=False).rstrip("\n")
+
+    def nindent(text: str) -> str:
+        return "\n" + "\n".join("  " + line for line in text.splitlines())
+
+    text = "rules:" + nindent(to_yaml(rbac["rules"])) + nindent(to_yaml(rbac["clusterRules"]))
+    return yaml.safe_load(text)["rules"]
+
+
+def test_the_charts_cluster_role_holds_an_empty_list_as_no_yaml() -> None:
+    """What the fixed values avoid: an empty clusterRules fails the whole install."""
+    pods = {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}
+    with pytest.raises(yaml.YAMLError):
+        _cluster_role_rules({"rules": [pods], "clusterRules": []})
+
+
 def test_its_role_reads_pods_and_nothing_else() -> None:
-    rbac = log_collector.values()["rbac"]
-    assert rbac["rules"] == [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}]
-    assert rbac["clusterRules"] == []
+    rules = _cluster_role_rules(log_collector.values()["rbac"])
+    assert {(tuple(r["apiGroups"]), tuple(r["resources"]), tuple(r["verbs"])) for r in rules} == {
+        (("",), ("pods",), ("get", "list", "watch"))
+    }
 
 
 @pytest.fixture
