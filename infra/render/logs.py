@@ -193,6 +193,12 @@ def chart_values(profile: LogsProfile, bucket: str) -> dict[str, Any]:
         "deploymentMode": "Monolithic",  # values.yaml:70
         "loki": _loki(profile, bucket),
         "singleBinary": _single_binary(profile),
+        # The simple-scalable targets default to 3 pods each (values.yaml:2146, 2415, 2653), and the
+        # chart refuses to render a monolithic replica beside any of them unless the mode is a
+        # transitional one (templates/validate.yaml:15, 34-36): the install would fail.
+        "write": {"replicas": 0},
+        "read": {"replicas": 0},
+        "backend": {"replicas": 0},
         # The collector and Grafana talk to Loki's own Service: no nginx gateway (values.yaml:1215),
         # no canary DaemonSet (928), no Helm test pod (894), no memcached caches for one small
         # pod (6331, 6489), no MinIO (6856), no rules sidecar with cluster-wide read access to

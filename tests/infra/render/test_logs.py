@@ -110,6 +110,17 @@ def test_one_pod_in_monolithic_mode_with_nothing_we_do_not_use(upstream: dict[st
     assert values["rbac"]["namespaced"] is True
 
 
+def test_the_chart_renders_one_monolithic_pod_and_no_scalable_target(upstream: dict[str, Any]) -> None:
+    """templates/validate.yaml:15, 34-36 at loki-18.11.0: a monolithic replica beside any write, read
+    or backend replica fails the render outside the transitional modes; those default to 3."""
+    values = logs.chart_values(settings("prod").logs, BUCKET)
+    for target in ("write", "read", "backend"):
+        assert upstream[target]["replicas"] > 0, target
+        replicas = values.get(target, {}).get("replicas", upstream[target]["replicas"])
+        assert replicas == 0, target
+    assert values["singleBinary"]["replicas"] > 0
+
+
 def test_the_chart_keeps_its_restricted_security_contexts(upstream: dict[str, Any]) -> None:
     values = logs.chart_values(settings("prod").logs, BUCKET)
     assert "podSecurityContext" not in values["loki"]
