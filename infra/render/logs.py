@@ -155,6 +155,9 @@ def _loki(profile: LogsProfile, bucket: str) -> dict[str, Any]:
         # retention.md:95-97: delete requests need a store).
         "compactor": {"retention_enabled": True, "delete_request_store": "s3"},
         "limits_config": {"retention_period": retention},
+        # Loki reports usage to Grafana Labs every 4 hours by default (pkg/analytics/reporter.go:52,
+        # 61 at v3.7.6), which the policy's HTTPS egress for the bucket would let out (values.yaml:828).
+        "analytics": {"reporting_enabled": False},
         # values.yaml:787-793: rules from the local directory the ConfigMap is mounted in; the
         # ruler writes its temporary files to the volume (the root filesystem is read-only).
         "rulerConfig": {

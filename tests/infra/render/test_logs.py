@@ -34,6 +34,7 @@ FREE_FORM = {
     ("loki", "schemaConfig"),  # values.yaml:767, rendered as schema_config
     ("loki", "rulerConfig"),  # values.yaml:781-787
     ("loki", "compactor"),  # values.yaml:816-818
+    ("loki", "analytics"),  # values.yaml:828, rendered as analytics
     ("loki", "storage", "bucketNames"),  # commented out upstream (values.yaml:627-631)
     ("singleBinary", "resources"),  # values.yaml:2043-2045
 }
@@ -119,6 +120,14 @@ def test_the_chart_renders_one_monolithic_pod_and_no_scalable_target(upstream: d
         replicas = values.get(target, {}).get("replicas", upstream[target]["replicas"])
         assert replicas == 0, target
     assert values["singleBinary"]["replicas"] > 0
+
+
+def test_no_usage_report_leaves_the_cluster() -> None:
+    """Loki's analytics default to on (pkg/analytics/reporter.go:61 at v3.7.6); its HTTPS egress is open."""
+    for stack in STACKS:
+        assert logs.chart_values(settings(stack).logs, BUCKET)["loki"]["analytics"] == {
+            "reporting_enabled": False
+        }
 
 
 def test_the_chart_keeps_its_restricted_security_contexts(upstream: dict[str, Any]) -> None:
