@@ -12,7 +12,7 @@ import yaml
 
 from infra.conventions import LOKI_RELEASE, LOKI_SERVICE, MONITORING_NAMESPACE, NAME_LABEL, Naming
 from infra.render import charts, log_collector
-from infra.render.alloy_config import CRI_LABEL, LOKI_PUSH_URL, POD_LOGS, STREAM_LABELS, config
+from infra.render.alloy_config import CRI_LABEL, FILE_LABEL, LOKI_PUSH_URL, POD_LOGS, STREAM_LABELS, config
 from infra.render.workloads import upstream_pods as up
 
 UPSTREAM = Path(__file__).parents[2] / "charts" / f"alloy-{charts.ALLOY.version}-values.yaml"
@@ -36,9 +36,12 @@ def test_streams_carry_exactly_the_labels_the_metrics_carry() -> None:
     assert STREAM_LABELS["app"] == "__meta_kubernetes_pod_label_" + re.sub(r"[^a-z0-9]", "_", NAME_LABEL)
 
 
-def test_the_cri_stream_label_is_dropped_after_the_cri_stage_adds_it() -> None:
+def test_the_labels_the_pipeline_adds_are_dropped_after_the_cri_stage_adds_one() -> None:
+    """stage.cri adds "stream"; loki.source.file adds "filename" to every entry (file.go:43,
+    tailer.go:66 at v1.18.1): neither is one of the four."""
     (process,) = blocks(config(), "loki.process")
-    assert process.index("stage.cri {}") < process.index(f'values = ["{CRI_LABEL}"]')
+    assert (CRI_LABEL, FILE_LABEL) == ("stream", "filename")
+    assert process.index("stage.cri {}") < process.index(f'values = ["{CRI_LABEL}", "{FILE_LABEL}"]')
     assert "stage.label_drop" in process
 
 
