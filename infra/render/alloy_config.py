@@ -39,6 +39,9 @@ STREAM_LABELS: Final = {
 # stage.cri adds the container's stream (stdout or stderr) as a label
 # (internal/component/loki/process/stages/cri.go:121); it is none of the four.
 CRI_LABEL: Final = "stream"
+# loki.source.file labels each entry with its file's path (internal/component/loki/source/file/
+# file.go:43, tailer.go:66 at v1.18.1): none of the four either, and the pod's uid in it.
+FILE_LABEL: Final = "filename"
 # The chart sets HOSTNAME to the pod's node (templates/containers/_agent.yaml:35-38 at helm-chart/1.11.1).
 NODE_FIELD: Final = '"spec.nodeName=" + coalesce(sys.env("HOSTNAME"), constants.hostname)'
 
@@ -149,11 +152,12 @@ def components() -> list[Block]:
             (("forward_to", [Expression("loki.write.loki.receiver")]),),
             (
                 Block("stage.cri"),
-                Block("stage.label_drop", attributes=(("values", [CRI_LABEL]),)),
+                Block("stage.label_drop", attributes=(("values", [CRI_LABEL, FILE_LABEL]),)),
             ),
             comment=(
                 "The CRI's line format: time, stream, flags, content; partial lines joined\n"
-                "(loki.process.md:42, 118-150); its stream label dropped (loki.process.md:558-572)."
+                "(loki.process.md:42, 118-150); its stream label and the file's dropped\n"
+                "(loki.process.md:558-572)."
             ),
         ),
         Block(

@@ -44,6 +44,8 @@ HTTP_PORT: Final = 12345
 # imports this module's labels).
 KUBE_API_PORTS: Final = (443, 6443)
 ANYWHERE: Final = {"ipBlock": {"cidr": "0.0.0.0/0"}}
+# What discovery.kubernetes' pod role calls: list and watch pods (and get).
+POD_RULE: Final = {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}
 # Loki's pods, by the instance label Helm charts set to the release's name.
 LOKI_PODS: Final = {INSTANCE: LOKI_RELEASE}
 
@@ -106,12 +108,11 @@ def values() -> dict[str, Any]:
         # (templates/controllers/_pod.yaml:6-8); one container and one image fewer.
         "configReloader": {"enabled": False},
         # :174-229: discovery.kubernetes' pod role lists and watches pods, nothing else; no node
-        # role, no attach_metadata, no kubelet (one ClusterRole holds both lists: templates/rbac.yaml:39-52).
-        "rbac": {
-            "create": True,
-            "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}],
-            "clusterRules": [],
-        },
+        # role, no attach_metadata, no kubelet. One ClusterRole holds both lists, each written with
+        # toYaml under "rules:" (templates/rbac.yaml:46-49): an empty list renders "[]" after the
+        # other's items, which is no YAML, and the install fails. So both name the pods' rule, and
+        # the role is that rule.
+        "rbac": {"create": True, "rules": [dict(POD_RULE)], "clusterRules": [dict(POD_RULE)]},
         "controller": {
             # :279-282 (the default): a pod on every node. The nodes carry no taints (components/
             # kubernetes_cluster.py), and the DaemonSet controller tolerates the node-condition ones itself.

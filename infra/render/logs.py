@@ -155,6 +155,9 @@ def _loki(profile: LogsProfile, bucket: str) -> dict[str, Any]:
         # retention.md:95-97: delete requests need a store).
         "compactor": {"retention_enabled": True, "delete_request_store": "s3"},
         "limits_config": {"retention_period": retention},
+        # Loki reports usage to Grafana Labs every 4 hours by default (pkg/analytics/reporter.go:52,
+        # 61 at v3.7.6), which the policy's HTTPS egress for the bucket would let out (values.yaml:828).
+        "analytics": {"reporting_enabled": False},
         # values.yaml:787-793: rules from the local directory the ConfigMap is mounted in; the
         # ruler writes its temporary files to the volume (the root filesystem is read-only).
         "rulerConfig": {
@@ -193,6 +196,12 @@ def chart_values(profile: LogsProfile, bucket: str) -> dict[str, Any]:
         "deploymentMode": "Monolithic",  # values.yaml:70
         "loki": _loki(profile, bucket),
         "singleBinary": _single_binary(profile),
+        # The simple-scalable targets default to 3 pods each (values.yaml:2146, 2415, 2653), and the
+        # chart refuses to render a monolithic replica beside any of them unless the mode is a
+        # transitional one (templates/validate.yaml:15, 34-36): the install would fail.
+        "write": {"replicas": 0},
+        "read": {"replicas": 0},
+        "backend": {"replicas": 0},
         # The collector and Grafana talk to Loki's own Service: no nginx gateway (values.yaml:1215),
         # no canary DaemonSet (928), no Helm test pod (894), no memcached caches for one small
         # pod (6331, 6489), no MinIO (6856), no rules sidecar with cluster-wide read access to

@@ -12,7 +12,7 @@ import yaml
 
 from infra.conventions import LOKI_RELEASE, LOKI_SERVICE, MONITORING_NAMESPACE, NAME_LABEL, Naming
 from infra.render import charts, log_collector
-from infra.render.alloy_config import CRI_LABEL, LOKI_PUSH_URL, POD_LOGS, STREAM_LABELS, config
+from infra.render.alloy_config import CRI_LABEL, FILE_LABEL, LOKI_PUSH_URL, POD_LOGS, STREAM_LABELS, config
 from infra.render.workloads import upstream_pods as up
 
 UPSTREAM = Path(__file__).parents[2] / "charts" / f"alloy-{charts.ALLOY.version}-values.yaml"
@@ -36,9 +36,12 @@ def test_streams_carry_exactly_the_labels_the_metrics_carry() -> None:
     assert STREAM_LABELS["app"] == "__meta_kubernetes_pod_label_" + re.sub(r"[^a-z0-9]", "_", NAME_LABEL)
 
 
-def test_the_cri_stream_label_is_dropped_after_the_cri_stage_adds_it() -> None:
+def test_the_labels_the_pipeline_adds_are_dropped_after_the_cri_stage_adds_one() -> None:
+    """stage.cri adds "stream"; loki.source.file adds "filename" to every entry (file.go:43,
+    tailer.go:66 at v1.18.1): neither is one of the four."""
     (process,) = blocks(config(), "loki.process")
-    assert process.index("stage.cri {}") < process.index(f'values = ["{CRI_LABEL}"]')
+    assert (CRI_LABEL, FILE_LABEL) == ("stream", "filename")
+    assert process.index("stage.cri {}") < process.index(f'values = ["{CRI_LABEL}", "{FILE_LABEL}"]')
     assert "stage.label_drop" in process
 
 
@@ -111,10 +114,33 @@ def test_a_daemonset_that_shares_nothing_of_its_node_but_the_logs_read_only() ->
     assert writable == [alloy["storagePath"]]
 
 
+def _cluster_role_rules(rbac: dict[str, Any]) -> Any:
+    """The ClusterRole's rules as the chart writes them: each list through toYaml (Sprig's: the
+    YAML and its final newline trimmed, so an empty list is "[]"), indented two, under "rules:"
+    (templates/rbac.yaml:46-49 at helm-chart/1.11.1)."""
+
+    def to_yaml(value: Any) -> str:
+        return yaml.safe_dump(value, default_flow_style=False).rstrip("\n")
+
+    def nindent(text: str) -> str:
+        return "\n" + "\n".join("  " + line for line in text.splitlines())
+
+    text = "rules:" + nindent(to_yaml(rbac["rules"])) + nindent(to_yaml(rbac["clusterRules"]))
+    return yaml.safe_load(text)["rules"]
+
+
+def test_the_charts_cluster_role_holds_an_empty_list_as_no_yaml() -> None:
+    """What the fixed values avoid: an empty clusterRules fails the whole install."""
+    pods = {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}
+    with pytest.raises(yaml.YAMLError):
+        _cluster_role_rules({"rules": [pods], "clusterRules": []})
+
+
 def test_its_role_reads_pods_and_nothing_else() -> None:
-    rbac = log_collector.values()["rbac"]
-    assert rbac["rules"] == [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}]
-    assert rbac["clusterRules"] == []
+    rules = _cluster_role_rules(log_collector.values()["rbac"])
+    assert {(tuple(r["apiGroups"]), tuple(r["resources"]), tuple(r["verbs"])) for r in rules} == {
+        (("",), ("pods",), ("get", "list", "watch"))
+    }
 
 
 @pytest.fixture

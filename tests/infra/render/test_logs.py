@@ -34,6 +34,7 @@ FREE_FORM = {
     ("loki", "schemaConfig"),  # values.yaml:767, rendered as schema_config
     ("loki", "rulerConfig"),  # values.yaml:781-787
     ("loki", "compactor"),  # values.yaml:816-818
+    ("loki", "analytics"),  # values.yaml:828, rendered as analytics
     ("loki", "storage", "bucketNames"),  # commented out upstream (values.yaml:627-631)
     ("singleBinary", "resources"),  # values.yaml:2043-2045
 }
@@ -108,6 +109,25 @@ def test_one_pod_in_monolithic_mode_with_nothing_we_do_not_use(upstream: dict[st
     assert upstream["sidecar"]["rules"]["enabled"] is True
     assert values["sidecar"] == {"rules": {"enabled": False}}
     assert values["rbac"]["namespaced"] is True
+
+
+def test_the_chart_renders_one_monolithic_pod_and_no_scalable_target(upstream: dict[str, Any]) -> None:
+    """templates/validate.yaml:15, 34-36 at loki-18.11.0: a monolithic replica beside any write, read
+    or backend replica fails the render outside the transitional modes; those default to 3."""
+    values = logs.chart_values(settings("prod").logs, BUCKET)
+    for target in ("write", "read", "backend"):
+        assert upstream[target]["replicas"] > 0, target
+        replicas = values.get(target, {}).get("replicas", upstream[target]["replicas"])
+        assert replicas == 0, target
+    assert values["singleBinary"]["replicas"] > 0
+
+
+def test_no_usage_report_leaves_the_cluster() -> None:
+    """Loki's analytics default to on (pkg/analytics/reporter.go:61 at v3.7.6); its HTTPS egress is open."""
+    for stack in STACKS:
+        assert logs.chart_values(settings(stack).logs, BUCKET)["loki"]["analytics"] == {
+            "reporting_enabled": False
+        }
 
 
 def test_the_chart_keeps_its_restricted_security_contexts(upstream: dict[str, Any]) -> None:
