@@ -31,10 +31,12 @@ from infra.ops.releases.smoke import SmokeResult
 Progress = Callable[[str], None]
 # What a cut-over (or its undo) may do: the app's Lockbox secret gets a new DATABASE_HOST; the
 # app's and the poolers' policies follow; the restored cluster's Pooler and base backups come or go.
-ALLOWED_TYPES = {
-    "kubernetes:networking.k8s.io/v1:NetworkPolicy",
-    "kubernetes:postgresql.cnpg.io/v1:Pooler",
-    "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup",
+POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+# Those two of the restored cluster alone, by the names components/database.py (Database._served)
+# gives them: a pending change to the running cluster's Pooler or backups is no cut-over's.
+RESTORED_OBJECTS = {
+    "kubernetes:postgresql.cnpg.io/v1:Pooler": "pooler",
+    "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup": "scheduled-backup",
 }
 LOCKBOX = ("pulumi-python:dynamic:Resource", "::secrets-app")
 NEUTRAL_OPS = {"same", "read", "refresh"}
@@ -71,16 +73,27 @@ class CutOverPlan:
     # The cluster that will serve the app, and the DATABASE_HOST that reaches it.
     cluster: str
     host: str
+    # The stack's restored cluster (samokoder:restore.into), whose Pooler and ScheduledBackup a cut-over
+    # creates and its undo deletes; None: the stack has none (only --back can have none).
+    restored: str | None = None
 
 
-def unexpected(steps: Iterable[Step]) -> list[Step]:
-    """The steps of a preview a cut-over must not make."""
+def unexpected(steps: Iterable[Step], restored: str | None) -> list[Step]:
+    """The steps of a preview a cut-over (to or back from ``restored``) must not make."""
+
+    def ours(step: Step) -> bool:
+        part = RESTORED_OBJECTS.get(step.type)
+        return (
+            restored is not None
+            and part is not None
+            and step.urn.endswith(f"::database-restore-{restored}-{part}")
+        )
 
     def allowed(step: Step) -> bool:
         if step.op in NEUTRAL_OPS:
             return True
         lockbox = step.type == LOCKBOX[0] and step.urn.endswith(LOCKBOX[1]) and step.op == "update"
-        return lockbox or (step.type in ALLOWED_TYPES and step.op in CHANGING_OPS)
+        return lockbox or ((step.type == POLICY or ours(step)) and step.op in CHANGING_OPS)
 
     return [s for s in steps if not allowed(s)]
 
@@ -107,7 +120,7 @@ def update(plan: CutOverPlan, project_dir: Path, on_output: Progress) -> None:
     _set(stack, plan.to)
     try:
         on_output(f"previewing the cut-over to {plan.cluster} ...\n")
-        wrong = unexpected(preview_steps(stack, **policies))
+        wrong = unexpected(preview_steps(stack, **policies), plan.restored)
     except auto.errors.CommandError as error:
         put_back()
         raise OperationError(
