@@ -45,9 +45,13 @@ CHANGING_OPS = {"create", "update", "delete", "create-replacement", "delete-repl
 # (pkg/controllers/externalsecret/externalsecret_controller.go:1441), and a resource version it
 # has not synced refreshes it now (:1255-1257); docs/api/externalsecret.md:143-147 names this one.
 FORCE_SYNC = "force-sync"
-# Who reads the Secret at start: the promoted API pods Flagger runs (a restart rolls them and
-# changes nothing Flagger tracks; restarting its target, samokoder-api, would start a canary
-# analysis) and the worker. The migration Job reads it when the next release runs.
+# Who reads the Secret at start: the promoted API pods Flagger runs and the worker. The migration
+# Job reads it when the next release runs. Flagger 1.44.0 leaves a restart of its primary alone: it
+# creates the primary only when it is missing (pkg/canary/deployment_controller.go:253) and writes
+# its pod template only at a promotion, from the target's (:65-128), which rolls the pods anyway;
+# it compares only the target's template with the last promoted one (:140-148), so restarting the
+# target, samokoder-api, would start a canary analysis. With config tracking off (infra/render/
+# flagger.py) the primary reads samokoder-app-secrets itself, not a "-primary" copy.
 RESTARTED = (primary_name("api"), workload_name("worker"))
 PYTHON = f"{WORKER.command[0].rsplit('/', 1)[0]}/python"
 # CloudNativePG sets PostgreSQL's cluster_name to the Cluster's name
