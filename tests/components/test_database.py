@@ -320,3 +320,24 @@ def test_a_cut_over_serves_the_app_from_the_restored_cluster_and_back(tmp_path: 
     assert {"matchLabels": {"cnpg.io/poolerName": plan.POOLER}} in worker_reaches(back)
     (backup,) = _kinds(cut, "postgresql.cnpg.io/v1:Backup").values()
     assert backup["spec"]["cluster"] == {"name": restored}
+
+
+def test_the_cut_over_guard_knows_the_restored_cluster_s_objects_by_their_urns(tmp_path: Any) -> None:
+    """The preview guard of `cut-over` (infra/ops/automation/cutover.py) lets through the restored
+    cluster's Pooler and ScheduledBackup as the program names them, and not the running cluster's."""
+    from infra.ops.automation.cutover import RESTORED_OBJECTS, unexpected  # noqa: PLC0415
+    from infra.ops.automation.stack import Step  # noqa: PLC0415
+
+    restored = "samokoder-db-restore-20261126-0630"
+    config = {**stack_file_values("staging"), "restore": {"into": restored}, "cut_over": {"to": restored}}
+    cut = synthesize("staging", write_project(tmp_path, "staging", config))
+    made = {
+        r.inputs["metadata"]["name"]: Step("create", r.type, r.urn)
+        for kind in RESTORED_OBJECTS
+        for r in cut.of_type(kind)
+    }
+    assert set(made) == {plan.POOLER, f"{plan.CLUSTER}-daily", f"{restored}-pooler-rw", f"{restored}-daily"}
+    theirs = [made[f"{restored}-pooler-rw"], made[f"{restored}-daily"]]
+    running = [made[plan.POOLER], made[f"{plan.CLUSTER}-daily"]]
+    assert unexpected(theirs, restored) == []
+    assert unexpected(running, restored) == running

@@ -31,10 +31,12 @@ from infra.ops.releases.smoke import SmokeResult
 Progress = Callable[[str], None]
 # What a cut-over (or its undo) may do: the app's Lockbox secret gets a new DATABASE_HOST; the
 # app's and the poolers' policies follow; the restored cluster's Pooler and base backups come or go.
-ALLOWED_TYPES = {
-    "kubernetes:networking.k8s.io/v1:NetworkPolicy",
-    "kubernetes:postgresql.cnpg.io/v1:Pooler",
-    "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup",
+POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+# Those two of the restored cluster alone, by the names components/database.py (Database._served)
+# gives them: a pending change to the running cluster's Pooler or backups is no cut-over's.
+RESTORED_OBJECTS = {
+    "kubernetes:postgresql.cnpg.io/v1:Pooler": "pooler",
+    "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup": "scheduled-backup",
 }
 LOCKBOX = ("pulumi-python:dynamic:Resource", "::secrets-app")
 NEUTRAL_OPS = {"same", "read", "refresh"}
@@ -43,9 +45,13 @@ CHANGING_OPS = {"create", "update", "delete", "create-replacement", "delete-repl
 # (pkg/controllers/externalsecret/externalsecret_controller.go:1441), and a resource version it
 # has not synced refreshes it now (:1255-1257); docs/api/externalsecret.md:143-147 names this one.
 FORCE_SYNC = "force-sync"
-# Who reads the Secret at start: the promoted API pods Flagger runs (a restart rolls them and
-# changes nothing Flagger tracks; restarting its target, samokoder-api, would start a canary
-# analysis) and the worker. The migration Job reads it when the next release runs.
+# Who reads the Secret at start: the promoted API pods Flagger runs and the worker. The migration
+# Job reads it when the next release runs. Flagger 1.44.0 leaves a restart of its primary alone: it
+# creates the primary only when it is missing (pkg/canary/deployment_controller.go:253) and writes
+# its pod template only at a promotion, from the target's (:65-128), which rolls the pods anyway;
+# it compares only the target's template with the last promoted one (:140-148), so restarting the
+# target, samokoder-api, would start a canary analysis. With config tracking off (infra/render/
+# flagger.py) the primary reads samokoder-app-secrets itself, not a "-primary" copy.
 RESTARTED = (primary_name("api"), workload_name("worker"))
 PYTHON = f"{WORKER.command[0].rsplit('/', 1)[0]}/python"
 # CloudNativePG sets PostgreSQL's cluster_name to the Cluster's name
@@ -71,16 +77,27 @@ class CutOverPlan:
     # The cluster that will serve the app, and the DATABASE_HOST that reaches it.
     cluster: str
     host: str
+    # The stack's restored cluster (samokoder:restore.into), whose Pooler and ScheduledBackup a cut-over
+    # creates and its undo deletes; None: the stack has none (only --back can have none).
+    restored: str | None = None
 
 
-def unexpected(steps: Iterable[Step]) -> list[Step]:
-    """The steps of a preview a cut-over must not make."""
+def unexpected(steps: Iterable[Step], restored: str | None) -> list[Step]:
+    """The steps of a preview a cut-over (to or back from ``restored``) must not make."""
+
+    def ours(step: Step) -> bool:
+        part = RESTORED_OBJECTS.get(step.type)
+        return (
+            restored is not None
+            and part is not None
+            and step.urn.endswith(f"::database-restore-{restored}-{part}")
+        )
 
     def allowed(step: Step) -> bool:
         if step.op in NEUTRAL_OPS:
             return True
         lockbox = step.type == LOCKBOX[0] and step.urn.endswith(LOCKBOX[1]) and step.op == "update"
-        return lockbox or (step.type in ALLOWED_TYPES and step.op in CHANGING_OPS)
+        return lockbox or ((step.type == POLICY or ours(step)) and step.op in CHANGING_OPS)
 
     return [s for s in steps if not allowed(s)]
 
@@ -107,7 +124,7 @@ def update(plan: CutOverPlan, project_dir: Path, on_output: Progress) -> None:
     _set(stack, plan.to)
     try:
         on_output(f"previewing the cut-over to {plan.cluster} ...\n")
-        wrong = unexpected(preview_steps(stack, **policies))
+        wrong = unexpected(preview_steps(stack, **policies), plan.restored)
     except auto.errors.CommandError as error:
         put_back()
         raise OperationError(

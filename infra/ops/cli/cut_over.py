@@ -92,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
             raise
         raise Failure(f"cut-over: --to {excerpt(args.to)}: {'; '.join(reasons)}") from None
     cluster = settings.database_cluster
-    plan = CutOverPlan(args.stack, args.to, cluster, database_host(cluster))
+    restored = settings.restore.into if settings.restore is not None else None
+    plan = CutOverPlan(args.stack, args.to, cluster, database_host(cluster), restored)
     now = _served(values)
     then = (
         " and stays there" if now == cluster else f"; it would be from {cluster} (DATABASE_HOST {plan.host})"

@@ -19,8 +19,9 @@ from tests.infra.ops.automation.test_rehearsal import calls, kubectl
 
 RESTORED = "samokoder-db-restore-20261126-0630"
 HOST = f"{RESTORED}-pooler-rw.samokoder.svc"
-PLAN = CutOverPlan("staging", RESTORED, RESTORED, HOST)
-BACK = CutOverPlan("staging", None, "samokoder-db", "samokoder-db-pooler-rw.samokoder.svc")
+PLAN = CutOverPlan("staging", RESTORED, RESTORED, HOST, RESTORED)
+BACK = CutOverPlan("staging", None, "samokoder-db", "samokoder-db-pooler-rw.samokoder.svc", RESTORED)
+RESTORED_POOLER = f"urn:pulumi:staging::samokoder::x$y::database-restore-{RESTORED}-pooler"
 POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 POOLER = "kubernetes:postgresql.cnpg.io/v1:Pooler"
 LOCKBOX = Step("update", "pulumi-python:dynamic:Resource", "urn:pulumi:staging::samokoder::x$y::secrets-app")
@@ -62,17 +63,25 @@ def updated(monkeypatch: pytest.MonkeyPatch, stack: Stack, steps: list[Step], pl
 def test_only_what_a_cut_over_changes_may_change() -> None:
     fine = [
         LOCKBOX,
-        Step("create", POOLER, "urn:...:database-restore-x-pooler"),
+        Step("create", POOLER, RESTORED_POOLER),
         Step("update", POLICY, "urn:...:workloads-policy-worker"),
         Step("same", "kubernetes:apps/v1:Deployment", "urn:...:workloads-worker-deployment"),
     ]
-    assert unexpected(fine) == []
+    assert unexpected(fine, RESTORED) == []
     wrong = [
         Step("update", "kubernetes:apps/v1:Deployment", "urn:...:workloads-api-deployment"),
         Step("update", "pulumi-python:dynamic:Resource", "urn:...::secrets-monitoring"),
-        Step("delete", "kubernetes:postgresql.cnpg.io/v1:Cluster", "urn:...:database-restore-x"),
+        Step("delete", "kubernetes:postgresql.cnpg.io/v1:Cluster", f"urn:...::database-restore-{RESTORED}"),
+        # A pending change to the running cluster's Pooler or backups, or another restore's Pooler.
+        Step("update", POOLER, "urn:...::database-pooler"),
+        Step(
+            "update", "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup", "urn:...::database-scheduled-backup"
+        ),
+        Step("create", POOLER, "urn:...::database-restore-another-pooler"),
     ]
-    assert unexpected(wrong) == wrong
+    assert unexpected(wrong, RESTORED) == wrong
+    # A stack with no restored cluster has no Pooler of one to create or delete.
+    assert unexpected([Step("delete", POOLER, RESTORED_POOLER)], None) != []
 
 
 def test_a_clean_preview_records_the_choice_and_updates(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -84,7 +93,7 @@ def test_a_clean_preview_records_the_choice_and_updates(monkeypatch: pytest.Monk
 
 def test_back_removes_the_choice(monkeypatch: pytest.MonkeyPatch) -> None:
     stack = Stack({"samokoder:restore.into": RESTORED, "samokoder:cut_over.to": RESTORED})
-    updated(monkeypatch, stack, [LOCKBOX, Step("delete", POOLER, "urn:...:database-restore-x-pooler")], BACK)
+    updated(monkeypatch, stack, [LOCKBOX, Step("delete", POOLER, RESTORED_POOLER)], BACK)
     assert stack.updated
     assert stack.config == {"samokoder:restore.into": RESTORED}
 
