@@ -282,3 +282,25 @@ def test_a_rollback_waits_for_flagger_to_promote_the_apis_template() -> None:
     assert 'echo "since=$(date -u +%s)" >> "$GITHUB_OUTPUT"' in steps[names.index("Roll back")]["run"]
     deploy = workflow("deploy-stack.yml")["jobs"]["deploy"]
     assert job["env"]["KUBECTL_VERSION"] == deploy["env"]["KUBECTL_VERSION"]
+
+
+@pytest.mark.parametrize("code", [0, 1])
+def test_the_drill_step_writes_its_summary_and_ends_with_the_drills_own_code(
+    tmp_path: Path, code: int
+) -> None:
+    # A failed drill is the one whose log matters most: it must reach the summary, and fail the step.
+    drill = workflow("backup-drill.yml")["jobs"]["staging"]
+    run = next(s for s in drill["steps"] if s.get("name") == "Drill")["run"]
+    fake = tmp_path / "samokoder-infra"
+    fake.write_text(f"#!/bin/sh\necho 'restore-drill staging: the copy was never ready' >&2\nexit {code}\n")
+    fake.chmod(0o755)
+    summary = tmp_path / "summary.md"
+    env = {
+        "PATH": f"{tmp_path}:{os.environ['PATH']}",
+        "STACK": "staging",
+        "RUNNER_TEMP": str(tmp_path),
+        "GITHUB_STEP_SUMMARY": str(summary),
+    }
+    done = subprocess.run(["bash", "-c", run], env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == code
+    assert "the copy was never ready" in summary.read_text()

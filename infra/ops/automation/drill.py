@@ -53,17 +53,11 @@ def nonempty_tables(kubectl: Kubectl) -> list[str]:
     return [line for line in answer.split() if line in TABLES]
 
 
-def _check(
-    kubectl: Kubectl, copy_objects: Sequence[Mapping[str, Any]], job: Mapping[str, Any], timeout: int
-) -> tuple[float, bool, str]:
-    deadline = time.monotonic() + timeout
-    started = time.monotonic()
-    restore_copy(kubectl, copy_objects, timeout)
-    restore_seconds = time.monotonic() - started
+def _check(kubectl: Kubectl, job: Mapping[str, Any], deadline: float) -> tuple[bool, str]:
     kubectl("create", "-f", "-", stdin=yaml.safe_dump(dict(job)))
     outcome = job_outcome(kubectl, job["metadata"]["name"], deadline, POLL_SECONDS)
     report = kubectl("logs", f"job/{job['metadata']['name']}", check=False)
-    return restore_seconds, outcome == "succeeded", report
+    return outcome == "succeeded", report
 
 
 def push(kubectl: Kubectl, stack: str, outcome: DrillOutcome, finished_at: float) -> None:
@@ -98,8 +92,14 @@ def restore_drill(
         job = check_job(nonempty)
         with scratch(kubectl, drill.RUN_LABEL, run, progress):
             progress(f"restoring {copy} from the object store (CloudNativePG recovery) ...")
-            restore_seconds, passed, report = _check(kubectl, copy_objects, job, timeout_seconds)
-            progress(f"{copy} was ready in {restore_seconds:.0f} s; job/{job['metadata']['name']} checked it")
+            started = time.monotonic()
+            restore_copy(kubectl, copy_objects, timeout_seconds)
+            # Kept before the check runs: a check that cannot finish still reports the restore's time.
+            restore_seconds = time.monotonic() - started
+            progress(
+                f"{copy} was ready in {restore_seconds:.0f} s; checking it with job/{job['metadata']['name']}"
+            )
+            passed, report = _check(kubectl, job, started + timeout_seconds)
         outcome = DrillOutcome(passed, restore_seconds, report)
     except RehearsalError as error:
         progress(f"the drill stopped: {error}")

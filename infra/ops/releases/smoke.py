@@ -234,12 +234,18 @@ class SmokeResult:
         return not self.failed
 
     def summary(self) -> str:
+        # A probe not checked is named in the verdict too: "healthy" alone would read as every
+        # part checked, and a release whose unchecked part is broken would pass unremarked.
+        unchecked = ", ".join(v.probe for v in self.skipped)
+        unseen = f"; NOT CHECKED: {unchecked}" if unchecked else ""
         if self.healthy:
             passed = sum(v.ok for v in self.verdicts)
-            return f"smoke check {self.base}: healthy ({passed} probes passed, attempt {self.attempts})"
+            return (
+                f"smoke check {self.base}: healthy ({passed} probes passed, attempt {self.attempts})" + unseen
+            )
         names = ", ".join(v.probe for v in self.failed)
         tries = f"{self.attempts} attempt{'s' if self.attempts != 1 else ''}"
-        return f"smoke check {self.base}: UNHEALTHY after {tries}: {names} failed"
+        return f"smoke check {self.base}: UNHEALTHY after {tries}: {names} failed" + unseen
 
 
 def attempts_of(

@@ -196,7 +196,14 @@ RUNNING = f"svc/{DATABASE_CLUSTER}-r"
 def push_path(stack: str) -> str:
     """The Pushgateway's group for the stack, through the API server's service proxy: the runner
     pushes, so no pod of the app namespace talks to the monitoring namespace. POST replaces only the
-    metrics it carries, so a failed run keeps the last success's time."""
+    metrics it carries, so a failed run keeps the last success's time.
+
+    Upstream: ``kubectl create --raw URI -f FILE`` POSTs the file as it is (kubectl
+    pkg/cmd/create/create.go:233, pkg/rawhttp/raw.go:75-76 at v0.36.3) with no Content-Type (client-go
+    rest/request.go:517-519 at v0.36.3 sets one only for an object body); the Pushgateway parses any
+    body but delimited protobuf as the text format (handler/push.go:89-114 at v1.11.3). POST is its
+    push without replace (main.go:129,132), which keeps the group's other metric families
+    (storage/diskmetricstore.go:288-296)."""
     service = f"http:{PUSHGATEWAY_RELEASE}:{PUSHGATEWAY_PORT}"
     return (
         f"/api/v1/namespaces/{MONITORING_NAMESPACE}/services/{service}/proxy"

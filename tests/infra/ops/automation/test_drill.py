@@ -138,6 +138,17 @@ def test_a_copy_that_never_gets_ready_fails_is_deleted_and_pushed(tmp_path: Path
     assert any("the drill stopped" in line for line in said)
 
 
+def test_a_check_that_cannot_finish_still_pushes_the_restores_time(tmp_path: Path) -> None:
+    # The copy got ready; the Job's status could not be read (the API went away mid-drill).
+    answers = {ASKED: (0, "users\n"), f"get job/{JOB}": (1, "error: connection refused")}
+    outcome, _ = drill(tmp_path, answers)
+    assert not outcome.passed
+    assert outcome.restore_seconds is not None
+    pushed = (tmp_path / "pushed").read_text()
+    assert "samokoder_restore_drill_success 0.000" in pushed
+    assert "samokoder_restore_drill_restore_seconds" in pushed
+
+
 def test_an_outcome_that_cannot_be_pushed_is_an_error(tmp_path: Path) -> None:
     answers = {ASKED: (0, "users\n"), f"get job/{JOB}": (0, "1/"), "create --raw": (1, "503 no endpoints")}
     with pytest.raises(DrillError, match=r"could not be pushed to the Pushgateway: .*503 no endpoints"):

@@ -192,6 +192,8 @@ def test_the_database_probe_is_not_checked_while_the_apps_health_cannot_see_it()
     assert database.detail.startswith("not checked: ")
     assert "skip database" in database.line()
     assert result.healthy
+    # The verdict names what it did not see: "healthy" is not "the database is fine".
+    assert result.summary().endswith("; NOT CHECKED: database")
 
 
 def test_the_check_retries_until_one_attempt_passes_every_probe() -> None:
