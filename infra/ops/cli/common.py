@@ -66,6 +66,13 @@ def stack_name(text: str) -> str:
     return text
 
 
+def positive_seconds(text: str) -> int:
+    """An argparse type for a --timeout: a whole number of seconds from 1 to a day."""
+    if not text.isdigit() or not 0 < int(text) <= 86_400:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number of seconds from 1 to 86400")
+    return int(text)
+
+
 def add_stack_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "stack", metavar="STACK", type=stack_name, help=f"the stack: {', '.join(known_stacks())}"

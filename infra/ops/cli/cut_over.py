@@ -6,7 +6,15 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from infra.ops.cli.common import EXIT_OK, Commands, Failure, add_stack_argument, project_dir, stack_file
+from infra.ops.cli.common import (
+    EXIT_OK,
+    Commands,
+    Failure,
+    add_stack_argument,
+    positive_seconds,
+    project_dir,
+    stack_file,
+)
 from infra.settings import ConfigError
 
 if TYPE_CHECKING:
@@ -50,18 +58,12 @@ def register(commands: Commands) -> None:
     parser.add_argument("--kubectl", default="kubectl", help="the kubectl to run (default: from PATH)")
     parser.add_argument(
         "--timeout",
-        type=_seconds,
+        type=positive_seconds,
         default=DEFAULT_TIMEOUT_SECONDS,
         metavar="SECONDS",
         help=f"longest wait for the Secret's refresh and each rollout (default {DEFAULT_TIMEOUT_SECONDS})",
     )
     parser.set_defaults(handler=run)
-
-
-def _seconds(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) <= 86_400:
-        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number of seconds from 1 to 86400")
-    return int(text)
 
 
 def _served(values: dict[str, object]) -> str:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import secrets
 
-from infra.ops.cli.common import EXIT_FAILED, EXIT_OK, Failure, add_stack_argument, stack_settings
+from infra.ops.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    Failure,
+    add_stack_argument,
+    positive_seconds,
+    stack_settings,
+)
 from infra.ops.releases.migrations import HEX
 
 DEFAULT_TIMEOUT_SECONDS = 3600
@@ -34,7 +41,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     rehearse.add_argument(
         "--timeout",
-        type=_seconds,
+        type=positive_seconds,
         default=DEFAULT_TIMEOUT_SECONDS,
         metavar="SECONDS",
         help=f"give up after this long (default {DEFAULT_TIMEOUT_SECONDS})",
@@ -55,12 +62,6 @@ def _revision(text: str) -> str:
             f"{text!r} is not a revision: 6 to 12 lower-case hex digits, as `migration-revision` prints"
         )
     return text
-
-
-def _seconds(text: str) -> int:
-    if not text.isdigit() or int(text) == 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number of seconds")
-    return int(text)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,8 +5,15 @@ from __future__ import annotations
 import argparse
 import secrets
 
-from infra.ops.cli.common import EXIT_FAILED, EXIT_OK, Commands, Failure, add_stack_argument, stack_settings
-from infra.ops.cli.rehearse import _seconds
+from infra.ops.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    Commands,
+    Failure,
+    add_stack_argument,
+    positive_seconds,
+    stack_settings,
+)
 
 DEFAULT_TIMEOUT_SECONDS = 5400
 
@@ -29,7 +36,7 @@ def register(commands: Commands) -> None:
     add_stack_argument(drill)
     drill.add_argument(
         "--timeout",
-        type=_seconds,
+        type=positive_seconds,
         default=DEFAULT_TIMEOUT_SECONDS,
         metavar="SECONDS",
         help=f"give up on the restore and the check after this long (default {DEFAULT_TIMEOUT_SECONDS})",
