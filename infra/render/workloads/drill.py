@@ -31,11 +31,11 @@ from infra.conventions import (
     Naming,
 )
 from infra.render.database.plan import POSTGRES_IMAGE, BackupPlan
-from infra.render.k8s import manifest, namespace_peer, network_policy, ports, rule
+from infra.render.k8s import namespace_peer, network_policy, ports, rule
 from infra.render.monitoring import contract as m
 from infra.render.workloads import upstream_pods as up
 from infra.render.workloads.manifests import job_container
-from infra.render.workloads.rehearsal import COPY, copy_cluster
+from infra.render.workloads.rehearsal import COPY, copy_cluster, one_shot_job
 from infra.render.workloads.security import pod_security
 from infra.settings.database import DatabaseProfile
 
@@ -144,16 +144,7 @@ def check_job(naming: Naming, run: str, nonempty: Iterable[str]) -> dict[str, An
         "containers": [check],
     }
     metadata = {"name": job_name(run), "namespace": APP_NAMESPACE, "labels": labels}
-    job = manifest(
-        "batch/v1",
-        "Job",
-        metadata,
-        spec={
-            "backoffLimit": 0,
-            "activeDeadlineSeconds": DEADLINE_SECONDS,
-            "template": {"metadata": {"labels": labels}, "spec": pod},
-        },
-    )
+    job = one_shot_job(metadata, labels, pod, DEADLINE_SECONDS)
     job["metadata"]["labels"][RUN_LABEL] = run
     return job
 

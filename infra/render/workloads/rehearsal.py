@@ -88,6 +88,18 @@ def rehearsal_cluster(
     return copy_cluster(naming, profile, backups, zones, name=name, run_label=RUN_LABEL, run=run)
 
 
+def one_shot_job(
+    metadata: dict[str, Any], labels: dict[str, str], pod: dict[str, Any], deadline_seconds: int
+) -> dict[str, Any]:
+    """A Job that runs its pod once, never retried, and is stopped after ``deadline_seconds``."""
+    spec = {
+        "backoffLimit": 0,
+        "activeDeadlineSeconds": deadline_seconds,
+        "template": {"metadata": {"labels": labels}, "spec": pod},
+    }
+    return manifest("batch/v1", "Job", metadata, spec=spec)
+
+
 def rehearsal_job(naming: Naming, revision: str, run: str, api_image: str) -> dict[str, Any]:
     labels = {**naming.k8s_labels(REHEARSAL, "migration"), **REHEARSE}
     copy = copy_name(revision, run)
@@ -119,16 +131,7 @@ def rehearsal_job(naming: Naming, revision: str, run: str, api_image: str) -> di
         "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
     }
     metadata = {"name": job_name(revision, run), "namespace": APP_NAMESPACE, "labels": labels}
-    job = manifest(
-        "batch/v1",
-        "Job",
-        metadata,
-        spec={
-            "backoffLimit": 0,
-            "activeDeadlineSeconds": DEADLINE_SECONDS,
-            "template": {"metadata": {"labels": labels}, "spec": pod},
-        },
-    )
+    job = one_shot_job(metadata, labels, pod, DEADLINE_SECONDS)
     return _labelled(job, run)
 
 
