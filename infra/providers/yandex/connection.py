@@ -110,6 +110,13 @@ class Connection:
         A service account's key is exchanged for a token at the IAM API
         (``IamTokenService.Create``, which says when it expires); the metadata
         service and a given token are asked or used as they are.
+
+        The SDK's public ``yandexcloud.auth.get_auth_token`` (auth.py:13-34 at
+        0.413.0) drops the expiry, which the kubeconfig's credential needs, and
+        exchanges the key through ``SDK()`` on the default endpoint and roots,
+        not this connection's; so its three private parts are used as it uses
+        them. test_kube_credential.py runs them on a loopback IAM API, so a
+        change in them fails there, not silently.
         """
         import grpc  # noqa: PLC0415
         import requests  # noqa: PLC0415
