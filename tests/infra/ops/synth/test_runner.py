@@ -7,11 +7,9 @@ from pathlib import Path
 
 import pulumi
 import pytest
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 from infra.ops.synth.mocks import RecordingMonitor, SynthMocks
-from infra.ops.synth.runner import STACK_TYPE, Synthesis, synthesize
+from infra.ops.synth.runner import STACK_TYPE, Synthesis, run_mocked, synthesize
 from infra.settings import ConfigError
 from infra.settings.source import PLAINTEXT_SECRETS_IN_TESTS, REDACTED
 from tests.conftest import (
@@ -67,15 +65,12 @@ def test_cloud_resources_are_named_after_project_stack_and_component(synthesized
 
 
 def test_secret_inputs_are_recorded_redacted() -> None:
-    monitor = RecordingMonitor(SynthMocks())
-    pulumi.runtime.set_mocks(SynthMocks(), project="t", stack="t", preview=False, monitor=monitor)
-
     def program() -> None:
         pulumi.CustomResource(
             "test:index:Thing", "thing", {"token": pulumi.Output.secret("hunter2"), "plain": "visible"}
         )
 
-    _sync_await(run_pulumi_func(program))
+    _, monitor, _ = run_mocked(program, "t", {}, [], RecordingMonitor(SynthMocks()))
     (thing,) = [r for r in monitor.recorded if r.type == "test:index:Thing"]
     assert thing.inputs == {"token": REDACTED, "plain": "visible"}
 

@@ -8,12 +8,12 @@ preview does not know a rotated value or a replaced key.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from pulumi.output import UNKNOWN
 from pulumi.runtime import rpc
-from pulumi.runtime.sync_await import _sync_await
 
 from infra.providers.lockbox.provider import LockboxSecretProvider
 from infra.providers.yandex.connection import Connection
@@ -49,7 +49,12 @@ def deployed() -> dict[str, Any]:
 
 def wire(value: Any) -> Any:
     """`value` as check's answer goes back to the engine."""
-    return _sync_await(rpc.serialize_property(value, [], "value"))
+    # Its own loop: asyncio.run would unset the main thread's, which Pulumi's runtime uses.
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(rpc.serialize_property(value, [], "value"))
+    finally:
+        loop.close()
 
 
 @pytest.mark.parametrize("unknown", UNKNOWNS, ids=UNKNOWN_IDS)
