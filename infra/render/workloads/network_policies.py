@@ -102,11 +102,12 @@ def _database(naming: Naming, to_kube_api: Rule, served: str) -> list[Rule]:
         instances, joins = pods(INSTANCES, cluster), pods(JOINS, cluster)
         running = cluster == "In"
         # The app reaches the running cluster through the pooler, and Prometheus scrapes it; a restored
-        # cluster that serves the app is reached through its own pooler.
-        restored = [pods(pooler_pods(served))] if served != DATABASE_CLUSTER else []
+        # cluster that serves the app is reached through its own pooler and scraped too (its PodMonitor).
+        serving = served != DATABASE_CLUSTER
+        restored = [pods(pooler_pods(served))] if serving else []
         clients = [instances, joins, *([pods(POOLER)] if running else restored)]
         prometheus = namespace_peer(MONITORING_NAMESPACE, PROMETHEUS)
-        scraped = [_from(prometheus, up.INSTANCE_METRICS)] if running else []
+        scraped = [_from(prometheus, up.INSTANCE_METRICS)] if running or serving else []
         # Streaming replication and a new replica's clone; the operator's and the liveness
         # probe's isolation check's calls to the status port.
         admitted = [

@@ -190,13 +190,16 @@ def _database(stack: Stack) -> Iterator[Connection]:
     yield Connection(up.POOLER, f"{DATABASE_CLUSTER}-instances", (up.POSTGRES,), pooled)
     watch = f"{CNPG} internal/pgbouncer/management/controller/manager.go:55"
     yield Connection(up.POOLER, KUBE_API, up.KUBE_API_PORTS, watch)
-    if stack.serving_restore:
-        # After a cut-over the recovery cluster has a pooler of its own (components/database.py).
-        yield Connection(stack.pooler, f"{stack.restore_cluster}-instances", (up.POSTGRES,), pooled)
-        yield Connection(stack.pooler, KUBE_API, up.KUBE_API_PORTS, watch)
     # The database's PodMonitor (infra/render/database/manifests.py) selects the running cluster's instances.
     scrape = f"{CNPG} pkg/specs/pods.go:268-272 (metrics)"
     yield Connection(up.PROMETHEUS, f"{DATABASE_CLUSTER}-instances", (up.INSTANCE_METRICS,), scrape)
+    if stack.serving_restore:
+        # After a cut-over the recovery cluster has a pooler and a PodMonitor of its own
+        # (components/database.py); the running cluster stays scraped until it is retired.
+        restored = f"{stack.restore_cluster}-instances"
+        yield Connection(stack.pooler, restored, (up.POSTGRES,), pooled)
+        yield Connection(stack.pooler, KUBE_API, up.KUBE_API_PORTS, watch)
+        yield Connection(up.PROMETHEUS, restored, (up.INSTANCE_METRICS,), scrape)
     # Outside the app namespace: the operator calls the plugin through its Service.
     plugin = "plugin-barman-cloud chart 0.7.0 templates/service.yaml, deployment.yaml:75"
     yield Connection(up.CNPG_OPERATOR, up.BARMAN_PLUGIN, (up.BARMAN_PLUGIN_PORT,), plugin)
