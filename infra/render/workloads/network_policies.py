@@ -34,7 +34,7 @@ from infra.render.database.plan import pooler_name
 from infra.render.k8s import dns_ports, namespace_peer, network_policy, ports, rule
 from infra.render.workloads import upstream_pods as up
 from infra.render.workloads.manifests import meta
-from infra.render.workloads.rehearsal import COPY
+from infra.render.workloads.rehearsal import COPY_LABEL
 
 MIGRATE = {NAME_LABEL: MIGRATION}
 POOLER = {"cnpg.io/poolerName": up.POOLER}
@@ -66,9 +66,8 @@ def selector(labels: dict[str, str], cluster: str | None = None) -> Rule:
             {"key": up.CLUSTER_LABEL, "operator": cluster, "values": [DATABASE_CLUSTER]}
         ]
     if cluster == "NotIn":
-        # A rehearsal's copy is apart from a restore beside it (its own policy below).
-        (copy_key,) = COPY
-        found["matchExpressions"].append({"key": copy_key, "operator": "DoesNotExist"})
+        # A rehearsal's or a drill's copy is apart from a restore beside it (their own policies).
+        found["matchExpressions"].append({"key": COPY_LABEL, "operator": "DoesNotExist"})
     return found
 
 
