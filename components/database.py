@@ -5,7 +5,7 @@ its static access key reaches the cluster only as a Kubernetes Secret. The
 plugin's ``ObjectStore`` carries the Cluster's WAL archive and daily base
 backups; with a restore request a recovery cluster is created beside the
 running one, and once the app is cut over to it (``samokoder:cut_over``) it
-gets a Pooler and daily base backups of its own and ``pooler_host`` is its.
+gets a Pooler, daily base backups and a PodMonitor of its own and ``pooler_host`` is its.
 
 Bucket management itself uses the provider's storage key
 (``YC_STORAGE_ACCESS_KEY``/``YC_STORAGE_SECRET_KEY``, see docs/operations.md, Credentials).
@@ -60,7 +60,8 @@ class DatabaseArgs:
     monitoring: Monitoring
     secrets: Secrets
     restore: RestoreRequest | None = None
-    # The restore's cluster serves the app (a cut-over): it gets a Pooler and base backups of its own.
+    # The restore's cluster serves the app (a cut-over): it gets a Pooler, base backups and a PodMonitor
+    # of its own.
     serve_restore: bool = False
     # A basic-auth Secret with the owner's login (delivered from Lockbox);
     # without one CloudNativePG generates the password into "<cluster>-app".
@@ -174,14 +175,19 @@ class Database(Component):
     def _served(
         self, args: DatabaseArgs, backups: p.BackupPlan, cluster: str, restored: KubernetesObject
     ) -> KubernetesObject:
-        """What the running cluster has for serving: a Pooler like its own and daily base backups.
+        """What the running cluster has for serving: a Pooler like its own, daily base backups and a
+        PodMonitor, which the database's alerts read (infra/render/monitoring/backups.py).
 
         Its WAL is archived under its own name from the start (manifests.recovery_cluster); once it
-        carries the live data its base backups start too, so that it can be restored in turn.
+        carries the live data its base backups start too, so that it can be restored in turn. The
+        running cluster keeps its own PodMonitor until it is retired: it still archives and takes
+        base backups, and it is where a cut-over back returns to, so its state stays in view.
         """
         name, naming, namespace = f"{self._name}-restore-{cluster}", args.naming, args.namespace
         scheduled = manifests.scheduled_backup(naming, namespace, backups, cluster)
         custom_resource(f"{name}-scheduled-backup", scheduled, self.opts(restored))
+        monitor = manifests.pod_monitor(naming, namespace, cluster)
+        custom_resource(f"{name}-pod-monitor", monitor, self.opts(restored))
         pooler = manifests.pooler(naming, namespace, args.profile, cluster)
         return custom_resource(f"{name}-pooler", pooler, self.opts(restored))
 

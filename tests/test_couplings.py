@@ -141,9 +141,10 @@ def operated_pods(objects: Objects) -> list[Pod]:
     """
     found: list[Pod] = []
     clusters = [(c["metadata"]["name"], namespace_of(c), "initdb") for c in objects.of_kind("Cluster")]
-    copy = (rehearsal.copy_name("b2c3d4", "9f8e7d"), APP_NAMESPACE, "full-recovery")
-    for name, home, bootstrap in [*clusters, (RESTORE_CLUSTER, APP_NAMESPACE, "full-recovery"), copy]:
-        inherited = rehearsal.COPY if name == copy[0] else None
+    copies = {rehearsal.copy_name("b2c3d4", "9f8e7d"): rehearsal.COPY, drill.copy_name("9f8e7d"): drill.COPY}
+    restored = [(name, APP_NAMESPACE, "full-recovery") for name in (RESTORE_CLUSTER, *copies)]
+    for name, home, bootstrap in [*clusters, *restored]:
+        inherited = copies.get(name)
         for workload in upstream_pods.database_workloads(name, 2, bootstrap, inherited):
             for pod, labels in workload.pods:
                 metrics = {"metrics": 9187} if "cnpg.io/podRole" in labels else {}

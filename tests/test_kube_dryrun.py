@@ -123,9 +123,7 @@ def test_the_api_server_judges_the_rebuilds_source(kube_api: Future[KubeAPI]) ->
 def test_the_api_server_accepts_the_restore_drills_copy(stack: str, kube_api: Future[KubeAPI]) -> None:
     """restore-drill creates it outside synth, from the stack's settings (infra/ops/cli/restore_drill.py)."""
     settings = load_settings(stack, stack_file_values(stack), offline=True)
-    naming = Naming(stack)
-    plan, zones = backup_plan(naming, settings.database), len(settings.network.zones)
-    made = drill.drill_cluster(naming, settings.database, plan, zones, "9f8e7d")
+    made = drill.drill_cluster(settings, "9f8e7d")
     (verdict,) = kube_api.result().dry_run([whole_numbers(made)])
     assert verdict.accepted, str(verdict)
 

@@ -269,9 +269,10 @@ def _kinds(synthesis: Synthesis, kind: str) -> dict[str, dict[str, Any]]:
 
 
 def test_a_cut_over_serves_the_app_from_the_restored_cluster_and_back(tmp_path: Any) -> None:
-    """With samokoder:cut_over the restored cluster gets a Pooler and daily base backups, the app's
-    DATABASE_HOST names that Pooler, the app's policies reach it and the next migration's backup is
-    its; without, all is as before (the restored cluster stays, the app back on the running one)."""
+    """With samokoder:cut_over the restored cluster gets a Pooler, daily base backups and a PodMonitor,
+    the app's DATABASE_HOST names that Pooler, the app's policies reach it and the next migration's
+    backup is its; without, all is as before (the restored cluster stays, the app back on the running
+    one)."""
     from infra.render.secrets.catalog import catalog  # noqa: PLC0415
 
     restored = "samokoder-db-restore-20261126-0630"
@@ -292,6 +293,12 @@ def test_a_cut_over_serves_the_app_from_the_restored_cluster_and_back(tmp_path: 
         assert crd_problems(made) == []
     assert set(_kinds(back, "postgresql.cnpg.io/v1:Pooler")) == {plan.POOLER}
     assert set(_kinds(back, "postgresql.cnpg.io/v1:ScheduledBackup")) == {f"{plan.CLUSTER}-daily"}
+    # Both clusters scraped after a cut-over (the running one until it is retired), one without.
+    monitors = _kinds(cut, "monitoring.coreos.com/v1:PodMonitor")
+    assert set(monitors) == {plan.CLUSTER, restored}
+    assert monitors[restored]["spec"]["selector"]["matchLabels"]["cnpg.io/cluster"] == restored
+    assert crd_problems(monitors[restored]) == []
+    assert set(_kinds(back, "monitoring.coreos.com/v1:PodMonitor")) == {plan.CLUSTER}
     # Either way the restored cluster takes the app's login from the owner's Secret.
     for synthesis in (cut, back):
         recovery = _kinds(synthesis, "postgresql.cnpg.io/v1:Cluster")[restored]
@@ -324,20 +331,46 @@ def test_a_cut_over_serves_the_app_from_the_restored_cluster_and_back(tmp_path: 
 
 def test_the_cut_over_guard_knows_the_restored_cluster_s_objects_by_their_urns(tmp_path: Any) -> None:
     """The preview guard of `cut-over` (infra/ops/automation/cutover.py) lets through the restored
-    cluster's Pooler and ScheduledBackup as the program names them, and not the running cluster's."""
+    cluster's Pooler, ScheduledBackup and PodMonitor as the program names them, and not the running
+    cluster's; and every resource a cut-over changes, as synth sees the stack before and after."""
     from infra.ops.automation.cutover import RESTORED_OBJECTS, unexpected  # noqa: PLC0415
     from infra.ops.automation.stack import Step  # noqa: PLC0415
 
     restored = "samokoder-db-restore-20261126-0630"
-    config = {**stack_file_values("staging"), "restore": {"into": restored}, "cut_over": {"to": restored}}
-    cut = synthesize("staging", write_project(tmp_path, "staging", config))
+    before = {**stack_file_values("staging"), "restore": {"into": restored}}
+    cut = synthesize(
+        "staging", write_project(tmp_path / "cut", "staging", {**before, "cut_over": {"to": restored}})
+    )
     made = {
-        r.inputs["metadata"]["name"]: Step("create", r.type, r.urn)
+        (r.type, r.inputs["metadata"]["name"]): Step("create", r.type, r.urn)
         for kind in RESTORED_OBJECTS
         for r in cut.of_type(kind)
     }
-    assert set(made) == {plan.POOLER, f"{plan.CLUSTER}-daily", f"{restored}-pooler-rw", f"{restored}-daily"}
-    theirs = [made[f"{restored}-pooler-rw"], made[f"{restored}-daily"]]
-    running = [made[plan.POOLER], made[f"{plan.CLUSTER}-daily"]]
+    names = {name for _, name in made}
+    assert names == {plan.POOLER, f"{plan.CLUSTER}-daily", plan.CLUSTER}.union(
+        {f"{restored}-pooler-rw", f"{restored}-daily", restored}
+    )
+    theirs = [step for (_, name), step in made.items() if name.startswith(restored)]
+    running = [step for (_, name), step in made.items() if not name.startswith(restored)]
+    assert len(theirs) == len(running) == len(RESTORED_OBJECTS)
     assert unexpected(theirs, restored) == []
     assert unexpected(running, restored) == running
+    # What differs between the stack with its restored cluster and the same cut over to it.
+    back = synthesize("staging", write_project(tmp_path / "back", "staging", before))
+    old, new = ({r.urn: r for r in s.deployed()} for s in (back, cut))
+
+    def watched(inputs: dict[str, Any], ignored: tuple[str, ...]) -> dict[str, Any]:
+        # What an update compares: a release's pre-migration Backup ignores its spec, say.
+        return {key: value for key, value in inputs.items() if key not in ignored}
+
+    steps = [Step("create", new[u].type, u) for u in new.keys() - old.keys()]
+    steps += [
+        Step("update", new[u].type, u)
+        for u in new.keys() & old.keys()
+        if watched(new[u].inputs, new[u].ignore_changes) != watched(old[u].inputs, old[u].ignore_changes)
+    ]
+    assert {step.urn.rsplit("::", 1)[1] for step in steps if step.op == "update"} >= {
+        "monitoring-rules-database",
+        "monitoring-dashboard-samokoder-database",
+    }
+    assert unexpected(steps, restored) == []

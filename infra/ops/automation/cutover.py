@@ -2,8 +2,9 @@
 
 The update goes through Pulumi, as restore's does: the stack's config is
 set, a preview must change only what a cut-over changes (the app's Lockbox
-secret, NetworkPolicies, the restored cluster's Pooler and ScheduledBackup)
-or the config is put back and nothing is applied; then the update. External
+secret, NetworkPolicies, the restored cluster's Pooler, ScheduledBackup and
+PodMonitor, the database's alert rules and dashboard) or the config is put
+back and nothing is applied; then the update. External
 Secrets is then asked to refresh the app's Secret at once (rather than within
 its hour), the pods that read it are restarted, and the result is checked
 from inside: an app pod connects with its own URL and asks the server its
@@ -30,13 +31,21 @@ from infra.ops.releases.smoke import SmokeResult
 
 Progress = Callable[[str], None]
 # What a cut-over (or its undo) may do: the app's Lockbox secret gets a new DATABASE_HOST; the
-# app's and the poolers' policies follow; the restored cluster's Pooler and base backups come or go.
+# app's and the poolers' policies follow; the restored cluster's Pooler, base backups and PodMonitor
+# come or go; the database's alerts and dashboard select the cluster that serves.
 POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
-# Those two of the restored cluster alone, by the names components/database.py (Database._served)
+# Those of the restored cluster alone, by the names components/database.py (Database._served)
 # gives them: a pending change to the running cluster's Pooler or backups is no cut-over's.
 RESTORED_OBJECTS = {
     "kubernetes:postgresql.cnpg.io/v1:Pooler": "pooler",
     "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup": "scheduled-backup",
+    "kubernetes:monitoring.coreos.com/v1:PodMonitor": "pod-monitor",
+}
+# The database's rule file and dashboard, by the names components/monitoring.py gives them: updated
+# only (infra/render/monitoring/backups.py, dashboards/__init__.py read settings.database_cluster).
+MONITORING_OBJECTS = {
+    ("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "::monitoring-rules-database"),
+    ("kubernetes:core/v1:ConfigMap", "::monitoring-dashboard-samokoder-database"),
 }
 LOCKBOX = ("pulumi-python:dynamic:Resource", "::secrets-app")
 NEUTRAL_OPS = {"same", "read", "refresh"}
@@ -77,8 +86,8 @@ class CutOverPlan:
     # The cluster that will serve the app, and the DATABASE_HOST that reaches it.
     cluster: str
     host: str
-    # The stack's restored cluster (samokoder:restore.into), whose Pooler and ScheduledBackup a cut-over
-    # creates and its undo deletes; None: the stack has none (only --back can have none).
+    # The stack's restored cluster (samokoder:restore.into), whose Pooler, ScheduledBackup and PodMonitor
+    # a cut-over creates and its undo deletes; None: the stack has none (only --back can have none).
     restored: str | None = None
 
 
@@ -96,8 +105,10 @@ def unexpected(steps: Iterable[Step], restored: str | None) -> list[Step]:
     def allowed(step: Step) -> bool:
         if step.op in NEUTRAL_OPS:
             return True
-        lockbox = step.type == LOCKBOX[0] and step.urn.endswith(LOCKBOX[1]) and step.op == "update"
-        return lockbox or ((step.type == POLICY or ours(step)) and step.op in CHANGING_OPS)
+        updated = step.op == "update" and any(
+            step.type == kind and step.urn.endswith(name) for kind, name in {LOCKBOX, *MONITORING_OBJECTS}
+        )
+        return updated or ((step.type == POLICY or ours(step)) and step.op in CHANGING_OPS)
 
     return [s for s in steps if not allowed(s)]
 

@@ -46,10 +46,11 @@ class DrillOutcome:
     report: str
 
 
-def nonempty_tables(kubectl: Kubectl) -> list[str]:
-    """The app's tables that hold rows in the running database (read-only, one row each)."""
+def nonempty_tables(kubectl: Kubectl, served: str) -> list[str]:
+    """The app's tables that hold rows in the database serving the app, the cluster ``served`` (read-only,
+    one row each)."""
     command = drill.psql(drill.nonempty_sql(), drill.DATABASE)
-    answer = kubectl("exec", drill.RUNNING, "-c", POSTGRES_CONTAINER, "--", *command)
+    answer = kubectl("exec", drill.serving_instances(served), "-c", POSTGRES_CONTAINER, "--", *command)
     return [line for line in answer.split() if line in TABLES]
 
 
@@ -80,15 +81,17 @@ def restore_drill(
     copy_objects: Sequence[Mapping[str, Any]],
     check_job: CheckJob,
     *,
+    served: str,
     timeout_seconds: int,
     progress: Progress,
 ) -> DrillOutcome:
-    """``copy_objects``: the run's copy (a Cluster) and its policies, labelled with ``run``."""
+    """``copy_objects``: the run's copy (a Cluster of ``served``'s archive, the cluster serving the app)
+    and its policies, labelled with ``run``; the copy is checked against what ``served`` holds."""
     (copy,) = (o["metadata"]["name"] for o in copy_objects if o["kind"] == "Cluster")
     restore_seconds: float | None = None
     try:
-        nonempty = nonempty_tables(kubectl)
-        progress(f"the running database holds rows in {len(nonempty)} of the app's {len(TABLES)} tables")
+        nonempty = nonempty_tables(kubectl, served)
+        progress(f"{served} holds rows in {len(nonempty)} of the app's {len(TABLES)} tables")
         job = check_job(nonempty)
         with scratch(kubectl, drill.RUN_LABEL, run, progress):
             progress(f"restoring {copy} from the object store (CloudNativePG recovery) ...")

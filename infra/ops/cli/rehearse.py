@@ -67,7 +67,7 @@ def _revision(text: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from infra.conventions import Naming  # noqa: PLC0415
     from infra.ops.automation.rehearsal import Kubectl, RehearsalError, rehearse  # noqa: PLC0415
-    from infra.render.database.plan import POSTGRES_IMAGE, backup_plan  # noqa: PLC0415
+    from infra.render.database.plan import POSTGRES_IMAGE  # noqa: PLC0415
     from infra.render.workloads.rehearsal import (  # noqa: PLC0415
         rehearsal_cluster,
         rehearsal_job,
@@ -81,11 +81,9 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     naming = Naming(args.stack)
     run = secrets.token_hex(3)
-    plan = backup_plan(naming, settings.database)
-    zones = len(settings.network.zones)
     objects = [
         *rehearsal_policies(naming, run),
-        rehearsal_cluster(naming, settings.database, plan, zones, revision=args.migration, run=run),
+        rehearsal_cluster(settings, revision=args.migration, run=run),
         rehearsal_job(naming, args.migration, run, args.image),
     ]
     try:

@@ -49,18 +49,12 @@ def run(args: argparse.Namespace) -> int:
     from infra.conventions import Naming  # noqa: PLC0415
     from infra.ops.automation.drill import DrillError, restore_drill  # noqa: PLC0415
     from infra.ops.automation.rehearsal import Kubectl  # noqa: PLC0415
-    from infra.render.database.plan import backup_plan  # noqa: PLC0415
     from infra.render.workloads import drill  # noqa: PLC0415
 
     settings = stack_settings(args.stack)
     naming = Naming(args.stack)
     run = secrets.token_hex(3)
-    plan = backup_plan(naming, settings.database)
-    zones = len(settings.network.zones)
-    copy = [
-        *drill.drill_policies(naming, run),
-        drill.drill_cluster(naming, settings.database, plan, zones, run),
-    ]
+    copy = [*drill.drill_policies(naming, run), drill.drill_cluster(settings, run)]
     try:
         outcome = restore_drill(
             Kubectl(args.kubectl),
@@ -68,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
             run,
             copy,
             lambda nonempty: drill.check_job(naming, run, nonempty),
+            served=settings.database_cluster,
             timeout_seconds=args.timeout,
             progress=lambda line: print(line, flush=True),
         )

@@ -207,8 +207,11 @@ def pooler(
     return _renamed(made, p.pooler_name(cluster))
 
 
-def pod_monitor(naming: Naming, namespace: str) -> dict[str, Any]:
-    """Scrapes every instance's exporter: CloudNativePG's collector and the plugin's backup metrics."""
+def pod_monitor(naming: Naming, namespace: str, cluster: str = p.CLUSTER) -> dict[str, Any]:
+    """Scrapes every instance of ``cluster`` (by default the running one): CloudNativePG's collector and
+    the plugin's backup metrics. CloudNativePG labels each instance pod with its Cluster's name and
+    its role (``cnpg.io/cluster``, ``cnpg.io/podRole: instance``: pkg/specs/pods.go:546-548 at v1.30.0)
+    and names the exporter's port ``metrics`` (:269-270)."""
     # The alerts group by cluster and pod whatever the exporter labels.
     cluster_label = {
         "action": "replace",
@@ -216,10 +219,10 @@ def pod_monitor(naming: Naming, namespace: str) -> dict[str, Any]:
         "targetLabel": "cluster",
     }
     spec = {
-        "selector": {"matchLabels": {"cnpg.io/cluster": p.CLUSTER, "cnpg.io/podRole": "instance"}},
+        "selector": {"matchLabels": {"cnpg.io/cluster": cluster, "cnpg.io/podRole": "instance"}},
         "podMetricsEndpoints": [{"port": METRICS_PORT, "relabelings": [cluster_label]}],
     }
-    return ours(MONITORING_API, "PodMonitor", naming, p.CLUSTER, "database", namespace=namespace, spec=spec)
+    return ours(MONITORING_API, "PodMonitor", naming, cluster, "database", namespace=namespace, spec=spec)
 
 
 def recovery_cluster(

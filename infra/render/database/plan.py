@@ -7,10 +7,11 @@ real ``barman-cloud``, so the three cannot drift apart.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from infra.conventions import DATABASE_CLUSTER, Naming
 from infra.settings.database import DatabaseProfile
+from infra.settings.stack import StackSettings
 
 CLUSTER = DATABASE_CLUSTER
 DATABASE = "samokoder"
@@ -121,3 +122,16 @@ def backup_plan(naming: Naming, profile: DatabaseProfile) -> BackupPlan:
         # first check of the schedule (internal/controller/scheduledbackup_controller.go:198).
         immediate=profile.recover_from is None,
     )
+
+
+def archive_name(cluster: str, backups: BackupPlan) -> str:
+    """The server name ``cluster`` archives under: the running cluster's is the settings' (its own name
+    until a rebuild gives it another), a restored cluster's its own (manifests.recovery_cluster)."""
+    return backups.server_name if cluster == CLUSTER else cluster
+
+
+def served_backup_plan(naming: Naming, settings: StackSettings) -> BackupPlan:
+    """The backup plan read from the archive of the cluster that serves the app (a cut-over's restored
+    cluster, else the running one): what a throwaway copy restores, so that it holds the live data."""
+    backups = backup_plan(naming, settings.database)
+    return replace(backups, server_name=archive_name(settings.database_cluster, backups))

@@ -10,7 +10,6 @@ older than the stack's drill period allows, or there never was one.
 
 from __future__ import annotations
 
-from infra.conventions import DATABASE_CLUSTER
 from infra.render.database import plan
 from infra.render.monitoring import contract as m
 from infra.render.monitoring.promql import selector
@@ -43,20 +42,25 @@ def age_thresholds_seconds(profile: DatabaseProfile) -> tuple[int, int]:
 
 
 def backup_rules(settings: StackSettings) -> RuleFile:
-    """The database's rule file: its base backups, its WAL archive, then its instances."""
+    """The database's rule file: its base backups, its WAL archive, then its instances, of the cluster
+    that serves the app. After a cut-over the running cluster is still scraped (its own PodMonitor)
+    but not alerted on: it serves nothing, and an alert with no cluster in it (DatabaseDown) must not
+    be kept quiet by it."""
+    cluster = settings.database_cluster
     rules = (
-        *base_backup_rules(settings.database),
-        *wal_archive_alerts(),
+        *base_backup_rules(settings.database, cluster),
+        *wal_archive_alerts(cluster),
         *instance_alerts(settings),
-        *drill_alerts(settings.database),
+        *drill_alerts(settings.database, cluster),
     )
     return RuleFile("database", (RuleGroup("samokoder-database", rules),))
 
 
-def base_backup_rules(profile: DatabaseProfile) -> tuple[Recording | Alert, ...]:
+def base_backup_rules(profile: DatabaseProfile, cluster: str) -> tuple[Recording | Alert, ...]:
     """The last base backup's age (recorded, then too old twice over), a failed one, none reported."""
-    last_backup = selector(m.LAST_BACKUP, m.DATABASE)
-    up = selector(m.CNPG_UP, m.DATABASE)
+    database = m.database(cluster)
+    last_backup = selector(m.LAST_BACKUP, database)
+    up = selector(m.CNPG_UP, database)
     warning_age, critical_age = age_thresholds_seconds(profile)
     every = backup_every_hours(profile)
     cadence = "daily" if every == DAY_HOURS else f"every {every} h"
@@ -66,7 +70,7 @@ def base_backup_rules(profile: DatabaseProfile) -> tuple[Recording | Alert, ...]
         backup_too_old("critical", critical_age, cadence),
         Alert(
             "DatabaseBackupFailed",
-            f"{PER_CLUSTER} ({selector(m.LAST_FAILED_BACKUP, m.DATABASE)})\n> {PER_CLUSTER} ({last_backup})",
+            f"{PER_CLUSTER} ({selector(m.LAST_FAILED_BACKUP, database)})\n> {PER_CLUSTER} ({last_backup})",
             "warning",
             "The last base backup of the database failed",
             "The most recent base backup attempt of {{ $labels.cluster }} failed after the last "
@@ -101,13 +105,14 @@ def backup_too_old(severity: Severity, seconds: int, cadence: str) -> Alert:
     )
 
 
-def wal_archive_alerts() -> tuple[Alert, ...]:
+def wal_archive_alerts(cluster: str) -> tuple[Alert, ...]:
     """WAL archiving failing outright, and segments left waiting for it."""
+    database = m.database(cluster)
     return (
         Alert(
             "DatabaseWalArchivingFailing",
-            f"sum {PER_POD} (increase({selector(m.WAL_ARCHIVE_FAILED, m.DATABASE)}[10m])) > 0\n"
-            f"unless sum {PER_POD} (increase({selector(m.WAL_ARCHIVED, m.DATABASE)}[10m])) > 0",
+            f"sum {PER_POD} (increase({selector(m.WAL_ARCHIVE_FAILED, database)}[10m])) > 0\n"
+            f"unless sum {PER_POD} (increase({selector(m.WAL_ARCHIVED, database)}[10m])) > 0",
             "critical",
             "WAL archiving of the database fails",
             "{{ $labels.pod }} has failed to archive WAL for 10 minutes without a single success: "
@@ -117,7 +122,7 @@ def wal_archive_alerts() -> tuple[Alert, ...]:
         ),
         Alert(
             "DatabaseWalArchivingStalled",
-            f"max {PER_POD} ({selector(m.WAL_ARCHIVE_STATUS, m.DATABASE, READY)}) > 0",
+            f"max {PER_POD} ({selector(m.WAL_ARCHIVE_STATUS, database, READY)}) > 0",
             "critical",
             "WAL segments wait to be archived",
             "{{ $value }} WAL segment(s) of {{ $labels.pod }} have waited 10 minutes to be archived: "
@@ -130,12 +135,13 @@ def wal_archive_alerts() -> tuple[Alert, ...]:
 
 def instance_alerts(settings: StackSettings) -> tuple[Alert, ...]:
     """The instances: a replica lagging, fewer ready than the profile runs, none at all."""
-    up = selector(m.CNPG_UP, m.DATABASE)
+    cluster = settings.database_cluster
+    up = selector(m.CNPG_UP, m.database(cluster))
     instances = settings.database.instances
     return (
         *threshold_alerts(
             "DatabaseReplicationLag",
-            f"max {PER_POD} ({selector(m.REPLICATION_LAG, m.DATABASE)})",
+            f"max {PER_POD} ({selector(m.REPLICATION_LAG, m.database(cluster))})",
             settings.thresholds.db_replication_lag_seconds,
             summary="Database replica {{ $labels.pod }} lags",
             description="Replica {{ $labels.pod }} replays {{ $value | humanizeDuration }} behind the "
@@ -163,7 +169,7 @@ def instance_alerts(settings: StackSettings) -> tuple[Alert, ...]:
             "read or write.",
             for_="2m",
             # absent() keeps no label of a comparison: name the cluster here.
-            labels={**LABELS, "cluster": DATABASE_CLUSTER},
+            labels={**LABELS, "cluster": cluster},
         ),
     )
 
@@ -175,12 +181,13 @@ def drill_thresholds_seconds(profile: DatabaseProfile) -> tuple[int, int]:
     return warning, critical
 
 
-def drill_alerts(profile: DatabaseProfile) -> tuple[Recording | Alert, ...]:
-    """The last good restore drill too old (or none ever), and a drill that just failed."""
+def drill_alerts(profile: DatabaseProfile, cluster: str) -> tuple[Recording | Alert, ...]:
+    """The last good restore drill too old (or none ever), and a drill that just failed; a drill
+    restores the archive of ``cluster``, the one serving the app."""
     last = selector(m.DRILL_LAST_SUCCESS, m.DRILL)
     warning, critical = drill_thresholds_seconds(profile)
     days = profile.drill_period_days
-    labels = {**LABELS, "cluster": DATABASE_CLUSTER}
+    labels = {**LABELS, "cluster": cluster}
 
     def stale(severity: Severity, seconds: int, never: bool) -> Alert:
         # absent() carries no label of its own: the alert's labels name the cluster.

@@ -23,7 +23,7 @@ from typing import Final
 
 from infra import ingress_contract as edge
 from infra.app_contract import API_ROUTE_PREFIX, QUEUE_KEY
-from infra.conventions import API_JOB, APP_NAMESPACE, BLACKBOX_JOB, DATABASE_CLUSTER, DRILL_JOB
+from infra.conventions import API_JOB, APP_NAMESPACE, BLACKBOX_JOB, DRILL_JOB
 from infra.render.workloads.routes import API as API_INGRESS
 
 NAMESPACE: Final = APP_NAMESPACE
@@ -85,9 +85,15 @@ REDIS_COMMANDS: Final = "redis_commands_processed_total"
 REDIS_KEY_SIZE: Final = "redis_key_size"
 QUEUE: Final = f'{REDIS}, key="{QUEUE_KEY}"'
 
+
 # The database: CloudNativePG's collector and the Barman Cloud plugin, scraped
-# from every instance by the database's PodMonitor, which adds ``cluster``.
-DATABASE: Final = f'namespace="{NAMESPACE}", cluster="{DATABASE_CLUSTER}"'
+# from every instance by the cluster's PodMonitor, which adds ``cluster``.
+def database(cluster: str) -> str:
+    """The matchers of ``cluster``'s series: the stack's settings name the one that serves the app
+    (StackSettings.database_cluster)."""
+    return f'namespace="{NAMESPACE}", cluster="{cluster}"'
+
+
 CNPG_UP: Final = "cnpg_collector_up"
 WAL_ARCHIVE_STATUS: Final = "cnpg_collector_pg_wal_archive_status"
 WAL_ARCHIVED: Final = "cnpg_pg_stat_archiver_archived_count"

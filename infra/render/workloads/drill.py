@@ -21,7 +21,6 @@ from typing import Any
 from infra.app_contract import TABLES
 from infra.conventions import (
     APP_NAMESPACE,
-    DATABASE_CLUSTER,
     DATABASE_OPERATOR_NAMESPACE,
     DRILL_JOB,
     MONITORING_NAMESPACE,
@@ -30,19 +29,21 @@ from infra.conventions import (
     PUSHGATEWAY_RELEASE,
     Naming,
 )
-from infra.render.database.plan import POSTGRES_IMAGE, BackupPlan
+from infra.render.database.plan import POSTGRES_IMAGE
 from infra.render.k8s import namespace_peer, network_policy, ports, rule
 from infra.render.monitoring import contract as m
 from infra.render.workloads import upstream_pods as up
 from infra.render.workloads.manifests import job_container
-from infra.render.workloads.rehearsal import COPY, copy_cluster, one_shot_job
+from infra.render.workloads.rehearsal import COPY_LABEL, copy_cluster, one_shot_job
 from infra.render.workloads.security import pod_security
-from infra.settings.database import DatabaseProfile
+from infra.settings.stack import StackSettings
 
 DRILL = "restore-drill"
 CHECK = {NAME_LABEL: DRILL}
 # On the drill's top-level objects: what its sweep and its clean-up delete.
 RUN_LABEL = "samokoder.ru/drill"
+# On its copy's pods: a drill's copy, which only the check Job reaches (rehearsal.COPY_LABEL).
+COPY = {COPY_LABEL: "drill"}
 DEADLINE_SECONDS = 900
 DATABASE = "samokoder"
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
@@ -56,10 +57,8 @@ def job_name(run: str) -> str:
     return f"{DRILL}-{run}"
 
 
-def drill_cluster(
-    naming: Naming, profile: DatabaseProfile, backups: BackupPlan, zones: int, run: str
-) -> dict[str, Any]:
-    return copy_cluster(naming, profile, backups, zones, name=copy_name(run), run_label=RUN_LABEL, run=run)
+def drill_cluster(settings: StackSettings, run: str) -> dict[str, Any]:
+    return copy_cluster(settings, name=copy_name(run), copy=COPY, run_label=RUN_LABEL, run=run)
 
 
 def _array(tables: Iterable[str]) -> str:
@@ -180,8 +179,11 @@ def drill_policies(naming: Naming, run: str) -> list[dict[str, Any]]:
 
 # --- what the drill reports --------------------------------------------------------------
 
-# Any instance of the running cluster answers the read-only question (CloudNativePG's "-r" Service).
-RUNNING = f"svc/{DATABASE_CLUSTER}-r"
+
+def serving_instances(cluster: str) -> str:
+    """Any instance of ``cluster``, the one serving the app, answers the read-only question
+    (CloudNativePG's "-r" Service)."""
+    return f"svc/{cluster}-r"
 
 
 def push_path(stack: str) -> str:

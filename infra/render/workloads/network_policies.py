@@ -34,7 +34,7 @@ from infra.render.database.plan import pooler_name
 from infra.render.k8s import dns_ports, namespace_peer, network_policy, ports, rule
 from infra.render.workloads import upstream_pods as up
 from infra.render.workloads.manifests import meta
-from infra.render.workloads.rehearsal import COPY
+from infra.render.workloads.rehearsal import COPY_LABEL
 
 MIGRATE = {NAME_LABEL: MIGRATION}
 POOLER = {"cnpg.io/poolerName": up.POOLER}
@@ -66,9 +66,8 @@ def selector(labels: dict[str, str], cluster: str | None = None) -> Rule:
             {"key": up.CLUSTER_LABEL, "operator": cluster, "values": [DATABASE_CLUSTER]}
         ]
     if cluster == "NotIn":
-        # A rehearsal's copy is apart from a restore beside it (its own policy below).
-        (copy_key,) = COPY
-        found["matchExpressions"].append({"key": copy_key, "operator": "DoesNotExist"})
+        # A rehearsal's or a drill's copy is apart from a restore beside it (their own policies).
+        found["matchExpressions"].append({"key": COPY_LABEL, "operator": "DoesNotExist"})
     return found
 
 
@@ -102,11 +101,12 @@ def _database(naming: Naming, to_kube_api: Rule, served: str) -> list[Rule]:
         instances, joins = pods(INSTANCES, cluster), pods(JOINS, cluster)
         running = cluster == "In"
         # The app reaches the running cluster through the pooler, and Prometheus scrapes it; a restored
-        # cluster that serves the app is reached through its own pooler.
-        restored = [pods(pooler_pods(served))] if served != DATABASE_CLUSTER else []
+        # cluster that serves the app is reached through its own pooler and scraped too (its PodMonitor).
+        serving = served != DATABASE_CLUSTER
+        restored = [pods(pooler_pods(served))] if serving else []
         clients = [instances, joins, *([pods(POOLER)] if running else restored)]
         prometheus = namespace_peer(MONITORING_NAMESPACE, PROMETHEUS)
-        scraped = [_from(prometheus, up.INSTANCE_METRICS)] if running else []
+        scraped = [_from(prometheus, up.INSTANCE_METRICS)] if running or serving else []
         # Streaming replication and a new replica's clone; the operator's and the liveness
         # probe's isolation check's calls to the status port.
         admitted = [

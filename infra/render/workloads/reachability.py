@@ -62,8 +62,10 @@ class Stack:
     database_instances: int
     # A recovery cluster beside the running one, named as the restore command names it.
     restore_cluster: str
-    # The migration rehearsal's copy, named after a release's revision (rehearsal.copy_name).
+    # The migration rehearsal's copy, named after a release's revision (rehearsal.copy_name), and the
+    # restore drill's (drill.copy_name): both may run at once, each reached by its own Job alone.
     rehearsal_copy: str
+    drill_copy: str
     # The app was cut over to the recovery cluster (samokoder:cut_over): it reaches that cluster's pooler.
     serving_restore: bool = False
 
@@ -85,14 +87,14 @@ def app_namespace_workloads(stack: Stack, app: Mapping[str, Labels]) -> list[Wor
         Workload(name, APP_NAMESPACE, ((f"{name}-0", labels),), "infra/render")
         for name, labels in app.items()
     ]
-    copy = (stack.rehearsal_copy, rehearsal.COPY)
+    copies = ((stack.rehearsal_copy, rehearsal.COPY), (stack.drill_copy, drill.COPY))
     return [
         *ours,
         *up.app_namespace_workloads(
             stack.domain,
             stack.database_instances,
             stack.restore_cluster,
-            copy,
+            copies,
             serving_restore=stack.serving_restore,
         ),
     ]
@@ -182,21 +184,24 @@ def _database(stack: Stack) -> Iterator[Connection]:
     yield from _cluster(stack.rehearsal_copy, "full-recovery", False)
     copy = "REHEARSAL_HOST: infra/render/workloads/rehearsal.py"
     yield Connection(rehearsal.REHEARSAL, f"{stack.rehearsal_copy}-instances", (up.POSTGRES,), copy)
-    # The restore drill's check Job reads its copy: the rehearsal's kind of copy (copy_cluster), so
-    # the one copy here stands for both.
+    # The restore drill's copy (rehearsal.copy_cluster under the drill's copy label) and its check Job.
+    yield from _cluster(stack.drill_copy, "full-recovery", False)
     checked = "PGHOST: infra/render/workloads/drill.py check_job"
-    yield Connection(drill.DRILL, f"{stack.rehearsal_copy}-instances", (up.POSTGRES,), checked)
+    yield Connection(drill.DRILL, f"{stack.drill_copy}-instances", (up.POSTGRES,), checked)
     pooled = f"{CNPG} pkg/management/pgbouncer/config/config.go:85"
     yield Connection(up.POOLER, f"{DATABASE_CLUSTER}-instances", (up.POSTGRES,), pooled)
     watch = f"{CNPG} internal/pgbouncer/management/controller/manager.go:55"
     yield Connection(up.POOLER, KUBE_API, up.KUBE_API_PORTS, watch)
-    if stack.serving_restore:
-        # After a cut-over the recovery cluster has a pooler of its own (components/database.py).
-        yield Connection(stack.pooler, f"{stack.restore_cluster}-instances", (up.POSTGRES,), pooled)
-        yield Connection(stack.pooler, KUBE_API, up.KUBE_API_PORTS, watch)
     # The database's PodMonitor (infra/render/database/manifests.py) selects the running cluster's instances.
     scrape = f"{CNPG} pkg/specs/pods.go:268-272 (metrics)"
     yield Connection(up.PROMETHEUS, f"{DATABASE_CLUSTER}-instances", (up.INSTANCE_METRICS,), scrape)
+    if stack.serving_restore:
+        # After a cut-over the recovery cluster has a pooler and a PodMonitor of its own
+        # (components/database.py); the running cluster stays scraped until it is retired.
+        restored = f"{stack.restore_cluster}-instances"
+        yield Connection(stack.pooler, restored, (up.POSTGRES,), pooled)
+        yield Connection(stack.pooler, KUBE_API, up.KUBE_API_PORTS, watch)
+        yield Connection(up.PROMETHEUS, restored, (up.INSTANCE_METRICS,), scrape)
     # Outside the app namespace: the operator calls the plugin through its Service.
     plugin = "plugin-barman-cloud chart 0.7.0 templates/service.yaml, deployment.yaml:75"
     yield Connection(up.CNPG_OPERATOR, up.BARMAN_PLUGIN, (up.BARMAN_PLUGIN_PORT,), plugin)

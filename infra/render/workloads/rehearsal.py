@@ -16,26 +16,33 @@ infra/ops/releases/rehearsal.py judges what the Job and the copy print.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from infra.app_contract import MIGRATIONS
 from infra.conventions import APP_NAMESPACE, DATABASE_OPERATOR_NAMESPACE, NAME_LABEL, Naming
 from infra.render.database import manifests, rehearse_steps
-from infra.render.database.plan import BackupPlan
+from infra.render.database.plan import served_backup_plan
 from infra.render.k8s import manifest, namespace_peer, network_policy, ports, rule
 from infra.render.workloads import upstream_pods as up
 from infra.render.workloads.manifests import app_environment, job_container
 from infra.render.workloads.security import pod_security
-from infra.settings.database import DatabaseProfile
+from infra.settings.stack import StackSettings
 
 REHEARSAL = "migration-rehearsal"
 REHEARSE = {NAME_LABEL: REHEARSAL}
-# On the copy's instance and job pods, through the Cluster's inheritedMetadata (CloudNativePG
-# internal/controller/cluster_create.go:1309-1312,1586-1587 at v1.30.0): the one database the
-# rehearsal's pod may reach (network_policies.py).
+# On the top-level objects of a run: what its sweep and its clean-up delete.
 RUN_LABEL = "samokoder.ru/rehearsal"
-COPY = {RUN_LABEL: "copy"}
+# Which kind of copy a pod is, on the copy's instance and job pods through the Cluster's
+# inheritedMetadata (CloudNativePG api/v1/cluster_funcs.go:681-686, internal/controller/
+# cluster_create.go:1309-1312,1586-1587 at v1.30.0; its own labels, cnpg.io/cluster and the rest,
+# are set beside them: pkg/specs/pods.go:546-553, jobs.go:360-367): the one database a kind's Job may
+# reach (its policies here and in drill.py), a value per kind so that a rehearsal's migration and a
+# drill's check never reach each other's copy. A key apart from the run labels: neither kind's
+# sweep (``-l <run label>``) takes the other's copy's recovery Job.
+COPY_LABEL = "samokoder.ru/copy"
+COPY = {COPY_LABEL: "rehearsal"}
 COMPONENT = "database-rehearsal"
 STEPS_SCRIPT = Path(rehearse_steps.__file__).read_text()
 DEADLINE_SECONDS = 1800
@@ -57,35 +64,29 @@ def _labelled(manifest: dict[str, Any], run: str, run_label: str = RUN_LABEL) ->
 
 
 def copy_cluster(
-    naming: Naming,
-    profile: DatabaseProfile,
-    backups: BackupPlan,
-    zones: int,
-    *,
-    name: str,
-    run_label: str,
-    run: str,
+    settings: StackSettings, *, name: str, copy: Mapping[str, str], run_label: str, run: str
 ) -> dict[str, Any]:
-    """A throwaway copy of the stack's data, labelled with ``run_label``=``run``: the rehearsal's,
-    and the restore drill's (infra/render/workloads/drill.py)."""
+    """A throwaway copy of the data of the cluster that serves the app (after a cut-over the restored
+    one's archive, not the idle running cluster's), its pods labelled ``copy``, itself
+    ``run_label``=``run``: the rehearsal's, and the restore drill's (infra/render/workloads/drill.py)."""
+    naming = Naming(settings.stack)
+    backups, zones = served_backup_plan(naming, settings), len(settings.network.zones)
     cluster = manifests.recovery_cluster(
-        naming, APP_NAMESPACE, profile, backups, zones, name=name, target_time=None
+        naming, APP_NAMESPACE, settings.database, backups, zones, name=name, target_time=None
     )
     cluster["metadata"]["labels"] = naming.k8s_labels(name, COMPONENT)
     spec = cluster["spec"]
     spec["instances"] = 1
-    spec["inheritedMetadata"] = {"labels": dict(COPY)}
+    spec["inheritedMetadata"] = {"labels": dict(copy)}
     # A copy to throw away: no WAL archive of its own in the stack's bucket.
     spec["plugins"] = []
     spec["postgresql"]["parameters"] |= {"log_statement": "ddl", "log_timezone": "UTC"}
     return _labelled(cluster, run, run_label)
 
 
-def rehearsal_cluster(
-    naming: Naming, profile: DatabaseProfile, backups: BackupPlan, zones: int, *, revision: str, run: str
-) -> dict[str, Any]:
+def rehearsal_cluster(settings: StackSettings, *, revision: str, run: str) -> dict[str, Any]:
     name = copy_name(revision, run)
-    return copy_cluster(naming, profile, backups, zones, name=name, run_label=RUN_LABEL, run=run)
+    return copy_cluster(settings, name=name, copy=COPY, run_label=RUN_LABEL, run=run)
 
 
 def one_shot_job(

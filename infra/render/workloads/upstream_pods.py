@@ -14,7 +14,7 @@ them.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -263,7 +263,7 @@ def app_namespace_workloads(
     domain: str,
     instances: int,
     restore_cluster: str,
-    copy: tuple[str, Labels],
+    copies: Sequence[tuple[str, Labels]],
     *,
     serving_restore: bool = False,
 ) -> list[Workload]:
@@ -289,6 +289,7 @@ def app_namespace_workloads(
         # A rebuild's first job (database.recover_from): the same cluster's, by recovery.
         database_workloads(DATABASE_CLUSTER, 1, "full-recovery")[1],
         *database_workloads(restore_cluster, instances, "full-recovery"),
-        # The migration rehearsal's copy: one instance (infra/render/workloads/rehearsal.py).
-        *database_workloads(copy[0], 1, "full-recovery", copy[1]),
+        # The migration rehearsal's and the restore drill's copies, each labelled with its kind: one
+        # instance (infra/render/workloads/rehearsal.py copy_cluster).
+        *(w for name, kind in copies for w in database_workloads(name, 1, "full-recovery", kind)),
     ]

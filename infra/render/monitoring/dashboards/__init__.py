@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from grafana_foundation_sdk.builders import dashboard as db
@@ -149,19 +150,24 @@ def llm_dashboard() -> db.Dashboard:
     return new_dashboard(LLM_UID, "Samokoder: LLM", description, {"": panels})
 
 
-def cluster(metric: str, *matchers: str) -> str:
-    return selector(metric, m.DATABASE, *matchers)
+Series = Callable[..., str]
+
+
+def of_cluster(name: str) -> Series:
+    """A selector of a metric of the cluster ``name`` (the one serving the app), with more matchers."""
+    return lambda metric, *matchers: selector(metric, m.database(name), *matchers)
 
 
 def database_dashboard(settings: StackSettings) -> db.Dashboard:
     """CloudNativePG's instances, connections and replication, the backups, and (once the app sets
     them) queries, errors and pool as the app sees them."""
+    cluster = of_cluster(settings.database_cluster)
     transactions = [(m.XACT_COMMIT, "commits"), (m.XACT_ROLLBACK, "rollbacks"), (m.DEADLOCKS, "deadlocks")]
     lag = f"max {PER_POD} ({cluster(m.REPLICATION_LAG)})"
     size = f"max by (datname) ({cluster(m.DATABASE_SIZE)})"
     waiting = f"max {PER_POD} ({cluster(m.WAL_ARCHIVE_STATUS, backups.READY)})"
     rows: dict[str, list[Panel]] = {
-        "": headline_panels(settings.database),
+        "": headline_panels(settings.database, cluster),
         "PostgreSQL": [
             graph("Backends by state", [(f"sum by (state) ({cluster(m.BACKENDS)})", "{{state}}")], "short"),
             graph(
@@ -200,7 +206,7 @@ def database_dashboard(settings: StackSettings) -> db.Dashboard:
     return new_dashboard(DATABASE_UID, "Samokoder: Database", description, rows)
 
 
-def headline_panels(profile: DatabaseProfile) -> list[Panel]:
+def headline_panels(profile: DatabaseProfile, cluster: Series) -> list[Panel]:
     """Instances up, the last backup's age, the recovery window and connections in use."""
     connections = f"sum({cluster(m.BACKENDS)}) / max({cluster(m.SETTING, MAX_CONNECTIONS)})"
     return [

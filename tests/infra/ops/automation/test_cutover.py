@@ -24,6 +24,8 @@ BACK = CutOverPlan("staging", None, "samokoder-db", "samokoder-db-pooler-rw.samo
 RESTORED_POOLER = f"urn:pulumi:staging::samokoder::x$y::database-restore-{RESTORED}-pooler"
 POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 POOLER = "kubernetes:postgresql.cnpg.io/v1:Pooler"
+MONITOR = "kubernetes:monitoring.coreos.com/v1:PodMonitor"
+RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
 LOCKBOX = Step("update", "pulumi-python:dynamic:Resource", "urn:pulumi:staging::samokoder::x$y::secrets-app")
 HEALTHY = SmokeResult(
     "https://example.test", (Verdict("health", "https://example.test/api/health", True, "200"),), 1
@@ -66,6 +68,9 @@ def test_only_what_a_cut_over_changes_may_change() -> None:
         Step("create", POOLER, RESTORED_POOLER),
         Step("update", POLICY, "urn:...:workloads-policy-worker"),
         Step("same", "kubernetes:apps/v1:Deployment", "urn:...:workloads-worker-deployment"),
+        Step("create", MONITOR, f"urn:...::database-restore-{RESTORED}-pod-monitor"),
+        Step("update", RULE, "urn:...::monitoring-rules-database"),
+        Step("update", "kubernetes:core/v1:ConfigMap", "urn:...::monitoring-dashboard-samokoder-database"),
     ]
     assert unexpected(fine, RESTORED) == []
     wrong = [
@@ -78,6 +83,11 @@ def test_only_what_a_cut_over_changes_may_change() -> None:
             "update", "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup", "urn:...::database-scheduled-backup"
         ),
         Step("create", POOLER, "urn:...::database-restore-another-pooler"),
+        # The running cluster's PodMonitor stays; other rules and dashboards are no cut-over's.
+        Step("delete", MONITOR, "urn:...::database-pod-monitor"),
+        Step("update", RULE, "urn:...::monitoring-rules-platform"),
+        Step("delete", RULE, "urn:...::monitoring-rules-database"),
+        Step("update", "kubernetes:core/v1:ConfigMap", "urn:...::monitoring-dashboard-samokoder-slo"),
     ]
     assert unexpected(wrong, RESTORED) == wrong
     # A stack with no restored cluster has no Pooler of one to create or delete.

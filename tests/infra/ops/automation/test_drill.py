@@ -58,7 +58,7 @@ def check_job(nonempty: Any) -> dict[str, Any]:
     return {"kind": "Job", "metadata": {"name": JOB}, "nonempty": list(nonempty)}
 
 
-def drill(tmp_path: Path, answers: dict[str, tuple[int, str]]) -> Any:
+def drill(tmp_path: Path, answers: dict[str, tuple[int, str]], served: str = "samokoder-db") -> Any:
     said: list[str] = []
     outcome = restore_drill(
         kubectl(tmp_path, answers),
@@ -66,6 +66,7 @@ def drill(tmp_path: Path, answers: dict[str, tuple[int, str]]) -> Any:
         RUN,
         [POLICY, CLUSTER],
         check_job,
+        served=served,
         timeout_seconds=30,
         progress=said.append,
     )
@@ -95,6 +96,17 @@ def test_a_good_drill_times_the_restore_checks_pushes_success_and_deletes_the_co
     assert any("holds rows in 2 of" in line for line in said)
 
 
+def test_after_a_cut_over_the_restored_cluster_is_asked_which_tables_hold_rows(tmp_path: Path) -> None:
+    restored = "samokoder-db-restore-20261126-0630"
+    asked = f"exec svc/{restored}-r -c postgres -- psql"
+    answers = {asked: (0, "users\n"), f"get job/{JOB}": (0, "1/"), f"logs job/{JOB}": (0, "passed\n")}
+    outcome, said = drill(tmp_path, answers, served=restored)
+    assert outcome.passed
+    assert calls(tmp_path)[0].startswith(asked)
+    assert not any(call.startswith(ASKED) for call in calls(tmp_path))
+    assert f"{restored} holds rows in 1 of" in said[0]
+
+
 def test_the_check_job_is_built_for_the_tables_with_rows_only(tmp_path: Path) -> None:
     built: list[list[str]] = []
 
@@ -104,7 +116,14 @@ def test_the_check_job_is_built_for_the_tables_with_rows_only(tmp_path: Path) ->
 
     answers = {ASKED: (0, "users\nnot_ours\n"), f"get job/{JOB}": (0, "1/")}
     restore_drill(
-        kubectl(tmp_path, answers), "prod", RUN, [CLUSTER], job, timeout_seconds=30, progress=lambda _: None
+        kubectl(tmp_path, answers),
+        "prod",
+        RUN,
+        [CLUSTER],
+        job,
+        served="samokoder-db",
+        timeout_seconds=30,
+        progress=lambda _: None,
     )
     # A name the app's tables do not hold is no table of the app's: left out.
     assert built == [["users"]]

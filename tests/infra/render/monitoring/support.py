@@ -14,11 +14,19 @@ LOKI = {"type": "loki", "uid": LOKI_DATASOURCE_UID}
 
 
 def stack_settings(
-    stack: str = "prod", changes: dict[str, Any] | None = None, *, instrumented: bool = False
+    stack: str = "prod",
+    changes: dict[str, Any] | None = None,
+    *,
+    instrumented: bool = False,
+    cut_over_to: str | None = None,
 ) -> StackSettings:
-    """`stack`'s settings, its profile changed at dotted paths; every instrumentation group on if asked."""
+    """`stack`'s settings, its profile changed at dotted paths; every instrumentation group on if asked;
+    with ``cut_over_to``, the app served from that restored cluster (samokoder:restore and cut_over)."""
     profile = with_changes(read_profile(stack), changes or {})
-    settings = validate_settings(stack, profile, stack_file_values(stack), offline=True)
+    values = stack_file_values(stack)
+    if cut_over_to is not None:
+        values |= {"restore": {"into": cut_over_to}, "cut_over": {"to": cut_over_to}}
+    settings = validate_settings(stack, profile, values, offline=True)
     return every_group_on(settings) if instrumented else settings
 
 

@@ -94,6 +94,38 @@ def test_promtool_a_backup_on_time_for_a_daily_plan_is_late_for_a_twice_daily_on
     assert "SUCCESS" in _promtool_verdict(twice, tmp_path / "twice")
 
 
+@pytest.mark.tool
+def test_promtool_after_a_cut_over_the_restored_clusters_backup_and_instances_alert(tmp_path: Path) -> None:
+    """The running cluster, idle after the cut-over, is still scraped and healthy: its fresh backup and
+    running instances must not hide the restored cluster's stale backup or its being down."""
+    served = HEALTHY.but(db_cluster=RESTORED, db_idle_cluster=conventions.DATABASE_CLUSTER)
+    old: set[AlertKey] = {("DatabaseBackupTooOld", "warning")}
+    down: set[AlertKey] = {("DatabaseDown", "critical")}
+    scenarios = [
+        Scenario(
+            "the restored cluster's backup 32 h old, the idle one's 6 h",
+            (Phase(LEAD, served), Phase(30, served.but(backup_age_hours=32))),
+            (Check(LEAD + 29, firing=frozenset(old), quiet=frozenset(down)),),
+        ),
+        Scenario(
+            "the restored cluster down, the idle one up",
+            (Phase(LEAD, served), Phase(10, served.but(db_instances_up=0))),
+            (Check(LEAD + 9, firing=frozenset(down), quiet=frozenset(old)),),
+        ),
+        Scenario(
+            "both healthy",
+            (Phase(LEAD, served), Phase(30, served)),
+            (Check(LEAD + 29, quiet=frozenset(old | down)),),
+        ),
+    ]
+    rules = tmp_path / "database.yaml"
+    rules.write_text(dump_yaml(backups.backup_rules(stack_settings("prod", cut_over_to=RESTORED)).render()))
+    (file,) = write_test_files(scenarios, [rules], tmp_path)
+    run = run_promtool_tests(file)
+    assert run.returncode == 0, run.output
+    assert "SUCCESS" in run.output
+
+
 def test_the_instances_expected_ready_are_the_profiles() -> None:
     assert "< 3\n" in alert("DatabaseInstancesNotReady").expr
     assert "< 1\n" in alert("DatabaseInstancesNotReady", stack="staging").expr
@@ -112,9 +144,25 @@ def test_every_rule_reads_the_conventions_database_cluster() -> None:
     rules = backups.backup_rules(stack_settings("staging"))
     assert rules.name == "database"
     for rule in rules.alerts:
-        reads = (m.DATABASE, backups.BACKUP_AGE, m.DRILL, backups.LAST_DRILL)
+        reads = (m.database(conventions.DATABASE_CLUSTER), backups.BACKUP_AGE, m.DRILL, backups.LAST_DRILL)
         assert any(part in rule.expr for part in reads), rule.name
     assert alert("DatabaseDown", "critical").labels["cluster"] == conventions.DATABASE_CLUSTER
+
+
+RESTORED = "samokoder-db-restore-20261126-0630"
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_after_a_cut_over_every_rule_reads_the_restored_cluster_and_none_the_idle_one(stack: str) -> None:
+    rules = backups.backup_rules(stack_settings(stack, cut_over_to=RESTORED))
+    rendered = dump_yaml(rules.render())
+    assert f'cluster="{conventions.DATABASE_CLUSTER}"' not in rendered
+    for rule in rules.alerts:
+        reads = (m.database(RESTORED), backups.BACKUP_AGE, m.DRILL, backups.LAST_DRILL)
+        assert any(part in rule.expr for part in reads), rule.name
+        if "cluster" in rule.labels:
+            assert rule.labels["cluster"] == RESTORED, rule.name
+    assert any(r.name == "DatabaseDown" and r.labels["cluster"] == RESTORED for r in rules.alerts)
 
 
 DAY = 86400

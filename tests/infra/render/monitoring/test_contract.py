@@ -20,9 +20,10 @@ def test_the_job_selectors_name_the_jobs_the_conventions_scrape_under() -> None:
 def test_the_namespace_selectors_name_the_apps_namespace_and_database_cluster() -> None:
     namespace = f'namespace="{conventions.APP_NAMESPACE}"'
     assert m.NAMESPACE == conventions.APP_NAMESPACE
-    for matchers in (m.APP_CONTAINERS, m.API_CONTAINER, m.REDIS, m.QUEUE, m.DATABASE):
+    database = m.database(conventions.DATABASE_CLUSTER)
+    for matchers in (m.APP_CONTAINERS, m.API_CONTAINER, m.REDIS, m.QUEUE, database):
         assert namespace in matchers
-    assert f'cluster="{conventions.DATABASE_CLUSTER}"' in m.DATABASE
+    assert f'cluster="{conventions.DATABASE_CLUSTER}"' in database
     assert f'key="{app_contract.QUEUE_KEY}"' in m.QUEUE
 
 

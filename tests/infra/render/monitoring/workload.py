@@ -138,6 +138,10 @@ class Load:
     backup_age_hours: float = 6.0
     # The last backup attempt failed after the last success (else the last failure was a month ago).
     backup_failed_last: bool = False
+    # The cluster these series are of (its PodMonitor's ``cluster`` label), and another scraped beside
+    # it, healthy, as the running cluster is after a cut-over to a restored one (None: none).
+    db_cluster: str = "samokoder-db"
+    db_idle_cluster: str | None = None
     # The restore drill's pushed outcome: the last good drill's age (None: never one) and the last
     # drill's verdict.
     drill_age_days: float | None = 2.0
@@ -340,12 +344,21 @@ def _redis_series(load: Load) -> Emitted:
 
 
 def _database_series(load: Load) -> Emitted:
-    """CloudNativePG's and the Barman Cloud plugin's series, one set per instance pod."""
+    """CloudNativePG's and the Barman Cloud plugin's series of the load's cluster, and of a healthy idle
+    one beside it."""
+    yield from _cluster_series(load, 1)
+    if load.db_idle_cluster is not None:
+        yield from _cluster_series(Load(db_cluster=load.db_idle_cluster, db_instances=load.db_instances), 2)
+
+
+def _cluster_series(load: Load, subnet: int) -> Emitted:
+    """One cluster's series, one set per instance pod, as its PodMonitor stores them."""
+    name = load.db_cluster
     for i in range(load.db_instances):
         pod = (
-            'job="samokoder/samokoder-db", namespace="samokoder", cluster="samokoder-db", '
-            f'pod="samokoder-db-{i + 1}", container="postgres", endpoint="metrics", '
-            f'instance="10.1.1.{i + 1}:9187"'
+            f'job="samokoder/{name}", namespace="samokoder", cluster="{name}", '
+            f'pod="{name}-{i + 1}", container="postgres", endpoint="metrics", '
+            f'instance="10.1.{subnet}.{i + 1}:9187"'
         )
         yield f"cnpg_collector_up{{{pod}}}", "gauge", 1.0 if i < load.db_instances_up else 0.0
         backups = load.backup_metrics

@@ -12,7 +12,7 @@ import pytest
 
 from infra.app_contract import TABLES
 from infra.conventions import Naming
-from infra.render.database.plan import POSTGRES_IMAGE, backup_plan
+from infra.render.database.plan import POSTGRES_IMAGE
 from infra.render.workloads import drill, rehearsal
 from infra.settings import load_settings
 from tests.conftest import STACKS, stack_file_values
@@ -26,19 +26,31 @@ RUN = "9f8e7d"
 @pytest.mark.parametrize("stack", STACKS)
 def test_the_copy_is_the_rehearsals_copy_under_the_drills_run_label(stack: str) -> None:
     settings = load_settings(stack, stack_file_values(stack), offline=True)
-    naming = Naming(stack)
-    plan, zones = backup_plan(naming, settings.database), len(settings.network.zones)
-    cluster = drill.drill_cluster(naming, settings.database, plan, zones, RUN)
+    cluster = drill.drill_cluster(settings, RUN)
     assert crd_problems(cluster) == []
     assert cluster["metadata"]["name"] == f"samokoder-db-drill-{RUN}"
     labels = cluster["metadata"]["labels"]
     # Its own run label: a drill's sweep leaves a rehearsal running beside it alone, and back.
     assert labels[drill.RUN_LABEL] == RUN
     assert rehearsal.RUN_LABEL not in labels
-    rehearsal_copy = rehearsal.rehearsal_cluster(
-        naming, settings.database, plan, zones, revision="b2c3d4", run=RUN
-    )
-    assert cluster["spec"] == rehearsal_copy["spec"]
+    rehearsal_copy = rehearsal.rehearsal_cluster(settings, revision="b2c3d4", run=RUN)
+    # The same copy but for the kind its pods carry: a drill's check reaches no rehearsal's copy.
+    spec, theirs = (dict(c["spec"]) for c in (cluster, rehearsal_copy))
+    assert spec.pop("inheritedMetadata") == {"labels": {rehearsal.COPY_LABEL: "drill"}}
+    assert theirs.pop("inheritedMetadata") == {"labels": {rehearsal.COPY_LABEL: "rehearsal"}}
+    assert spec == theirs
+
+
+RESTORED = "samokoder-db-restore-20261126-0630"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_after_a_cut_over_the_drill_copies_the_restored_clusters_archive(stack: str) -> None:
+    values = {**stack_file_values(stack), "restore": {"into": RESTORED}, "cut_over": {"to": RESTORED}}
+    cluster = drill.drill_cluster(load_settings(stack, values, offline=True), RUN)
+    (origin,) = cluster["spec"]["externalClusters"]
+    assert origin["plugin"]["parameters"]["serverName"] == RESTORED
+    assert drill.serving_instances(RESTORED) == f"svc/{RESTORED}-r"
 
 
 def test_the_check_job_runs_psql_of_the_copys_image_against_the_copy_only() -> None:
@@ -63,7 +75,8 @@ def test_the_drills_policies_let_its_job_reach_a_copy_only_and_carry_the_run() -
         kubernetes_validate.validate(policy, "1.30.0", strict=True)
         assert policy["metadata"]["labels"][drill.RUN_LABEL] == RUN
     (egress,) = job_policy["spec"]["egress"]
-    assert egress["to"][0]["podSelector"]["matchLabels"][rehearsal.RUN_LABEL] == "copy"
+    assert egress["to"][0]["podSelector"]["matchLabels"][rehearsal.COPY_LABEL] == "drill"
+    assert copy_policy["spec"]["podSelector"]["matchLabels"][rehearsal.COPY_LABEL] == "drill"
     assert [p["port"] for p in egress["ports"]] == [5432]
     assert job_policy["spec"]["policyTypes"] == ["Egress"]
     sources = [peer for rule in copy_policy["spec"]["ingress"] for peer in rule["from"]]

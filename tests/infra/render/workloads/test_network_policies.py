@@ -26,9 +26,9 @@ from infra.conventions import (
     Naming,
 )
 from infra.render import redis
+from infra.render.workloads import drill, rehearsal
 from infra.render.workloads import manifests as m
 from infra.render.workloads import reachability as r
-from infra.render.workloads import rehearsal
 from infra.render.workloads import upstream_pods as up
 from infra.render.workloads.flagger_made import primary_deployment
 from infra.render.workloads.migrations import migration_job
@@ -116,7 +116,9 @@ def pod_labels() -> dict[str, Labels]:
     ]
     job = rehearsal_job(NAMING, "b2c3d4", "9f8e7d", "image")
     ours[rehearsal.REHEARSAL] = job["spec"]["template"]["metadata"]["labels"]
-    stack = r.Stack("example.org", 3, RESTORE, rehearsal.copy_name("b2c3d4", "9f8e7d"))
+    stack = r.Stack(
+        "example.org", 3, RESTORE, rehearsal.copy_name("b2c3d4", "9f8e7d"), drill.copy_name("9f8e7d")
+    )
     return {
         (w.name if len(w.pods) == 1 else pod): labels
         for w in r.app_namespace_workloads(stack, ours)

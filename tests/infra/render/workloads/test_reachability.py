@@ -106,6 +106,7 @@ def stack_of(synthesis: Synthesis) -> r.Stack:
         database_instances=settings.database.instances,
         restore_cluster=settings.restore.into if settings.restore else RESTORE,
         rehearsal_copy=rehearsal.copy_name(REVISION, RUN),
+        drill_copy=drill.copy_name(RUN),
         serving_restore=settings.cut_over is not None,
     )
 
@@ -321,3 +322,22 @@ def test_dropping_the_collectors_way_to_loki_is_caught(synthesized: Synth, tmp_p
     push = " -> ".join(pods) + f" 6/{LOKI_SERVICE[1]}"
     assert verdict.denied == [push]
     assert verdict.unneeded == []
+
+
+def test_one_copy_label_for_both_kinds_of_copy_is_caught(
+    synthesized: Synth, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A drill's copy and a rehearsal's carried one label: with both running, each Job reached the
+    other's copy. Labelled so again, the analyzer finds both ways allowed and not needed."""
+    monkeypatch.setattr(drill, "COPY", rehearsal.COPY)
+    synthesis = synthesized("staging")
+    verdict = analyze(synthesis, policies_of(synthesis), tmp_path)
+    print(verdict.summary("staging with one copy label for both kinds"))
+    assert verdict.denied == []
+    rehearsal_copy = f"{APP_NAMESPACE}/{rehearsal.copy_name(REVISION, RUN)}-1"
+    drill_copy = f"{APP_NAMESPACE}/{drill.copy_name(RUN)}-1"
+    crossed = {
+        f"{APP_NAMESPACE}/{drill.DRILL}-0 -> {rehearsal_copy} ",
+        f"{APP_NAMESPACE}/{rehearsal.REHEARSAL}-0 -> {drill_copy} ",
+    }
+    assert {c for c in crossed if any(u.startswith(c) for u in verdict.unneeded)} == crossed, verdict.unneeded

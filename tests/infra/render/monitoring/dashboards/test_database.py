@@ -63,3 +63,12 @@ def test_the_apps_own_panels_wait_for_the_database_instrumentation() -> None:
     pool = panel(full, "Pool in use")
     assert exprs(pool) == [f"max({rec.POOL_RATIO})"]
     assert steps(pool) == [(None, "green"), (0.5, "yellow"), (0.65, "red")]
+
+
+def test_after_a_cut_over_every_panel_reads_the_restored_cluster() -> None:
+    restored = "samokoder-db-restore-20261126-0630"
+    cut = to_json(database_dashboard(stack_settings("prod", cut_over_to=restored)))
+    reads = [e for p in content_panels(cut) for e in exprs(p) if "cluster=" in e]
+    assert len(reads) > 5
+    assert all(f'cluster="{restored}"' in e for e in reads), reads
+    assert not any('cluster="samokoder-db"' in e for p in content_panels(cut) for e in exprs(p))
