@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import base64
 import re
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 
-from infra.ops.releases.safe_http import status
+import httpx
+
+from infra.ops.releases.safe_http import describe, status
 
 REFERENCE = re.compile(r"(?P<host>[^/]+)/(?P<repository>.+)@(?P<digest>sha256:[0-9a-f]{64})")
 MANIFEST_TYPES = ", ".join(
@@ -35,14 +35,12 @@ def manifest_exists(reference: str, iam_token: str, scheme: str = "https", timeo
         raise ValueError(f"not an image reference by digest: {reference!r}")
     url = f"{scheme}://{match['host']}/v2/{match['repository']}/manifests/{match['digest']}"
     credentials = base64.b64encode(f"iam:{iam_token}".encode()).decode()
-    request = urllib.request.Request(
-        url, method="HEAD", headers={"Authorization": f"Basic {credentials}", "Accept": MANIFEST_TYPES}
-    )
+    headers = {"Authorization": f"Basic {credentials}", "Accept": MANIFEST_TYPES}
     try:
-        code = status(request, timeout=timeout)
-    except urllib.error.URLError as error:
-        raise RegistryError(f"{url}: {error.reason}") from None
-    except OSError as error:
+        code = status(url, method="HEAD", headers=headers, timeout=timeout)
+    except httpx.HTTPError as error:  # refused, reset, TLS, DNS, a malformed answer, too many redirects
+        raise RegistryError(f"{url}: {describe(error)}") from None
+    except OSError as error:  # the overall deadline (safe_http.within)
         raise RegistryError(f"{url}: {error}") from None
     if code in (200, 404):
         return code == 200

@@ -1,99 +1,90 @@
-"""HTTP(S) requests whose credentials stay with the host they were meant for.
+"""HTTP(S) for the smoke and registry checks: httpx, set up so that a credential stays with its
+origin and an answer comes within one deadline. Upstream lines are httpx 0.29.0's and CPython 3.11's.
 
-``urllib.request.urlopen`` follows redirects and copies every header of the
-request onto the redirected one (``HTTPRedirectHandler.redirect_request`` in
-CPython's Lib/urllib/request.py builds the new Request from ``req.headers``),
-so an ``Authorization`` header goes wherever a ``Location`` points. Here a
-redirect to another origin (scheme, host or port) loses every credential
-header; one to the same origin keeps them.
+- Authorization: httpx drops it on a redirect to another origin (scheme, host and port:
+  ``_same_origin``, httpx/_client.py:83-91; ``_redirect_headers``, :546-571), except on an upgrade
+  from http on port 80 to https on port 443 of the same host (``_is_https_redirect``, :62-74). That
+  exception shows the token to nobody new: the first request has already sent it to that host in
+  clear, and the second sends it to the same host under TLS verified for that name. The registry
+  is asked over https anyway (http only in tests).
+- Cookie: httpx never copies a Cookie header onto a redirect (:567-569) but sends whatever its
+  cookie jar holds for the new URL (``_build_redirect_request``, :484), and a jar matches by domain,
+  not by port or scheme. The jar here accepts no cookie (``DefaultCookiePolicy`` with no allowed
+  domain refuses every one: http/cookiejar.py:941-947, :1019-1021), as urllib's plain opener kept
+  none.
+- Deadline: httpx's timeouts bound each connect, read and write, and a server that trickles a byte
+  at a time restarts the read's with every byte: the request runs as an asyncio task cancelled at
+  the deadline, all of it (connect, redirects, body) within ``timeout`` seconds.
+- TLS: verified against the system's store (the context urllib used, and websockets' own default:
+  websockets/sync/client.py:357-358), not the certifi bundle httpx would load (httpx/_config.py:40);
+  one context for every request and the websocket probe, as loading a store takes a tenth of a second.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
-import urllib.error
-import urllib.parse
-import urllib.request
-from collections.abc import Callable
+import asyncio
+import functools
+import http.cookiejar
+import ssl
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from http.client import HTTPMessage
-from typing import IO, Any, TypeVar
+from typing import TypeVar
+
+import httpx
 
 T = TypeVar("T")
 
-# Headers that carry a credential, in the capitalised form urllib stores them in.
-CREDENTIAL_HEADERS = ("Authorization", "Proxy-authorization", "Cookie")
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    return ssl.create_default_context()
 
 
-def origin(url: str) -> tuple[str, str, int | None]:
-    parts = urllib.parse.urlsplit(url)
-    default = {"http": 80, "https": 443}.get(parts.scheme)
-    return parts.scheme, (parts.hostname or "").lower(), parts.port or default
+def within(timeout: float, work: Callable[[httpx.AsyncClient], Awaitable[T]]) -> T:
+    """``work(client)``'s result, or a TimeoutError when it has none within ``timeout`` seconds in all."""
 
+    async def run() -> T:
+        async with (
+            asyncio.timeout(timeout),
+            httpx.AsyncClient(
+                follow_redirects=True,
+                timeout=timeout,
+                verify=tls_context(),
+                cookies=http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=())),
+            ) as client,
+        ):
+            return await work(client)
 
-class CredentialStrippingRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(  # noqa: PLR0917  (urllib's signature)
-        self,
-        req: urllib.request.Request,
-        fp: IO[bytes],
-        code: int,
-        msg: str,
-        headers: HTTPMessage,
-        newurl: str,
-    ) -> urllib.request.Request | None:
-        redirected = super().redirect_request(req, fp, code, msg, headers, newurl)
-        if redirected is not None and origin(redirected.full_url) != origin(req.full_url):
-            for name in CREDENTIAL_HEADERS:
-                redirected.remove_header(name)
-        return redirected
-
-
-_OPENER = urllib.request.build_opener(CredentialStrippingRedirects())
-
-
-def urlopen(request: urllib.request.Request | str, *, timeout: float, **kwargs: Any) -> Any:
-    """``urllib.request.urlopen`` whose redirects never carry a credential to another origin."""
-    return _OPENER.open(request, timeout=timeout, **kwargs)
-
-
-def within(timeout: float, work: Callable[[], T], name: str = "http") -> T:
-    """``work()``'s result, or a TimeoutError when it has none within ``timeout`` seconds in all.
-
-    ``urlopen``'s timeout bounds each socket read, and a server that trickles a
-    byte at a time restarts it with every byte: the work runs in a daemon
-    thread and is given up at the deadline (the thread ends with its socket's
-    own timeout, or with the process).
-    """
-    outcome: queue.Queue[tuple[T, None] | tuple[None, BaseException]] = queue.Queue(maxsize=1)
-
-    def run() -> None:
-        try:
-            outcome.put((work(), None))
-        except BaseException as error:  # handed to the caller's thread as it is
-            outcome.put((None, error))
-
-    threading.Thread(target=run, name=name, daemon=True).start()
+    # A loop of its own, never made the thread's current one: asyncio.run would set and then clear
+    # it (asyncio/runners.py:136-142, :75), and a later asyncio.get_event_loop() in the same
+    # process (Pulumi's runtime) would find none.
     try:
-        result, error = outcome.get(timeout=timeout)
-    except queue.Empty:
+        with asyncio.Runner(loop_factory=asyncio.new_event_loop) as runner:
+            return runner.run(run())
+    except TimeoutError:
         raise TimeoutError(f"no complete answer within {timeout:g} s") from None
-    if error is not None:
-        raise error
-    return result  # type: ignore[return-value]  # set whenever error is None
 
 
-def status(request: urllib.request.Request | str, *, timeout: float) -> int:
+def describe(error: httpx.HTTPError) -> str:
+    """The error's kind and message, and what it stems from when that says more.
+
+    A refused connection comes as "All connection attempts failed" (anyio's message); the refusal
+    itself, errno and address, is at the bottom of the exception's chain.
+    """
+    root: BaseException = error
+    while (below := root.__cause__ or root.__context__) is not None:
+        root = below
+    said = f"{type(error).__name__}: {error}"
+    return said if str(root) in said else f"{said} ({root})"
+
+
+def status(url: str, *, method: str, headers: Mapping[str, str], timeout: float) -> int:
     """The answer's HTTP status, within ``timeout`` seconds in all."""
 
-    def fetch() -> int:
-        try:
-            with urlopen(request, timeout=timeout) as response:
-                return int(response.status)
-        except urllib.error.HTTPError as error:
-            return error.code
+    async def ask(client: httpx.AsyncClient) -> int:
+        return (await client.request(method, url, headers=headers)).status_code
 
-    return within(timeout, fetch, "http-status")
+    return within(timeout, ask)
 
 
 @dataclass(frozen=True)
@@ -104,14 +95,16 @@ class Answer:
 
 
 def get(url: str, *, timeout: float, limit: int = 1 << 20) -> Answer:
-    """GET ``url`` (redirects followed as ``urlopen`` does): status, type and at most ``limit`` bytes."""
+    """GET ``url`` (redirects followed): status, media type and at most ``limit`` bytes of the body."""
 
-    def fetch() -> Answer:
-        try:
-            with urlopen(url, timeout=timeout) as response:
-                return Answer(int(response.status), response.headers.get_content_type(), response.read(limit))
-        except urllib.error.HTTPError as error:
-            with error:
-                return Answer(error.code, error.headers.get_content_type(), error.read(limit))
+    async def fetch(client: httpx.AsyncClient) -> Answer:
+        async with client.stream("GET", url) as response:
+            body = b""
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) >= limit:
+                    break
+            media = response.headers.get("Content-Type", "").partition(";")[0].strip().lower()
+            return Answer(response.status_code, media or "no Content-Type", body[:limit])
 
-    return within(timeout, fetch, "http-get")
+    return within(timeout, fetch)

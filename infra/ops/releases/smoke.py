@@ -11,7 +11,6 @@ probe rests on are in infra/app_contract.py with their sources.
 
 from __future__ import annotations
 
-import http.client
 import json
 import re
 import time
@@ -19,9 +18,12 @@ import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+import httpx
+from websockets.exceptions import InvalidStatus, WebSocketException
+from websockets.sync.client import connect
+
 from infra import app_contract as app
-from infra.ops.releases.safe_http import Answer, get
-from infra.ops.releases.websocket import handshake
+from infra.ops.releases.safe_http import Answer, describe, get, tls_context
 
 # The attempts' defaults: pods may still be rolling when `up` returns.
 ATTEMPTS = 10
@@ -137,19 +139,45 @@ def check_asset(url: str, timeout: float) -> str:
     return f"{asset_url}: HTTP 200 {answer.content_type}"
 
 
+def upgrade_status(url: str, timeout: float) -> int:
+    """The status a websocket upgrade to ``url`` (http(s)) is answered with, within ``timeout`` s in all.
+
+    websockets checks a 101 as RFC 6455 section 4.1 asks (Connection, Upgrade, and
+    Sec-WebSocket-Accept against the key it sent: ``ClientProtocol.process_response``,
+    websockets 17.4 client.py:143-172) and raises InvalidHandshake on any fault; any other status
+    comes as InvalidStatus, its answer in ``.response`` (client.py:144-145, exceptions.py:313-325).
+    ``open_timeout`` is one deadline for connect, TLS and handshake (sync/client.py:492, :406-410).
+    """
+    ws_url = "ws" + url.removeprefix("http")  # http -> ws, https -> wss
+    tls = tls_context() if ws_url.startswith("wss:") else None  # websockets refuses one for ws:
+    # A browser fails a websocket that is redirected; websockets follows the redirect
+    # (``process_redirect``, sync/client.py:418-485, taken at :504-507, which rewrites ``uri``), so
+    # a changed URI afterwards is a failure here.
+    connecter = connect(
+        ws_url, ssl=tls, open_timeout=timeout, close_timeout=timeout, ping_interval=None, legacy=False
+    )
+    try:
+        with connecter:
+            answered = 101  # no message is sent: leaving the block closes the session (close_timeout)
+    except InvalidStatus as refused:
+        answered = refused.response.status_code
+    except WebSocketException as failed:  # a 101 that breaks RFC 6455, a malformed answer, a bad URI
+        cause = f" ({failed.__cause__})" if failed.__cause__ else ""
+        raise ProbeFailed(f"{type(failed).__name__}: {failed}{cause}") from None
+    if connecter.uri != ws_url:
+        raise ProbeFailed(f"the upgrade was redirected to {connecter.uri} (HTTP {answered} there)")
+    return answered
+
+
 def websocket_check(expected: int) -> Callable[[str, float], str]:
     """An upgrade answered with ``expected``: 101 (checked per RFC 6455), or the app's refusal."""
 
     def check(url: str, timeout: float) -> str:
-        answer = handshake(url, timeout=timeout)
-        if answer.status == 101:
-            problem = answer.accept_problem()
-            if problem is not None:
-                raise ProbeFailed(problem)
-        if answer.status != expected:
-            why = _UNEXPECTED.get(answer.status, "")
-            raise ProbeFailed(f"HTTP {answer.status} to the upgrade, expected {expected}{why}")
-        return f"HTTP {answer.status} to the upgrade" + (
+        answered = upgrade_status(url, timeout)
+        if answered != expected:
+            why = _UNEXPECTED.get(answered, "")
+            raise ProbeFailed(f"HTTP {answered} to the upgrade, expected {expected}{why}")
+        return f"HTTP {answered} to the upgrade" + (
             " (refused without a token)" if expected == app.API_WEBSOCKET_UNAUTHENTICATED_STATUS else ""
         )
 
@@ -209,10 +237,10 @@ def run_probe(probe: Probe, base: str, timeout: float) -> Verdict:
         return Verdict(probe.name, url, True, probe.check(url, timeout))
     except ProbeFailed as failure:
         return Verdict(probe.name, url, False, str(failure))
-    except OSError as error:  # refused, reset, TLS, DNS, a timeout (urllib's URLError is one)
-        return Verdict(probe.name, url, False, str(getattr(error, "reason", None) or error))
-    except http.client.HTTPException as error:  # a malformed answer, which urllib passes on as it is
-        return Verdict(probe.name, url, False, f"{type(error).__name__}: {error}")
+    except httpx.HTTPError as error:  # refused, reset, TLS, DNS, a malformed answer (RequestError's kinds)
+        return Verdict(probe.name, url, False, describe(error))
+    except OSError as error:  # the overall deadline; the websocket's refused, reset, TLS, DNS
+        return Verdict(probe.name, url, False, str(error))
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""No credential follows a redirect to another host: a loopback server redirects to a second
-loopback server that records the headers it gets; the token never arrives there."""
+"""No credential follows a redirect to another origin: a loopback server redirects to a second
+loopback server that records the headers it gets; the token never arrives there, neither as the
+registry's Authorization nor as a cookie the first server set (infra/ops/releases/safe_http.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
+import httpx
 import pytest
 
 from infra.ops.releases.registry import RegistryError, manifest_exists
@@ -51,10 +53,12 @@ def recorder(seen: list[dict[str, str]]) -> type[http.server.BaseHTTPRequestHand
     return Record
 
 
-def redirector(target: str, code: int) -> type[http.server.BaseHTTPRequestHandler]:
+def redirector(target: str, code: int, cookie: bool = False) -> type[http.server.BaseHTTPRequestHandler]:
     class Redirect(http.server.BaseHTTPRequestHandler):
         def answer(self) -> None:
             self.send_response(code)
+            if cookie:
+                self.send_header("Set-Cookie", f"session={TOKEN}; Path=/")
             self.send_header("Location", f"http://{target}{self.path}")
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -76,7 +80,7 @@ def carries_token(headers: dict[str, str]) -> bool:
 @pytest.mark.parametrize("code", [301, 302, 303, 307, 308])
 def test_a_registry_redirect_to_another_host_does_not_carry_the_token(code: int) -> None:
     seen: list[dict[str, str]] = []
-    # 127.0.0.1 and localhost are two origins to urllib, as two hosts would be.
+    # 127.0.0.1 and localhost are two origins to httpx, as two hosts would be.
     with (
         serve(recorder(seen)) as second,
         serve(redirector(second.replace("127.0.0.1", "localhost"), code)) as first,
@@ -102,7 +106,8 @@ def test_a_same_origin_redirect_keeps_the_token() -> None:
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        # The registry asks with HEAD; Python 3.11's urllib follows a redirect with GET.
+        # The registry asks with HEAD, and httpx keeps HEAD on every redirect
+        # (``_redirect_method``, httpx 0.29.0 _client.py:494-515).
         do_GET = do_HEAD = answer
 
         def log_message(self, *args: object) -> None:
@@ -125,6 +130,32 @@ def test_the_smoke_check_follows_a_redirect_without_credentials() -> None:
     assert result.healthy, result.failed
     assert seen
     assert not any(carries_token(headers) for headers in seen)
+
+
+@pytest.mark.parametrize("check", ["smoke", "registry"])
+def test_a_cookie_set_before_a_redirect_does_not_follow_it_to_another_port(check: str) -> None:
+    # Same host, another port: another origin, but a cookie jar matches by domain alone.
+    seen: list[dict[str, str]] = []
+    with serve(recorder(seen)) as second, serve(redirector(second, 302, cookie=True)) as first:
+        if check == "smoke":
+            probe = Probe("health", "/api/health", check_health)
+            assert smoke_check(f"http://{first}", (probe,), attempts=1, interval=0, timeout=5).healthy
+        else:
+            assert manifest_exists(f"{first}/samokoder/api@{DIGEST}", "other", scheme="http", timeout=5)
+    assert seen, "the redirect was not followed: the test proves nothing"
+    assert not any(carries_token(headers) for headers in seen), seen
+
+
+def test_httpxs_own_cookie_jar_would_have_carried_it() -> None:
+    # What the jar that accepts no cookie is for: httpx's default one sends the cookie on.
+    seen: list[dict[str, str]] = []
+    with (
+        serve(recorder(seen)) as second,
+        serve(redirector(second, 302, cookie=True)) as first,
+        httpx.Client(follow_redirects=True) as client,
+    ):
+        client.get(f"http://{first}/x")
+    assert any(carries_token(headers) for headers in seen)
 
 
 def test_plain_urllib_would_have_carried_it() -> None:

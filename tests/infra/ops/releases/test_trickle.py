@@ -1,7 +1,8 @@
 """A server that trickles its answer a byte at a time cannot hold the smoke or registry check.
 
-urllib's timeout bounds each socket read, and every byte restarts it; the
-checks give up at an overall deadline instead (infra/ops/releases/safe_http.py).
+httpx's timeouts bound each socket read, and every byte restarts it; the HTTP
+checks give up at an overall deadline instead (infra/ops/releases/safe_http.py),
+and the websocket probe at the one websockets keeps for its opening handshake.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from infra.ops.releases.registry import RegistryError, manifest_exists
-from infra.ops.releases.smoke import Probe, check_health, smoke_check
+from infra.ops.releases.smoke import Probe, check_health, smoke_check, websocket_check
 
 # The server stops by itself: at most this many bytes, one every TRICKLE_SECONDS.
 TRICKLE_BYTES = 60
@@ -64,6 +65,15 @@ def test_the_smoke_check_gives_up_on_a_trickle_at_its_deadline(trickling_server:
     # Each byte comes within the socket timeout: only the overall deadline stops it.
     assert TRICKLE_SECONDS < 1.0
     assert took < 3, took
+
+
+def test_the_websocket_probe_gives_up_on_a_trickle_at_its_deadline(trickling_server: str) -> None:
+    started = time.monotonic()
+    probe = Probe("websocket", "/api/v1/ws/smoke-check", websocket_check(403))
+    result = smoke_check(trickling_server, (probe,), attempts=1, timeout=1.0)
+    assert not result.healthy
+    assert "timed out" in result.failed[0].detail, result.failed[0].detail
+    assert time.monotonic() - started < 3
 
 
 def test_the_registry_check_gives_up_on_a_trickle_at_its_deadline(trickling_server: str) -> None:
