@@ -49,16 +49,10 @@ CONST_LABELS: Final = ("controller_namespace", "controller_class", "controller_p
 # them apart: the balancer sets it to the alternative upstream's name when it routes there
 # (rootfs/etc/nginx/lua/balancer.lua:294-297, monitor.lua:40), and it is empty otherwise
 # (nginx.tmpl:1201), which Prometheus stores as no label.
-CANARY_SOURCES: Final = (
-    "internal/ingress/controller/controller.go:917-925,1330,1405,1701",
-    "rootfs/etc/nginx/lua/balancer.lua:294-297",
-    "rootfs/etc/nginx/lua/monitor.lua:40",
-    "rootfs/etc/nginx/template/nginx.tmpl:1152-1154,1201",
-)
+CANARY_ANNOTATION: Final = "nginx.ingress.kubernetes.io/canary"
 # A worker of the controller's nginx picks up a changed list of endpoints (a pod ending, a canary
 # removed) at most this long after the controller posts it (rootfs/etc/nginx/lua/balancer.lua:21-25).
 BACKENDS_SYNC_SECONDS: Final = 1
-CANARY_ANNOTATION: Final = "nginx.ingress.kubernetes.io/canary"
 
 
 def upstream_name(namespace: str, service: str, port: int) -> str:

@@ -79,6 +79,18 @@ def add_stack_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_cluster_arguments(parser: argparse.ArgumentParser, timeout: int, waits: str) -> None:
+    """--kubectl and --timeout, of a command that works in the stack's cluster: ``waits`` says for what."""
+    parser.add_argument("--kubectl", default="kubectl", help="the kubectl to run (default: from PATH)")
+    parser.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        default=timeout,
+        metavar="SECONDS",
+        help=f"{waits} (default {timeout})",
+    )
+
+
 def smoke_check(stack: str, attempts: int = 10, interval: float = 6.0) -> int:
     """The smoke check's probes through the stack's public address (the domain from Pulumi.STACK.yaml)."""
     from infra.ops.releases import smoke  # noqa: PLC0415

@@ -10,8 +10,8 @@ from infra.ops.cli.common import (
     EXIT_OK,
     Commands,
     Failure,
+    add_cluster_arguments,
     add_stack_argument,
-    positive_seconds,
     project_dir,
     stack_file,
 )
@@ -56,13 +56,8 @@ def register(commands: Commands) -> None:
         action="store_true",
         help="do it: config, Pulumi update, Secret refresh, restarts, checks (default: say what changes)",
     )
-    parser.add_argument("--kubectl", default="kubectl", help="the kubectl to run (default: from PATH)")
-    parser.add_argument(
-        "--timeout",
-        type=positive_seconds,
-        default=DEFAULT_TIMEOUT_SECONDS,
-        metavar="SECONDS",
-        help=f"longest wait for the Secret's refresh and each rollout (default {DEFAULT_TIMEOUT_SECONDS})",
+    add_cluster_arguments(
+        parser, DEFAULT_TIMEOUT_SECONDS, "longest wait for the Secret's refresh and each rollout"
     )
     parser.set_defaults(handler=run)
 

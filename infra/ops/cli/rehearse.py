@@ -8,9 +8,10 @@ import secrets
 from infra.ops.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
+    Commands,
     Failure,
+    add_cluster_arguments,
     add_stack_argument,
-    positive_seconds,
     stack_settings,
 )
 from infra.ops.releases.migrations import HEX
@@ -18,7 +19,7 @@ from infra.ops.releases.migrations import HEX
 DEFAULT_TIMEOUT_SECONDS = 3600
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: Commands) -> None:
     rehearse = commands.add_parser(
         "rehearse-migration",
         help="run a release's migration up, down and up on a copy restored from the backups",
@@ -39,14 +40,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     rehearse.add_argument(
         "--migration", required=True, type=_revision, help="the release's migration revision"
     )
-    rehearse.add_argument(
-        "--timeout",
-        type=positive_seconds,
-        default=DEFAULT_TIMEOUT_SECONDS,
-        metavar="SECONDS",
-        help=f"give up after this long (default {DEFAULT_TIMEOUT_SECONDS})",
-    )
-    rehearse.add_argument("--kubectl", default="kubectl", help="the kubectl to run (default: from PATH)")
+    add_cluster_arguments(rehearse, DEFAULT_TIMEOUT_SECONDS, "give up after this long")
     rehearse.set_defaults(handler=run)
 
 

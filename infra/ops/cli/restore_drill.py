@@ -10,8 +10,8 @@ from infra.ops.cli.common import (
     EXIT_OK,
     Commands,
     Failure,
+    add_cluster_arguments,
     add_stack_argument,
-    positive_seconds,
     stack_settings,
 )
 
@@ -34,14 +34,9 @@ def register(commands: Commands) -> None:
         ),
     )
     add_stack_argument(drill)
-    drill.add_argument(
-        "--timeout",
-        type=positive_seconds,
-        default=DEFAULT_TIMEOUT_SECONDS,
-        metavar="SECONDS",
-        help=f"give up on the restore and the check after this long (default {DEFAULT_TIMEOUT_SECONDS})",
+    add_cluster_arguments(
+        drill, DEFAULT_TIMEOUT_SECONDS, "give up on the restore and the check after this long"
     )
-    drill.add_argument("--kubectl", default="kubectl", help="the kubectl to run (default: from PATH)")
     drill.set_defaults(handler=run)
 
 

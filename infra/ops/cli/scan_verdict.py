@@ -7,10 +7,18 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from infra.ops.cli.common import EXIT_FAILED, EXIT_INVALID, EXIT_OK, add_stack_argument, project_dir
+from infra.ops.cli.common import (
+    EXIT_FAILED,
+    EXIT_INVALID,
+    EXIT_OK,
+    Commands,
+    add_stack_argument,
+    project_dir,
+    stack_settings,
+)
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(commands: Commands) -> None:
     parser = commands.add_parser(
         "scan-verdict",
         help="judge the images' Trivy reports against the stack's image_scan.fail_on and the allow-list",
@@ -32,14 +40,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def run(args: argparse.Namespace) -> int:
     from infra.ops.releases.scan import ALLOW_LIST, ScanError, judge, read_allow_list, read_report  # noqa: PLC0415
-    from infra.settings import load_settings  # noqa: PLC0415
-    from infra.settings.source import stack_file_values  # noqa: PLC0415
 
     today = datetime.now(UTC).date()
     allow_list = args.accepted or project_dir() / ALLOW_LIST
-    fail_on = load_settings(
-        args.stack, stack_file_values(project_dir() / f"Pulumi.{args.stack}.yaml"), offline=True
-    ).image_scan.fail_on
+    fail_on = stack_settings(args.stack).image_scan.fail_on
     try:
         findings = [finding for report in args.reports for finding in read_report(report)]
         allowed = read_allow_list(allow_list, today)

@@ -25,7 +25,8 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _markers(name: str) -> tuple[str, str]:
+def markers(name: str) -> tuple[str, str]:
+    """The lines that open and close a generated block, to paste into a page before its first generation."""
     return (f"<!-- generated: {name} ({COMMAND}); do not edit by hand -->", f"<!-- end generated: {name} -->")
 
 
@@ -34,14 +35,8 @@ class MissingBlock(ValueError):
 
 
 def fill(page: str, name: str, content: str) -> str:
-    begin, end = _markers(name)
+    begin, end = markers(name)
     pattern = re.compile(re.escape(begin) + r"\n.*?" + re.escape(end), re.DOTALL)
     if not pattern.search(page):
         raise MissingBlock(f"no block {name!r}: the page needs the lines\n{begin}\n{end}")
     return pattern.sub(lambda _: f"{begin}\n{content.rstrip()}\n{end}", page, count=1)
-
-
-def empty_block(name: str) -> str:
-    """The markers of a block, to paste into a page before its first generation."""
-    begin, end = _markers(name)
-    return f"{begin}\n{end}\n"

@@ -51,16 +51,6 @@ class Recorded:
     def of(cls, release: Release) -> Recorded:
         return cls(release.id, release.migration_revision, dict(release.images))
 
-    def as_config(self) -> dict[str, Any]:
-        config: dict[str, Any] = {
-            "id": self.id,
-            "migration_revision": self.migration_revision,
-            "images": {s: self.images[s] for s in SERVICES},
-        }
-        if self.skip_analysis:
-            config["skip_analysis"] = True
-        return config
-
 
 def given(
     release_id: str, migration_revision: str, images: Mapping[str, str], *, skip_analysis: bool = False

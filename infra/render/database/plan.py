@@ -73,11 +73,6 @@ class BackupPlan:
         """The ObjectStore's ``retentionPolicy`` (``XXd``)."""
         return f"{self.retention_days}d"
 
-    @property
-    def barman_retention_policy(self) -> str:
-        """The same policy as barman-cloud-backup-delete spells it."""
-        return f"RECOVERY WINDOW OF {self.retention_days} DAYS"
-
 
 def backup_bucket_name(naming: Naming) -> str:
     # Bucket names are global in Object Storage; the stack prefix keeps them apart.

@@ -17,7 +17,7 @@ narrowed to the canary's requests: the availability SLO's bad and total
 events as a percentage, and the latency SLO's timed requests' quantile
 (its ``latency_percent``) against its threshold. Canary requests keep the API
 Ingress's ``ingress`` and ``service`` labels and differ by ``canary`` alone,
-the canary upstream's name (infra/ingress_contract.py: CANARY_SOURCES), which
+the canary upstream's name (infra/ingress_contract.py: a canary Ingress), which
 Flagger's template variables spell for any namespace; ``ingress`` and
 ``canary`` collide with no target label, so the queries read our Prometheus,
 which stores the request's namespace as ``exported_namespace``, and one that

@@ -41,7 +41,7 @@ UID = "samokoder-golden-signals"
 
 # A canary Ingress's requests keep the API Ingress's "ingress" and "service" labels; only
 # "canary" tells them apart: the canary upstream's name where the canary answered, empty (so
-# absent) where stable did (infra/ingress_contract.py: CANARY_SOURCES).
+# absent) where stable did (infra/ingress_contract.py: a canary Ingress).
 STABLE: Final = 'canary=""'
 CANARY: Final = 'canary!=""'
 SIDES: Final = (("stable", STABLE), ("canary", CANARY))

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from infra.ops.reference import BLOCKS, pages, regenerate, stale_pages
-from infra.ops.reference.markdown import MissingBlock, empty_block, fill
+from infra.ops.reference.markdown import MissingBlock, fill, markers
 from infra.ops.reference.sources import Sources
 from infra.ops.synth.runner import Synthesis
 from tests.conftest import PROJECT_DIR
@@ -42,7 +42,7 @@ def test_every_block_has_its_markers_once_and_every_page_is_linked_from_the_read
     for page in pages():
         text = (PROJECT_DIR / page).read_text()
         for block in (b for b in BLOCKS if b.page == page):
-            begin = empty_block(block.name).splitlines()[0]
+            begin, _ = markers(block.name)
             assert text.count(begin) == 1, (
                 f"{page}: the block {block.name!r} is marked {text.count(begin)} times"
             )
@@ -50,9 +50,9 @@ def test_every_block_has_its_markers_once_and_every_page_is_linked_from_the_read
 
 
 def test_fill_replaces_its_block_only_and_refuses_a_page_without_it() -> None:
-    page = f"intro\n{empty_block('a')}middle\n{empty_block('b')}end\n"
+    (begin_a, end_a), (begin_b, end_b) = markers("a"), markers("b")
+    page = f"intro\n{begin_a}\n{end_a}\nmiddle\n{begin_b}\n{end_b}\nend\n"
     filled = fill(fill(page, "a", "| x |\n"), "b", "| y |")
-    begin_a, end_a = empty_block("a").splitlines()
     assert filled.splitlines()[:4] == ["intro", begin_a, "| x |", end_a]
     refilled = fill(filled, "a", "| z |")
     assert "| z |" in refilled

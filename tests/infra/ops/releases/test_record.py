@@ -88,15 +88,12 @@ def deploy(origin: Path, where: Path, release: str, revision: str, *, up_succeed
         git(checkout, "push", "-q", "origin", "main")
 
 
-def upped(checkout: Path) -> dict[str, Any]:
+def upped(checkout: Path) -> Recorded:
     """The release a `pulumi up` in this checkout deploys: the stack file through the settings loader."""
-    settings = load_settings("staging", stack_file_values(checkout / "Pulumi.staging.yaml"), offline=True)
-    assert settings.release.images is not None
-    return {
-        "id": settings.release.id,
-        "migration_revision": settings.release.migration_revision,
-        "images": settings.release.images.model_dump(),
-    }
+    values = stack_file_values(checkout / "Pulumi.staging.yaml")
+    release = load_settings("staging", values, offline=True).release
+    assert release.images is not None
+    return Recorded(release.id, release.migration_revision, release.images.model_dump())
 
 
 @pytest.mark.slow
@@ -114,8 +111,8 @@ def test_a_clean_checkout_deploys_the_release_the_stacks_last_update_ran(
     history.insert(0, update(4, "r2"))  # the rollback's update
 
     clean = clean_checkout(origin, tmp_path / "clean")
-    assert upped(clean) == deployed(history).as_config()
-    assert upped(clean)["id"] == "r2"
+    assert upped(clean) == deployed(history)
+    assert upped(clean).id == "r2"
     record = tmp_path / "history.json"
     record.write_text(json.dumps(history))
     verified = samokoder_infra(clean, "verify-release", "staging", "--history", str(record))
@@ -135,7 +132,7 @@ def test_a_manual_rollback_is_recorded_from_the_stacks_history(origin: Path, tmp
     assert "record it: samokoder-infra record-release staging --deployed" in stale.stderr
     written = samokoder_infra(checkout, "record-release", "staging", "--deployed", "--history", str(record))
     assert written.returncode == 0, written.stderr
-    assert upped(checkout)["id"] == "r1"
+    assert upped(checkout).id == "r1"
     assert samokoder_infra(checkout, "verify-release", "staging", "--history", str(record)).returncode == 0
     # Only the release block changed: the rest of the file is as committed.
     diff = git(checkout, "diff", "--stat")
