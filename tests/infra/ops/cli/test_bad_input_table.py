@@ -327,6 +327,12 @@ def _other_rows() -> list[Row]:
             ("verify-images", "cr.yandex/crp", f"api={GOOD_DIGEST}", "--key-file", "none.json"),
             "none.json",
         ),
+        Row(
+            "rollback",
+            "--source a URL",
+            ("rollback", "staging", "--source", "https://cr", "--history", "good.json", "--dry-run"),
+            "https://cr",
+        ),
     ]
     return rows
 
