@@ -153,8 +153,9 @@ def test_the_workflows_read_exactly_the_secrets_bootstrap_tells_each_environment
         if name != "GITHUB_TOKEN"
     }
     assert read == staging | prod
-    # Per environment by the same names: only the puller's key is named for where it comes from.
-    assert staging - {"STAGING_REGISTRY_PULL_KEY"} == prod
+    # Per environment by the same names: only the puller's key and staging's registry are named for
+    # where they come from.
+    assert staging - {"STAGING_REGISTRY_PULL_KEY", "STAGING_REGISTRY"} == prod
 
 
 def prod_runner_labels() -> list[str]:

@@ -7,11 +7,16 @@ binding it: the identity, the issuer, every image by digest, and the order of th
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
+from infra.ops.releases.signatures import SIGNER, cosign_checks, signer_identity
 from tests.workflows.test_workflows import WORKFLOWS, workflow
 
 # A third-party action that reads the job's keys is pinned by commit (tags can be moved), its tag
@@ -19,8 +24,7 @@ from tests.workflows.test_workflows import WORKFLOWS, workflow
 PINNED = re.compile(
     r"uses: (aquasecurity/trivy-action|sigstore/cosign-installer)@([0-9a-f]{40})  # v\d+\.\d+\.\d+$"
 )
-ISSUER = "https://token.actions.githubusercontent.com"
-IDENTITY = '"$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/.github/workflows/main.yml@refs/heads/main"'
+GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 
 
 def _index(steps: list[dict[str, Any]], found: Any) -> int:
@@ -45,12 +49,12 @@ def test_the_scanner_and_the_signer_are_pinned_by_commit_with_their_versions() -
         for line in path.read_text().splitlines()
         if re.search(r"uses: (aquasecurity|sigstore)/", line)
     ]
-    assert len(lines) == 6
+    assert len(lines) == 7
     assert all(PINNED.search(line) for line in lines), lines
     steps = workflow("main.yml")["jobs"]["images"]["steps"]
     trivy = [s for s in steps if s.get("uses", "").startswith("aquasecurity/trivy-action@")]
     assert {s["with"]["version"] for s in trivy} == {"v0.70.0"}
-    for path in ("main.yml", "deploy-stack.yml"):
+    for path in ("main.yml", "deploy-stack.yml", "rollback.yml"):
         (installer,) = [
             s
             for job in workflow(path)["jobs"].values()
@@ -97,27 +101,123 @@ def test_the_deploy_judges_the_scan_and_verifies_every_signature_before_copy_and
     assert steps[download]["with"]["name"] == "images-${{ inputs.release }}"
     verdict = _index(steps, lambda s: "samokoder-infra scan-verdict" in s.get("run", ""))
     assert '"$STACK" "$RUNNER_TEMP/scan/api.json" "$RUNNER_TEMP/scan/frontend.json"' in steps[verdict]["run"]
+    installer = _index(steps, lambda s: s.get("uses", "").startswith("sigstore/cosign-installer@"))
     copy = _index(steps, lambda s: "skopeo copy" in s.get("run", ""))
     run = steps[copy]["run"]
-    assert run.index("cosign") < run.index("skopeo copy")
-    assert f"identity={IDENTITY}" in run
-    assert re.search(
-        r'--certificate-identity "\$identity" \\\n\s+--certificate-oidc-issuer '
-        + re.escape(ISSUER)
-        + r" \\\n",
-        run,
-    )
-    assert "for check in verify verify-attestation" in run
-    assert '"$SOURCE/${pair%%=*}@${pair#*=}"' in run
-    assert '"api=$API" "worker=$API" "frontend=$FRONTEND"' in run.split("cosign", 1)[1]
-    # No regexp and no way around it: an unsigned or foreign image ends the step (set -e).
-    assert "regexp" not in run
+    # The one check (infra/ops/releases/signatures.py) on every image by digest, where it is copied from.
+    verify = 'samokoder-infra verify-images "$SOURCE" --key-file "$source_key" \\\n'
+    assert verify in run
+    assert run.index(verify) < run.index("skopeo copy")
+    assert '"api=$API" "worker=$API" "frontend=$FRONTEND"' in run.split("verify-images", 1)[1]
+    # Not a second copy of the check: no cosign command line of its own, no way around it.
+    assert "cosign " not in run
     assert "|| true" not in run
     first_up = _index(steps, lambda s: s.get("with", {}).get("command") == "up")
-    assert download < verdict < copy < first_up
+    assert download < verdict < installer < copy < first_up
+
+
+def test_one_identity_and_issuer_for_the_deploy_and_the_rollback() -> None:
+    identity = signer_identity({"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "o/r"})
+    assert identity == "https://github.com/o/r/.github/workflows/main.yml@refs/heads/main"
+    checks = cosign_checks("cr.yandex/crp1/api@sha256:" + "a" * 64, identity)
+    bound = ["--certificate-identity", identity, "--certificate-oidc-issuer", GITHUB_ISSUER]
+    assert checks == [
+        ["cosign", "verify", *bound, "cr.yandex/crp1/api@sha256:" + "a" * 64],
+        [
+            "cosign",
+            "verify-attestation",
+            "--type",
+            "cyclonedx",
+            *bound,
+            "cr.yandex/crp1/api@sha256:" + "a" * 64,
+        ],
+    ]
+    # An exact identity, no regexp: cosign's --certificate-identity-regexp would accept lookalikes.
+    assert not any("regexp" in part for check in checks for part in check)
+    # The identity names the workflow that signs, on the branch it runs on.
+    main = workflow("main.yml")
+    assert ".github/workflows/main.yml@refs/heads/" + main[True]["push"]["branches"][0] == SIGNER
+    assert "cosign attest --yes --type cyclonedx" in yaml.safe_dump(main["jobs"]["images"], width=1000)
 
 
 def test_the_identity_is_the_workflow_that_builds_on_main() -> None:
     main = workflow("main.yml")
     assert main[True]["push"]["branches"] == ["main"]
     assert "cosign sign" in yaml.safe_dump(main["jobs"]["images"])
+
+
+def test_the_rollback_installs_the_builds_cosign_before_it_rolls_back() -> None:
+    steps = workflow("rollback.yml")["jobs"]["rollback"]["steps"]
+    installer = _index(steps, lambda s: s.get("uses", "").startswith("sigstore/cosign-installer@"))
+    roll_back = _index(steps, lambda s: s.get("name") == "Roll back")
+    assert installer < roll_back
+    step = steps[roll_back]
+    assert step["env"] == {
+        "SOURCE": "${{ secrets.STAGING_REGISTRY }}",
+        "SOURCE_PULL_KEY": "${{ secrets.STAGING_REGISTRY_PULL_KEY }}",
+    }
+    # The deploy's own rollback reads the signatures where its copy did.
+    deploy = workflow("deploy-stack.yml")["jobs"]["deploy"]["steps"]
+    copy = next(s for s in deploy if "skopeo copy" in s.get("run", ""))
+    assert 'echo "SOURCE_KEY_FILE=$source_key" >> "$GITHUB_ENV"' in copy["run"]
+    (after_failure,) = [s for s in deploy if s.get("name") == "Roll back"]
+    assert (
+        'samokoder-infra rollback "$STACK" --source "$SOURCE" --source-key-file "$SOURCE_KEY_FILE" --yes'
+        in after_failure["run"]
+    )
+
+
+def _roll_back(tmp_path: Path, stack: str, release: str = "", source: str = "cr.yandex/crpstaging") -> Any:
+    """The Roll back step of rollback.yml run by bash, with a samokoder-infra that prints its arguments."""
+    run = next(
+        s for s in workflow("rollback.yml")["jobs"]["rollback"]["steps"] if s.get("name") == "Roll back"
+    )
+    fake = tmp_path / "samokoder-infra"
+    fake.write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$RUNNER_TEMP/args"\n')
+    fake.chmod(0o755)
+    env = {
+        "PATH": f"{tmp_path}:{os.environ['PATH']}",
+        "STACK": stack,
+        "RELEASE": release,
+        "SOURCE": source,
+        "SOURCE_PULL_KEY": '{"id": "puller"}',
+        "RUNNER_TEMP": str(tmp_path),
+        "GITHUB_OUTPUT": str(tmp_path / "output"),
+    }
+    return subprocess.run(["bash", "-c", run["run"]], env=env, capture_output=True, text=True, check=False)
+
+
+@pytest.mark.parametrize("release", ["", "2026.11.18-2"])
+def test_prods_rollback_verifies_in_staging_registry_with_the_pull_only_key(
+    tmp_path: Path, release: str
+) -> None:
+    done = _roll_back(tmp_path, "prod", release)
+    assert done.returncode == 0, done.stderr
+    args = (tmp_path / "args").read_text().splitlines()
+    key = str(tmp_path / "source-key.json")
+    target = ["--to", release] if release else []
+    assert args == [
+        "rollback",
+        "prod",
+        *target,
+        "--source",
+        "cr.yandex/crpstaging",
+        "--source-key-file",
+        key,
+        "--yes",
+    ]
+    assert Path(key).read_text() == '{"id": "puller"}'
+    assert Path(key).stat().st_mode & 0o077 == 0
+
+
+def test_stagings_rollback_verifies_in_its_own_registry(tmp_path: Path) -> None:
+    done = _roll_back(tmp_path, "staging", source="")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "args").read_text().splitlines() == ["rollback", "staging", "--yes"]
+
+
+def test_prods_rollback_without_staging_registry_stops_before_the_command(tmp_path: Path) -> None:
+    done = _roll_back(tmp_path, "prod", source="")
+    assert done.returncode == 1
+    assert "set STAGING_REGISTRY (cr.yandex/<id>)" in done.stderr
+    assert not (tmp_path / "args").exists()

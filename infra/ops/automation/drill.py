@@ -8,6 +8,7 @@ operator restoring the stack would wait for.
 
 from __future__ import annotations
 
+import math
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -62,8 +63,14 @@ def _check(kubectl: Kubectl, job: Mapping[str, Any], deadline: float) -> tuple[b
 
 
 def push(kubectl: Kubectl, stack: str, outcome: DrillOutcome, finished_at: float) -> None:
+    """Every push carries what describes this run: its outcome and its restore time, NaN when the copy
+    never got ready. The push is a POST, which replaces only the families it carries in the group
+    (pushgateway v1.11.3 README.md:409-413; PUT would replace the whole group, :366-370, and DELETE
+    drops it all, :418-422): a restore time left out would leave an earlier run's in the group, read as
+    this one's. The last success's time is a pass's alone, so a failure keeps it (RestoreDrillStale)."""
+    restore_seconds = math.nan if outcome.restore_seconds is None else outcome.restore_seconds
     metrics = drill.drill_metrics(
-        passed=outcome.passed, restore_seconds=outcome.restore_seconds, finished_at=finished_at
+        passed=outcome.passed, restore_seconds=restore_seconds, finished_at=finished_at
     )
     with tempfile.NamedTemporaryFile("w", suffix=".prom") as body:
         body.write(metrics)

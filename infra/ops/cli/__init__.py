@@ -32,6 +32,7 @@ COMMANDS = (
     "app_commit",
     "release_record",
     "scan_verdict",
+    "verify_images",
 )
 
 

@@ -16,6 +16,7 @@ from infra.ops.cli.common import (
     project_dir,
     smoke_check,
 )
+from infra.ops.cli.verify_images import registry, require_signed
 
 
 def register(commands: Commands) -> None:
@@ -24,7 +25,9 @@ def register(commands: Commands) -> None:
         help="redeploy an earlier release's image digests, and nothing else",
         description=(
             "Pick the last successful release before the current one (or --to RELEASE, or --steps N "
-            "back), check that its digests are still in the registry and that it expects the "
+            "back), check that its digests are still in the registry, that each image is signed and its "
+            "SBOM attested by this repository's main.yml on main (cosign, in --source: the registry the "
+            "build pushed to, which holds the signatures) and that it expects the "
             "database's migration revision, then set the stack's release to it, preview (refusing if "
             "anything but Deployments would change) and update. A smoke check of /api/health through the "
             "ingress follows. Failure exits non-zero with the stack's release config as before."
@@ -39,6 +42,21 @@ def register(commands: Commands) -> None:
     )
     rollback.add_argument(
         "--dry-run", action="store_true", help="say what would be rolled back, change nothing"
+    )
+    rollback.add_argument(
+        "--source",
+        type=registry,
+        metavar="REGISTRY",
+        help=(
+            "the registry the build pushed and signed the images in, cr.yandex/<id> (default: the stack's "
+            "own, which is that registry for staging; prod's copies carry no signature)"
+        ),
+    )
+    rollback.add_argument(
+        "--source-key-file",
+        type=Path,
+        metavar="FILE",
+        help="a service account key that can pull from --source (default: the environment's token source)",
     )
     rollback.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     rollback.set_defaults(handler=run)
@@ -89,6 +107,10 @@ def _apply(args: argparse.Namespace, plan: Any) -> int:
         raise Failure(f"rollback: {error}", EXIT_FAILED) from None
     if missing:
         raise Failure(f"rollback: refused: the images of {', '.join(missing)} are no longer in the registry")
+    # The deploy's own check, on the digests this update will run, before anything is set or applied.
+    require_signed(
+        "rollback", args.source or f"cr.yandex/{registry_id}", plan.target.images, args.source_key_file
+    )
     if not args.yes and input(f"roll {args.stack} back to {plan.target.id}? [y/N] ").strip().lower() != "y":
         print("rollback: not confirmed; nothing changed")
         return EXIT_FAILED

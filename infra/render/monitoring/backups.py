@@ -189,26 +189,39 @@ def drill_alerts(profile: DatabaseProfile, cluster: str) -> tuple[Recording | Al
     days = profile.drill_period_days
     labels = {**LABELS, "cluster": cluster}
 
-    def stale(severity: Severity, seconds: int, never: bool) -> Alert:
-        # absent() carries no label of its own: the alert's labels name the cluster.
-        expr = f"{LAST_DRILL} > {seconds}" + (f"\nor absent({last})" if never else "")
+    def stale(severity: Severity, seconds: int) -> Alert:
         return Alert(
             "RestoreDrillStale",
-            expr,
+            f"{LAST_DRILL} > {seconds}",
             severity,
             "No recent restore drill of the database passed",
-            "The last restore drill that passed ended {{ $value | humanizeDuration }} ago"
-            + (", or none ever did (no series)" if never else "")
-            + f"; drills run every {days} d (threshold {seconds // 86400} d). Backups nobody "
-            "restored are untested: run samokoder-infra restore-drill.",
+            "The last restore drill that passed ended {{ $value | humanizeDuration }} ago; drills run "
+            f"every {days} d (threshold {seconds // 86400} d). Backups nobody restored are untested: "
+            "run samokoder-infra restore-drill.",
             for_="1h",
             labels=labels,
         )
 
+    # Its own rule, at the warning's severity: absent()'s value is 1, not an age, so the stale rule's
+    # text would read "ended 1s ago" for a stack where no drill ever passed. absent() keeps only its
+    # selector's job label: the alert's labels name the cluster.
+    never = Alert(
+        "RestoreDrillStale",
+        f"absent({last})",
+        "warning",
+        "No restore drill of the database has passed yet",
+        "The Pushgateway holds no time of a restore drill that passed: none has on this stack yet (or "
+        f"the Pushgateway lost its volume); drills run every {days} d. Backups nobody restored are "
+        "untested: run samokoder-infra restore-drill.",
+        for_="1h",
+        labels=labels,
+    )
+
     return (
         Recording(LAST_DRILL, f"time() - max({last})"),
-        stale("warning", warning, never=True),
-        stale("critical", critical, never=False),
+        stale("warning", warning),
+        never,
+        stale("critical", critical),
         Alert(
             "RestoreDrillFailed",
             f"max({selector(m.DRILL_SUCCESS, m.DRILL)}) == 0",

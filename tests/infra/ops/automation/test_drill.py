@@ -5,6 +5,7 @@ happens."""
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 
 from infra.ops.automation.drill import DrillError, restore_drill
 from infra.ops.automation.rehearsal import Kubectl
+from tests.tools import tool
 
 RUN = "9f8e7d"
 COPY = f"samokoder-db-drill-{RUN}"
@@ -153,7 +155,11 @@ def test_a_copy_that_never_gets_ready_fails_is_deleted_and_pushed(tmp_path: Path
     made = calls(tmp_path)
     assert not any(line.startswith(f"get job/{JOB}") for line in made)
     assert made[-2] == CLEANUP
-    assert "samokoder_restore_drill_success 0.000" in (tmp_path / "pushed").read_text()
+    pushed = (tmp_path / "pushed").read_text().splitlines()
+    assert "samokoder_restore_drill_success 0.000" in pushed
+    # Its restore time replaces the last run's (a POST replaces the families it carries) with no value.
+    assert "samokoder_restore_drill_restore_seconds nan" in pushed
+    assert not any("last_success" in line for line in pushed)
     assert any("the drill stopped" in line for line in said)
 
 
@@ -166,6 +172,7 @@ def test_a_check_that_cannot_finish_still_pushes_the_restores_time(tmp_path: Pat
     pushed = (tmp_path / "pushed").read_text()
     assert "samokoder_restore_drill_success 0.000" in pushed
     assert "samokoder_restore_drill_restore_seconds" in pushed
+    assert "nan" not in pushed
 
 
 def test_an_outcome_that_cannot_be_pushed_is_an_error(tmp_path: Path) -> None:
@@ -173,3 +180,16 @@ def test_an_outcome_that_cannot_be_pushed_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(DrillError, match=r"could not be pushed to the Pushgateway: .*503 no endpoints"):
         drill(tmp_path, answers)
     assert CLEANUP in calls(tmp_path)
+
+
+@pytest.mark.tool
+def test_promtool_parses_a_push_without_a_restore_time_as_the_text_format(tmp_path: Path) -> None:
+    # The Pushgateway reads the body with the same text-format parser (handler/push.go:89-114 at
+    # v1.11.3); promtool check metrics rejects a value that is not a float ("expected float as value").
+    drill(tmp_path, {ASKED: (0, "users\n"), "wait ": (1, "timed out waiting for the condition")})
+    pushed = (tmp_path / "pushed").read_text()
+    assert " nan\n" in pushed
+    run = subprocess.run(
+        [str(tool("promtool")), "check", "metrics"], input=pushed, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stdout + run.stderr

@@ -306,6 +306,33 @@ def _other_rows() -> list[Row]:
             "none.yaml",
             {"r.json": TRIVY_REPORT},
         ),
+        Row(
+            "verify-images",
+            "REGISTRY a URL",
+            ("verify-images", "https://cr", f"api={GOOD_DIGEST}"),
+            "https://cr",
+        ),
+        Row(
+            "verify-images", "an image by tag", ("verify-images", "cr.yandex/crp", "api=latest"), "api=latest"
+        ),
+        Row(
+            "verify-images",
+            "a service twice",
+            ("verify-images", "cr.yandex/crp", f"api={GOOD_DIGEST}", f"api={GOOD_DIGEST}"),
+            "api named twice",
+        ),
+        Row(
+            "verify-images",
+            "--key-file missing",
+            ("verify-images", "cr.yandex/crp", f"api={GOOD_DIGEST}", "--key-file", "none.json"),
+            "none.json",
+        ),
+        Row(
+            "rollback",
+            "--source a URL",
+            ("rollback", "staging", "--source", "https://cr", "--history", "good.json", "--dry-run"),
+            "https://cr",
+        ),
     ]
     return rows
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from tests.infra.render.monitoring.promtool_suite import run_promtool_tests, wri
 from tests.infra.render.monitoring.scenarios import HEALTHY, LEAD, AlertKey, Check, Scenario
 from tests.infra.render.monitoring.support import stack_settings
 from tests.infra.render.monitoring.workload import Phase
+from tests.tools import tool
 
 HOUR = 3600
 TWICE_DAILY = "0 0 0,12 * * *"
@@ -175,10 +177,83 @@ def test_a_stale_drill_warns_a_day_past_the_stacks_period_and_pages_a_period_lat
     profile = stack_settings(stack).database
     assert profile.drill_period_days == days
     assert backups.drill_thresholds_seconds(profile) == ((days + 1) * DAY, (2 * days + 1) * DAY)
-    warning = alert("RestoreDrillStale", "warning", stack)
-    assert f"> {(days + 1) * DAY}\nor absent(" in warning.expr
-    assert "absent" not in alert("RestoreDrillStale", "critical", stack).expr
+    rules = backups.backup_rules(stack_settings(stack))
+    stale = [a for a in rules.alerts if a.name == "RestoreDrillStale"]
+    (never,) = (a for a in stale if "absent(" in a.expr)
+    (warning,) = (a for a in stale if a.severity == "warning" and a is not never)
+    (critical,) = (a for a in stale if a.severity == "critical")
+    assert warning.expr.endswith(f"> {(days + 1) * DAY}")
+    assert critical.expr.endswith(f"> {(2 * days + 1) * DAY}")
+    assert "absent" not in warning.expr + critical.expr
+    # No drill ever: warned at once (after the hour), as one period missed is.
+    assert (never.severity, never.for_) == ("warning", warning.for_)
     assert f"drills run every {days} d (threshold {days + 1} d)" in warning.description
+    assert f"drills run every {days} d" in never.description
+
+
+def _drill_annotation_test(
+    rule: Alert, last_success: float | None, description: str, *, job: bool
+) -> dict[str, Any]:
+    """promtool's check of the one RestoreDrillStale alert firing at 70 minutes, labels and annotations."""
+    rendered = rule.render()
+    series = (
+        f'{m.DRILL_LAST_SUCCESS}{{job="{conventions.DRILL_JOB}", stack="any"}}'
+        if last_success is not None
+        else 'up{job="unrelated"}'
+    )
+    return {
+        "interval": "1m",
+        "input_series": [{"series": series, "values": f"{last_success or 1}+0x80"}],
+        "alert_rule_test": [
+            {
+                "eval_time": "70m",
+                "alertname": "RestoreDrillStale",
+                "exp_alerts": [
+                    {
+                        "exp_labels": {
+                            **rendered["labels"],
+                            **({"job": conventions.DRILL_JOB} if job else {}),
+                        },
+                        "exp_annotations": {**rendered["annotations"], "description": description},
+                    }
+                ],
+            }
+        ],
+    }
+
+
+@pytest.mark.tool
+@pytest.mark.parametrize(("stack", "days"), [("staging", 7), ("prod", 31)])
+def test_promtool_a_stale_drill_says_its_age_and_a_stack_without_one_says_none_passed(
+    stack: str, days: int, tmp_path: Path
+) -> None:
+    rules = backups.backup_rules(stack_settings(stack))
+    stale = [a for a in rules.alerts if a.name == "RestoreDrillStale"]
+    (never,) = (a for a in stale if "absent(" in a.expr)
+    (warning,) = (a for a in stale if a.severity == "warning" and a is not never)
+    # absent()'s value is 1, not an age: no template may read it.
+    assert "{{" not in never.description
+    assert "no time of a restore drill that passed" in never.description
+    # At 70 minutes the last pass is a period and a day and a half old: "8d 12h 0m 0s" on staging.
+    age = (days + 1.5) * DAY
+    text = warning.description.replace("{{ $value | humanizeDuration }}", f"{days + 1}d 12h 0m 0s")
+    document = {
+        "rule_files": [str(tmp_path / "database.yaml")],
+        "evaluation_interval": "1m",
+        "tests": [
+            _drill_annotation_test(never, None, never.description, job=True),
+            _drill_annotation_test(warning, 70 * 60 - age, text, job=False),
+        ],
+    }
+    (tmp_path / "database.yaml").write_text(dump_yaml(rules.render()))
+    (tmp_path / "test.yaml").write_text(dump_yaml(document))
+    run = subprocess.run(
+        [str(tool("promtool")), "test", "rules", str(tmp_path / "test.yaml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
 
 
 def _drill(name: str, load: Any, firing: set[AlertKey], quiet: set[AlertKey], minutes: int = 70) -> Scenario:
