@@ -106,7 +106,10 @@ def unexpected(steps: Iterable[Step], restored: str | None) -> list[Step]:
     def allowed(step: Step) -> bool:
         if step.op in NEUTRAL_OPS:
             return True
-        named = lambda objects: any(step.type == kind and step.urn.endswith(name) for kind, name in objects)  # noqa: E731
+
+        def named(objects: Iterable[tuple[str, str]]) -> bool:
+            return any(step.type == kind and step.urn.endswith(name) for kind, name in objects)
+
         # pulumi-kubernetes replaces a ConfigMap whose data changes (provider/pkg/provider/diff.go:32-33,
         # enableConfigMapMutable unset): the dashboard's change is a replace, not an update.
         updated = (step.op == "update" and named({LOCKBOX, *MONITORING_OBJECTS})) or (
