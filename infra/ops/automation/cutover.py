@@ -49,6 +49,7 @@ MONITORING_OBJECTS = {
 }
 LOCKBOX = ("pulumi-python:dynamic:Resource", "::secrets-app")
 NEUTRAL_OPS = {"same", "read", "refresh"}
+REPLACING_OPS = {"replace", "create-replacement", "delete-replaced"}
 CHANGING_OPS = {"create", "update", "delete", "create-replacement", "delete-replaced", "replace"}
 # external-secrets v2.9.0: any change of an ExternalSecret's annotations reconciles it
 # (pkg/controllers/externalsecret/externalsecret_controller.go:1441), and a resource version it
@@ -105,8 +106,14 @@ def unexpected(steps: Iterable[Step], restored: str | None) -> list[Step]:
     def allowed(step: Step) -> bool:
         if step.op in NEUTRAL_OPS:
             return True
-        updated = step.op == "update" and any(
-            step.type == kind and step.urn.endswith(name) for kind, name in {LOCKBOX, *MONITORING_OBJECTS}
+
+        def named(objects: Iterable[tuple[str, str]]) -> bool:
+            return any(step.type == kind and step.urn.endswith(name) for kind, name in objects)
+
+        # pulumi-kubernetes replaces a ConfigMap whose data changes (provider/pkg/provider/diff.go:32-33,
+        # enableConfigMapMutable unset): the dashboard's change is a replace, not an update.
+        updated = (step.op == "update" and named({LOCKBOX, *MONITORING_OBJECTS})) or (
+            step.op in REPLACING_OPS and named(MONITORING_OBJECTS)
         )
         return updated or ((step.type == POLICY or ours(step)) and step.op in CHANGING_OPS)
 

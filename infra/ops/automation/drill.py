@@ -8,7 +8,6 @@ operator restoring the stack would wait for.
 
 from __future__ import annotations
 
-import math
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -62,21 +61,16 @@ def _check(kubectl: Kubectl, job: Mapping[str, Any], deadline: float) -> tuple[b
     return outcome == "succeeded", report
 
 
-def push(kubectl: Kubectl, stack: str, outcome: DrillOutcome, finished_at: float) -> None:
-    """Every push carries what describes this run: its outcome and its restore time, NaN when the copy
-    never got ready. The push is a POST, which replaces only the families it carries in the group
-    (pushgateway v1.11.3 README.md:409-413; PUT would replace the whole group, :366-370, and DELETE
-    drops it all, :418-422): a restore time left out would leave an earlier run's in the group, read as
-    this one's. The last success's time is a pass's alone, so a failure keeps it (RestoreDrillStale)."""
-    restore_seconds = math.nan if outcome.restore_seconds is None else outcome.restore_seconds
+def push(kubectl: Kubectl, stack: str, served: str, outcome: DrillOutcome, finished_at: float) -> None:
+    """The run's outcome to the group of ``stack`` and ``served``, the cluster whose archive it restored."""
     metrics = drill.drill_metrics(
-        passed=outcome.passed, restore_seconds=restore_seconds, finished_at=finished_at
+        passed=outcome.passed, restore_seconds=outcome.restore_seconds, finished_at=finished_at
     )
     with tempfile.NamedTemporaryFile("w", suffix=".prom") as body:
         body.write(metrics)
         body.flush()
         try:
-            kubectl("create", "--raw", drill.push_path(stack), "-f", body.name)
+            kubectl("create", "--raw", drill.push_path(stack, served), "-f", body.name)
         except RehearsalError as error:
             raise DrillError(f"the outcome could not be pushed to the Pushgateway: {error}") from None
 
@@ -114,6 +108,6 @@ def restore_drill(
     except RehearsalError as error:
         progress(f"the drill stopped: {error}")
         outcome = DrillOutcome(False, restore_seconds, str(error))
-    push(kubectl, stack, outcome, time.time())
+    push(kubectl, stack, served, outcome, time.time())
     progress(f"pushed the outcome ({'passed' if outcome.passed else 'failed'}) to the Pushgateway")
     return outcome

@@ -23,6 +23,7 @@ origin and an answer comes within one deadline. Upstream lines are httpx 0.29.0'
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import http.cookiejar
 import ssl
@@ -58,11 +59,22 @@ def within(timeout: float, work: Callable[[httpx.AsyncClient], Awaitable[T]]) ->
     # A loop of its own, never made the thread's current one: asyncio.run would set and then clear
     # it (asyncio/runners.py:136-142, :75), and a later asyncio.get_event_loop() in the same
     # process (Pulumi's runtime) would find none.
+    # Not asyncio.Runner: its close() joins the default executor's threads with no limit
+    # (asyncio/runners.py:73, base_events.py shutdown_default_executor), and a getaddrinfo stuck
+    # there (anyio resolves through loop.getaddrinfo) would outlast the deadline.
+    loop = asyncio.new_event_loop()
+    resolver = concurrent.futures.ThreadPoolExecutor(thread_name_prefix="safe-http")
+    loop.set_default_executor(resolver)
     try:
-        with asyncio.Runner(loop_factory=asyncio.new_event_loop) as runner:
-            return runner.run(run())
+        return loop.run_until_complete(run())
     except TimeoutError:
         raise TimeoutError(f"no complete answer within {timeout:g} s") from None
+    finally:
+        for task in asyncio.all_tasks(loop):
+            task.cancel()
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        resolver.shutdown(wait=False, cancel_futures=True)
+        loop.close()
 
 
 def describe(error: httpx.HTTPError) -> str:

@@ -62,12 +62,10 @@ def _barman(server_name: str | None, **fields: Any) -> dict[str, Any]:
 
 
 def _archive_name(name: str, backups: BackupPlan) -> str | None:
-    """The server name a cluster archives under, when it is not its own name (the plugin's default,
-    plugin-barman-cloud v0.13.0 internal/cnpgi/operator/config/config.go:148-155): the running
-    cluster's from the stack's settings, a recovery cluster's its own."""
-    if name != p.CLUSTER:
-        return name
-    return None if backups.server_name == p.CLUSTER else backups.server_name
+    """plan.archive_name, left out where it is the running cluster's own name (the plugin's default,
+    plugin-barman-cloud v0.13.0 internal/cnpgi/operator/config/config.go:148-155)."""
+    archive = p.archive_name(name, backups)
+    return None if archive == p.CLUSTER else archive
 
 
 def _cluster(

@@ -184,7 +184,9 @@ def drill_thresholds_seconds(profile: DatabaseProfile) -> tuple[int, int]:
 def drill_alerts(profile: DatabaseProfile, cluster: str) -> tuple[Recording | Alert, ...]:
     """The last good restore drill too old (or none ever), and a drill that just failed; a drill
     restores the archive of ``cluster``, the one serving the app."""
-    last = selector(m.DRILL_LAST_SUCCESS, m.DRILL)
+    # The drill pushes under the cluster whose archive it restored (drill.push_path).
+    of_cluster = f'cluster="{cluster}"'
+    last = selector(m.DRILL_LAST_SUCCESS, m.DRILL, of_cluster)
     warning, critical = drill_thresholds_seconds(profile)
     days = profile.drill_period_days
     labels = {**LABELS, "cluster": cluster}
@@ -224,7 +226,7 @@ def drill_alerts(profile: DatabaseProfile, cluster: str) -> tuple[Recording | Al
         stale("critical", critical),
         Alert(
             "RestoreDrillFailed",
-            f"max({selector(m.DRILL_SUCCESS, m.DRILL)}) == 0",
+            f"max({selector(m.DRILL_SUCCESS, m.DRILL, of_cluster)}) == 0",
             "warning",
             "The last restore drill of the database failed",
             "The last restore drill could not restore the backups into a copy, or the copy lacked a "

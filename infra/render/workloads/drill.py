@@ -14,6 +14,7 @@ outcome, pushes the three gauges below to the Pushgateway and deletes the copy.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -186,10 +187,11 @@ def serving_instances(cluster: str) -> str:
     return f"svc/{cluster}-r"
 
 
-def push_path(stack: str) -> str:
-    """The Pushgateway's group for the stack, through the API server's service proxy: the runner
-    pushes, so no pod of the app namespace talks to the monitoring namespace. POST replaces only the
-    metrics it carries, so a failed run keeps the last success's time.
+def push_path(stack: str, cluster: str) -> str:
+    """The Pushgateway's group for the stack and the cluster whose archive the drill restored (after a
+    cut-over, the old archive's success does not speak for the new one), through the API server's
+    service proxy: the runner pushes, so no pod of the app namespace talks to the monitoring
+    namespace. POST replaces only the metrics it carries, so a failed run keeps the last success's time.
 
     Upstream: ``kubectl create --raw URI -f FILE`` POSTs the file as it is (kubectl
     pkg/cmd/create/create.go:233, pkg/rawhttp/raw.go:75-76 at v0.36.3) with no Content-Type (client-go
@@ -200,20 +202,24 @@ def push_path(stack: str) -> str:
     service = f"http:{PUSHGATEWAY_RELEASE}:{PUSHGATEWAY_PORT}"
     return (
         f"/api/v1/namespaces/{MONITORING_NAMESPACE}/services/{service}/proxy"
-        f"/metrics/job/{DRILL_JOB}/stack/{stack}"
+        f"/metrics/job/{DRILL_JOB}/stack/{stack}/cluster/{cluster}"
     )
 
 
 def drill_metrics(*, passed: bool, restore_seconds: float | None, finished_at: float) -> str:
-    """The Prometheus text format the Pushgateway takes: the outcome always, the restore's time when
-    the copy got ready, and the time of this success when it passed."""
+    """The Prometheus text format the Pushgateway takes: the outcome and the restore's time always
+    (NaN when the copy never got ready), and the time of this success when it passed.
+
+    Every push carries what describes its run: the push is a POST, which replaces only the families it
+    carries in the group (pushgateway v1.11.3 README.md:409-413; PUT would replace the whole group,
+    :366-370, and DELETE drops it all, :418-422), so a restore time left out would leave an earlier
+    run's in the group, read as this one's. The last success's time is a pass's alone, so a failure
+    keeps it (RestoreDrillStale)."""
+    restore = math.nan if restore_seconds is None else restore_seconds
     gauges: list[tuple[str, str, float]] = [
-        (m.DRILL_SUCCESS, "1 when the last restore drill passed, 0 when it failed", 1.0 if passed else 0.0)
+        (m.DRILL_SUCCESS, "1 when the last restore drill passed, 0 when it failed", 1.0 if passed else 0.0),
+        (m.DRILL_RESTORE_SECONDS, "seconds from creating the copy to its being ready (NaN: never)", restore),
     ]
-    if restore_seconds is not None:
-        gauges.append(
-            (m.DRILL_RESTORE_SECONDS, "seconds from creating the copy to its being ready", restore_seconds)
-        )
     if passed:
         gauges.append((m.DRILL_LAST_SUCCESS, "when the last restore drill that passed ended", finished_at))
     lines = []

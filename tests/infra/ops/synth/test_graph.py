@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +14,7 @@ from infra.ops.synth.graph import reduced_edges, to_dot
 from infra.ops.synth.runner import Synthesis
 from infra.ops.synth.svg import render_svg
 from infra.ops.synth.writer import write_synthesis
-from tests.conftest import STACKS, load_json
+from tests.conftest import PROJECT_DIR, STACKS, load_json
 
 Synth = Callable[[str], Synthesis]
 SVG = "{http://www.w3.org/2000/svg}"
@@ -78,3 +80,14 @@ def test_marks_colour_what_a_change_does_and_render() -> None:
     dot = to_dot(resources, "t", marks={"k": "changed"})
     assert 'label="changed: Deployment\\napi"' in dot
     assert b"changed: Deployment" in render_svg(dot)
+
+
+def test_a_process_that_drew_a_picture_exits_without_wasmtimes_finalizer_noise() -> None:
+    # With Pulumi loaded, as in synth and diff: freed after wasmtime's bindings, the cached
+    # Graphviz module printed "Exception ignored in: Managed.__del__" at every exit.
+    script = "import pulumi\nfrom infra.ops.synth.svg import render_svg\nrender_svg('digraph { a -> b }')\n"
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, cwd=PROJECT_DIR
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == ""

@@ -197,7 +197,8 @@ def _drill_annotation_test(
     """promtool's check of the one RestoreDrillStale alert firing at 70 minutes, labels and annotations."""
     rendered = rule.render()
     series = (
-        f'{m.DRILL_LAST_SUCCESS}{{job="{conventions.DRILL_JOB}", stack="any"}}'
+        f'{m.DRILL_LAST_SUCCESS}{{job="{conventions.DRILL_JOB}", stack="any", '
+        f'cluster="{rendered["labels"]["cluster"]}"}}'
         if last_success is not None
         else 'up{job="unrelated"}'
     )
@@ -293,3 +294,48 @@ def test_promtool_the_drill_alerts_fire_and_stay_quiet_at_each_stacks_period(
         late = [_drill("prod's on-time age", HEALTHY.but(drill_age_days=30), stale, set())]
         (again,) = write_test_files(late, [rules], tmp_path / "late")
         assert run_promtool_tests(again).returncode == 0
+
+
+@pytest.mark.tool
+def test_promtool_after_a_cut_over_the_idle_clusters_drill_does_not_speak_for_the_restored_one(
+    tmp_path: Path,
+) -> None:
+    """A drill of samokoder-db's archive passed an hour ago; nothing has restored the restored
+    cluster's own archive yet, so the no-drill warning fires for it."""
+    rules = backups.backup_rules(stack_settings("prod", cut_over_to=RESTORED))
+    (never,) = (a for a in rules.alerts if a.name == "RestoreDrillStale" and "absent(" in a.expr)
+    idle_pass = (
+        f'{m.DRILL_LAST_SUCCESS}{{job="{conventions.DRILL_JOB}", stack="prod", '
+        f'cluster="{conventions.DATABASE_CLUSTER}"}}'
+    )
+    document = {
+        "rule_files": [str(tmp_path / "database.yaml")],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [{"series": idle_pass, "values": "-3600+0x80"}],
+                "alert_rule_test": [
+                    {
+                        "eval_time": "70m",
+                        "alertname": "RestoreDrillStale",
+                        "exp_alerts": [
+                            {
+                                "exp_labels": {**never.render()["labels"], "job": conventions.DRILL_JOB},
+                                "exp_annotations": never.render()["annotations"],
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    (tmp_path / "database.yaml").write_text(dump_yaml(rules.render()))
+    (tmp_path / "test.yaml").write_text(dump_yaml(document))
+    run = subprocess.run(
+        [str(tool("promtool")), "test", "rules", str(tmp_path / "test.yaml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr

@@ -88,10 +88,10 @@ def test_a_table_name_that_is_no_identifier_is_refused() -> None:
         drill.check_sql(["users; DROP TABLE users"])
 
 
-def test_the_push_goes_to_the_stacks_group_through_the_service_proxy() -> None:
-    assert drill.push_path("prod") == (
+def test_the_push_goes_to_the_group_of_the_stack_and_the_drilled_cluster_through_the_service_proxy() -> None:
+    assert drill.push_path("prod", "samokoder-db-restored") == (
         "/api/v1/namespaces/monitoring/services/http:prometheus-pushgateway:9091/proxy"
-        "/metrics/job/samokoder-restore-drill/stack/prod"
+        "/metrics/job/samokoder-restore-drill/stack/prod/cluster/samokoder-db-restored"
     )
     passed = drill.drill_metrics(passed=True, restore_seconds=600, finished_at=1.8e9)
     assert "samokoder_restore_drill_success 1.000" in passed
@@ -100,7 +100,8 @@ def test_the_push_goes_to_the_stacks_group_through_the_service_proxy() -> None:
     failed = drill.drill_metrics(passed=False, restore_seconds=None, finished_at=1.8e9)
     assert "samokoder_restore_drill_success 0.000" in failed
     assert "last_success" not in failed
-    assert "restore_seconds" not in failed
+    # Carried as NaN, so that the POST replaces an earlier run's time.
+    assert "samokoder_restore_drill_restore_seconds nan" in failed
 
 
 # --- the SQL on a real PostgreSQL ---------------------------------------------------------------
