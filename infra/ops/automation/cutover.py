@@ -46,6 +46,8 @@ RESTORED_OBJECTS = {
 MONITORING_OBJECTS = {
     ("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "::monitoring-rules-database"),
     ("kubernetes:core/v1:ConfigMap", "::monitoring-dashboard-samokoder-database"),
+    # Its Logs row shows the served cluster's pods.
+    ("kubernetes:core/v1:ConfigMap", "::monitoring-dashboard-samokoder-golden-signals"),
 }
 LOCKBOX = ("pulumi-python:dynamic:Resource", "::secrets-app")
 NEUTRAL_OPS = {"same", "read", "refresh"}

@@ -43,7 +43,7 @@ DAY = 86400
 def dashboards(settings: StackSettings) -> dict[str, dict[str, Any]]:
     groups = settings.monitoring.instrumentation.enabled
     built = (
-        golden_signals(settings.thresholds, groups),
+        golden_signals(settings.thresholds, groups, settings.database_cluster),
         slo_dashboard(settings),
         database_dashboard(settings),
         redis_dashboard(settings.thresholds),

@@ -60,7 +60,8 @@ TRAFFIC_YELLOW, TRAFFIC_RED = 100, 500
 ENDPOINT_LEGEND = f"{{{{{m.APP_ENDPOINT}}}}}"
 
 
-def golden_signals(t: Thresholds, groups: frozenset[InstrumentationGroup]) -> db.Dashboard:
+def golden_signals(t: Thresholds, groups: frozenset[InstrumentationGroup], served: str) -> db.Dashboard:
+    """``served``: the database cluster serving the app, whose logs the Logs row shows."""
     llm = "llm" in groups
     edge = selector(m.EDGE_REQUESTS, m.EDGE_API)
     app_p95 = quantile(0.95, m.HTTP_DURATION, [m.API], "5m", [m.APP_ENDPOINT])
@@ -106,7 +107,7 @@ def golden_signals(t: Thresholds, groups: frozenset[InstrumentationGroup]) -> db
         ],
         "Saturation": saturation_panels(t, groups),
         # From Loki: what the errors above say, and the release's migration and database beside them.
-        "Logs": log_panels(),
+        "Logs": log_panels(served),
         "Canary beside stable": canary_panels(),
     }
     return new_dashboard(

@@ -32,9 +32,15 @@ LOKI: Final = model.DataSourceRef(type_val="loki", uid=LOKI_DATASOURCE_UID)
 API_APPS: Final = (up.API, up.API_PRIMARY)
 # An uvicorn error line, or the app's unhandled exception and the traceback that follows it.
 API_ERROR_LINES: Final = r"^(ERROR:|CRITICAL:|Unhandled exception \[|Traceback )"
-# CloudNativePG names its instances "<cluster>-<serial>" and its jobs "<instance>-<role>-..."
-# (pkg/specs/pods.go, jobs.go:323 at 1.30.0); the pooler "<cluster>-pooler-rw-..." is not one.
-CLUSTER_PODS: Final = f"{DATABASE_CLUSTER}-[0-9]+(-.+)?"
+
+
+def cluster_pods(served: str) -> str:
+    """The pods of the running cluster and, after a cut-over, of the one serving (both run until the
+    old one is retired). CloudNativePG names its instances "<cluster>-<serial>" and its jobs
+    "<instance>-<role>-..." (pkg/specs/pods.go, jobs.go:323 at 1.30.0); the pooler
+    "<cluster>-pooler-rw-..." is not one, nor is a throwaway copy."""
+    clusters = "|".join(dict.fromkeys((DATABASE_CLUSTER, served)))
+    return f"({clusters})-[0-9]+(-.+)?"
 
 
 def selector(**matchers: str) -> str:
@@ -66,7 +72,7 @@ def log_panel(title: str, expr: str, description: str, width: int = 8) -> logs.P
     )
 
 
-def log_panels() -> list[Panel]:
+def log_panels(served: str) -> list[Panel]:
     api = selector(namespace=APP_NAMESPACE, app="~" + "|".join(API_APPS))
     # A raw string (backquoted): the regex as it is.
     errors = f"{api} |~ `{API_ERROR_LINES}`"
@@ -84,7 +90,7 @@ def log_panels() -> list[Panel]:
         ),
         log_panel(
             "CloudNativePG: the database cluster",
-            selector(namespace=APP_NAMESPACE, app=up.CNPG_DATABASE[up.NAME], pod="~" + CLUSTER_PODS),
+            selector(namespace=APP_NAMESPACE, app=up.CNPG_DATABASE[up.NAME], pod="~" + cluster_pods(served)),
             "The cluster's instances (PostgreSQL's and the instance manager's lines) and their jobs.",
         ),
     ]

@@ -7,6 +7,7 @@ from typing import Any
 import promql_parser as pp
 
 from infra import ingress_contract as edge
+from infra.conventions import DATABASE_CLUSTER
 from infra.render.monitoring.alerts import series as rec
 from infra.render.monitoring.dashboards.golden_signals import UID, golden_signals
 from infra.render.monitoring.dashboards.panels import to_json
@@ -25,7 +26,7 @@ from tests.infra.render.monitoring.support import (
 def built(
     groups: frozenset[InstrumentationGroup] = frozenset(), changes: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    return to_json(golden_signals(stack_settings("prod", changes).thresholds, groups))
+    return to_json(golden_signals(stack_settings("prod", changes).thresholds, groups, DATABASE_CLUSTER))
 
 
 def test_every_panel_has_a_unique_title_a_prometheus_query_and_a_unit() -> None:

@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
-from infra.conventions import APP_NAMESPACE, LOKI_DATASOURCE_UID, MIGRATION
+from infra.conventions import APP_NAMESPACE, DATABASE_CLUSTER, LOKI_DATASOURCE_UID, MIGRATION
 from infra.render.alloy_config import STREAM_LABELS
 from infra.render.monitoring.dashboards import logs
 from infra.render.monitoring.dashboards.golden_signals import golden_signals
 from infra.render.monitoring.dashboards.panels import to_json
+from infra.render.workloads import drill, rehearsal
 from infra.render.workloads import upstream_pods as up
 from infra.settings.monitoring import INSTRUMENTATION_GROUPS
 from tests.infra.render.monitoring.support import stack_settings
@@ -40,7 +41,7 @@ def stream_selector(expr: str) -> dict[str, tuple[str, str]]:
 
 @pytest.fixture(scope="module", params=[frozenset(), frozenset(INSTRUMENTATION_GROUPS)])
 def dashboard(request: pytest.FixtureRequest) -> dict[str, Any]:
-    return to_json(golden_signals(stack_settings("prod").thresholds, request.param))
+    return to_json(golden_signals(stack_settings("prod").thresholds, request.param, DATABASE_CLUSTER))
 
 
 def test_the_golden_signals_show_the_three_logs_in_their_own_row(dashboard: dict[str, Any]) -> None:
@@ -82,6 +83,18 @@ def test_the_selectors_pick_the_pods_they_are_named_after(dashboard: dict[str, A
     assert re.fullmatch(pods, "samokoder-db-2-join-x7k2p")
     assert not re.fullmatch(pods, up.POOLER + "-5d8f7-abcde")
     assert not re.fullmatch(pods, "samokoder-db-restore-20260101-1")
+
+
+def test_after_a_cut_over_the_database_logs_are_the_served_and_the_running_clusters() -> None:
+    served = "samokoder-db-restore-20261126-0630"
+    dashboard = to_json(golden_signals(stack_settings("prod").thresholds, frozenset(), served))
+    panel = log_panels(dashboard)["CloudNativePG: the database cluster"]
+    pods = stream_selector(panel["targets"][0]["expr"])["pod"][1]
+    assert re.fullmatch(pods, f"{served}-1")
+    assert re.fullmatch(pods, f"{served}-2-join-x7k2p")
+    assert re.fullmatch(pods, "samokoder-db-1")
+    for copy in (rehearsal.copy_name("0f3c", "run1"), drill.copy_name("run1")):
+        assert not re.fullmatch(pods, f"{copy}-1")
 
 
 @pytest.mark.parametrize(
