@@ -340,7 +340,7 @@ def scrape_jobs(objects: Objects) -> set[str]:
     for release in objects.releases:
         monitor = release["values"].get("serviceMonitor", {})
         if release["chart"] == PUSHGATEWAY.name and monitor.get("enabled") and monitor.get("honorLabels"):
-            jobs.add(re.search(r"/metrics/job/([^/]+)", drill.push_path("any", "any"))[1])  # type: ignore[index]
+            jobs.add(re.search(r"/metrics/job/([^/]+)", drill.push_path("any", None))[1])  # type: ignore[index]
     return jobs
 
 

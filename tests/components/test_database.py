@@ -372,5 +372,6 @@ def test_the_cut_over_guard_knows_the_restored_cluster_s_objects_by_their_urns(t
     assert {step.urn.rsplit("::", 1)[1] for step in steps if step.op == "update"} >= {
         "monitoring-rules-database",
         "monitoring-dashboard-samokoder-database",
+        "monitoring-dashboard-samokoder-golden-signals",
     }
     assert unexpected(steps, restored) == []

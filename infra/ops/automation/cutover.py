@@ -3,7 +3,8 @@
 The update goes through Pulumi, as restore's does: the stack's config is
 set, a preview must change only what a cut-over changes (the app's Lockbox
 secret, NetworkPolicies, the restored cluster's Pooler, ScheduledBackup and
-PodMonitor, the database's alert rules and dashboard) or the config is put
+PodMonitor, the database's alert rules, its dashboard and the golden signals' (whose Logs row
+shows the served cluster), updated or, ConfigMaps, replaced) or the config is put
 back and nothing is applied; then the update. External
 Secrets is then asked to refresh the app's Secret at once (rather than within
 its hour), the pods that read it are restarted, and the result is checked
@@ -41,8 +42,8 @@ RESTORED_OBJECTS = {
     "kubernetes:postgresql.cnpg.io/v1:ScheduledBackup": "scheduled-backup",
     "kubernetes:monitoring.coreos.com/v1:PodMonitor": "pod-monitor",
 }
-# The database's rule file and dashboard, by the names components/monitoring.py gives them: updated
-# only (infra/render/monitoring/backups.py, dashboards/__init__.py read settings.database_cluster).
+# The database's rule file and the dashboards that read settings.database_cluster, by the names
+# components/monitoring.py gives them: updated, or replaced (a ConfigMap's data, below).
 MONITORING_OBJECTS = {
     ("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "::monitoring-rules-database"),
     ("kubernetes:core/v1:ConfigMap", "::monitoring-dashboard-samokoder-database"),

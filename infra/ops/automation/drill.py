@@ -61,8 +61,10 @@ def _check(kubectl: Kubectl, job: Mapping[str, Any], deadline: float) -> tuple[b
     return outcome == "succeeded", report
 
 
-def push(kubectl: Kubectl, stack: str, served: str, outcome: DrillOutcome, finished_at: float) -> None:
-    """The run's outcome to the group of ``stack`` and ``served``, the cluster whose archive it restored."""
+def push(
+    kubectl: Kubectl, stack: str, archive: str | None, outcome: DrillOutcome, finished_at: float
+) -> None:
+    """The run's outcome to the group of ``stack`` and the ``archive`` it restored (plan.drill_group)."""
     metrics = drill.drill_metrics(
         passed=outcome.passed, restore_seconds=outcome.restore_seconds, finished_at=finished_at
     )
@@ -70,7 +72,7 @@ def push(kubectl: Kubectl, stack: str, served: str, outcome: DrillOutcome, finis
         body.write(metrics)
         body.flush()
         try:
-            kubectl("create", "--raw", drill.push_path(stack, served), "-f", body.name)
+            kubectl("create", "--raw", drill.push_path(stack, archive), "-f", body.name)
         except RehearsalError as error:
             raise DrillError(f"the outcome could not be pushed to the Pushgateway: {error}") from None
 
@@ -83,11 +85,13 @@ def restore_drill(
     check_job: CheckJob,
     *,
     served: str,
+    archive: str | None = None,
     timeout_seconds: int,
     progress: Progress,
 ) -> DrillOutcome:
     """``copy_objects``: the run's copy (a Cluster of ``served``'s archive, the cluster serving the app)
-    and its policies, labelled with ``run``; the copy is checked against what ``served`` holds."""
+    and its policies, labelled with ``run``; the copy is checked against what ``served`` holds, and
+    the outcome pushed to the group of ``archive`` (plan.drill_group)."""
     (copy,) = (o["metadata"]["name"] for o in copy_objects if o["kind"] == "Cluster")
     restore_seconds: float | None = None
     try:
@@ -108,6 +112,6 @@ def restore_drill(
     except RehearsalError as error:
         progress(f"the drill stopped: {error}")
         outcome = DrillOutcome(False, restore_seconds, str(error))
-    push(kubectl, stack, served, outcome, time.time())
+    push(kubectl, stack, archive, outcome, time.time())
     progress(f"pushed the outcome ({'passed' if outcome.passed else 'failed'}) to the Pushgateway")
     return outcome

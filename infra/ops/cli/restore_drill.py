@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from infra.conventions import Naming  # noqa: PLC0415
     from infra.ops.automation.drill import DrillError, restore_drill  # noqa: PLC0415
     from infra.ops.automation.rehearsal import Kubectl  # noqa: PLC0415
+    from infra.render.database import plan  # noqa: PLC0415
     from infra.render.workloads import drill  # noqa: PLC0415
 
     settings = stack_settings(args.stack)
@@ -58,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
             copy,
             lambda nonempty: drill.check_job(naming, run, nonempty),
             served=settings.database_cluster,
+            archive=plan.drill_group(settings),
             timeout_seconds=args.timeout,
             progress=lambda line: print(line, flush=True),
         )

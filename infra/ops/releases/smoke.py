@@ -142,7 +142,8 @@ def check_asset(url: str, timeout: float) -> str:
 
 
 def upgrade_status(url: str, timeout: float) -> int:
-    """The status a websocket upgrade to ``url`` (http(s)) is answered with, within ``timeout`` s in all.
+    """The status a websocket upgrade to ``url`` (http(s)) is answered with, within ``timeout`` s in all
+    (and CLOSE_SECONDS more to close a session a 101 opened).
 
     websockets checks a 101 as RFC 6455 section 4.1 asks (Connection, Upgrade, and
     Sec-WebSocket-Accept against the key it sent: ``ClientProtocol.process_response``,

@@ -64,7 +64,7 @@ def _barman(server_name: str | None, **fields: Any) -> dict[str, Any]:
 def _archive_name(name: str, backups: BackupPlan) -> str | None:
     """plan.archive_name, left out where it is the running cluster's own name (the plugin's default,
     plugin-barman-cloud v0.13.0 internal/cnpgi/operator/config/config.go:148-155)."""
-    archive = p.archive_name(name, backups)
+    archive = p.archive_name(name, backups.server_name)
     return None if archive == p.CLUSTER else archive
 
 

@@ -119,14 +119,22 @@ def backup_plan(naming: Naming, profile: DatabaseProfile) -> BackupPlan:
     )
 
 
-def archive_name(cluster: str, backups: BackupPlan) -> str:
-    """The server name ``cluster`` archives under: the running cluster's is the settings' (its own name
-    until a rebuild gives it another), a restored cluster's its own (manifests.recovery_cluster)."""
-    return backups.server_name if cluster == CLUSTER else cluster
+def archive_name(cluster: str, server_name: str) -> str:
+    """The server name ``cluster`` archives under: the running cluster's is the settings'
+    ``server_name`` (its own name until a rebuild gives it another), a restored cluster's its own
+    (manifests.recovery_cluster)."""
+    return server_name if cluster == CLUSTER else cluster
+
+
+def drill_group(settings: StackSettings) -> str | None:
+    """The archive a restore drill of the served cluster restores, as its Pushgateway group names it:
+    None for the running cluster's first archive, whose group predates archives having their own."""
+    archive = archive_name(settings.database_cluster, settings.database.server_name)
+    return None if archive == CLUSTER else archive
 
 
 def served_backup_plan(naming: Naming, settings: StackSettings) -> BackupPlan:
     """The backup plan read from the archive of the cluster that serves the app (a cut-over's restored
     cluster, else the running one): what a throwaway copy restores, so that it holds the live data."""
     backups = backup_plan(naming, settings.database)
-    return replace(backups, server_name=archive_name(settings.database_cluster, backups))
+    return replace(backups, server_name=archive_name(settings.database_cluster, backups.server_name))

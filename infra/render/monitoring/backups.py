@@ -51,7 +51,7 @@ def backup_rules(settings: StackSettings) -> RuleFile:
         *base_backup_rules(settings.database, cluster),
         *wal_archive_alerts(cluster),
         *instance_alerts(settings),
-        *drill_alerts(settings.database, cluster),
+        *drill_alerts(settings.database, cluster, plan.drill_group(settings)),
     )
     return RuleFile("database", (RuleGroup("samokoder-database", rules),))
 
@@ -181,12 +181,15 @@ def drill_thresholds_seconds(profile: DatabaseProfile) -> tuple[int, int]:
     return warning, critical
 
 
-def drill_alerts(profile: DatabaseProfile, cluster: str) -> tuple[Recording | Alert, ...]:
+def drill_alerts(
+    profile: DatabaseProfile, cluster: str, archive: str | None
+) -> tuple[Recording | Alert, ...]:
     """The last good restore drill too old (or none ever), and a drill that just failed; a drill
-    restores the archive of ``cluster``, the one serving the app."""
-    # The drill pushes under the cluster whose archive it restored (drill.push_path).
-    of_cluster = f'cluster="{cluster}"'
-    last = selector(m.DRILL_LAST_SUCCESS, m.DRILL, of_cluster)
+    restores ``archive`` (plan.drill_group), the one of ``cluster``, which serves the app."""
+    # The group the drill pushes to (drill.push_path); "" matches the running cluster's first
+    # archive's group, which carries no archive label.
+    of_archive = f'archive="{archive or ""}"'
+    last = selector(m.DRILL_LAST_SUCCESS, m.DRILL, of_archive)
     warning, critical = drill_thresholds_seconds(profile)
     days = profile.drill_period_days
     labels = {**LABELS, "cluster": cluster}
@@ -205,8 +208,9 @@ def drill_alerts(profile: DatabaseProfile, cluster: str) -> tuple[Recording | Al
         )
 
     # Its own rule, at the warning's severity: absent()'s value is 1, not an age, so the stale rule's
-    # text would read "ended 1s ago" for a stack where no drill ever passed. absent() keeps only its
-    # selector's job label: the alert's labels name the cluster.
+    # text would read "ended 1s ago" for a stack where no drill ever passed. absent() keeps its
+    # selector's equality labels (job, and archive after a cut-over or a rebuild): the alert's labels
+    # name the cluster.
     never = Alert(
         "RestoreDrillStale",
         f"absent({last})",
@@ -226,7 +230,7 @@ def drill_alerts(profile: DatabaseProfile, cluster: str) -> tuple[Recording | Al
         stale("critical", critical),
         Alert(
             "RestoreDrillFailed",
-            f"max({selector(m.DRILL_SUCCESS, m.DRILL, of_cluster)}) == 0",
+            f"max({selector(m.DRILL_SUCCESS, m.DRILL, of_archive)}) == 0",
             "warning",
             "The last restore drill of the database failed",
             "The last restore drill could not restore the backups into a copy, or the copy lacked a "

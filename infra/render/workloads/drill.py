@@ -187,10 +187,10 @@ def serving_instances(cluster: str) -> str:
     return f"svc/{cluster}-r"
 
 
-def push_path(stack: str, cluster: str) -> str:
-    """The Pushgateway's group for the stack and the cluster whose archive the drill restored (after a
-    cut-over, the old archive's success does not speak for the new one), through the API server's
-    service proxy: the runner pushes, so no pod of the app namespace talks to the monitoring
+def push_path(stack: str, archive: str | None) -> str:
+    """The Pushgateway's group for the stack and the archive the drill restored (plan.drill_group:
+    after a cut-over or a rebuild, the old archive's success does not speak for the new one), through
+    the API server's service proxy: the runner pushes, so no pod of the app namespace talks to the monitoring
     namespace. POST replaces only the metrics it carries, so a failed run keeps the last success's time.
 
     Upstream: ``kubectl create --raw URI -f FILE`` POSTs the file as it is (kubectl
@@ -202,7 +202,7 @@ def push_path(stack: str, cluster: str) -> str:
     service = f"http:{PUSHGATEWAY_RELEASE}:{PUSHGATEWAY_PORT}"
     return (
         f"/api/v1/namespaces/{MONITORING_NAMESPACE}/services/{service}/proxy"
-        f"/metrics/job/{DRILL_JOB}/stack/{stack}/cluster/{cluster}"
+        f"/metrics/job/{DRILL_JOB}/stack/{stack}" + ("" if archive is None else f"/archive/{archive}")
     )
 
 

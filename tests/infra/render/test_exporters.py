@@ -140,5 +140,5 @@ def test_the_drill_pushes_to_the_service_the_pushgateway_chart_creates_for_its_r
     # (templates/_helpers.tpl:25-39 at prometheus-pushgateway-3.8.0), on service.port.
     assert charts.PUSHGATEWAY.name in PUSHGATEWAY_RELEASE
     assert f"/services/http:{PUSHGATEWAY_RELEASE}:{exporters.pushgateway_values()['service']['port']}/" in (
-        drill.push_path("staging", "samokoder-db")
+        drill.push_path("staging", None)
     )

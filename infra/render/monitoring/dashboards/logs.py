@@ -38,7 +38,8 @@ def cluster_pods(served: str) -> str:
     """The pods of the running cluster and, after a cut-over, of the one serving (both run until the
     old one is retired). CloudNativePG names its instances "<cluster>-<serial>" and its jobs
     "<instance>-<role>-..." (pkg/specs/pods.go, jobs.go:323 at 1.30.0); the pooler
-    "<cluster>-pooler-rw-..." is not one, nor is a throwaway copy."""
+    "<cluster>-pooler-rw-..." is not one, nor is a throwaway copy. Cluster names are DNS labels
+    (settings/database.py), so the pattern needs no escape inside the selector's quotes."""
     clusters = "|".join(dict.fromkeys((DATABASE_CLUSTER, served)))
     return f"({clusters})-[0-9]+(-.+)?"
 

@@ -61,6 +61,7 @@ def check_job(nonempty: Any) -> dict[str, Any]:
 
 
 def drill(tmp_path: Path, answers: dict[str, tuple[int, str]], served: str = "samokoder-db") -> Any:
+    archive = None if served == "samokoder-db" else served
     said: list[str] = []
     outcome = restore_drill(
         kubectl(tmp_path, answers),
@@ -69,6 +70,7 @@ def drill(tmp_path: Path, answers: dict[str, tuple[int, str]], served: str = "sa
         [POLICY, CLUSTER],
         check_job,
         served=served,
+        archive=archive,
         timeout_seconds=30,
         progress=said.append,
     )
@@ -90,9 +92,7 @@ def test_a_good_drill_times_the_restore_checks_pushes_success_and_deletes_the_co
     assert made[1] == SWEEP
     assert made[3] == f"wait --for=condition=Ready clusters.postgresql.cnpg.io/{COPY} --timeout=30s"
     assert made[-2] == CLEANUP
-    assert made[-1].startswith(
-        f"{PUSH}/metrics/job/samokoder-restore-drill/stack/prod/cluster/samokoder-db -f "
-    )
+    assert made[-1].startswith(f"{PUSH}/metrics/job/samokoder-restore-drill/stack/prod -f ")
     pushed = (tmp_path / "pushed").read_text()
     assert "samokoder_restore_drill_success 1.000" in pushed
     assert "samokoder_restore_drill_last_success_timestamp_seconds" in pushed
@@ -109,9 +109,9 @@ def test_after_a_cut_over_the_restored_cluster_is_asked_which_tables_hold_rows(t
     assert calls(tmp_path)[0].startswith(asked)
     assert not any(call.startswith(ASKED) for call in calls(tmp_path))
     assert f"{restored} holds rows in 1 of" in said[0]
-    # Its outcome is the restored cluster's: the old archive's last success does not speak for it.
+    # Its outcome is the restored archive's: the old archive's last success does not speak for it.
     (push,) = (call for call in calls(tmp_path) if call.startswith(PUSH))
-    assert f"/stack/prod/cluster/{restored} " in push
+    assert push.startswith(f"{PUSH}/metrics/job/samokoder-restore-drill/stack/prod/archive/{restored} -f ")
 
 
 def test_the_check_job_is_built_for_the_tables_with_rows_only(tmp_path: Path) -> None:

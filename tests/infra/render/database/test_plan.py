@@ -12,6 +12,7 @@ import pytest
 from infra.conventions import Naming
 from infra.render.database import plan as p
 from infra.settings.database import DatabaseProfile
+from tests.infra.render.monitoring.support import stack_settings
 
 # Object Storage (S3) bucket names: 3 to 63 lowercase letters, digits, dots and hyphens, alphanumeric ends.
 BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -143,3 +144,13 @@ def test_the_names_cloudnativepg_derives_belong_to_this_cluster() -> None:
     assert p.APP_CREDENTIALS_SECRET == "samokoder-db-app"  # pragma: allowlist secret (a Secret's name)
     assert p.POOLER.startswith(f"{p.CLUSTER}-")
     assert p.BACKUP_CREDENTIALS_SECRET.startswith(f"{p.CLUSTER}-")
+
+
+def test_a_drill_reports_to_the_group_of_the_archive_it_restores() -> None:
+    # The running cluster's first archive keeps the group it always had (no archive label).
+    assert p.drill_group(stack_settings("prod")) is None
+    restored = "samokoder-db-restore-20261126-0630"
+    assert p.drill_group(stack_settings("prod", cut_over_to=restored)) == restored
+    # A rebuild archives under a new name: its drills are that archive's, not the lost one's.
+    rebuilt = stack_settings("prod", {"database.server_name": "samokoder-db-2"})
+    assert p.drill_group(rebuilt) == "samokoder-db-2"

@@ -197,8 +197,7 @@ def _drill_annotation_test(
     """promtool's check of the one RestoreDrillStale alert firing at 70 minutes, labels and annotations."""
     rendered = rule.render()
     series = (
-        f'{m.DRILL_LAST_SUCCESS}{{job="{conventions.DRILL_JOB}", stack="any", '
-        f'cluster="{rendered["labels"]["cluster"]}"}}'
+        f'{m.DRILL_LAST_SUCCESS}{{job="{conventions.DRILL_JOB}", stack="any"}}'
         if last_success is not None
         else 'up{job="unrelated"}'
     )
@@ -304,10 +303,8 @@ def test_promtool_after_a_cut_over_the_idle_clusters_drill_does_not_speak_for_th
     cluster's own archive yet, so the no-drill warning fires for it."""
     rules = backups.backup_rules(stack_settings("prod", cut_over_to=RESTORED))
     (never,) = (a for a in rules.alerts if a.name == "RestoreDrillStale" and "absent(" in a.expr)
-    idle_pass = (
-        f'{m.DRILL_LAST_SUCCESS}{{job="{conventions.DRILL_JOB}", stack="prod", '
-        f'cluster="{conventions.DATABASE_CLUSTER}"}}'
-    )
+    # The running cluster's first archive's group: no archive label.
+    idle_pass = f'{m.DRILL_LAST_SUCCESS}{{job="{conventions.DRILL_JOB}", stack="prod"}}'
     document = {
         "rule_files": [str(tmp_path / "database.yaml")],
         "evaluation_interval": "1m",
@@ -321,7 +318,11 @@ def test_promtool_after_a_cut_over_the_idle_clusters_drill_does_not_speak_for_th
                         "alertname": "RestoreDrillStale",
                         "exp_alerts": [
                             {
-                                "exp_labels": {**never.render()["labels"], "job": conventions.DRILL_JOB},
+                                "exp_labels": {
+                                    **never.render()["labels"],
+                                    "job": conventions.DRILL_JOB,
+                                    "archive": RESTORED,
+                                },
                                 "exp_annotations": never.render()["annotations"],
                             }
                         ],

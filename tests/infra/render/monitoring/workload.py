@@ -407,8 +407,9 @@ def _drill_series(load: Load) -> Emitted:
     """What the restore drill pushed, as the Pushgateway's ServiceMonitor stores it (honorLabels:
     the pushed job, the pushed instance "" and the group's stack label)."""
     pushed = (
-        f'job="samokoder-restore-drill", instance="", stack="prod", cluster="{load.db_cluster}", '
-        'namespace="monitoring", '
+        'job="samokoder-restore-drill", instance="", stack="prod", '
+        + ("" if load.db_cluster == "samokoder-db" else f'archive="{load.db_cluster}", ')
+        + 'namespace="monitoring", '
         'service="prometheus-pushgateway", pod="prometheus-pushgateway-5d8f-x7k2p", '
         'container="pushgateway", endpoint="http"'
     )

@@ -88,10 +88,12 @@ def test_a_table_name_that_is_no_identifier_is_refused() -> None:
         drill.check_sql(["users; DROP TABLE users"])
 
 
-def test_the_push_goes_to_the_group_of_the_stack_and_the_drilled_cluster_through_the_service_proxy() -> None:
+def test_the_push_goes_to_the_group_of_the_stack_and_the_drilled_archive_through_the_service_proxy() -> None:
+    proxy = "/api/v1/namespaces/monitoring/services/http:prometheus-pushgateway:9091/proxy"
+    # The running cluster's first archive keeps the group it always had: its results stay read.
+    assert drill.push_path("prod", None) == f"{proxy}/metrics/job/samokoder-restore-drill/stack/prod"
     assert drill.push_path("prod", "samokoder-db-restored") == (
-        "/api/v1/namespaces/monitoring/services/http:prometheus-pushgateway:9091/proxy"
-        "/metrics/job/samokoder-restore-drill/stack/prod/cluster/samokoder-db-restored"
+        f"{proxy}/metrics/job/samokoder-restore-drill/stack/prod/archive/samokoder-db-restored"
     )
     passed = drill.drill_metrics(passed=True, restore_seconds=600, finished_at=1.8e9)
     assert "samokoder_restore_drill_success 1.000" in passed
