@@ -291,8 +291,9 @@ PUSHGATEWAY_SOURCE: Final = Source(
     "the chart's ServiceMonitor (infra/render/exporters.py: honorLabels on, values.yaml:351)",
     SERVICE_TARGET,
     tuple(
-        # The grouping key's labels (job, stack) and the instance the Pushgateway adds, empty.
-        Series(name, ("job", "instance", "stack"), _DRILL)
+        # The grouping key's labels (job, stack, and archive for an archive that is not the running
+        # cluster's first: drill.push_path) and the instance the Pushgateway adds, empty.
+        Series(name, ("job", "instance", "stack", "archive"), _DRILL)
         for name in (
             "samokoder_restore_drill_last_success_timestamp_seconds",
             "samokoder_restore_drill_restore_seconds",
