@@ -1,7 +1,8 @@
 """Does an image digest still exist in the registry? Asked the way `docker pull` would.
 
 Yandex Container Registry speaks the Docker Registry HTTP API v2; an IAM
-token authenticates as the password of the user ``iam``.
+token authenticates as the password of the user ``iam`` (Yandex Cloud docs,
+container-registry/operations/authentication: `docker login --username iam`).
 """
 
 from __future__ import annotations
@@ -29,13 +30,17 @@ class RegistryError(RuntimeError):
     """The registry could not answer (not the same as "not found")."""
 
 
+def basic_credentials(iam_token: str) -> str:
+    """HTTP Basic's user:password for an IAM token, base64, as the registry and Docker's config take it."""
+    return base64.b64encode(f"iam:{iam_token}".encode()).decode()
+
+
 def manifest_exists(reference: str, iam_token: str, scheme: str = "https", timeout: float = 10) -> bool:
     match = REFERENCE.fullmatch(reference)
     if not match:
         raise ValueError(f"not an image reference by digest: {reference!r}")
     url = f"{scheme}://{match['host']}/v2/{match['repository']}/manifests/{match['digest']}"
-    credentials = base64.b64encode(f"iam:{iam_token}".encode()).decode()
-    headers = {"Authorization": f"Basic {credentials}", "Accept": MANIFEST_TYPES}
+    headers = {"Authorization": f"Basic {basic_credentials(iam_token)}", "Accept": MANIFEST_TYPES}
     try:
         code = status(url, method="HEAD", headers=headers, timeout=timeout)
     except httpx.HTTPError as error:  # refused, reset, TLS, DNS, a malformed answer, too many redirects

@@ -16,13 +16,14 @@ identity a GitHub workflow signs as). One definition for the deploy and the roll
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import subprocess
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+
+from infra.ops.releases.registry import basic_credentials
 
 ISSUER = "https://token.actions.githubusercontent.com"
 # The workflow that signs, on the ref it signs from (main.yml runs on pushes to main only).
@@ -61,9 +62,9 @@ def cosign_checks(reference: str, identity: str) -> list[list[str]]:
 
 
 def _docker_config(directory: Path, hosts: Sequence[str], iam_token: str) -> None:
-    # cosign reads registry credentials from $DOCKER_CONFIG/config.json; Yandex's registry takes an
-    # IAM token as the password of the user `iam`. A file, not an argument: no token in `ps`.
-    auth = base64.b64encode(f"iam:{iam_token}".encode()).decode()
+    # cosign reads registry credentials from $DOCKER_CONFIG/config.json (go-containerregistry
+    # pkg/authn/keychain.go:102-117 at v0.21.3). A file, not an argument: no token in `ps`.
+    auth = basic_credentials(iam_token)
     path = directory / "config.json"
     path.write_text(json.dumps({"auths": {host: {"auth": auth} for host in sorted(set(hosts))}}))
     path.chmod(0o600)
