@@ -85,7 +85,7 @@ def restore_drill(
     check_job: CheckJob,
     *,
     served: str,
-    archive: str | None = None,
+    archive: str | None,
     timeout_seconds: int,
     progress: Progress,
 ) -> DrillOutcome:

@@ -10,12 +10,11 @@ origin and an answer comes within one deadline. Upstream lines are httpx 0.29.0'
 - Cookie: httpx never copies a Cookie header onto a redirect (:567-569) but sends whatever its
   cookie jar holds for the new URL (``_build_redirect_request``, :484), and a jar matches by domain,
   not by port or scheme. The jar here accepts no cookie (``DefaultCookiePolicy`` with no allowed
-  domain refuses every one: http/cookiejar.py:941-947, :1019-1021), as urllib's plain opener kept
-  none.
+  domain refuses every one: http/cookiejar.py:941-947, :1019-1021).
 - Deadline: httpx's timeouts bound each connect, read and write, and a server that trickles a byte
   at a time restarts the read's with every byte: the request runs as an asyncio task cancelled at
   the deadline, all of it (connect, redirects, body) within ``timeout`` seconds.
-- TLS: verified against the system's store (the context urllib used, and websockets' own default:
+- TLS: verified against the system's store (websockets' own default:
   websockets/sync/client.py:357-358), not the certifi bundle httpx would load (httpx/_config.py:40);
   one context for every request and the websocket probe, as loading a store takes a tenth of a second.
 """

@@ -129,6 +129,7 @@ def test_the_check_job_is_built_for_the_tables_with_rows_only(tmp_path: Path) ->
         [CLUSTER],
         job,
         served="samokoder-db",
+        archive=None,
         timeout_seconds=30,
         progress=lambda _: None,
     )
